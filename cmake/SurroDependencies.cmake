@@ -1,0 +1,24 @@
+# Every third-party library surro uses, found once, here. All are Debian packages (see .ci/run).
+
+find_package(HDF5 REQUIRED COMPONENTS C)
+find_package(VTK 9 REQUIRED COMPONENTS CommonCore CommonDataModel IOXML IOParallelXML)
+find_package(CLI11 REQUIRED)
+find_package(nlohmann_json 3 REQUIRED)
+if(SURRO_ENABLE_TESTS)
+  find_package(Catch2 2 REQUIRED)
+endif()
+
+# FFTW3 and OpenBLAS ship pkg-config files on Debian; their CMake configs are incomplete there
+# (libfftw3-dev has no single-precision config, OpenBLASConfig.cmake exports no target).
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(FFTW3 REQUIRED IMPORTED_TARGET fftw3)
+pkg_check_modules(FFTW3F REQUIRED IMPORTED_TARGET fftw3f)
+pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
+
+if(SURRO_ENABLE_CUDA)
+  # cuFFT and cuBLAS come with the CUDA toolkit that Kokkos was built against.
+  if(NOT TARGET CUDA::cufft OR NOT TARGET CUDA::cublas)
+    message(FATAL_ERROR "Kokkos has CUDA enabled but cuFFT/cuBLAS were not found in the CUDA toolkit "
+                        "at ${CUDAToolkit_LIBRARY_DIR}.")
+  endif()
+endif()

@@ -1,0 +1,16 @@
+#pragma once
+// File output that never leaves a half-written file behind: content goes to a temporary beside
+// the target (same filesystem), is flushed, then renamed over the target in one step.
+#include <functional>
+#include <string>
+
+namespace surro::io {
+
+// Writes `content` to `path` atomically; creates missing parent folders. Throws Error(runtime).
+void write_text_atomic(const std::string& path, const std::string& content);
+
+// For writers that produce a file themselves (HDF5, VTK): `write(tmp_path)` fills a temporary
+// that is renamed to `path` only if it returns normally; on an exception the temporary is removed.
+void write_atomic(const std::string& path, const std::function<void(const std::string& tmp_path)>& write);
+
+}  // namespace surro::io

@@ -1,0 +1,46 @@
+#pragma once
+// Kokkos aliases used across surro. Dimension letters (B, C, Nx, ...) are defined in docs/STYLE.md.
+//
+// Everything numeric runs on ExecSpace (the default execution space: CUDA on a GPU build, Serial or
+// OpenMP otherwise); HostExec is for I/O staging and for the host reference paths in tests.
+#include <Kokkos_Core.hpp>
+
+#include <cstdint>
+
+namespace surro {
+
+using ExecSpace = Kokkos::DefaultExecutionSpace;
+using HostExec = Kokkos::DefaultHostExecutionSpace;
+using MemSpace = ExecSpace::memory_space;
+using HostMem = Kokkos::HostSpace;
+
+using index_t = std::int64_t;
+
+template <class Real>
+using Complex = Kokkos::complex<Real>;
+
+// Views are LayoutRight throughout: the last index is contiguous, so FFT axes and GEMM rows are
+// innermost and no transform or product needs a transpose.
+template <class T, class Mem = MemSpace>
+using View1 = Kokkos::View<T*, Kokkos::LayoutRight, Mem>;
+template <class T, class Mem = MemSpace>
+using View2 = Kokkos::View<T**, Kokkos::LayoutRight, Mem>;
+template <class T, class Mem = MemSpace>
+using View3 = Kokkos::View<T***, Kokkos::LayoutRight, Mem>;
+template <class T, class Mem = MemSpace>
+using View4 = Kokkos::View<T****, Kokkos::LayoutRight, Mem>;
+template <class T, class Mem = MemSpace>
+using View5 = Kokkos::View<T*****, Kokkos::LayoutRight, Mem>;
+
+// True when Exec is a device (non-host) execution space.
+template <class Exec>
+inline constexpr bool is_device_exec_v =
+    !Kokkos::SpaceAccessibility<Exec, Kokkos::HostSpace>::accessible;
+
+// A scratch View on `exec`, left uninitialized: the caller writes every element before reading.
+template <class ViewT, class Exec, class... Extents>
+ViewT make_scratch(const Exec& exec, const std::string& label, Extents... extents) {
+  return ViewT(Kokkos::view_alloc(exec, Kokkos::WithoutInitializing, label), extents...);
+}
+
+}  // namespace surro

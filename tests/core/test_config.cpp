@@ -1,0 +1,159 @@
+// Config machinery: loading, overrides, typed validation with exact locations, factories.
+#include "app/run_config.hpp"
+#include "core/config.hpp"
+#include "core/io.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+using namespace surro;
+using config::json;
+
+namespace {
+
+std::string write_temp(const std::string& name, const std::string& text) {
+  const auto dir = std::filesystem::temp_directory_path() / "surro_test_config";
+  std::filesystem::create_directories(dir);
+  const std::string path = (dir / name).string();
+  std::ofstream(path) << text;
+  return path;
+}
+
+// A stand-in for the model sections later issues add: exercises nesting, arrays and factories.
+struct Model {
+  std::string type;
+  std::vector<long long> modes;
+  double lr = 0;
+};
+
+config::Registry<Model> model_registry() {
+  config::Registry<Model> r("model");
+  r.add("fno", [](config::Node& n) {
+    Model m{"fno", n.get_int_array("modes", {12, 12}, config::positive()), 0};
+    n.finish();
+    return m;
+  });
+  r.add("mlp", [](config::Node& n) {
+    Model m{"mlp", {}, n.get_number("lr", 1e-3, config::in_range(0, 1))};
+    n.finish();
+    return m;
+  });
+  return r;
+}
+
+Model read_model(const json& root, json* resolved = nullptr) {
+  config::Node top(root, "cfg.json", "", resolved);
+  config::Node m = top.child("model");
+  Model out = model_registry().make(m);
+  top.finish();
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("config: errors name the file and the JSON path", "[config]") {
+  CHECK_THROWS_WITH(read_model(json::parse(R"({"model": {"type": "fno", "modes": [16, -3]}})")),
+                    "cfg.json: model.modes[1]: expected a positive integer, got -3");
+  CHECK_THROWS_WITH(read_model(json::parse(R"({"model": {"type": "fno", "modes": 16}})")),
+                    "cfg.json: model.modes: expected an array of positive integers, got 16");
+  CHECK_THROWS_WITH(read_model(json::parse(R"({"model": {"type": "fno", "mode": [16]}})")),
+                    "cfg.json: model.mode: unknown key (did you mean 'modes'?); valid keys here: modes, type");
+  CHECK_THROWS_WITH(read_model(json::parse(R"({"model": {"type": "mlp", "lr": "fast"}})")),
+                    "cfg.json: model.lr: expected a number in [0, 1], got the string \"fast\"");
+  CHECK_THROWS_WITH(read_model(json::parse(R"({"model": {"type": "mlp", "lr": 2}})")),
+                    "cfg.json: model.lr: expected a number in [0, 1], got 2");
+  CHECK_THROWS_WITH(read_model(json::parse(R"({"model": {"type": "fnoo"}})")),
+                    "cfg.json: model.type: unknown model type 'fnoo'; valid types: fno, mlp");
+  CHECK_THROWS_WITH(read_model(json::parse(R"({"model": {}})")),
+                    "cfg.json: model.type: missing; expected a model type (fno, mlp)");
+  CHECK_THROWS_WITH(read_model(json::parse(R"({"model": {"type": "mlp"}, "optimiser": {}})")),
+                    Catch::StartsWith("cfg.json: optimiser: unknown key; valid keys here: model"));
+  CHECK_THROWS_WITH(read_model(json::parse(R"({"model": [1]})")),
+                    "cfg.json: model: expected an object, got the array [1]");
+  try {
+    read_model(json::parse(R"({"model": {"type": "fno", "modes": [0]}})"));
+    FAIL("no error");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::usage);
+  }
+}
+
+TEST_CASE("config: defaults and values land in the resolved config", "[config]") {
+  json resolved;
+  const Model m = read_model(json::parse(R"({"model": {"type": "fno"}})"), &resolved);
+  CHECK(m.modes == std::vector<long long>{12, 12});
+  CHECK(resolved == json::parse(R"({"model": {"type": "fno", "modes": [12, 12]}})"));
+  // Integral floats are integers; fractional ones are not.
+  CHECK(read_model(json::parse(R"({"model": {"type": "fno", "modes": [4.0]}})")).modes[0] == 4);
+  CHECK_THROWS_WITH(read_model(json::parse(R"({"model": {"type": "fno", "modes": [4.5]}})")),
+                    Catch::Contains("model.modes[0]: expected a positive integer, got 4.5"));
+}
+
+TEST_CASE("config: --set overrides nested keys, array elements, and types", "[config]") {
+  json j = json::parse(R"({"model": {"type": "fno", "modes": [8, 8]}, "run": {"name": "a"}})");
+  config::apply_override(j, "model.modes[1]=16");
+  config::apply_override(j, "run.name=ns64");       // bare word: string
+  config::apply_override(j, "run.seed=7");          // number
+  config::apply_override(j, "train.lr=1e-3");       // creates the missing object
+  config::apply_override(j, "model.modes=[4,4,4]"); // JSON value
+  CHECK(j["model"]["modes"] == json::parse("[4,4,4]"));
+  CHECK(j["run"]["name"] == "ns64");
+  CHECK(j["run"]["seed"] == 7);
+  CHECK(j["train"]["lr"] == 1e-3);
+  CHECK_THROWS_WITH(config::apply_override(j, "run.seed"), "--set 'run.seed': expected key.path=value");
+  CHECK_THROWS_WITH(config::apply_override(j, "model.modes[9]=1"),
+                    "--set 'model.modes[9]=1': model.modes has no element [9]");
+  CHECK_THROWS_WITH(config::apply_override(j, "run.name.x=1"), Catch::Contains("is not an object"));
+}
+
+TEST_CASE("config: files that are missing or malformed", "[config]") {
+  CHECK_THROWS_WITH(config::load_file("/nonexistent/surro.json"),
+                    "/nonexistent/surro.json: cannot open config file: No such file or directory");
+  const std::string bad = write_temp("bad.json", "{\n  \"run\": {\n    \"seed\": 1,\n  }\n}\n");
+  CHECK_THROWS_WITH(config::load_file(bad), Catch::StartsWith(bad + ":4:3: malformed JSON:"));
+  const std::string arr = write_temp("array.json", "[1, 2]");
+  CHECK_THROWS_WITH(config::load_file(arr), arr + ": expected a JSON object at the top level, got the array [1,2]");
+}
+
+TEST_CASE("config: the run section resolves with CLI > file > defaults and saves atomically", "[config]") {
+  const std::string path = write_temp("run.json", R"({"run": {"name": "demo", "seed": 3}})");
+  const auto out_dir = std::filesystem::temp_directory_path() / "surro_test_config" / "out";
+  std::filesystem::remove_all(out_dir);
+  const auto cfg = app::resolve_config(path, {"run.seed=5", "run.output_dir=" + out_dir.string()});
+  CHECK(cfg.run.name == "demo");  // file
+  CHECK(cfg.run.seed == 5);       // CLI beats file
+  CHECK(cfg.run.log_level == "info");  // default
+  CHECK(cfg.resolved["run"]["log_level"] == "info");
+  const std::string saved = app::save_resolved_config(cfg);
+  CHECK(config::load_file(saved) == cfg.resolved);
+  // No temporaries are left beside it.
+  int files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(out_dir)) files += e.is_regular_file();
+  CHECK(files == 1);
+
+  CHECK_THROWS_WITH(app::resolve_config(path, {"run.seed=-1"}),
+                    path + ": run.seed: expected a non-negative integer, got -1");
+  CHECK_THROWS_WITH(app::resolve_config(path, {"solver.type=ns"}),
+                    path + ": solver: unknown key; valid keys here: run");
+}
+
+TEST_CASE("io: a failed atomic write leaves the previous file untouched", "[config]") {
+  const auto dir = std::filesystem::temp_directory_path() / "surro_test_config" / "atomic";
+  std::filesystem::remove_all(dir);
+  const std::string path = (dir / "result.txt").string();
+  io::write_text_atomic(path, "first\n");
+  CHECK_THROWS_WITH(io::write_atomic(path,
+                                     [](const std::string& tmp) {
+                                       std::ofstream(tmp) << "partial";
+                                       throw Error(ErrorKind::runtime, "writer failed");
+                                     }),
+                    "writer failed");
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(text == "first\n");
+  int entries = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) entries += 1, (void)e;
+  CHECK(entries == 1);
+}
