@@ -1,13 +1,8 @@
-# surro_configure_target(<target> SOURCES...): warnings, include root, and the compile language of
+# surro_configure_target(<target>): warnings, include root, and the compile language of
 # sources that include Kokkos (CUDA when Kokkos was built as a CMake CUDA language, CXX otherwise).
 
 set(SURRO_WARNINGS -Wall -Wextra)
 
-function(surro_kokkos_sources)
-  if(SURRO_KOKKOS_LANGUAGE STREQUAL "CUDA")
-    set_source_files_properties(${ARGN} DIRECTORY ${PROJECT_SOURCE_DIR} PROPERTIES LANGUAGE CUDA)
-  endif()
-endfunction()
 
 function(surro_configure_target target)
   target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR}/generated)
@@ -15,6 +10,9 @@ function(surro_configure_target target)
   target_compile_options(${target} PRIVATE
     $<$<COMPILE_LANGUAGE:CXX>:${SURRO_WARNINGS}>
     $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra --expt-relaxed-constexpr --extended-lambda>)
-  get_target_property(_srcs ${target} SOURCES)
-  surro_kokkos_sources(${_srcs})
+  if(SURRO_KOKKOS_LANGUAGE STREQUAL "CUDA")
+    # Source properties are scoped to a directory: set them where the target lives.
+    get_target_property(_srcs ${target} SOURCES)
+    set_source_files_properties(${_srcs} TARGET_DIRECTORY ${target} PROPERTIES LANGUAGE CUDA)
+  endif()
 endfunction()
