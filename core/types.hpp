@@ -32,6 +32,14 @@ using View4 = Kokkos::View<T****, Kokkos::LayoutRight, Mem>;
 template <class T, class Mem = MemSpace>
 using View5 = Kokkos::View<T*****, Kokkos::LayoutRight, Mem>;
 
+// Multidimensional ranges iterating with the last index fastest, matching LayoutRight. (The
+// default pattern follows the space's default layout: on CUDA that is LayoutLeft, which would
+// make every kernel over our Views uncoalesced.)
+template <class Exec>
+using MDRange2 = Kokkos::MDRangePolicy<Exec, Kokkos::Rank<2, Kokkos::Iterate::Right, Kokkos::Iterate::Right>>;
+template <class Exec>
+using MDRange3 = Kokkos::MDRangePolicy<Exec, Kokkos::Rank<3, Kokkos::Iterate::Right, Kokkos::Iterate::Right>>;
+
 // True when Exec is a device (non-host) execution space.
 template <class Exec>
 inline constexpr bool is_device_exec_v =

@@ -21,6 +21,11 @@ struct Diagnostics {
   std::vector<std::string> names;            // column names
   std::vector<std::vector<double>> values;   // [name][sample * T_diag + k]
   std::vector<double> times;                 // (T_diag)
+  // Optional energy spectra, filled only when want_spectra is set and the solver has them:
+  // spectra[sample * T_diag + k] = E(spectrum_k) at times[k].
+  bool want_spectra = false;
+  std::vector<double> spectrum_k;
+  std::vector<std::vector<double>> spectra;
 };
 
 class Solver {

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# On the GPU machine: unpack .device/stage.tgz (from stage.sh), find the machine's CUDA libraries,
+# and run the test suite entry by entry as ctest does (one run per tag, then the CLI tests).
+# Prints "N passed, M failed" last. Usage: bench/gpu/run_tests.sh [tag...]
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+stage=/tmp/surro-stage
+rm -rf "$stage" && mkdir -p "$stage" && tar -xzf .device/stage.tgz -C "$stage"
+cudalib=$(dirname "$(find / -name 'libcufft.so.12' -not -path '*/proc/*' 2>/dev/null | head -1)")
+blaslib=$(dirname "$(find / -name 'libcublasLt.so.13' -not -path '*/proc/*' 2>/dev/null | head -1)")
+export LD_LIBRARY_PATH="$stage/lib:$cudalib:$blaslib:${LD_LIBRARY_PATH:-}"
+export PATH="$stage/bin:$PATH"
+echo "cuFFT from $cudalib, cuBLAS from $blaslib"
+nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+surro info || exit 1
+tags=("$@")
+((${#tags[@]})) || tags=(fft gemm rng config ns2d burgers darcy well fno_mat vtk)
+pass=0 fail=0
+for t in "${tags[@]}"; do
+  # Catch2 exits with the count of listed tests, so read the list rather than the exit code.
+  listed=$(surro_tests "[$t]" --list-test-names-only 2>/dev/null || true)
+  if [[ -n $listed ]]; then
+    if surro_tests "[$t]" 2>&1 | tail -4; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAILED: [$t]"; fi
+  fi
+done
+if bash tests/app/cli_test.sh "$stage/bin/surro"; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+for cfg in configs/*.json; do
+  if surro check "$cfg" >/dev/null; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAILED: check $cfg"; fi
+done
+echo "gpu ctest-equivalent: $pass passed, $fail failed"
+[[ $fail -eq 0 ]]
