@@ -1,11 +1,13 @@
 #include "app/cli.hpp"
 
+#include "app/commands.hpp"
 #include "app/exit_codes.hpp"
 #include "app/run_config.hpp"
 #include "core/backend_info.hpp"
 #include "core/build_info.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
+#include "solvers/solver.hpp"
 
 #include <CLI/CLI.hpp>
 #include <Kokkos_Core.hpp>
@@ -77,13 +79,6 @@ void print_info(bool as_json) {
   std::cout << "\n";
 }
 
-log::Level parse_level(const std::string& s) {
-  if (s == "error") return log::Level::error;
-  if (s == "warn") return log::Level::warn;
-  if (s == "debug") return log::Level::debug;
-  return log::Level::info;
-}
-
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -109,11 +104,41 @@ int run_cli(int argc, char** argv) {
   info->add_flag("--json", info_json, "Print as JSON");
 
   auto* check = app.add_subcommand("check", "Validate a config and print it fully resolved (defaults filled in)");
-  std::string check_path;
-  std::vector<std::string> check_sets;
-  check->add_option("config", check_path, "Config file (JSON)")->required();
-  check->add_option("--set", check_sets, "Override a config value: key.path=value (repeatable)")
+  JobArgs check_args;
+  check->add_option("config", check_args.config, "Config file (JSON)")->required();
+  check->add_option("--set", check_args.sets, "Override a config value: key.path=value (repeatable)")
       ->type_name("KEY=VALUE");
+
+  auto* simulate = app.add_subcommand("simulate", "Run one trajectory of a classical solver; write a ParaView "
+                                                  "time series (.pvd) and diagnostics CSV");
+  JobArgs simulate_args;
+  simulate->add_option("config", simulate_args.config, "Config file (JSON) with run, solver, simulate sections")
+      ->required();
+  simulate->add_option("--set", simulate_args.sets, "Override a config value: key.path=value (repeatable)")
+      ->type_name("KEY=VALUE");
+
+  auto* generate = app.add_subcommand("generate", "Generate a dataset (The Well's HDF5 layout) from a classical "
+                                                  "solver; resumable: rerun the same command to continue");
+  JobArgs generate_args;
+  generate->add_option("config", generate_args.config, "Config file (JSON) with run, solver, dataset sections")
+      ->required();
+  generate->add_option("--set", generate_args.sets, "Override a config value: key.path=value (repeatable)")
+      ->type_name("KEY=VALUE");
+
+  auto* validate = app.add_subcommand("validate", "Check a dataset file or folder against the layout; list "
+                                                  "every violation with its HDF5 path");
+  std::string validate_path;
+  validate->add_option("path", validate_path, "An .hdf5 file or a dataset folder")->required();
+
+  auto* export_cmd = app.add_subcommand("export", "Write a dataset split in another format (fno-mat: the "
+                                                 "HDF5-based .mat the original FNO scripts read)");
+  std::string export_dataset, export_split = "train", export_format, export_output;
+  export_cmd->add_option("dataset", export_dataset, "Dataset folder (holding data/<split>/)")->required();
+  export_cmd->add_option("--format", export_format, "Output format")->required()->check(CLI::IsMember({"fno-mat"}));
+  export_cmd->add_option("--split", export_split, "Split to export")
+      ->check(CLI::IsMember({"train", "valid", "test"}))
+      ->capture_default_str();
+  export_cmd->add_option("-o,--output", export_output, "Output file (.mat)")->required();
 
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend());
@@ -128,16 +153,39 @@ int run_cli(int argc, char** argv) {
     std::cerr << "surro: error: " << e.what() << "\nRun 'surro --help' for usage.\n";
     return kExitUsage;
   }
-  log::set_level(quiet ? log::Level::warn : verbose ? log::Level::debug : log::Level::info);
+  if (quiet) log::force_level(log::Level::warn);
+  if (verbose) log::force_level(log::Level::debug);
 
   try {
     if (*info) {
       kokkos.start();
       print_info(info_json);
     } else if (*check) {
-      const ResolvedConfig cfg = resolve_config(check_path, check_sets);
-      if (!quiet && !verbose) log::set_level(parse_level(cfg.run.log_level));
+      const ResolvedConfig cfg = resolve_config(check_args.config, check_args.sets, [](config::Node& root) {
+        if (root.has("solver")) {
+          config::Node s = root.child("solver");
+          solvers::make_solver(s);
+        }
+        if (root.has("dataset")) {
+          config::Node d = root.child("dataset");
+          read_dataset_section(d);
+        }
+        if (root.has("simulate")) {
+          config::Node m = root.child("simulate");
+          read_simulate_section(m);
+        }
+      });
       std::cout << cfg.resolved.dump(2) << '\n';
+    } else if (*simulate) {
+      kokkos.start();
+      run_simulate(simulate_args);
+    } else if (*generate) {
+      kokkos.start();
+      run_generate(generate_args);
+    } else if (*validate) {
+      if (run_validate(validate_path) > 0) return kExitInputData;
+    } else if (*export_cmd) {
+      run_export(export_dataset, export_split, export_format, export_output);
     }
   } catch (const Error& e) {
     std::cerr << "surro: error: " << e.what() << '\n';

@@ -1,6 +1,9 @@
 #include "app/run_config.hpp"
 
 #include "core/io.hpp"
+#include "core/log.hpp"
+
+#include <cstdio>
 
 namespace surro::app {
 
@@ -17,15 +20,40 @@ RunSection read_run_section(config::Node& node) {
   return r;
 }
 
-ResolvedConfig resolve_config(const std::string& path, const std::vector<std::string>& overrides) {
+DatasetSection read_dataset_section(config::Node& node) {
+  DatasetSection d;
+  d.train = node.get_int("train", d.train, config::positive());
+  d.valid = node.get_int("valid", d.valid, config::non_negative());
+  d.test = node.get_int("test", d.test, config::non_negative());
+  d.per_file = node.get_int("per_file", d.per_file, config::positive());
+  d.batch = node.get_int("batch", d.per_file, config::positive());
+  if (d.batch > d.per_file)
+    node.fail("batch", "expected at most per_file = " + std::to_string(d.per_file) + ", got " +
+                           std::to_string(d.batch));
+  node.finish();
+  return d;
+}
+
+SimulateSection read_simulate_section(config::Node& node) {
+  SimulateSection s;
+  s.sample = node.get_int("sample", s.sample, config::non_negative());
+  s.vtk = node.get_bool("vtk", s.vtk);
+  node.finish();
+  return s;
+}
+
+ResolvedConfig resolve_config(const std::string& path, const std::vector<std::string>& overrides,
+                              const std::function<void(config::Node& root)>& read_sections) {
   config::json raw = path.empty() ? config::json::object() : config::load_file(path);
   for (const auto& o : overrides) config::apply_override(raw, o);
-  const std::string file = path.empty() ? "<command line>" : path;
 
   ResolvedConfig out;
-  config::Node root(raw, file, "", &out.resolved);
+  out.file = path.empty() ? "<command line>" : path;
+  config::Node root(raw, out.file, "", &out.resolved);
   config::Node run = root.child("run");
   out.run = read_run_section(run);
+  log::set_level(log::parse_level(out.run.log_level));
+  if (read_sections) read_sections(root);
   root.finish();
   return out;
 }
@@ -34,6 +62,17 @@ std::string save_resolved_config(const ResolvedConfig& cfg) {
   const std::string path = cfg.run.output_dir + "/config.json";
   io::write_text_atomic(path, cfg.resolved.dump(2) + "\n");
   return path;
+}
+
+std::string fingerprint(const config::json& value) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char ch : value.dump()) {
+    h ^= ch;
+    h *= 1099511628211ull;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(h));
+  return buf;
 }
 
 }  // namespace surro::app

@@ -1,12 +1,13 @@
 #pragma once
-// The config sections every run shares, and resolution of a whole config file.
+// Resolution of a whole config file, and the sections the subcommands share.
 //
-// A config is a JSON object of sections. Today: "run". Solver, dataset, model and training
-// sections join as the subcommands that read them land; an unknown section is an error that
-// lists the known ones.
+// A config is a JSON object of sections: "run" (every command), "solver" (simulate, generate),
+// "dataset" (generate), "simulate" (simulate). Each subcommand reads the sections it uses; any
+// other top-level key is an error that lists the accepted ones.
 #include "core/config.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,19 +19,39 @@ struct RunSection {
   std::uint64_t seed = 0;  // root seed of every random draw in the run
   std::string log_level;   // error | warn | info | debug
 };
-
 RunSection read_run_section(config::Node& node);
 
+// "dataset": how many trajectories per split, and how they are cut into files and batches.
+struct DatasetSection {
+  long long train = 1000, valid = 100, test = 200;
+  long long per_file = 100;  // trajectories per HDF5 file: the unit of resumption
+  long long batch = 0;       // trajectories simulated at once (0: per_file)
+};
+DatasetSection read_dataset_section(config::Node& node);
+
+// "simulate": which sample to run and what to write.
+struct SimulateSection {
+  long long sample = 0;  // sample index: its initial condition is the generator's sample i
+  bool vtk = true;       // write the ParaView time series
+};
+SimulateSection read_simulate_section(config::Node& node);
+
 struct ResolvedConfig {
-  config::json resolved;  // every section with defaults filled in
+  config::json resolved;  // every section read, with defaults filled in
+  std::string file;       // where it came from ("<command line>" when no file)
   RunSection run;
 };
 
-// Loads `path` (or starts from {} when path is empty), applies `overrides` in order, validates.
-ResolvedConfig resolve_config(const std::string& path, const std::vector<std::string>& overrides);
+// Loads `path` (or {} when empty), applies `overrides` in order, reads "run" and then whatever
+// `read_sections` reads from the root node, and rejects unknown top-level keys.
+ResolvedConfig resolve_config(const std::string& path, const std::vector<std::string>& overrides,
+                              const std::function<void(config::Node& root)>& read_sections = {});
 
 // Creates run.output_dir and writes the resolved config there as config.json (atomically).
 // Returns the path written.
 std::string save_resolved_config(const ResolvedConfig& cfg);
+
+// FNV-1a 64 of a JSON value's compact dump: a stable fingerprint of a configuration.
+std::string fingerprint(const config::json& value);
 
 }  // namespace surro::app

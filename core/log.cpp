@@ -9,6 +9,7 @@ namespace surro::log {
 namespace {
 
 std::atomic<Level> g_level{Level::info};
+std::atomic<bool> g_forced{false};
 
 int env_int(const char* const* names, int fallback) {
   for (const char* const* name = names; *name; ++name) {
@@ -29,7 +30,19 @@ const char* tag(Level level) {
 
 }  // namespace
 
-void set_level(Level level) { g_level = level; }
+void set_level(Level level) {
+  if (!g_forced) g_level = level;
+}
+void force_level(Level level) {
+  g_level = level;
+  g_forced = true;
+}
+Level parse_level(const std::string& s) {
+  if (s == "error") return Level::error;
+  if (s == "warn") return Level::warn;
+  if (s == "debug") return Level::debug;
+  return Level::info;
+}
 Level level() { return g_level; }
 
 int rank() {

@@ -10,6 +10,10 @@ enum class Level { error = 0, warn = 1, info = 2, debug = 3 };
 
 void set_level(Level level);
 Level level();
+// A level chosen on the command line (-q/-v): set_level from a config no longer changes it.
+void force_level(Level level);
+// "error" | "warn" | "info" | "debug" (anything else: info).
+Level parse_level(const std::string& name);
 // Rank and size from the launcher's environment (SLURM_PROCID/SLURM_NTASKS, OMPI_COMM_WORLD_*,
 // PMI_RANK/PMI_SIZE); 0 and 1 when none is set. Non-zero ranks log warnings and errors only.
 int rank();

@@ -1,0 +1,179 @@
+// surro generate: trajectories from a classical solver, stored as a dataset in The Well's layout:
+//
+//   <output_dir>/data/{train,valid,test}/<name>_<k>.hdf5   per_file trajectories each
+//   <output_dir>/stats.yaml                                 normalization statistics (train split)
+//   <output_dir>/config.json                                the resolved config
+//
+// Sample i (counted over train, then valid, then test) depends only on (seed, i), so the splits
+// never overlap and a file's content does not depend on batch size or on resumption. Files are
+// written atomically; a restarted generation skips every file that exists and carries the same
+// config fingerprint, and refuses to mix data from a different config.
+#include "app/commands.hpp"
+#include "app/progress.hpp"
+#include "app/run_config.hpp"
+#include "core/build_info.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/timer.hpp"
+#include "core/types.hpp"
+#include "datasets/well.hpp"
+#include "solvers/solver.hpp"
+
+#include <hdf5.h>
+
+#include <cstdio>
+#include <filesystem>
+
+namespace surro::app {
+namespace fs = std::filesystem;
+
+namespace {
+
+struct FilePlan {
+  std::string split, path;
+  long long first = 0, count = 0;  // global sample range
+};
+
+// The fingerprint stored in a file, or "" when the file has none. Reads one attribute only.
+std::string stored_fingerprint(const std::string& path) {
+  std::string out;
+  H5E_auto2_t old_func;
+  void* old_data;
+  H5Eget_auto2(H5E_DEFAULT, &old_func, &old_data);
+  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+  const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
+  if (f >= 0) {
+    if (H5Aexists(f, "surro_config_fingerprint") > 0) {
+      const hid_t a = H5Aopen(f, "surro_config_fingerprint", H5P_DEFAULT);
+      const hid_t t = H5Aget_type(a);
+      if (H5Tis_variable_str(t) > 0) {
+        char* s = nullptr;
+        const hid_t mem = H5Tcopy(H5T_C_S1);
+        H5Tset_size(mem, H5T_VARIABLE);
+        H5Tset_cset(mem, H5T_CSET_UTF8);
+        if (H5Aread(a, mem, &s) >= 0 && s) {
+          out = s;
+          H5free_memory(s);
+        }
+        H5Tclose(mem);
+      }
+      H5Tclose(t);
+      H5Aclose(a);
+    }
+    H5Fclose(f);
+  }
+  H5Eset_auto2(H5E_DEFAULT, old_func, old_data);
+  return out;
+}
+
+// Removes temporaries a killed run left behind (core/io.hpp names them ".<file>.tmp<pid>.<n>").
+void remove_stale_temporaries(const fs::path& dir) {
+  if (!fs::exists(dir)) return;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename().string();
+    if (name.size() > 1 && name[0] == '.' && name.find(".tmp") != std::string::npos) fs::remove(e.path());
+  }
+}
+
+}  // namespace
+
+void run_generate(const JobArgs& args) {
+  std::unique_ptr<solvers::Solver> solver;
+  DatasetSection ds;
+  config::json solver_resolved;
+  const ResolvedConfig cfg = resolve_config(args.config, args.sets, [&](config::Node& root) {
+    if (!root.has("solver"))
+      root.fail("solver", "missing; expected a solver section with a \"type\" (one of the solver types)");
+    config::Node s = root.child("solver");
+    solver = solvers::make_solver(s);
+    config::Node d = root.child("dataset");
+    ds = read_dataset_section(d);
+  });
+  SURRO_LOG_INFO("resolved config (" << cfg.file << "):\n" << cfg.resolved.dump(2));
+
+  // What defines the data: the solver section, the seed and the per-sample layout. Not the
+  // output folder, the log level or the batch size.
+  config::json defining = {{"solver", cfg.resolved["solver"]}, {"seed", cfg.run.seed}};
+  const std::string fp = fingerprint(defining);
+
+  data::DatasetSpec spec = solver->spec();
+  spec.dataset_name = cfg.run.name;
+  spec.provenance["surro_version"] = kVersion;
+  spec.provenance["git"] = kGitHash;
+  spec.provenance["backend"] = ExecSpace::name();
+  spec.provenance["seed"] = std::to_string(cfg.run.seed);
+  spec.provenance["solver_config"] = cfg.resolved["solver"].dump();
+  spec.provenance["config_fingerprint"] = fp;
+
+  // File plan: global sample ranges per split.
+  std::vector<FilePlan> plan;
+  long long next = 0;
+  for (const auto& [split, n] : {std::pair<std::string, long long>{"train", ds.train}, {"valid", ds.valid},
+                                 {"test", ds.test}}) {
+    const fs::path dir = fs::path(cfg.run.output_dir) / "data" / split;
+    fs::create_directories(dir);
+    remove_stale_temporaries(dir);
+    for (long long k = 0, done = 0; done < n; ++k) {
+      const long long count = std::min(ds.per_file, n - done);
+      char name[64];
+      std::snprintf(name, sizeof(name), "_%04lld.hdf5", k);
+      plan.push_back({split, (dir / (cfg.run.name + name)).string(), next + done, count});
+      done += count;
+    }
+    next += n;
+  }
+
+  // Resume: files already there must come from this config.
+  long long total = 0, already = 0;
+  std::vector<bool> skip(plan.size(), false);
+  for (std::size_t i = 0; i < plan.size(); ++i) {
+    total += plan[i].count;
+    if (!fs::exists(plan[i].path)) continue;
+    const std::string stored = stored_fingerprint(plan[i].path);
+    if (stored != fp)
+      SURRO_THROW(ErrorKind::usage, plan[i].path << ": was generated from a different configuration (fingerprint "
+                                                 << (stored.empty() ? "none" : stored) << ", this config " << fp
+                                                 << "); use another run.output_dir or remove the folder");
+    skip[i] = true;
+    already += plan[i].count;
+  }
+  if (already > 0) SURRO_LOG_INFO("resuming: " << already << " of " << total << " trajectories already written");
+  SURRO_LOG_INFO("generating " << total << " trajectories of " << spec.dataset_name << " into "
+                               << cfg.run.output_dir << " on " << ExecSpace::name());
+
+  const std::string cfg_path = save_resolved_config(cfg);
+  Progress progress("generate " + spec.dataset_name, total, already);
+  PhaseTimers timers;
+  for (std::size_t i = 0; i < plan.size(); ++i) {
+    if (skip[i]) continue;
+    const FilePlan& f = plan[i];
+    data::Block block;
+    block.first = f.first;
+    block.count = f.count;
+    for (long long b0 = 0; b0 < f.count; b0 += ds.batch) {
+      const long long n = std::min(ds.batch, f.count - b0);
+      Kokkos::Timer t;
+      data::Block part = solver->run(cfg.run.seed, f.first + b0, n, nullptr);
+      timers.add("simulate", t.seconds());
+      for (auto& [name, values] : part.fields) {
+        auto& dst = block.fields[name];
+        dst.insert(dst.end(), values.begin(), values.end());
+      }
+      progress.advance(n);
+    }
+    Kokkos::Timer t;
+    data::write_well_file(f.path, spec, block);
+    timers.add("write", t.seconds());
+  }
+  progress.finish();
+
+  std::vector<std::string> train_files;
+  for (const auto& f : plan)
+    if (f.split == "train") train_files.push_back(f.path);
+  const std::string stats = (fs::path(cfg.run.output_dir) / "stats.yaml").string();
+  data::write_stats_yaml(stats, train_files);
+  SURRO_LOG_INFO("wrote " << plan.size() << " files, " << stats << ", " << cfg_path);
+  SURRO_LOG_INFO("timing: " << timers.summary());
+}
+
+}  // namespace surro::app
