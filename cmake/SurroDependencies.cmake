@@ -1,7 +1,7 @@
 # Every third-party library surro uses, found once, here. All are Debian packages (see .ci/run).
 
 find_package(HDF5 REQUIRED COMPONENTS C)
-find_package(VTK 9 REQUIRED COMPONENTS CommonCore CommonDataModel IOXML IOParallelXML)
+find_package(VTK 9 REQUIRED COMPONENTS CommonCore CommonDataModel CommonMisc IOXML IOParallelXML)
 find_package(CLI11 REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 if(SURRO_ENABLE_TESTS)

@@ -1,0 +1,206 @@
+// VTK time series: read back every step with vtkXMLImageDataReader (names, extents, values,
+// orientation, TimeValue) and parse the .pvd collection.
+#include "core/error.hpp"
+#include "mesh/vtk_writer.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <vtkDataArray.h>
+#include <vtkFieldData.h>
+#include <vtkImageData.h>
+#include <vtkInformation.h>
+#include <vtkNew.h>
+#include <vtkPointData.h>
+#include <vtkStreamingDemandDrivenPipeline.h>
+#include <vtkXMLImageDataReader.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+using namespace surro;
+namespace fs = std::filesystem;
+
+namespace {
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("surro_test_vtk_" + name);
+  fs::remove_all(dir);
+  return dir;
+}
+
+struct Entry {
+  double time;
+  std::string file;
+};
+
+// The .pvd's DataSet entries, by plain string search (VTK has no PVD reader outside ParaView).
+std::vector<Entry> parse_pvd(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  const std::string text = ss.str();
+  CHECK_THAT(text, Catch::Contains("<VTKFile type=\"Collection\""));
+  CHECK_THAT(text, Catch::Contains("</Collection>\n</VTKFile>"));
+  auto attr = [](const std::string& tag, const std::string& name) {
+    const std::size_t b = tag.find(name + "=\"") + name.size() + 2;
+    return tag.substr(b, tag.find('"', b) - b);
+  };
+  std::vector<Entry> out;
+  for (std::size_t p = text.find("<DataSet "); p != std::string::npos; p = text.find("<DataSet ", p + 1)) {
+    const std::string tag = text.substr(p, text.find("/>", p) - p);
+    out.push_back({std::stod(attr(tag, "timestep")), attr(tag, "file")});
+  }
+  return out;
+}
+
+struct Read {
+  vtkNew<vtkXMLImageDataReader> reader;
+  vtkImageData* image = nullptr;
+  explicit Read(const std::string& path) {
+    REQUIRE(reader->CanReadFile(path.c_str()) == 1);
+    reader->SetFileName(path.c_str());
+    reader->Update();
+    image = reader->GetOutput();
+    REQUIRE(image != nullptr);
+  }
+  double at(const char* name, int i, int j, int k) {
+    vtkDataArray* a = image->GetPointData()->GetArray(name);
+    REQUIRE(a != nullptr);
+    int ijk[3] = {i, j, k};
+    return a->GetTuple1(image->ComputePointId(ijk));
+  }
+  double time_value() {
+    vtkDataArray* t = image->GetFieldData()->GetArray("TimeValue");
+    REQUIRE(t != nullptr);
+    CHECK(t->GetDataType() == VTK_DOUBLE);
+    CHECK(t->GetNumberOfTuples() == 1);
+    return t->GetTuple1(0);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("vtk: 2-D series: arrays, extents, orientation, TimeValue and the .pvd", "[vtk]") {
+  const fs::path dir = fresh_dir("2d");
+  const int Nx = 4, Ny = 3;
+  mesh::VtkSeries series(dir.string(), "flow", {0.5, -1.0}, {0.25, 0.5}, {Nx, Ny});
+  const std::vector<double> times = {0.0, 0.25, 1.0 / 3.0};
+  std::vector<float> fx(Nx * Ny), g(Nx * Ny);  // (Nx, Ny), x slowest
+  for (std::size_t s = 0; s < times.size(); ++s) {
+    for (int i = 0; i < Nx; ++i)
+      for (int j = 0; j < Ny; ++j) {
+        fx[i * Ny + j] = float(i);  // varies only along x
+        g[i * Ny + j] = float(100 * s + 10 * i + j);
+      }
+    series.write_step(times[s], {{"fx", fx.data()}, {"g", g.data()}});
+    // After every step the collection is complete and valid.
+    const auto entries = parse_pvd(series.pvd_path());
+    REQUIRE(entries.size() == s + 1);
+    CHECK(entries.back().time == times[s]);  // %.17g round-trips
+  }
+  series.finish();
+  CHECK_THROWS_AS(series.write_step(2.0, {{"fx", fx.data()}}), Error);
+
+  const auto entries = parse_pvd((dir / "flow.pvd").string());
+  REQUIRE(entries.size() == 3);
+  CHECK(entries[0].file == "flow_000000.vti");
+  CHECK(entries[2].file == "flow_000002.vti");
+  for (std::size_t s = 0; s < 3; ++s) {
+    CHECK(entries[s].time == times[s]);
+    Read r((dir / entries[s].file).string());
+    int dims[3];
+    r.image->GetDimensions(dims);
+    CHECK(dims[0] == Nx);
+    CHECK(dims[1] == Ny);
+    CHECK(dims[2] == 1);
+    int ext[6];
+    r.image->GetExtent(ext);
+    CHECK(std::vector<int>(ext, ext + 6) == std::vector<int>{0, Nx - 1, 0, Ny - 1, 0, 0});
+    double origin[3], spacing[3];
+    r.image->GetOrigin(origin);
+    r.image->GetSpacing(spacing);
+    CHECK(origin[0] == 0.5);
+    CHECK(origin[1] == -1.0);
+    CHECK(spacing[0] == 0.25);
+    CHECK(spacing[1] == 0.5);
+    CHECK(r.image->GetPointData()->GetNumberOfArrays() == 2);
+    CHECK(std::string(r.image->GetPointData()->GetArrayName(0)) == "fx");
+    CHECK(std::string(r.image->GetPointData()->GetArrayName(1)) == "g");
+    CHECK(r.image->GetPointData()->GetArray("g")->GetDataType() == VTK_FLOAT);
+    // Orientation: fx changes along VTK's x and not along VTK's y.
+    for (int i = 0; i < Nx; ++i)
+      for (int j = 0; j < Ny; ++j) {
+        CHECK(r.at("fx", i, j, 0) == i);
+        CHECK(r.at("g", i, j, 0) == 100 * s + 10 * i + j);
+      }
+    // The point at VTK (i=3, j=0) sits at x = 0.5 + 3 * 0.25.
+    double x[3];
+    int ijk[3] = {3, 0, 0};
+    r.image->GetPoint(r.image->ComputePointId(ijk), x);
+    CHECK(x[0] == 1.25);
+    CHECK(r.time_value() == times[s]);
+    // The XML reader turns TimeValue into the pipeline's time, which is what ParaView shows.
+    vtkInformation* info = r.reader->GetOutputInformation(0);
+    REQUIRE(info->Has(vtkStreamingDemandDrivenPipeline::TIME_STEPS()));
+    CHECK(info->Get(vtkStreamingDemandDrivenPipeline::TIME_STEPS())[0] == times[s]);
+  }
+  // Only the finished files: no temporaries left behind.
+  int n = 0;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string ext = e.path().extension().string();
+    CHECK((ext == ".vti" || ext == ".pvd"));
+    ++n;
+  }
+  CHECK(n == 4);
+}
+
+TEST_CASE("vtk: 3-D and 1-D grids keep every axis in place", "[vtk]") {
+  const fs::path dir = fresh_dir("3d1d");
+  {
+    const int Nx = 3, Ny = 4, Nz = 2;
+    mesh::VtkSeries series(dir.string(), "cube", {0, 0, 0}, {1, 1, 1}, {Nx, Ny, Nz});
+    std::vector<float> f(Nx * Ny * Nz);  // (Nx, Ny, Nz)
+    for (int i = 0; i < Nx; ++i)
+      for (int j = 0; j < Ny; ++j)
+        for (int k = 0; k < Nz; ++k) f[(i * Ny + j) * Nz + k] = float(100 * i + 10 * j + k);
+    series.write_step(0.5, {{"f", f.data()}});
+    Read r(series.step_path(0));
+    int dims[3];
+    r.image->GetDimensions(dims);
+    CHECK(std::vector<int>(dims, dims + 3) == std::vector<int>{Nx, Ny, Nz});
+    for (int i = 0; i < Nx; ++i)
+      for (int j = 0; j < Ny; ++j)
+        for (int k = 0; k < Nz; ++k) CHECK(r.at("f", i, j, k) == 100 * i + 10 * j + k);
+    CHECK(r.time_value() == 0.5);
+  }
+  {
+    mesh::VtkSeries series(dir.string(), "line", {-1}, {0.5}, {5});
+    const std::vector<float> f = {0, 1, 4, 9, 16};
+    series.write_step(0, {{"u", f.data()}});
+    series.write_step(1, {{"u", f.data()}});
+    Read r(series.step_path(1));
+    int dims[3];
+    r.image->GetDimensions(dims);
+    CHECK(std::vector<int>(dims, dims + 3) == std::vector<int>{5, 1, 1});
+    for (int i = 0; i < 5; ++i) CHECK(r.at("u", i, 0, 0) == i * i);
+    CHECK(r.time_value() == 1.0);
+    CHECK(parse_pvd(series.pvd_path()).size() == 2);
+  }
+}
+
+TEST_CASE("vtk: bad arguments are errors naming the file", "[vtk]") {
+  const fs::path dir = fresh_dir("errors");
+  CHECK_THROWS_WITH(mesh::VtkSeries(dir.string(), "a", {0, 0}, {1, 1}, {4, 0}),
+                    Catch::Contains("dims[1] = 0: expected > 0"));
+  CHECK_THROWS_WITH(mesh::VtkSeries(dir.string(), "a", {0}, {1, 1}, {4, 4}),
+                    Catch::Contains("origin has 1 and spacing 2 entries: expected one per dim (2)"));
+  mesh::VtkSeries series(dir.string(), "a", {0}, {1}, {2});
+  const std::vector<float> f = {1, 2};
+  series.write_step(1.0, {{"u", f.data()}});
+  CHECK_THROWS_WITH(series.write_step(1.0, {{"u", f.data()}}),
+                    Catch::Contains("a_000001.vti: time = 1: expected greater than the previous step's 1"));
+  CHECK_THROWS_WITH(series.write_step(2.0, {{"u", f.data()}, {"u", f.data()}}),
+                    Catch::Contains("field 'u' given twice"));
+  CHECK(series.steps() == 1);
+}
