@@ -307,15 +307,6 @@ class NavierStokes2D final : public Solver {
                     {"forcing", c.forcing},
                     {"initial", c.initial},
                     {"backend", ExecSpace::name()}};
-
-    // Forcing spectrum, once.
-    ExecSpace exec;
-    View2<double> f("surro::ns2d::forcing", c.grid, c.grid);
-    m_f_hat = View2<C>("surro::ns2d::forcing_hat", c.grid, m_grid.h);
-    forcing_field(exec, m_grid, f, c);
-    fft::RealFftPlan<double, ExecSpace> plan(exec, {c.grid, c.grid}, 1, fft::Norm::backward, "surro::ns2d::fft");
-    plan.forward_raw(exec, f.data(), m_f_hat.data());
-    exec.fence();
   }
 
   const data::DatasetSpec& spec() const override { return m_spec; }
@@ -331,7 +322,6 @@ class NavierStokes2D final : public Solver {
   NavierStokes2DConfig m_cfg;
   Grid m_grid;
   data::DatasetSpec m_spec;
-  View2<C> m_f_hat;  // (Nx, H)
 };
 
 data::Block NavierStokes2D::run_impl(std::uint64_t seed, long long first, long long count, Diagnostics* diag,
@@ -357,6 +347,14 @@ data::Block NavierStokes2D::run_impl(std::uint64_t seed, long long first, long l
     acc = make_scratch<Spec>(exec, "surro::ns2d::ifrk4_acc", B, n, g.h);
     stage = make_scratch<Spec>(exec, "surro::ns2d::ifrk4_stage", B, n, g.h);
   }
+  // Forcing spectrum (Nx, H).
+  View2<C> f_hat("surro::ns2d::forcing_hat", n, g.h);
+  {
+    View2<double> f = make_scratch<View2<double>>(exec, "surro::ns2d::forcing", n, n);
+    forcing_field(exec, g, f, c);
+    fft::RealFftPlan<double, ExecSpace> plan(exec, {n, n}, 1, fft::Norm::backward, "surro::ns2d::fft_forcing");
+    plan.forward_raw(exec, f.data(), f_hat.data());
+  }
   View3<float> rec("surro::ns2d::record", B, r, r);  // (B, r, r)
   auto rec_host = Kokkos::create_mirror_view(rec);
   View1<double> energy("surro::ns2d::energy", B), enstrophy("surro::ns2d::enstrophy", B);
@@ -380,7 +378,7 @@ data::Block NavierStokes2D::run_impl(std::uint64_t seed, long long first, long l
     inv4.inverse_raw(exec, work.data(), phys.data());
     advection(exec, g, phys, B);
     fwd.forward_raw(exec, phys.data(), out.data());
-    finish_rhs(exec, g, out, m_f_hat);
+    finish_rhs(exec, g, out, f_hat);
   };
 
   data::Block block;

@@ -28,6 +28,9 @@ struct Diagnostics {
   std::vector<std::vector<double>> spectra;
 };
 
+// Construction validates the config and describes the output (spec); it must not allocate Views
+// or otherwise need Kokkos: `surro check` builds solvers without starting Kokkos. Device buffers
+// and FFT plans are made in run().
 class Solver {
  public:
   virtual ~Solver() = default;
