@@ -1,0 +1,27 @@
+// The "solver" section's types. Adding a solver: include its header and add one line below.
+#include "solvers/burgers1d.hpp"
+#include "solvers/solver.hpp"
+
+namespace surro::solvers {
+namespace {
+
+const config::Registry<std::unique_ptr<Solver>>& registry() {
+  static const config::Registry<std::unique_ptr<Solver>> r = [] {
+    config::Registry<std::unique_ptr<Solver>> out("solver");
+    out.add("burgers_1d", make_burgers_1d);
+    return out;
+  }();
+  return r;
+}
+
+}  // namespace
+
+std::unique_ptr<Solver> make_solver(config::Node& section) {
+  return registry().make(section);
+}
+
+std::vector<std::string> solver_types() {
+  return registry().types();
+}
+
+}  // namespace surro::solvers
