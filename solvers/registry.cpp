@@ -1,5 +1,6 @@
 // The "solver" section's types. Adding a solver: include its header and add one line below.
 #include "solvers/burgers1d.hpp"
+#include "solvers/darcy2d.hpp"
 #include "solvers/solver.hpp"
 
 namespace surro::solvers {
@@ -9,6 +10,7 @@ const config::Registry<std::unique_ptr<Solver>>& registry() {
   static const config::Registry<std::unique_ptr<Solver>> r = [] {
     config::Registry<std::unique_ptr<Solver>> out("solver");
     out.add("burgers_1d", make_burgers_1d);
+    out.add("darcy_2d", make_darcy_2d);
     return out;
   }();
   return r;

@@ -210,6 +210,7 @@ TEST_CASE("burgers: config defaults, validation and the dataset spec", "[burgers
   };
   const std::vector<std::string> types = solver_types();
   CHECK(std::count(types.begin(), types.end(), "burgers_1d") == 1);
+  CHECK(std::count(types.begin(), types.end(), "darcy_2d") == 1);
   const auto solver = make(json::parse(R"({"type": "burgers_1d", "grid": 256, "record_grid": 64,
                                            "record_steps": 4, "t_final": 0.5})"));
   const data::DatasetSpec& spec = solver->spec();
@@ -244,5 +245,5 @@ TEST_CASE("burgers: config defaults, validation and the dataset spec", "[burgers
   CHECK_THROWS_WITH(
       make(json::parse(R"({"type": "burgers"})")),
       Catch::StartsWith("cfg.json: solver.type: unknown solver type 'burgers'; valid types: ") &&
-          Catch::Contains("burgers_1d"));
+          Catch::Contains("burgers_1d") && Catch::Contains("darcy_2d"));
 }
