@@ -233,7 +233,17 @@ TEST_CASE("burgers: config defaults, validation and the dataset spec", "[burgers
   s.record_grid = 64;
   s.dt = 0.03;
   s.record_steps = 10;
-  CHECK(Burgers1D(s).step() == Approx(0.1 / 4).epsilon(1e-14));
+  Burgers1D coarse(s);
+  CHECK(coarse.step() == Approx(0.1 / 4).epsilon(1e-14));
+  // Initial data far above the config's amplitude (6 GRF standard deviations ~ 3.6) is re-checked
+  // at its own amplitude: at max|u0| = 50 the bound is ~4.9 nu / 50^2 = 2e-4 < h = 0.025.
+  std::vector<double> big(2 * s.grid);
+  for (int j = 0; j < s.grid; ++j) {
+    big[j] = std::sin(2.0 * kPi * j / s.grid);
+    big[s.grid + j] = 50.0 * std::sin(2.0 * kPi * j / s.grid);
+  }
+  CHECK_THROWS_WITH(coarse.simulate(to_device(big, 2, s.grid), 7, nullptr),
+                    Catch::StartsWith("burgers_1d: sample 8: max|u0| = 50 needs an internal step <= 0.000"));
 
   CHECK_THROWS_WITH(make(json::parse(R"({"type": "burgers_1d", "grid": 256, "dt": 0.1})")),
                     Catch::StartsWith("cfg.json: solver.dt: expected dt <= 0.038") &&
