@@ -161,20 +161,8 @@ int run_cli(int argc, char** argv) {
       kokkos.start();
       print_info(info_json);
     } else if (*check) {
-      const ResolvedConfig cfg = resolve_config(check_args.config, check_args.sets, [](config::Node& root) {
-        if (root.has("solver")) {
-          config::Node s = root.child("solver");
-          solvers::make_solver(s);
-        }
-        if (root.has("dataset")) {
-          config::Node d = root.child("dataset");
-          read_dataset_section(d);
-        }
-        if (root.has("simulate")) {
-          config::Node m = root.child("simulate");
-          read_simulate_section(m);
-        }
-      });
+      const ResolvedConfig cfg = resolve_config(check_args.config, check_args.sets,
+                                                [](config::Node& root) { read_job_sections(root, false); });
       std::cout << cfg.resolved.dump(2) << '\n';
     } else if (*simulate) {
       kokkos.start();

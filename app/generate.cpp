@@ -78,17 +78,11 @@ void remove_stale_temporaries(const fs::path& dir) {
 }  // namespace
 
 void run_generate(const JobArgs& args) {
-  std::unique_ptr<solvers::Solver> solver;
-  DatasetSection ds;
-  config::json solver_resolved;
-  const ResolvedConfig cfg = resolve_config(args.config, args.sets, [&](config::Node& root) {
-    if (!root.has("solver"))
-      root.fail("solver", "missing; expected a solver section with a \"type\" (one of the solver types)");
-    config::Node s = root.child("solver");
-    solver = solvers::make_solver(s);
-    config::Node d = root.child("dataset");
-    ds = read_dataset_section(d);
-  });
+  JobSections job;
+  const ResolvedConfig cfg =
+      resolve_config(args.config, args.sets, [&](config::Node& root) { job = read_job_sections(root, true); });
+  solvers::Solver* solver = job.solver.get();
+  const DatasetSection ds = job.dataset;
   SURRO_LOG_INFO("resolved config (" << cfg.file << "):\n" << cfg.resolved.dump(2));
 
   // What defines the data: the solver section, the seed and the per-sample layout. Not the

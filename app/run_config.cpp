@@ -3,6 +3,8 @@
 #include "core/io.hpp"
 #include "core/log.hpp"
 
+#include <algorithm>
+
 #include <cstdio>
 
 namespace surro::app {
@@ -26,10 +28,7 @@ DatasetSection read_dataset_section(config::Node& node) {
   d.valid = node.get_int("valid", d.valid, config::non_negative());
   d.test = node.get_int("test", d.test, config::non_negative());
   d.per_file = node.get_int("per_file", d.per_file, config::positive());
-  d.batch = node.get_int("batch", d.per_file, config::positive());
-  if (d.batch > d.per_file)
-    node.fail("batch", "expected at most per_file = " + std::to_string(d.per_file) + ", got " +
-                           std::to_string(d.batch));
+  d.batch = std::min(node.get_int("batch", d.per_file, config::positive()), d.per_file);
   node.finish();
   return d;
 }
@@ -40,6 +39,25 @@ SimulateSection read_simulate_section(config::Node& node) {
   s.vtk = node.get_bool("vtk", s.vtk);
   node.finish();
   return s;
+}
+
+JobSections read_job_sections(config::Node& root, bool need_solver) {
+  JobSections out;
+  if (root.has("solver") || need_solver) {
+    if (!root.has("solver"))
+      root.fail("solver", "missing; expected a solver section with a \"type\" (one of the solver types)");
+    config::Node s = root.child("solver");
+    out.solver = solvers::make_solver(s);
+  }
+  if (root.has("dataset")) {
+    config::Node d = root.child("dataset");
+    out.dataset = read_dataset_section(d);
+  }
+  if (root.has("simulate")) {
+    config::Node m = root.child("simulate");
+    out.simulate = read_simulate_section(m);
+  }
+  return out;
 }
 
 ResolvedConfig resolve_config(const std::string& path, const std::vector<std::string>& overrides,

@@ -5,9 +5,11 @@
 // "dataset" (generate), "simulate" (simulate). Each subcommand reads the sections it uses; any
 // other top-level key is an error that lists the accepted ones.
 #include "core/config.hpp"
+#include "solvers/solver.hpp"
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -25,7 +27,7 @@ RunSection read_run_section(config::Node& node);
 struct DatasetSection {
   long long train = 1000, valid = 100, test = 200;
   long long per_file = 100;  // trajectories per HDF5 file: the unit of resumption
-  long long batch = 0;       // trajectories simulated at once (0: per_file)
+  long long batch = 0;       // trajectories simulated at once; at most per_file is used
 };
 DatasetSection read_dataset_section(config::Node& node);
 
@@ -35,6 +37,15 @@ struct SimulateSection {
   bool vtk = true;       // write the ParaView time series
 };
 SimulateSection read_simulate_section(config::Node& node);
+
+// Every section a job config may hold, read and validated when present (so one config serves
+// check, simulate and generate alike). `need_solver`: a missing solver section is an error.
+struct JobSections {
+  std::unique_ptr<solvers::Solver> solver;
+  DatasetSection dataset;
+  SimulateSection simulate;
+};
+JobSections read_job_sections(config::Node& root, bool need_solver);
 
 struct ResolvedConfig {
   config::json resolved;  // every section read, with defaults filled in

@@ -22,16 +22,11 @@
 namespace surro::app {
 
 void run_simulate(const JobArgs& args) {
-  std::unique_ptr<solvers::Solver> solver;
-  SimulateSection sim;
-  const ResolvedConfig cfg = resolve_config(args.config, args.sets, [&](config::Node& root) {
-    if (!root.has("solver"))
-      root.fail("solver", "missing; expected a solver section with a \"type\" (one of the solver types)");
-    config::Node s = root.child("solver");
-    solver = solvers::make_solver(s);
-    config::Node m = root.child("simulate");
-    sim = read_simulate_section(m);
-  });
+  JobSections job;
+  const ResolvedConfig cfg =
+      resolve_config(args.config, args.sets, [&](config::Node& root) { job = read_job_sections(root, true); });
+  solvers::Solver* solver = job.solver.get();
+  const SimulateSection sim = job.simulate;
   SURRO_LOG_INFO("resolved config (" << cfg.file << "):\n" << cfg.resolved.dump(2));
   const data::DatasetSpec& spec = solver->spec();
 

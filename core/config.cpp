@@ -265,6 +265,27 @@ std::vector<long long> Node::get_int_array(const std::string& key, const std::ve
   return out;
 }
 
+std::vector<double> Node::get_number_array(const std::string& key, const std::vector<double>& fallback,
+                                           const Check<double>& check) {
+  const json* v = lookup(key);
+  std::vector<double> out = fallback;
+  if (v) {
+    // "a positive number" -> "positive numbers"
+    std::string elem = check.expected.empty() ? std::string("a number") : check.expected;
+    elem = elem.substr(elem.find(' ') + 1) + "s";
+    if (!v->is_array()) fail(key, "expected an array of " + elem + ", got " + describe(*v));
+    out.clear();
+    for (std::size_t i = 0; i < v->size(); ++i) {
+      const std::string ik = key + "[" + std::to_string(i) + "]";
+      const double x = as_number(*this, ik, (*v)[i], check);
+      check_value(*this, ik, x, check, "a number", (*v)[i]);
+      out.push_back(x);
+    }
+  }
+  record(key, out);
+  return out;
+}
+
 Node Node::child(const std::string& key) {
   static const json empty = json::object();
   const json* v = lookup(key);

@@ -57,6 +57,8 @@ class Node {
   std::string require_string(const std::string& key, const Check<std::string>& check = {});
   std::vector<long long> get_int_array(const std::string& key, const std::vector<long long>& fallback,
                                        const Check<long long>& check = {});
+  std::vector<double> get_number_array(const std::string& key, const std::vector<double>& fallback,
+                                       const Check<double>& check = {});
 
   bool has(const std::string& key) const;
   // A nested object; an absent key reads as {} so its defaults apply.

@@ -157,3 +157,17 @@ TEST_CASE("io: a failed atomic write leaves the previous file untouched", "[conf
   for (const auto& e : std::filesystem::directory_iterator(dir)) entries += 1, (void)e;
   CHECK(entries == 1);
 }
+
+TEST_CASE("config: number arrays", "[config]") {
+  const json section = json::parse(R"({"values": [12, 3.5], "bad": [1, "x"], "neg": [2, -1], "scalar": 4})");
+  json resolved;
+  config::Node node(section, "cfg.json", "solver", &resolved);
+  CHECK(node.get_number_array("values", {1.0}) == std::vector<double>{12.0, 3.5});
+  CHECK(node.get_number_array("absent", {1.0, 2.0}) == std::vector<double>{1.0, 2.0});
+  CHECK(resolved["absent"] == json::parse("[1.0, 2.0]"));
+  CHECK_THROWS_WITH(node.get_number_array("bad", {}), "cfg.json: solver.bad[1]: expected a number, got the string \"x\"");
+  CHECK_THROWS_WITH(node.get_number_array("neg", {}, config::positive_number()),
+                    "cfg.json: solver.neg[1]: expected a positive number, got -1");
+  CHECK_THROWS_WITH(node.get_number_array("scalar", {}, config::positive_number()),
+                    "cfg.json: solver.scalar: expected an array of positive numbers, got 4");
+}
