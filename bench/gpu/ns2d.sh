@@ -5,7 +5,7 @@
 # in the same session. Prints key=value lines.
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-export PATH=/tmp/surro-stage/bin:$PATH
+source bench/gpu/env.sh
 for scheme in crank_nicolson ifrk4; do
   for c in "256 1" "256 20" "256 100" "1024 4"; do
     set -- $c

@@ -4,12 +4,8 @@
 # Prints "N passed, M failed" last. Usage: bench/gpu/run_tests.sh [tag...]
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-stage=/tmp/surro-stage
-rm -rf "$stage" && mkdir -p "$stage" && tar -xzf .device/stage.tgz -C "$stage"
-cudalib=$(dirname "$(find / -name 'libcufft.so.12' -not -path '*/proc/*' 2>/dev/null | head -1)")
-blaslib=$(dirname "$(find / -name 'libcublasLt.so.13' -not -path '*/proc/*' 2>/dev/null | head -1)")
-export LD_LIBRARY_PATH="$stage/lib:$cudalib:$blaslib:${LD_LIBRARY_PATH:-}"
-export PATH="$stage/bin:$PATH"
+rm -rf /tmp/surro-stage
+source bench/gpu/env.sh
 echo "cuFFT from $cudalib, cuBLAS from $blaslib"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 surro info || exit 1
