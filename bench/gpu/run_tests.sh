@@ -10,7 +10,8 @@ echo "cuFFT from $cudalib, cuBLAS from $blaslib"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 surro info || exit 1
 tags=("$@")
-((${#tags[@]})) || tags=(fft gemm rng config ns2d burgers darcy well fno_mat vtk)
+((${#tags[@]})) || tags=(fft gemm rng config well fno_mat vtk ns2d burgers darcy linear gelu spectral_conv grid pad
+                          adam schedule loss normalizer checkpoint)
 pass=0 fail=0
 for t in "${tags[@]}"; do
   # Catch2 exits with the count of listed tests, so read the list rather than the exit code.
@@ -20,6 +21,7 @@ for t in "${tags[@]}"; do
   fi
 done
 if bash tests/app/cli_test.sh "$stage/bin/surro"; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+if bash tests/app/jobs_test.sh "$stage/bin/surro" configs; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
 for cfg in configs/*.json; do
   if surro check "$cfg" >/dev/null; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAILED: check $cfg"; fi
 done
