@@ -119,15 +119,18 @@ std::vector<Variable> build_variables(const DatasetSpec& spec, const Block& bloc
   }
   SURRO_REQUIRE(D == 2, ctx << ": " << D << " spatial dims: expected 2");
   const hsize_t Nx = spec.coords[0].size(), Ny = spec.coords[1].size(), P = Nx * Ny;
+  // As the FNO generator ns_2d.py: a = the initial frame, u = the frames after it (t > 0).
+  SURRO_REQUIRE(T >= 2, ctx << ": " << T << " recorded time(s): expected at least 2 (a initial frame and u after)");
+  const hsize_t Tu = T - 1;
   Variable a{"a", {N, Nx, Ny}, std::vector<float>(N * P)};
-  Variable frames{"u", {N, Nx, Ny, T}, std::vector<float>(N * P * T)};  // time last
-  Variable t{"t", {1, T}, std::vector<float>(spec.times.begin(), spec.times.end())};
+  Variable frames{"u", {N, Nx, Ny, Tu}, std::vector<float>(N * P * Tu)};  // time last
+  Variable t{"t", {1, Tu}, std::vector<float>(spec.times.begin() + 1, spec.times.end())};
   for (hsize_t n = 0; n < N; ++n)
     for (hsize_t tt = 0; tt < T; ++tt)
       for (hsize_t p = 0; p < P; ++p) {
         const float v = u[(n * T + tt) * P + p];
-        frames.values[(n * P + p) * T + tt] = v;
         if (tt == 0) a.values[n * P + p] = v;
+        else frames.values[(n * P + p) * Tu + tt - 1] = v;
       }
   vars.push_back(std::move(a));
   vars.push_back(std::move(frames));

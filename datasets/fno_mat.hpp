@@ -14,10 +14,10 @@
 namespace surro::data {
 
 enum class FnoMatKind {
-  // 2-D time series (fourier_2d_time.py / fourier_3d.py, Navier–Stokes). From the spec's only
-  // time-varying field: a = first frame (N, Nx, Ny); u = every recorded frame (N, Nx, Ny, T), time
-  // LAST; t = recorded times, a (1, T) row vector. Unlike ns_2d.py, whose u starts one record
-  // interval after a, u here includes the first frame: slice u[..., 1:] for that convention.
+  // 2-D time series (fourier_2d_time.py / fourier_3d.py, Navier–Stokes), laid out as the FNO
+  // generator ns_2d.py saves it. From the spec's only time-varying field: a = the initial frame
+  // (N, Nx, Ny); u = the frames after it (N, Nx, Ny, T-1), time LAST; t = their times, a (1, T-1)
+  // row vector. So u[..., :10] are the 10 input steps and u[..., 10:] the targets, as the scripts use them.
   time_series,
   // 1-D Burgers (fourier_1d.py): from the only time-varying field, a = first frame (N, Nx) and
   // u = last frame (N, Nx).

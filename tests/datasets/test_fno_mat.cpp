@@ -84,7 +84,7 @@ std::string message_of(const std::function<void()>& f) {
 
 }  // namespace
 
-TEST_CASE("fno_mat: Navier-Stokes time series: a (N,S1,S2), u (N,S1,S2,T), t (1,T) after axis reversal",
+TEST_CASE("fno_mat: Navier-Stokes time series: a (N,S1,S2), u (N,S1,S2,T-1), t (1,T-1) after axis reversal",
           "[fno_mat]") {
   const fs::path dir = fresh_dir("ns");
   const hsize_t N = 2, Nx = 3, Ny = 4, T = 5;  // all different, so any axis mix-up shows
@@ -100,22 +100,23 @@ TEST_CASE("fno_mat: Navier-Stokes time series: a (N,S1,S2), u (N,S1,S2,T), t (1,
   export_fno_mat(path, spec, b, FnoMatKind::time_series);
 
   const Stored su = read_var(path, "u");
-  CHECK(su.dims == std::vector<hsize_t>{T, Ny, Nx, N});  // reversed (N, Nx, Ny, T)
+  // a is frame 0; u holds frames 1..T-1, as ns_2d.py saves them.
+  CHECK(su.dims == std::vector<hsize_t>{T - 1, Ny, Nx, N});  // reversed (N, Nx, Ny, T-1)
   const Stored sa = read_var(path, "a");
   CHECK(sa.dims == std::vector<hsize_t>{Ny, Nx, N});
   const Stored st = read_var(path, "t");
-  CHECK(st.dims == std::vector<hsize_t>{T, 1});
+  CHECK(st.dims == std::vector<hsize_t>{T - 1, 1});
   for (hsize_t n = 0; n < N; ++n)
     for (hsize_t i = 0; i < Nx; ++i)
       for (hsize_t j = 0; j < Ny; ++j) {
         CHECK(logical_at(sa, {n, i, j}) == code(n, 0, i, j));
-        for (hsize_t t = 0; t < T; ++t) {
-          CHECK(logical_at(su, {n, i, j, t}) == code(n, t, i, j));
+        for (hsize_t t = 0; t + 1 < T; ++t) {
+          CHECK(logical_at(su, {n, i, j, t}) == code(n, t + 1, i, j));
           // The reference's explicit formula: (n,i,j,t) at ((t*S2 + j)*S1 + i)*N + n.
-          CHECK(su.values[((t * Ny + j) * Nx + i) * N + n] == code(n, t, i, j));
+          CHECK(su.values[((t * Ny + j) * Nx + i) * N + n] == code(n, t + 1, i, j));
         }
       }
-  for (hsize_t t = 0; t < T; ++t) CHECK(logical_at(st, {0, t}) == float(0.25 * (t + 1)));
+  for (hsize_t t = 0; t + 1 < T; ++t) CHECK(logical_at(st, {0, t}) == float(0.25 * (t + 2)));
 
   // The MATLAB v7.3 header in the 512-byte userblock.
   {
