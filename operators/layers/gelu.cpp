@@ -22,8 +22,8 @@ void gelu_backward(const Exec& exec, index_t n, const Real* x, const Real* dy, R
       KOKKOS_LAMBDA(const index_t i) { dx[i] = gelu_derivative(x[i]) * dy[i]; });
 }
 
-#define SURRO_X(Exec, Real)                                                                   \
-  template void gelu_forward<Exec, Real>(const Exec&, index_t, const Real*, Real*);        \
+#define SURRO_X(Exec, Real)                                                         \
+  template void gelu_forward<Exec, Real>(const Exec&, index_t, const Real*, Real*); \
   template void gelu_backward<Exec, Real>(const Exec&, index_t, const Real*, const Real*, Real*);
 SURRO_OP_INSTANTIATE(SURRO_X)
 #undef SURRO_X

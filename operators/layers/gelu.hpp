@@ -11,13 +11,17 @@ namespace surro::op {
 
 template <class Real>
 KOKKOS_INLINE_FUNCTION Real gelu_erf(Real v) {
-  if constexpr (std::is_same_v<Real, float>) return ::erff(v);
-  else return ::erf(v);
+  if constexpr (std::is_same_v<Real, float>)
+    return ::erff(v);
+  else
+    return ::erf(v);
 }
 template <class Real>
 KOKKOS_INLINE_FUNCTION Real gelu_exp(Real v) {
-  if constexpr (std::is_same_v<Real, float>) return ::expf(v);
-  else return ::exp(v);
+  if constexpr (std::is_same_v<Real, float>)
+    return ::expf(v);
+  else
+    return ::exp(v);
 }
 
 template <class Real>

@@ -43,7 +43,8 @@ void fill_coordinates(const Exec& exec, int batch, int c_in, const Axes a, Real*
   const index_t r = a.points();
   const int c_out = c_in + a.d;
   Kokkos::parallel_for(
-      "surro::op::grid_channels::coordinates", MDRange3<Exec>(exec, {0, 0, 0}, {index_t(batch), index_t(a.d), r}),
+      "surro::op::grid_channels::coordinates",
+      MDRange3<Exec>(exec, {0, 0, 0}, {index_t(batch), index_t(a.d), r}),
       KOKKOS_LAMBDA(const index_t b, const index_t t, const index_t p) {
         const int axis = 3 - a.d + int(t);
         const index_t stride = axis == 2 ? 1 : axis == 1 ? a.n[2] : index_t(a.n[1]) * a.n[2];
@@ -59,21 +60,25 @@ template <class Exec, class Real>
 void grid_channels_forward(const Exec& exec, const GridChannelsCfg& cfg, int batch, const Real* x, Real* y) {
   ScopedRegion region("surro::op::grid_channels::forward");
   const grid_impl::Axes a = grid_impl::axes(cfg);
-  if (cfg.c_in > 0) grid_impl::copy_channels(exec, batch, cfg.c_in, cfg.c_in, cfg.c_in + a.d, a.points(), x, y);
+  if (cfg.c_in > 0)
+    grid_impl::copy_channels(exec, batch, cfg.c_in, cfg.c_in, cfg.c_in + a.d, a.points(), x, y);
   grid_impl::fill_coordinates(exec, batch, cfg.c_in, a, y);
 }
 
 template <class Exec, class Real>
-void grid_channels_backward(const Exec& exec, const GridChannelsCfg& cfg, int batch, const Real* dy, Real* dx) {
+void grid_channels_backward(const Exec& exec, const GridChannelsCfg& cfg, int batch, const Real* dy,
+                            Real* dx) {
   if (!dx || cfg.c_in == 0) return;
   ScopedRegion region("surro::op::grid_channels::backward");
   const grid_impl::Axes a = grid_impl::axes(cfg);
   grid_impl::copy_channels(exec, batch, cfg.c_in, cfg.c_in + a.d, cfg.c_in, a.points(), dy, dx);
 }
 
-#define SURRO_X(Exec, Real)                                                                                     \
-  template void grid_channels_forward<Exec, Real>(const Exec&, const GridChannelsCfg&, int, const Real*, Real*); \
-  template void grid_channels_backward<Exec, Real>(const Exec&, const GridChannelsCfg&, int, const Real*, Real*);
+#define SURRO_X(Exec, Real)                                                                               \
+  template void grid_channels_forward<Exec, Real>(const Exec&, const GridChannelsCfg&, int, const Real*,  \
+                                                  Real*);                                                 \
+  template void grid_channels_backward<Exec, Real>(const Exec&, const GridChannelsCfg&, int, const Real*, \
+                                                   Real*);
 SURRO_OP_INSTANTIATE(SURRO_X)
 #undef SURRO_X
 

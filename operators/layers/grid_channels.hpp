@@ -20,6 +20,7 @@ void grid_channels_forward(const Exec& exec, const GridChannelsCfg& cfg, int bat
 
 template <class Exec, class Real>
 void grid_channels_backward(const Exec& exec, const GridChannelsCfg& cfg, int batch,
-                            const Real* dy /* (B, C + d, N...) */, Real* dx /* (B, C, N...) overwritten; may be null */);
+                            const Real* dy /* (B, C + d, N...) */,
+                            Real* dx /* (B, C, N...) overwritten; may be null */);
 
 }  // namespace surro::op

@@ -10,11 +10,15 @@ void pad_validate(const PadCfg& cfg) {
   const int d = int(cfg.grid.size());
   if (d < 1 || d > 3) SURRO_THROW(ErrorKind::usage, "pad: " << d << " grid axes: expected 1, 2 or 3");
   if (int(cfg.pad.size()) != d)
-    SURRO_THROW(ErrorKind::usage, "pad: " << cfg.pad.size() << " pad widths for " << d << " axes: expected " << d);
-  if (cfg.channels <= 0) SURRO_THROW(ErrorKind::usage, "pad: channels = " << cfg.channels << ": expected > 0");
+    SURRO_THROW(ErrorKind::usage,
+                "pad: " << cfg.pad.size() << " pad widths for " << d << " axes: expected " << d);
+  if (cfg.channels <= 0)
+    SURRO_THROW(ErrorKind::usage, "pad: channels = " << cfg.channels << ": expected > 0");
   for (int t = 0; t < d; ++t) {
-    if (cfg.grid[t] <= 0) SURRO_THROW(ErrorKind::usage, "pad: grid[" << t << "] = " << cfg.grid[t] << ": expected > 0");
-    if (cfg.pad[t] < 0) SURRO_THROW(ErrorKind::usage, "pad: pad[" << t << "] = " << cfg.pad[t] << ": expected >= 0");
+    if (cfg.grid[t] <= 0)
+      SURRO_THROW(ErrorKind::usage, "pad: grid[" << t << "] = " << cfg.grid[t] << ": expected > 0");
+    if (cfg.pad[t] < 0)
+      SURRO_THROW(ErrorKind::usage, "pad: pad[" << t << "] = " << cfg.pad[t] << ": expected >= 0");
   }
 }
 
@@ -41,7 +45,8 @@ void embed(const Exec& exec, index_t signals, const Box bx, const Real* small, R
   const index_t rb = index_t(bx.big[0]) * bx.big[1] * bx.big[2];
   const index_t rs = index_t(bx.small[0]) * bx.small[1] * bx.small[2];
   Kokkos::parallel_for(
-      "surro::op::pad::embed", MDRange3<Exec>(exec, {0, 0, 0}, {signals, index_t(bx.big[0]) * bx.big[1], index_t(bx.big[2])}),
+      "surro::op::pad::embed",
+      MDRange3<Exec>(exec, {0, 0, 0}, {signals, index_t(bx.big[0]) * bx.big[1], index_t(bx.big[2])}),
       KOKKOS_LAMBDA(const index_t s, const index_t ij, const index_t k) {
         const int i = int(ij / bx.big[1]), j = int(ij % bx.big[1]);
         const bool inside = i < bx.small[0] && j < bx.small[1] && k < bx.small[2];
@@ -89,10 +94,10 @@ void crop_backward(const Exec& exec, const PadCfg& cfg, int batch, const Real* d
   pad_impl::embed(exec, index_t(batch) * cfg.channels, pad_impl::box(cfg), dy, dx);
 }
 
-#define SURRO_X(Exec, Real)                                                                              \
-  template void pad_forward<Exec, Real>(const Exec&, const PadCfg&, int, const Real*, Real*);          \
-  template void pad_backward<Exec, Real>(const Exec&, const PadCfg&, int, const Real*, Real*);         \
-  template void crop_forward<Exec, Real>(const Exec&, const PadCfg&, int, const Real*, Real*);         \
+#define SURRO_X(Exec, Real)                                                                    \
+  template void pad_forward<Exec, Real>(const Exec&, const PadCfg&, int, const Real*, Real*);  \
+  template void pad_backward<Exec, Real>(const Exec&, const PadCfg&, int, const Real*, Real*); \
+  template void crop_forward<Exec, Real>(const Exec&, const PadCfg&, int, const Real*, Real*); \
   template void crop_backward<Exec, Real>(const Exec&, const PadCfg&, int, const Real*, Real*);
 SURRO_OP_INSTANTIATE(SURRO_X)
 #undef SURRO_X

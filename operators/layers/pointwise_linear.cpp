@@ -21,8 +21,8 @@ template <class Exec>
 PointwiseLinearWorkspace<Exec>::PointwiseLinearWorkspace(const Exec& exec, const PointwiseLinearCfg& c, int b,
                                                          index_t r)
     : cfg(c), batch(b), points(r), gemm(exec) {
-  SURRO_REQUIRE(c.c_in > 0 && c.c_out > 0, "pointwise_linear: channels (" << c.c_in << ", " << c.c_out
-                                                                           << "): expected positive");
+  SURRO_REQUIRE(c.c_in > 0 && c.c_out > 0,
+                "pointwise_linear: channels (" << c.c_in << ", " << c.c_out << "): expected positive");
   SURRO_REQUIRE(b > 0 && r > 0, "pointwise_linear: batch " << b << ", points " << r << ": expected positive");
   SURRO_REQUIRE(r <= index_t(2147483647) / std::max(c.c_in, c.c_out),
                 "pointwise_linear: " << r << " points x " << std::max(c.c_in, c.c_out)
@@ -57,10 +57,12 @@ void bias_grad(const Exec& exec, int batch, int c_out, index_t r, const Real* dy
 }
 
 template <class Exec, class Real>
-void uniform_fill(const Exec& exec, index_t n, Real bound, std::uint64_t seed, std::uint64_t stream, Real* out) {
+void uniform_fill(const Exec& exec, index_t n, Real bound, std::uint64_t seed, std::uint64_t stream,
+                  Real* out) {
   const rng::Philox gen{seed};
   Kokkos::parallel_for(
-      "surro::op::pointwise_linear::init", Kokkos::RangePolicy<Exec>(exec, 0, n), KOKKOS_LAMBDA(const index_t i) {
+      "surro::op::pointwise_linear::init", Kokkos::RangePolicy<Exec>(exec, 0, n),
+      KOKKOS_LAMBDA(const index_t i) {
         out[i] = bound * (Real(2) * gen.uniform<Real>(stream, std::uint64_t(i)) - Real(1));
       });
 }
@@ -138,12 +140,12 @@ template struct PointwiseLinearWorkspace<ExecSpace>;
 template struct PointwiseLinearWorkspace<HostExec>;
 #endif
 
-#define SURRO_X(Exec, Real)                                                                                   \
-  template void pointwise_linear_init<Exec, Real>(const Exec&, const PointwiseLinearCfg&, Real*, Real*,     \
-                                                  std::uint64_t, std::uint64_t);                            \
-  template void pointwise_linear_forward<Exec, Real>(const Exec&, const PointwiseLinearWorkspace<Exec>&,    \
-                                                     const Real*, const Real*, const Real*, Real*);         \
-  template void pointwise_linear_backward<Exec, Real>(const Exec&, const PointwiseLinearWorkspace<Exec>&,   \
+#define SURRO_X(Exec, Real)                                                                                \
+  template void pointwise_linear_init<Exec, Real>(const Exec&, const PointwiseLinearCfg&, Real*, Real*,    \
+                                                  std::uint64_t, std::uint64_t);                           \
+  template void pointwise_linear_forward<Exec, Real>(const Exec&, const PointwiseLinearWorkspace<Exec>&,   \
+                                                     const Real*, const Real*, const Real*, Real*);        \
+  template void pointwise_linear_backward<Exec, Real>(const Exec&, const PointwiseLinearWorkspace<Exec>&,  \
                                                       const Real*, const Real*, const Real*, Real*, Real*, \
                                                       Real*);
 SURRO_OP_INSTANTIATE(SURRO_X)

@@ -17,30 +17,32 @@ index_t SpectralConvCfg::mode_count() const {
 
 void spectral_conv_validate(const SpectralConvCfg& cfg, const std::vector<int>& grid) {
   const int d = cfg.dims();
-  if (d < 1 || d > 3) SURRO_THROW(ErrorKind::usage, "spectral_conv: " << d << " mode counts: expected 1, 2 or 3");
+  if (d < 1 || d > 3)
+    SURRO_THROW(ErrorKind::usage, "spectral_conv: " << d << " mode counts: expected 1, 2 or 3");
   if (cfg.c_in <= 0 || cfg.c_out <= 0)
     SURRO_THROW(ErrorKind::usage, "spectral_conv: channels (" << cfg.c_in << ", " << cfg.c_out
                                                               << "): expected positive integers");
   static const char* axis[3] = {"x", "y", "z"};
   for (int t = 0; t < d; ++t)
     if (cfg.modes[t] <= 0)
-      SURRO_THROW(ErrorKind::usage, "spectral_conv: modes[" << t << "] = " << cfg.modes[t]
-                                                            << ": expected a positive integer");
+      SURRO_THROW(ErrorKind::usage,
+                  "spectral_conv: modes[" << t << "] = " << cfg.modes[t] << ": expected a positive integer");
   if (grid.empty()) return;
   if (int(grid.size()) != d)
     SURRO_THROW(ErrorKind::usage, "spectral_conv: a grid of " << grid.size() << " axes for " << d
                                                               << " mode counts: expected " << d << " axes");
   for (int t = 0; t < d; ++t) {
     if (grid[t] <= 0)
-      SURRO_THROW(ErrorKind::usage, "spectral_conv: grid N" << axis[t] << " = " << grid[t] << ": expected positive");
+      SURRO_THROW(ErrorKind::usage,
+                  "spectral_conv: grid N" << axis[t] << " = " << grid[t] << ": expected positive");
     const bool half = t == d - 1;  // the rFFT's half-spectrum axis
     const int limit = half ? grid[t] / 2 + 1 : grid[t] / 2;
     if (cfg.modes[t] > limit)
-      SURRO_THROW(ErrorKind::usage,
-                  "spectral_conv: modes[" << t << "] = " << cfg.modes[t] << " on N" << axis[t] << " = " << grid[t]
-                                          << ": expected at most " << limit
-                                          << (half ? " (N/2 + 1 columns of the half spectrum)"
-                                                   : " (N/2: the +k and -k blocks must not overlap)"));
+      SURRO_THROW(ErrorKind::usage, "spectral_conv: modes["
+                                        << t << "] = " << cfg.modes[t] << " on N" << axis[t] << " = "
+                                        << grid[t] << ": expected at most " << limit
+                                        << (half ? " (N/2 + 1 columns of the half spectrum)"
+                                                 : " (N/2: the +k and -k blocks must not overlap)"));
   }
 }
 
@@ -60,8 +62,8 @@ namespace spectral_impl {
 // packed (M, B, C), or back (zeroing is the caller's). Each value is multiplied by `single` on
 // the half axis' columns 0 and N/2 (even N) and by `other` elsewhere.
 template <class Exec, class Real>
-void pack(const Exec& exec, const View1<index_t, typename Exec::memory_space>& offset, int batch, int channels,
-          index_t spectrum, int h, int last, Real single, Real other, const Complex<Real>* spec,
+void pack(const Exec& exec, const View1<index_t, typename Exec::memory_space>& offset, int batch,
+          int channels, index_t spectrum, int h, int last, Real single, Real other, const Complex<Real>* spec,
           Complex<Real>* packed) {
   const int m_count = int(offset.extent(0));
   Kokkos::parallel_for(
@@ -70,14 +72,15 @@ void pack(const Exec& exec, const View1<index_t, typename Exec::memory_space>& o
         const index_t off = offset(m);
         const int col = int(off % h);
         const Real f = (col == 0 || 2 * col == last) ? single : other;
-        packed[(index_t(m) * batch + b) * channels + c] = f * spec[(index_t(b) * channels + c) * spectrum + off];
+        packed[(index_t(m) * batch + b) * channels + c] =
+            f * spec[(index_t(b) * channels + c) * spectrum + off];
       });
 }
 
 template <class Exec, class Real>
-void unpack(const Exec& exec, const View1<index_t, typename Exec::memory_space>& offset, int batch, int channels,
-            index_t spectrum, int h, int last, Real single, Real other, const Complex<Real>* packed,
-            Complex<Real>* spec) {
+void unpack(const Exec& exec, const View1<index_t, typename Exec::memory_space>& offset, int batch,
+            int channels, index_t spectrum, int h, int last, Real single, Real other,
+            const Complex<Real>* packed, Complex<Real>* spec) {
   const int m_count = int(offset.extent(0));
   Kokkos::parallel_for(
       "surro::op::spectral_conv::unpack", MDRange3<Exec>(exec, {0, 0, 0}, {m_count, batch, channels}),
@@ -85,7 +88,8 @@ void unpack(const Exec& exec, const View1<index_t, typename Exec::memory_space>&
         const index_t off = offset(m);
         const int col = int(off % h);
         const Real f = (col == 0 || 2 * col == last) ? single : other;
-        spec[(index_t(b) * channels + c) * spectrum + off] = f * packed[(index_t(m) * batch + b) * channels + c];
+        spec[(index_t(b) * channels + c) * spectrum + off] =
+            f * packed[(index_t(m) * batch + b) * channels + c];
       });
 }
 
@@ -100,7 +104,8 @@ void zero(const Exec& exec, index_t n, T* data) {
 // X(k) <- (X(k) + conj(X(-k))) / 2 over the leading axes (n0, n1). Every C2R then returns
 // 1/N sum w Re(X e^{i theta}), whatever it does with non-Hermitian input.
 template <class Exec, class Real>
-void hermitian_columns(const Exec& exec, int signals, int n0, int n1, int h, bool nyquist, Complex<Real>* spec) {
+void hermitian_columns(const Exec& exec, int signals, int n0, int n1, int h, bool nyquist,
+                       Complex<Real>* spec) {
   const index_t spectrum = index_t(n0) * n1 * h;
   const int columns = nyquist ? 2 : 1;
   Kokkos::parallel_for(
@@ -129,7 +134,8 @@ void uniform_complex(const Exec& exec, index_t n, Real scale, std::uint64_t seed
                      Complex<Real>* w) {
   const rng::Philox gen{seed};
   Kokkos::parallel_for(
-      "surro::op::spectral_conv::init", Kokkos::RangePolicy<Exec>(exec, 0, n), KOKKOS_LAMBDA(const index_t e) {
+      "surro::op::spectral_conv::init", Kokkos::RangePolicy<Exec>(exec, 0, n),
+      KOKKOS_LAMBDA(const index_t e) {
         w[e] = Complex<Real>(scale * gen.uniform<Real>(stream, 2 * std::uint64_t(e)),
                              scale * gen.uniform<Real>(stream, 2 * std::uint64_t(e) + 1));
       });
@@ -217,7 +223,8 @@ void spectral_conv_forward(const Exec& exec, SpectralConvWorkspace<Exec, Real>& 
   internal_axes(ws, n0, n1, h);
   Complex<Real>* xm = x_modes ? x_modes : ws.packed_in.data();
   ws.plan_in.forward_raw(exec, x, ws.spec_in.data());
-  spectral_impl::pack(exec, ws.mode_offset, B, ci, ws.spectrum, h, ws.last, Real(1), Real(1), ws.spec_in.data(), xm);
+  spectral_impl::pack(exec, ws.mode_offset, B, ci, ws.spectrum, h, ws.last, Real(1), Real(1),
+                      ws.spec_in.data(), xm);
   gemm::Shape s;  // per mode: y_hat (B x Cout) = x_hat (B x Cin) . W_m (Cin x Cout)
   s.m = B;
   s.n = co;
@@ -291,7 +298,7 @@ void spectral_conv_backward(const Exec& exec, SpectralConvWorkspace<Exec, Real>&
   ws.plan_in.inverse_raw(exec, ws.spec_in.data(), dx);
 }
 
-#define SURRO_X(Exec, Real)                                                                                    \
+#define SURRO_X(Exec, Real)                                                                                  \
   template struct SpectralConvWorkspace<Exec, Real>;                                                         \
   template void spectral_conv_init<Exec, Real>(const Exec&, const SpectralConvCfg&, Complex<Real>*,          \
                                                std::uint64_t, std::uint64_t);                                \

@@ -37,7 +37,7 @@ struct SpectralConvCfg {
   std::vector<int> modes;  // (mx[, my[, mz]]): d = modes.size() spatial axes
   int dims() const { return static_cast<int>(modes.size()); }
   int blocks() const { return 1 << (dims() - 1); }  // 1, 2, 4
-  index_t mode_count() const;                     // M = blocks * prod(modes)
+  index_t mode_count() const;                       // M = blocks * prod(modes)
 };
 
 // Throws a usage error unless 1 <= d <= 3, channels > 0, and the modes fit `grid` (Nx[, Ny[, Nz]]).
@@ -62,15 +62,16 @@ template <class Exec, class Real>
 struct SpectralConvWorkspace {
   using complex_type = Complex<Real>;
   using mem = typename Exec::memory_space;
-  SpectralConvWorkspace(const Exec& exec, const SpectralConvCfg& cfg, int batch, const std::vector<int>& grid);
+  SpectralConvWorkspace(const Exec& exec, const SpectralConvCfg& cfg, int batch,
+                        const std::vector<int>& grid);
 
   SpectralConvCfg cfg;
   int batch = 0;
-  std::vector<int> grid;   // (Nx[, Ny[, Nz]])
-  index_t points = 0;      // N = prod(grid)
-  index_t spectrum = 0;    // half-spectrum size of one signal
-  index_t modes = 0;       // M
-  int last = 0;            // N of the last axis
+  std::vector<int> grid;                           // (Nx[, Ny[, Nz]])
+  index_t points = 0;                              // N = prod(grid)
+  index_t spectrum = 0;                            // half-spectrum size of one signal
+  index_t modes = 0;                               // M
+  int last = 0;                                    // N of the last axis
   fft::RealFftPlan<Real, Exec> plan_in, plan_out;  // batch B*Cin and B*Cout, Norm::backward
   gemm::Gemm<Exec> gemm;
   View1<index_t, mem> mode_offset;                 // (M): offset of mode m in one half spectrum
@@ -89,10 +90,10 @@ void spectral_conv_forward(const Exec& exec, SpectralConvWorkspace<Exec, Real>& 
 // dw += sum_b conj(x_hat) dy_hat per mode (the gradient with respect to Re W and Im W, as the
 // interleaved pair); dx overwritten through the exact adjoint of the chain; dx may be null.
 template <class Exec, class Real>
-void spectral_conv_backward(const Exec& exec, SpectralConvWorkspace<Exec, Real>& ws,
-                            const Complex<Real>* w /* (M, Cin, Cout) */,
-                            const Complex<Real>* x_modes /* (M, B, Cin) from forward, or null: the workspace's */,
-                            const Real* dy /* (B, Cout, N...) */, Complex<Real>* dw /* (M, Cin, Cout) += */,
-                            Real* dx /* (B, Cin, N...) overwritten; may be null */);
+void spectral_conv_backward(
+    const Exec& exec, SpectralConvWorkspace<Exec, Real>& ws, const Complex<Real>* w /* (M, Cin, Cout) */,
+    const Complex<Real>* x_modes /* (M, B, Cin) from forward, or null: the workspace's */,
+    const Real* dy /* (B, Cout, N...) */, Complex<Real>* dw /* (M, Cin, Cout) += */,
+    Real* dx /* (B, Cin, N...) overwritten; may be null */);
 
 }  // namespace surro::op

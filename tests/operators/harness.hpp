@@ -86,7 +86,8 @@ void gradcheck(std::vector<std::vector<double>> vars, Forward forward, const std
       vars[a][j] = v0;
       const double fd = (lp - lm) / (2 * h);
       const double tol = 64 * eps * s / h + h * h * sum_r;
-      INFO(names[a] << "[" << j << "]: analytic " << grads[a][j] << ", finite difference " << fd << ", tol " << tol);
+      INFO(names[a] << "[" << j << "]: analytic " << grads[a][j] << ", finite difference " << fd << ", tol "
+                    << tol);
       REQUIRE(std::abs(grads[a][j] - fd) <= tol);
     }
   }

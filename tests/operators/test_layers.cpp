@@ -32,8 +32,9 @@ std::vector<double> minus(std::vector<double> a, const std::vector<double>& b) {
 
 // ---------------------------------------------------------------- pointwise_linear
 
-std::vector<double> linear_reference(const op::PointwiseLinearCfg& c, int B, int R, const std::vector<double>& x,
-                                     const std::vector<double>& w, const std::vector<double>& bias,
+std::vector<double> linear_reference(const op::PointwiseLinearCfg& c, int B, int R,
+                                     const std::vector<double>& x, const std::vector<double>& w,
+                                     const std::vector<double>& bias,
                                      std::vector<double>* magnitude = nullptr) {
   std::vector<double> y(std::size_t(B) * c.c_out * R);
   if (magnitude) magnitude->assign(y.size(), 0.0);
@@ -62,21 +63,23 @@ struct LinearRun {
   LinearRun(op::PointwiseLinearCfg c, int b, int r) : cfg(c), B(b), R(r), ws(exec, c, b, r) {}
 
   std::vector<double> forward(const std::vector<std::vector<double>>& v) {
-    auto x = upload<Exec, Real>(v[0], "x"), w = upload<Exec, Real>(v[1], "w"), b = upload<Exec, Real>(v[2], "b");
+    auto x = upload<Exec, Real>(v[0], "x"), w = upload<Exec, Real>(v[1], "w"),
+         b = upload<Exec, Real>(v[2], "b");
     View1<Real, mem> y("y", std::size_t(B) * cfg.c_out * R);
     op::pointwise_linear_forward(exec, ws, w.data(), cfg.bias ? b.data() : nullptr, x.data(), y.data());
     exec.fence();
     return download(y);
   }
-  std::vector<std::vector<double>> backward(const std::vector<std::vector<double>>& v, const std::vector<double>& r,
-                                            bool with_dx = true) {
+  std::vector<std::vector<double>> backward(const std::vector<std::vector<double>>& v,
+                                            const std::vector<double>& r, bool with_dx = true) {
     auto x = upload<Exec, Real>(v[0], "x"), w = upload<Exec, Real>(v[1], "w");
     auto dy = upload<Exec, Real>(r, "dy");
-    const auto dw0 = random_vector(v[1].size(), 11), db0 = random_vector(v[2].size(), 12);  // accumulate onto these
+    const auto dw0 = random_vector(v[1].size(), 11),
+               db0 = random_vector(v[2].size(), 12);  // accumulate onto these
     auto dw = upload<Exec, Real>(dw0, "dw"), db = upload<Exec, Real>(db0, "db");
     auto dx = upload<Exec, Real>(std::vector<double>(v[0].size(), kGarbage), "dx");
-    op::pointwise_linear_backward(exec, ws, w.data(), x.data(), dy.data(), dw.data(), cfg.bias ? db.data() : nullptr,
-                                  with_dx ? dx.data() : nullptr);
+    op::pointwise_linear_backward(exec, ws, w.data(), x.data(), dy.data(), dw.data(),
+                                  cfg.bias ? db.data() : nullptr, with_dx ? dx.data() : nullptr);
     exec.fence();
     return {download(dx), minus(download(dw), dw0), minus(download(db), db0)};
   }
@@ -99,7 +102,8 @@ TEMPLATE_LIST_TEST_CASE("pointwise_linear: forward matches a naive loop; backwar
   const auto got = run.forward(v);
   // Higham eq. 3.13: |y - y_hat| <= gamma_{Cin+1} (|W||x| + |b|); a factor 2 for the input rounding to Real.
   const double u = epsilon<Real>(), gamma = (cfg.c_in + 1) * u / (1 - (cfg.c_in + 1) * u);
-  for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(std::abs(got[i] - want[i]) <= 2 * gamma * mag[i] + 1e-300);
+  for (std::size_t i = 0; i < got.size(); ++i)
+    REQUIRE(std::abs(got[i] - want[i]) <= 2 * gamma * mag[i] + 1e-300);
 
   const auto r = random_vector(got.size(), 4);
   const auto g = run.backward(v, r);
@@ -129,13 +133,13 @@ TEMPLATE_LIST_TEST_CASE("pointwise_linear: forward matches a naive loop; backwar
       if (!bias) vars.pop_back();
       auto grads = g;
       if (!bias) grads.pop_back();
-      gradcheck(
-          vars, [&](const std::vector<std::vector<double>>& p) {
-            auto q = p;
-            if (!bias) q.push_back(v[2]);
-            return run.forward(q);
-          },
-          r, grads, {"x", "weight", "bias"});
+      gradcheck(vars,
+                [&](const std::vector<std::vector<double>>& p) {
+                  auto q = p;
+                  if (!bias) q.push_back(v[2]);
+                  return run.forward(q);
+                },
+                r, grads, {"x", "weight", "bias"});
     }
   }
   SECTION("null dx leaves the parameter gradients unchanged") {
@@ -214,7 +218,8 @@ TEMPLATE_LIST_TEST_CASE("gelu: exact erf GELU and its derivative", "[gelu]", sur
   }
   if constexpr (std::is_same_v<Real, double>) {
     SECTION("finite differences") {
-      gradcheck({x}, [&](const std::vector<std::vector<double>>& p) { return run.forward(p); }, r, {dx}, {"x"});
+      gradcheck({x}, [&](const std::vector<std::vector<double>>& p) { return run.forward(p); }, r, {dx},
+                {"x"});
     }
   }
   SECTION("in place and shared with the kernels") {
@@ -256,7 +261,8 @@ std::vector<std::vector<int>> retained_modes(const std::vector<int>& grid, const
 
 // Direct DFT sums, no FFT: x_hat at the retained modes, the per-mode mixing, and
 // y(n) = 1/N sum_modes w Re(y_hat e^{2 pi i k.n/N}) (torch.fft.irfftn of the truncated spectrum).
-std::vector<double> spectral_reference(const SpectralCase& sc, int B, int ci, int co, const std::vector<double>& x,
+std::vector<double> spectral_reference(const SpectralCase& sc, int B, int ci, int co,
+                                       const std::vector<double>& x,
                                        const std::vector<double>& w_interleaved) {
   const int d = int(sc.grid.size());
   const auto ks = retained_modes(sc.grid, sc.modes);
@@ -276,7 +282,8 @@ std::vector<double> spectral_reference(const SpectralCase& sc, int B, int ci, in
     for (int b = 0; b < B; ++b) {
       std::vector<cd> xh(ci, 0.0);
       for (int i = 0; i < ci; ++i)
-        for (int p = 0; p < N; ++p) xh[i] += x[(std::size_t(b) * ci + i) * N + p] * std::polar(1.0, -phase(ks[m], p));
+        for (int p = 0; p < N; ++p)
+          xh[i] += x[(std::size_t(b) * ci + i) * N + p] * std::polar(1.0, -phase(ks[m], p));
       for (int o = 0; o < co; ++o) {
         cd yh = 0;
         for (int i = 0; i < ci; ++i) {
@@ -307,12 +314,14 @@ struct SpectralRun {
   std::vector<double> forward(const std::vector<std::vector<double>>& v) {
     auto x = upload<Exec, Real>(v[0], "x"), w = upload<Exec, Real>(v[1], "w");
     View1<Real, mem> y("y", std::size_t(B) * cfg.c_out * ws.points);
-    op::spectral_conv_forward(exec, ws, reinterpret_cast<const C*>(w.data()), x.data(), y.data(), x_modes.data());
+    op::spectral_conv_forward(exec, ws, reinterpret_cast<const C*>(w.data()), x.data(), y.data(),
+                              x_modes.data());
     exec.fence();
     return download(y);
   }
   // After forward(v): x_modes holds v's modes.
-  std::vector<std::vector<double>> backward(const std::vector<std::vector<double>>& v, const std::vector<double>& r) {
+  std::vector<std::vector<double>> backward(const std::vector<std::vector<double>>& v,
+                                            const std::vector<double>& r) {
     forward(v);
     auto w = upload<Exec, Real>(v[1], "w"), dy = upload<Exec, Real>(r, "dy");
     const auto dw0 = random_vector(v[1].size(), 21);
@@ -325,15 +334,20 @@ struct SpectralRun {
   }
 };
 
-const SpectralCase kSpectralCases[] = {
-    {{8}, {5}},           {{7}, {4}},           {{9}, {2}},           // 1D: even and odd at the limit N/2+1
-    {{6, 8}, {3, 5}},     {{5, 7}, {2, 4}},     {{4, 5}, {1, 2}},     // 2D: limits 2m <= Nx, m <= Ny/2+1
-    {{4, 6, 4}, {2, 3, 3}}, {{5, 4, 5}, {2, 2, 3}}, {{3, 5, 6}, {1, 2, 2}}};  // 3D
+const SpectralCase kSpectralCases[] = {{{8}, {5}},
+                                       {{7}, {4}},
+                                       {{9}, {2}},  // 1D: even and odd at the limit N/2+1
+                                       {{6, 8}, {3, 5}},
+                                       {{5, 7}, {2, 4}},
+                                       {{4, 5}, {1, 2}},  // 2D: limits 2m <= Nx, m <= Ny/2+1
+                                       {{4, 6, 4}, {2, 3, 3}},
+                                       {{5, 4, 5}, {2, 2, 3}},
+                                       {{3, 5, 6}, {1, 2, 2}}};  // 3D
 
 }  // namespace
 
-TEMPLATE_LIST_TEST_CASE("spectral_conv: agrees with direct DFT sums in 1D, 2D, 3D; gradients", "[spectral_conv]",
-                        surro::test::RealCases) {
+TEMPLATE_LIST_TEST_CASE("spectral_conv: agrees with direct DFT sums in 1D, 2D, 3D; gradients",
+                        "[spectral_conv]", surro::test::RealCases) {
   using Exec = typename TestType::exec;
   using Real = typename TestType::scalar;
   const int which = GENERATE(range(0, int(std::size(kSpectralCases))));
@@ -367,7 +381,8 @@ TEMPLATE_LIST_TEST_CASE("spectral_conv: agrees with direct DFT sums in 1D, 2D, 3
           tol * (std::sqrt(dot(gref[1], gref[1])) + std::sqrt(double(g[1].size()))));
   if constexpr (std::is_same_v<Real, double>) {
     SECTION("finite differences") {
-      gradcheck(v, [&](const std::vector<std::vector<double>>& p) { return run.forward(p); }, r, g, {"x", "weight"});
+      gradcheck(v, [&](const std::vector<std::vector<double>>& p) { return run.forward(p); }, r, g,
+                {"x", "weight"});
     }
   }
 }
@@ -385,7 +400,7 @@ TEST_CASE("spectral_conv: mode limits, registration, initialization", "[spectral
     return -1;
   };
   const int usage = int(ErrorKind::usage);
-  CHECK(kind_of({2, 2, {5}}, {8}) == -1);       // 8/2 + 1
+  CHECK(kind_of({2, 2, {5}}, {8}) == -1);  // 8/2 + 1
   CHECK(kind_of({2, 2, {6}}, {8}) == usage);
   CHECK(kind_of({2, 2, {3, 5}}, {6, 8}) == -1);
   CHECK(kind_of({2, 2, {4, 5}}, {6, 8}) == usage);  // +/- kx blocks would overlap
@@ -464,7 +479,9 @@ TEMPLATE_LIST_TEST_CASE("grid_channels: linspace(0, 1, N) per axis after the inp
   for (int t = 0; t < d; ++t) n[t] = grid[t];
   for (int b = 0; b < B; ++b)
     for (index_t p = 0; p < N; ++p) {
-      for (int c = 0; c < C; ++c) REQUIRE(y[(std::size_t(b) * (C + d) + c) * N + p] == double(Real(x[(std::size_t(b) * C + c) * N + p])));
+      for (int c = 0; c < C; ++c)
+        REQUIRE(y[(std::size_t(b) * (C + d) + c) * N + p] ==
+                double(Real(x[(std::size_t(b) * C + c) * N + p])));
       const int idx[3] = {int(p / (n[1] * n[2])), int(p / n[2] % n[1]), int(p % n[2])};
       for (int t = 0; t < d; ++t) {
         const double want = n[t] > 1 ? double(idx[t]) / (n[t] - 1) : 0.0;
@@ -480,7 +497,8 @@ TEMPLATE_LIST_TEST_CASE("grid_channels: linspace(0, 1, N) per axis after the inp
   for (int b = 0; b < B; ++b)
     for (int c = 0; c < C; ++c)
       for (index_t p = 0; p < N; ++p)
-        REQUIRE(dx[(std::size_t(b) * C + c) * N + p] == double(Real(r[(std::size_t(b) * (C + d) + c) * N + p])));
+        REQUIRE(dx[(std::size_t(b) * C + c) * N + p] ==
+                double(Real(r[(std::size_t(b) * (C + d) + c) * N + p])));
 }
 
 // ---------------------------------------------------------------- pad / crop
@@ -506,16 +524,20 @@ struct PadRun {
   std::vector<double> forward(const std::vector<std::vector<double>>& v) {
     auto x = upload<Exec, Real>(v[0], "x");
     View1<Real, mem> y("y", crop ? small() : big());
-    if (crop) op::crop_forward(exec, cfg, B, x.data(), y.data());
-    else op::pad_forward(exec, cfg, B, x.data(), y.data());
+    if (crop)
+      op::crop_forward(exec, cfg, B, x.data(), y.data());
+    else
+      op::pad_forward(exec, cfg, B, x.data(), y.data());
     exec.fence();
     return download(y);
   }
   std::vector<double> backward(const std::vector<double>& r) {
     auto dy = upload<Exec, Real>(r, "dy");
     auto dx = upload<Exec, Real>(std::vector<double>(crop ? big() : small(), kGarbage), "dx");
-    if (crop) op::crop_backward(exec, cfg, B, dy.data(), dx.data());
-    else op::pad_backward(exec, cfg, B, dy.data(), dx.data());
+    if (crop)
+      op::crop_backward(exec, cfg, B, dy.data(), dx.data());
+    else
+      op::pad_backward(exec, cfg, B, dy.data(), dx.data());
     exec.fence();
     return download(dx);
   }
@@ -535,7 +557,8 @@ std::vector<double> pad_reference(const op::PadCfg& cfg, int B, const std::vecto
     for (int i = 0; i < s[0]; ++i)
       for (int j = 0; j < s[1]; ++j)
         for (int k = 0; k < s[2]; ++k)
-          y[((std::size_t(q) * g[0] + i) * g[1] + j) * g[2] + k] = x[((std::size_t(q) * s[0] + i) * s[1] + j) * s[2] + k];
+          y[((std::size_t(q) * g[0] + i) * g[1] + j) * g[2] + k] =
+              x[((std::size_t(q) * s[0] + i) * s[1] + j) * s[2] + k];
   return y;
 }
 }  // namespace
@@ -545,7 +568,8 @@ TEMPLATE_LIST_TEST_CASE("pad and crop: zero padding on the right, crop back; adj
   using Exec = typename TestType::exec;
   using Real = typename TestType::scalar;
   const auto which = GENERATE(0, 1, 2, 3);
-  const std::vector<op::PadCfg> cfgs{{2, {7}, {3}}, {2, {5, 4}, {2, 3}}, {1, {3, 4, 2}, {1, 0, 2}}, {2, {4, 4}, {9, 9}}};
+  const std::vector<op::PadCfg> cfgs{
+      {2, {7}, {3}}, {2, {5, 4}, {2, 3}}, {1, {3, 4, 2}, {1, 0, 2}}, {2, {4, 4}, {9, 9}}};
   const op::PadCfg cfg = cfgs[which];
   CAPTURE(which);
   const int B = 2;
@@ -558,23 +582,23 @@ TEMPLATE_LIST_TEST_CASE("pad and crop: zero padding on the right, crop back; adj
   }();
   const auto y = pad.forward({x});
   REQUIRE(y == pad_reference(cfg, B, xr));
-  REQUIRE(crop.forward({y}) == xr);                 // crop(pad(x)) == x
+  REQUIRE(crop.forward({y}) == xr);  // crop(pad(x)) == x
   const auto r = random_vector(pad.big(), 72);
   const auto rr = [&] {
     std::vector<double> v(r.size());
     for (std::size_t i = 0; i < r.size(); ++i) v[i] = double(Real(r[i]));
     return v;
   }();
-  REQUIRE(pad.backward(r) == crop.forward({r}));    // pad's adjoint is crop
+  REQUIRE(pad.backward(r) == crop.forward({r}));  // pad's adjoint is crop
   const auto s = random_vector(pad.small(), 73);
-  REQUIRE(crop.backward(s) == pad.forward({s}));    // crop's adjoint is pad
+  REQUIRE(crop.backward(s) == pad.forward({s}));  // crop's adjoint is pad
   // <pad x, r> == <x, crop r>: every product appears once on each side (exact up to summation order).
   REQUIRE(std::abs(dot(y, rr) - dot(xr, crop.forward({r}))) <= 1e-12 * x.size());
   if constexpr (std::is_same_v<Real, double>) {
-    gradcheck({x}, [&](const std::vector<std::vector<double>>& p) { return pad.forward(p); }, r, {pad.backward(r)},
-              {"x"});
-    gradcheck({r}, [&](const std::vector<std::vector<double>>& p) { return crop.forward(p); }, s, {crop.backward(s)},
-              {"x"});
+    gradcheck({x}, [&](const std::vector<std::vector<double>>& p) { return pad.forward(p); }, r,
+              {pad.backward(r)}, {"x"});
+    gradcheck({r}, [&](const std::vector<std::vector<double>>& p) { return crop.forward(p); }, s,
+              {crop.backward(s)}, {"x"});
   }
 }
 
