@@ -1,0 +1,154 @@
+#include "operators/layers/pointwise_linear.hpp"
+
+#include "core/error.hpp"
+#include "core/rng.hpp"
+#include "core/timer.hpp"
+#include "operators/layers/instantiate.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace surro::op {
+
+void pointwise_linear_register(ParamTable& table, const std::string& prefix, const PointwiseLinearCfg& cfg) {
+  SURRO_REQUIRE(cfg.c_in > 0 && cfg.c_out > 0, prefix << ": pointwise_linear channels (" << cfg.c_in << ", "
+                                                      << cfg.c_out << "): expected positive");
+  table.add(prefix + ".weight", {cfg.c_out, cfg.c_in});
+  if (cfg.bias) table.add(prefix + ".bias", {cfg.c_out});
+}
+
+template <class Exec>
+PointwiseLinearWorkspace<Exec>::PointwiseLinearWorkspace(const Exec& exec, const PointwiseLinearCfg& c, int b,
+                                                         index_t r)
+    : cfg(c), batch(b), points(r), gemm(exec) {
+  SURRO_REQUIRE(c.c_in > 0 && c.c_out > 0,
+                "pointwise_linear: channels (" << c.c_in << ", " << c.c_out << "): expected positive");
+  SURRO_REQUIRE(b > 0 && r > 0, "pointwise_linear: batch " << b << ", points " << r << ": expected positive");
+  SURRO_REQUIRE(r <= index_t(2147483647) / std::max(c.c_in, c.c_out),
+                "pointwise_linear: " << r << " points x " << std::max(c.c_in, c.c_out)
+                                     << " channels exceed the GEMM's 32-bit extents");
+}
+
+// Kernels: free functions in a named namespace (nvcc's extended lambdas reject internal linkage).
+namespace linear_impl {
+
+template <class Exec, class Real>
+void fill_bias(const Exec& exec, int batch, int c_out, index_t r, const Real* bias, Real* y) {
+  Kokkos::parallel_for(
+      "surro::op::pointwise_linear::bias", Kokkos::RangePolicy<Exec>(exec, 0, index_t(batch) * c_out * r),
+      KOKKOS_LAMBDA(const index_t i) { y[i] = bias[(i / r) % c_out]; });
+}
+
+// db(o) += sum_{b, n} dy(b, o, n): one team per output channel.
+template <class Exec, class Real>
+void bias_grad(const Exec& exec, int batch, int c_out, index_t r, const Real* dy, Real* db) {
+  using Team = typename Kokkos::TeamPolicy<Exec>::member_type;
+  const index_t total = index_t(batch) * r;
+  Kokkos::parallel_for(
+      "surro::op::pointwise_linear::bias_grad", Kokkos::TeamPolicy<Exec>(exec, c_out, Kokkos::AUTO),
+      KOKKOS_LAMBDA(const Team& team) {
+        const int o = team.league_rank();
+        Real sum = 0;
+        Kokkos::parallel_reduce(
+            Kokkos::TeamThreadRange(team, total),
+            [&](const index_t q, Real& acc) { acc += dy[((q / r) * c_out + o) * r + q % r]; }, sum);
+        Kokkos::single(Kokkos::PerTeam(team), [&]() { db[o] += sum; });
+      });
+}
+
+template <class Exec, class Real>
+void uniform_fill(const Exec& exec, index_t n, Real bound, std::uint64_t seed, std::uint64_t stream,
+                  Real* out) {
+  const rng::Philox gen{seed};
+  Kokkos::parallel_for(
+      "surro::op::pointwise_linear::init", Kokkos::RangePolicy<Exec>(exec, 0, n),
+      KOKKOS_LAMBDA(const index_t i) {
+        out[i] = bound * (Real(2) * gen.uniform<Real>(stream, std::uint64_t(i)) - Real(1));
+      });
+}
+
+}  // namespace linear_impl
+
+template <class Exec, class Real>
+void pointwise_linear_init(const Exec& exec, const PointwiseLinearCfg& cfg, Real* w, Real* bias,
+                           std::uint64_t seed, std::uint64_t stream) {
+  const Real bound = Real(1.0 / std::sqrt(double(cfg.c_in)));
+  linear_impl::uniform_fill(exec, index_t(cfg.c_out) * cfg.c_in, bound, seed, stream, w);
+  if (cfg.bias && bias) linear_impl::uniform_fill(exec, index_t(cfg.c_out), bound, seed, stream + 1, bias);
+}
+
+template <class Exec, class Real>
+void pointwise_linear_forward(const Exec& exec, const PointwiseLinearWorkspace<Exec>& ws, const Real* w,
+                              const Real* bias, const Real* x, Real* y) {
+  ScopedRegion region("surro::op::pointwise_linear::forward");
+  const PointwiseLinearCfg& c = ws.cfg;
+  const bool with_bias = c.bias && bias;
+  if (with_bias) linear_impl::fill_bias(exec, ws.batch, c.c_out, ws.points, bias, y);
+  gemm::Shape s;  // y_b (Cout x R) = W (Cout x Cin) . x_b (Cin x R)
+  s.m = c.c_out;
+  s.n = int(ws.points);
+  s.k = c.c_in;
+  s.lda = c.c_in;
+  s.ldb = int(ws.points);
+  s.ldc = int(ws.points);
+  s.stride_a = 0;
+  s.stride_b = index_t(c.c_in) * ws.points;
+  s.stride_c = index_t(c.c_out) * ws.points;
+  s.batch = ws.batch;
+  ws.gemm(exec, s, Real(1), w, x, with_bias ? Real(1) : Real(0), y);
+}
+
+template <class Exec, class Real>
+void pointwise_linear_backward(const Exec& exec, const PointwiseLinearWorkspace<Exec>& ws, const Real* w,
+                               const Real* x, const Real* dy, Real* dw, Real* dbias, Real* dx) {
+  ScopedRegion region("surro::op::pointwise_linear::backward");
+  const PointwiseLinearCfg& c = ws.cfg;
+  const int r = int(ws.points);
+  // dW (Cout x Cin) += dy_b (Cout x R) . x_b^T (R x Cin). One GEMM per sample: a batched call
+  // would have every batch entry accumulate into the same C concurrently.
+  gemm::Shape s;
+  s.op_b = gemm::Op::trans;
+  s.m = c.c_out;
+  s.n = c.c_in;
+  s.k = r;
+  s.lda = r;
+  s.ldb = r;
+  s.ldc = c.c_in;
+  for (int b = 0; b < ws.batch; ++b)
+    ws.gemm(exec, s, Real(1), dy + index_t(b) * c.c_out * r, x + index_t(b) * c.c_in * r, Real(1), dw);
+  if (c.bias && dbias) linear_impl::bias_grad(exec, ws.batch, c.c_out, ws.points, dy, dbias);
+  if (!dx) return;
+  gemm::Shape t;  // dx_b (Cin x R) = W^T (Cin x Cout) . dy_b (Cout x R)
+  t.op_a = gemm::Op::trans;
+  t.m = c.c_in;
+  t.n = r;
+  t.k = c.c_out;
+  t.lda = c.c_in;
+  t.ldb = r;
+  t.ldc = r;
+  t.stride_a = 0;
+  t.stride_b = index_t(c.c_out) * r;
+  t.stride_c = index_t(c.c_in) * r;
+  t.batch = ws.batch;
+  ws.gemm(exec, t, Real(1), w, dy, Real(0), dx);
+}
+
+#if SURRO_OP_DEVICE_BUILD
+template struct PointwiseLinearWorkspace<HostExec>;
+template struct PointwiseLinearWorkspace<ExecSpace>;
+#else
+template struct PointwiseLinearWorkspace<HostExec>;
+#endif
+
+#define SURRO_X(Exec, Real)                                                                                \
+  template void pointwise_linear_init<Exec, Real>(const Exec&, const PointwiseLinearCfg&, Real*, Real*,    \
+                                                  std::uint64_t, std::uint64_t);                           \
+  template void pointwise_linear_forward<Exec, Real>(const Exec&, const PointwiseLinearWorkspace<Exec>&,   \
+                                                     const Real*, const Real*, const Real*, Real*);        \
+  template void pointwise_linear_backward<Exec, Real>(const Exec&, const PointwiseLinearWorkspace<Exec>&,  \
+                                                      const Real*, const Real*, const Real*, Real*, Real*, \
+                                                      Real*);
+SURRO_OP_INSTANTIATE(SURRO_X)
+#undef SURRO_X
+
+}  // namespace surro::op
