@@ -59,10 +59,12 @@ View1<float, HostMem> host_copy(const op::FlatParams<float, Mem>& p) {
 }  // namespace
 
 template <class Mem>
-void write_checkpoint(const std::string& path, const CheckpointInfo& info, const op::FlatParams<float, Mem>& params,
-                      const op::FlatParams<float, Mem>* m, const op::FlatParams<float, Mem>* v,
+void write_checkpoint(const std::string& path, const CheckpointInfo& info,
+                      const op::FlatParams<float, Mem>& params, const op::FlatParams<float, Mem>* m,
+                      const op::FlatParams<float, Mem>* v,
                       const std::map<std::string, GaussianNormalizer>& normalizers) {
-  SURRO_REQUIRE((m == nullptr) == (v == nullptr), path << ": checkpoint: pass both optimizer moments or neither");
+  SURRO_REQUIRE((m == nullptr) == (v == nullptr),
+                path << ": checkpoint: pass both optimizer moments or neither");
   const op::ParamTable& table = params.table();
   const View1<float, HostMem> hp = host_copy(params);
   View1<float, HostMem> hm, hv;
@@ -110,7 +112,8 @@ CheckpointInfo load_checkpoint(const std::string& path, const std::string& expec
                                const op::FlatParams<float, Mem>& params, const op::FlatParams<float, Mem>* m,
                                const op::FlatParams<float, Mem>* v,
                                std::map<std::string, GaussianNormalizer>* normalizers) {
-  SURRO_REQUIRE((m == nullptr) == (v == nullptr), path << ": checkpoint: pass both optimizer moments or neither");
+  SURRO_REQUIRE((m == nullptr) == (v == nullptr),
+                path << ": checkpoint: pass both optimizer moments or neither");
   h5::File f = h5::open_file(path);
   CheckpointInfo info;
   info.format_version = static_cast<int>(h5::read_int_attr(f, "format_version"));
@@ -154,7 +157,8 @@ CheckpointInfo load_checkpoint(const std::string& path, const std::string& expec
       norms[name] = GaussianNormalizer::load(n);
     }
   }
-  SURRO_REQUIRE(params.values().extent(0) == table.size(), path << ": checkpoint: params do not span the table");
+  SURRO_REQUIRE(params.values().extent(0) == table.size(),
+                path << ": checkpoint: params do not span the table");
   Kokkos::deep_copy(params.values(), hp);
   if (m) {
     Kokkos::deep_copy(m->values(), hm);
@@ -164,14 +168,15 @@ CheckpointInfo load_checkpoint(const std::string& path, const std::string& expec
   return info;
 }
 
-#define SURRO_INSTANTIATE_CHECKPOINT(Mem)                                                                       \
-  template void write_checkpoint<Mem>(const std::string&, const CheckpointInfo&, const op::FlatParams<float, Mem>&, \
-                                      const op::FlatParams<float, Mem>*, const op::FlatParams<float, Mem>*,     \
-                                      const std::map<std::string, GaussianNormalizer>&);                        \
-  template CheckpointInfo load_checkpoint<Mem>(const std::string&, const std::string&,                          \
-                                               const op::FlatParams<float, Mem>&, const op::FlatParams<float, Mem>*, \
-                                               const op::FlatParams<float, Mem>*,                               \
-                                               std::map<std::string, GaussianNormalizer>*);
+#define SURRO_INSTANTIATE_CHECKPOINT(Mem)                                                                   \
+  template void write_checkpoint<Mem>(const std::string&, const CheckpointInfo&,                            \
+                                      const op::FlatParams<float, Mem>&, const op::FlatParams<float, Mem>*, \
+                                      const op::FlatParams<float, Mem>*,                                    \
+                                      const std::map<std::string, GaussianNormalizer>&);                    \
+  template CheckpointInfo load_checkpoint<Mem>(                                                             \
+      const std::string&, const std::string&, const op::FlatParams<float, Mem>&,                            \
+      const op::FlatParams<float, Mem>*, const op::FlatParams<float, Mem>*,                                 \
+      std::map<std::string, GaussianNormalizer>*);
 
 SURRO_INSTANTIATE_CHECKPOINT(MemSpace)
 #ifdef KOKKOS_ENABLE_CUDA

@@ -21,9 +21,9 @@ namespace surro::data {
 inline constexpr int kCheckpointFormat = 1;
 
 struct CheckpointInfo {
-  std::string model_type;   // "fno", ...: a checkpoint loads only into the same model type
-  long long step = 0;       // optimizer steps taken
-  long long epoch = 0;      // epochs completed
+  std::string model_type;         // "fno", ...: a checkpoint loads only into the same model type
+  long long step = 0;             // optimizer steps taken
+  long long epoch = 0;            // epochs completed
   std::uint64_t seed = 0;         // run.seed
   std::uint64_t rng_counter = 0;  // next unused counter of the run's random streams
   std::string config_json;        // the fully resolved config
@@ -36,8 +36,9 @@ struct CheckpointInfo {
 // device space: values are staged through host copies. Errors: Error(runtime); the previous file
 // at `path`, if any, is left untouched.
 template <class Mem>
-void write_checkpoint(const std::string& path, const CheckpointInfo& info, const op::FlatParams<float, Mem>& params,
-                      const op::FlatParams<float, Mem>* m, const op::FlatParams<float, Mem>* v,
+void write_checkpoint(const std::string& path, const CheckpointInfo& info,
+                      const op::FlatParams<float, Mem>& params, const op::FlatParams<float, Mem>* m,
+                      const op::FlatParams<float, Mem>* v,
                       const std::map<std::string, GaussianNormalizer>& normalizers);
 
 // Reads a checkpoint into params (and m, v when non-null: the file must then hold /optimizer) and,

@@ -7,7 +7,9 @@
 
 namespace surro::data {
 
-const char* to_string(NormKind kind) { return kind == NormKind::channel ? "channel" : "pointwise"; }
+const char* to_string(NormKind kind) {
+  return kind == NormKind::channel ? "channel" : "pointwise";
+}
 
 GaussianNormalizer::GaussianNormalizer(NormKind kind, int channels, index_t points, double eps)
     : GaussianNormalizer(kind, channels, points, eps, kind == NormKind::pointwise) {}
@@ -58,8 +60,12 @@ void GaussianNormalizer::accumulate_impl(const Real* data, index_t S) {
   m_fitted = false;
 }
 
-void GaussianNormalizer::accumulate(const float* data, index_t S) { accumulate_impl(data, S); }
-void GaussianNormalizer::accumulate(const double* data, index_t S) { accumulate_impl(data, S); }
+void GaussianNormalizer::accumulate(const float* data, index_t S) {
+  accumulate_impl(data, S);
+}
+void GaussianNormalizer::accumulate(const double* data, index_t S) {
+  accumulate_impl(data, S);
+}
 
 void GaussianNormalizer::finish() {
   const index_t size = stat_size();
@@ -71,19 +77,21 @@ void GaussianNormalizer::finish() {
     const double n = m_acc_n[k];
     if (n - ddof <= 0.0)
       SURRO_THROW(ErrorKind::input, "normalizer: " << m_count << " sample(s) cannot give a"
-                                                   << (m_unbiased ? "n unbiased" : "") << " standard deviation");
+                                                   << (m_unbiased ? "n unbiased" : "")
+                                                   << " standard deviation");
     m_mean[k] = m_acc_mean[k];
     m_std[k] = std::sqrt(m_acc_m2[k] / (n - ddof));
     const index_t c = m_kind == NormKind::channel ? k : k / m_points;
     if (!std::isfinite(m_mean[k]) || !std::isfinite(m_std[k]))
-      SURRO_THROW(ErrorKind::input, "normalizer: channel " << c
-                                                           << (m_kind == NormKind::pointwise
-                                                                   ? ", point " + std::to_string(k % m_points)
-                                                                   : std::string())
-                                                           << ": non-finite statistics (mean " << m_mean[k]
-                                                           << ", std " << m_std[k] << ")");
+      SURRO_THROW(ErrorKind::input,
+                  "normalizer: channel "
+                      << c
+                      << (m_kind == NormKind::pointwise ? ", point " + std::to_string(k % m_points)
+                                                        : std::string())
+                      << ": non-finite statistics (mean " << m_mean[k] << ", std " << m_std[k] << ")");
     if (m_std[k] + m_eps <= 0.0)
-      SURRO_THROW(ErrorKind::input, "normalizer: channel " << c << " is constant and eps = 0: cannot scale it");
+      SURRO_THROW(ErrorKind::input,
+                  "normalizer: channel " << c << " is constant and eps = 0: cannot scale it");
   }
   m_fitted = true;
 }
@@ -94,7 +102,8 @@ void write_double_vector(hid_t loc, const std::string& name, const std::vector<d
   const hsize_t dims[1] = {static_cast<hsize_t>(v.size())};
   h5::Dataspace space(H5Screate_simple(1, dims, nullptr));
   h5::Dataset d(H5Dcreate2(loc, name.c_str(), H5T_IEEE_F64LE, space, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
-  if (!space.valid() || !d.valid()) h5::fail(ErrorKind::runtime, loc, name, "cannot create the float64 dataset");
+  if (!space.valid() || !d.valid())
+    h5::fail(ErrorKind::runtime, loc, name, "cannot create the float64 dataset");
   if (H5Dwrite(d, H5T_NATIVE_DOUBLE, H5S_ALL, H5S_ALL, H5P_DEFAULT, v.data()) < 0)
     h5::fail(ErrorKind::runtime, loc, name, "cannot write the dataset");
 }
@@ -117,11 +126,13 @@ GaussianNormalizer GaussianNormalizer::load(hid_t group) {
   const std::string kind = h5::read_string_attr(group, "kind");
   if (kind != "channel" && kind != "pointwise")
     h5::fail(ErrorKind::input, group, "", "kind: expected 'channel' or 'pointwise', got '" + kind + "'");
-  const std::int64_t channels = h5::read_int_attr(group, "channels"), points = h5::read_int_attr(group, "points");
+  const std::int64_t channels = h5::read_int_attr(group, "channels"),
+                     points = h5::read_int_attr(group, "points");
   if (channels <= 0 || channels > (1 << 30) || points <= 0)
     h5::fail(ErrorKind::input, group, "", "channels, points: expected positive extents");
-  GaussianNormalizer n(kind == "channel" ? NormKind::channel : NormKind::pointwise, static_cast<int>(channels),
-                       points, h5::read_double_attr(group, "eps"), h5::read_bool_attr(group, "unbiased"));
+  GaussianNormalizer n(kind == "channel" ? NormKind::channel : NormKind::pointwise,
+                       static_cast<int>(channels), points, h5::read_double_attr(group, "eps"),
+                       h5::read_bool_attr(group, "unbiased"));
   n.m_count = h5::read_int_attr(group, "count");
   n.m_mean = h5::read_real_vector(group, "mean");
   n.m_std = h5::read_real_vector(group, "std");
@@ -150,24 +161,27 @@ void apply(const Exec& exec, const char* label, const NormalizerView<Real, typen
   Kokkos::parallel_for(
       label, Kokkos::RangePolicy<Exec>(exec, 0, count), KOKKOS_LAMBDA(const index_t i) {
         const index_t k = stat_index(n, i);
-        if (mode == 0) out[i] = (in[i] - n.mean(k)) / n.scale(k);      // encode
-        else if (mode == 1) out[i] = in[i] * n.scale(k) + n.mean(k);  // decode
-        else out[i] = in[i] * n.scale(k);                              // decode backward
+        if (mode == 0)
+          out[i] = (in[i] - n.mean(k)) / n.scale(k);  // encode
+        else if (mode == 1)
+          out[i] = in[i] * n.scale(k) + n.mean(k);  // decode
+        else
+          out[i] = in[i] * n.scale(k);  // decode backward
       });
 }
 
 }  // namespace norm_impl
 
 template <class Exec, class Real>
-void normalizer_encode(const Exec& exec, const NormalizerView<Real, typename Exec::memory_space>& n, index_t B,
-                       const Real* x, Real* y) {
+void normalizer_encode(const Exec& exec, const NormalizerView<Real, typename Exec::memory_space>& n,
+                       index_t B, const Real* x, Real* y) {
   ScopedRegion region("surro::data::normalizer_encode");
   norm_impl::apply(exec, "surro::data::normalizer_encode", n, B * n.channels * n.points, 0, x, y);
 }
 
 template <class Exec, class Real>
-void normalizer_decode(const Exec& exec, const NormalizerView<Real, typename Exec::memory_space>& n, index_t B,
-                       const Real* y, Real* x) {
+void normalizer_decode(const Exec& exec, const NormalizerView<Real, typename Exec::memory_space>& n,
+                       index_t B, const Real* y, Real* x) {
   ScopedRegion region("surro::data::normalizer_decode");
   norm_impl::apply(exec, "surro::data::normalizer_decode", n, B * n.channels * n.points, 1, y, x);
 }
@@ -179,12 +193,12 @@ void normalizer_decode_backward(const Exec& exec, const NormalizerView<Real, typ
   norm_impl::apply(exec, "surro::data::normalizer_decode_backward", n, B * n.channels * n.points, 2, dx, dy);
 }
 
-#define SURRO_INSTANTIATE_NORMALIZER(Exec, Real)                                                              \
-  template void normalizer_encode<Exec, Real>(const Exec&, const NormalizerView<Real, Exec::memory_space>&,   \
-                                              index_t, const Real*, Real*);                                   \
-  template void normalizer_decode<Exec, Real>(const Exec&, const NormalizerView<Real, Exec::memory_space>&,   \
-                                              index_t, const Real*, Real*);                                   \
-  template void normalizer_decode_backward<Exec, Real>(                                                       \
+#define SURRO_INSTANTIATE_NORMALIZER(Exec, Real)                                                            \
+  template void normalizer_encode<Exec, Real>(const Exec&, const NormalizerView<Real, Exec::memory_space>&, \
+                                              index_t, const Real*, Real*);                                 \
+  template void normalizer_decode<Exec, Real>(const Exec&, const NormalizerView<Real, Exec::memory_space>&, \
+                                              index_t, const Real*, Real*);                                 \
+  template void normalizer_decode_backward<Exec, Real>(                                                     \
       const Exec&, const NormalizerView<Real, Exec::memory_space>&, index_t, const Real*, Real*);
 
 SURRO_INSTANTIATE_NORMALIZER(ExecSpace, float)

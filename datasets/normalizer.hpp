@@ -64,7 +64,7 @@ class GaussianNormalizer {
   double m_eps = kDefaultEps;
   bool m_unbiased = false;
   bool m_fitted = false;
-  long long m_count = 0;  // samples
+  long long m_count = 0;                              // samples
   std::vector<double> m_acc_n, m_acc_mean, m_acc_m2;  // (stat_size) running values
   std::vector<double> m_mean, m_std;
 };
@@ -104,11 +104,11 @@ NormalizerView<Real, Mem> make_normalizer_view(const GaussianNormalizer& n) {
 
 // x, y, dx, dy: (B, C, N) in Exec's memory; y may alias x (and dx dy).
 template <class Exec, class Real>
-void normalizer_encode(const Exec& exec, const NormalizerView<Real, typename Exec::memory_space>& n, index_t B,
-                       const Real* x, Real* y);
+void normalizer_encode(const Exec& exec, const NormalizerView<Real, typename Exec::memory_space>& n,
+                       index_t B, const Real* x, Real* y);
 template <class Exec, class Real>
-void normalizer_decode(const Exec& exec, const NormalizerView<Real, typename Exec::memory_space>& n, index_t B,
-                       const Real* y, Real* x);
+void normalizer_decode(const Exec& exec, const NormalizerView<Real, typename Exec::memory_space>& n,
+                       index_t B, const Real* y, Real* x);
 // Backward of decode, for losses on decoded outputs: dy = dx * (std + eps) (overwritten).
 template <class Exec, class Real>
 void normalizer_decode_backward(const Exec& exec, const NormalizerView<Real, typename Exec::memory_space>& n,

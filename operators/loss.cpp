@@ -47,8 +47,7 @@ double rel_l2(const Exec& exec, double scale, index_t B, index_t n, const Real* 
             db[i] = static_cast<Real>(g * (static_cast<double>(xb[i]) - static_cast<double>(yb[i])));
           });
         }
-        Kokkos::single(Kokkos::PerTeam(team), [&]() { acc += ny > 0.0 ? scale * nd / ny : HUGE_VAL;
-        });
+        Kokkos::single(Kokkos::PerTeam(team), [&]() { acc += ny > 0.0 ? scale * nd / ny : HUGE_VAL; });
       },
       total);
   return total;
@@ -79,8 +78,9 @@ double rel_l2_loss(const Exec& exec, Reduction reduction, index_t B, index_t n, 
   const double scale = reduction == Reduction::mean ? 1.0 / static_cast<double>(B) : 1.0;
   const double total = loss_impl::rel_l2(exec, scale, B, n, pred, target, dpred);
   if (std::isinf(total))
-    SURRO_THROW(ErrorKind::runtime, "rel_l2_loss: the relative error is infinite: a sample of the batch has an "
-                                    "all-zero target (or the prediction overflows)");
+    SURRO_THROW(ErrorKind::runtime,
+                "rel_l2_loss: the relative error is infinite: a sample of the batch has an "
+                "all-zero target (or the prediction overflows)");
   return total;
 }
 
@@ -91,9 +91,9 @@ double mse_loss(const Exec& exec, index_t B, index_t n, const Real* pred, const 
   return loss_impl::mse(exec, B * n, pred, target, dpred);
 }
 
-#define SURRO_INSTANTIATE_LOSS(Exec, Real)                                                                \
-  template double rel_l2_loss<Exec, Real>(const Exec&, Reduction, index_t, index_t, const Real*,          \
-                                          const Real*, Real*);                                            \
+#define SURRO_INSTANTIATE_LOSS(Exec, Real)                                                       \
+  template double rel_l2_loss<Exec, Real>(const Exec&, Reduction, index_t, index_t, const Real*, \
+                                          const Real*, Real*);                                   \
   template double mse_loss<Exec, Real>(const Exec&, index_t, index_t, const Real*, const Real*, Real*);
 
 SURRO_INSTANTIATE_LOSS(ExecSpace, float)

@@ -11,17 +11,16 @@ namespace {
 
 AdamConfig read_adam_common(config::Node& n, AdamConfig c) {
   c.lr = n.get_number("lr", c.lr, config::positive_number());
-  const std::vector<double> betas =
-      n.get_number_array("betas", {c.beta1, c.beta2},
-                         config::Check<double>{[](const double& b) { return b >= 0.0 && b < 1.0; },
-                                               "a number in [0, 1)"});
+  const std::vector<double> betas = n.get_number_array(
+      "betas", {c.beta1, c.beta2},
+      config::Check<double>{[](const double& b) { return b >= 0.0 && b < 1.0; }, "a number in [0, 1)"});
   if (betas.size() != 2)
     n.fail("betas", "expected two numbers [beta1, beta2], got " + std::to_string(betas.size()));
   c.beta1 = betas[0];
   c.beta2 = betas[1];
   c.eps = n.get_number("eps", c.eps, config::positive_number());
-  const auto non_negative = config::Check<double>{[](const double& x) { return x >= 0.0; },
-                                                  "a non-negative number"};
+  const auto non_negative =
+      config::Check<double>{[](const double& x) { return x >= 0.0; }, "a non-negative number"};
   c.weight_decay = n.get_number("weight_decay", c.weight_decay, non_negative);
   c.clip = n.get_number("clip", c.clip, non_negative);
   n.finish();
@@ -52,7 +51,9 @@ const config::Registry<AdamConfig>& optimizer_registry() {
   return r;
 }
 
-AdamConfig read_optimizer(config::Node& section) { return optimizer_registry().make(section); }
+AdamConfig read_optimizer(config::Node& section) {
+  return optimizer_registry().make(section);
+}
 
 // Kernels: free functions in a named namespace (nvcc's extended lambdas may not sit in private
 // members or functions with internal linkage).
@@ -60,11 +61,11 @@ namespace adam_impl {
 
 struct Coeffs {
   float beta1, beta2, one_minus_beta1, one_minus_beta2;
-  float step_size;       // lr / (1 - beta1^t)
-  float inv_sqrt_bc2;    // 1 / sqrt(1 - beta2^t)
+  float step_size;     // lr / (1 - beta1^t)
+  float inv_sqrt_bc2;  // 1 / sqrt(1 - beta2^t)
   float eps;
-  float l2;              // adam: wd; adamw: 0
-  float decay;           // adamw: 1 - lr wd; adam: 1
+  float l2;     // adam: wd; adamw: 0
+  float decay;  // adamw: 1 - lr wd; adam: 1
 };
 
 template <class Exec>

@@ -45,15 +45,16 @@ double factor(const ScheduleConfig& c, long long s, long long spe, long long tot
 
 double learning_rate(const ScheduleConfig& c, double base_lr, long long s, const Horizon& h) {
   SURRO_REQUIRE(s >= 0, "learning_rate: step " << s << ": expected >= 0");
-  SURRO_REQUIRE(h.steps_per_epoch > 0, "learning_rate: steps_per_epoch = " << h.steps_per_epoch
-                                                                           << ": expected > 0");
+  SURRO_REQUIRE(h.steps_per_epoch > 0,
+                "learning_rate: steps_per_epoch = " << h.steps_per_epoch << ": expected > 0");
   const long long unit = c.per_epoch ? h.steps_per_epoch : 1;
   const long long warmup = c.warmup * unit;
   long long total = c.total > 0 ? c.total * unit : h.total_steps;
   using T = ScheduleConfig::Type;
   if (c.type == T::cosine || c.type == T::one_cycle)
-    SURRO_REQUIRE(total > 0, "learning_rate: the schedule needs a length: set schedule.total or the run's "
-                             "total steps");
+    SURRO_REQUIRE(total > 0,
+                  "learning_rate: the schedule needs a length: set schedule.total or the run's "
+                  "total steps");
   if (c.type == T::one_cycle)
     SURRO_REQUIRE(c.pct_start * static_cast<double>(total) > 1.0 && c.pct_start < 1.0,
                   "learning_rate: one_cycle over " << total << " steps with pct_start " << c.pct_start
@@ -70,7 +71,6 @@ ScheduleConfig read_common(config::Node& n, ScheduleConfig c) {
   c.warmup = n.get_int("warmup", 0, config::non_negative());
   return c;
 }
-
 
 config::Registry<ScheduleConfig> make_schedule_registry() {
   using T = ScheduleConfig::Type;
@@ -105,9 +105,9 @@ config::Registry<ScheduleConfig> make_schedule_registry() {
     c.type = T::one_cycle;
     c = read_common(n, c);
     c.total = n.get_int("total", 0, config::non_negative());
-    c.pct_start = n.get_number("pct_start", c.pct_start,
-                               config::Check<double>{[](const double& x) { return x > 0.0 && x < 1.0; },
-                                                     "a number in (0, 1)"});
+    c.pct_start = n.get_number(
+        "pct_start", c.pct_start,
+        config::Check<double>{[](const double& x) { return x > 0.0 && x < 1.0; }, "a number in (0, 1)"});
     c.div_factor = n.get_number("div_factor", c.div_factor, config::positive_number());
     c.final_div_factor = n.get_number("final_div_factor", c.final_div_factor, config::positive_number());
     n.finish();
@@ -123,6 +123,8 @@ const config::Registry<ScheduleConfig>& schedule_registry() {
   return r;
 }
 
-ScheduleConfig read_schedule(config::Node& section) { return schedule_registry().make(section); }
+ScheduleConfig read_schedule(config::Node& section) {
+  return schedule_registry().make(section);
+}
 
 }  // namespace surro::op

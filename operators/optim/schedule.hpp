@@ -19,8 +19,8 @@ namespace surro::op {
 struct ScheduleConfig {
   enum class Type { constant, step, cosine, one_cycle };
   Type type = Type::constant;
-  bool per_epoch = false;  // "unit": "epoch": step_size, warmup and total count epochs
-  long long warmup = 0;    // linear warm-up length; 0 = none
+  bool per_epoch = false;   // "unit": "epoch": step_size, warmup and total count epochs
+  long long warmup = 0;     // linear warm-up length; 0 = none
   long long step_size = 1;  // step: decay every step_size units
   double gamma = 0.1;       // step: decay factor
   long long total = 0;      // cosine/one_cycle length; 0 = the whole run (Horizon::total_steps)

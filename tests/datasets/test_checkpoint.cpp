@@ -134,9 +134,10 @@ TEST_CASE("checkpoint: validation errors name the file, the HDF5 path, expected 
   SECTION("missing tensor") {
     const op::ParamTable t2 = table({3, 7}, true, true);
     Flat q(t2, "q");
-    CHECK_THROWS_WITH(load_checkpoint<MemSpace>(path, "fno", q, nullptr, nullptr, nullptr),
-                      Catch::Contains(path + ": /params/net.extra: missing tensor: the model expects float32 of "
-                                             "shape (2)"));
+    CHECK_THROWS_WITH(
+        load_checkpoint<MemSpace>(path, "fno", q, nullptr, nullptr, nullptr),
+        Catch::Contains(path + ": /params/net.extra: missing tensor: the model expects float32 of "
+                               "shape (2)"));
     for (float x : surro::test::to_host(q.values())) CHECK(x == 0.0f);  // a bad file changes nothing
   }
   SECTION("extra tensor") {
@@ -153,7 +154,8 @@ TEST_CASE("checkpoint: validation errors name the file, the HDF5 path, expected 
   }
   SECTION("optimizer state asked for but absent") {
     Flat q(t, "q"), m(t, "m"), v(t, "v");
-    CHECK_THROWS_WITH(load_checkpoint(path, "fno", q, &m, &v, nullptr), Catch::Contains(path + ": /optimizer"));
+    CHECK_THROWS_WITH(load_checkpoint(path, "fno", q, &m, &v, nullptr),
+                      Catch::Contains(path + ": /optimizer"));
   }
   SECTION("not a checkpoint") {
     Flat q(t, "q");

@@ -124,7 +124,9 @@ TEMPLATE_LIST_TEST_CASE("normalizer: encode, decode and decode backward on every
           const double sc = static_cast<Real>(n.stddev()[k] + n.eps());
           // encode: one subtraction and one division in Real: 2 ulp of the result (plus the
           // subtraction's ulp of max(|x|, |m|) relative to the spread, which is O(1) here).
-          CHECK(z[i] == Approx((x[i] - m) / sc).epsilon(4 * eps).margin(4 * eps * (std::abs(x[i]) + std::abs(m)) / sc));
+          CHECK(
+              z[i] ==
+              Approx((x[i] - m) / sc).epsilon(4 * eps).margin(4 * eps * (std::abs(x[i]) + std::abs(m)) / sc));
           // decode(encode(x)) = x up to the rounding of four operations, each an ulp of at most
           // |x| + |m|.
           CHECK(std::abs(double(r[i]) - double(x[i])) <= 4 * eps * (std::abs(double(x[i])) + std::abs(m)));

@@ -39,7 +39,8 @@ double rel_l2_ref(int B, int n, const std::vector<double>& x, const std::vector<
     }
     total += std::sqrt(dd) / std::sqrt(yy);
     if (dx)
-      for (int i = 0; i < n; ++i) (*dx)[b * n + i] = (x[b * n + i] - y[b * n + i]) / (std::sqrt(dd) * std::sqrt(yy));
+      for (int i = 0; i < n; ++i)
+        (*dx)[b * n + i] = (x[b * n + i] - y[b * n + i]) / (std::sqrt(dd) * std::sqrt(yy));
   }
   return total;
 }
@@ -68,7 +69,8 @@ double central_difference(const std::function<double(const std::vector<double>&)
 
 }  // namespace
 
-TEMPLATE_LIST_TEST_CASE("loss: relative L2 and MSE against naive double loops", "[loss]", surro::test::RealCases) {
+TEMPLATE_LIST_TEST_CASE("loss: relative L2 and MSE against naive double loops", "[loss]",
+                        surro::test::RealCases) {
   using Exec = typename TestType::exec;
   using Real = typename TestType::scalar;
   const int B = 3, n = 257;
@@ -144,8 +146,8 @@ TEMPLATE_LIST_TEST_CASE("loss: gradients match central finite differences in dou
     std::vector<double> grad;
     device_loss(rel, x, &grad);
     for (std::size_t i = 0; i < x.size(); i += 5) {
-      const double fd = central_difference([&](const std::vector<double>& xs) { return device_loss(rel, xs, nullptr); },
-                                           x, i, h);
+      const double fd = central_difference(
+          [&](const std::vector<double>& xs) { return device_loss(rel, xs, nullptr); }, x, i, h);
       CHECK(grad[i] == Approx(fd).margin(1e-8));
     }
   }

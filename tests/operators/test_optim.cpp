@@ -81,15 +81,17 @@ TEMPLATE_LIST_TEST_CASE("adam: Adam and AdamW match a naive double loop over sev
   const int steps = 6;
   double pmax = 0.0;
   for (int k = 1; k <= steps; ++k) {
-    fill(t, g.values(), 100 + k, -1.0, 1.0);  // fixed gradients: the comparison is not chaotic
+    fill(t, g.values(), 100 + k, -1.0, 1.0);     // fixed gradients: the comparison is not chaotic
     const double lr = cfg.lr * (1.0 + 0.1 * k);  // a varying lr, as a schedule gives
     opt.step(Exec(), p, g, lr);
     const auto hg = surro::test::to_host(g.values());
     const double bc1 = 1.0 - std::pow(cfg.beta1, k), bc2 = 1.0 - std::pow(cfg.beta2, k);
     for (std::size_t i = 0; i < n; ++i) {
       double gi = hg[i];
-      if (decay == AdamConfig::Decay::l2) gi += cfg.weight_decay * rp[i];
-      else rp[i] *= 1.0 - lr * cfg.weight_decay;
+      if (decay == AdamConfig::Decay::l2)
+        gi += cfg.weight_decay * rp[i];
+      else
+        rp[i] *= 1.0 - lr * cfg.weight_decay;
       rm[i] = cfg.beta1 * rm[i] + (1.0 - cfg.beta1) * gi;
       rv[i] = cfg.beta2 * rv[i] + (1.0 - cfg.beta2) * gi * gi;
       rp[i] -= lr * (rm[i] / bc1) / (std::sqrt(rv[i] / bc2) + cfg.eps);
@@ -204,8 +206,8 @@ TEST_CASE("schedule: closed-form values", "[schedule]") {
   st.per_epoch = true;
   st.step_size = 5;
   st.gamma = 0.7;
-  CHECK(learning_rate(st, lr, 49, h) == lr);          // epoch 4
-  CHECK(learning_rate(st, lr, 50, h) == Approx(0.07).epsilon(1e-15));  // epoch 5
+  CHECK(learning_rate(st, lr, 49, h) == lr);                                       // epoch 4
+  CHECK(learning_rate(st, lr, 50, h) == Approx(0.07).epsilon(1e-15));              // epoch 5
   CHECK(learning_rate(st, lr, 149, h) == Approx(0.1 * 0.7 * 0.7).epsilon(1e-15));  // epoch 14
   st.per_epoch = false;
   st.step_size = 100;
@@ -304,11 +306,11 @@ TEST_CASE("adam: optimizer and schedule sections", "[adam]") {
   const json bad = json::parse(R"({"optimizer": {"type": "sgd"}, "schedule": {"type": "linear"}})");
   config::Node top2(bad, "run.json", "", nullptr);
   config::Node o2 = top2.child("optimizer");
-  CHECK_THROWS_WITH(read_optimizer(o2), Catch::Contains("run.json: optimizer.type: unknown optimizer type 'sgd'; "
-                                                        "valid types: adam, adamw"));
+  CHECK_THROWS_WITH(read_optimizer(o2),
+                    Catch::Contains("run.json: optimizer.type: unknown optimizer type 'sgd'; "
+                                    "valid types: adam, adamw"));
   config::Node s2 = top2.child("schedule");
-  CHECK_THROWS_WITH(read_schedule(s2),
-                    Catch::Contains("valid types: constant, cosine, one_cycle, step"));
+  CHECK_THROWS_WITH(read_schedule(s2), Catch::Contains("valid types: constant, cosine, one_cycle, step"));
   const json bad_beta = json::parse(R"({"optimizer": {"type": "adam", "betas": [0.9, 1.0]}})");
   config::Node top3(bad_beta, "run.json", "", nullptr);
   config::Node o3 = top3.child("optimizer");
