@@ -1,0 +1,55 @@
+#pragma once
+// Training checkpoints: one HDF5 file, written atomically (core/io.hpp: temporary, then rename),
+// so a failed or killed write leaves the previous checkpoint as it was.
+//
+//   /                      attributes: format_version, model_type, surro_version, git_hash, step,
+//                          epoch, seed, rng_counter (int64), config (the resolved config, JSON)
+//   /params/<name>         float32, one per ParamTable slot under its name, in its logical shape;
+//                          complex tensors get a trailing axis of 2 (re, im)
+//   /optimizer/{m,v}/<name> the Adam moments, laid out the same way (optional)
+//   /normalizers/<name>    GaussianNormalizer::store groups (optional)
+// Values round-trip bit-exactly (float32 on both sides).
+#include "datasets/normalizer.hpp"
+#include "operators/params.hpp"
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+namespace surro::data {
+
+inline constexpr int kCheckpointFormat = 1;
+
+struct CheckpointInfo {
+  std::string model_type;         // "fno", ...: a checkpoint loads only into the same model type
+  long long step = 0;             // optimizer steps taken
+  long long epoch = 0;            // epochs completed
+  std::uint64_t seed = 0;         // run.seed
+  std::uint64_t rng_counter = 0;  // next unused counter of the run's random streams
+  std::string config_json;        // the fully resolved config
+  // Written from core/build_info.hpp and the format constant; filled in by load_checkpoint.
+  int format_version = kCheckpointFormat;
+  std::string surro_version, git_hash;
+};
+
+// Writes params (and the moments m, v when both are non-null) and the normalizers. Mem may be a
+// device space: values are staged through host copies. Errors: Error(runtime); the previous file
+// at `path`, if any, is left untouched.
+template <class Mem>
+void write_checkpoint(const std::string& path, const CheckpointInfo& info,
+                      const op::FlatParams<float, Mem>& params, const op::FlatParams<float, Mem>* m,
+                      const op::FlatParams<float, Mem>* v,
+                      const std::map<std::string, GaussianNormalizer>& normalizers);
+
+// Reads a checkpoint into params (and m, v when non-null: the file must then hold /optimizer) and,
+// when `normalizers` is non-null, every stored normalizer. The file must match params.table()
+// exactly. Errors: Error(input) naming the file and the HDF5 path: unreadable file, newer format,
+// model type differing from expected_model ("expected 'fno', got '...'"), a missing tensor, a
+// tensor the table lacks, or a wrong shape ("expected shape (...), got (...)").
+template <class Mem>
+CheckpointInfo load_checkpoint(const std::string& path, const std::string& expected_model,
+                               const op::FlatParams<float, Mem>& params, const op::FlatParams<float, Mem>* m,
+                               const op::FlatParams<float, Mem>* v,
+                               std::map<std::string, GaussianNormalizer>* normalizers);
+
+}  // namespace surro::data

@@ -1,0 +1,204 @@
+// Checkpoints: bit-exact round trip, each validation error, atomic replacement.
+#include "core/build_info.hpp"
+#include "core/rng.hpp"
+#include "datasets/checkpoint.hpp"
+#include "spaces.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+using namespace surro;
+using namespace surro::data;
+namespace fs = std::filesystem;
+
+namespace {
+
+using Flat = op::FlatParams<float, MemSpace>;
+
+fs::path fresh_dir(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("surro_test_checkpoint_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+op::ParamTable table(const std::vector<int>& w_shape = {3, 7}, bool with_b = true, bool with_extra = false) {
+  op::ParamTable t;
+  t.add("net.w", w_shape);
+  t.add("net.layer0.spectral.weight", {4, 2, 2}, op::ParamKind::complex);
+  if (with_b) t.add("net.b", {9});
+  if (with_extra) t.add("net.extra", {2});
+  return t;
+}
+
+// Normals use every mantissa bit, so a lossy path shows. Padding stays 0 (it is not stored).
+void fill(const Flat& p, std::uint64_t stream) {
+  auto h = Kokkos::create_mirror_view(p.values());
+  const rng::Philox gen{5};
+  for (const op::ParamSlot& s : p.table().slots())
+    for (std::size_t i = s.offset; i < s.offset + s.count; ++i)
+      h(i) = static_cast<float>(gen.normal<double>(stream, i));
+  Kokkos::deep_copy(p.values(), h);
+}
+
+std::map<std::string, GaussianNormalizer> normalizers() {
+  std::vector<float> data(4 * 2 * 5);
+  for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<float>(std::sin(0.37 * i) + 0.01 * i);
+  GaussianNormalizer x(NormKind::pointwise, 2, 5), y(NormKind::channel, 2, 5);
+  x.accumulate(data.data(), 4);
+  y.accumulate(data.data(), 4);
+  x.finish();
+  y.finish();
+  return {{"x", x}, {"y", y}};
+}
+
+CheckpointInfo info() {
+  CheckpointInfo i;
+  i.model_type = "fno";
+  i.step = 1234;
+  i.epoch = 7;
+  i.seed = 0xfedcba9876543210ull;
+  i.rng_counter = 99;
+  i.config_json = R"({"run": {"name": "x", "seed": 1}, "model": {"type": "fno", "modes": [12, 12]}})";
+  return i;
+}
+
+std::string bytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+TEST_CASE("checkpoint: write and load round-trip bit-exactly", "[checkpoint]") {
+  const fs::path dir = fresh_dir("roundtrip");
+  const std::string path = (dir / "ck.hdf5").string();
+  const op::ParamTable t = table();
+  Flat p(t, "p"), m(t, "m"), v(t, "v");
+  fill(p, 1);
+  fill(m, 2);
+  fill(v, 3);
+  const auto norms = normalizers();
+  write_checkpoint(path, info(), p, &m, &v, norms);
+
+  Flat p2(t, "p2"), m2(t, "m2"), v2(t, "v2");
+  std::map<std::string, GaussianNormalizer> norms2;
+  const CheckpointInfo got = load_checkpoint(path, "fno", p2, &m2, &v2, &norms2);
+  CHECK(surro::test::to_host(p2.values()) == surro::test::to_host(p.values()));
+  CHECK(surro::test::to_host(m2.values()) == surro::test::to_host(m.values()));
+  CHECK(surro::test::to_host(v2.values()) == surro::test::to_host(v.values()));
+  const CheckpointInfo want = info();
+  CHECK(got.model_type == want.model_type);
+  CHECK(got.step == want.step);
+  CHECK(got.epoch == want.epoch);
+  CHECK(got.seed == want.seed);
+  CHECK(got.rng_counter == want.rng_counter);
+  CHECK(got.config_json == want.config_json);
+  CHECK(got.format_version == kCheckpointFormat);
+  CHECK(got.surro_version == kVersion);
+  CHECK(got.git_hash == kGitHash);
+  REQUIRE(norms2.size() == 2);
+  for (const auto& [name, n] : norms) {
+    CHECK(norms2.at(name).kind() == n.kind());
+    CHECK(norms2.at(name).mean() == n.mean());
+    CHECK(norms2.at(name).stddev() == n.stddev());
+  }
+  // Without optimizer state (inference): parameters only.
+  Flat p3(t, "p3");
+  load_checkpoint<MemSpace>(path, "fno", p3, nullptr, nullptr, nullptr);
+  CHECK(surro::test::to_host(p3.values()) == surro::test::to_host(p.values()));
+  // Complex tensors carry a trailing axis of 2.
+  h5::File f = h5::open_file(path);
+  h5::Dataset d = h5::open_dataset(f, "params/net.layer0.spectral.weight");
+  CHECK(h5::dataset_dims(d) == std::vector<hsize_t>{4, 2, 2, 2});
+}
+
+TEST_CASE("checkpoint: validation errors name the file, the HDF5 path, expected and got", "[checkpoint]") {
+  const fs::path dir = fresh_dir("validate");
+  const std::string path = (dir / "ck.hdf5").string();
+  const op::ParamTable t = table();
+  Flat p(t, "p");
+  fill(p, 1);
+  write_checkpoint<MemSpace>(path, info(), p, nullptr, nullptr, {});
+
+  SECTION("wrong model type") {
+    Flat q(t, "q");
+    CHECK_THROWS_WITH(load_checkpoint<MemSpace>(path, "ifactformer", q, nullptr, nullptr, nullptr),
+                      Catch::Contains(path + ": /: model_type: expected 'ifactformer', got 'fno'"));
+  }
+  SECTION("missing tensor") {
+    const op::ParamTable t2 = table({3, 7}, true, true);
+    Flat q(t2, "q");
+    CHECK_THROWS_WITH(
+        load_checkpoint<MemSpace>(path, "fno", q, nullptr, nullptr, nullptr),
+        Catch::Contains(path + ": /params/net.extra: missing tensor: the model expects float32 of "
+                               "shape (2)"));
+    for (float x : surro::test::to_host(q.values())) CHECK(x == 0.0f);  // a bad file changes nothing
+  }
+  SECTION("extra tensor") {
+    const op::ParamTable t2 = table({3, 7}, false);
+    Flat q(t2, "q");
+    CHECK_THROWS_WITH(load_checkpoint<MemSpace>(path, "fno", q, nullptr, nullptr, nullptr),
+                      Catch::Contains(path + ": /params/net.b: unexpected tensor"));
+  }
+  SECTION("wrong shape") {
+    const op::ParamTable t2 = table({3, 8});
+    Flat q(t2, "q");
+    CHECK_THROWS_WITH(load_checkpoint<MemSpace>(path, "fno", q, nullptr, nullptr, nullptr),
+                      Catch::Contains(path + ": /params/net.w: expected shape (3, 8), got (3, 7)"));
+  }
+  SECTION("optimizer state asked for but absent") {
+    Flat q(t, "q"), m(t, "m"), v(t, "v");
+    CHECK_THROWS_WITH(load_checkpoint(path, "fno", q, &m, &v, nullptr),
+                      Catch::Contains(path + ": /optimizer"));
+  }
+  SECTION("not a checkpoint") {
+    Flat q(t, "q");
+    const std::string missing = (dir / "nope.hdf5").string();
+    try {
+      load_checkpoint<MemSpace>(missing, "fno", q, nullptr, nullptr, nullptr);
+      FAIL("expected an error");
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::input);
+      CHECK_THAT(e.what(), Catch::Contains(missing));
+    }
+  }
+  SECTION("every validation error is an input error") {
+    const op::ParamTable t2 = table({3, 8});
+    Flat q(t2, "q");
+    try {
+      load_checkpoint<MemSpace>(path, "fno", q, nullptr, nullptr, nullptr);
+      FAIL("expected an error");
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::input);
+    }
+  }
+}
+
+TEST_CASE("checkpoint: a failed write leaves the previous checkpoint untouched", "[checkpoint]") {
+  const fs::path dir = fresh_dir("atomic");
+  const fs::path path = dir / "ck.hdf5";
+  const op::ParamTable t = table();
+  Flat p(t, "p");
+  fill(p, 1);
+  write_checkpoint<MemSpace>(path.string(), info(), p, nullptr, nullptr, normalizers());
+  const std::string before = bytes(path);
+  // A normalizer that was never fitted fails inside the write, after /params is in the temporary.
+  auto bad = normalizers();
+  bad.emplace("z", GaussianNormalizer(NormKind::channel, 2, 5));
+  fill(p, 9);
+  CHECK_THROWS_WITH(write_checkpoint<MemSpace>(path.string(), info(), p, nullptr, nullptr, bad),
+                    Catch::Contains("normalizer statistics were never computed"));
+  CHECK(bytes(path) == before);
+  std::size_t files = 0;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    ++files;
+    CHECK(e.path().filename() == "ck.hdf5");  // no temporary left behind
+  }
+  CHECK(files == 1);
+}
