@@ -1,0 +1,48 @@
+#pragma once
+// Supervised training of an FNO on batches (x, target): forward, relative-L2 loss (summed over
+// the batch, as the FNO reference's LpLoss), backward, optional gradient clipping, Adam/AdamW.
+// Everything runs on surro::ExecSpace in float. The parameter, gradient and moment memory is
+// planned once (ParamTable + FlatParams); one model (activation buffers, FFT plans) is planned
+// per distinct batch size seen, which is at most two per run (full batches and the last one).
+#include "operators/models/fno.hpp"
+#include "operators/optim/adam.hpp"
+#include "operators/params.hpp"
+
+#include <map>
+#include <memory>
+#include <vector>
+
+namespace surro::op {
+
+class FnoTrainer {
+ public:
+  FnoTrainer(const ExecSpace& exec, const FnoCfg& model, const AdamConfig& optim, std::vector<int> grid,
+             std::uint64_t seed);
+
+  // One optimization step at learning rate lr. x (B, Cin, N...), target (B, Cout, N...), both on
+  // the device. Returns the batch's summed relative L2 loss (before the update).
+  double train_step(const ExecSpace& exec, int batch, const float* x, const float* target, double lr);
+  // Summed relative L2 loss without an update; pred (B, Cout, N...) receives the prediction when
+  // non-null.
+  double evaluate(const ExecSpace& exec, int batch, const float* x, const float* target, float* pred);
+
+  const ParamTable& table() const { return m_table; }
+  const FlatParams<float>& params() const { return m_params; }
+  const FlatParams<float>& grads() const { return m_grads; }
+  Adam<ExecSpace>& optimizer() { return m_adam; }
+  double last_grad_norm() const { return m_grad_norm; }
+  const FnoCfg& model_cfg() const { return m_cfg; }
+
+ private:
+  Fno<ExecSpace, float>& model_for(const ExecSpace& exec, int batch, bool training);
+  FnoCfg m_cfg;
+  std::vector<int> m_grid;
+  ParamTable m_table;
+  FlatParams<float> m_params, m_grads;
+  Adam<ExecSpace> m_adam;
+  std::map<std::pair<int, bool>, std::unique_ptr<Fno<ExecSpace, float>>> m_models;
+  View1<float> m_pred, m_dpred;  // (B_max, Cout, N...), grown on first use of a larger batch
+  double m_grad_norm = 0.0;
+};
+
+}  // namespace surro::op
