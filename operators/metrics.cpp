@@ -213,6 +213,11 @@ int SpectrumPlan<Exec>::batch() const {
 }
 
 template <class Exec>
+int SpectrumPlan<Exec>::kmax() const {
+  return std::min(m_impl->nx, m_impl->ny) / 2;
+}
+
+template <class Exec>
 std::vector<double> SpectrumPlan<Exec>::compute(const Exec& exec, const float* field) const {
   ScopedRegion region("surro::op::metrics::spectrum");
   Impl& m = *m_impl;
@@ -241,6 +246,24 @@ double spectrum_log_error(const double* e_pred, const double* e_ref, int shells,
     s += d * d;
   }
   return std::sqrt(s / last);
+}
+
+template <class Exec>
+void add_spectrum_step(const Exec& exec, EvalReport& report, const SpectrumPlan<Exec>& plan, int step,
+                       const float* pred, const float* ref) {
+  SURRO_REQUIRE(step >= 0 && step < report.steps,
+                "metrics: step = " << step << ": expected 0 .. " << report.steps - 1);
+  SURRO_REQUIRE(plan.batch() == report.samples,
+                "metrics: spectrum plan batch = " << plan.batch() << ": expected the report's samples, "
+                                                  << report.samples);
+  const std::size_t bt = static_cast<std::size_t>(report.samples) * report.steps;
+  if (report.spectrum_error.size() != bt) report.spectrum_error.assign(bt, 0.0);
+  const std::vector<double> ep = plan.compute(exec, pred), er = plan.compute(exec, ref);
+  const int k = plan.shells();
+  for (int b = 0; b < report.samples; ++b)
+    report.spectrum_error[static_cast<std::size_t>(b) * report.steps + step] =
+        spectrum_log_error(ep.data() + static_cast<std::size_t>(b) * k,
+                           er.data() + static_cast<std::size_t>(b) * k, k, plan.kmax());
 }
 
 void write_report_json(const std::string& path, const EvalReport& r) {
@@ -284,7 +307,9 @@ void write_report_csv(const std::string& path, const EvalReport& r) {
                                    std::vector<double>&, std::vector<double>&);                              \
   template void add_step<EXEC>(const EXEC&, EvalReport&, int, const float*, const float*);                   \
   template EvalReport trajectory_errors<EXEC>(const EXEC&, int, int, long long, const float*, const float*); \
-  template class SpectrumPlan<EXEC>;
+  template class SpectrumPlan<EXEC>;                                                                         \
+  template void add_spectrum_step<EXEC>(const EXEC&, EvalReport&, const SpectrumPlan<EXEC>&, int,            \
+                                        const float*, const float*);
 
 SURRO_INSTANTIATE_METRICS(HostExec)
 #ifdef KOKKOS_ENABLE_CUDA

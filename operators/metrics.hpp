@@ -77,6 +77,7 @@ class SpectrumPlan {
   SpectrumPlan& operator=(SpectrumPlan&&) noexcept;
   int shells() const;  // K = floor(sqrt((Nx/2)^2 + (Ny/2)^2) + 0.5) + 1
   int batch() const;
+  int kmax() const;  // min(Nx, Ny) / 2: the last complete shell
   // field: (batch, Nx, Ny) on Exec. Returns host (batch, K): E(k) per sample.
   std::vector<double> compute(const Exec& exec, const float* field) const;
 
@@ -87,6 +88,13 @@ class SpectrumPlan {
 
 // Spectrum error (see the header comment) between two spectra of K shells; kmax = min(Nx, Ny) / 2.
 double spectrum_log_error(const double* e_pred, const double* e_ref, int shells, int kmax);
+
+// Spectrum error of one step for every sample of a scalar 2D field: pred, ref (B, Nx, Ny) on
+// Exec with B = plan.batch() = report.samples. Fills report.spectrum_error[b, step] (sizing it on
+// first use); finalize() then averages it.
+template <class Exec>
+void add_spectrum_step(const Exec& exec, EvalReport& report, const SpectrumPlan<Exec>& plan, int step,
+                       const float* pred, const float* ref);
 
 // JSON: {"samples", "steps", "frame_size", "rel_l2_mean", "rmse", "spectrum_error_mean"?,
 //        "per_step": {"rel_l2": [T], "rmse": [T], "spectrum_error": [T]?},

@@ -275,6 +275,19 @@ TEMPLATE_LIST_TEST_CASE("energy spectrum: one Fourier mode in its shell; Parseva
   for (double& v : scaled) v *= 4.0;
   CHECK(spectrum_log_error(e.data() + K, e.data() + K, K, 6) == Approx(0.0).margin(1e-12));
   CHECK(spectrum_log_error(scaled.data(), e.data() + K, K, 6) == Approx(std::log10(4.0)).epsilon(1e-12));
+  // Through a report: pred = 2 f has 4x the energy in every shell -> log10(4) per sample.
+  CHECK(plan.kmax() == 6);
+  std::vector<float> f2(f);
+  for (float& v : f2) v *= 2.0f;
+  auto df2 = test::to_device<Exec>(f2, "f2");
+  EvalReport rep(2, 1, Nx * Ny);
+  add_spectrum_step(exec, rep, plan, 0, df2.data(), df.data());
+  rep.finalize();
+  // Scaling by 2 is exact, so every shell holding round-off energy also has ratio 4; shells that are
+  // exactly empty in both are floored alike (ratio 1). Sample 0: between one shell's share and all.
+  CHECK(rep.spectrum_error[0] >= std::log10(4.0) / std::sqrt(6.0) * (1 - 1e-4));
+  CHECK(rep.spectrum_error[0] <= std::log10(4.0) * (1 + 1e-4));
+  CHECK(rep.spectrum_error[1] == Approx(std::log10(4.0)).epsilon(1e-4));
 }
 
 TEST_CASE("EvalReport writes JSON and CSV", "[metrics]") {
