@@ -1,0 +1,164 @@
+#include "operators/rollout.hpp"
+
+#include "core/error.hpp"
+#include "core/timer.hpp"
+#include "datasets/well.hpp"
+#include "mesh/vtk_writer.hpp"
+
+#include <algorithm>
+
+namespace surro::op {
+
+namespace {
+
+long long grid_points(const std::vector<int>& grid) {
+  long long p = 1;
+  for (int n : grid) p *= n;
+  return p;
+}
+
+// window (B, T * C, P), frame (B, C, P); one thread per (b, c, p) walks t in order.
+struct ShiftWindow {
+  float* window;
+  const float* frame;
+  int in_frames, channels;
+  long long points;
+  KOKKOS_INLINE_FUNCTION void operator()(const index_t i) const {
+    const index_t p = i % points;
+    const index_t c = (i / points) % channels;
+    const index_t b = i / (points * channels);
+    const index_t stride = static_cast<index_t>(channels) * points;  // one frame
+    float* col = window + b * in_frames * stride + c * points + p;
+    for (int t = 0; t + 1 < in_frames; ++t) col[t * stride] = col[(t + 1) * stride];
+    col[(in_frames - 1) * stride] = frame[i];
+  }
+};
+
+struct CopyFloats {
+  float* dst;
+  const float* src;
+  KOKKOS_INLINE_FUNCTION void operator()(const index_t i) const { dst[i] = src[i]; }
+};
+
+}  // namespace
+
+void shift_window(const ExecSpace& exec, int batch, int in_frames, int channels, long long points,
+                  float* window, const float* frame) {
+  const index_t n = static_cast<index_t>(batch) * channels * points;
+  Kokkos::parallel_for("surro::op::shift_window", Kokkos::RangePolicy<ExecSpace>(exec, 0, n),
+                       ShiftWindow{window, frame, in_frames, channels, points});
+}
+
+Rollout::Rollout(const ExecSpace& exec, Surrogate& model, int max_batch) : m_model(&model) {
+  m_max_batch = max_batch > 0 ? max_batch : model.max_batch();
+  m_in_frames = model.in_frames();
+  SURRO_REQUIRE(m_in_frames > 0, "rollout: model in_frames = " << m_in_frames << ": expected > 0");
+  SURRO_REQUIRE(model.channels() > 0, "rollout: model channels = " << model.channels() << ": expected > 0");
+  const std::vector<int> grid = model.grid();
+  SURRO_REQUIRE(!grid.empty(), "rollout: model grid is empty: expected 1 to 3 extents");
+  for (std::size_t i = 0; i < grid.size(); ++i)
+    SURRO_REQUIRE(grid[i] > 0, "rollout: model grid[" << i << "] = " << grid[i] << ": expected > 0");
+  SURRO_REQUIRE(m_max_batch >= 1 && m_max_batch <= model.max_batch(),
+                "rollout: max_batch = " << m_max_batch << ": expected 1 .. " << model.max_batch()
+                                        << " (the model's max_batch)");
+  m_frame_size = static_cast<long long>(model.channels()) * grid_points(grid);
+  m_window = make_scratch<View1<float>>(exec, "surro::op::rollout::window",
+                                        static_cast<std::size_t>(m_max_batch) * m_in_frames * m_frame_size);
+  m_frame = make_scratch<View1<float>>(exec, "surro::op::rollout::frame",
+                                       static_cast<std::size_t>(m_max_batch) * m_frame_size);
+}
+
+void Rollout::run(const ExecSpace& exec, int batch, const float* initial_window, int steps,
+                  const FrameCallback& on_frame) {
+  ScopedRegion region("surro::op::rollout");
+  SURRO_REQUIRE(batch >= 1 && batch <= m_max_batch,
+                "rollout: batch = " << batch << ": expected 1 .. " << m_max_batch);
+  SURRO_REQUIRE(steps >= 0, "rollout: steps = " << steps << ": expected >= 0");
+  const int channels = m_model->channels();
+  const long long points = m_frame_size / channels;
+  const index_t window_n = static_cast<index_t>(batch) * m_in_frames * m_frame_size;
+  Kokkos::parallel_for("surro::op::rollout::load", Kokkos::RangePolicy<ExecSpace>(exec, 0, window_n),
+                       CopyFloats{m_window.data(), initial_window});
+  for (int s = 0; s < steps; ++s) {
+    m_model->predict(exec, batch, m_window.data(), m_frame.data());
+    if (on_frame) on_frame(s, m_frame.data());
+    if (s + 1 < steps)
+      shift_window(exec, batch, m_in_frames, channels, points, m_window.data(), m_frame.data());
+  }
+}
+
+void rollout(const ExecSpace& exec, Surrogate& model, int batch, const float* initial_window, int steps,
+             const FrameCallback& on_frame) {
+  Rollout r(exec, model, batch);
+  r.run(exec, batch, initial_window, steps, on_frame);
+}
+
+std::vector<std::string> channel_names(const data::DatasetSpec& spec) {
+  std::vector<std::string> names;
+  for (const auto& f : spec.fields)
+    if (f.time_varying) names.push_back(f.name);
+  return names;
+}
+
+std::string write_rollout_vtk(const std::string& dir, const std::string& basename,
+                              const data::DatasetSpec& spec, const std::vector<double>& times,
+                              const float* pred, const float* ref) {
+  const std::vector<std::string> names = channel_names(spec);
+  SURRO_REQUIRE(!names.empty(), "write_rollout_vtk: " << spec.dataset_name << ": no time-varying field");
+  SURRO_REQUIRE(pred != nullptr, "write_rollout_vtk: pred is null");
+  std::vector<double> origin, spacing;
+  for (const auto& c : spec.coords) {
+    origin.push_back(c.empty() ? 0.0 : c[0]);
+    spacing.push_back(c.size() > 1 ? c[1] - c[0] : 1.0);
+  }
+  const long long points = spec.points();
+  const std::size_t channels = names.size();
+  mesh::VtkSeries series(dir, basename, origin, spacing, spec.shape());
+  std::vector<std::vector<float>> errors(ref ? channels : 0, std::vector<float>(points));
+  for (std::size_t t = 0; t < times.size(); ++t) {
+    std::vector<std::pair<std::string, const float*>> fields;
+    for (std::size_t c = 0; c < channels; ++c) {
+      const long long off = (static_cast<long long>(t) * channels + c) * points;
+      fields.emplace_back(names[c] + "_pred", pred + off);
+      if (ref) {
+        for (long long i = 0; i < points; ++i) errors[c][i] = pred[off + i] - ref[off + i];
+        fields.emplace_back(names[c] + "_ref", ref + off);
+        fields.emplace_back(names[c] + "_error", errors[c].data());
+      }
+    }
+    series.write_step(times[t], fields);
+  }
+  series.finish();
+  return series.pvd_path();
+}
+
+data::Block rollout_block(const data::DatasetSpec& spec, long long first, long long count,
+                          const float* traj) {
+  const std::vector<std::string> names = channel_names(spec);
+  SURRO_REQUIRE(!names.empty(), "rollout_block: " << spec.dataset_name << ": no time-varying field");
+  SURRO_REQUIRE(count > 0, "rollout_block: count = " << count << ": expected > 0");
+  const long long points = spec.points();
+  const long long steps = static_cast<long long>(spec.times.size());
+  const long long channels = static_cast<long long>(names.size());
+  data::Block block;
+  block.first = first;
+  block.count = count;
+  for (long long c = 0; c < channels; ++c) {
+    std::vector<float>& out = block.fields[names[c]];  // (count, T, N...)
+    out.resize(static_cast<std::size_t>(count * steps * points));
+    for (long long b = 0; b < count; ++b)
+      for (long long t = 0; t < steps; ++t) {
+        const float* src = traj + ((b * steps + t) * channels + c) * points;
+        std::copy(src, src + points, out.data() + (b * steps + t) * points);
+      }
+  }
+  return block;
+}
+
+void write_rollout_hdf5(const std::string& path, const data::DatasetSpec& spec, const data::Block& block) {
+  data::DatasetSpec s = spec;
+  s.provenance.emplace("content", "surrogate rollout");
+  data::write_well_file(path, s, block);
+}
+
+}  // namespace surro::op

@@ -1,0 +1,84 @@
+#pragma once
+// Autoregressive rollout of a Surrogate, and the files a rollout produces.
+//
+// A rollout keeps one window (B, T_in * C, N...) and one frame (B, C, N...) on surro::ExecSpace.
+// Each step predicts the frame after the window, hands it to the caller, then shifts the window on
+// the device: frame t + 1 moves to slot t (the oldest frame is dropped) and the prediction fills
+// the newest slot. Both buffers are members, allocated once in Rollout's constructor: run() and
+// the loop inside it allocate nothing, and successive runs reuse the same memory. The model is
+// only called through Surrogate::predict (inference), so no activations are kept.
+#include "core/types.hpp"
+#include "datasets/spec.hpp"
+#include "operators/surrogate.hpp"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace surro::op {
+
+// step counts from 0; frame: (B, C, N...) on ExecSpace, valid until on_frame returns (the next
+// step overwrites it). Work issued on `exec` before the call has not necessarily finished: fence
+// or copy on the same instance before reading it from the host.
+using FrameCallback = std::function<void(int step, const float* frame)>;
+
+class Rollout {
+ public:
+  // Buffers for up to max_batch samples of model's window and frame (default: model.max_batch()).
+  // Errors: Error(runtime) for a model with non-positive in_frames/channels/grid extents or a
+  // max_batch outside [1, model.max_batch()].
+  Rollout(const ExecSpace& exec, Surrogate& model, int max_batch = 0);
+
+  // initial_window: (B, T_in * C, N...) on ExecSpace, copied in (the caller's buffer is not
+  // modified). Calls on_frame for steps 0 .. steps - 1. Errors: Error(runtime) for batch outside
+  // [1, max_batch] or steps < 0.
+  void run(const ExecSpace& exec, int batch, const float* initial_window, int steps,
+           const FrameCallback& on_frame);
+
+  int max_batch() const { return m_max_batch; }
+  long long frame_size() const { return m_frame_size; }         // C * points, one sample
+  const float* window_data() const { return m_window.data(); }  // (max_batch, T_in * C, N...)
+  const float* frame_data() const { return m_frame.data(); }    // (max_batch, C, N...)
+
+ private:
+  Surrogate* m_model;
+  int m_max_batch, m_in_frames;
+  long long m_frame_size;
+  View1<float> m_window;  // (max_batch * T_in * C * points)
+  View1<float> m_frame;   // (max_batch * C * points)
+};
+
+// One-shot form: builds a Rollout for `batch` samples (the only allocation) and runs it.
+void rollout(const ExecSpace& exec, Surrogate& model, int batch, const float* initial_window, int steps,
+             const FrameCallback& on_frame);
+
+// The window shift on its own (what Rollout::run does after each prediction), in place:
+// window (B, T * C, P) <- frames 1 .. T - 1 of window, then frame (B, C, P). Parallel over
+// (b, c, p); each thread moves its column through t in order, so the update is race-free.
+void shift_window(const ExecSpace& exec, int batch, int in_frames, int channels, long long points,
+                  float* window, const float* frame);
+
+// The time-varying fields of `spec`, in order, are the C channels of a frame.
+std::vector<std::string> channel_names(const data::DatasetSpec& spec);
+
+// ParaView series <dir>/<basename>.pvd + _NNNNNN.vti, one step per entry of `times`. Each step
+// carries, per channel c named f: point fields f_pred and, when ref is given, f_ref and
+// f_error = pred - ref. pred, ref: host (T, C, N...) with T = times.size(), C =
+// channel_names(spec).size(), N... = spec.shape(). Grid origin and spacing come from spec.coords.
+// Returns the .pvd path. Errors: Error(runtime).
+std::string write_rollout_vtk(const std::string& dir, const std::string& basename,
+                              const data::DatasetSpec& spec, const std::vector<double>& times,
+                              const float* pred, const float* ref);
+
+// Trajectories (count, T, C, N...) host, channel-first as a rollout produces them, regrouped into
+// a dataset Block (one (count, T, N...) array per time-varying field of spec; T = spec.times.size()).
+// Constant fields of spec are not produced by a rollout: remove them from spec, or add them to the
+// block yourself, before writing.
+data::Block rollout_block(const data::DatasetSpec& spec, long long first, long long count, const float* traj);
+
+// Predicted trajectories as a dataset file in The Well's layout (datasets/well.hpp), so every
+// dataset tool (validate, export, stats) reads them. Adds provenance "content" = "surrogate
+// rollout" unless spec already sets it. Written atomically. Errors: Error(runtime).
+void write_rollout_hdf5(const std::string& path, const data::DatasetSpec& spec, const data::Block& block);
+
+}  // namespace surro::op
