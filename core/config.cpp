@@ -286,6 +286,22 @@ std::vector<double> Node::get_number_array(const std::string& key, const std::ve
   return out;
 }
 
+std::vector<std::string> Node::get_string_array(const std::string& key, const std::vector<std::string>& fallback) {
+  const json* v = lookup(key);
+  std::vector<std::string> out = fallback;
+  if (v) {
+    if (!v->is_array()) fail(key, "expected an array of strings, got " + describe(*v));
+    out.clear();
+    for (std::size_t i = 0; i < v->size(); ++i) {
+      if (!(*v)[i].is_string())
+        fail(key + "[" + std::to_string(i) + "]", "expected a string, got " + describe((*v)[i]));
+      out.push_back((*v)[i].get<std::string>());
+    }
+  }
+  record(key, out);
+  return out;
+}
+
 Node Node::child(const std::string& key) {
   static const json empty = json::object();
   const json* v = lookup(key);

@@ -60,6 +60,8 @@ class Node {
   std::vector<double> get_number_array(const std::string& key, const std::vector<double>& fallback,
                                        const Check<double>& check = {});
 
+  std::vector<std::string> get_string_array(const std::string& key, const std::vector<std::string>& fallback);
+
   bool has(const std::string& key) const;
   // A nested object; an absent key reads as {} so its defaults apply.
   Node child(const std::string& key);

@@ -22,6 +22,41 @@ std::string layer(int l, const char* part) { return "fno.layer" + std::to_string
 
 }  // namespace fno_impl
 
+FnoCfg read_fno_section(config::Node& node, int in_channels, int out_channels) {
+  FnoCfg c;
+  c.in_channels = in_channels;
+  c.out_channels = out_channels;
+  const std::string preset =
+      node.get_string("preset", "none", config::one_of({"none", "ns2d", "darcy2d", "burgers1d"}));
+  std::vector<long long> modes, padding;
+  if (preset == "ns2d") {
+    modes = {8, 8};
+  } else if (preset == "darcy2d") {
+    modes = {12, 12};
+    c.width = 32;
+    padding = {9, 9};
+  } else if (preset == "burgers1d") {
+    modes = {16};
+    c.width = 64;
+  }
+  if (preset == "none" && !node.has("modes"))
+    node.fail("modes", "missing; expected an array of positive integers (one per spatial axis), or a preset");
+  modes = node.get_int_array("modes", modes, config::positive());
+  if (modes.empty() || modes.size() > 3)
+    node.fail("modes", "expected 1 to 3 entries (one per spatial axis), got " + std::to_string(modes.size()));
+  c.modes.assign(modes.begin(), modes.end());
+  c.width = static_cast<int>(node.get_int("width", c.width, config::positive()));
+  c.layers = static_cast<int>(node.get_int("layers", c.layers, config::positive()));
+  c.projection = static_cast<int>(node.get_int("projection", c.projection, config::positive()));
+  padding = node.get_int_array("padding", padding, config::non_negative());
+  if (!padding.empty() && padding.size() != modes.size())
+    node.fail("padding", "expected " + std::to_string(modes.size()) + " entries (one per spatial axis) or none, got " +
+                             std::to_string(padding.size()));
+  c.padding.assign(padding.begin(), padding.end());
+  node.finish();
+  return c;
+}
+
 void fno_validate(const FnoCfg& cfg, const std::vector<int>& grid) {
   const int d = cfg.dims();
   SURRO_REQUIRE(d >= 1 && d <= 3, "fno: " << d << " modes entries: expected 1, 2 or 3 (one per spatial axis)");

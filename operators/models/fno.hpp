@@ -8,6 +8,7 @@
 // A straight line of layer calls; backward runs them in exact reverse. Activation buffers are
 // planned at construction for one (batch, grid): nothing is allocated in forward or backward.
 // Parameters live in a ParamTable under "fno.*" names (see fno_register).
+#include "core/config.hpp"
 #include "core/types.hpp"
 #include "operators/layers/gelu.hpp"
 #include "operators/layers/grid_channels.hpp"
@@ -32,6 +33,12 @@ struct FnoCfg {
   std::vector<int> padding; // zero padding after the end of each axis (empty: none; Darcy: 9, 9)
   int dims() const { return static_cast<int>(modes.size()); }
 };
+
+// Reads a "model" section of type "fno". Channels come from the data (in: T_in * C fields,
+// out: C); the section gives the architecture. "preset" fills the paper's values, which any key
+// overrides: ns2d (modes [8, 8], width 20), darcy2d (modes [12, 12], width 32, padding [9, 9]),
+// burgers1d (modes [16], width 64). Without a preset, modes is required.
+FnoCfg read_fno_section(config::Node& node, int in_channels, int out_channels);
 
 // Registers every FNO parameter in `table` and returns nothing; names are
 // fno.lift.{weight,bias}, fno.layer<l>.spectral.weight, fno.layer<l>.linear.{weight,bias},
