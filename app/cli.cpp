@@ -3,6 +3,7 @@
 #include "app/commands.hpp"
 #include "app/exit_codes.hpp"
 #include "app/run_config.hpp"
+#include "app/train_config.hpp"
 #include "core/backend_info.hpp"
 #include "core/build_info.hpp"
 #include "core/error.hpp"
@@ -97,7 +98,7 @@ int run_cli(int argc, char** argv) {
   app.add_flag("-q,--quiet", quiet, "Print warnings and errors only");
   app.add_flag("-v,--verbose", verbose, "Print debug messages and where in surro an error was raised");
   app.footer("Kokkos flags (--kokkos-...) are passed to Kokkos. Exit codes: 0 ok, 1 run failed, "
-             "2 bad command line or config, 3 bad input data.");
+             "2 bad command line or config, 3 bad input data, 4 interrupted after a checkpoint.");
 
   auto* info = app.add_subcommand("info", "Show the build: Kokkos spaces, device, FFT and GEMM backends");
   bool info_json = false;
@@ -124,6 +125,17 @@ int run_cli(int argc, char** argv) {
       ->required();
   generate->add_option("--set", generate_args.sets, "Override a config value: key.path=value (repeatable)")
       ->type_name("KEY=VALUE");
+
+  auto* train = app.add_subcommand("train", "Train a neural operator on a dataset; checkpoints every epoch; "
+                                            "SIGTERM/SIGUSR1 checkpoint and exit 4; --resume continues");
+  JobArgs train_args;
+  bool train_resume = false;
+  train->add_option("config", train_args.config, "Config file (JSON) with run, data, model, optimizer, schedule, "
+                                                 "train sections")
+      ->required();
+  train->add_option("--set", train_args.sets, "Override a config value: key.path=value (repeatable)")
+      ->type_name("KEY=VALUE");
+  train->add_flag("--resume", train_resume, "Continue the run in run.output_dir from checkpoint_last.h5");
 
   auto* validate = app.add_subcommand("validate", "Check a dataset file or folder against the layout; list "
                                                   "every violation with its HDF5 path");
@@ -162,7 +174,11 @@ int run_cli(int argc, char** argv) {
       print_info(info_json);
     } else if (*check) {
       const ResolvedConfig cfg = resolve_config(check_args.config, check_args.sets,
-                                                [](config::Node& root) { read_job_sections(root, false); });
+                                                [](config::Node& root) {
+                                                  read_job_sections(root, false);
+                                                  if (root.has("model") || root.has("data") || root.has("train"))
+                                                    read_training_sections(root);
+                                                });
       std::cout << cfg.resolved.dump(2) << '\n';
     } else if (*simulate) {
       kokkos.start();
@@ -170,6 +186,9 @@ int run_cli(int argc, char** argv) {
     } else if (*generate) {
       kokkos.start();
       run_generate(generate_args);
+    } else if (*train) {
+      kokkos.start();
+      return run_train(train_args, train_resume);
     } else if (*validate) {
       if (run_validate(validate_path) > 0) return kExitInputData;
     } else if (*export_cmd) {

@@ -15,6 +15,8 @@ struct JobArgs {
 void run_generate(const JobArgs& args);
 // surro simulate: one trajectory -> ParaView time series + diagnostics CSV.
 void run_simulate(const JobArgs& args);
+// surro train: returns kExitOk, or kExitInterrupted when a signal stopped it after a checkpoint.
+int run_train(const JobArgs& args, bool resume);
 // surro validate: reports every layout violation of a file or dataset folder; returns the count.
 int run_validate(const std::string& path);
 // surro export: a dataset split in another format.

@@ -1,0 +1,244 @@
+// surro train: train a neural operator on a dataset made by `surro generate`.
+//
+//   <output_dir>/checkpoint_last.h5   after every epoch, and on SIGTERM/SIGUSR1 (atomic)
+//   <output_dir>/checkpoint_best.h5   whenever the validation loss improves
+//   <output_dir>/history.csv          one row per epoch
+//   <output_dir>/config.json          the resolved config (also inside every checkpoint)
+//
+// Determinism: parameters are initialized from run.seed, and epoch e's sample order depends only
+// on (run.seed, e). A checkpoint records the optimizer step; `--resume` continues at exactly that
+// batch and reaches the same weights as an uninterrupted run on the same backend.
+#include "app/commands.hpp"
+#include "app/exit_codes.hpp"
+#include "app/run_config.hpp"
+#include "app/train_config.hpp"
+#include "core/error.hpp"
+#include "core/io.hpp"
+#include "core/log.hpp"
+#include "core/timer.hpp"
+#include "datasets/checkpoint.hpp"
+#include "datasets/loader.hpp"
+#include "operators/optim/schedule.hpp"
+#include "operators/train/fno_trainer.hpp"
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+namespace surro::app {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::atomic<int> g_stop_signal{0};
+extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
+
+}  // namespace
+
+DataSection read_data_section(config::Node& n) {
+  DataSection d;
+  d.dataset = n.require_string("dataset");
+  d.train_split = n.get_string("train_split", "train", config::one_of({"train", "valid", "test"}));
+  d.valid_split = n.get_string("valid_split", "valid", config::one_of({"train", "valid", "test"}));
+  d.kind = n.get_string("kind", "window", config::one_of({"window", "pair"}));
+  if (d.kind == "window") {
+    d.fields = n.get_string_array("fields", {"vorticity"});
+    if (d.fields.empty()) n.fail("fields", "expected at least one field name");
+    d.window.t_in = static_cast<int>(n.get_int("t_in", 10, config::positive()));
+    d.window.t_out = static_cast<int>(n.get_int("t_out", 1, config::positive()));
+    if (d.window.t_out != 1)
+      n.fail("t_out", "expected 1 (teacher-forced one-step training; unrolled training is not implemented yet), got " +
+                          std::to_string(d.window.t_out));
+    d.window.all_starts = n.get_bool("all_starts", true);
+    d.window.stride = static_cast<int>(n.get_int("stride", 1, config::positive()));
+  } else {
+    d.pair.inputs = n.get_string_array("inputs", {"a"});
+    d.pair.targets = n.get_string_array("targets", {"u"});
+    d.pair.input_frame = static_cast<int>(n.get_int("input_frame", 0));
+    d.pair.target_frame = static_cast<int>(n.get_int("target_frame", -1));
+    d.fields = d.pair.inputs;
+    for (const auto& t : d.pair.targets)
+      if (std::find(d.fields.begin(), d.fields.end(), t) == d.fields.end()) d.fields.push_back(t);
+  }
+  n.finish();
+  return d;
+}
+
+TrainSection read_train_section(config::Node& n) {
+  TrainSection t;
+  t.epochs = n.get_int("epochs", t.epochs, config::positive());
+  t.batch = n.get_int("batch", t.batch, config::positive());
+  t.mode = n.get_string("mode", "teacher_forcing", config::one_of({"teacher_forcing"}));
+  t.shuffle = n.get_bool("shuffle", t.shuffle);
+  n.finish();
+  return t;
+}
+
+op::FnoCfg read_model_section(config::Node& n) {
+  config::Registry<op::FnoCfg> models("model");
+  // Channel counts come from the data; 1/1 here, set once the dataset is open.
+  models.add("fno", [](config::Node& m) { return op::read_fno_section(m, 1, 1); });
+  return models.make(n);
+}
+
+TrainingSections read_training_sections(config::Node& root) {
+  TrainingSections s;
+  config::Node d = root.child("data");
+  s.data = read_data_section(d);
+  config::Node t = root.child("train");
+  s.train = read_train_section(t);
+  if (!root.has("model")) root.fail("model", "missing; expected a model section with a \"type\" (valid types: fno)");
+  config::Node m = root.child("model");
+  s.model = read_model_section(m);
+  config::Node o = root.child("optimizer");
+  if (o.has("type")) s.adam = op::read_optimizer(o);
+  else o.finish();
+  config::Node sc = root.child("schedule");
+  if (sc.has("type")) s.schedule = op::read_schedule(sc);
+  else sc.finish();
+  return s;
+}
+
+int run_train(const JobArgs& args, bool resume) {
+  TrainingSections sec;
+  const ResolvedConfig cfg =
+      resolve_config(args.config, args.sets, [&](config::Node& root) { sec = read_training_sections(root); });
+  SURRO_LOG_INFO("resolved config (" << cfg.file << "):\n" << cfg.resolved.dump(2));
+  const std::string out = cfg.run.output_dir;
+  const std::string last_path = out + "/checkpoint_last.h5", best_path = out + "/checkpoint_best.h5";
+  if (!resume && fs::exists(last_path))
+    SURRO_THROW(ErrorKind::usage, last_path << ": a training run is already there; continue it with --resume, or "
+                                            << "choose another run.output_dir");
+  if (resume && !fs::exists(last_path))
+    SURRO_THROW(ErrorKind::usage, "--resume: " << last_path << " does not exist (nothing to resume)");
+
+  // 1. Data.
+  const data::TrajectoryStore train_store = data::load_split(sec.data.dataset, sec.data.train_split, sec.data.fields);
+  const data::TrajectoryStore valid_store = data::load_split(sec.data.dataset, sec.data.valid_split, sec.data.fields);
+  const int batch = static_cast<int>(sec.train.batch);
+  auto make_loader = [&](const data::TrajectoryStore& store, bool shuffle, bool drop_last) {
+    return sec.data.kind == "window"
+               ? data::WindowLoader(store, sec.data.window, batch, cfg.run.seed, shuffle, drop_last)
+               : data::WindowLoader(store, sec.data.pair, batch, cfg.run.seed, shuffle, drop_last);
+  };
+  data::WindowLoader train_loader = make_loader(train_store, sec.train.shuffle, false);
+  data::WindowLoader valid_loader = make_loader(valid_store, false, false);
+  const std::vector<int> grid = train_store.grid();
+  SURRO_LOG_INFO("data: " << train_loader.samples() << " training and " << valid_loader.samples()
+                          << " validation samples from " << sec.data.dataset << ", x channels "
+                          << train_loader.x_channels() << ", y channels " << train_loader.y_channels());
+
+  // 2. Model, optimizer, schedule.
+  op::FnoCfg model = sec.model;
+  model.in_channels = train_loader.x_channels();
+  model.out_channels = train_loader.y_channels();
+  ExecSpace exec;
+  op::FnoTrainer trainer(exec, model, sec.adam, grid, cfg.run.seed);
+  SURRO_LOG_INFO("model: fno, " << trainer.table().parameter_count() << " parameters ("
+                                << op::fno_reference_parameter_count(model, trainer.table())
+                                << " as the FNO paper counts them), on " << ExecSpace::name());
+  const long long steps_per_epoch = train_loader.batches();
+  const op::Horizon horizon{steps_per_epoch, steps_per_epoch * sec.train.epochs};
+
+  data::CheckpointInfo info;
+  info.model_type = "fno";
+  info.seed = cfg.run.seed;
+  info.config_json = cfg.resolved.dump();
+  double best = std::numeric_limits<double>::infinity();
+  if (resume) {
+    info = data::load_checkpoint(last_path, "fno", trainer.params(), &trainer.optimizer().m(),
+                                 &trainer.optimizer().v(), nullptr);
+    trainer.optimizer().set_steps(info.step);
+    SURRO_LOG_INFO("resumed from " << last_path << " at step " << info.step << " (epoch " << info.epoch << ")");
+    info.config_json = cfg.resolved.dump();
+  }
+  save_resolved_config(cfg);
+
+  // History rows survive a resume: read the existing CSV back.
+  std::string history;
+  if (resume && fs::exists(out + "/history.csv")) {
+    std::ifstream in(out + "/history.csv");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    history = ss.str();
+  }
+  if (history.empty()) history = "epoch,step,lr,train_loss,valid_loss,seconds,samples_per_s\n";
+  {
+    // The best validation loss so far, from the history's valid_loss column.
+    std::istringstream rows(history);
+    std::string row;
+    std::getline(rows, row);
+    while (std::getline(rows, row)) {
+      std::vector<std::string> cols;
+      std::stringstream cs(row);
+      for (std::string c; std::getline(cs, c, ',');) cols.push_back(c);
+      if (cols.size() >= 5) best = std::min(best, std::stod(cols[4]));
+    }
+  }
+
+  // 3. Train. SIGTERM/SIGUSR1 stop at the next step boundary after writing checkpoint_last.
+  g_stop_signal = 0;
+  std::signal(SIGTERM, on_stop_signal);
+  std::signal(SIGUSR1, on_stop_signal);
+  index_t points = 1;
+  for (int e : grid) points *= e;
+  View1<float> x("surro::train::x", std::size_t(batch) * model.in_channels * points);
+  View1<float> y("surro::train::y", std::size_t(batch) * model.out_channels * points);
+  auto write_last = [&](long long epoch_done) {
+    info.step = trainer.optimizer().steps();
+    info.epoch = epoch_done;
+    data::write_checkpoint(last_path, info, trainer.params(), &trainer.optimizer().m(), &trainer.optimizer().v(), {});
+  };
+
+  long long step = trainer.optimizer().steps();
+  for (long long epoch = step / steps_per_epoch; epoch < sec.train.epochs; ++epoch) {
+    Kokkos::Timer timer;
+    train_loader.start_epoch(static_cast<int>(epoch));
+    double train_sum = 0;
+    long long train_n = 0;
+    double lr = sec.adam.lr;
+    for (long long b = step % steps_per_epoch; b < steps_per_epoch; ++b) {
+      const int n = train_loader.fill(exec, static_cast<int>(b), x.data(), y.data());
+      lr = op::learning_rate(sec.schedule, sec.adam.lr, step, horizon);
+      train_sum += trainer.train_step(exec, n, x.data(), y.data(), lr);
+      train_n += n;
+      ++step;
+      if (g_stop_signal) {
+        write_last(epoch);
+        SURRO_LOG_WARN("stopped by signal " << g_stop_signal.load() << " at step " << step << "; wrote "
+                                            << last_path << "; continue with --resume");
+        return kExitInterrupted;
+      }
+    }
+    double valid_sum = 0;
+    for (int b = 0; b < valid_loader.batches(); ++b) {
+      const int n = valid_loader.fill(exec, b, x.data(), y.data());
+      valid_sum += trainer.evaluate(exec, n, x.data(), y.data(), nullptr);
+    }
+    const double train_loss = train_n ? train_sum / train_n : 0.0;
+    const double valid_loss = valid_sum / std::max<long long>(1, valid_loader.samples());
+    const double seconds = timer.seconds();
+    char row[256];
+    std::snprintf(row, sizeof(row), "%lld,%lld,%.6g,%.6g,%.6g,%.3f,%.1f\n", epoch + 1, step, lr, train_loss,
+                  valid_loss, seconds, train_n / std::max(seconds, 1e-9));
+    history += row;
+    SURRO_LOG_INFO("epoch " << epoch + 1 << "/" << sec.train.epochs << "  train " << train_loss << "  valid "
+                            << valid_loss << "  lr " << lr << "  " << seconds << " s  "
+                            << train_n / std::max(seconds, 1e-9) << " samples/s");
+    io::write_text_atomic(out + "/history.csv", history);
+    write_last(epoch + 1);
+    if (valid_loss < best) {
+      best = valid_loss;
+      const op::FlatParams<float>* none = nullptr;  // the best model needs no optimizer moments
+      data::write_checkpoint(best_path, info, trainer.params(), none, none, {});
+    }
+  }
+  SURRO_LOG_INFO("done: best validation loss " << best << "; checkpoints in " << out);
+  return kExitOk;
+}
+
+}  // namespace surro::app
