@@ -137,6 +137,28 @@ int run_cli(int argc, char** argv) {
       ->type_name("KEY=VALUE");
   train->add_flag("--resume", train_resume, "Continue the run in run.output_dir from checkpoint_last.h5");
 
+  RolloutArgs roll_args, eval_args;
+  auto add_rollout_options = [](CLI::App* cmd, RolloutArgs& r, bool output_required) {
+    cmd->add_option("checkpoint", r.checkpoint, "Checkpoint written by surro train (.h5)")->required();
+    cmd->add_option("--dataset", r.dataset, "Dataset folder (default: the one the model was trained on)");
+    cmd->add_option("--split", r.split, "Split whose trajectories are rolled out")
+        ->check(CLI::IsMember({"train", "valid", "test"}))
+        ->capture_default_str();
+    cmd->add_option("--samples", r.samples, "Number of trajectories (0 = all)")->capture_default_str();
+    cmd->add_option("--start", r.start, "First frame of the initial window")->capture_default_str();
+    cmd->add_option("--steps", r.steps, "Steps to roll out (0 = all reference frames)")->capture_default_str();
+    auto* o = cmd->add_option("-o,--output", r.output, "Output folder");
+    if (output_required) o->required();
+  };
+  auto* roll = app.add_subcommand("rollout", "Roll a trained model out on dataset trajectories; write prediction, "
+                                             "reference and error (.pvd), trajectories (.hdf5) and metrics");
+  add_rollout_options(roll, roll_args, true);
+  roll->add_option("--vtk-sample", roll_args.vtk_sample, "Trajectory written for ParaView")->capture_default_str();
+  auto* eval = app.add_subcommand("eval", "Evaluate a trained model by rollout: relative L2 and RMSE per step and "
+                                          "over the trajectory, energy-spectrum error; JSON/CSV with -o");
+  add_rollout_options(eval, eval_args, false);
+  eval_args.write_fields = false;
+
   auto* validate = app.add_subcommand("validate", "Check a dataset file or folder against the layout; list "
                                                   "every violation with its HDF5 path");
   std::string validate_path;
@@ -189,6 +211,12 @@ int run_cli(int argc, char** argv) {
     } else if (*train) {
       kokkos.start();
       return run_train(train_args, train_resume);
+    } else if (*roll) {
+      kokkos.start();
+      return run_rollout(roll_args);
+    } else if (*eval) {
+      kokkos.start();
+      return run_rollout(eval_args);
     } else if (*validate) {
       if (run_validate(validate_path) > 0) return kExitInputData;
     } else if (*export_cmd) {

@@ -17,6 +17,20 @@ void run_generate(const JobArgs& args);
 void run_simulate(const JobArgs& args);
 // surro train: returns kExitOk, or kExitInterrupted when a signal stopped it after a checkpoint.
 int run_train(const JobArgs& args, bool resume);
+// surro rollout / surro eval: autoregressive rollout of a checkpoint on dataset trajectories.
+struct RolloutArgs {
+  std::string checkpoint;
+  std::string dataset;       // "" = the dataset the model was trained on (from the checkpoint)
+  std::string split = "test";
+  std::string output;        // folder for metrics (and, for rollout, fields); "" = print only
+  long long samples = 0;     // first K trajectories; 0 = all
+  long long start = 0;       // first frame of the initial window
+  long long steps = 0;       // 0 = every frame the reference has after the window
+  long long vtk_sample = 0;  // which trajectory goes to ParaView
+  bool write_fields = true;  // rollout: VTK + HDF5; eval: metrics only
+};
+int run_rollout(const RolloutArgs& args);
+
 // surro validate: reports every layout violation of a file or dataset folder; returns the count.
 int run_validate(const std::string& path);
 // surro export: a dataset split in another format.

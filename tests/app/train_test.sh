@@ -52,5 +52,18 @@ h5diff full/checkpoint_last.h5 stopped/checkpoint_last.h5 /params /params >/dev/
 "$surro" -q train "$configs/train_fno_ns2d.json" --set run.output_dir=bigmodes "${common[@]}" --set model.modes=[12,12] 2>err.log
 [[ $? -ne 0 && ! -e bigmodes/checkpoint_last.h5 ]] && ok || bad "oversized modes accepted: $(cat err.log)"
 
+# Rollout from the trained checkpoint: ParaView series (prediction, reference, error), predicted
+# trajectories as a valid dataset file, metrics; eval prints the table.
+"$surro" -q rollout full/checkpoint_best.h5 --samples 2 -o roll >roll.log || bad "rollout failed: $(cat roll.log)"
+[[ $(grep -c "<DataSet" roll/rollout.pvd) -eq 5 ]] && ok || bad "rollout.pvd steps"   # frames t = 0..14, 10 in
+"$surro" validate roll/rollout.hdf5 >/dev/null && ok || bad "rollout.hdf5 invalid"
+grep -q '"rel_l2_mean"' roll/metrics.json && grep -q "^trajectory: relative L2" roll.log && ok || bad "metrics"
+"$surro" -q eval full/checkpoint_best.h5 --split valid | grep -q "^trajectory: relative L2" && ok || bad "eval"
+"$surro" -q rollout missing.h5 -o x 2>err.log
+[[ $? -eq 3 ]] && grep -q "missing.h5: no such checkpoint file" err.log && ok || bad "missing checkpoint: $(cat err.log)"
+"$surro" -q rollout full/checkpoint_best.h5 --steps 50 -o x 2>err.log
+[[ $? -eq 2 ]] && grep -q "only 5 reference frames follow the window" err.log && ok || bad "too many steps: $(cat err.log)"
+[[ ! -e x ]] && ok || bad "a refused rollout wrote output"
+
 echo "train: $pass passed, $failures failed"
 [[ $failures -eq 0 ]]

@@ -1,0 +1,180 @@
+// surro rollout / surro eval: roll a trained model out autoregressively from the first frames of
+// dataset trajectories and compare with the reference.
+//
+// The checkpoint is self-describing: its resolved config gives the model, the fields and the
+// window length, so no other config is needed.
+//
+//   rollout -> <output>/rollout.pvd + .vti   prediction, reference, error of one sample (ParaView)
+//              <output>/rollout.hdf5         every predicted trajectory, in the dataset layout
+//              <output>/metrics.{json,csv}   relative L2 / RMSE per step and over the trajectory,
+//                                            energy-spectrum error for 2D scalar fields
+//   eval    -> the metrics only (files when -o is given), and the table on stdout.
+#include "app/commands.hpp"
+#include "app/run_config.hpp"
+#include "app/train_config.hpp"
+#include "core/error.hpp"
+#include "core/log.hpp"
+#include "core/timer.hpp"
+#include "datasets/checkpoint.hpp"
+#include "datasets/hdf5.hpp"
+#include "datasets/loader.hpp"
+#include "operators/metrics.hpp"
+#include "operators/models/fno_surrogate.hpp"
+#include "operators/rollout.hpp"
+
+#include <cstdio>
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+
+namespace surro::app {
+namespace fs = std::filesystem;
+
+int run_rollout(const RolloutArgs& a) {
+  // 1. The training config stored in the checkpoint.
+  if (!fs::exists(a.checkpoint)) SURRO_THROW(ErrorKind::input, a.checkpoint << ": no such checkpoint file");
+  std::string config_text;
+  {
+    data::h5::File f = data::h5::open_file(a.checkpoint);
+    config_text = data::h5::read_string_attr(f, "config");
+  }
+  config::json stored;
+  try {
+    stored = config::json::parse(config_text);
+  } catch (const config::json::parse_error& e) {
+    SURRO_THROW(ErrorKind::input, a.checkpoint << ": /config: the stored config is not valid JSON: " << e.what());
+  }
+  TrainingSections sec;
+  {
+    config::Node root(stored, a.checkpoint + ":/config", "", nullptr);
+    config::Node run = root.child("run");
+    read_run_section(run);
+    sec = read_training_sections(root);
+    root.finish();
+  }
+  if (sec.data.kind != "window")
+    SURRO_THROW(ErrorKind::usage, a.checkpoint << ": a " << sec.data.kind
+                                               << " model (data.kind) maps inputs to outputs once; rollout needs a "
+                                                  "time-series model (data.kind = window)");
+  const std::string dataset = a.dataset.empty() ? sec.data.dataset : a.dataset;
+
+  // 2. Data: the split's trajectories; windows start at frame `start`.
+  const data::TrajectoryStore store = data::load_split(dataset, a.split, sec.data.fields);
+  const int t_in = sec.data.window.t_in, C = store.channels();
+  const int K = a.samples > 0 ? static_cast<int>(a.samples) : store.trajectories();
+  if (K > store.trajectories())
+    SURRO_THROW(ErrorKind::usage, "--samples " << K << ": the " << a.split << " split has " << store.trajectories()
+                                               << " trajectories");
+  const int available = store.frames() - static_cast<int>(a.start) - t_in;
+  if (available < 1)
+    SURRO_THROW(ErrorKind::usage, "--start " << a.start << ": trajectories have " << store.frames()
+                                             << " frames, too few for a window of " << t_in << " and one step");
+  const int steps = a.steps > 0 ? static_cast<int>(a.steps) : available;
+  if (steps > available)
+    SURRO_THROW(ErrorKind::usage, "--steps " << steps << ": only " << available << " reference frames follow the "
+                                             << "window (frames " << a.start << ".." << a.start + t_in - 1 << ")");
+
+  // 3. Model from the checkpoint.
+  op::FnoCfg mcfg = sec.model;
+  mcfg.in_channels = t_in * C;
+  mcfg.out_channels = C;
+  op::ParamTable table;
+  op::fno_register(table, mcfg);
+  op::FlatParams<float> params(table, "surro::rollout::params");
+  const op::FlatParams<float>* none = nullptr;
+  data::load_checkpoint(a.checkpoint, "fno", params, none, none, nullptr);
+  ExecSpace exec;
+  const std::vector<int> grid = store.grid();
+  op::FnoSurrogate model(mcfg, table, params.values(), grid, t_in, K);
+  SURRO_LOG_INFO("rollout: " << K << " trajectories of " << dataset << " (" << a.split << "), " << steps
+                             << " steps from frames " << a.start << ".." << a.start + t_in - 1 << ", on "
+                             << ExecSpace::name());
+
+  // 4. Initial windows and per-step references, staged through one host buffer each.
+  const long long frame = static_cast<long long>(C) * store.points();  // one sample's frame
+  std::vector<float> host_window(std::size_t(K) * t_in * frame), host_ref(std::size_t(K) * frame);
+  for (int s = 0; s < K; ++s)
+    std::copy(store.frame(s, a.start), store.frame(s, a.start) + t_in * frame,
+              host_window.begin() + std::size_t(s) * t_in * frame);
+  View1<float> window("surro::rollout::window", host_window.size());  // (K, T_in * C, N...)
+  Kokkos::deep_copy(exec, window, Kokkos::View<const float*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>(
+                                      host_window.data(), host_window.size()));
+  View1<float> ref("surro::rollout::reference", std::size_t(K) * frame);
+  auto ref_host = Kokkos::create_mirror_view(ref);
+  std::vector<float> pred(std::size_t(K) * steps * frame);  // (K, steps, C, N...)
+
+  op::EvalReport report(K, steps, frame);
+  std::unique_ptr<op::SpectrumPlan<ExecSpace>> spectrum;
+  if (grid.size() == 2 && C == 1) spectrum = std::make_unique<op::SpectrumPlan<ExecSpace>>(exec, K, grid[0], grid[1]);
+  Kokkos::View<float*, Kokkos::HostSpace> pred_step("surro::rollout::pred_step", std::size_t(K) * frame);
+
+  Kokkos::Timer timer;
+  op::Rollout rollout(exec, model, K);
+  rollout.run(exec, K, window.data(), steps, [&](int step, const float* f) {
+    const int t = static_cast<int>(a.start) + t_in + step;
+    for (int s = 0; s < K; ++s)
+      std::copy(store.frame(s, t), store.frame(s, t) + frame, ref_host.data() + std::size_t(s) * frame);
+    Kokkos::deep_copy(exec, ref, ref_host);
+    op::add_step(exec, report, step, f, ref.data());
+    if (spectrum) op::add_spectrum_step(exec, report, *spectrum, step, f, ref.data());
+    Kokkos::deep_copy(exec, pred_step,
+                      Kokkos::View<const float*, MemSpace, Kokkos::MemoryUnmanaged>(f, std::size_t(K) * frame));
+    exec.fence();
+    for (int s = 0; s < K; ++s)
+      std::copy(pred_step.data() + std::size_t(s) * frame, pred_step.data() + std::size_t(s + 1) * frame,
+                pred.begin() + (std::size_t(s) * steps + step) * frame);
+  });
+  report.finalize();
+  const double seconds = timer.seconds();
+
+  // 5. Report.
+  std::printf("step   time        rel_l2      rmse%s\n", report.spectrum_error.empty() ? "" : "        spectrum_err");
+  const auto& times_all = store.spec().times;
+  std::vector<double> times;
+  for (int step = 0; step < steps; ++step) {
+    const int t = static_cast<int>(a.start) + t_in + step;
+    const double time = t < static_cast<int>(times_all.size()) ? times_all[t] : t;
+    times.push_back(time);
+    if (step < 5 || step == steps - 1 || (step + 1) % std::max(1, steps / 8) == 0) {
+      std::printf("%-6d %-11.4g %-11.4e %-11.4e", step + 1, time, report.rel_l2_step_mean[step],
+                  report.rmse_step_mean[step]);
+      if (!report.spectrum_error.empty()) std::printf(" %-11.4e", report.spectrum_error_step_mean[step]);
+      std::printf("\n");
+    }
+  }
+  std::printf("trajectory: relative L2 %.4e (mean over %d samples), RMSE %.4e", report.rel_l2_mean, K,
+              report.rmse_overall);
+  if (!report.spectrum_error.empty()) std::printf(", spectrum error %.4f decades", report.spectrum_error_mean);
+  std::printf("; %.2f s\n", seconds);
+
+  if (!a.output.empty()) {
+    fs::create_directories(a.output);
+    op::write_report_json(a.output + "/metrics.json", report);
+    op::write_report_csv(a.output + "/metrics.csv", report);
+    if (a.write_fields) {
+      if (a.vtk_sample < 0 || a.vtk_sample >= K)
+        SURRO_THROW(ErrorKind::usage, "--vtk-sample " << a.vtk_sample << ": expected 0.." << K - 1);
+      std::vector<float> ref_traj(std::size_t(steps) * frame);
+      for (int step = 0; step < steps; ++step) {
+        const float* src = store.frame(static_cast<int>(a.vtk_sample), static_cast<int>(a.start) + t_in + step);
+        std::copy(src, src + frame, ref_traj.begin() + std::size_t(step) * frame);
+      }
+      data::DatasetSpec spec = store.spec();
+      spec.fields.erase(std::remove_if(spec.fields.begin(), spec.fields.end(),
+                                       [](const data::FieldSpec& f) { return !f.time_varying; }),
+                        spec.fields.end());
+      const std::string pvd = op::write_rollout_vtk(a.output, "rollout", spec, times,
+                                                    pred.data() + std::size_t(a.vtk_sample) * steps * frame,
+                                                    ref_traj.data());
+      spec.times = times;
+      spec.provenance["checkpoint"] = a.checkpoint;
+      op::write_rollout_hdf5(a.output + "/rollout.hdf5", spec, op::rollout_block(spec, 0, K, pred.data()));
+      SURRO_LOG_INFO("wrote " << pvd << ", " << a.output << "/rollout.hdf5, metrics.json, metrics.csv");
+    } else {
+      SURRO_LOG_INFO("wrote " << a.output << "/metrics.json, metrics.csv");
+    }
+  }
+  return 0;
+}
+
+}  // namespace surro::app
