@@ -14,9 +14,11 @@
 //                 tail that autoregressive surrogates lose first; a log difference weighs every
 //                 shell's relative error alike. RMS (not ||.||/||log E_ref||) because log E_ref
 //                 changes sign with the units, so dividing by its norm is not scale-invariant.
-//                 Shell 0 (the mean) and the corner shells beyond min(Nx, Ny) / 2 (only partly
-//                 inside the grid) are left out; energies are floored at 1e-30 * sum_k E_ref(k) so
-//                 an empty predicted shell gives a large finite error.
+//                 Shell 0 (the mean), the corner shells beyond min(Nx, Ny) / 2 (only partly
+//                 inside the grid) and shells whose reference energy is below 1e-10 of the total
+//                 (unresolved by float32 data; e.g. the dealiased band of solver output) are left
+//                 out; predicted energies are floored at 1e-30 * sum_k E_ref(k) so an empty
+//                 predicted shell gives a large finite error.
 #include "core/types.hpp"
 
 #include <memory>

@@ -394,3 +394,14 @@ TEST_CASE("write_rollout_hdf5: predicted trajectories as a Well dataset file", "
     for (int t = 0; t < T; ++t)
       for (int p = 0; p < P; ++p) CHECK(v[(b * T + t) * P + p] == traj[((b * T + t) * C + 1) * P + p]);
 }
+
+TEST_CASE("metrics: shells the reference does not resolve are left out of the spectrum error", "[metrics]") {
+  // Shells 2 and 3 hold 1e-20 of the reference energy (unresolved in float32 data): only shell 1,
+  // where the prediction is 10x too energetic, counts -> exactly 1 decade.
+  const double e_ref[4] = {1.0, 1.0, 1e-20, 1e-20};
+  const double e_pred[4] = {1.0, 10.0, 5.0, 5.0};
+  CHECK(surro::op::spectrum_log_error(e_pred, e_ref, 4, 3) == Approx(1.0).epsilon(1e-12));
+  const double e_ref2[4] = {1.0, 1.0, 1.0, 1.0};
+  CHECK(surro::op::spectrum_log_error(e_pred, e_ref2, 4, 3) ==
+        Approx(std::sqrt((1.0 + 2 * std::pow(std::log10(5.0), 2)) / 3)).epsilon(1e-12));
+}
