@@ -11,7 +11,7 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 surro info || exit 1
 tags=("$@")
 ((${#tags[@]})) || tags=(fft gemm rng config well fno_mat vtk ns2d burgers darcy linear gelu spectral_conv grid pad
-                          adam schedule loss normalizer checkpoint)
+                          fno adam schedule loss normalizer checkpoint train rollout metrics loader)
 pass=0 fail=0
 for t in "${tags[@]}"; do
   # Catch2 exits with the count of listed tests, so read the list rather than the exit code.
@@ -22,6 +22,7 @@ for t in "${tags[@]}"; do
 done
 if bash tests/app/cli_test.sh "$stage/bin/surro"; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
 if bash tests/app/jobs_test.sh "$stage/bin/surro" configs; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
+if bash tests/app/train_test.sh "$stage/bin/surro" configs; then pass=$((pass + 1)); else fail=$((fail + 1)); fi
 for cfg in configs/*.json; do
   if surro check "$cfg" >/dev/null; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAILED: check $cfg"; fi
 done
