@@ -80,11 +80,13 @@ TEMPLATE_LIST_TEST_CASE("loss: relative L2 and MSE against naive double loops", 
   const auto dx = surro::test::to_device<Exec>(xr, "x");
   const auto dy = surro::test::to_device<Exec>(yr, "y");
   const auto dg = surro::test::to_device<Exec>(std::vector<Real>(B * n, Real(7)), "g");
-  // Sums run in double on Real inputs: the value agrees with the naive loop to ~n eps_double;
-  // gradients are computed in double and rounded once to Real (half an ulp, plus the reference's
-  // own double rounding).
+  // Sums run in double on Real inputs: the value agrees with the naive loop to ~n eps_double.
+  // A gradient element e_i / (||e|| ||y||) (times 1/B for the mean) takes about four rounded
+  // operations in the kernel and three in the reference, each within half an ulp of Real; the
+  // device may also contract them into FMAs (nvcc does, g++ without -mfma does not). So the two
+  // agree to (4 + 3) / 2 eps: we allow 4 eps.
   const double tol_value = 1e-12;
-  const double tol_grad = 2.0 * surro::test::epsilon<Real>();
+  const double tol_grad = 4.0 * surro::test::epsilon<Real>();
   std::vector<double> ref_grad;
 
   SECTION("rel_l2, summed over the batch") {
