@@ -104,37 +104,31 @@ int run_cli(int argc, char** argv) {
   bool info_json = false;
   info->add_flag("--json", info_json, "Print as JSON");
 
+  // Every job takes a config file and --set overrides.
+  auto add_job_options = [](CLI::App* cmd, JobArgs& a, const std::string& sections) {
+    cmd->add_option("config", a.config, "Config file (JSON)" + sections)->required();
+    cmd->add_option("--set", a.sets, "Override a config value: key.path=value (repeatable)")->type_name("KEY=VALUE");
+  };
+
   auto* check = app.add_subcommand("check", "Validate a config and print it fully resolved (defaults filled in)");
   JobArgs check_args;
-  check->add_option("config", check_args.config, "Config file (JSON)")->required();
-  check->add_option("--set", check_args.sets, "Override a config value: key.path=value (repeatable)")
-      ->type_name("KEY=VALUE");
+  add_job_options(check, check_args, "");
 
   auto* simulate = app.add_subcommand("simulate", "Run one trajectory of a classical solver; write a ParaView "
                                                   "time series (.pvd) and diagnostics CSV");
   JobArgs simulate_args;
-  simulate->add_option("config", simulate_args.config, "Config file (JSON) with run, solver, simulate sections")
-      ->required();
-  simulate->add_option("--set", simulate_args.sets, "Override a config value: key.path=value (repeatable)")
-      ->type_name("KEY=VALUE");
+  add_job_options(simulate, simulate_args, " with run, solver, simulate sections");
 
   auto* generate = app.add_subcommand("generate", "Generate a dataset (The Well's HDF5 layout) from a classical "
                                                   "solver; resumable: rerun the same command to continue");
   JobArgs generate_args;
-  generate->add_option("config", generate_args.config, "Config file (JSON) with run, solver, dataset sections")
-      ->required();
-  generate->add_option("--set", generate_args.sets, "Override a config value: key.path=value (repeatable)")
-      ->type_name("KEY=VALUE");
+  add_job_options(generate, generate_args, " with run, solver, dataset sections");
 
   auto* train = app.add_subcommand("train", "Train a neural operator on a dataset; checkpoints every epoch; "
                                             "SIGTERM/SIGUSR1 checkpoint and exit 4; --resume continues");
   JobArgs train_args;
   bool train_resume = false;
-  train->add_option("config", train_args.config, "Config file (JSON) with run, data, model, optimizer, schedule, "
-                                                 "train sections")
-      ->required();
-  train->add_option("--set", train_args.sets, "Override a config value: key.path=value (repeatable)")
-      ->type_name("KEY=VALUE");
+  add_job_options(train, train_args, " with run, data, model, optimizer, schedule, train sections");
   train->add_flag("--resume", train_resume, "Continue the run in run.output_dir from checkpoint_last.h5");
 
   RolloutArgs roll_args, eval_args;
