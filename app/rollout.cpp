@@ -9,6 +9,8 @@
 //              <output>/metrics.{json,csv}   relative L2 / RMSE per step and over the trajectory,
 //                                            energy-spectrum error for 2D scalar fields
 //   eval    -> the metrics only (files when -o is given), and the table on stdout.
+// Pair models (data.kind = pair: Darcy a -> u) predict once per trajectory: the same metrics, and
+// for rollout <output>/prediction.pvd with the prediction, reference and error.
 #include "app/commands.hpp"
 #include "app/run_config.hpp"
 #include "app/train_config.hpp"
@@ -29,6 +31,60 @@
 
 namespace surro::app {
 namespace fs = std::filesystem;
+
+namespace {
+
+// Pair models (Darcy a -> u, Burgers u(0) -> u(T)) map inputs to targets once: evaluate that one
+// prediction per trajectory.
+int run_pair_eval(const RolloutArgs& a, const TrainingSections& sec, const std::string& dataset) {
+  const data::TrajectoryStore store = data::load_split(dataset, a.split, sec.data.fields);
+  const int K = a.samples > 0 ? static_cast<int>(a.samples) : store.trajectories();
+  if (K > store.trajectories())
+    SURRO_THROW(ErrorKind::usage, "--samples " << K << ": the " << a.split << " split has " << store.trajectories()
+                                               << " trajectories");
+  data::WindowLoader loader(store, sec.data.pair, K, 0, false, false);
+  op::FnoCfg mcfg = sec.model;
+  mcfg.in_channels = loader.x_channels();
+  mcfg.out_channels = loader.y_channels();
+  op::ParamTable table;
+  op::fno_register(table, mcfg);
+  op::FlatParams<float> params(table, "surro::eval::params");
+  const op::FlatParams<float>* none = nullptr;
+  data::load_checkpoint(a.checkpoint, "fno", params, none, none, nullptr);
+
+  ExecSpace exec;
+  const long long out_size = static_cast<long long>(mcfg.out_channels) * store.points();
+  View1<float> x("surro::eval::x", std::size_t(K) * mcfg.in_channels * store.points());
+  View1<float> y("surro::eval::y", std::size_t(K) * out_size), pred("surro::eval::pred", std::size_t(K) * out_size);
+  loader.fill(exec, 0, x.data(), y.data());
+  op::Fno<ExecSpace, float> model(exec, mcfg, table, K, store.grid(), false);
+  model.forward(exec, params.values().data(), x.data(), pred.data());
+  op::EvalReport report = op::trajectory_errors(exec, K, 1, out_size, pred.data(), y.data());
+  std::printf("%d samples of %s (%s): relative L2 %.4e (mean), RMSE %.4e\n", K, dataset.c_str(), a.split.c_str(),
+              report.rel_l2_mean, report.rmse_overall);
+
+  if (!a.output.empty()) {
+    fs::create_directories(a.output);
+    op::write_report_json(a.output + "/metrics.json", report);
+    op::write_report_csv(a.output + "/metrics.csv", report);
+    if (a.write_fields) {
+      if (a.vtk_sample < 0 || a.vtk_sample >= K)
+        SURRO_THROW(ErrorKind::usage, "--vtk-sample " << a.vtk_sample << ": expected 0.." << K - 1);
+      auto hp = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), pred);
+      auto hy = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), y);
+      data::DatasetSpec spec = store.spec();
+      spec.fields.clear();
+      for (const auto& t : sec.data.pair.targets) spec.fields.push_back({t, true});
+      const std::size_t off = std::size_t(a.vtk_sample) * out_size;
+      const std::string pvd =
+          op::write_rollout_vtk(a.output, "prediction", spec, {0.0}, hp.data() + off, hy.data() + off);
+      SURRO_LOG_INFO("wrote " << pvd << ", metrics.json, metrics.csv");
+    }
+  }
+  return 0;
+}
+
+}  // namespace
 
 int run_rollout(const RolloutArgs& a) {
   // 1. The training config stored in the checkpoint.
@@ -52,11 +108,8 @@ int run_rollout(const RolloutArgs& a) {
     sec = read_training_sections(root);
     root.finish();
   }
-  if (sec.data.kind != "window")
-    SURRO_THROW(ErrorKind::usage, a.checkpoint << ": a " << sec.data.kind
-                                               << " model (data.kind) maps inputs to outputs once; rollout needs a "
-                                                  "time-series model (data.kind = window)");
   const std::string dataset = a.dataset.empty() ? sec.data.dataset : a.dataset;
+  if (sec.data.kind == "pair") return run_pair_eval(a, sec, dataset);
 
   // 2. Data: the split's trajectories; windows start at frame `start`.
   const data::TrajectoryStore store = data::load_split(dataset, a.split, sec.data.fields);

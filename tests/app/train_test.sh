@@ -65,5 +65,14 @@ grep -q '"rel_l2_mean"' roll/metrics.json && grep -q "^trajectory: relative L2" 
 [[ $? -eq 2 ]] && grep -q "only 5 reference frames follow the window" err.log && ok || bad "too many steps: $(cat err.log)"
 [[ ! -e x ]] && ok || bad "a refused rollout wrote output"
 
+# A pair model (Darcy a -> u): trains, evaluates once per trajectory, writes prediction.pvd.
+"$surro" -q generate "$configs/darcy2d.json" --set run.output_dir=darcy --set solver.grid=33 --set solver.record_grid=17 \
+  --set dataset.train=8 --set dataset.valid=2 --set dataset.test=2 --set dataset.per_file=8 || bad "darcy generate"
+"$surro" -q train "$configs/train_fno_darcy2d.json" --set run.output_dir=darcy_run --set data.dataset=darcy \
+  --set model.modes=[4,4] --set model.width=8 --set model.projection=16 --set model.padding=[3,3] \
+  --set train.epochs=2 --set train.batch=4 || bad "darcy train"
+"$surro" -q rollout darcy_run/checkpoint_best.h5 -o darcy_pred | grep -q "relative L2" && \
+  [[ -s darcy_pred/prediction.pvd && -s darcy_pred/metrics.json ]] && ok || bad "darcy evaluation"
+
 echo "train: $pass passed, $failures failed"
 [[ $failures -eq 0 ]]
