@@ -66,16 +66,16 @@ double FnoTrainer::evaluate(const ExecSpace& exec, int batch, const float* x, co
                                        nullptr);
 }
 
-Unroller<ExecSpace, float>& FnoTrainer::unroller_for(int batch, int t_out) {
+Unroller<ExecSpace, float>& FnoTrainer::unroller_for(const ExecSpace& exec, int batch, int t_out) {
   auto& slot = m_unrollers[{batch, t_out}];
-  if (!slot) slot = std::make_unique<Unroller<ExecSpace, float>>(m_cfg, m_table, batch, m_grid, t_out);
+  if (!slot) slot = std::make_unique<Unroller<ExecSpace, float>>(exec, m_cfg, m_table, batch, m_grid, t_out);
   return *slot;
 }
 
 double FnoTrainer::train_step_unrolled(const ExecSpace& exec, int batch, int t_out, const float* x,
                                        const float* targets, double lr, UnrollMode mode) {
   ScopedRegion region("surro::train::step_unrolled");
-  Unroller<ExecSpace, float>& unroller = unroller_for(batch, t_out);
+  Unroller<ExecSpace, float>& unroller = unroller_for(exec, batch, t_out);
   Kokkos::deep_copy(exec, m_grads.values(), 0.0f);
   const double loss =
       unroller.loss_and_grad(exec, mode, m_params.values().data(), x, targets, m_grads.values().data());
@@ -87,7 +87,7 @@ double FnoTrainer::train_step_unrolled(const ExecSpace& exec, int batch, int t_o
 double FnoTrainer::evaluate_unrolled(const ExecSpace& exec, int batch, int t_out, const float* x,
                                      const float* targets) {
   ScopedRegion region("surro::train::evaluate_unrolled");
-  return unroller_for(batch, t_out).evaluate(exec, m_params.values().data(), x, targets);
+  return unroller_for(exec, batch, t_out).evaluate(exec, m_params.values().data(), x, targets);
 }
 
 }  // namespace surro::op

@@ -52,7 +52,7 @@ class FnoTrainer {
   FlatParams<float> m_params, m_grads;
   Adam<ExecSpace> m_adam;
   std::map<std::pair<int, bool>, std::unique_ptr<Fno<ExecSpace, float>>> m_models;
-  Unroller<ExecSpace, float>& unroller_for(int batch, int t_out);
+  Unroller<ExecSpace, float>& unroller_for(const ExecSpace& exec, int batch, int t_out);
   std::map<std::pair<int, int>, std::unique_ptr<Unroller<ExecSpace, float>>> m_unrollers;  // (batch, t_out)
   View1<float> m_pred, m_dpred;  // (B_max, Cout, N...), grown on first use of a larger batch
   double m_grad_norm = 0.0;

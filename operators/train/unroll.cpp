@@ -85,8 +85,11 @@ struct SplitWindowGrad {
 }  // namespace
 
 template <class Exec, class Real>
-Unroller<Exec, Real>::Unroller(const FnoCfg& cfg, const ParamTable& table, int batch, std::vector<int> grid,
-                               int t_out)
+using ScratchViewOf = View1<Real, typename Exec::memory_space>;
+
+template <class Exec, class Real>
+Unroller<Exec, Real>::Unroller(const Exec& exec, const FnoCfg& cfg, const ParamTable& table, int batch,
+                               std::vector<int> grid, int t_out)
     : m_cfg(cfg), m_table(&table), m_batch(batch), m_t_out(t_out), m_grid(std::move(grid)) {
   SURRO_REQUIRE(t_out >= 1, "unroll: t_out = " << t_out << ": expected >= 1");
   SURRO_REQUIRE(batch >= 1, "unroll: batch = " << batch << ": expected >= 1");
@@ -99,10 +102,10 @@ Unroller<Exec, Real>::Unroller(const FnoCfg& cfg, const ParamTable& table, int b
   for (int e : m_grid) n *= e;
   m_frame = index_t(batch) * m_channels * n;
   m_window = m_frame * m_t_in;
-  m_pred = View1<Real, typename Exec::memory_space>("surro::unroll::pred", std::size_t(m_frame) * t_out);
-  m_dpred = View1<Real, typename Exec::memory_space>("surro::unroll::dpred", std::size_t(m_frame) * t_out);
-  m_target = View1<Real, typename Exec::memory_space>("surro::unroll::target", std::size_t(m_frame));
-  m_dwindow = View1<Real, typename Exec::memory_space>("surro::unroll::dwindow", std::size_t(m_window));
+  m_pred = make_scratch<ScratchViewOf<Exec, Real>>(exec, "surro::unroll::pred", std::size_t(m_frame) * t_out);
+  m_dpred = make_scratch<ScratchViewOf<Exec, Real>>(exec, "surro::unroll::dpred", std::size_t(m_frame) * t_out);
+  m_target = make_scratch<ScratchViewOf<Exec, Real>>(exec, "surro::unroll::target", std::size_t(m_frame));
+  m_dwindow = make_scratch<ScratchViewOf<Exec, Real>>(exec, "surro::unroll::dwindow", std::size_t(m_window));
 }
 
 template <class Exec, class Real>
@@ -119,7 +122,7 @@ void Unroller<Exec, Real>::plan(const Exec& exec, int models, bool training) {
   // Windows W_0 .. W_{windows-1}: one per training model, at least one.
   const std::size_t windows = std::max<std::size_t>(1, m_models.size());
   if (m_windows.extent(0) < windows * m_window)
-    m_windows = View1<Real, typename Exec::memory_space>("surro::unroll::windows", windows * m_window);
+    m_windows = make_scratch<ScratchViewOf<Exec, Real>>(exec, "surro::unroll::windows", windows * m_window);
 }
 
 template <class Exec, class Real>

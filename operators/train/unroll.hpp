@@ -16,7 +16,8 @@
 //                step with gradient; loss = rel_l2_sum(y_{T_out-1}, target_{T_out-1}).
 //
 // Every buffer and model is planned on first use of a mode and reused: no allocation inside a
-// step. Loss values are sums over the batch (and over frames for unrolled), as rel_l2_loss.
+// step. Memory: unrolled keeps T_out models' activations and T_out windows, so it grows linearly
+// in T_out; pushforward and evaluate keep one of each. Loss values are sums over the batch (and over frames for unrolled), as rel_l2_loss.
 #include "operators/models/fno.hpp"
 
 #include <memory>
@@ -32,7 +33,8 @@ template <class Exec, class Real>
 class Unroller {
  public:
   // cfg.in_channels = T_in * C, cfg.out_channels = C (so T_in = in / out). t_out >= 1.
-  Unroller(const FnoCfg& cfg, const ParamTable& table, int batch, std::vector<int> grid, int t_out);
+  Unroller(const Exec& exec, const FnoCfg& cfg, const ParamTable& table, int batch, std::vector<int> grid,
+           int t_out);
   ~Unroller();
   Unroller(const Unroller&) = delete;
   Unroller& operator=(const Unroller&) = delete;

@@ -1,6 +1,7 @@
 // Multi-step training: the unrolled loss's parameter gradient against central differences, and a
 // tiny unrolled training run.
 #include "harness.hpp"
+#include "operators/loss.hpp"
 #include "operators/train/fno_trainer.hpp"
 #include "operators/train/unroll.hpp"
 
@@ -28,7 +29,7 @@ TEST_CASE("unroll: the unrolled loss's parameter gradient matches central differ
   op::ParamTable table;
   op::fno_register(table, cfg);
   op::Fno<HostExec, double> init_model(exec, cfg, table, batch, grid, false);
-  op::Unroller<HostExec, double> unroller(cfg, table, batch, grid, t_out);
+  op::Unroller<HostExec, double> unroller(exec, cfg, table, batch, grid, t_out);
 
   View1<double, HostMem> p("p", table.size()), g("g", table.size());
   init_model.init(exec, p.data(), 7);
@@ -57,7 +58,7 @@ TEST_CASE("unroll: the unrolled loss's parameter gradient matches central differ
   gradcheck({p0}, loss, {1.0}, {gp}, {"params"});
 
   // With T_out = 1 both modes are one teacher-forced step: same loss, same gradient.
-  op::Unroller<HostExec, double> one(cfg, table, batch, grid, 1);
+  op::Unroller<HostExec, double> one(exec, cfg, table, batch, grid, 1);
   View1<double, HostMem> ga("ga", table.size()), gb("gb", table.size());
   std::copy(p0.begin(), p0.end(), p.data());
   const double la = one.loss_and_grad(exec, op::UnrollMode::unrolled, p.data(), x.data(), tg.data(), ga.data());
@@ -132,4 +133,80 @@ TEST_CASE("unroll: an FNO trained unrolled over 3 steps; held-out unrolled loss 
                                                 op::UnrollMode::pushforward);
   CHECK(std::isfinite(pf));
   CHECK(trainer.optimizer().steps() == 301);
+}
+
+TEMPLATE_LIST_TEST_CASE("unroll: both modes on every space agree with double host; pushforward is one step on "
+                        "the fed-back window", "[train]", surro::test::RealCases) {
+  using Exec = typename TestType::exec;
+  using Real = typename TestType::scalar;
+  using Mem = typename Exec::memory_space;
+  op::FnoCfg cfg;
+  cfg.modes = {2, 2};
+  cfg.width = 3;
+  cfg.layers = 2;
+  cfg.projection = 4;
+  cfg.in_channels = 2;
+  cfg.out_channels = 1;
+  const std::vector<int> grid = {6, 5};
+  const int batch = 2, t_out = 3, n = 30;
+  const std::size_t frame = std::size_t(batch) * n;
+  op::ParamTable table;
+  op::fno_register(table, cfg);
+  const std::vector<double> xs = random_vector(2 * frame, 41), ts = random_vector(t_out * frame, 42);
+
+  // Reference: double on the host.
+  HostExec host;
+  op::Fno<HostExec, double> step(host, cfg, table, batch, grid, true);
+  op::Unroller<HostExec, double> ref(host, cfg, table, batch, grid, t_out);
+  View1<double, HostMem> pd("p", table.size()), xd("x", xs.size()), td("t", ts.size()), pred("pred", ts.size());
+  step.init(host, pd.data(), 9);
+  std::copy(xs.begin(), xs.end(), xd.data());
+  std::copy(ts.begin(), ts.end(), td.data());
+  std::vector<double> want_loss(2);
+  std::vector<std::vector<double>> want_grad(2);
+  for (int m = 0; m < 2; ++m) {
+    View1<double, HostMem> gd("g", table.size());
+    want_loss[m] = ref.loss_and_grad(host, m ? op::UnrollMode::pushforward : op::UnrollMode::unrolled, pd.data(),
+                                     xd.data(), td.data(), gd.data());
+    want_grad[m] = download(gd);
+  }
+
+  // Pushforward by hand: with T_in = 2, the last window is the first two predictions; one
+  // teacher-forced step on it against target frame 2.
+  ref.evaluate(host, pd.data(), xd.data(), td.data(), pred.data());
+  View1<double, HostMem> w("w", 2 * frame), y("y", frame), tgt("tgt", frame), dy("dy", frame), g("g", table.size());
+  for (int b = 0; b < batch; ++b)
+    for (int j = 0; j < n; ++j) {
+      w.data()[(b * 2 + 0) * n + j] = pred.data()[(b * t_out + 0) * n + j];
+      w.data()[(b * 2 + 1) * n + j] = pred.data()[(b * t_out + 1) * n + j];
+      tgt.data()[b * n + j] = td.data()[(b * t_out + 2) * n + j];
+    }
+  step.forward(host, pd.data(), w.data(), y.data());
+  const double l = op::rel_l2_loss<HostExec, double>(host, op::Reduction::sum, batch, n, y.data(), tgt.data(),
+                                                     dy.data());
+  step.backward(host, pd.data(), dy.data(), g.data(), nullptr);
+  // The same operations in the same order as inside the Unroller: equal to round-off.
+  CHECK(std::abs(l - want_loss[1]) <= 1e-12 * l);
+  CHECK(rel_l2(download(g), want_grad[1]) <= 1e-12);
+
+  // Every space: three chained models, each within the FNO tests' float bound (1e-4 relative),
+  // compound to at most about 3x that through forward and backward: we allow 1e-3 for float;
+  // double agrees to round-off.
+  const double tol = std::is_same_v<Real, float> ? 1e-3 : 1e-11;
+  Exec exec;
+  op::Unroller<Exec, Real> un(exec, cfg, table, batch, grid, t_out);
+  auto p = upload<Exec, Real>(download(pd), "p");
+  auto x = upload<Exec, Real>(xs, "x");
+  auto t = upload<Exec, Real>(ts, "t");
+  for (int m = 0; m < 2; ++m) {
+    View1<Real, Mem> gr("g", table.size());
+    const double got = un.loss_and_grad(exec, m ? op::UnrollMode::pushforward : op::UnrollMode::unrolled,
+                                        p.data(), x.data(), t.data(), gr.data());
+    exec.fence();
+    CAPTURE(m);
+    CHECK(std::abs(got - want_loss[m]) <= tol * want_loss[m]);
+    CHECK(rel_l2(download(gr), want_grad[m]) <= tol);
+  }
+  const double ev = un.evaluate(exec, p.data(), x.data(), t.data());
+  CHECK(std::abs(ev - want_loss[0]) <= tol * want_loss[0]);
 }
