@@ -50,9 +50,6 @@ DataSection read_data_section(config::Node& n) {
     if (d.fields.empty()) n.fail("fields", "expected at least one field name");
     d.window.t_in = static_cast<int>(n.get_int("t_in", 10, config::positive()));
     d.window.t_out = static_cast<int>(n.get_int("t_out", 1, config::positive()));
-    if (d.window.t_out != 1)
-      n.fail("t_out", "expected 1 (teacher-forced one-step training; unrolled training is not implemented yet), got " +
-                          std::to_string(d.window.t_out));
     d.window.all_starts = n.get_bool("all_starts", true);
     d.window.stride = static_cast<int>(n.get_int("stride", 1, config::positive()));
   } else {
@@ -72,7 +69,7 @@ TrainSection read_train_section(config::Node& n) {
   TrainSection t;
   t.epochs = n.get_int("epochs", t.epochs, config::positive());
   t.batch = n.get_int("batch", t.batch, config::positive());
-  t.mode = n.get_string("mode", "teacher_forcing", config::one_of({"teacher_forcing"}));
+  t.mode = n.get_string("mode", "teacher_forcing", config::one_of({"teacher_forcing", "unrolled", "pushforward"}));
   t.shuffle = n.get_bool("shuffle", t.shuffle);
   n.finish();
   return t;
@@ -91,6 +88,13 @@ TrainingSections read_training_sections(config::Node& root) {
   s.data = read_data_section(d);
   config::Node t = root.child("train");
   s.train = read_train_section(t);
+  // teacher_forcing learns one step (t_out = 1); the multi-step modes unroll over t_out >= 1 frames
+  // of a window dataset.
+  if (s.train.mode == "teacher_forcing" && s.data.kind == "window" && s.data.window.t_out != 1)
+    d.fail("t_out", "expected 1 with train.mode teacher_forcing (one-step training; use train.mode unrolled or "
+                    "pushforward for t_out > 1), got " + std::to_string(s.data.window.t_out));
+  if (s.train.mode != "teacher_forcing" && s.data.kind != "window")
+    t.fail("mode", "\"" + s.train.mode + "\" needs data.kind window (frames to feed back), got " + s.data.kind);
   if (!root.has("model")) root.fail("model", "missing; expected a model section with a \"type\" (valid types: fno)");
   config::Node m = root.child("model");
   s.model = read_model_section(m);
@@ -135,7 +139,10 @@ int run_train(const JobArgs& args, bool resume) {
   // 2. Model, optimizer, schedule.
   op::FnoCfg model = sec.model;
   model.in_channels = train_loader.x_channels();
-  model.out_channels = train_loader.y_channels();
+  // Multi-step modes: y holds t_out frames; the model predicts one.
+  const bool multi = sec.train.mode != "teacher_forcing";
+  const int t_out = multi ? sec.data.window.t_out : 1;
+  model.out_channels = train_loader.y_channels() / t_out;
   ExecSpace exec;
   op::FnoTrainer trainer(exec, model, sec.adam, grid, cfg.run.seed);
   SURRO_LOG_INFO("model: fno, " << trainer.table().parameter_count() << " parameters ("
@@ -187,7 +194,7 @@ int run_train(const JobArgs& args, bool resume) {
   index_t points = 1;
   for (int e : grid) points *= e;
   View1<float> x("surro::train::x", std::size_t(batch) * model.in_channels * points);
-  View1<float> y("surro::train::y", std::size_t(batch) * model.out_channels * points);
+  View1<float> y("surro::train::y", std::size_t(batch) * train_loader.y_channels() * points);
   auto write_last = [&](long long epoch_done) {
     info.step = trainer.optimizer().steps();
     info.epoch = epoch_done;
@@ -204,7 +211,9 @@ int run_train(const JobArgs& args, bool resume) {
     for (long long b = step % steps_per_epoch; b < steps_per_epoch; ++b) {
       const int n = train_loader.fill(exec, static_cast<int>(b), x.data(), y.data());
       lr = op::learning_rate(sec.schedule, sec.adam.lr, step, horizon);
-      train_sum += trainer.train_step(exec, n, x.data(), y.data(), lr);
+      train_sum += multi ? trainer.train_step_unrolled(exec, n, t_out, x.data(), y.data(), lr,
+                                                       op::parse_unroll_mode(sec.train.mode))
+                         : trainer.train_step(exec, n, x.data(), y.data(), lr);
       train_n += n;
       ++step;
       if (g_stop_signal) {
@@ -217,7 +226,8 @@ int run_train(const JobArgs& args, bool resume) {
     double valid_sum = 0;
     for (int b = 0; b < valid_loader.batches(); ++b) {
       const int n = valid_loader.fill(exec, b, x.data(), y.data());
-      valid_sum += trainer.evaluate(exec, n, x.data(), y.data(), nullptr);
+      valid_sum += multi ? trainer.evaluate_unrolled(exec, n, t_out, x.data(), y.data())
+                         : trainer.evaluate(exec, n, x.data(), y.data(), nullptr);
     }
     const double train_loss = train_n ? train_sum / train_n : 0.0;
     const double valid_loss = valid_sum / std::max<long long>(1, valid_loader.samples());

@@ -21,12 +21,14 @@ struct DataSection {
   std::string train_split, valid_split;
   std::string kind;                     // window | pair
   std::vector<std::string> fields;      // fields loaded, in channel order
-  data::WindowSpec window;              // kind = window: t_in frames in, t_out (= 1) out
+  data::WindowSpec window;              // kind = window: t_in frames in, t_out out (1 for teacher_forcing)
   data::PairSpec pair;                  // kind = pair: inputs -> targets
 };
 
 struct TrainSection {
   long long epochs = 10, batch = 20;
+  // teacher_forcing: one step, y = the next frame. unrolled / pushforward: t_out steps with the
+  // predictions fed back (operators/train/unroll.hpp); validation is the unrolled loss.
   std::string mode = "teacher_forcing";
   bool shuffle = true;
 };

@@ -66,4 +66,28 @@ double FnoTrainer::evaluate(const ExecSpace& exec, int batch, const float* x, co
                                        nullptr);
 }
 
+Unroller<ExecSpace, float>& FnoTrainer::unroller_for(const ExecSpace& exec, int batch, int t_out) {
+  auto& slot = m_unrollers[{batch, t_out}];
+  if (!slot) slot = std::make_unique<Unroller<ExecSpace, float>>(exec, m_cfg, m_table, batch, m_grid, t_out);
+  return *slot;
+}
+
+double FnoTrainer::train_step_unrolled(const ExecSpace& exec, int batch, int t_out, const float* x,
+                                       const float* targets, double lr, UnrollMode mode) {
+  ScopedRegion region("surro::train::step_unrolled");
+  Unroller<ExecSpace, float>& unroller = unroller_for(exec, batch, t_out);
+  Kokkos::deep_copy(exec, m_grads.values(), 0.0f);
+  const double loss =
+      unroller.loss_and_grad(exec, mode, m_params.values().data(), x, targets, m_grads.values().data());
+  m_grad_norm = grad_norm_clip(exec, m_grads.values(), m_adam.config().clip);
+  m_adam.step(exec, m_params, m_grads, lr);
+  return loss;
+}
+
+double FnoTrainer::evaluate_unrolled(const ExecSpace& exec, int batch, int t_out, const float* x,
+                                     const float* targets) {
+  ScopedRegion region("surro::train::evaluate_unrolled");
+  return unroller_for(exec, batch, t_out).evaluate(exec, m_params.values().data(), x, targets);
+}
+
 }  // namespace surro::op

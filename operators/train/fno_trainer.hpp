@@ -3,10 +3,12 @@
 // the batch, as the FNO reference's LpLoss), backward, optional gradient clipping, Adam/AdamW.
 // Everything runs on surro::ExecSpace in float. The parameter, gradient and moment memory is
 // planned once (ParamTable + FlatParams); one model (activation buffers, FFT plans) is planned
-// per distinct batch size seen, which is at most two per run (full batches and the last one).
+// per distinct batch size seen, which is at most two per run (full batches and the last one);
+// multi-step modes plan one Unroller per (batch, T_out) likewise.
 #include "operators/models/fno.hpp"
 #include "operators/optim/adam.hpp"
 #include "operators/params.hpp"
+#include "operators/train/unroll.hpp"
 
 #include <map>
 #include <memory>
@@ -26,6 +28,15 @@ class FnoTrainer {
   // non-null.
   double evaluate(const ExecSpace& exec, int batch, const float* x, const float* target, float* pred);
 
+  // Multi-step training (operators/train/unroll.hpp): x (B, T_in * C, N...), targets
+  // (B, T_out * C, N...) with C = the model's out_channels. One optimization step on the mode's
+  // loss; returns that loss (unrolled: summed over the batch and the T_out frames; pushforward: the
+  // last frame's, summed over the batch).
+  double train_step_unrolled(const ExecSpace& exec, int batch, int t_out, const float* x, const float* targets,
+                             double lr, UnrollMode mode);
+  // The unrolled loss over the T_out frames, without gradient or update.
+  double evaluate_unrolled(const ExecSpace& exec, int batch, int t_out, const float* x, const float* targets);
+
   const ParamTable& table() const { return m_table; }
   const FlatParams<float>& params() const { return m_params; }
   const FlatParams<float>& grads() const { return m_grads; }
@@ -41,6 +52,8 @@ class FnoTrainer {
   FlatParams<float> m_params, m_grads;
   Adam<ExecSpace> m_adam;
   std::map<std::pair<int, bool>, std::unique_ptr<Fno<ExecSpace, float>>> m_models;
+  Unroller<ExecSpace, float>& unroller_for(const ExecSpace& exec, int batch, int t_out);
+  std::map<std::pair<int, int>, std::unique_ptr<Unroller<ExecSpace, float>>> m_unrollers;  // (batch, t_out)
   View1<float> m_pred, m_dpred;  // (B_max, Cout, N...), grown on first use of a larger batch
   double m_grad_norm = 0.0;
 };
