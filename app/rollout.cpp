@@ -161,6 +161,7 @@ int run_rollout(const RolloutArgs& a) {
   if (grid.size() == 2 && C == 1) spectrum = std::make_unique<op::SpectrumPlan<ExecSpace>>(exec, K, grid[0], grid[1]);
   Kokkos::View<float*, Kokkos::HostSpace> pred_step("surro::rollout::pred_step", std::size_t(K) * frame);
 
+  op::StepErrors<ExecSpace> step_errors(K, frame);  // buffers for the loop, once
   Kokkos::Timer timer;
   op::Rollout rollout(exec, model, K);
   rollout.run(exec, K, window.data(), steps, [&](int step, const float* f) {
@@ -168,7 +169,7 @@ int run_rollout(const RolloutArgs& a) {
     for (int s = 0; s < K; ++s)
       std::copy(store.frame(s, t), store.frame(s, t) + frame, ref_host.data() + std::size_t(s) * frame);
     Kokkos::deep_copy(exec, ref, ref_host);
-    op::add_step(exec, report, step, f, ref.data());
+    step_errors.add(exec, report, step, f, ref.data());
     if (spectrum) op::add_spectrum_step(exec, report, *spectrum, step, f, ref.data());
     Kokkos::deep_copy(exec, pred_step,
                       Kokkos::View<const float*, MemSpace, Kokkos::MemoryUnmanaged>(f, std::size_t(K) * frame));

@@ -82,23 +82,52 @@ std::vector<double> mean_over_samples(const std::vector<double>& v, int samples,
 
 }  // namespace
 
+namespace {
+// Launches the per-row sums into out (rows, 2) and copies them to host (rows, 2); no allocation.
 template <class Exec>
-void squared_sums(const Exec& exec, long long rows, long long n, const float* pred, const float* ref,
-                  std::vector<double>& err2, std::vector<double>& ref2) {
+void row_sums_into(const Exec& exec, long long rows, long long n, const float* pred, const float* ref,
+                   const View2<double, typename Exec::memory_space>& out,
+                   const typename View2<double, typename Exec::memory_space>::HostMirror& host) {
   SURRO_REQUIRE(rows > 0 && n > 0, "metrics: rows = " << rows << ", n = " << n << ": expected both > 0");
-  View2<double, typename Exec::memory_space> out(
-      Kokkos::view_alloc(exec, Kokkos::WithoutInitializing, "surro::op::metrics::squared_sums"), rows, 2);
   Kokkos::parallel_for("surro::op::metrics::squared_sums",
                        Kokkos::TeamPolicy<Exec>(exec, static_cast<int>(rows), Kokkos::AUTO),
                        RowSquaredSums<Exec>{pred, ref, static_cast<index_t>(n), out});
-  auto host = Kokkos::create_mirror_view(out);
   Kokkos::deep_copy(exec, host, out);
   exec.fence();
+}
+}  // namespace
+
+template <class Exec>
+void squared_sums(const Exec& exec, long long rows, long long n, const float* pred, const float* ref,
+                  std::vector<double>& err2, std::vector<double>& ref2) {
+  View2<double, typename Exec::memory_space> out(
+      Kokkos::view_alloc(exec, Kokkos::WithoutInitializing, "surro::op::metrics::squared_sums"), rows, 2);
+  auto host = Kokkos::create_mirror_view(out);
+  row_sums_into(exec, rows, n, pred, ref, out, host);
   err2.resize(static_cast<std::size_t>(rows));
   ref2.resize(static_cast<std::size_t>(rows));
   for (long long r = 0; r < rows; ++r) {
     err2[r] = host(r, 0);
     ref2[r] = host(r, 1);
+  }
+}
+
+template <class Exec>
+StepErrors<Exec>::StepErrors(int batch, long long n)
+    : m_batch(batch), m_n(n), m_out("surro::op::metrics::step_errors", batch, 2),
+      m_host(Kokkos::create_mirror_view(m_out)) {}
+
+template <class Exec>
+void StepErrors<Exec>::add(const Exec& exec, EvalReport& report, int step, const float* pred, const float* ref) {
+  SURRO_REQUIRE(step >= 0 && step < report.steps,
+                "metrics: step = " << step << ": expected 0 .. " << report.steps - 1);
+  SURRO_REQUIRE(report.samples == m_batch && report.frame_size == m_n,
+                "metrics: report (" << report.samples << " samples of " << report.frame_size
+                                    << ") does not match StepErrors (" << m_batch << " of " << m_n << ")");
+  row_sums_into(exec, m_batch, m_n, pred, ref, m_out, m_host);
+  for (int b = 0; b < m_batch; ++b) {
+    report.err2[static_cast<std::size_t>(b) * report.steps + step] = m_host(b, 0);
+    report.ref2[static_cast<std::size_t>(b) * report.steps + step] = m_host(b, 1);
   }
 }
 
@@ -152,14 +181,7 @@ void EvalReport::finalize() {
 
 template <class Exec>
 void add_step(const Exec& exec, EvalReport& report, int step, const float* pred, const float* ref) {
-  SURRO_REQUIRE(step >= 0 && step < report.steps,
-                "metrics: step = " << step << ": expected 0 .. " << report.steps - 1);
-  std::vector<double> e, r;
-  squared_sums(exec, report.samples, report.frame_size, pred, ref, e, r);
-  for (int b = 0; b < report.samples; ++b) {
-    report.err2[static_cast<std::size_t>(b) * report.steps + step] = e[b];
-    report.ref2[static_cast<std::size_t>(b) * report.steps + step] = r[b];
-  }
+  StepErrors<Exec>(report.samples, report.frame_size).add(exec, report, step, pred, ref);
 }
 
 template <class Exec>
@@ -315,6 +337,7 @@ void write_report_csv(const std::string& path, const EvalReport& r) {
   template void squared_sums<EXEC>(const EXEC&, long long, long long, const float*, const float*,            \
                                    std::vector<double>&, std::vector<double>&);                              \
   template void add_step<EXEC>(const EXEC&, EvalReport&, int, const float*, const float*);                   \
+  template class StepErrors<EXEC>;                                                                           \
   template EvalReport trajectory_errors<EXEC>(const EXEC&, int, int, long long, const float*, const float*); \
   template class SpectrumPlan<EXEC>;                                                                         \
   template void add_spectrum_step<EXEC>(const EXEC&, EvalReport&, const SpectrumPlan<EXEC>&, int,            \

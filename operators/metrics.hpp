@@ -59,7 +59,22 @@ struct EvalReport {
   void finalize();
 };
 
-// Errors of one step for every sample: pred, ref (B, n) on Exec; writes report.err2/ref2[b, step].
+// Errors of one step for every sample, with buffers planned once for a rollout loop:
+// pred, ref (B, n) on Exec; add() writes report.err2/ref2[b, step] and allocates nothing.
+template <class Exec>
+class StepErrors {
+ public:
+  StepErrors(int batch, long long n);
+  void add(const Exec& exec, EvalReport& report, int step, const float* pred, const float* ref);
+
+ private:
+  int m_batch;
+  long long m_n;
+  View2<double, typename Exec::memory_space> m_out;                    // (B, 2)
+  typename View2<double, typename Exec::memory_space>::HostMirror m_host;  // (B, 2)
+};
+
+// One-shot form of StepErrors::add (allocates its buffers): for occasional use, not in a loop.
 template <class Exec>
 void add_step(const Exec& exec, EvalReport& report, int step, const float* pred, const float* ref);
 
