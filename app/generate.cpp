@@ -19,7 +19,7 @@
 #include "datasets/well.hpp"
 #include "solvers/solver.hpp"
 
-#include <hdf5.h>
+#include "datasets/hdf5.hpp"
 
 #include <cstdio>
 #include <filesystem>
@@ -34,36 +34,15 @@ struct FilePlan {
   long long first = 0, count = 0;  // global sample range
 };
 
-// The fingerprint stored in a file, or "" when the file has none. Reads one attribute only.
+// The fingerprint stored in a file, or "" when the file has none or cannot be read.
 std::string stored_fingerprint(const std::string& path) {
-  std::string out;
-  H5E_auto2_t old_func;
-  void* old_data;
-  H5Eget_auto2(H5E_DEFAULT, &old_func, &old_data);
-  H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
-  const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDONLY, H5P_DEFAULT);
-  if (f >= 0) {
-    if (H5Aexists(f, "surro_config_fingerprint") > 0) {
-      const hid_t a = H5Aopen(f, "surro_config_fingerprint", H5P_DEFAULT);
-      const hid_t t = H5Aget_type(a);
-      if (H5Tis_variable_str(t) > 0) {
-        char* s = nullptr;
-        const hid_t mem = H5Tcopy(H5T_C_S1);
-        H5Tset_size(mem, H5T_VARIABLE);
-        H5Tset_cset(mem, H5T_CSET_UTF8);
-        if (H5Aread(a, mem, &s) >= 0 && s) {
-          out = s;
-          H5free_memory(s);
-        }
-        H5Tclose(mem);
-      }
-      H5Tclose(t);
-      H5Aclose(a);
-    }
-    H5Fclose(f);
+  try {
+    data::h5::File f = data::h5::open_file(path);
+    return data::h5::has_attr(f, "surro_config_fingerprint") ? data::h5::read_string_attr(f, "surro_config_fingerprint")
+                                                             : std::string();
+  } catch (const Error&) {
+    return std::string();
   }
-  H5Eset_auto2(H5E_DEFAULT, old_func, old_data);
-  return out;
 }
 
 // Removes temporaries a killed run left behind (core/io.hpp names them ".<file>.tmp<pid>.<n>").
