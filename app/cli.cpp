@@ -26,9 +26,6 @@ namespace {
 class KokkosSession {
  public:
   explicit KokkosSession(std::vector<std::string> args) : m_args(std::move(args)) {}
-  ~KokkosSession() {
-    if (m_guard) m_guard.reset();
-  }
   void start() {
     if (m_guard) return;
     m_storage = m_args;

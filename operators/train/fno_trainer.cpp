@@ -23,6 +23,7 @@ FnoTrainer::FnoTrainer(const ExecSpace& exec, const FnoCfg& model, const AdamCon
       m_grads(m_table, "surro::train::grads"),
       m_adam(m_table, optim) {
   fno_validate(m_cfg, m_grid);
+  for (int e : m_grid) m_points *= e;
   // Any planned model can initialize: init only reads the table and the configs.
   model_for(exec, 1, false).init(exec, m_params.values().data(), seed);
 }
@@ -30,9 +31,7 @@ FnoTrainer::FnoTrainer(const ExecSpace& exec, const FnoCfg& model, const AdamCon
 Fno<ExecSpace, float>& FnoTrainer::model_for(const ExecSpace& exec, int batch, bool training) {
   auto& slot = m_models[{batch, training}];
   if (!slot) slot = std::make_unique<Fno<ExecSpace, float>>(exec, m_cfg, m_table, batch, m_grid, training);
-  index_t n = 1;
-  for (int e : m_grid) n *= e;
-  const std::size_t need = std::size_t(batch) * m_cfg.out_channels * n;
+  const std::size_t need = std::size_t(batch) * m_cfg.out_channels * m_points;
   if (m_pred.extent(0) < need) {
     m_pred = View1<float>("surro::train::pred", need);
     m_dpred = View1<float>("surro::train::dpred", need);
@@ -43,9 +42,7 @@ Fno<ExecSpace, float>& FnoTrainer::model_for(const ExecSpace& exec, int batch, b
 double FnoTrainer::train_step(const ExecSpace& exec, int batch, const float* x, const float* target, double lr) {
   ScopedRegion region("surro::train::step");
   Fno<ExecSpace, float>& model = model_for(exec, batch, true);
-  index_t n = 1;
-  for (int e : m_grid) n *= e;
-  const index_t per_sample = index_t(m_cfg.out_channels) * n;
+  const index_t per_sample = index_t(m_cfg.out_channels) * m_points;
   model.forward(exec, m_params.values().data(), x, m_pred.data());
   const double loss = rel_l2_loss(exec, Reduction::sum, batch, per_sample, m_pred.data(), target, m_dpred.data());
   Kokkos::deep_copy(exec, m_grads.values(), 0.0f);
@@ -58,11 +55,9 @@ double FnoTrainer::train_step(const ExecSpace& exec, int batch, const float* x, 
 double FnoTrainer::evaluate(const ExecSpace& exec, int batch, const float* x, const float* target, float* pred) {
   ScopedRegion region("surro::train::evaluate");
   Fno<ExecSpace, float>& model = model_for(exec, batch, false);
-  index_t n = 1;
-  for (int e : m_grid) n *= e;
   float* out = pred ? pred : m_pred.data();
   model.forward(exec, m_params.values().data(), x, out);
-  return rel_l2_loss<ExecSpace, float>(exec, Reduction::sum, batch, index_t(m_cfg.out_channels) * n, out, target,
+  return rel_l2_loss<ExecSpace, float>(exec, Reduction::sum, batch, index_t(m_cfg.out_channels) * m_points, out, target,
                                        nullptr);
 }
 

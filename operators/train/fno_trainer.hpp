@@ -48,6 +48,7 @@ class FnoTrainer {
   Fno<ExecSpace, float>& model_for(const ExecSpace& exec, int batch, bool training);
   FnoCfg m_cfg;
   std::vector<int> m_grid;
+  index_t m_points = 1;  // Nx * Ny * ...
   ParamTable m_table;
   FlatParams<float> m_params, m_grads;
   Adam<ExecSpace> m_adam;
