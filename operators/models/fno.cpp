@@ -294,6 +294,27 @@ void Fno<Exec, Real>::backward(const Exec& exec, const Real* params, const Real*
   if (dx) grid_channels_backward(exec, s.grid_cfg, B, s.dxg.data(), dx);
 }
 
+std::string FnoArchitecture::summary(const ParamTable& table) const {
+  std::string modes;
+  for (int m : m_cfg.modes) modes += (modes.empty() ? "" : "x") + std::to_string(m);
+  return "fno " + std::to_string(m_cfg.dims()) + "D, modes " + modes + ", width " + std::to_string(m_cfg.width) +
+         ", " + std::to_string(m_cfg.layers) + " layers, " + std::to_string(table.parameter_count()) +
+         " parameters (" + std::to_string(fno_reference_parameter_count(m_cfg, table)) +
+         " as the FNO paper counts them)";
+}
+
+void FnoArchitecture::init(const ExecSpace& exec, const ParamTable& table, const std::vector<int>& grid,
+                           float* params, std::uint64_t seed) const {
+  // init reads only the config and the table; a batch-1 inference instance plans the least memory.
+  Fno<ExecSpace, float>(exec, m_cfg, table, 1, grid, false).init(exec, params, seed);
+}
+
+std::unique_ptr<Model<ExecSpace, float>> FnoArchitecture::make(const ExecSpace& exec, const ParamTable& table,
+                                                               int batch, const std::vector<int>& grid,
+                                                               bool training) const {
+  return std::make_unique<Fno<ExecSpace, float>>(exec, m_cfg, table, batch, grid, training);
+}
+
 #define SURRO_X(Exec, Real) template class Fno<Exec, Real>;
 SURRO_OP_INSTANTIATE(SURRO_X)
 #undef SURRO_X

@@ -15,6 +15,7 @@
 #include "operators/layers/pad.hpp"
 #include "operators/layers/pointwise_linear.hpp"
 #include "operators/layers/spectral_conv.hpp"
+#include "operators/model.hpp"
 #include "operators/params.hpp"
 
 #include <cstdint>
@@ -51,8 +52,32 @@ void fno_validate(const FnoCfg& cfg, const std::vector<int>& grid);
 // 12 input channels): 414,517.
 std::size_t fno_reference_parameter_count(const FnoCfg& cfg, const ParamTable& table);
 
+// The FNO as an Architecture (operators/model.hpp), type "fno".
+class FnoArchitecture final : public Architecture {
+ public:
+  explicit FnoArchitecture(FnoCfg cfg) : m_cfg(std::move(cfg)) {}
+  std::string type() const override { return "fno"; }
+  int in_channels() const override { return m_cfg.in_channels; }
+  int out_channels() const override { return m_cfg.out_channels; }
+  void set_channels(int in_channels, int out_channels) override {
+    m_cfg.in_channels = in_channels;
+    m_cfg.out_channels = out_channels;
+  }
+  void register_params(ParamTable& table) const override { fno_register(table, m_cfg); }
+  void validate(const std::vector<int>& grid) const override { fno_validate(m_cfg, grid); }
+  std::string summary(const ParamTable& table) const override;
+  void init(const ExecSpace& exec, const ParamTable& table, const std::vector<int>& grid, float* params,
+            std::uint64_t seed) const override;
+  std::unique_ptr<Model<ExecSpace, float>> make(const ExecSpace& exec, const ParamTable& table, int batch,
+                                                const std::vector<int>& grid, bool training) const override;
+  const FnoCfg& cfg() const { return m_cfg; }
+
+ private:
+  FnoCfg m_cfg;
+};
+
 template <class Exec, class Real>
-class Fno {
+class Fno final : public Model<Exec, Real> {
  public:
   // training = false plans no buffers for backward (inference: two ping-pong activations).
   Fno(const Exec& exec, const FnoCfg& cfg, const ParamTable& table, int batch, std::vector<int> grid,
@@ -66,10 +91,10 @@ class Fno {
   void init(const Exec& exec, Real* params /* (table.size()) */, std::uint64_t seed) const;
 
   // x: (B, Cin, N...) -> y: (B, Cout, N...). Saves what backward needs when training.
-  void forward(const Exec& exec, const Real* params, const Real* x, Real* y);
+  void forward(const Exec& exec, const Real* params, const Real* x, Real* y) override;
   // dy: (B, Cout, N...). Accumulates into grads (table.size()); dx (B, Cin, N...) overwritten,
   // may be null. Uses the activations of the last forward.
-  void backward(const Exec& exec, const Real* params, const Real* dy, Real* grads, Real* dx);
+  void backward(const Exec& exec, const Real* params, const Real* dy, Real* grads, Real* dx) override;
 
   const FnoCfg& cfg() const { return m_cfg; }
   int batch() const { return m_batch; }
