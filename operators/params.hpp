@@ -29,6 +29,7 @@ struct ParamSlot {
   std::size_t offset = 0;   // in scalars, into the flat View
   std::size_t count = 0;    // scalars: product(shape), times 2 for complex
   std::size_t elements() const { return kind == ParamKind::complex ? count / 2 : count; }
+  bool frozen = false;      // stored and checkpointed, never updated (IFactFormer's Fourier-feature B)
 };
 
 class ParamTable {
@@ -37,25 +38,20 @@ class ParamTable {
 
   // Registers a tensor; returns its index. Names must be unique.
   std::size_t add(const std::string& name, std::vector<int> shape, ParamKind kind = ParamKind::real) {
-    SURRO_REQUIRE(m_index.find(name) == m_index.end(), "ParamTable: parameter '" << name << "' added twice");
-    ParamSlot s;
-    s.name = name;
-    s.shape = std::move(shape);
-    s.kind = kind;
-    std::size_t n = 1;
-    for (int e : s.shape) {
-      SURRO_REQUIRE(e > 0, "ParamTable: parameter '" << name << "' has extent " << e << ": expected > 0");
-      n *= static_cast<std::size_t>(e);
-    }
-    s.count = kind == ParamKind::complex ? 2 * n : n;
-    s.offset = m_size;
-    m_size += (s.count + kAlign - 1) / kAlign * kAlign;
-    m_index[name] = m_slots.size();
-    m_slots.push_back(s);
-    return m_slots.size() - 1;
+    SURRO_REQUIRE(m_trainable == kNone, "ParamTable: trainable parameter '"
+                                            << name << "' added after a frozen one: frozen parameters come last");
+    return add_slot(name, std::move(shape), kind, false);
+  }
+  // Registers a frozen tensor: a parameter that is checkpointed and counted but not trained. Frozen
+  // tensors come after every trainable one, so the trainable ones are the prefix
+  // [0, trainable_size()) that optimizers and gradient clipping cover.
+  std::size_t add_frozen(const std::string& name, std::vector<int> shape, ParamKind kind = ParamKind::real) {
+    if (m_trainable == kNone) m_trainable = m_size;
+    return add_slot(name, std::move(shape), kind, true);
   }
 
   const std::vector<ParamSlot>& slots() const { return m_slots; }
+
   const ParamSlot& slot(std::size_t i) const { return m_slots.at(i); }
   const ParamSlot& slot(const std::string& name) const {
     auto it = m_index.find(name);
@@ -71,11 +67,35 @@ class ParamTable {
     for (const auto& s : m_slots) n += s.count;
     return n;
   }
+  // Scalars of the trainable prefix (all of size() when nothing is frozen).
+  std::size_t trainable_size() const { return m_trainable == kNone ? m_size : m_trainable; }
 
  private:
+  static constexpr std::size_t kNone = ~std::size_t(0);
+  std::size_t add_slot(const std::string& name, std::vector<int> shape, ParamKind kind, bool frozen) {
+    SURRO_REQUIRE(m_index.find(name) == m_index.end(), "ParamTable: parameter '" << name << "' added twice");
+    ParamSlot s;
+    s.name = name;
+    s.shape = std::move(shape);
+    s.kind = kind;
+    s.frozen = frozen;
+    std::size_t n = 1;
+    for (int e : s.shape) {
+      SURRO_REQUIRE(e > 0, "ParamTable: parameter '" << name << "' has extent " << e << ": expected > 0");
+      n *= static_cast<std::size_t>(e);
+    }
+    s.count = kind == ParamKind::complex ? 2 * n : n;
+    s.offset = m_size;
+    m_size += (s.count + kAlign - 1) / kAlign * kAlign;
+    m_index[name] = m_slots.size();
+    m_slots.push_back(s);
+    return m_slots.size() - 1;
+  }
+
   std::vector<ParamSlot> m_slots;
   std::map<std::string, std::size_t> m_index;
   std::size_t m_size = 0;
+  std::size_t m_trainable = kNone;  // offset of the first frozen tensor
 };
 
 // One flat View laid out by a ParamTable: parameters, their gradients, or an optimizer moment.

@@ -69,12 +69,13 @@ struct Coeffs {
 };
 
 template <class Exec>
-void update(const Exec& exec, const Coeffs k, const View1<float, typename Exec::memory_space>& p,
+void update(const Exec& exec, const Coeffs k, std::size_t n /* trainable prefix */,
+            const View1<float, typename Exec::memory_space>& p,
             const View1<float, typename Exec::memory_space>& g,
             const View1<float, typename Exec::memory_space>& m,
             const View1<float, typename Exec::memory_space>& v) {
   Kokkos::parallel_for(
-      "surro::op::adam::update", Kokkos::RangePolicy<Exec>(exec, 0, p.extent(0)),
+      "surro::op::adam::update", Kokkos::RangePolicy<Exec>(exec, 0, n),
       KOKKOS_LAMBDA(const std::size_t i) {
         const float pi = p(i);
         const float gi = g(i) + k.l2 * pi;
@@ -136,7 +137,9 @@ void Adam<Exec>::step(const Exec& exec, const FlatParams<float, Mem>& params,
   k.eps = static_cast<float>(m_cfg.eps);
   k.l2 = decoupled ? 0.0f : static_cast<float>(m_cfg.weight_decay);
   k.decay = decoupled ? static_cast<float>(1.0 - lr * m_cfg.weight_decay) : 1.0f;
-  adam_impl::update(exec, k, params.values(), grads.values(), m_m.values(), m_v.values());
+  // Frozen tensors (the table's suffix) are neither updated nor decayed.
+  adam_impl::update(exec, k, params.table().trainable_size(), params.values(), grads.values(), m_m.values(),
+                    m_v.values());
 }
 
 template <class Exec>
