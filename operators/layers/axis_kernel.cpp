@@ -1,0 +1,251 @@
+#include "operators/layers/axis_kernel.hpp"
+
+#include "core/error.hpp"
+#include "core/timer.hpp"
+#include "operators/layers/instantiate.hpp"
+
+#include <algorithm>
+#include <climits>
+
+namespace surro::op {
+
+index_t FactorizedCfg::points() const {
+  index_t n = 1;
+  for (int e : grid) n *= e;
+  return n;
+}
+
+index_t FactorizedCfg::u_size() const {
+  const index_t mnc = index_t(blocks) * points() * channels;
+  return variant == FactorizedVariant::parallel ? mnc * dims() : mnc;
+}
+
+index_t FactorizedCfg::inter_size() const {
+  return variant == FactorizedVariant::chained ? index_t(dims() - 1) * blocks * points() * channels : 0;
+}
+
+namespace axis_kernel_impl {
+
+// Block m seen along axis a: P matrices (N_a, Q), Q = N_{a+1}.. C.
+struct AxisView {
+  index_t P = 1, na = 1, Q = 1;
+};
+
+AxisView axis_view(const FactorizedCfg& c, int axis) {
+  SURRO_REQUIRE(axis >= 0 && axis < c.dims(),
+                "axis_kernel: axis " << axis << ": expected 0 .. " << c.dims() - 1);
+  AxisView v;
+  for (int t = 0; t < axis; ++t) v.P *= c.grid[t];
+  v.na = c.grid[axis];
+  for (int t = axis + 1; t < c.dims(); ++t) v.Q *= c.grid[t];
+  v.Q *= c.channels;
+  return v;
+}
+
+gemm::Shape shape(gemm::Op op_a, gemm::Op op_b, index_t m, index_t n, index_t k, index_t lda, index_t ldb,
+                  index_t ldc, index_t stride_a, index_t stride_b, index_t stride_c, index_t batch) {
+  gemm::Shape s;
+  s.op_a = op_a;
+  s.op_b = op_b;
+  s.m = int(m);
+  s.n = int(n);
+  s.k = int(k);
+  s.lda = int(lda);
+  s.ldb = int(ldb);
+  s.ldc = int(ldc);
+  s.stride_a = stride_a;
+  s.stride_b = stride_b;
+  s.stride_c = stride_c;
+  s.batch = int(batch);
+  return s;
+}
+
+// out(e) = sum_p partial(p, e), e < n2 = N_a^2.
+template <class Exec, class Real>
+void sum_partials(const Exec& exec, index_t P, index_t n2, const Real* partial, Real* out) {
+  Kokkos::parallel_for(
+      "surro::op::axis_kernel::sum_partials", Kokkos::RangePolicy<Exec>(exec, 0, n2),
+      KOKKOS_LAMBDA(const index_t e) {
+        Real s = 0;
+        for (index_t p = 0; p < P; ++p) s += partial[p * n2 + e];
+        out[e] = s;
+      });
+}
+
+}  // namespace axis_kernel_impl
+
+template <class Exec, class Real>
+FactorizedWorkspace<Exec, Real>::FactorizedWorkspace(const Exec& exec, const FactorizedCfg& c)
+    : cfg(c), gemm(exec) {
+  using namespace axis_kernel_impl;
+  SURRO_REQUIRE(c.dims() >= 1 && c.dims() <= 3, "axis_kernel: " << c.dims() << " axes: expected 1, 2 or 3");
+  SURRO_REQUIRE(c.blocks > 0 && c.channels > 0 && c.kernel_dim > 0,
+                "axis_kernel: blocks " << c.blocks << ", channels " << c.channels << ", kernel_dim "
+                                       << c.kernel_dim << ": expected positive");
+  for (int a = 0; a < c.dims(); ++a)
+    SURRO_REQUIRE(c.grid[a] > 0, "axis_kernel: grid[" << a << "] = " << c.grid[a] << ": expected positive");
+  SURRO_REQUIRE(c.points() * c.channels <= index_t(INT_MAX),
+                "axis_kernel: " << c.points() << " points x " << c.channels
+                                << " channels exceed the GEMM's 32-bit extents");
+  index_t need = 0;
+  for (int a = 0; a < c.dims(); ++a) {
+    const AxisView v = axis_view(c, a);
+    if (v.P > 1) need = std::max(need, v.P * v.na * v.na);
+  }
+  using mem = typename Exec::memory_space;
+  if (need > 0) partial = make_scratch<View1<Real, mem>>(exec, "surro::op::axis_kernel::partial", need);
+  if (c.variant == FactorizedVariant::chained && c.dims() > 1)
+    chain = make_scratch<View1<Real, mem>>(exec, "surro::op::axis_kernel::chain",
+                                           index_t(c.blocks) * c.points() * c.channels);
+}
+
+template <class Exec, class Real>
+void lowrank_kernel_forward(const Exec& exec, const FactorizedWorkspace<Exec, Real>& ws, int axis,
+                            const Real* q, const Real* k, Real* kernel) {
+  using namespace axis_kernel_impl;
+  ScopedRegion region("surro::op::lowrank_kernel::forward");
+  const index_t n = axis_view(ws.cfg, axis).na, dk = ws.cfg.kernel_dim;
+  // K_m (n x n) = scale q_m (n x Dk) k_m^T
+  ws.gemm(exec,
+          shape(gemm::Op::none, gemm::Op::trans, n, n, dk, dk, dk, n, n * dk, n * dk, n * n, ws.cfg.blocks),
+          Real(ws.cfg.scale), q, k, Real(0), kernel);
+}
+
+template <class Exec, class Real>
+void lowrank_kernel_backward(const Exec& exec, const FactorizedWorkspace<Exec, Real>& ws, int axis,
+                             const Real* q, const Real* k, const Real* dkernel, Real* dq, Real* dk) {
+  using namespace axis_kernel_impl;
+  ScopedRegion region("surro::op::lowrank_kernel::backward");
+  const index_t n = axis_view(ws.cfg, axis).na, d = ws.cfg.kernel_dim;
+  const Real s = Real(ws.cfg.scale);
+  if (dq)  // dq_m (n x Dk) = scale dK_m k_m
+    ws.gemm(exec, shape(gemm::Op::none, gemm::Op::none, n, d, n, n, d, d, n * n, n * d, n * d, ws.cfg.blocks),
+            s, dkernel, k, Real(0), dq);
+  if (dk)  // dk_m (n x Dk) = scale dK_m^T q_m
+    ws.gemm(exec,
+            shape(gemm::Op::trans, gemm::Op::none, n, d, n, n, d, d, n * n, n * d, n * d, ws.cfg.blocks), s,
+            dkernel, q, Real(0), dk);
+}
+
+template <class Exec, class Real>
+void axis_apply(const Exec& exec, const FactorizedWorkspace<Exec, Real>& ws, int axis, bool transpose,
+                const Real* kernel, const Real* x, index_t x_stride, Real beta, Real* y, index_t y_stride) {
+  using namespace axis_kernel_impl;
+  const AxisView v = axis_view(ws.cfg, axis);
+  const index_t M = ws.cfg.blocks, na = v.na, Q = v.Q, P = v.P, mat = na * Q;
+  const gemm::Op op = transpose ? gemm::Op::trans : gemm::Op::none;
+  // Y_{m,p} (N_a x Q) = op(K_m) X_{m,p}; X_{m,p} at x + m x_stride + p N_a Q.
+  if (P == 1) {
+    ws.gemm(exec, shape(op, gemm::Op::none, na, Q, na, na, Q, Q, na * na, x_stride, y_stride, M), Real(1),
+            kernel, x, beta, y);
+  } else if (M <= P) {
+    for (index_t m = 0; m < M; ++m)
+      ws.gemm(exec, shape(op, gemm::Op::none, na, Q, na, na, Q, Q, 0, mat, mat, P), Real(1),
+              kernel + m * na * na, x + m * x_stride, beta, y + m * y_stride);
+  } else {
+    for (index_t p = 0; p < P; ++p)
+      ws.gemm(exec, shape(op, gemm::Op::none, na, Q, na, na, Q, Q, na * na, x_stride, y_stride, M), Real(1),
+              kernel, x + p * mat, beta, y + p * mat);
+  }
+}
+
+template <class Exec, class Real>
+void axis_apply_kernel_grad(const Exec& exec, const FactorizedWorkspace<Exec, Real>& ws, int axis,
+                            const Real* dy, index_t dy_stride, const Real* x, index_t x_stride,
+                            Real* dkernel) {
+  using namespace axis_kernel_impl;
+  const AxisView v = axis_view(ws.cfg, axis);
+  const index_t M = ws.cfg.blocks, na = v.na, Q = v.Q, P = v.P, mat = na * Q;
+  if (P == 1) {  // dK_m (N_a x N_a) = dY_m X_m^T
+    ws.gemm(exec,
+            shape(gemm::Op::none, gemm::Op::trans, na, na, Q, Q, Q, na, dy_stride, x_stride, na * na, M),
+            Real(1), dy, x, Real(0), dkernel);
+    return;
+  }
+  // Per block: the P products dY_{m,p} X_{m,p}^T side by side, then their sum.
+  for (index_t m = 0; m < M; ++m) {
+    ws.gemm(exec, shape(gemm::Op::none, gemm::Op::trans, na, na, Q, Q, Q, na, mat, mat, na * na, P), Real(1),
+            dy + m * dy_stride, x + m * x_stride, Real(0), ws.partial.data());
+    sum_partials(exec, P, na * na, ws.partial.data(), dkernel + m * na * na);
+  }
+}
+
+template <class Exec, class Real>
+void factorized_forward(const Exec& exec, const FactorizedWorkspace<Exec, Real>& ws,
+                        const AxisPtrs<const Real>& kernels, const Real* v, Real* inter, Real* u) {
+  ScopedRegion region("surro::op::factorized::forward");
+  const FactorizedCfg& c = ws.cfg;
+  const int d = c.dims();
+  const index_t nc = c.points() * c.channels;
+  if (c.variant == FactorizedVariant::parallel) {
+    for (int a = 0; a < d; ++a)
+      axis_apply(exec, ws, a, false, kernels[a], v, nc, Real(0), u + a * nc, d * nc);
+    return;
+  }
+  SURRO_REQUIRE(d == 1 || inter, "factorized_forward: the chained variant needs the intermediates buffer");
+  const Real* src = v;
+  for (int a = 0; a < d; ++a) {
+    Real* dst = a == d - 1 ? u : inter + index_t(a) * c.blocks * nc;
+    axis_apply(exec, ws, a, false, kernels[a], src, nc, Real(0), dst, nc);
+    src = dst;
+  }
+}
+
+template <class Exec, class Real>
+void factorized_backward(const Exec& exec, const FactorizedWorkspace<Exec, Real>& ws,
+                         const AxisPtrs<const Real>& kernels, const Real* v, const Real* inter,
+                         const Real* du, const AxisPtrs<Real>& dkernels, Real* dv) {
+  ScopedRegion region("surro::op::factorized::backward");
+  const FactorizedCfg& c = ws.cfg;
+  const int d = c.dims();
+  const index_t nc = c.points() * c.channels;
+  SURRO_REQUIRE(dv, "factorized_backward: dv is required");
+  if (c.variant == FactorizedVariant::parallel) {
+    for (int a = 0; a < d; ++a) {
+      axis_apply_kernel_grad(exec, ws, a, du + a * nc, d * nc, v, nc, dkernels[a]);
+      axis_apply(exec, ws, a, true, kernels[a], du + a * nc, d * nc, a == 0 ? Real(0) : Real(1), dv, nc);
+    }
+    return;
+  }
+  // g_a = d(input of axis a's step): g_{d-1} from dU, down to g_0 = dv. The chain alternates
+  // between dv and the workspace buffer so that g_0 lands in dv.
+  const Real* g = du;
+  for (int a = d - 1; a >= 0; --a) {
+    const Real* x = a == 0 ? v : inter + index_t(a - 1) * c.blocks * nc;
+    axis_apply_kernel_grad(exec, ws, a, g, nc, x, nc, dkernels[a]);
+    Real* dst = a % 2 == 0 ? dv : ws.chain.data();
+    axis_apply(exec, ws, a, true, kernels[a], g, nc, Real(0), dst, nc);
+    g = dst;
+  }
+}
+
+#if SURRO_OP_DEVICE_BUILD
+#define SURRO_WS(Real)                                 \
+  template struct FactorizedWorkspace<HostExec, Real>; \
+  template struct FactorizedWorkspace<ExecSpace, Real>;
+#else
+#define SURRO_WS(Real) template struct FactorizedWorkspace<HostExec, Real>;
+#endif
+SURRO_WS(float)
+SURRO_WS(double)
+#undef SURRO_WS
+
+#define SURRO_X(Exec, Real)                                                                                  \
+  template void lowrank_kernel_forward<Exec, Real>(const Exec&, const FactorizedWorkspace<Exec, Real>&, int, \
+                                                   const Real*, const Real*, Real*);                         \
+  template void lowrank_kernel_backward<Exec, Real>(const Exec&, const FactorizedWorkspace<Exec, Real>&,     \
+                                                    int, const Real*, const Real*, const Real*, Real*,       \
+                                                    Real*);                                                  \
+  template void axis_apply<Exec, Real>(const Exec&, const FactorizedWorkspace<Exec, Real>&, int, bool,       \
+                                       const Real*, const Real*, index_t, Real, Real*, index_t);             \
+  template void axis_apply_kernel_grad<Exec, Real>(const Exec&, const FactorizedWorkspace<Exec, Real>&, int, \
+                                                   const Real*, index_t, const Real*, index_t, Real*);       \
+  template void factorized_forward<Exec, Real>(const Exec&, const FactorizedWorkspace<Exec, Real>&,          \
+                                               const AxisPtrs<const Real>&, const Real*, Real*, Real*);      \
+  template void factorized_backward<Exec, Real>(const Exec&, const FactorizedWorkspace<Exec, Real>&,         \
+                                                const AxisPtrs<const Real>&, const Real*, const Real*,       \
+                                                const Real*, const AxisPtrs<Real>&, Real*);
+SURRO_OP_INSTANTIATE(SURRO_X)
+#undef SURRO_X
+
+}  // namespace surro::op

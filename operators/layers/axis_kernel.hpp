@@ -1,0 +1,104 @@
+#pragma once
+// axis_kernel: the factorized attention of FactFormer / IFactFormer (LowRankKernel and the
+// application of its kernels along the axes), on M = B H independent blocks (sample, head).
+//
+// Kernel of axis a (LowRankKernel without softmax, diagonal term or dropout):
+//   K_a(m) = scale q_a(m) k_a(m)^T          q_a, k_a (M, N_a, Dk)  ->  K_a (M, N_a, N_a)
+// with scale = 1 (the reference uses 1/sqrt(Dk) only for kernel_multiplier > 4).
+//
+// Application along axis a of a head-major activation x (M, N0, N1[, N2], C), C = Dh:
+//   (K_a *_a x)(m, .., i, ..) = sum_j K_a(m)(i, j) x(m, .., j, ..)     (identity on the other axes)
+// With P = N0..N_{a-1} and Q = N_{a+1}.. C, block m is P matrices (N_a, Q): one batched GEMM per
+// call, or min(M, P) of them.
+//
+// The two ways of combining the axes (variant):
+//   parallel (IFactFormer-m): U(m, a) = K_a *_a v for every axis a, U (M, d, N..., C): torch's
+//             concatenation of the per-axis results on the channel axis, head by head;
+//   chained  (IFactFormer-o, FactFormer): U = K_{d-1} *_{d-1} ( .. (K_0 *_0 v)), U (M, N..., C); the
+//             d - 1 intermediates are saved for backward in a caller buffer `inter` ((d-1), M, N..., C).
+// Backward: d v = sum_a K_a^T *_a dU_a (parallel) or the chain in reverse, and
+//   dK_a(m) = sum_{p, q} dU_a(m, p, :, q) x_a(m, p, :, q)^T  (x_a: what K_a was applied to),
+// through a batched GEMM into the workspace's partial products and a sum over p.
+#include "core/gemm.hpp"
+#include "core/types.hpp"
+
+#include <array>
+#include <vector>
+
+namespace surro::op {
+
+enum class FactorizedVariant { parallel, chained };
+
+struct FactorizedCfg {
+  std::vector<int> grid;  // (N0, N1[, N2])
+  int blocks = 0;         // M = B H
+  int channels = 0;       // C = Dh, the width of v per head
+  int kernel_dim = 0;     // Dk = Dh * kernel_multiplier, the width of q and k per head
+  double scale = 1.0;
+  FactorizedVariant variant = FactorizedVariant::parallel;
+  int dims() const { return int(grid.size()); }
+  index_t points() const;
+  // Scalars of U: M d N C (parallel) or M N C (chained); of `inter`: (d - 1) M N C (chained) or 0.
+  index_t u_size() const;
+  index_t inter_size() const;
+};
+
+// One pointer per axis (d of the 3 used).
+template <class Real>
+using AxisPtrs = std::array<Real*, 3>;
+
+// The GEMM handle and the backward's scratch: the partial products of dK and, for the chained
+// variant, one (M, N, C) buffer for the chain's gradients. Built once per (config).
+template <class Exec, class Real>
+struct FactorizedWorkspace {
+  FactorizedWorkspace(const Exec& exec, const FactorizedCfg& cfg);
+  FactorizedCfg cfg;
+  gemm::Gemm<Exec> gemm;
+  View1<Real, typename Exec::memory_space>
+      partial;  // (P, N_a, N_a) for the largest P N_a^2 over axes with P > 1
+  View1<Real, typename Exec::memory_space> chain;  // (M, N, C), chained only
+};
+
+// K = scale q k^T for axis `axis`.
+template <class Exec, class Real>
+void lowrank_kernel_forward(const Exec& exec, const FactorizedWorkspace<Exec, Real>& ws, int axis,
+                            const Real* q /* (M, N_a, Dk) */, const Real* k /* (M, N_a, Dk) */,
+                            Real* kernel /* (M, N_a, N_a) */);
+
+// dq = scale dK k, dk = scale dK^T q (overwritten; either may be null).
+template <class Exec, class Real>
+void lowrank_kernel_backward(const Exec& exec, const FactorizedWorkspace<Exec, Real>& ws, int axis,
+                             const Real* q /* (M, N_a, Dk) */, const Real* k /* (M, N_a, Dk) */,
+                             const Real* dkernel /* (M, N_a, N_a) */, Real* dq /* (M, N_a, Dk) */,
+                             Real* dk /* (M, N_a, Dk) */);
+
+// y = op(K) *_axis x (op: K or K^T), block m of x at x + m x_stride and of y at y + m y_stride
+// (N C for a plain (M, N..., C) activation, d N C for one axis' slab of a parallel U).
+// y = result + beta y; x and y must not overlap.
+template <class Exec, class Real>
+void axis_apply(const Exec& exec, const FactorizedWorkspace<Exec, Real>& ws, int axis, bool transpose,
+                const Real* kernel /* (M, N_a, N_a) */, const Real* x, index_t x_stride, Real beta, Real* y,
+                index_t y_stride);
+
+// dK(m) = sum_{p,q} dy(m, p, :, q) x(m, p, :, q)^T (overwritten); strides as axis_apply.
+template <class Exec, class Real>
+void axis_apply_kernel_grad(const Exec& exec, const FactorizedWorkspace<Exec, Real>& ws, int axis,
+                            const Real* dy, index_t dy_stride, const Real* x, index_t x_stride,
+                            Real* dkernel /* (M, N_a, N_a) */);
+
+// U from v with the d kernels (variant above). inter: chained only (may be null for parallel).
+template <class Exec, class Real>
+void factorized_forward(const Exec& exec, const FactorizedWorkspace<Exec, Real>& ws,
+                        const AxisPtrs<const Real>& kernels /* (M, N_a, N_a) each */,
+                        const Real* v /* (M, N..., C) */, Real* inter /* ((d-1), M, N..., C) saved */,
+                        Real* u /* u_size() */);
+
+// dv and every dK_a (overwritten) from dU.
+template <class Exec, class Real>
+void factorized_backward(const Exec& exec, const FactorizedWorkspace<Exec, Real>& ws,
+                         const AxisPtrs<const Real>& kernels, const Real* v /* (M, N..., C) */,
+                         const Real* inter /* saved by forward */, const Real* du /* u_size() */,
+                         const AxisPtrs<Real>& dkernels /* (M, N_a, N_a) each */,
+                         Real* dv /* (M, N..., C) */);
+
+}  // namespace surro::op

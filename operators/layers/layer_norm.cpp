@@ -1,0 +1,154 @@
+#include "operators/layers/layer_norm.hpp"
+
+#include "core/error.hpp"
+#include "core/timer.hpp"
+#include "operators/layers/instantiate.hpp"
+#include "operators/layers/param_init.hpp"
+
+#include <cmath>
+
+namespace surro::op {
+
+void layer_norm_register(ParamTable& table, const std::string& prefix, const LayerNormCfg& cfg) {
+  SURRO_REQUIRE(cfg.dim > 0, prefix << ": layer_norm dim = " << cfg.dim << ": expected positive");
+  table.add(prefix + ".weight", {cfg.dim});
+  table.add(prefix + ".bias", {cfg.dim});
+}
+
+template <class Exec, class Real>
+void layer_norm_init(const Exec& exec, const LayerNormCfg& cfg, Real* gamma, Real* beta) {
+  init_constant(exec, cfg.dim, 1.0, gamma);
+  init_constant(exec, cfg.dim, 0.0, beta);
+}
+
+namespace layer_norm_impl {
+
+template <class Real>
+KOKKOS_INLINE_FUNCTION Real inv_sqrt(Real v) {
+  if constexpr (std::is_same_v<Real, float>)
+    return 1.0f / ::sqrtf(v);
+  else
+    return 1.0 / ::sqrt(v);
+}
+
+// One team per row: two-pass mean and variance, then the affine output.
+template <class Exec, class Real>
+struct Forward {
+  using member_type = typename Kokkos::TeamPolicy<Exec>::member_type;
+  const Real *gamma, *beta, *x;  // (D), (D), (R, D)
+  Real *y, *mean, *rstd;         // (R, D), (R), (R)
+  int dim;
+  Real eps;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const member_type& team) const {
+    const index_t r = team.league_rank();
+    const Real* xr = x + r * dim;
+    Real s = 0, v = 0;
+    Kokkos::parallel_reduce(
+        Kokkos::TeamThreadRange(team, dim), [&](const int c, Real& acc) { acc += xr[c]; }, s);
+    const Real mu = s / Real(dim);
+    Kokkos::parallel_reduce(
+        Kokkos::TeamThreadRange(team, dim),
+        [&](const int c, Real& acc) {
+          const Real d = xr[c] - mu;
+          acc += d * d;
+        },
+        v);
+    const Real rs = inv_sqrt(v / Real(dim) + eps);
+    team.team_barrier();  // every thread has read its x before y (which may alias x) is written
+    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, dim),
+                         [&](const int c) { y[r * dim + c] = (xr[c] - mu) * rs * gamma[c] + beta[c]; });
+    Kokkos::single(Kokkos::PerTeam(team), [&]() {
+      mean[r] = mu;
+      rstd[r] = rs;
+    });
+  }
+};
+
+// One team per row: dx = rstd (g - mean(g) - xhat mean(g xhat)), g = gamma dy.
+template <class Exec, class Real>
+struct BackwardX {
+  using member_type = typename Kokkos::TeamPolicy<Exec>::member_type;
+  const Real *gamma, *x, *mean, *rstd, *dy;
+  Real* dx;
+  int dim;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const member_type& team) const {
+    const index_t r = team.league_rank();
+    const Real mu = mean[r], rs = rstd[r];
+    const Real *xr = x + r * dim, *dyr = dy + r * dim;
+    Real s1 = 0, s2 = 0;
+    Kokkos::parallel_reduce(
+        Kokkos::TeamThreadRange(team, dim), [&](const int c, Real& acc) { acc += gamma[c] * dyr[c]; }, s1);
+    Kokkos::parallel_reduce(
+        Kokkos::TeamThreadRange(team, dim),
+        [&](const int c, Real& acc) { acc += gamma[c] * dyr[c] * (xr[c] - mu) * rs; }, s2);
+    const Real m1 = s1 / Real(dim), m2 = s2 / Real(dim);
+    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, dim), [&](const int c) {
+      dx[r * dim + c] = rs * (gamma[c] * dyr[c] - m1 - (xr[c] - mu) * rs * m2);
+    });
+  }
+};
+
+// One team per channel: dgamma(c) += sum_r dy xhat, dbeta(c) += sum_r dy.
+template <class Exec, class Real>
+struct BackwardParams {
+  using member_type = typename Kokkos::TeamPolicy<Exec>::member_type;
+  const Real *x, *mean, *rstd, *dy;
+  Real *dgamma, *dbeta;
+  index_t rows;
+  int dim;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const member_type& team) const {
+    const int c = team.league_rank();
+    Real sg = 0, sb = 0;
+    Kokkos::parallel_reduce(
+        Kokkos::TeamThreadRange(team, rows),
+        [&](const index_t r, Real& acc) { acc += dy[r * dim + c] * (x[r * dim + c] - mean[r]) * rstd[r]; },
+        sg);
+    Kokkos::parallel_reduce(
+        Kokkos::TeamThreadRange(team, rows), [&](const index_t r, Real& acc) { acc += dy[r * dim + c]; }, sb);
+    Kokkos::single(Kokkos::PerTeam(team), [&]() {
+      if (dgamma) dgamma[c] += sg;
+      if (dbeta) dbeta[c] += sb;
+    });
+  }
+};
+
+}  // namespace layer_norm_impl
+
+template <class Exec, class Real>
+void layer_norm_forward(const Exec& exec, const LayerNormCfg& cfg, index_t rows, const Real* gamma,
+                        const Real* beta, const Real* x, Real* y, Real* mean, Real* rstd) {
+  ScopedRegion region("surro::op::layer_norm::forward");
+  Kokkos::parallel_for(
+      "surro::op::layer_norm::forward", Kokkos::TeamPolicy<Exec>(exec, rows, Kokkos::AUTO),
+      layer_norm_impl::Forward<Exec, Real>{gamma, beta, x, y, mean, rstd, cfg.dim, Real(cfg.eps)});
+}
+
+template <class Exec, class Real>
+void layer_norm_backward(const Exec& exec, const LayerNormCfg& cfg, index_t rows, const Real* gamma,
+                         const Real* x, const Real* mean, const Real* rstd, const Real* dy, Real* dgamma,
+                         Real* dbeta, Real* dx) {
+  ScopedRegion region("surro::op::layer_norm::backward");
+  if (dgamma || dbeta)
+    Kokkos::parallel_for(
+        "surro::op::layer_norm::backward_params", Kokkos::TeamPolicy<Exec>(exec, cfg.dim, Kokkos::AUTO),
+        layer_norm_impl::BackwardParams<Exec, Real>{x, mean, rstd, dy, dgamma, dbeta, rows, cfg.dim});
+  if (dx)
+    Kokkos::parallel_for("surro::op::layer_norm::backward_x",
+                         Kokkos::TeamPolicy<Exec>(exec, rows, Kokkos::AUTO),
+                         layer_norm_impl::BackwardX<Exec, Real>{gamma, x, mean, rstd, dy, dx, cfg.dim});
+}
+
+#define SURRO_X(Exec, Real)                                                                                \
+  template void layer_norm_init<Exec, Real>(const Exec&, const LayerNormCfg&, Real*, Real*);               \
+  template void layer_norm_forward<Exec, Real>(const Exec&, const LayerNormCfg&, index_t, const Real*,     \
+                                               const Real*, const Real*, Real*, Real*, Real*);             \
+  template void layer_norm_backward<Exec, Real>(const Exec&, const LayerNormCfg&, index_t, const Real*,    \
+                                                const Real*, const Real*, const Real*, const Real*, Real*, \
+                                                Real*, Real*);
+SURRO_OP_INSTANTIATE(SURRO_X)
+#undef SURRO_X
+
+}  // namespace surro::op

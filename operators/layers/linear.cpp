@@ -1,0 +1,237 @@
+#include "operators/layers/linear.hpp"
+
+#include "core/error.hpp"
+#include "core/timer.hpp"
+#include "operators/layers/instantiate.hpp"
+#include "operators/layers/param_init.hpp"
+
+#include <climits>
+#include <cmath>
+
+namespace surro::op {
+
+void linear_register(ParamTable& table, const std::string& prefix, const LinearCfg& cfg) {
+  SURRO_REQUIRE(cfg.c_in > 0 && cfg.c_out > 0,
+                prefix << ": linear channels (" << cfg.c_in << ", " << cfg.c_out << "): expected positive");
+  table.add(prefix + ".weight", {cfg.c_out, cfg.c_in});
+  if (cfg.bias) table.add(prefix + ".bias", {cfg.c_out});
+}
+
+namespace linear_impl {
+
+enum class Lay { last, first, grouped };
+
+inline Lay kind(int groups, int channels) {
+  return groups == 1 ? Lay::last : (groups == channels ? Lay::first : Lay::grouped);
+}
+
+// The channel of element i of a (B, R, C) activation stored in `groups` groups (linear.hpp).
+KOKKOS_INLINE_FUNCTION int channel_of(index_t i, index_t rows, int channels, int groups) {
+  const int dg = channels / groups;
+  return int((i / (rows * dg)) % groups) * dg + int(i % dg);
+}
+
+template <class Exec, class Real>
+void fill_bias(const Exec& exec, const LinearShape& sh, int c_out, const Real* bias, Real* y) {
+  const index_t rows = sh.rows;
+  const int groups = sh.out_groups;
+  Kokkos::parallel_for(
+      "surro::op::linear::bias", Kokkos::RangePolicy<Exec>(exec, 0, index_t(sh.batch) * rows * c_out),
+      KOKKOS_LAMBDA(const index_t i) { y[i] = bias[channel_of(i, rows, c_out, groups)]; });
+}
+
+// db(o) += sum_{b, r} dy(b, r, o), dy in `groups` layout: one team per output channel.
+template <class Exec, class Real>
+struct BiasGrad {
+  using member_type = typename Kokkos::TeamPolicy<Exec>::member_type;
+  const Real* dy;       // (B, R, Cout) in `groups` layout
+  Real* db;             // (Cout) +=
+  index_t rows, total;  // R, B * R
+  int groups, dg;       // G, Cout / G
+
+  KOKKOS_INLINE_FUNCTION void operator()(const member_type& team) const {
+    const int o = team.league_rank();
+    const int g = o / dg, c = o % dg;
+    Real sum = 0;
+    Kokkos::parallel_reduce(
+        Kokkos::TeamThreadRange(team, total),
+        [&](const index_t q, Real& acc) {
+          const index_t b = q / rows, r = q % rows;
+          acc += dy[((b * groups + g) * rows + r) * dg + c];
+        },
+        sum);
+    Kokkos::single(Kokkos::PerTeam(team), [&]() { db[o] += sum; });
+  }
+};
+
+gemm::Shape shape(gemm::Op op_a, gemm::Op op_b, index_t m, index_t n, index_t k, index_t lda, index_t ldb,
+                  index_t ldc, index_t stride_a = 0, index_t stride_b = 0, index_t stride_c = 0,
+                  int batch = 1) {
+  gemm::Shape s;
+  s.op_a = op_a;
+  s.op_b = op_b;
+  s.m = int(m);
+  s.n = int(n);
+  s.k = int(k);
+  s.lda = int(lda);
+  s.ldb = int(ldb);
+  s.ldc = int(ldc);
+  s.stride_a = stride_a;
+  s.stride_b = stride_b;
+  s.stride_c = stride_c;
+  s.batch = batch;
+  return s;
+}
+
+constexpr gemm::Op N = gemm::Op::none, T = gemm::Op::trans;
+
+}  // namespace linear_impl
+
+template <class Exec>
+LinearWorkspace<Exec>::LinearWorkspace(const Exec& exec, const LinearCfg& c, const LinearShape& s)
+    : cfg(c), shape(s), gemm(exec) {
+  using namespace linear_impl;
+  SURRO_REQUIRE(c.c_in > 0 && c.c_out > 0,
+                "linear: channels (" << c.c_in << ", " << c.c_out << "): expected positive");
+  SURRO_REQUIRE(s.batch > 0 && s.rows > 0,
+                "linear: batch " << s.batch << ", rows " << s.rows << ": expected positive");
+  SURRO_REQUIRE(s.in_groups > 0 && c.c_in % s.in_groups == 0,
+                "linear: in_groups = " << s.in_groups << ": expected a divisor of Cin = " << c.c_in);
+  SURRO_REQUIRE(s.out_groups > 0 && c.c_out % s.out_groups == 0,
+                "linear: out_groups = " << s.out_groups << ": expected a divisor of Cout = " << c.c_out);
+  const Lay lx = kind(s.in_groups, c.c_in), ly = kind(s.out_groups, c.c_out);
+  SURRO_REQUIRE(!(lx == Lay::grouped && ly != Lay::last) && !(ly == Lay::grouped && lx != Lay::last),
+                "linear: in_groups " << s.in_groups << " -> out_groups " << s.out_groups
+                                     << ": a group-major side needs a channel-last other side");
+  SURRO_REQUIRE(s.batch * s.rows <= index_t(INT_MAX) / std::max(c.c_in, c.c_out),
+                "linear: " << s.batch << " x " << s.rows << " rows x " << std::max(c.c_in, c.c_out)
+                           << " channels exceed the GEMM's 32-bit extents");
+}
+
+template <class Exec, class Real>
+void linear_init(const Exec& exec, const LinearCfg& cfg, Real* w, Real* bias, std::uint64_t seed,
+                 std::uint64_t stream) {
+  const double bound = 1.0 / std::sqrt(double(cfg.c_in));
+  init_uniform(exec, index_t(cfg.c_out) * cfg.c_in, bound, seed, stream, w);
+  if (cfg.bias && bias) init_uniform(exec, index_t(cfg.c_out), bound, seed, stream + 1, bias);
+}
+
+template <class Exec, class Real>
+void linear_forward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Real* w, const Real* bias,
+                    const Real* x, Real* y) {
+  using namespace linear_impl;
+  ScopedRegion region("surro::op::linear::forward");
+  const LinearShape& sh = ws.shape;
+  const index_t ci = ws.cfg.c_in, co = ws.cfg.c_out, R = sh.rows, B = sh.batch;
+  const bool with_bias = ws.cfg.bias && bias;
+  if (with_bias) fill_bias(exec, sh, int(co), bias, y);
+  const Real beta = with_bias ? Real(1) : Real(0);
+  const Lay lx = kind(sh.in_groups, int(ci)), ly = kind(sh.out_groups, int(co));
+  if (lx == Lay::last && ly == Lay::last) {  // (B R x Cout) = (B R x Cin) W^T
+    ws.gemm(exec, shape(N, T, B * R, co, ci, ci, ci, co), Real(1), x, w, beta, y);
+  } else if (lx == Lay::first && ly == Lay::last) {  // y_b (R x Cout) = x_b^T W^T
+    ws.gemm(exec, shape(T, T, R, co, ci, R, ci, co, ci * R, 0, R * co, int(B)), Real(1), x, w, beta, y);
+  } else if (lx == Lay::last && ly == Lay::first) {  // y_b (Cout x R) = W x_b^T
+    ws.gemm(exec, shape(N, T, co, R, ci, ci, ci, R, 0, R * ci, co * R, int(B)), Real(1), w, x, beta, y);
+  } else if (lx == Lay::first && ly == Lay::first) {  // y_b (Cout x R) = W x_b
+    ws.gemm(exec, shape(N, N, co, R, ci, ci, R, R, 0, ci * R, co * R, int(B)), Real(1), w, x, beta, y);
+  } else if (lx == Lay::grouped) {  // y_b (R x Cout) += x_{b,g} (R x Dg) W_g^T, W_g = W(:, g Dg : (g+1) Dg)
+    const index_t G = sh.in_groups, dg = ci / G;
+    for (index_t g = 0; g < G; ++g)
+      ws.gemm(exec, shape(N, T, R, co, dg, dg, ci, co, G * R * dg, 0, R * co, int(B)), Real(1),
+              x + g * R * dg, w + g * dg, g == 0 ? beta : Real(1), y);
+  } else {  // y_{b,g} (R x Dg) = x_b (R x Cin) W_g^T, W_g = W(g Dg : (g+1) Dg, :)
+    const index_t G = sh.out_groups, dg = co / G;
+    if (B <= G) {
+      for (index_t b = 0; b < B; ++b)
+        ws.gemm(exec, shape(N, T, R, dg, ci, ci, ci, dg, 0, dg * ci, R * dg, int(G)), Real(1), x + b * R * ci,
+                w, beta, y + b * G * R * dg);
+    } else {
+      for (index_t g = 0; g < G; ++g)
+        ws.gemm(exec, shape(N, T, R, dg, ci, ci, ci, dg, R * ci, 0, G * R * dg, int(B)), Real(1), x,
+                w + g * dg * ci, beta, y + g * R * dg);
+    }
+  }
+}
+
+template <class Exec, class Real>
+void linear_backward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Real* w, const Real* x,
+                     const Real* dy, Real* dw, Real* dbias, Real* dx) {
+  using namespace linear_impl;
+  ScopedRegion region("surro::op::linear::backward");
+  const LinearShape& sh = ws.shape;
+  const index_t ci = ws.cfg.c_in, co = ws.cfg.c_out, R = sh.rows, B = sh.batch;
+  const Lay lx = kind(sh.in_groups, int(ci)), ly = kind(sh.out_groups, int(co));
+  // dW (Cout x Cin) += sum_b dy_b^T x_b. Samples are separate GEMMs (beta = 1) unless they fold
+  // into one: a batched call would have every batch entry accumulate into the same dW at once.
+  if (lx == Lay::last && ly == Lay::last) {
+    ws.gemm(exec, shape(T, N, co, ci, B * R, co, ci, ci), Real(1), dy, x, Real(1), dw);
+  } else if (lx == Lay::grouped) {  // dW_g (Cout x Dg) += dy_b^T x_{b,g}, batched over g
+    const index_t G = sh.in_groups, dg = ci / G;
+    for (index_t b = 0; b < B; ++b)
+      ws.gemm(exec, shape(T, N, co, dg, R, co, dg, ci, 0, R * dg, dg, int(G)), Real(1), dy + b * R * co,
+              x + b * G * R * dg, Real(1), dw);
+  } else if (ly == Lay::grouped) {  // dW_g (Dg x Cin) += dy_{b,g}^T x_b, batched over g
+    const index_t G = sh.out_groups, dg = co / G;
+    for (index_t b = 0; b < B; ++b)
+      ws.gemm(exec, shape(T, N, dg, ci, R, dg, ci, ci, R * dg, 0, dg * ci, int(G)), Real(1),
+              dy + b * G * R * dg, x + b * R * ci, Real(1), dw);
+  } else {
+    const gemm::Op op_dy = ly == Lay::first ? N : T, op_x = lx == Lay::first ? T : N;
+    const index_t ld_dy = ly == Lay::first ? R : co, ld_x = lx == Lay::first ? R : ci;
+    for (index_t b = 0; b < B; ++b)
+      ws.gemm(exec, shape(op_dy, op_x, co, ci, R, ld_dy, ld_x, ci), Real(1), dy + b * R * co, x + b * R * ci,
+              Real(1), dw);
+  }
+  if (ws.cfg.bias && dbias) {
+    const int dg = int(co) / sh.out_groups;
+    Kokkos::parallel_for("surro::op::linear::bias_grad",
+                         Kokkos::TeamPolicy<Exec>(exec, int(co), Kokkos::AUTO),
+                         BiasGrad<Exec, Real>{dy, dbias, R, B * R, sh.out_groups, dg});
+  }
+  if (!dx) return;
+  if (lx == Lay::last && ly == Lay::last) {  // dx (B R x Cin) = dy W
+    ws.gemm(exec, shape(N, N, B * R, ci, co, co, ci, ci), Real(1), dy, w, Real(0), dx);
+  } else if (lx == Lay::first && ly == Lay::last) {  // dx_b (Cin x R) = W^T dy_b^T
+    ws.gemm(exec, shape(T, T, ci, R, co, ci, co, R, 0, R * co, ci * R, int(B)), Real(1), w, dy, Real(0), dx);
+  } else if (lx == Lay::last && ly == Lay::first) {  // dx_b (R x Cin) = dy_b^T W
+    ws.gemm(exec, shape(T, N, R, ci, co, R, ci, ci, co * R, 0, R * ci, int(B)), Real(1), dy, w, Real(0), dx);
+  } else if (lx == Lay::first && ly == Lay::first) {  // dx_b (Cin x R) = W^T dy_b
+    ws.gemm(exec, shape(T, N, ci, R, co, ci, R, R, 0, co * R, ci * R, int(B)), Real(1), w, dy, Real(0), dx);
+  } else if (lx == Lay::grouped) {  // dx_{b,g} (R x Dg) = dy_b W_g
+    const index_t G = sh.in_groups, dg = ci / G;
+    if (B <= G) {
+      for (index_t b = 0; b < B; ++b)
+        ws.gemm(exec, shape(N, N, R, dg, co, co, ci, dg, 0, dg, R * dg, int(G)), Real(1), dy + b * R * co, w,
+                Real(0), dx + b * G * R * dg);
+    } else {
+      for (index_t g = 0; g < G; ++g)
+        ws.gemm(exec, shape(N, N, R, dg, co, co, ci, dg, R * co, 0, G * R * dg, int(B)), Real(1), dy,
+                w + g * dg, Real(0), dx + g * R * dg);
+    }
+  } else {  // dx_b (R x Cin) = sum_g dy_{b,g} W_g
+    const index_t G = sh.out_groups, dg = co / G;
+    for (index_t g = 0; g < G; ++g)
+      ws.gemm(exec, shape(N, N, R, ci, dg, dg, ci, ci, G * R * dg, 0, R * ci, int(B)), Real(1),
+              dy + g * R * dg, w + g * dg * ci, g == 0 ? Real(0) : Real(1), dx);
+  }
+}
+
+#if SURRO_OP_DEVICE_BUILD
+template struct LinearWorkspace<HostExec>;
+template struct LinearWorkspace<ExecSpace>;
+#else
+template struct LinearWorkspace<HostExec>;
+#endif
+
+#define SURRO_X(Exec, Real)                                                                         \
+  template void linear_init<Exec, Real>(const Exec&, const LinearCfg&, Real*, Real*, std::uint64_t, \
+                                        std::uint64_t);                                             \
+  template void linear_forward<Exec, Real>(const Exec&, const LinearWorkspace<Exec>&, const Real*,  \
+                                           const Real*, const Real*, Real*);                        \
+  template void linear_backward<Exec, Real>(const Exec&, const LinearWorkspace<Exec>&, const Real*, \
+                                            const Real*, const Real*, Real*, Real*, Real*);
+SURRO_OP_INSTANTIATE(SURRO_X)
+#undef SURRO_X
+
+}  // namespace surro::op

@@ -1,0 +1,77 @@
+#pragma once
+// linear: a dense layer over the channel axis of an activation with R rows (grid points) per sample,
+//
+//   y(b, r, o) = sum_i W(o, i) x(b, r, i) + bias(o)          W (Cout, Cin), bias (Cout)
+//
+// where x and y may each be stored in one of three layouts, given by a group count G (G divides C):
+//
+//   G = 1        (B, R, C)        channel-last: the transformer's layout
+//   G = C        (B, C, R)        channel-first: the models' external x and y (operators/model.hpp)
+//   1 < G < C    (B, G, R, C/G)   group-major: attention heads, channel g * C/G + c stored at (g, r, c)
+//
+// Each call is one GEMM or one short loop of strided-batched GEMMs (core/gemm.hpp); the layouts are
+// read and written through the GEMM's transpose flags and strides, never by a transpose kernel:
+//
+//   x \ y         channel-last                 channel-first               group-major
+//   channel-last  1 GEMM (B R x Cin) W^T       B-batched y_b = W x_b^T     min(B, G) batched calls
+//   channel-first B-batched y_b = x_b^T W^T    B-batched (pointwise_linear) -
+//   group-major   G batched calls, summed      -                           -
+//
+// The other pairs are refused. A layer used as torch's nn.Linear(Cin, Cout) on channel-last data
+// holds the same W (Cout, Cin) and bias (Cout) as torch does.
+#include "core/gemm.hpp"
+#include "core/types.hpp"
+#include "operators/params.hpp"
+
+#include <cstdint>
+#include <string>
+
+namespace surro::op {
+
+struct LinearCfg {
+  int c_in = 0, c_out = 0;
+  bool bias = true;
+};
+
+// The activation shape one workspace serves: `batch` samples of `rows` rows; x in `in_groups`
+// groups, y in `out_groups` (1: channel-last, C: channel-first, else group-major; see above).
+struct LinearShape {
+  int batch = 1;
+  index_t rows = 0;
+  int in_groups = 1, out_groups = 1;
+};
+
+// Adds prefix.weight (Cout, Cin) and, with cfg.bias, prefix.bias (Cout). Throws on extents <= 0.
+void linear_register(ParamTable& table, const std::string& prefix, const LinearCfg& cfg);
+
+// The GEMM handle and the validated shape; built once per (config, shape).
+template <class Exec>
+struct LinearWorkspace {
+  LinearWorkspace(const Exec& exec, const LinearCfg& cfg, const LinearShape& shape);
+  LinearCfg cfg;
+  LinearShape shape;
+  gemm::Gemm<Exec> gemm;
+};
+
+// PyTorch's nn.Linear default: W and bias ~ U(-1/sqrt(Cin), 1/sqrt(Cin)) from Philox(seed), stream
+// `stream` for W (element order (o, i)) and `stream + 1` for the bias.
+template <class Exec, class Real>
+void linear_init(const Exec& exec, const LinearCfg& cfg, Real* w /* (Cout, Cin) */,
+                 Real* bias /* (Cout), null without bias */, std::uint64_t seed, std::uint64_t stream);
+
+// y = x W^T + bias in the workspace's layouts. x and y must not overlap.
+template <class Exec, class Real>
+void linear_forward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Real* w /* (Cout, Cin) */,
+                    const Real* bias /* (Cout) or null */,
+                    const Real* x /* (B, R, Cin) in in_groups layout */,
+                    Real* y /* (B, R, Cout) in out_groups layout */);
+
+// dw += sum_{b,r} dy x^T; dbias += sum_{b,r} dy; dx = dy W (overwritten; null: not needed).
+template <class Exec, class Real>
+void linear_backward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Real* w /* (Cout, Cin) */,
+                     const Real* x /* (B, R, Cin) saved input, in_groups layout */,
+                     const Real* dy /* (B, R, Cout), out_groups layout */, Real* dw /* (Cout, Cin) += */,
+                     Real* dbias /* (Cout) += ; null without bias */,
+                     Real* dx /* (B, R, Cin) in_groups layout, overwritten; may be null */);
+
+}  // namespace surro::op
