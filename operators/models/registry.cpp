@@ -2,6 +2,7 @@
 #include "core/config.hpp"
 #include "operators/model.hpp"
 #include "operators/models/fno.hpp"
+#include "operators/models/ifactformer.hpp"
 
 namespace surro::op {
 
@@ -13,6 +14,9 @@ config::Registry<std::shared_ptr<Architecture>> make_registry() {
   r.add("fno", [](config::Node& m) -> std::shared_ptr<Architecture> {
     return std::make_shared<FnoArchitecture>(read_fno_section(m, 1, 1));
   });
+  r.add("ifactformer", [](config::Node& m) -> std::shared_ptr<Architecture> {
+    return std::make_shared<IFactFormerArchitecture>(read_ifactformer_section(m, 1, 1));
+  });
   return r;
 }
 
@@ -23,8 +27,12 @@ const config::Registry<std::shared_ptr<Architecture>>& registry() {
 
 }  // namespace
 
-std::shared_ptr<Architecture> read_architecture(config::Node& section) { return registry().make(section); }
+std::shared_ptr<Architecture> read_architecture(config::Node& section) {
+  return registry().make(section);
+}
 
-std::vector<std::string> architecture_types() { return registry().types(); }
+std::vector<std::string> architecture_types() {
+  return registry().types();
+}
 
 }  // namespace surro::op
