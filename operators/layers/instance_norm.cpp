@@ -8,74 +8,135 @@
 
 namespace surro::op {
 
+template <class Exec>
+InstanceNormWorkspace<Exec>::InstanceNormWorkspace(const Exec& exec, const InstanceNormCfg& c) : cfg(c) {
+  SURRO_REQUIRE(c.slabs > 0 && c.points > 0 && c.channels > 0 && c.chunk > 0,
+                "instance_norm: slabs " << c.slabs << ", points " << c.points << ", channels " << c.channels
+                                        << ", chunk " << c.chunk << ": expected positive");
+  using V = View1<double, typename Exec::memory_space>;
+  partial = make_scratch<V>(exec, "surro::op::instance_norm::partial", c.slabs * c.chunks() * c.channels * 2);
+  stats = make_scratch<V>(exec, "surro::op::instance_norm::stats", c.slabs * c.channels * 2);
+}
+
 namespace instance_norm_impl {
 
-void check(const InstanceNormCfg& c) {
-  SURRO_REQUIRE(c.slabs > 0 && c.points > 0 && c.channels > 0,
-                "instance_norm: slabs " << c.slabs << ", points " << c.points << ", channels " << c.channels
-                                        << ": expected positive");
+// Chan et al.: (n_a, mean_a, m2_a) += (n_b, mean_b, m2_b).
+KOKKOS_INLINE_FUNCTION void merge(double& n_a, double& mean_a, double& m2_a, double n_b, double mean_b,
+                                  double m2_b) {
+  const double n = n_a + n_b, delta = mean_b - mean_a;
+  mean_a += delta * n_b / n;
+  m2_a += m2_b + delta * delta * n_a * n_b / n;
+  n_a = n;
 }
 
 }  // namespace instance_norm_impl
 
-// One thread per (m, c), looping over the points: consecutive threads read consecutive channels.
-// Accumulation in double keeps float statistics exact to a few ulp whatever N.
 template <class Exec, class Real>
-void instance_norm_forward(const Exec& exec, const InstanceNormCfg& cfg, const Real* x, Real* y, Real* rstd) {
+void instance_norm_forward(const Exec& exec, const InstanceNormWorkspace<Exec>& ws, const Real* x, Real* y,
+                           Real* rstd) {
   ScopedRegion region("surro::op::instance_norm::forward");
-  instance_norm_impl::check(cfg);
-  const index_t N = cfg.points, C = cfg.channels;
-  const double eps = cfg.eps;
+  const InstanceNormCfg& c = ws.cfg;
+  const index_t N = c.points, C = c.channels, S = c.chunk, K = c.chunks();
+  const double eps = c.eps;
+  double* part = ws.partial.data();
+  double* st = ws.stats.data();
+  // Per chunk (m, k, c): mean and M2 of its points, two-pass. Consecutive threads: consecutive c.
   Kokkos::parallel_for(
-      "surro::op::instance_norm::forward", Kokkos::RangePolicy<Exec>(exec, 0, cfg.slabs * C),
+      "surro::op::instance_norm::forward_partial", Kokkos::RangePolicy<Exec>(exec, 0, c.slabs * K * C),
       KOKKOS_LAMBDA(const index_t e) {
-        const index_t m = e / C, c = e % C;
-        const Real* xs = x + m * N * C + c;
+        const index_t ch = e % C, k = (e / C) % K, m = e / (C * K);
+        const index_t n0 = k * S, n1 = n0 + S < N ? n0 + S : N;
+        const Real* xs = x + m * N * C + ch;
         double s = 0;
-        for (index_t n = 0; n < N; ++n) s += double(xs[n * C]);
-        const double mu = s / double(N);
-        double v = 0;
-        for (index_t n = 0; n < N; ++n) {
-          const double d = double(xs[n * C]) - mu;
-          v += d * d;
+        for (index_t n = n0; n < n1; ++n) s += double(xs[n * C]);
+        const double mu = s / double(n1 - n0);
+        double m2 = 0;
+        for (index_t n = n0; n < n1; ++n) {
+          const double dv = double(xs[n * C]) - mu;
+          m2 += dv * dv;
         }
-        const double rs = 1.0 / ::sqrt(v / double(N) + eps);
-        Real* ys = y + m * N * C + c;
-        for (index_t n = 0; n < N; ++n) ys[n * C] = Real((double(xs[n * C]) - mu) * rs);
+        part[2 * e] = mu;
+        part[2 * e + 1] = m2;
+      });
+  Kokkos::parallel_for(
+      "surro::op::instance_norm::forward_merge", Kokkos::RangePolicy<Exec>(exec, 0, c.slabs * C),
+      KOKKOS_LAMBDA(const index_t e) {
+        const index_t ch = e % C, m = e / C;
+        double n = 0, mu = 0, m2 = 0;
+        for (index_t k = 0; k < K; ++k) {
+          const index_t p = (m * K + k) * C + ch;
+          const index_t n0 = k * S, n1 = n0 + S < N ? n0 + S : N;
+          instance_norm_impl::merge(n, mu, m2, double(n1 - n0), part[2 * p], part[2 * p + 1]);
+        }
+        const double rs = 1.0 / ::sqrt(m2 / double(N) + eps);
+        st[2 * e] = mu;
+        st[2 * e + 1] = rs;
         rstd[e] = Real(rs);
+      });
+  Kokkos::parallel_for(
+      "surro::op::instance_norm::forward_normalize", Kokkos::RangePolicy<Exec>(exec, 0, c.slabs * N * C),
+      KOKKOS_LAMBDA(const index_t i) {
+        const index_t s = (i / (N * C)) * C + i % C;
+        y[i] = Real((double(x[i]) - st[2 * s]) * st[2 * s + 1]);
       });
 }
 
 template <class Exec, class Real>
-void instance_norm_backward(const Exec& exec, const InstanceNormCfg& cfg, const Real* y, const Real* rstd,
-                            const Real* dy, Real* dx) {
+void instance_norm_backward(const Exec& exec, const InstanceNormWorkspace<Exec>& ws, const Real* y,
+                            const Real* rstd, const Real* dy, Real* dx) {
   if (!dx) return;
   ScopedRegion region("surro::op::instance_norm::backward");
-  instance_norm_impl::check(cfg);
-  const index_t N = cfg.points, C = cfg.channels;
+  const InstanceNormCfg& c = ws.cfg;
+  const index_t N = c.points, C = c.channels, S = c.chunk, K = c.chunks();
+  double* part = ws.partial.data();
+  double* st = ws.stats.data();
   Kokkos::parallel_for(
-      "surro::op::instance_norm::backward", Kokkos::RangePolicy<Exec>(exec, 0, cfg.slabs * C),
+      "surro::op::instance_norm::backward_partial", Kokkos::RangePolicy<Exec>(exec, 0, c.slabs * K * C),
       KOKKOS_LAMBDA(const index_t e) {
-        const index_t m = e / C, c = e % C, base = m * N * C + c;
+        const index_t ch = e % C, k = (e / C) % K, m = e / (C * K);
+        const index_t n0 = k * S, n1 = n0 + S < N ? n0 + S : N, base = m * N * C + ch;
         double s1 = 0, s2 = 0;
-        for (index_t n = 0; n < N; ++n) {
+        for (index_t n = n0; n < n1; ++n) {
           const double g = double(dy[base + n * C]);
           s1 += g;
           s2 += g * double(y[base + n * C]);
         }
-        const double m1 = s1 / double(N), m2 = s2 / double(N), rs = double(rstd[e]);
-        for (index_t n = 0; n < N; ++n) {
-          const index_t i = base + n * C;
-          dx[i] = Real(rs * (double(dy[i]) - m1 - double(y[i]) * m2));
+        part[2 * e] = s1;
+        part[2 * e + 1] = s2;
+      });
+  Kokkos::parallel_for(
+      "surro::op::instance_norm::backward_merge", Kokkos::RangePolicy<Exec>(exec, 0, c.slabs * C),
+      KOKKOS_LAMBDA(const index_t e) {
+        const index_t ch = e % C, m = e / C;
+        double s1 = 0, s2 = 0;
+        for (index_t k = 0; k < K; ++k) {
+          const index_t p = (m * K + k) * C + ch;
+          s1 += part[2 * p];
+          s2 += part[2 * p + 1];
         }
+        st[2 * e] = s1 / double(N);
+        st[2 * e + 1] = s2 / double(N);
+      });
+  Kokkos::parallel_for(
+      "surro::op::instance_norm::backward_x", Kokkos::RangePolicy<Exec>(exec, 0, c.slabs * N * C),
+      KOKKOS_LAMBDA(const index_t i) {
+        const index_t s = (i / (N * C)) * C + i % C;
+        dx[i] = Real(double(rstd[s]) * (double(dy[i]) - st[2 * s] - double(y[i]) * st[2 * s + 1]));
       });
 }
 
-#define SURRO_X(Exec, Real)                                                                                \
-  template void instance_norm_forward<Exec, Real>(const Exec&, const InstanceNormCfg&, const Real*, Real*, \
-                                                  Real*);                                                  \
-  template void instance_norm_backward<Exec, Real>(const Exec&, const InstanceNormCfg&, const Real*,       \
-                                                   const Real*, const Real*, Real*);
+#if SURRO_OP_DEVICE_BUILD
+template struct InstanceNormWorkspace<HostExec>;
+template struct InstanceNormWorkspace<ExecSpace>;
+#else
+template struct InstanceNormWorkspace<HostExec>;
+#endif
+
+#define SURRO_X(Exec, Real)                                                                         \
+  template void instance_norm_forward<Exec, Real>(const Exec&, const InstanceNormWorkspace<Exec>&,  \
+                                                  const Real*, Real*, Real*);                       \
+  template void instance_norm_backward<Exec, Real>(const Exec&, const InstanceNormWorkspace<Exec>&, \
+                                                   const Real*, const Real*, const Real*, Real*);
 SURRO_OP_INSTANTIATE(SURRO_X)
 #undef SURRO_X
 

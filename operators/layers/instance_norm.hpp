@@ -8,6 +8,10 @@
 // head-major activation (B, G, N, Dh): M = B G slabs of C = Dh channels, which is torch's
 // InstanceNorm3d over the G Dh channels of each sample. Backward, from the saved output:
 //   dx = rstd (dy - mean_n(dy) - y mean_n(dy y)).
+//
+// Parallel over the points too: each thread reduces one chunk of `chunk` points of one (m, c), in
+// double (two-pass within the chunk); the chunks' (mean, M2) are merged by Chan et al.'s pairwise
+// update, and the normalization is elementwise. The workspace holds the per-chunk partials.
 #include "core/types.hpp"
 
 namespace surro::op {
@@ -17,16 +21,28 @@ struct InstanceNormCfg {
   index_t points = 0;  // N
   int channels = 0;    // C
   double eps = 1e-5;
+  index_t chunk = 128;  // points per partial reduction
+  index_t chunks() const { return (points + chunk - 1) / chunk; }
+};
+
+template <class Exec>
+struct InstanceNormWorkspace {
+  InstanceNormWorkspace(const Exec& exec, const InstanceNormCfg& cfg);
+  InstanceNormCfg cfg;
+  View1<double, typename Exec::memory_space>
+      partial;  // (M, chunks, C, 2) per-chunk (mean, M2) or (sum dy, sum dy y)
+  View1<double, typename Exec::memory_space> stats;  // (M, C, 2) merged (mean, rstd) or (mean dy, mean dy y)
 };
 
 // y may alias x.
 template <class Exec, class Real>
-void instance_norm_forward(const Exec& exec, const InstanceNormCfg& cfg, const Real* x /* (M, N, C) */,
-                           Real* y /* (M, N, C) */, Real* rstd /* (M, C) saved */);
+void instance_norm_forward(const Exec& exec, const InstanceNormWorkspace<Exec>& ws,
+                           const Real* x /* (M, N, C) */, Real* y /* (M, N, C) */,
+                           Real* rstd /* (M, C) saved */);
 
 // dx overwritten; may alias dy (not y).
 template <class Exec, class Real>
-void instance_norm_backward(const Exec& exec, const InstanceNormCfg& cfg,
+void instance_norm_backward(const Exec& exec, const InstanceNormWorkspace<Exec>& ws,
                             const Real* y /* (M, N, C) saved output */, const Real* rstd /* (M, C) */,
                             const Real* dy /* (M, N, C) */, Real* dx /* (M, N, C) */);
 

@@ -122,7 +122,7 @@ void layer_norm_forward(const Exec& exec, const LayerNormCfg& cfg, index_t rows,
                         const Real* beta, const Real* x, Real* y, Real* mean, Real* rstd) {
   ScopedRegion region("surro::op::layer_norm::forward");
   Kokkos::parallel_for(
-      "surro::op::layer_norm::forward", Kokkos::TeamPolicy<Exec>(exec, rows, Kokkos::AUTO),
+      "surro::op::layer_norm::forward", Kokkos::TeamPolicy<Exec>(exec, int(rows), Kokkos::AUTO),
       layer_norm_impl::Forward<Exec, Real>{gamma, beta, x, y, mean, rstd, cfg.dim, Real(cfg.eps)});
 }
 
@@ -137,7 +137,7 @@ void layer_norm_backward(const Exec& exec, const LayerNormCfg& cfg, index_t rows
         layer_norm_impl::BackwardParams<Exec, Real>{x, mean, rstd, dy, dgamma, dbeta, rows, cfg.dim});
   if (dx)
     Kokkos::parallel_for("surro::op::layer_norm::backward_x",
-                         Kokkos::TeamPolicy<Exec>(exec, rows, Kokkos::AUTO),
+                         Kokkos::TeamPolicy<Exec>(exec, int(rows), Kokkos::AUTO),
                          layer_norm_impl::BackwardX<Exec, Real>{gamma, x, mean, rstd, dy, dx, cfg.dim});
 }
 

@@ -89,7 +89,12 @@ constexpr gemm::Op N = gemm::Op::none, T = gemm::Op::trans;
 
 template <class Exec>
 LinearWorkspace<Exec>::LinearWorkspace(const Exec& exec, const LinearCfg& c, const LinearShape& s)
-    : cfg(c), shape(s), gemm(exec) {
+    : LinearWorkspace(gemm::Gemm<Exec>(exec), c, s) {}
+
+template <class Exec>
+LinearWorkspace<Exec>::LinearWorkspace(const gemm::Gemm<Exec>& shared, const LinearCfg& c,
+                                       const LinearShape& s)
+    : cfg(c), shape(s), gemm(shared) {
   using namespace linear_impl;
   SURRO_REQUIRE(c.c_in > 0 && c.c_out > 0,
                 "linear: channels (" << c.c_in << ", " << c.c_out << "): expected positive");

@@ -44,10 +44,12 @@ struct LinearShape {
 // Adds prefix.weight (Cout, Cin) and, with cfg.bias, prefix.bias (Cout). Throws on extents <= 0.
 void linear_register(ParamTable& table, const std::string& prefix, const LinearCfg& cfg);
 
-// The GEMM handle and the validated shape; built once per (config, shape).
+// The GEMM handle and the validated shape; built once per (config, shape). The second form shares
+// an existing handle (a model with many linear layers needs one cuBLAS handle, not one per layer).
 template <class Exec>
 struct LinearWorkspace {
   LinearWorkspace(const Exec& exec, const LinearCfg& cfg, const LinearShape& shape);
+  LinearWorkspace(const gemm::Gemm<Exec>& shared, const LinearCfg& cfg, const LinearShape& shape);
   LinearCfg cfg;
   LinearShape shape;
   gemm::Gemm<Exec> gemm;

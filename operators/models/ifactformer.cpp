@@ -253,12 +253,13 @@ struct IFactFormer<Exec, Real>::State {
     std::size_t red_in[3], rln_w[3], rln_b[3], mlp1_w[3], mlp1_b[3], mlp2_w[3], mlp2_b[3], q[3], k[3];
   } p;
 
-  // Layers.
+  // Layers. One GEMM handle shared by every linear layer.
+  gemm::Gemm<Exec> gemm;
   FieldLiftCfg lift_cfg;
   LayerNormCfg ln;
   FourierFeaturesCfg ff;
   RopeCfg rope;
-  InstanceNormCfg inorm;
+  InstanceNormWorkspace<Exec> inorm;
   AxisMeanCfg am;
   LinearWorkspace<Exec> lift_lin, pos_lin, to_v, to_in, to_out1, to_out2, head1, head2;
   std::vector<LinearWorkspace<Exec>> red_in, mlp1, mlp2, to_q, to_k;  // per axis
@@ -338,20 +339,21 @@ struct IFactFormer<Exec, Real>::State {
         L(c.n_layer),
         K(c.out_channels * c.lift_channels * c.frames()),
         N(points(grid)),
+        gemm(exec),
         lift_cfg{c.out_channels, c.frames(), c.lift_channels},
         ln{c.dim},
         ff{c.dims, c.dim / 2, c.fourier_scale},
         rope{c.kernel_dim()},
-        inorm{index_t(batch) * c.u_groups(), points(grid), c.dim_head},
+        inorm(exec, InstanceNormCfg{index_t(batch) * c.u_groups(), points(grid), c.dim_head}),
         am{grid, c.dim},
-        lift_lin(exec, {K, c.dim, false}, {batch, points(grid), K, 1}),
-        pos_lin(exec, {c.dim, c.dim, true}, {1, points(grid), 1, 1}),
-        to_v(exec, {c.dim, c.heads * c.dim_head, false}, {batch, points(grid), 1, c.heads}),
-        to_in(exec, {c.dim, c.dim, false}, {1, index_t(batch) * am.packed_rows(), 1, 1}),
-        to_out1(exec, {c.u_groups() * c.dim_head, c.dim, false}, {batch, points(grid), c.u_groups(), 1}),
-        to_out2(exec, {c.dim, c.dim, false}, {1, index_t(batch) * points(grid), 1, 1}),
-        head1(exec, {c.dim, c.dim / 2, false}, {1, index_t(batch) * points(grid), 1, 1}),
-        head2(exec, {c.dim / 2, c.out_channels, true}, {batch, points(grid), 1, c.out_channels}),
+        lift_lin(gemm, {K, c.dim, false}, {batch, points(grid), K, 1}),
+        pos_lin(gemm, {c.dim, c.dim, true}, {1, points(grid), 1, 1}),
+        to_v(gemm, {c.dim, c.heads * c.dim_head, false}, {batch, points(grid), 1, c.heads}),
+        to_in(gemm, {c.dim, c.dim, false}, {1, index_t(batch) * am.packed_rows(), 1, 1}),
+        to_out1(gemm, {c.u_groups() * c.dim_head, c.dim, false}, {batch, points(grid), c.u_groups(), 1}),
+        to_out2(gemm, {c.dim, c.dim, false}, {1, index_t(batch) * points(grid), 1, 1}),
+        head1(gemm, {c.dim, c.dim / 2, false}, {1, index_t(batch) * points(grid), 1, 1}),
+        head2(gemm, {c.dim / 2, c.out_channels, true}, {batch, points(grid), 1, c.out_channels}),
         fac(exec, fac_cfg(c, batch, grid)) {
     using namespace iff_impl;
     for (int a = 0; a < d; ++a) {
@@ -361,11 +363,11 @@ struct IFactFormer<Exec, Real>::State {
       kk_off[a] = kk;
       kk += index_t(n[a]) * n[a];
       const index_t ra = index_t(B) * n[a];
-      red_in.emplace_back(exec, LinearCfg{D, D, false}, LinearShape{1, ra, 1, 1});
-      mlp1.emplace_back(exec, LinearCfg{D, 2 * D, true}, LinearShape{1, ra, 1, 1});
-      mlp2.emplace_back(exec, LinearCfg{D, D, true}, LinearShape{1, ra, 1, 1});
-      to_q.emplace_back(exec, LinearCfg{D, H * Dk, false}, LinearShape{B, n[a], 1, H});
-      to_k.emplace_back(exec, LinearCfg{D, H * Dk, false}, LinearShape{B, n[a], 1, H});
+      red_in.emplace_back(gemm, LinearCfg{D, D, false}, LinearShape{1, ra, 1, 1});
+      mlp1.emplace_back(gemm, LinearCfg{D, 2 * D, true}, LinearShape{1, ra, 1, 1});
+      mlp2.emplace_back(gemm, LinearCfg{D, D, true}, LinearShape{1, ra, 1, 1});
+      to_q.emplace_back(gemm, LinearCfg{D, H * Dk, false}, LinearShape{B, n[a], 1, H});
+      to_k.emplace_back(gemm, LinearCfg{D, H * Dk, false}, LinearShape{B, n[a], 1, H});
     }
 
     // Slots.
@@ -441,12 +443,12 @@ struct IFactFormer<Exec, Real>::State {
     lnr = buf(exec, "norm_rstd", index_t(B) * N);
     U = buf(exec, "U", fac.cfg.u_size());
     if (fac.cfg.inter_size() > 0) inter = buf(exec, "chain", fac.cfg.inter_size());
-    in_rstd = buf(exec, "instance_norm_rstd", inorm.slabs * inorm.channels);
+    in_rstd = buf(exec, "instance_norm_rstd", inorm.cfg.slabs * inorm.cfg.channels);
     h1 = buf(exec, "out_hidden_act", BND);
     blk = buf(exec, "block", BND);
     hh = buf(exec, "head_hidden", BND / 2);
     ha = buf(exec, "head_hidden_act", BND / 2);
-    planned += fac.partial.extent(0) + fac.chain.extent(0);
+    planned += fac.partial.extent(0) + fac.chain.extent(0) + inorm.partial.extent(0) + inorm.stats.extent(0);
     if (!training) return;
     du = buf(exec, "d_u", BND);
     dtmp = buf(exec, "d_tmp", BND);

@@ -215,6 +215,7 @@ struct RopeRun : RunBase<Exec, Real> {
       : cfg{dim}, M(blocks), n(int(coords.size())), table("table", coords.size() * dim) {
     auto c = surro::test::to_device<Exec>(coords, "coords");
     op::rope_table(this->exec, cfg, n, c.data(), table.data());
+    this->exec.fence();  // before c is freed
   }
   std::vector<double> forward(const Vars& v) {
     auto x = this->up(v[0], "x");
@@ -255,12 +256,16 @@ template <class Exec, class Real>
 struct InstanceNormRun : RunBase<Exec, Real> {
   using real = Real;
   op::InstanceNormCfg cfg;
+  op::InstanceNormWorkspace<Exec> ws;
   typename RunBase<Exec, Real>::Buf y, rstd;
   explicit InstanceNormRun(op::InstanceNormCfg c)
-      : cfg(c), y("y", c.slabs * c.points * c.channels), rstd("rstd", c.slabs * c.channels) {}
+      : cfg(c),
+        ws(this->exec, c),
+        y("y", c.slabs * c.points * c.channels),
+        rstd("rstd", c.slabs * c.channels) {}
   std::vector<double> forward(const Vars& v) {
     auto x = this->up(v[0], "x");
-    op::instance_norm_forward(this->exec, cfg, x.data(), y.data(), rstd.data());
+    op::instance_norm_forward(this->exec, ws, x.data(), y.data(), rstd.data());
     this->exec.fence();
     return download(y);
   }
@@ -268,7 +273,7 @@ struct InstanceNormRun : RunBase<Exec, Real> {
     forward(v);
     auto dy = this->up(r, "dy");
     auto dx = this->garbage(v[0].size());
-    op::instance_norm_backward(this->exec, cfg, y.data(), rstd.data(), dy.data(), dx.data());
+    op::instance_norm_backward(this->exec, ws, y.data(), rstd.data(), dy.data(), dx.data());
     this->exec.fence();
     return {download(dx)};
   }
@@ -597,7 +602,9 @@ TEMPLATE_LIST_TEST_CASE("instance_norm: per (slab, channel) over the points; gra
                         surro::test::RealCases) {
   using Exec = typename TestType::exec;
   using Real = typename TestType::scalar;
-  const op::InstanceNormCfg cfg{3, 10, 4};
+  // Chunks of 3 points: 4 partial reductions per (slab, channel), the last one short; and one chunk.
+  op::InstanceNormCfg cfg{3, 10, 4};
+  cfg.chunk = GENERATE(3, 128);
   Vars v{random_vector(3 * 10 * 4, 51, -2.0, 3.0)};
   std::vector<double> want(v[0].size());
   for (int m = 0; m < 3; ++m)
