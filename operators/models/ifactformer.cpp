@@ -231,8 +231,8 @@ struct IFactFormer<Exec, Real>::State {
   // Per-iteration tensors of the reducers and kernels, every axis packed into one buffer: rows
   // (B N_0 | B N_1 | ..) for the D-wide ones, (B, H, N_a, Dk) blocks for q and k, (B, H, N_a, N_a) for K.
   struct Small {
-    Buf mean, t, s, sn, gg,
-        r;         // (sum_a B N_a, D): axis means of ubar, to_in, reducer to_in, norm, GeGLU, mlp2
+    // (sum_a B N_a, D) each: the axis means of ubar, to_in, the reducer's to_in, norm, GeGLU and mlp2.
+    Buf mean, t, s, sn, gg, r;
     Buf lnm, lnr;  // (sum_a B N_a): the reducer norms' statistics
     Buf hid;       // (sum_a B N_a, 2D): mlp1
     Buf q, k;      // (sum_a B H N_a Dk): after the rotary embedding
