@@ -21,7 +21,8 @@
 #include "datasets/hdf5.hpp"
 #include "datasets/loader.hpp"
 #include "operators/metrics.hpp"
-#include "operators/models/fno_surrogate.hpp"
+#include "app/trained_model.hpp"
+#include "operators/model_surrogate.hpp"
 #include "operators/rollout.hpp"
 
 #include <cstdio>
@@ -40,28 +41,21 @@ int run_pair_eval(const RolloutArgs& a, const TrainingSections& sec, const std::
   const data::TrajectoryStore store = data::load_split(dataset, a.split, sec.data.fields);
   const int K = a.samples > 0 ? static_cast<int>(a.samples) : store.trajectories();
   if (K > store.trajectories())
-    SURRO_THROW(ErrorKind::usage, "--samples " << K << ": the " << a.split << " split has " << store.trajectories()
-                                               << " trajectories");
+    SURRO_THROW(ErrorKind::usage, "--samples " << K << ": the " << a.split << " split has "
+                                               << store.trajectories() << " trajectories");
   data::WindowLoader loader(store, sec.data.pair, K, 0, false, false);
-  op::FnoCfg mcfg = sec.model;
-  mcfg.in_channels = loader.x_channels();
-  mcfg.out_channels = loader.y_channels();
-  op::ParamTable table;
-  op::fno_register(table, mcfg);
-  op::FlatParams<float> params(table, "surro::eval::params");
-  const op::FlatParams<float>* none = nullptr;
-  data::load_checkpoint(a.checkpoint, "fno", params, none, none, nullptr);
+  const TrainedModel trained(a.checkpoint, sec, loader.x_channels(), loader.y_channels(), store.grid());
 
   ExecSpace exec;
-  const long long out_size = static_cast<long long>(mcfg.out_channels) * store.points();
-  View1<float> x("surro::eval::x", std::size_t(K) * mcfg.in_channels * store.points());
-  View1<float> y("surro::eval::y", std::size_t(K) * out_size), pred("surro::eval::pred", std::size_t(K) * out_size);
+  const long long out_size = static_cast<long long>(loader.y_channels()) * store.points();
+  View1<float> x("surro::eval::x", std::size_t(K) * loader.x_channels() * store.points());
+  View1<float> y("surro::eval::y", std::size_t(K) * out_size),
+      pred("surro::eval::pred", std::size_t(K) * out_size);
   loader.fill(exec, 0, x.data(), y.data());
-  op::Fno<ExecSpace, float> model(exec, mcfg, table, K, store.grid(), false);
-  model.forward(exec, params.values().data(), x.data(), pred.data());
+  trained.make(exec, K)->forward(exec, trained.params(), x.data(), pred.data());
   op::EvalReport report = op::trajectory_errors(exec, K, 1, out_size, pred.data(), y.data());
-  std::printf("%d samples of %s (%s): relative L2 %.4e (mean), RMSE %.4e\n", K, dataset.c_str(), a.split.c_str(),
-              report.rel_l2_mean, report.rmse_overall);
+  std::printf("%d samples of %s (%s): relative L2 %.4e (mean), RMSE %.4e\n", K, dataset.c_str(),
+              a.split.c_str(), report.rel_l2_mean, report.rmse_overall);
 
   if (!a.output.empty()) {
     fs::create_directories(a.output);
@@ -98,7 +92,8 @@ int run_rollout(const RolloutArgs& a) {
   try {
     stored = config::json::parse(config_text);
   } catch (const config::json::parse_error& e) {
-    SURRO_THROW(ErrorKind::input, a.checkpoint << ": /config: the stored config is not valid JSON: " << e.what());
+    SURRO_THROW(ErrorKind::input,
+                a.checkpoint << ": /config: the stored config is not valid JSON: " << e.what());
   }
   TrainingSections sec;
   {
@@ -116,29 +111,25 @@ int run_rollout(const RolloutArgs& a) {
   const int t_in = sec.data.window.t_in, C = store.channels();
   const int K = a.samples > 0 ? static_cast<int>(a.samples) : store.trajectories();
   if (K > store.trajectories())
-    SURRO_THROW(ErrorKind::usage, "--samples " << K << ": the " << a.split << " split has " << store.trajectories()
-                                               << " trajectories");
+    SURRO_THROW(ErrorKind::usage, "--samples " << K << ": the " << a.split << " split has "
+                                               << store.trajectories() << " trajectories");
   const int available = store.frames() - static_cast<int>(a.start) - t_in;
   if (available < 1)
     SURRO_THROW(ErrorKind::usage, "--start " << a.start << ": trajectories have " << store.frames()
-                                             << " frames, too few for a window of " << t_in << " and one step");
+                                             << " frames, too few for a window of " << t_in
+                                             << " and one step");
   const int steps = a.steps > 0 ? static_cast<int>(a.steps) : available;
   if (steps > available)
-    SURRO_THROW(ErrorKind::usage, "--steps " << steps << ": only " << available << " reference frames follow the "
-                                             << "window (frames " << a.start << ".." << a.start + t_in - 1 << ")");
+    SURRO_THROW(ErrorKind::usage, "--steps "
+                                      << steps << ": only " << available << " reference frames follow the "
+                                      << "window (frames " << a.start << ".." << a.start + t_in - 1 << ")");
 
   // 3. Model from the checkpoint.
-  op::FnoCfg mcfg = sec.model;
-  mcfg.in_channels = t_in * C;
-  mcfg.out_channels = C;
-  op::ParamTable table;
-  op::fno_register(table, mcfg);
-  op::FlatParams<float> params(table, "surro::rollout::params");
-  const op::FlatParams<float>* none = nullptr;
-  data::load_checkpoint(a.checkpoint, "fno", params, none, none, nullptr);
-  ExecSpace exec;
   const std::vector<int> grid = store.grid();
-  op::FnoSurrogate model(mcfg, table, params.values(), grid, t_in, K);
+  const TrainedModel trained(a.checkpoint, sec, t_in * C, C, grid);
+  ExecSpace exec;
+  op::ModelSurrogate model([&](const ExecSpace& e, int batch) { return trained.make(e, batch); },
+                           trained.params(), t_in * C, C, grid, K);
   SURRO_LOG_INFO("rollout: " << K << " trajectories of " << dataset << " (" << a.split << "), " << steps
                              << " steps from frames " << a.start << ".." << a.start + t_in - 1 << ", on "
                              << ExecSpace::name());
@@ -150,15 +141,17 @@ int run_rollout(const RolloutArgs& a) {
     std::copy(store.frame(s, a.start), store.frame(s, a.start) + t_in * frame,
               host_window.begin() + std::size_t(s) * t_in * frame);
   View1<float> window("surro::rollout::window", host_window.size());  // (K, T_in * C, N...)
-  Kokkos::deep_copy(exec, window, Kokkos::View<const float*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>(
-                                      host_window.data(), host_window.size()));
+  Kokkos::deep_copy(exec, window,
+                    Kokkos::View<const float*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>(
+                        host_window.data(), host_window.size()));
   View1<float> ref("surro::rollout::reference", std::size_t(K) * frame);
   auto ref_host = Kokkos::create_mirror_view(ref);
   std::vector<float> pred(std::size_t(K) * steps * frame);  // (K, steps, C, N...)
 
   op::EvalReport report(K, steps, frame);
   std::unique_ptr<op::SpectrumPlan<ExecSpace>> spectrum;
-  if (grid.size() == 2 && C == 1) spectrum = std::make_unique<op::SpectrumPlan<ExecSpace>>(exec, K, grid[0], grid[1]);
+  if (grid.size() == 2 && C == 1)
+    spectrum = std::make_unique<op::SpectrumPlan<ExecSpace>>(exec, K, grid[0], grid[1]);
   Kokkos::View<float*, Kokkos::HostSpace> pred_step("surro::rollout::pred_step", std::size_t(K) * frame);
 
   op::StepErrors<ExecSpace> step_errors(K, frame);  // buffers for the loop, once
@@ -171,8 +164,9 @@ int run_rollout(const RolloutArgs& a) {
     Kokkos::deep_copy(exec, ref, ref_host);
     step_errors.add(exec, report, step, f, ref.data());
     if (spectrum) op::add_spectrum_step(exec, report, *spectrum, step, f, ref.data());
-    Kokkos::deep_copy(exec, pred_step,
-                      Kokkos::View<const float*, MemSpace, Kokkos::MemoryUnmanaged>(f, std::size_t(K) * frame));
+    Kokkos::deep_copy(
+        exec, pred_step,
+        Kokkos::View<const float*, MemSpace, Kokkos::MemoryUnmanaged>(f, std::size_t(K) * frame));
     exec.fence();
     for (int s = 0; s < K; ++s)
       std::copy(pred_step.data() + std::size_t(s) * frame, pred_step.data() + std::size_t(s + 1) * frame,
@@ -182,7 +176,8 @@ int run_rollout(const RolloutArgs& a) {
   const double seconds = timer.seconds();
 
   // 5. Report.
-  std::printf("step   time        rel_l2      rmse%s\n", report.spectrum_error.empty() ? "" : "        spectrum_err");
+  std::printf("step   time        rel_l2      rmse%s\n",
+              report.spectrum_error.empty() ? "" : "        spectrum_err");
   const auto& times_all = store.spec().times;
   std::vector<double> times;
   for (int step = 0; step < steps; ++step) {
@@ -198,7 +193,8 @@ int run_rollout(const RolloutArgs& a) {
   }
   std::printf("trajectory: relative L2 %.4e (mean over %d samples), RMSE %.4e", report.rel_l2_mean, K,
               report.rmse_overall);
-  if (!report.spectrum_error.empty()) std::printf(", spectrum error %.4f decades", report.spectrum_error_mean);
+  if (!report.spectrum_error.empty())
+    std::printf(", spectrum error %.4f decades", report.spectrum_error_mean);
   std::printf("; %.2f s\n", seconds);
 
   if (!a.output.empty()) {
@@ -210,16 +206,17 @@ int run_rollout(const RolloutArgs& a) {
         SURRO_THROW(ErrorKind::usage, "--vtk-sample " << a.vtk_sample << ": expected 0.." << K - 1);
       std::vector<float> ref_traj(std::size_t(steps) * frame);
       for (int step = 0; step < steps; ++step) {
-        const float* src = store.frame(static_cast<int>(a.vtk_sample), static_cast<int>(a.start) + t_in + step);
+        const float* src =
+            store.frame(static_cast<int>(a.vtk_sample), static_cast<int>(a.start) + t_in + step);
         std::copy(src, src + frame, ref_traj.begin() + std::size_t(step) * frame);
       }
       data::DatasetSpec spec = store.spec();
       spec.fields.erase(std::remove_if(spec.fields.begin(), spec.fields.end(),
                                        [](const data::FieldSpec& f) { return !f.time_varying; }),
                         spec.fields.end());
-      const std::string pvd = op::write_rollout_vtk(a.output, "rollout", spec, times,
-                                                    pred.data() + std::size_t(a.vtk_sample) * steps * frame,
-                                                    ref_traj.data());
+      const std::string pvd =
+          op::write_rollout_vtk(a.output, "rollout", spec, times,
+                                pred.data() + std::size_t(a.vtk_sample) * steps * frame, ref_traj.data());
       spec.times = times;
       spec.provenance["checkpoint"] = a.checkpoint;
       op::write_rollout_hdf5(a.output + "/rollout.hdf5", spec, op::rollout_block(spec, 0, K, pred.data()));

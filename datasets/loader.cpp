@@ -285,4 +285,31 @@ template int WindowLoader::fill<ExecSpace>(const ExecSpace&, int, float*, float*
 template int WindowLoader::fill<HostExec>(const HostExec&, int, float*, float*);
 #endif
 
+GaussianNormalizer fit_normalizer(const TrajectoryStore& store, const std::vector<std::string>& fields,
+                                  NormKind kind, int t0, int count) {
+  SURRO_REQUIRE(!fields.empty(), "fit_normalizer: no fields");
+  std::vector<int> channels;
+  for (const auto& f : fields) channels.push_back(store.channel(f));
+  const int T = store.frames();
+  const int first = t0 < 0 ? T + t0 : t0;
+  const int n = count > 0 ? count : T - first;
+  if (first < 0 || n < 1 || first + n > T)
+    SURRO_THROW(ErrorKind::usage, "normalizer: frames " << t0 << " (+" << count << ") are outside trajectories of "
+                                                        << T << " frames");
+  const index_t P = store.points();
+  const int C = static_cast<int>(channels.size());
+  GaussianNormalizer norm(kind, C, P);
+  std::vector<float> sample(std::size_t(C) * P);  // (C, N...) of the chosen fields
+  for (int s = 0; s < store.trajectories(); ++s)
+    for (int t = first; t < first + n; ++t) {
+      const float* frame = store.frame(s, t);
+      for (int c = 0; c < C; ++c)
+        std::copy(frame + std::size_t(channels[c]) * P, frame + std::size_t(channels[c] + 1) * P,
+                  sample.begin() + std::size_t(c) * P);
+      norm.accumulate(sample.data(), 1);
+    }
+  norm.finish();
+  return norm;
+}
+
 }  // namespace surro::data

@@ -27,6 +27,7 @@
 // same on every platform. Without shuffle the order is natural (trajectory-major, then t0).
 // Sample numbering: trajectory s's k-th window is s * windows_per_trajectory + k.
 #include "core/types.hpp"
+#include "datasets/normalizer.hpp"
 #include "datasets/spec.hpp"
 
 #include <cstdint>
@@ -142,5 +143,12 @@ class WindowLoader {
   std::vector<long long> m_order;  // (samples)
   std::vector<float> m_hx, m_hy;   // (batch, x_channels, N...), (batch, y_channels, N...)
 };
+
+// Fits a Gaussian normalizer of the named fields (in that order: its channels) over frames
+// [t0, t0 + count) of every trajectory of `store` (negative t0 counts from the end; count 0 = every
+// frame from t0 on). Each (trajectory, frame) is one sample of (fields, N...). Error(usage) for an
+// unknown field or a frame range outside the trajectories.
+GaussianNormalizer fit_normalizer(const TrajectoryStore& store, const std::vector<std::string>& fields,
+                                  NormKind kind, int t0, int count);
 
 }  // namespace surro::data

@@ -23,8 +23,12 @@ const config::Registry<std::shared_ptr<Architecture>>& registry() {
 
 }  // namespace
 
-std::shared_ptr<Architecture> read_architecture(config::Node& section) { return registry().make(section); }
+std::shared_ptr<Architecture> read_architecture(config::Node& section) {
+  return registry().make(section);
+}
 
-std::vector<std::string> architecture_types() { return registry().types(); }
+std::vector<std::string> architecture_types() {
+  return registry().types();
+}
 
 }  // namespace surro::op
