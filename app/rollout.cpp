@@ -35,10 +35,30 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The trajectories a rollout starts from and compares with: a dataset split, or K samples simulated
+// now by the solver of the dataset's generating config (or --solver-config), with --solver-set
+// overrides (a finer solver.record_grid gives FNO's zero-shot super-resolution).
+data::TrajectoryStore load_trajectories(const RolloutArgs& a, const TrainingSections& sec,
+                                        const std::string& dataset) {
+  if (a.initial != "solver") return data::load_split(dataset, a.split, sec.data.fields);
+  const std::string config = a.solver_config.empty() ? dataset + "/config.json" : a.solver_config;
+  if (!fs::exists(config))
+    SURRO_THROW(ErrorKind::usage, "--initial solver: " << config
+                                                       << " does not exist; give the generating config "
+                                                       << "with --solver-config");
+  JobSections job;
+  resolve_config(config, a.solver_sets, [&](config::Node& root) { job = read_job_sections(root, true); });
+  const long long K = a.samples > 0 ? a.samples : 1;
+  SURRO_LOG_INFO("simulating " << K << " initial conditions (seed " << a.seed << ") with the solver of "
+                               << config);
+  const data::Block block = job.solver->run(static_cast<std::uint64_t>(a.seed), 0, K, nullptr);
+  return data::store_from_block(job.solver->spec(), block, sec.data.fields, config + ":/solver");
+}
+
 // Pair models (Darcy a -> u, Burgers u(0) -> u(T)) map inputs to targets once: evaluate that one
 // prediction per trajectory.
 int run_pair_eval(const RolloutArgs& a, const TrainingSections& sec, const std::string& dataset) {
-  const data::TrajectoryStore store = data::load_split(dataset, a.split, sec.data.fields);
+  const data::TrajectoryStore store = load_trajectories(a, sec, dataset);
   const int K = a.samples > 0 ? static_cast<int>(a.samples) : store.trajectories();
   if (K > store.trajectories())
     SURRO_THROW(ErrorKind::usage, "--samples " << K << ": the " << a.split << " split has "
@@ -55,7 +75,7 @@ int run_pair_eval(const RolloutArgs& a, const TrainingSections& sec, const std::
   trained.make(exec, K)->forward(exec, trained.params(), x.data(), pred.data());
   op::EvalReport report = op::trajectory_errors(exec, K, 1, out_size, pred.data(), y.data());
   std::printf("%d samples of %s (%s): relative L2 %.4e (mean), RMSE %.4e\n", K, dataset.c_str(),
-              a.split.c_str(), report.rel_l2_mean, report.rmse_overall);
+              a.initial == "solver" ? "simulated" : a.split.c_str(), report.rel_l2_mean, report.rmse_overall);
 
   if (!a.output.empty()) {
     fs::create_directories(a.output);
@@ -106,8 +126,8 @@ int run_rollout(const RolloutArgs& a) {
   const std::string dataset = a.dataset.empty() ? sec.data.dataset : a.dataset;
   if (sec.data.kind == "pair") return run_pair_eval(a, sec, dataset);
 
-  // 2. Data: the split's trajectories; windows start at frame `start`.
-  const data::TrajectoryStore store = data::load_split(dataset, a.split, sec.data.fields);
+  // 2. Data: the split's (or the solver's) trajectories; windows start at frame `start`.
+  const data::TrajectoryStore store = load_trajectories(a, sec, dataset);
   const int t_in = sec.data.window.t_in, C = store.channels();
   const int K = a.samples > 0 ? static_cast<int>(a.samples) : store.trajectories();
   if (K > store.trajectories())
@@ -130,7 +150,8 @@ int run_rollout(const RolloutArgs& a) {
   ExecSpace exec;
   op::ModelSurrogate model([&](const ExecSpace& e, int batch) { return trained.make(e, batch); },
                            trained.params(), t_in * C, C, grid, K);
-  SURRO_LOG_INFO("rollout: " << K << " trajectories of " << dataset << " (" << a.split << "), " << steps
+  SURRO_LOG_INFO("rollout: " << K << " trajectories of " << dataset << " ("
+                             << (a.initial == "solver" ? "simulated" : a.split) << "), " << steps
                              << " steps from frames " << a.start << ".." << a.start + t_in - 1 << ", on "
                              << ExecSpace::name());
 

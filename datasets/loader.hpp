@@ -46,6 +46,11 @@ class TrajectoryStore;
 TrajectoryStore load_split(const std::string& dataset_dir, const std::string& split,
                            const std::vector<std::string>& fields);
 
+// A store over trajectories held in memory (a solver's output): block fields laid out as `spec`
+// says ((count, T, N...) or (count, N...) for constant fields). `origin` names the source in errors.
+TrajectoryStore store_from_block(const DatasetSpec& spec, const Block& block,
+                                 const std::vector<std::string>& fields, const std::string& origin);
+
 class TrajectoryStore {
  public:
   TrajectoryStore() = default;
@@ -68,6 +73,10 @@ class TrajectoryStore {
 
  private:
   friend TrajectoryStore load_split(const std::string&, const std::string&, const std::vector<std::string>&);
+  friend TrajectoryStore store_from_block(const DatasetSpec&, const Block&, const std::vector<std::string>&,
+                                          const std::string&);
+  void set_spec(const DatasetSpec& spec, const std::string& origin);
+  void append(const Block& block);
 
   DatasetSpec m_spec;
   std::vector<std::string> m_fields;
@@ -76,6 +85,7 @@ class TrajectoryStore {
   index_t m_points = 0;
   int m_frames = 0;
   std::vector<std::vector<float>> m_data;  // (S) x (T, C, N...)
+  std::vector<bool> m_varying;             // (C) field varies in time
 };
 
 struct WindowSpec {

@@ -99,6 +99,17 @@ grep -q '"rel_l2_mean"' roll/metrics.json && grep -q "^trajectory: relative L2" 
 [[ $? -eq 2 ]] && grep -q "only 5 reference frames follow the window" err.log && ok || bad "too many steps: $(cat err.log)"
 [[ ! -e x ]] && ok || bad "a refused rollout wrote output"
 
+# Initial conditions simulated on the spot by the dataset's solver: with the dataset's own seed,
+# samples 0 and 1 are the first two training trajectories, so the metrics agree exactly; on a
+# finer record grid (FNO evaluated at 32^2 after training at 16^2) the rollout still runs.
+want=$("$surro" -q eval full/checkpoint_best.h5 --split train --samples 2 | tail -n 1)
+got=$("$surro" -q eval full/checkpoint_best.h5 --initial solver --seed 2020 --samples 2 | tail -n 1)
+[[ -n $want && "$want" == "$got" ]] && ok || bad "solver initial conditions: '$got', expected '$want'"
+"$surro" -q rollout full/checkpoint_best.h5 --initial solver --samples 1 --solver-set solver.record_grid=32 \
+  -o sroll >/dev/null && [[ -s sroll/rollout.pvd ]] && ok || bad "rollout from solver initial conditions at 32^2"
+"$surro" -q rollout full/checkpoint_best.h5 --initial solver --solver-config nowhere.json -o x 2>err.log
+[[ $? -eq 2 ]] && grep -q "nowhere.json does not exist" err.log && ok || bad "missing solver config: $(cat err.log)"
+
 # A pair model (Darcy a -> u): trains, evaluates once per trajectory, writes prediction.pvd.
 "$surro" -q generate "$configs/darcy2d.json" --set run.output_dir=darcy --set solver.grid=33 --set solver.record_grid=17 \
   --set dataset.train=8 --set dataset.valid=2 --set dataset.test=2 --set dataset.per_file=8 || bad "darcy generate"
