@@ -201,6 +201,18 @@ def main():
         print(json.dumps(line), flush=True)
         return 0 if status in ("ok", "skipped", "timeout") else 1
 
+    try:
+        return run(a, line, finish, modes, grid, pad)
+    except Exception as e:  # out of memory, a compiler failure: one line that says so
+        return finish("error", torch=torch.__version__, reason="%s: %s" % (type(e).__name__, str(e)[:300]))
+
+
+def run(a, line, finish, modes, grid, pad):
+    d = len(modes)
+    padded = [n + (pad[t] if pad else 0) for t, n in enumerate(grid)]
+    for t, (m, n) in enumerate(zip(modes, padded)):  # surro's limits (operators/layers/spectral_conv.hpp)
+        if len(grid) != d or m > (n // 2 + 1 if t == d - 1 else n // 2):
+            return finish("error", reason="modes %s do not fit the grid %s" % (modes, padded))
     if a.compile and not hasattr(torch, "compile"):
         return finish("skipped", torch=torch.__version__, reason="torch %s has no torch.compile" % torch.__version__)
 
