@@ -14,7 +14,9 @@ are full fp32.
 One case per run: a training step (zero_grad, forward, relative L2 summed over the batch as FNO's
 LpLoss, backward, torch.optim.Adam(lr 1e-3, weight_decay 1e-4)) or one inference forward under
 no_grad. Prints one JSON line, the schema bench_fno prints. --compile wraps the forward (+ loss)
-in torch.compile; the optimizer step stays eager.
+in torch.compile; the optimizer step stays eager. Memory (CUDA): resident_mib is mem_get_info's
+used bytes at the end minus those at start-up (bench_fno's measure); peak_alloc_mib and
+peak_reserved_mib are torch.cuda.max_memory_allocated / max_memory_reserved over the timed calls.
 
   python3 bench/peers/fno.py --case NAME --modes 8,8 --width 20 --grid 64,64 --batch 20 --in 10
       --out 1 --mode train|infer --device cuda|cpu [--pad 0,0,6] [--layers 4] [--projection 128]
@@ -222,7 +224,6 @@ def run(a, line, finish, modes, grid, pad):
     torch.backends.cudnn.allow_tf32 = False
     if cuda:
         free0, _ = torch.cuda.mem_get_info(dev)  # creates the context: the baseline, as bench_fno's
-        torch.cuda.reset_peak_memory_stats(dev)
     else:
         torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -314,6 +315,9 @@ def run(a, line, finish, modes, grid, pad):
 
     times = []
     if cuda:
+        # The peak over the timed calls: tensors alive now (parameters, moments, inputs) count, the
+        # agreement check's and the compiler's transients do not, as surro's post-warm-up figure.
+        torch.cuda.reset_peak_memory_stats(dev)
         t0, t1 = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
     for _ in range(a.reps):
         if cuda:
