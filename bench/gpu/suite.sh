@@ -13,7 +13,9 @@
 #   --no-compile         skip torch.compile;  --compile-only: only the torch.compile peer
 #   --small              CPU-sized cases (32² batch 4, 16×16×10 batch 2)
 # Environment: PYTHON (python3; /usr/bin/python3 with --cpu), COMPILE_TIMEOUT (seconds per
-# case for compilation and warm-up, default 300), BUILD (build/release, with --cpu).
+# case for compilation and warm-up, default 300), BUILD (build/release, with --cpu), TIMING (the
+# timing flags of both sides; default "--warmup 5 --reps 10 --iters 5", with --cpu
+# "--warmup 1 --reps 3 --iters 1").
 # Output: the raw lines (JSON and key=value) go to $OUT/suite.log when OUT is set, the tables
 # (bench/peers/table.py) to stdout and $OUT/suite.md. Each FNO case runs surro with --dump and the
 # peers with --load, so every peer line also reports its difference from surro's output.
@@ -38,12 +40,12 @@ has_part() { [[ " ${parts[*]} " == *" $1 "* ]]; }
 if ((cpu)); then
   export PATH="$PWD/${BUILD:-build/release}/bench:$PATH"
   py=${PYTHON:-/usr/bin/python3} dev=cpu
-  timing=(--warmup 1 --reps 3 --iters 1)
+  read -ra timing <<<"${TIMING:---warmup 1 --reps 3 --iters 1}"
 else
   source bench/gpu/env.sh
   py=${PYTHON:-python3} dev=cuda
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
-  timing=(--warmup 5 --reps 10 --iters 5)
+  read -ra timing <<<"${TIMING:---warmup 5 --reps 10 --iters 5}"
 fi
 ct=${COMPILE_TIMEOUT:-300}
 work=$(mktemp -d "${TMPDIR:-/tmp}/surro-suite.XXXXXX")
