@@ -42,6 +42,7 @@ if ((cpu)); then
   py=${PYTHON:-/usr/bin/python3} dev=cpu
   read -ra timing <<<"${TIMING:---warmup 1 --reps 3 --iters 1}"
 else
+  [[ -f .device/stage.tgz ]] && rm -rf /tmp/surro-stage  # unpack this call's stage, not an older one
   source bench/gpu/env.sh
   py=${PYTHON:-python3} dev=cuda
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader

@@ -36,7 +36,6 @@ import statistics
 import sys
 import time
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
@@ -127,6 +126,12 @@ def to_channel_first(a):  # (B, N..., C) -> (B, C, N...)
     return a.permute(0, a.dim() - 1, *range(1, a.dim() - 1)).contiguous()
 
 
+def read_floats(path):
+    """A raw float32 file (bench_fno --dump) as a 1D tensor; native byte order, as written."""
+    with open(path, "rb") as f:
+        return torch.frombuffer(bytearray(f.read()), dtype=torch.float32)
+
+
 def load_surro(model, meta, flat):
     """Copies surro's flat parameter View (table.json slots) into the torch modules."""
     d = model.d
@@ -143,17 +148,16 @@ def load_surro(model, meta, flat):
             elif parts[1].startswith("layer") and parts[2] == "spectral":
                 l = int(parts[1][5:])
                 # (blocks, Mx[, My[, Mz]], Cin, Cout) complex -> per block (Cin, Cout, Mx[, My[, Mz]]).
-                w = raw.reshape(*shape, 2)
-                w = w[..., 0] + 1j * w[..., 1]
+                w = torch.view_as_complex(raw.reshape(*shape, 2))
                 for blk, param in enumerate(model.spectral[l].weights):
-                    param.copy_(torch.from_numpy(np.ascontiguousarray(np.moveaxis(w[blk], (d, d + 1), (0, 1)))))
+                    param.copy_(torch.movedim(w[blk], (d, d + 1), (0, 1)))
                 continue
             elif parts[1].startswith("layer") and parts[2] == "linear":
                 conv = model.w[int(parts[1][5:])]
                 target = {"weight": conv.weight, "bias": conv.bias}[parts[3]]
             else:
                 raise SystemExit("fno.py: unknown parameter %s in table.json" % name)
-            target.copy_(torch.from_numpy(raw.copy()).reshape(target.shape))
+            target.copy_(raw.reshape(target.shape))
 
 
 def surro_grads(model, meta, flat):
@@ -245,9 +249,9 @@ def run(a, line, finish, modes, grid, pad):
                 return finish("error", reason="--load %s: %s is %r there, %r here" % (a.load, key, meta[key], line[key]))
         if meta["params"] != params:
             return finish("error", reason="parameter count %d, surro's is %d" % (params, meta["params"]))
-        flat = np.fromfile(a.load + "/params.bin", dtype=np.float32)
+        flat = read_floats(a.load + "/params.bin")
         load_surro(model, meta, flat)
-        read = lambda name: torch.from_numpy(np.fromfile(a.load + "/" + name, dtype=np.float32))
+        read = lambda name: read_floats(a.load + "/" + name)
         x = to_channel_last(read("input.bin").reshape(a.batch, a.in_ch, *grid)).to(dev)
         surro_y = read("output.bin").reshape(a.batch, a.out_ch, *grid).double()  # stays on the host
         target = to_channel_last(read("target.bin").reshape(a.batch, a.out_ch, *grid)) if a.mode == "train" else None
@@ -293,7 +297,7 @@ def run(a, line, finish, modes, grid, pad):
             line["rel_diff_l2"] = (diff.norm() / surro_y.norm()).item()
             if a.mode == "train":
                 loss_of(x, target).backward()
-                theirs = surro_grads(model, meta, np.fromfile(a.load + "/grads.bin", dtype=np.float32))
+                theirs = surro_grads(model, meta, read_floats(a.load + "/grads.bin"))
                 worst = 0.0
                 for name, p in model.named_parameters():
                     g, s = p.grad.detach().cpu().to(torch.complex128 if p.is_complex() else torch.float64), theirs[name]
