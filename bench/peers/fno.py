@@ -283,11 +283,18 @@ def run(a, line, finish, modes, grid, pad):
         if cuda:
             torch.cuda.synchronize(dev)
 
+    fired = []
+
     def on_alarm(signum, frame):
+        fired.append(True)
         raise TimeoutError()
 
+    # The compiler may wrap the TimeoutError in its own exception: any failure after the alarm is
+    # the timeout. compile_s: from the first compiled call (the agreement check when loading) to the
+    # end of the first warm-up call.
     signal.signal(signal.SIGALRM, on_alarm)
     signal.alarm(max(1, int(math.ceil(a.compile_timeout))) if a.compile else 0)
+    first = time.perf_counter()
     try:
         if meta is not None:
             # Agreement first, from the loaded weights, before any update.
@@ -305,14 +312,15 @@ def run(a, line, finish, modes, grid, pad):
                     worst = max(worst, ((g - s).abs().norm() / s.abs().norm()).item())
                 line["grad_rel_diff"] = worst
                 model.zero_grad(set_to_none=True)
-        first = time.perf_counter()
         for _ in range(max(1, a.warmup)):
             call()
             if a.compile and line.get("compile_s") is None:
                 sync()
                 line["compile_s"] = round(time.perf_counter() - first, 2)
         sync()
-    except TimeoutError:
+    except Exception:
+        if not fired:
+            raise
         return finish("timeout", torch=torch.__version__, reason="compilation and warm-up past %g s" % a.compile_timeout)
     finally:
         signal.alarm(0)

@@ -119,6 +119,10 @@ def fno_table(fno, order):
     if not mismatch and order:
         notes.insert(0, "Parameter counts agree between surro and the peer in every case.")
     notes += ["%s (%s)" % (what, ", ".join(names)) for what, names in failed.items()]
+    compiled = ["%s %gs" % (key[0], fno[key]["torch-compile"]["compile_s"]) for key in order
+                if fno[key].get("torch-compile", {}).get("compile_s") is not None]
+    if compiled:
+        notes.append("torch.compile: seconds to the end of the first compiled call: " + ", ".join(compiled))
     return out, notes
 
 
