@@ -20,7 +20,7 @@
 # (bench/peers/table.py) to stdout and $OUT/suite.md. Each FNO case runs surro with --dump and the
 # peers with --load, so every peer line also reports its difference from surro's output.
 set -u
-cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 2
 cpu=0 small=0 eager=1 compile=1 cases_re=. parts=()
 while (($#)); do
   case $1 in
@@ -43,6 +43,7 @@ if ((cpu)); then
   read -ra timing <<<"${TIMING:---warmup 1 --reps 3 --iters 1}"
 else
   [[ -f .device/stage.tgz ]] && rm -rf /tmp/surro-stage  # unpack this call's stage, not an older one
+  # shellcheck source=bench/gpu/env.sh
   source bench/gpu/env.sh
   py=${PYTHON:-python3} dev=cuda
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
@@ -54,7 +55,7 @@ log=${OUT:+$OUT/suite.log}
 log=${log:-$work/suite.log}
 trap 'rm -rf "$work"' EXIT
 : >>"$log"
-echo "suite: $(git rev-parse --short HEAD 2>/dev/null || echo '?') $(command -v bench_fno) $($py -c 'import torch; print("torch", torch.__version__)')" | tee -a "$log"
+echo "suite: $(git rev-parse --short HEAD 2>/dev/null || echo '?') $(command -v bench_fno) $("$py" -c 'import torch; print("torch", torch.__version__)')" | tee -a "$log"
 
 # name | model and problem flags (shared by bench_fno and bench/peers/fno.py)
 if ((small)); then
@@ -81,7 +82,7 @@ cases=(
 peer() {
   local impl=$1 name=$2 out
   shift 2
-  out=$(timeout -k 10 $((ct + 120)) $py bench/peers/fno.py --case "$name" "$@" "${timing[@]}" --device $dev \
+  out=$(timeout -k 10 $((ct + 120)) "$py" bench/peers/fno.py --case "$name" "$@" "${timing[@]}" --device $dev \
     --load "$work/$name" 2>&1)
   if [[ $(tail -1 <<<"$out") == "{"* ]]; then
     tail -1 <<<"$out" | tee -a "$log"
@@ -93,12 +94,12 @@ peer() {
 
 if has_part fno; then
   for c in "${cases[@]}"; do
-    name=${c%%|*} flags=${c#*|}
+    name=${c%%|*}
+    read -ra flags <<<"${c#*|}"
     [[ $name =~ $cases_re ]] || continue
-    # shellcheck disable=SC2086  # flags are word lists
-    bench_fno --case "$name" $flags "${timing[@]}" --dump "$work/$name" 2>&1 | tee -a "$log"
-    ((eager)) && peer torch-eager "$name" $flags
-    ((compile)) && peer torch-compile "$name" $flags --compile --compile-timeout "$ct"
+    bench_fno --case "$name" "${flags[@]}" "${timing[@]}" --dump "$work/$name" 2>&1 | tee -a "$log"
+    ((eager)) && peer torch-eager "$name" "${flags[@]}"
+    ((compile)) && peer torch-compile "$name" "${flags[@]}" --compile --compile-timeout "$ct"
     rm -rf "${work:?}/$name"
   done
 fi
@@ -107,7 +108,7 @@ if has_part ns; then
   if ((cpu)); then
     for scheme in crank_nicolson ifrk4; do
       bench_ns2d 64 2 $scheme 5 25 2>&1 | tee -a "$log"
-      $py bench/ns2d_peer.py 64 2 $scheme cpu 20 2>&1 | tail -1 | tee -a "$log"
+      "$py" bench/ns2d_peer.py 64 2 $scheme cpu 20 2>&1 | tail -1 | tee -a "$log"
     done
   else
     bash bench/gpu/ns2d.sh 2>&1 | tee -a "$log"
@@ -116,8 +117,8 @@ fi
 
 if has_part bw; then
   if ((cpu)); then mib=256; else mib=2048; fi
-  $py bench/peers/bandwidth.py --device $dev --mib $mib 2>&1 | tail -1 | tee -a "$log"
+  "$py" bench/peers/bandwidth.py --device $dev --mib $mib 2>&1 | tail -1 | tee -a "$log"
 fi
 
 echo
-$py bench/peers/table.py "$log" | tee ${OUT:+"$OUT/suite.md"}
+"$py" bench/peers/table.py "$log" | tee ${OUT:+"$OUT/suite.md"}

@@ -4,7 +4,9 @@ Reads every file given (or stdin) and keeps the lines it knows, ignoring the res
   - JSON lines of bench_fno and bench/peers/fno.py (impl surro / torch-eager / torch-compile);
   - the JSON line of bench/peers/bandwidth.py (case copy_bandwidth);
   - key=value lines of bench_ns2d and bench/ns2d_peer.py (bench/gpu/ns2d.sh).
-Ratios are surro / peer (below 1: surro is faster), from lines of the same input, i.e. the same run.
+Ratios are surro / peer (below 1: surro is faster); each peer line is paired with the surro line
+of its case that precedes it in the same file (suite.sh runs surro first in every call), so logs of
+several calls merge without pairing figures of different calls. The surro column shows the last.
 
 FNO memory: surro's figure is the device memory really resident after warm-up (cudaMemGetInfo,
 relative to just after start-up); the peer's are torch.cuda.max_memory_allocated and that same
@@ -49,6 +51,7 @@ def cell(r, key="ms"):
 
 
 def ratio(a, b):
+    a = b.get("_surro", a) if b is not None else a
     if a is None or b is None or a.get("status") != "ok" or b.get("status") != "ok":
         return "–"
     return "**%.2f**" % (a["ms"] / b["ms"])
@@ -80,6 +83,8 @@ def parse(lines):
                 if key not in fno:
                     fno[key] = {}
                     order.append(key)
+                if r["impl"] != "surro":  # its ratio is against surro's line of the same call
+                    r["_surro"] = fno[key].get("surro")
                 fno[key][r["impl"]] = r
         elif line.startswith("impl=") and "step_ms=" in line:
             r = dict(kv.split("=", 1) for kv in line.split())
