@@ -24,8 +24,13 @@
 #include "app/trained_model.hpp"
 #include "operators/model_surrogate.hpp"
 #include "operators/rollout.hpp"
+#include "operators/statistics.hpp"
 
+#include "core/io.hpp"
+
+#include <cmath>
 #include <cstdio>
+#include <sstream>
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
@@ -176,6 +181,10 @@ int run_rollout(const RolloutArgs& a) {
   Kokkos::View<float*, Kokkos::HostSpace> pred_step("surro::rollout::pred_step", std::size_t(K) * frame);
 
   op::StepErrors<ExecSpace> step_errors(K, frame);  // buffers for the loop, once
+  // Long-rollout statistics over every step and sample: per-axis profiles, and for 2D scalar
+  // fields the time-averaged energy spectrum.
+  op::ProfileStats<ExecSpace> stats_pred(K, C, grid), stats_ref(K, C, grid);
+  std::vector<double> spec_pred, spec_ref;  // (shells) sums over samples and steps
   Kokkos::Timer timer;
   op::Rollout rollout(exec, model, K);
   rollout.run(exec, K, window.data(), steps, [&](int step, const float* f) {
@@ -184,7 +193,18 @@ int run_rollout(const RolloutArgs& a) {
       std::copy(store.frame(s, t), store.frame(s, t) + frame, ref_host.data() + std::size_t(s) * frame);
     Kokkos::deep_copy(exec, ref, ref_host);
     step_errors.add(exec, report, step, f, ref.data());
-    if (spectrum) op::add_spectrum_step(exec, report, *spectrum, step, f, ref.data());
+    if (spectrum) {
+      op::add_spectrum_step(exec, report, *spectrum, step, f, ref.data());
+      const std::vector<double> ep = spectrum->compute(exec, f), er = spectrum->compute(exec, ref.data());
+      spec_pred.resize(spectrum->shells());
+      spec_ref.resize(spectrum->shells());
+      for (std::size_t i = 0; i < ep.size(); ++i) {
+        spec_pred[i % spec_pred.size()] += ep[i];
+        spec_ref[i % spec_ref.size()] += er[i];
+      }
+    }
+    stats_pred.add(exec, f);
+    stats_ref.add(exec, ref.data());
     Kokkos::deep_copy(
         exec, pred_step,
         Kokkos::View<const float*, MemSpace, Kokkos::MemoryUnmanaged>(f, std::size_t(K) * frame));
@@ -218,10 +238,37 @@ int run_rollout(const RolloutArgs& a) {
     std::printf(", spectrum error %.4f decades", report.spectrum_error_mean);
   std::printf("; %.2f s\n", seconds);
 
+  const op::AxisProfiles prof_pred = stats_pred.profiles(exec), prof_ref = stats_ref.profiles(exec);
+  {
+    // One line per field: how far the time-averaged profiles along axis 0 are from the reference.
+    auto rel = [](const std::vector<double>& p, const std::vector<double>& r) {
+      double d2 = 0, r2 = 0;
+      for (std::size_t i = 0; i < p.size(); ++i) d2 += (p[i] - r[i]) * (p[i] - r[i]), r2 += r[i] * r[i];
+      return r2 > 0 ? std::sqrt(d2 / r2) : std::sqrt(d2);
+    };
+    const int axis = grid.size() > 1 ? 1 : 0;  // y: the wall-normal axis of channel data
+    for (int c = 0; c < C; ++c)
+      std::printf(
+          "statistics (axis %d profiles over %d steps): %s mean %.4e, rms %.4e (relative L2 vs reference)\n",
+          axis, steps, sec.data.fields[c].c_str(), rel(prof_pred.mean[axis][c], prof_ref.mean[axis][c]),
+          rel(prof_pred.rms[axis][c], prof_ref.rms[axis][c]));
+  }
+
   if (!a.output.empty()) {
     fs::create_directories(a.output);
     op::write_report_json(a.output + "/metrics.json", report);
     op::write_report_csv(a.output + "/metrics.csv", report);
+    op::write_profiles(a.output + "/statistics.csv", a.output + "/statistics.json", sec.data.fields,
+                       prof_pred, prof_ref);
+    if (!spec_ref.empty()) {
+      std::ostringstream csv;
+      csv.precision(9);
+      csv << "k,energy_pred,energy_ref\n";
+      const double n = double(K) * steps;
+      for (std::size_t k = 0; k < spec_ref.size(); ++k)
+        csv << k << ',' << spec_pred[k] / n << ',' << spec_ref[k] / n << '\n';
+      io::write_text_atomic(a.output + "/spectrum.csv", csv.str());
+    }
     if (a.write_fields) {
       if (a.vtk_sample < 0 || a.vtk_sample >= K)
         SURRO_THROW(ErrorKind::usage, "--vtk-sample " << a.vtk_sample << ": expected 0.." << K - 1);

@@ -92,6 +92,10 @@ h5diff unr/checkpoint_best.h5 unr/checkpoint_best.h5 /normalizers/targets /norma
 [[ $(grep -c "<DataSet" roll/rollout.pvd) -eq 5 ]] && ok || bad "rollout.pvd steps"   # frames t = 0..14, 10 in
 "$surro" validate roll/rollout.hdf5 >/dev/null && ok || bad "rollout.hdf5 invalid"
 grep -q '"rel_l2_mean"' roll/metrics.json && grep -q "^trajectory: relative L2" roll.log && ok || bad "metrics"
+# Long-rollout statistics: profiles along both axes (16 + 16 indices) and the spectrum's 12 shells.
+[[ $(grep -c "^mean," roll/statistics.csv) -eq 32 && $(grep -c "^rms," roll/statistics.csv) -eq 32 ]] && \
+  grep -q '"rms_rel_l2"' roll/statistics.json && [[ $(wc -l <roll/spectrum.csv) -eq 13 ]] && ok \
+  || bad "statistics: $(head -3 roll/statistics.csv) / $(wc -l <roll/spectrum.csv) spectrum lines"
 "$surro" -q eval full/checkpoint_best.h5 --split valid | grep -q "^trajectory: relative L2" && ok || bad "eval"
 "$surro" -q rollout missing.h5 -o x 2>err.log
 [[ $? -eq 3 ]] && grep -q "missing.h5: no such checkpoint file" err.log && ok || bad "missing checkpoint: $(cat err.log)"
