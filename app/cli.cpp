@@ -63,9 +63,9 @@ void print_info(bool as_json) {
               << d["memory_total_gib"].get<double>() << " GiB free)\n";
   } else {
     std::cout << "device          " << (d["kind"] == "gpu" ? d["name"].get<std::string>() : "CPU, ")
-              << (d.contains("hardware_threads") ? std::to_string(d["hardware_threads"].get<unsigned>()) +
-                                                       " hardware thread(s)"
-                                                 : "")
+              << (d.contains("hardware_threads")
+                      ? std::to_string(d["hardware_threads"].get<unsigned>()) + " hardware thread(s)"
+                      : "")
               << "\n";
   }
   std::cout << "FFT             " << info["fft"]["device"].get<std::string>();
@@ -94,8 +94,9 @@ int run_cli(int argc, char** argv) {
   bool quiet = false, verbose = false;
   app.add_flag("-q,--quiet", quiet, "Print warnings and errors only");
   app.add_flag("-v,--verbose", verbose, "Print debug messages and where in surro an error was raised");
-  app.footer("Kokkos flags (--kokkos-...) are passed to Kokkos. Exit codes: 0 ok, 1 run failed, "
-             "2 bad command line or config, 3 bad input data, 4 interrupted after a checkpoint.");
+  app.footer(
+      "Kokkos flags (--kokkos-...) are passed to Kokkos. Exit codes: 0 ok, 1 run failed, "
+      "2 bad command line or config, 3 bad input data, 4 interrupted after a checkpoint.");
 
   auto* info = app.add_subcommand("info", "Show the build: Kokkos spaces, device, FFT and GEMM backends");
   bool info_json = false;
@@ -104,25 +105,30 @@ int run_cli(int argc, char** argv) {
   // Every job takes a config file and --set overrides.
   auto add_job_options = [](CLI::App* cmd, JobArgs& a, const std::string& sections) {
     cmd->add_option("config", a.config, "Config file (JSON)" + sections)->required();
-    cmd->add_option("--set", a.sets, "Override a config value: key.path=value (repeatable)")->type_name("KEY=VALUE");
+    cmd->add_option("--set", a.sets, "Override a config value: key.path=value (repeatable)")
+        ->type_name("KEY=VALUE");
   };
 
-  auto* check = app.add_subcommand("check", "Validate a config and print it fully resolved (defaults filled in)");
+  auto* check =
+      app.add_subcommand("check", "Validate a config and print it fully resolved (defaults filled in)");
   JobArgs check_args;
   add_job_options(check, check_args, "");
 
-  auto* simulate = app.add_subcommand("simulate", "Run one trajectory of a classical solver; write a ParaView "
-                                                  "time series (.pvd) and diagnostics CSV");
+  auto* simulate = app.add_subcommand("simulate",
+                                      "Run one trajectory of a classical solver; write a ParaView "
+                                      "time series (.pvd) and diagnostics CSV");
   JobArgs simulate_args;
   add_job_options(simulate, simulate_args, " with run, solver, simulate sections");
 
-  auto* generate = app.add_subcommand("generate", "Generate a dataset (The Well's HDF5 layout) from a classical "
-                                                  "solver; resumable: rerun the same command to continue");
+  auto* generate = app.add_subcommand("generate",
+                                      "Generate a dataset (The Well's HDF5 layout) from a classical "
+                                      "solver; resumable: rerun the same command to continue");
   JobArgs generate_args;
   add_job_options(generate, generate_args, " with run, solver, dataset sections");
 
-  auto* train = app.add_subcommand("train", "Train a neural operator on a dataset; checkpoints every epoch; "
-                                            "SIGTERM/SIGUSR1 checkpoint and exit 4; --resume continues");
+  auto* train = app.add_subcommand("train",
+                                   "Train a neural operator on a dataset; checkpoints every epoch; "
+                                   "SIGTERM/SIGUSR1 checkpoint and exit 4; --resume continues");
   JobArgs train_args;
   bool train_resume = false;
   add_job_options(train, train_args, " with run, data, model, optimizer, schedule, train sections");
@@ -137,29 +143,48 @@ int run_cli(int argc, char** argv) {
         ->capture_default_str();
     cmd->add_option("--samples", r.samples, "Number of trajectories (0 = all)")->capture_default_str();
     cmd->add_option("--start", r.start, "First frame of the initial window")->capture_default_str();
-    cmd->add_option("--steps", r.steps, "Steps to roll out (0 = all reference frames)")->capture_default_str();
+    cmd->add_option("--steps", r.steps, "Steps to roll out (0 = all reference frames)")
+        ->capture_default_str();
     auto* o = cmd->add_option("-o,--output", r.output, "Output folder");
     if (output_required) o->required();
+    cmd->add_option(
+           "--initial", r.initial,
+           "Trajectories from the dataset split, or simulated now by the solver (new initial conditions)")
+        ->check(CLI::IsMember({"dataset", "solver"}))
+        ->capture_default_str();
+    cmd->add_option("--solver-config", r.solver_config,
+                    "--initial solver: config with the solver section (default: the dataset's config.json)");
+    cmd->add_option("--solver-set", r.solver_sets,
+                    "--initial solver: override in that config, KEY=VALUE (repeatable)");
+    cmd->add_option("--seed", r.seed, "--initial solver: seed of the simulated samples")
+        ->capture_default_str();
   };
-  auto* roll = app.add_subcommand("rollout", "Roll a trained model out on dataset trajectories; write prediction, "
-                                             "reference and error (.pvd), trajectories (.hdf5) and metrics");
+  auto* roll = app.add_subcommand("rollout",
+                                  "Roll a trained model out on dataset trajectories; write prediction, "
+                                  "reference and error (.pvd), trajectories (.hdf5) and metrics");
   add_rollout_options(roll, roll_args, true);
-  roll->add_option("--vtk-sample", roll_args.vtk_sample, "Trajectory written for ParaView")->capture_default_str();
-  auto* eval = app.add_subcommand("eval", "Evaluate a trained model by rollout: relative L2 and RMSE per step and "
-                                          "over the trajectory, energy-spectrum error; JSON/CSV with -o");
+  roll->add_option("--vtk-sample", roll_args.vtk_sample, "Trajectory written for ParaView")
+      ->capture_default_str();
+  auto* eval = app.add_subcommand("eval",
+                                  "Evaluate a trained model by rollout: relative L2 and RMSE per step and "
+                                  "over the trajectory, energy-spectrum error; JSON/CSV with -o");
   add_rollout_options(eval, eval_args, false);
   eval_args.write_fields = false;
 
-  auto* validate = app.add_subcommand("validate", "Check a dataset file or folder against the layout; list "
-                                                  "every violation with its HDF5 path");
+  auto* validate = app.add_subcommand("validate",
+                                      "Check a dataset file or folder against the layout; list "
+                                      "every violation with its HDF5 path");
   std::string validate_path;
   validate->add_option("path", validate_path, "An .hdf5 file or a dataset folder")->required();
 
-  auto* export_cmd = app.add_subcommand("export", "Write a dataset split in another format (fno-mat: the "
-                                                 "HDF5-based .mat the original FNO scripts read)");
+  auto* export_cmd = app.add_subcommand("export",
+                                        "Write a dataset split in another format (fno-mat: the "
+                                        "HDF5-based .mat the original FNO scripts read)");
   std::string export_dataset, export_split = "train", export_format, export_output;
   export_cmd->add_option("dataset", export_dataset, "Dataset folder (holding data/<split>/)")->required();
-  export_cmd->add_option("--format", export_format, "Output format")->required()->check(CLI::IsMember({"fno-mat"}));
+  export_cmd->add_option("--format", export_format, "Output format")
+      ->required()
+      ->check(CLI::IsMember({"fno-mat"}));
   export_cmd->add_option("--split", export_split, "Split to export")
       ->check(CLI::IsMember({"train", "valid", "test"}))
       ->capture_default_str();
@@ -186,12 +211,10 @@ int run_cli(int argc, char** argv) {
       kokkos.start();
       print_info(info_json);
     } else if (*check) {
-      const ResolvedConfig cfg = resolve_config(check_args.config, check_args.sets,
-                                                [](config::Node& root) {
-                                                  read_job_sections(root, false);
-                                                  if (root.has("model") || root.has("data") || root.has("train"))
-                                                    read_training_sections(root);
-                                                });
+      const ResolvedConfig cfg = resolve_config(check_args.config, check_args.sets, [](config::Node& root) {
+        read_job_sections(root, false);
+        if (root.has("model") || root.has("data") || root.has("train")) read_training_sections(root);
+      });
       std::cout << cfg.resolved.dump(2) << '\n';
     } else if (*simulate) {
       kokkos.start();
@@ -218,9 +241,12 @@ int run_cli(int argc, char** argv) {
     if (verbose && !e.source_file().empty())
       std::cerr << "surro: raised at " << e.source_file() << ':' << e.source_line() << '\n';
     switch (e.kind()) {
-      case ErrorKind::usage: return kExitUsage;
-      case ErrorKind::input: return kExitInputData;
-      case ErrorKind::runtime: return kExitFailure;
+      case ErrorKind::usage:
+        return kExitUsage;
+      case ErrorKind::input:
+        return kExitInputData;
+      case ErrorKind::runtime:
+        return kExitFailure;
     }
   } catch (const std::exception& e) {
     std::cerr << "surro: error: " << e.what() << '\n';

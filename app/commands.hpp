@@ -28,6 +28,13 @@ struct RolloutArgs {
   long long steps = 0;       // 0 = every frame the reference has after the window
   long long vtk_sample = 0;  // which trajectory goes to ParaView
   bool write_fields = true;  // rollout: VTK + HDF5; eval: metrics only
+  // Where the trajectories (initial window and reference) come from: "dataset" (the split's files)
+  // or "solver": simulated now from the solver config `solver_config` (default: the dataset's
+  // config.json) with overrides `solver_sets`, samples 0..K-1 of seed `seed`.
+  std::string initial = "dataset";
+  std::string solver_config;
+  std::vector<std::string> solver_sets;
+  long long seed = 1234;
 };
 int run_rollout(const RolloutArgs& args);
 

@@ -21,10 +21,16 @@
 #include "datasets/hdf5.hpp"
 #include "datasets/loader.hpp"
 #include "operators/metrics.hpp"
-#include "operators/models/fno_surrogate.hpp"
+#include "app/trained_model.hpp"
+#include "operators/model_surrogate.hpp"
 #include "operators/rollout.hpp"
+#include "operators/statistics.hpp"
 
+#include "core/io.hpp"
+
+#include <cmath>
 #include <cstdio>
+#include <sstream>
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
@@ -34,34 +40,47 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The trajectories a rollout starts from and compares with: a dataset split, or K samples simulated
+// now by the solver of the dataset's generating config (or --solver-config), with --solver-set
+// overrides (a finer solver.record_grid gives FNO's zero-shot super-resolution).
+data::TrajectoryStore load_trajectories(const RolloutArgs& a, const TrainingSections& sec,
+                                        const std::string& dataset) {
+  if (a.initial != "solver") return data::load_split(dataset, a.split, sec.data.fields);
+  const std::string config = a.solver_config.empty() ? dataset + "/config.json" : a.solver_config;
+  if (!fs::exists(config))
+    SURRO_THROW(ErrorKind::usage, "--initial solver: " << config
+                                                       << " does not exist; give the generating config "
+                                                       << "with --solver-config");
+  JobSections job;
+  resolve_config(config, a.solver_sets, [&](config::Node& root) { job = read_job_sections(root, true); });
+  const long long K = a.samples > 0 ? a.samples : 1;
+  SURRO_LOG_INFO("simulating " << K << " initial conditions (seed " << a.seed << ") with the solver of "
+                               << config);
+  const data::Block block = job.solver->run(static_cast<std::uint64_t>(a.seed), 0, K, nullptr);
+  return data::store_from_block(job.solver->spec(), block, sec.data.fields, config + ":/solver");
+}
+
 // Pair models (Darcy a -> u, Burgers u(0) -> u(T)) map inputs to targets once: evaluate that one
 // prediction per trajectory.
 int run_pair_eval(const RolloutArgs& a, const TrainingSections& sec, const std::string& dataset) {
-  const data::TrajectoryStore store = data::load_split(dataset, a.split, sec.data.fields);
+  const data::TrajectoryStore store = load_trajectories(a, sec, dataset);
   const int K = a.samples > 0 ? static_cast<int>(a.samples) : store.trajectories();
   if (K > store.trajectories())
-    SURRO_THROW(ErrorKind::usage, "--samples " << K << ": the " << a.split << " split has " << store.trajectories()
-                                               << " trajectories");
+    SURRO_THROW(ErrorKind::usage, "--samples " << K << ": the " << a.split << " split has "
+                                               << store.trajectories() << " trajectories");
   data::WindowLoader loader(store, sec.data.pair, K, 0, false, false);
-  op::FnoCfg mcfg = sec.model;
-  mcfg.in_channels = loader.x_channels();
-  mcfg.out_channels = loader.y_channels();
-  op::ParamTable table;
-  op::fno_register(table, mcfg);
-  op::FlatParams<float> params(table, "surro::eval::params");
-  const op::FlatParams<float>* none = nullptr;
-  data::load_checkpoint(a.checkpoint, "fno", params, none, none, nullptr);
+  const TrainedModel trained(a.checkpoint, sec, loader.x_channels(), loader.y_channels(), store.grid());
 
   ExecSpace exec;
-  const long long out_size = static_cast<long long>(mcfg.out_channels) * store.points();
-  View1<float> x("surro::eval::x", std::size_t(K) * mcfg.in_channels * store.points());
-  View1<float> y("surro::eval::y", std::size_t(K) * out_size), pred("surro::eval::pred", std::size_t(K) * out_size);
+  const long long out_size = static_cast<long long>(loader.y_channels()) * store.points();
+  View1<float> x("surro::eval::x", std::size_t(K) * loader.x_channels() * store.points());
+  View1<float> y("surro::eval::y", std::size_t(K) * out_size),
+      pred("surro::eval::pred", std::size_t(K) * out_size);
   loader.fill(exec, 0, x.data(), y.data());
-  op::Fno<ExecSpace, float> model(exec, mcfg, table, K, store.grid(), false);
-  model.forward(exec, params.values().data(), x.data(), pred.data());
+  trained.make(exec, K)->forward(exec, trained.params(), x.data(), pred.data());
   op::EvalReport report = op::trajectory_errors(exec, K, 1, out_size, pred.data(), y.data());
-  std::printf("%d samples of %s (%s): relative L2 %.4e (mean), RMSE %.4e\n", K, dataset.c_str(), a.split.c_str(),
-              report.rel_l2_mean, report.rmse_overall);
+  std::printf("%d samples of %s (%s): relative L2 %.4e (mean), RMSE %.4e\n", K, dataset.c_str(),
+              a.initial == "solver" ? "simulated" : a.split.c_str(), report.rel_l2_mean, report.rmse_overall);
 
   if (!a.output.empty()) {
     fs::create_directories(a.output);
@@ -98,7 +117,8 @@ int run_rollout(const RolloutArgs& a) {
   try {
     stored = config::json::parse(config_text);
   } catch (const config::json::parse_error& e) {
-    SURRO_THROW(ErrorKind::input, a.checkpoint << ": /config: the stored config is not valid JSON: " << e.what());
+    SURRO_THROW(ErrorKind::input,
+                a.checkpoint << ": /config: the stored config is not valid JSON: " << e.what());
   }
   TrainingSections sec;
   {
@@ -111,35 +131,32 @@ int run_rollout(const RolloutArgs& a) {
   const std::string dataset = a.dataset.empty() ? sec.data.dataset : a.dataset;
   if (sec.data.kind == "pair") return run_pair_eval(a, sec, dataset);
 
-  // 2. Data: the split's trajectories; windows start at frame `start`.
-  const data::TrajectoryStore store = data::load_split(dataset, a.split, sec.data.fields);
+  // 2. Data: the split's (or the solver's) trajectories; windows start at frame `start`.
+  const data::TrajectoryStore store = load_trajectories(a, sec, dataset);
   const int t_in = sec.data.window.t_in, C = store.channels();
   const int K = a.samples > 0 ? static_cast<int>(a.samples) : store.trajectories();
   if (K > store.trajectories())
-    SURRO_THROW(ErrorKind::usage, "--samples " << K << ": the " << a.split << " split has " << store.trajectories()
-                                               << " trajectories");
+    SURRO_THROW(ErrorKind::usage, "--samples " << K << ": the " << a.split << " split has "
+                                               << store.trajectories() << " trajectories");
   const int available = store.frames() - static_cast<int>(a.start) - t_in;
   if (available < 1)
     SURRO_THROW(ErrorKind::usage, "--start " << a.start << ": trajectories have " << store.frames()
-                                             << " frames, too few for a window of " << t_in << " and one step");
+                                             << " frames, too few for a window of " << t_in
+                                             << " and one step");
   const int steps = a.steps > 0 ? static_cast<int>(a.steps) : available;
   if (steps > available)
-    SURRO_THROW(ErrorKind::usage, "--steps " << steps << ": only " << available << " reference frames follow the "
-                                             << "window (frames " << a.start << ".." << a.start + t_in - 1 << ")");
+    SURRO_THROW(ErrorKind::usage, "--steps "
+                                      << steps << ": only " << available << " reference frames follow the "
+                                      << "window (frames " << a.start << ".." << a.start + t_in - 1 << ")");
 
   // 3. Model from the checkpoint.
-  op::FnoCfg mcfg = sec.model;
-  mcfg.in_channels = t_in * C;
-  mcfg.out_channels = C;
-  op::ParamTable table;
-  op::fno_register(table, mcfg);
-  op::FlatParams<float> params(table, "surro::rollout::params");
-  const op::FlatParams<float>* none = nullptr;
-  data::load_checkpoint(a.checkpoint, "fno", params, none, none, nullptr);
-  ExecSpace exec;
   const std::vector<int> grid = store.grid();
-  op::FnoSurrogate model(mcfg, table, params.values(), grid, t_in, K);
-  SURRO_LOG_INFO("rollout: " << K << " trajectories of " << dataset << " (" << a.split << "), " << steps
+  const TrainedModel trained(a.checkpoint, sec, t_in * C, C, grid);
+  ExecSpace exec;
+  op::ModelSurrogate model([&](const ExecSpace& e, int batch) { return trained.make(e, batch); },
+                           trained.params(), t_in * C, C, grid, K);
+  SURRO_LOG_INFO("rollout: " << K << " trajectories of " << dataset << " ("
+                             << (a.initial == "solver" ? "simulated" : a.split) << "), " << steps
                              << " steps from frames " << a.start << ".." << a.start + t_in - 1 << ", on "
                              << ExecSpace::name());
 
@@ -150,18 +167,24 @@ int run_rollout(const RolloutArgs& a) {
     std::copy(store.frame(s, a.start), store.frame(s, a.start) + t_in * frame,
               host_window.begin() + std::size_t(s) * t_in * frame);
   View1<float> window("surro::rollout::window", host_window.size());  // (K, T_in * C, N...)
-  Kokkos::deep_copy(exec, window, Kokkos::View<const float*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>(
-                                      host_window.data(), host_window.size()));
+  Kokkos::deep_copy(exec, window,
+                    Kokkos::View<const float*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>(
+                        host_window.data(), host_window.size()));
   View1<float> ref("surro::rollout::reference", std::size_t(K) * frame);
   auto ref_host = Kokkos::create_mirror_view(ref);
   std::vector<float> pred(std::size_t(K) * steps * frame);  // (K, steps, C, N...)
 
   op::EvalReport report(K, steps, frame);
   std::unique_ptr<op::SpectrumPlan<ExecSpace>> spectrum;
-  if (grid.size() == 2 && C == 1) spectrum = std::make_unique<op::SpectrumPlan<ExecSpace>>(exec, K, grid[0], grid[1]);
+  if (grid.size() == 2 && C == 1)
+    spectrum = std::make_unique<op::SpectrumPlan<ExecSpace>>(exec, K, grid[0], grid[1]);
   Kokkos::View<float*, Kokkos::HostSpace> pred_step("surro::rollout::pred_step", std::size_t(K) * frame);
 
   op::StepErrors<ExecSpace> step_errors(K, frame);  // buffers for the loop, once
+  // Long-rollout statistics over every step and sample: per-axis profiles, and for 2D scalar
+  // fields the time-averaged energy spectrum.
+  op::ProfileStats<ExecSpace> stats_pred(K, C, grid), stats_ref(K, C, grid);
+  std::vector<double> spec_pred, spec_ref;  // (shells) sums over samples and steps
   Kokkos::Timer timer;
   op::Rollout rollout(exec, model, K);
   rollout.run(exec, K, window.data(), steps, [&](int step, const float* f) {
@@ -170,9 +193,21 @@ int run_rollout(const RolloutArgs& a) {
       std::copy(store.frame(s, t), store.frame(s, t) + frame, ref_host.data() + std::size_t(s) * frame);
     Kokkos::deep_copy(exec, ref, ref_host);
     step_errors.add(exec, report, step, f, ref.data());
-    if (spectrum) op::add_spectrum_step(exec, report, *spectrum, step, f, ref.data());
-    Kokkos::deep_copy(exec, pred_step,
-                      Kokkos::View<const float*, MemSpace, Kokkos::MemoryUnmanaged>(f, std::size_t(K) * frame));
+    if (spectrum) {
+      op::add_spectrum_step(exec, report, *spectrum, step, f, ref.data());
+      const std::vector<double> ep = spectrum->compute(exec, f), er = spectrum->compute(exec, ref.data());
+      spec_pred.resize(spectrum->shells());
+      spec_ref.resize(spectrum->shells());
+      for (std::size_t i = 0; i < ep.size(); ++i) {
+        spec_pred[i % spec_pred.size()] += ep[i];
+        spec_ref[i % spec_ref.size()] += er[i];
+      }
+    }
+    stats_pred.add(exec, f);
+    stats_ref.add(exec, ref.data());
+    Kokkos::deep_copy(
+        exec, pred_step,
+        Kokkos::View<const float*, MemSpace, Kokkos::MemoryUnmanaged>(f, std::size_t(K) * frame));
     exec.fence();
     for (int s = 0; s < K; ++s)
       std::copy(pred_step.data() + std::size_t(s) * frame, pred_step.data() + std::size_t(s + 1) * frame,
@@ -182,7 +217,8 @@ int run_rollout(const RolloutArgs& a) {
   const double seconds = timer.seconds();
 
   // 5. Report.
-  std::printf("step   time        rel_l2      rmse%s\n", report.spectrum_error.empty() ? "" : "        spectrum_err");
+  std::printf("step   time        rel_l2      rmse%s\n",
+              report.spectrum_error.empty() ? "" : "        spectrum_err");
   const auto& times_all = store.spec().times;
   std::vector<double> times;
   for (int step = 0; step < steps; ++step) {
@@ -198,28 +234,57 @@ int run_rollout(const RolloutArgs& a) {
   }
   std::printf("trajectory: relative L2 %.4e (mean over %d samples), RMSE %.4e", report.rel_l2_mean, K,
               report.rmse_overall);
-  if (!report.spectrum_error.empty()) std::printf(", spectrum error %.4f decades", report.spectrum_error_mean);
+  if (!report.spectrum_error.empty())
+    std::printf(", spectrum error %.4f decades", report.spectrum_error_mean);
   std::printf("; %.2f s\n", seconds);
+
+  const op::AxisProfiles prof_pred = stats_pred.profiles(exec), prof_ref = stats_ref.profiles(exec);
+  {
+    // One line per field: how far the time-averaged profiles along axis 0 are from the reference.
+    auto rel = [](const std::vector<double>& p, const std::vector<double>& r) {
+      double d2 = 0, r2 = 0;
+      for (std::size_t i = 0; i < p.size(); ++i) d2 += (p[i] - r[i]) * (p[i] - r[i]), r2 += r[i] * r[i];
+      return r2 > 0 ? std::sqrt(d2 / r2) : std::sqrt(d2);
+    };
+    const int axis = grid.size() > 1 ? 1 : 0;  // y: the wall-normal axis of channel data
+    for (int c = 0; c < C; ++c)
+      std::printf(
+          "statistics (axis %d profiles over %d steps): %s mean %.4e, rms %.4e (relative L2 vs reference)\n",
+          axis, steps, sec.data.fields[c].c_str(), rel(prof_pred.mean[axis][c], prof_ref.mean[axis][c]),
+          rel(prof_pred.rms[axis][c], prof_ref.rms[axis][c]));
+  }
 
   if (!a.output.empty()) {
     fs::create_directories(a.output);
     op::write_report_json(a.output + "/metrics.json", report);
     op::write_report_csv(a.output + "/metrics.csv", report);
+    op::write_profiles(a.output + "/statistics.csv", a.output + "/statistics.json", sec.data.fields,
+                       prof_pred, prof_ref);
+    if (!spec_ref.empty()) {
+      std::ostringstream csv;
+      csv.precision(9);
+      csv << "k,energy_pred,energy_ref\n";
+      const double n = double(K) * steps;
+      for (std::size_t k = 0; k < spec_ref.size(); ++k)
+        csv << k << ',' << spec_pred[k] / n << ',' << spec_ref[k] / n << '\n';
+      io::write_text_atomic(a.output + "/spectrum.csv", csv.str());
+    }
     if (a.write_fields) {
       if (a.vtk_sample < 0 || a.vtk_sample >= K)
         SURRO_THROW(ErrorKind::usage, "--vtk-sample " << a.vtk_sample << ": expected 0.." << K - 1);
       std::vector<float> ref_traj(std::size_t(steps) * frame);
       for (int step = 0; step < steps; ++step) {
-        const float* src = store.frame(static_cast<int>(a.vtk_sample), static_cast<int>(a.start) + t_in + step);
+        const float* src =
+            store.frame(static_cast<int>(a.vtk_sample), static_cast<int>(a.start) + t_in + step);
         std::copy(src, src + frame, ref_traj.begin() + std::size_t(step) * frame);
       }
       data::DatasetSpec spec = store.spec();
       spec.fields.erase(std::remove_if(spec.fields.begin(), spec.fields.end(),
                                        [](const data::FieldSpec& f) { return !f.time_varying; }),
                         spec.fields.end());
-      const std::string pvd = op::write_rollout_vtk(a.output, "rollout", spec, times,
-                                                    pred.data() + std::size_t(a.vtk_sample) * steps * frame,
-                                                    ref_traj.data());
+      const std::string pvd =
+          op::write_rollout_vtk(a.output, "rollout", spec, times,
+                                pred.data() + std::size_t(a.vtk_sample) * steps * frame, ref_traj.data());
       spec.times = times;
       spec.provenance["checkpoint"] = a.checkpoint;
       op::write_rollout_hdf5(a.output + "/rollout.hdf5", spec, op::rollout_block(spec, 0, K, pred.data()));

@@ -19,7 +19,8 @@
 #include "datasets/checkpoint.hpp"
 #include "datasets/loader.hpp"
 #include "operators/optim/schedule.hpp"
-#include "operators/train/fno_trainer.hpp"
+#include "app/trained_model.hpp"
+#include "operators/train/trainer.hpp"
 
 #include <atomic>
 #include <csignal>
@@ -35,7 +36,9 @@ namespace fs = std::filesystem;
 namespace {
 
 std::atomic<int> g_stop_signal{0};
-extern "C" void on_stop_signal(int sig) { g_stop_signal = sig; }
+extern "C" void on_stop_signal(int sig) {
+  g_stop_signal = sig;
+}
 
 }  // namespace
 
@@ -69,17 +72,20 @@ TrainSection read_train_section(config::Node& n) {
   TrainSection t;
   t.epochs = n.get_int("epochs", t.epochs, config::positive());
   t.batch = n.get_int("batch", t.batch, config::positive());
-  t.mode = n.get_string("mode", "teacher_forcing", config::one_of({"teacher_forcing", "unrolled", "pushforward"}));
+  t.mode =
+      n.get_string("mode", "teacher_forcing", config::one_of({"teacher_forcing", "unrolled", "pushforward"}));
   t.shuffle = n.get_bool("shuffle", t.shuffle);
+  t.input_noise = n.get_number("input_noise", t.input_noise, config::non_negative_number());
   n.finish();
   return t;
 }
 
-op::FnoCfg read_model_section(config::Node& n) {
-  config::Registry<op::FnoCfg> models("model");
-  // Channel counts come from the data; 1/1 here, set once the dataset is open.
-  models.add("fno", [](config::Node& m) { return op::read_fno_section(m, 1, 1); });
-  return models.make(n);
+NormalizeSection read_normalize_section(config::Node& n) {
+  NormalizeSection s;
+  s.inputs = n.get_string("inputs", s.inputs, config::one_of({"none", "channel", "pointwise"}));
+  s.targets = n.get_string("targets", s.targets, config::one_of({"none", "channel", "pointwise"}));
+  n.finish();
+  return s;
 }
 
 TrainingSections read_training_sections(config::Node& root) {
@@ -91,19 +97,32 @@ TrainingSections read_training_sections(config::Node& root) {
   // teacher_forcing learns one step (t_out = 1); the multi-step modes unroll over t_out >= 1 frames
   // of a window dataset.
   if (s.train.mode == "teacher_forcing" && s.data.kind == "window" && s.data.window.t_out != 1)
-    d.fail("t_out", "expected 1 with train.mode teacher_forcing (one-step training; use train.mode unrolled or "
-                    "pushforward for t_out > 1), got " + std::to_string(s.data.window.t_out));
+    d.fail("t_out",
+           "expected 1 with train.mode teacher_forcing (one-step training; use train.mode unrolled or "
+           "pushforward for t_out > 1), got " +
+               std::to_string(s.data.window.t_out));
   if (s.train.mode != "teacher_forcing" && s.data.kind != "window")
-    t.fail("mode", "\"" + s.train.mode + "\" needs data.kind window (frames to feed back), got " + s.data.kind);
-  if (!root.has("model")) root.fail("model", "missing; expected a model section with a \"type\" (valid types: fno)");
+    t.fail("mode",
+           "\"" + s.train.mode + "\" needs data.kind window (frames to feed back), got " + s.data.kind);
+  if (!root.has("model")) {
+    std::string types;
+    for (const auto& t : op::architecture_types()) types += (types.empty() ? "" : ", ") + t;
+    root.fail("model", "missing; expected a model section with a \"type\" (valid types: " + types + ")");
+  }
   config::Node m = root.child("model");
-  s.model = read_model_section(m);
+  s.model = op::read_architecture(m);
+  config::Node nz = root.child("normalize");
+  s.normalize = read_normalize_section(nz);
   config::Node o = root.child("optimizer");
-  if (o.has("type")) s.adam = op::read_optimizer(o);
-  else o.finish();
+  if (o.has("type"))
+    s.adam = op::read_optimizer(o);
+  else
+    o.finish();
   config::Node sc = root.child("schedule");
-  if (sc.has("type")) s.schedule = op::read_schedule(sc);
-  else sc.finish();
+  if (sc.has("type"))
+    s.schedule = op::read_schedule(sc);
+  else
+    sc.finish();
   return s;
 }
 
@@ -115,14 +134,17 @@ int run_train(const JobArgs& args, bool resume) {
   const std::string out = cfg.run.output_dir;
   const std::string last_path = out + "/checkpoint_last.h5", best_path = out + "/checkpoint_best.h5";
   if (!resume && fs::exists(last_path))
-    SURRO_THROW(ErrorKind::usage, last_path << ": a training run is already there; continue it with --resume, or "
-                                            << "choose another run.output_dir");
+    SURRO_THROW(ErrorKind::usage, last_path
+                                      << ": a training run is already there; continue it with --resume, or "
+                                      << "choose another run.output_dir");
   if (resume && !fs::exists(last_path))
     SURRO_THROW(ErrorKind::usage, "--resume: " << last_path << " does not exist (nothing to resume)");
 
   // 1. Data.
-  const data::TrajectoryStore train_store = data::load_split(sec.data.dataset, sec.data.train_split, sec.data.fields);
-  const data::TrajectoryStore valid_store = data::load_split(sec.data.dataset, sec.data.valid_split, sec.data.fields);
+  const data::TrajectoryStore train_store =
+      data::load_split(sec.data.dataset, sec.data.train_split, sec.data.fields);
+  const data::TrajectoryStore valid_store =
+      data::load_split(sec.data.dataset, sec.data.valid_split, sec.data.fields);
   const int batch = static_cast<int>(sec.train.batch);
   auto make_loader = [&](const data::TrajectoryStore& store, bool shuffle, bool drop_last) {
     return sec.data.kind == "window"
@@ -136,31 +158,34 @@ int run_train(const JobArgs& args, bool resume) {
                           << " validation samples from " << sec.data.dataset << ", x channels "
                           << train_loader.x_channels() << ", y channels " << train_loader.y_channels());
 
-  // 2. Model, optimizer, schedule.
-  op::FnoCfg model = sec.model;
-  model.in_channels = train_loader.x_channels();
+  // 2. Normalizers (fitted on the training split, or the checkpoint's when resuming), model,
+  // optimizer, schedule.
+  std::map<std::string, data::GaussianNormalizer> normalizers =
+      resume ? load_checkpoint_normalizers(last_path) : fit_normalizers(sec, train_store);
+  check_normalizers(sec, normalizers, resume ? last_path : sec.data.dataset);
+  std::shared_ptr<op::Architecture> model = sec.model;
   // Multi-step modes: y holds t_out frames; the model predicts one.
   const bool multi = sec.train.mode != "teacher_forcing";
   const int t_out = multi ? sec.data.window.t_out : 1;
-  model.out_channels = train_loader.y_channels() / t_out;
+  model->set_channels(train_loader.x_channels(), train_loader.y_channels() / t_out);
   ExecSpace exec;
-  op::FnoTrainer trainer(exec, model, sec.adam, grid, cfg.run.seed);
-  SURRO_LOG_INFO("model: fno, " << trainer.table().parameter_count() << " parameters ("
-                                << op::fno_reference_parameter_count(model, trainer.table())
-                                << " as the FNO paper counts them), on " << ExecSpace::name());
+  op::Trainer trainer(exec, model, sec.adam, grid, cfg.run.seed, make_model_normalizers(normalizers));
+  trainer.set_input_noise(sec.train.input_noise);
+  SURRO_LOG_INFO("model: " << model->summary(trainer.table()) << ", on " << ExecSpace::name());
   const long long steps_per_epoch = train_loader.batches();
   const op::Horizon horizon{steps_per_epoch, steps_per_epoch * sec.train.epochs};
 
   data::CheckpointInfo info;
-  info.model_type = "fno";
+  info.model_type = model->type();
   info.seed = cfg.run.seed;
   info.config_json = cfg.resolved.dump();
   double best = std::numeric_limits<double>::infinity();
   if (resume) {
-    info = data::load_checkpoint(last_path, "fno", trainer.params(), &trainer.optimizer().m(),
+    info = data::load_checkpoint(last_path, model->type(), trainer.params(), &trainer.optimizer().m(),
                                  &trainer.optimizer().v(), nullptr);
     trainer.optimizer().set_steps(info.step);
-    SURRO_LOG_INFO("resumed from " << last_path << " at step " << info.step << " (epoch " << info.epoch << ")");
+    SURRO_LOG_INFO("resumed from " << last_path << " at step " << info.step << " (epoch " << info.epoch
+                                   << ")");
     info.config_json = cfg.resolved.dump();
   }
   save_resolved_config(cfg);
@@ -193,12 +218,13 @@ int run_train(const JobArgs& args, bool resume) {
   std::signal(SIGUSR1, on_stop_signal);
   index_t points = 1;
   for (int e : grid) points *= e;
-  View1<float> x("surro::train::x", std::size_t(batch) * model.in_channels * points);
+  View1<float> x("surro::train::x", std::size_t(batch) * model->in_channels() * points);
   View1<float> y("surro::train::y", std::size_t(batch) * train_loader.y_channels() * points);
   auto write_last = [&](long long epoch_done) {
     info.step = trainer.optimizer().steps();
     info.epoch = epoch_done;
-    data::write_checkpoint(last_path, info, trainer.params(), &trainer.optimizer().m(), &trainer.optimizer().v(), {});
+    data::write_checkpoint(last_path, info, trainer.params(), &trainer.optimizer().m(),
+                           &trainer.optimizer().v(), normalizers);
   };
 
   long long step = trainer.optimizer().steps();
@@ -244,7 +270,7 @@ int run_train(const JobArgs& args, bool resume) {
     if (valid_loss < best) {
       best = valid_loss;
       const op::FlatParams<float>* none = nullptr;  // the best model needs no optimizer moments
-      data::write_checkpoint(best_path, info, trainer.params(), none, none, {});
+      data::write_checkpoint(best_path, info, trainer.params(), none, none, normalizers);
     }
   }
   SURRO_LOG_INFO("done: best validation loss " << best << "; checkpoints in " << out);

@@ -1,13 +1,14 @@
 #pragma once
 // Config sections of `surro train` (and what `surro check` validates for training configs):
 //   "data":      the dataset and how samples are cut (windows of frames, or input/target pairs)
-//   "model":     {"type": "fno", ...} (operators/models/fno.hpp read_fno_section)
+//   "model":     {"type": "fno" | "ifactformer", ...} (operators/model.hpp read_architecture)
+//   "normalize": {"inputs": "none" | "channel" | "pointwise", "targets": ...}   default: none, none
 //   "optimizer": {"type": "adam" | "adamw", ...}   default: Adam, lr 1e-3
 //   "schedule":  {"type": "constant" | "step" | "cosine" | "one_cycle", ...}   default: constant
 //   "train":     epochs, batch, mode, shuffle
 #include "core/config.hpp"
 #include "datasets/loader.hpp"
-#include "operators/models/fno.hpp"
+#include "operators/model.hpp"
 #include "operators/optim/adam.hpp"
 #include "operators/optim/schedule.hpp"
 
@@ -31,19 +32,27 @@ struct TrainSection {
   // predictions fed back (operators/train/unroll.hpp); validation is the unrolled loss.
   std::string mode = "teacher_forcing";
   bool shuffle = true;
+  double input_noise = 0.0;  // stddev of Gaussian noise added to training inputs (data units)
+};
+
+// Gaussian normalizers fitted on the training split (datasets/normalizer.hpp) and stored in the
+// checkpoint; the loss stays in physical units (operators/train/normalized_model.hpp).
+struct NormalizeSection {
+  std::string inputs = "none", targets = "none";  // none | channel | pointwise
 };
 
 struct TrainingSections {
   DataSection data;
   TrainSection train;
-  op::FnoCfg model;  // channel counts filled from the data
+  std::shared_ptr<op::Architecture> model;  // channel counts set from the data
+  NormalizeSection normalize;
   op::AdamConfig adam;
   op::ScheduleConfig schedule;
 };
 
 DataSection read_data_section(config::Node& node);
 TrainSection read_train_section(config::Node& node);
-op::FnoCfg read_model_section(config::Node& node);
+NormalizeSection read_normalize_section(config::Node& node);
 TrainingSections read_training_sections(config::Node& root);
 
 }  // namespace surro::app

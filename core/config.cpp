@@ -119,6 +119,9 @@ Check<long long> non_negative() {
 Check<double> positive_number() {
   return {[](const double& v) { return v > 0; }, "a positive number"};
 }
+Check<double> non_negative_number() {
+  return {[](const double& v) { return v >= 0; }, "a non-negative number"};
+}
 Check<double> in_range(double lo, double hi) {
   std::ostringstream os;
   os << "a number in [" << lo << ", " << hi << "]";

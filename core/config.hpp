@@ -38,6 +38,7 @@ struct Check {
 Check<long long> positive();
 Check<long long> non_negative();
 Check<double> positive_number();
+Check<double> non_negative_number();
 Check<double> in_range(double lo, double hi);  // closed interval
 Check<std::string> one_of(std::vector<std::string> values);
 

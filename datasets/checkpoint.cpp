@@ -107,6 +107,24 @@ void write_checkpoint(const std::string& path, const CheckpointInfo& info,
   });
 }
 
+namespace {
+std::map<std::string, GaussianNormalizer> read_normalizers(hid_t file) {
+  std::map<std::string, GaussianNormalizer> norms;
+  if (!h5::has_link(file, "normalizers")) return norms;
+  h5::Group g = h5::open_group(file, "normalizers");
+  for (const std::string& name : h5::link_names(g)) {
+    h5::Group n = h5::open_group(g, name);
+    norms[name] = GaussianNormalizer::load(n);
+  }
+  return norms;
+}
+}  // namespace
+
+std::map<std::string, GaussianNormalizer> load_checkpoint_normalizers(const std::string& path) {
+  h5::File f = h5::open_file(path);
+  return read_normalizers(f);
+}
+
 template <class Mem>
 CheckpointInfo load_checkpoint(const std::string& path, const std::string& expected_model,
                                const op::FlatParams<float, Mem>& params, const op::FlatParams<float, Mem>* m,
@@ -150,13 +168,7 @@ CheckpointInfo load_checkpoint(const std::string& path, const std::string& expec
     read_tensors(gv, table, hv);
   }
   std::map<std::string, GaussianNormalizer> norms;
-  if (normalizers && h5::has_link(f, "normalizers")) {
-    h5::Group g = h5::open_group(f, "normalizers");
-    for (const std::string& name : h5::link_names(g)) {
-      h5::Group n = h5::open_group(g, name);
-      norms[name] = GaussianNormalizer::load(n);
-    }
-  }
+  if (normalizers) norms = read_normalizers(f);
   SURRO_REQUIRE(params.values().extent(0) == table.size(),
                 path << ": checkpoint: params do not span the table");
   Kokkos::deep_copy(params.values(), hp);

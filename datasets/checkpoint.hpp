@@ -52,4 +52,7 @@ CheckpointInfo load_checkpoint(const std::string& path, const std::string& expec
                                const op::FlatParams<float, Mem>* v,
                                std::map<std::string, GaussianNormalizer>* normalizers);
 
+// The normalizers stored in a checkpoint (empty when it has none). Errors as load_checkpoint.
+std::map<std::string, GaussianNormalizer> load_checkpoint_normalizers(const std::string& path);
+
 }  // namespace surro::data

@@ -99,60 +99,84 @@ void check_agrees(const std::string& file, const DatasetSpec& spec, const std::s
 
 }  // namespace
 
-TrajectoryStore load_split(const std::string& dataset_dir, const std::string& split,
-                           const std::vector<std::string>& fields) {
-  ScopedRegion region("surro::data::load_split");
-  if (fields.empty()) SURRO_THROW(ErrorKind::usage, "load_split: no fields requested");
+namespace {
+
+void check_fields(const std::vector<std::string>& fields, const char* who) {
+  if (fields.empty()) SURRO_THROW(ErrorKind::usage, who << ": no fields requested");
   if (std::set<std::string>(fields.begin(), fields.end()).size() != fields.size())
-    SURRO_THROW(ErrorKind::usage, "load_split: fields [" << join(fields) << "]: expected distinct names");
+    SURRO_THROW(ErrorKind::usage, who << ": fields [" << join(fields) << "]: expected distinct names");
+}
 
-  TrajectoryStore store;
-  store.m_fields = fields;
-  store.m_files = split_files(fs::path(dataset_dir) / "data" / split);
-  const std::size_t C = fields.size();
-  std::vector<bool> varying(C);
+}  // namespace
 
-  for (const auto& file : store.m_files) {
-    WellFile wf = read_well_file(file);
-    if (&file == &store.m_files.front()) {
-      store.m_spec = wf.spec;
-      bool any_varying = false;
-      for (std::size_t c = 0; c < C; ++c) {
-        const FieldSpec* f = find_field(wf.spec, fields[c]);
-        if (!f)
-          SURRO_THROW(ErrorKind::input,
-                      file << ": /t0_fields/" << fields[c]
-                           << ": field missing (the file has: " << join(field_names(wf.spec)) << ")");
-        varying[c] = f->time_varying;
-        any_varying = any_varying || f->time_varying;
-      }
-      store.m_grid = wf.spec.shape();
-      store.m_points = static_cast<index_t>(wf.spec.points());
-      store.m_frames = any_varying ? static_cast<int>(wf.spec.times.size()) : 1;
-      if (store.m_frames < 1)
-        SURRO_THROW(ErrorKind::input,
-                    file << ": /dimensions/time: no recorded times for time-varying fields");
-    } else {
-      check_agrees(file, wf.spec, store.m_files.front(), store.m_spec, fields);
-    }
+// Takes the spec of the first block (`origin` names it in errors) and sets the store's shape.
+void TrajectoryStore::set_spec(const DatasetSpec& spec, const std::string& origin) {
+  m_spec = spec;
+  const std::size_t C = m_fields.size();
+  m_varying.assign(C, false);
+  bool any_varying = false;
+  for (std::size_t c = 0; c < C; ++c) {
+    const FieldSpec* f = find_field(spec, m_fields[c]);
+    if (!f)
+      SURRO_THROW(ErrorKind::input, origin << ": /t0_fields/" << m_fields[c]
+                                           << ": field missing (the file has: " << join(field_names(spec))
+                                           << ")");
+    m_varying[c] = f->time_varying;
+    any_varying = any_varying || f->time_varying;
+  }
+  m_grid = spec.shape();
+  m_points = static_cast<index_t>(spec.points());
+  m_frames = any_varying ? static_cast<int>(spec.times.size()) : 1;
+  if (m_frames < 1)
+    SURRO_THROW(ErrorKind::input, origin << ": /dimensions/time: no recorded times for time-varying fields");
+}
 
-    const std::size_t T = static_cast<std::size_t>(store.m_frames);
-    const std::size_t P = static_cast<std::size_t>(store.m_points);
-    const std::size_t first = store.m_data.size();
-    store.m_data.resize(first + static_cast<std::size_t>(wf.block.count), std::vector<float>(T * C * P));
-    for (std::size_t c = 0; c < C; ++c) {
-      const std::vector<float>& src = wf.block.fields.at(fields[c]);  // (count, [T,] N...)
-      for (long long b = 0; b < wf.block.count; ++b) {
-        std::vector<float>& dst = store.m_data[first + static_cast<std::size_t>(b)];  // (T, C, N...)
-        for (std::size_t t = 0; t < T; ++t) {
-          // A constant field (count, N...) is repeated in every frame.
-          const std::size_t offset =
-              varying[c] ? (static_cast<std::size_t>(b) * T + t) * P : static_cast<std::size_t>(b) * P;
-          std::memcpy(dst.data() + (t * C + c) * P, src.data() + offset, P * sizeof(float));
-        }
+// Appends a block's trajectories, laid out as the spec given to set_spec.
+void TrajectoryStore::append(const Block& block) {
+  const std::size_t C = m_fields.size();
+  const std::size_t T = static_cast<std::size_t>(m_frames);
+  const std::size_t P = static_cast<std::size_t>(m_points);
+  const std::size_t first = m_data.size();
+  m_data.resize(first + static_cast<std::size_t>(block.count), std::vector<float>(T * C * P));
+  for (std::size_t c = 0; c < C; ++c) {
+    const std::vector<float>& src = block.fields.at(m_fields[c]);  // (count, [T,] N...)
+    for (long long b = 0; b < block.count; ++b) {
+      std::vector<float>& dst = m_data[first + static_cast<std::size_t>(b)];  // (T, C, N...)
+      for (std::size_t t = 0; t < T; ++t) {
+        // A constant field (count, N...) is repeated in every frame.
+        const std::size_t offset =
+            m_varying[c] ? (static_cast<std::size_t>(b) * T + t) * P : static_cast<std::size_t>(b) * P;
+        std::memcpy(dst.data() + (t * C + c) * P, src.data() + offset, P * sizeof(float));
       }
     }
   }
+}
+
+TrajectoryStore load_split(const std::string& dataset_dir, const std::string& split,
+                           const std::vector<std::string>& fields) {
+  ScopedRegion region("surro::data::load_split");
+  check_fields(fields, "load_split");
+  TrajectoryStore store;
+  store.m_fields = fields;
+  store.m_files = split_files(fs::path(dataset_dir) / "data" / split);
+  for (const auto& file : store.m_files) {
+    WellFile wf = read_well_file(file);
+    if (&file == &store.m_files.front())
+      store.set_spec(wf.spec, file);
+    else
+      check_agrees(file, wf.spec, store.m_files.front(), store.m_spec, fields);
+    store.append(wf.block);
+  }
+  return store;
+}
+
+TrajectoryStore store_from_block(const DatasetSpec& spec, const Block& block,
+                                 const std::vector<std::string>& fields, const std::string& origin) {
+  check_fields(fields, "store_from_block");
+  TrajectoryStore store;
+  store.m_fields = fields;
+  store.set_spec(spec, origin);
+  store.append(block);
   return store;
 }
 
@@ -284,5 +308,33 @@ template int WindowLoader::fill<ExecSpace>(const ExecSpace&, int, float*, float*
 #ifdef KOKKOS_ENABLE_CUDA
 template int WindowLoader::fill<HostExec>(const HostExec&, int, float*, float*);
 #endif
+
+GaussianNormalizer fit_normalizer(const TrajectoryStore& store, const std::vector<std::string>& fields,
+                                  NormKind kind, int t0, int count) {
+  SURRO_REQUIRE(!fields.empty(), "fit_normalizer: no fields");
+  std::vector<int> channels;
+  for (const auto& f : fields) channels.push_back(store.channel(f));
+  const int T = store.frames();
+  const int first = t0 < 0 ? T + t0 : t0;
+  const int n = count > 0 ? count : T - first;
+  if (first < 0 || n < 1 || first + n > T)
+    SURRO_THROW(ErrorKind::usage, "normalizer: frames " << t0 << " (+" << count
+                                                        << ") are outside trajectories of " << T
+                                                        << " frames");
+  const index_t P = store.points();
+  const int C = static_cast<int>(channels.size());
+  GaussianNormalizer norm(kind, C, P);
+  std::vector<float> sample(std::size_t(C) * P);  // (C, N...) of the chosen fields
+  for (int s = 0; s < store.trajectories(); ++s)
+    for (int t = first; t < first + n; ++t) {
+      const float* frame = store.frame(s, t);
+      for (int c = 0; c < C; ++c)
+        std::copy(frame + std::size_t(channels[c]) * P, frame + std::size_t(channels[c] + 1) * P,
+                  sample.begin() + std::size_t(c) * P);
+      norm.accumulate(sample.data(), 1);
+    }
+  norm.finish();
+  return norm;
+}
 
 }  // namespace surro::data

@@ -27,6 +27,7 @@
 // same on every platform. Without shuffle the order is natural (trajectory-major, then t0).
 // Sample numbering: trajectory s's k-th window is s * windows_per_trajectory + k.
 #include "core/types.hpp"
+#include "datasets/normalizer.hpp"
 #include "datasets/spec.hpp"
 
 #include <cstdint>
@@ -44,6 +45,11 @@ class TrajectoryStore;
 // for a missing or empty split folder; Error(usage) for an empty or repeated field list.
 TrajectoryStore load_split(const std::string& dataset_dir, const std::string& split,
                            const std::vector<std::string>& fields);
+
+// A store over trajectories held in memory (a solver's output): block fields laid out as `spec`
+// says ((count, T, N...) or (count, N...) for constant fields). `origin` names the source in errors.
+TrajectoryStore store_from_block(const DatasetSpec& spec, const Block& block,
+                                 const std::vector<std::string>& fields, const std::string& origin);
 
 class TrajectoryStore {
  public:
@@ -67,6 +73,10 @@ class TrajectoryStore {
 
  private:
   friend TrajectoryStore load_split(const std::string&, const std::string&, const std::vector<std::string>&);
+  friend TrajectoryStore store_from_block(const DatasetSpec&, const Block&, const std::vector<std::string>&,
+                                          const std::string&);
+  void set_spec(const DatasetSpec& spec, const std::string& origin);
+  void append(const Block& block);
 
   DatasetSpec m_spec;
   std::vector<std::string> m_fields;
@@ -75,6 +85,7 @@ class TrajectoryStore {
   index_t m_points = 0;
   int m_frames = 0;
   std::vector<std::vector<float>> m_data;  // (S) x (T, C, N...)
+  std::vector<bool> m_varying;             // (C) field varies in time
 };
 
 struct WindowSpec {
@@ -142,5 +153,12 @@ class WindowLoader {
   std::vector<long long> m_order;  // (samples)
   std::vector<float> m_hx, m_hy;   // (batch, x_channels, N...), (batch, y_channels, N...)
 };
+
+// Fits a Gaussian normalizer of the named fields (in that order: its channels) over frames
+// [t0, t0 + count) of every trajectory of `store` (negative t0 counts from the end; count 0 = every
+// frame from t0 on). Each (trajectory, frame) is one sample of (fields, N...). Error(usage) for an
+// unknown field or a frame range outside the trajectories.
+GaussianNormalizer fit_normalizer(const TrajectoryStore& store, const std::vector<std::string>& fields,
+                                  NormKind kind, int t0, int count);
 
 }  // namespace surro::data

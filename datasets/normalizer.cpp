@@ -165,8 +165,10 @@ void apply(const Exec& exec, const char* label, const NormalizerView<Real, typen
           out[i] = (in[i] - n.mean(k)) / n.scale(k);  // encode
         else if (mode == 1)
           out[i] = in[i] * n.scale(k) + n.mean(k);  // decode
-        else
+        else if (mode == 2)
           out[i] = in[i] * n.scale(k);  // decode backward
+        else
+          out[i] = in[i] / n.scale(k);  // encode backward
       });
 }
 
@@ -193,12 +195,21 @@ void normalizer_decode_backward(const Exec& exec, const NormalizerView<Real, typ
   norm_impl::apply(exec, "surro::data::normalizer_decode_backward", n, B * n.channels * n.points, 2, dx, dy);
 }
 
+template <class Exec, class Real>
+void normalizer_encode_backward(const Exec& exec, const NormalizerView<Real, typename Exec::memory_space>& n,
+                                index_t B, const Real* dy, Real* dx) {
+  ScopedRegion region("surro::data::normalizer_encode_backward");
+  norm_impl::apply(exec, "surro::data::normalizer_encode_backward", n, B * n.channels * n.points, 3, dy, dx);
+}
+
 #define SURRO_INSTANTIATE_NORMALIZER(Exec, Real)                                                            \
   template void normalizer_encode<Exec, Real>(const Exec&, const NormalizerView<Real, Exec::memory_space>&, \
                                               index_t, const Real*, Real*);                                 \
   template void normalizer_decode<Exec, Real>(const Exec&, const NormalizerView<Real, Exec::memory_space>&, \
                                               index_t, const Real*, Real*);                                 \
   template void normalizer_decode_backward<Exec, Real>(                                                     \
+      const Exec&, const NormalizerView<Real, Exec::memory_space>&, index_t, const Real*, Real*);        \
+  template void normalizer_encode_backward<Exec, Real>(                                                     \
       const Exec&, const NormalizerView<Real, Exec::memory_space>&, index_t, const Real*, Real*);
 
 SURRO_INSTANTIATE_NORMALIZER(ExecSpace, float)

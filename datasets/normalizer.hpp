@@ -113,5 +113,9 @@ void normalizer_decode(const Exec& exec, const NormalizerView<Real, typename Exe
 template <class Exec, class Real>
 void normalizer_decode_backward(const Exec& exec, const NormalizerView<Real, typename Exec::memory_space>& n,
                                 index_t B, const Real* dx, Real* dy);
+// Backward of encode, for gradients that flow into normalized inputs: dx = dy / (std + eps).
+template <class Exec, class Real>
+void normalizer_encode_backward(const Exec& exec, const NormalizerView<Real, typename Exec::memory_space>& n,
+                                index_t B, const Real* dy, Real* dx);
 
 }  // namespace surro::data

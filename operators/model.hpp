@@ -52,10 +52,11 @@ class Architecture {
   virtual std::string summary(const ParamTable& table) const = 0;
   // Initializes params (table.size(), on the device) from the counter RNG keyed on seed; the grid
   // (N...) is the one the model will see (some models size buffers or features from it).
-  virtual void init(const ExecSpace& exec, const ParamTable& table, const std::vector<int>& grid, float* params,
-                    std::uint64_t seed) const = 0;
-  virtual std::unique_ptr<Model<ExecSpace, float>> make(const ExecSpace& exec, const ParamTable& table, int batch,
-                                                        const std::vector<int>& grid, bool training) const = 0;
+  virtual void init(const ExecSpace& exec, const ParamTable& table, const std::vector<int>& grid,
+                    float* params, std::uint64_t seed) const = 0;
+  virtual std::unique_ptr<Model<ExecSpace, float>> make(const ExecSpace& exec, const ParamTable& table,
+                                                        int batch, const std::vector<int>& grid,
+                                                        bool training) const = 0;
 };
 
 // Reads a "model" section {"type": <name>, ...}; channel counts start at 1/1 and are set from the
@@ -65,8 +66,8 @@ std::shared_ptr<Architecture> read_architecture(config::Node& section);
 std::vector<std::string> architecture_types();
 
 // A factory for Model instances of `arch` at one (batch, grid); arch and table must outlive it.
-inline ModelFactory<ExecSpace, float> model_factory(const Architecture& arch, const ParamTable& table, int batch,
-                                                    std::vector<int> grid) {
+inline ModelFactory<ExecSpace, float> model_factory(const Architecture& arch, const ParamTable& table,
+                                                    int batch, std::vector<int> grid) {
   return [&arch, &table, batch, grid](const ExecSpace& exec, bool training) {
     return arch.make(exec, table, batch, grid, training);
   };

@@ -10,8 +10,9 @@ echo "cuFFT from $cudalib, cuBLAS from $blaslib"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 surro info || exit 1
 tags=("$@")
-((${#tags[@]})) || tags=(fft gemm rng config well fno_mat vtk ns2d burgers darcy linear gelu spectral_conv grid pad
-                          fno adam schedule loss normalizer checkpoint train rollout metrics loader)
+# Default: every Catch2 tag CTest runs, read from the module.tag list in tests/CMakeLists.txt.
+((${#tags[@]})) || mapfile -t tags < <(sed -n '/^foreach(entry/,/)$/p' tests/CMakeLists.txt |
+                                        grep -oE '\b[a-z]+\.[a-z0-9_]+\b' | sed 's/^[a-z]*\.//')
 pass=0 fail=0
 for t in "${tags[@]}"; do
   # Catch2 exits with the count of listed tests, so read the list rather than the exit code.

@@ -111,4 +111,12 @@ class Fno final : public Model<Exec, Real> {
   const Real* m_features = nullptr;  // the projection's input in the last forward (B, W, N)
 };
 
+// Fno instances of one (batch, grid) for code written against Model (tests in double, benchmarks).
+template <class Exec, class Real>
+ModelFactory<Exec, Real> fno_factory(const FnoCfg& cfg, const ParamTable& table, int batch, std::vector<int> grid) {
+  return [cfg, &table, batch, grid](const Exec& exec, bool training) -> std::unique_ptr<Model<Exec, Real>> {
+    return std::make_unique<Fno<Exec, Real>>(exec, cfg, table, batch, grid, training);
+  };
+}
+
 }  // namespace surro::op

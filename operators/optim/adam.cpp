@@ -19,8 +19,7 @@ AdamConfig read_adam_common(config::Node& n, AdamConfig c) {
   c.beta1 = betas[0];
   c.beta2 = betas[1];
   c.eps = n.get_number("eps", c.eps, config::positive_number());
-  const auto non_negative =
-      config::Check<double>{[](const double& x) { return x >= 0.0; }, "a non-negative number"};
+  const auto non_negative = config::non_negative_number();
   c.weight_decay = n.get_number("weight_decay", c.weight_decay, non_negative);
   c.clip = n.get_number("clip", c.clip, non_negative);
   n.finish();

@@ -88,22 +88,23 @@ template <class Exec, class Real>
 using ScratchViewOf = View1<Real, typename Exec::memory_space>;
 
 template <class Exec, class Real>
-Unroller<Exec, Real>::Unroller(const Exec& exec, const FnoCfg& cfg, const ParamTable& table, int batch,
-                               std::vector<int> grid, int t_out)
-    : m_cfg(cfg), m_table(&table), m_batch(batch), m_t_out(t_out), m_grid(std::move(grid)) {
+Unroller<Exec, Real>::Unroller(const Exec& exec, ModelFactory<Exec, Real> factory, int in_channels,
+                               int out_channels, int batch, std::vector<int> grid, int t_out)
+    : m_factory(std::move(factory)), m_batch(batch), m_t_out(t_out), m_grid(std::move(grid)) {
   SURRO_REQUIRE(t_out >= 1, "unroll: t_out = " << t_out << ": expected >= 1");
   SURRO_REQUIRE(batch >= 1, "unroll: batch = " << batch << ": expected >= 1");
-  SURRO_REQUIRE(cfg.out_channels >= 1 && cfg.in_channels % cfg.out_channels == 0,
-                "unroll: in_channels " << cfg.in_channels << " is not a multiple of out_channels "
-                                       << cfg.out_channels << " (the window holds whole frames)");
-  m_channels = cfg.out_channels;
-  m_t_in = cfg.in_channels / cfg.out_channels;
+  SURRO_REQUIRE(out_channels >= 1 && in_channels % out_channels == 0,
+                "unroll: in_channels " << in_channels << " is not a multiple of out_channels " << out_channels
+                                       << " (the window holds whole frames)");
+  m_channels = out_channels;
+  m_t_in = in_channels / out_channels;
   index_t n = 1;
   for (int e : m_grid) n *= e;
   m_frame = index_t(batch) * m_channels * n;
   m_window = m_frame * m_t_in;
   m_pred = make_scratch<ScratchViewOf<Exec, Real>>(exec, "surro::unroll::pred", std::size_t(m_frame) * t_out);
-  m_dpred = make_scratch<ScratchViewOf<Exec, Real>>(exec, "surro::unroll::dpred", std::size_t(m_frame) * t_out);
+  m_dpred =
+      make_scratch<ScratchViewOf<Exec, Real>>(exec, "surro::unroll::dpred", std::size_t(m_frame) * t_out);
   m_target = make_scratch<ScratchViewOf<Exec, Real>>(exec, "surro::unroll::target", std::size_t(m_frame));
   m_dwindow = make_scratch<ScratchViewOf<Exec, Real>>(exec, "surro::unroll::dwindow", std::size_t(m_window));
 }
@@ -114,10 +115,9 @@ Unroller<Exec, Real>::~Unroller() = default;
 template <class Exec, class Real>
 void Unroller<Exec, Real>::plan(const Exec& exec, int models, bool training) {
   if (!training) {
-    if (!m_infer) m_infer = std::make_unique<Fno<Exec, Real>>(exec, m_cfg, *m_table, m_batch, m_grid, false);
+    if (!m_infer) m_infer = m_factory(exec, false);
   } else {
-    while (static_cast<int>(m_models.size()) < models)
-      m_models.push_back(std::make_unique<Fno<Exec, Real>>(exec, m_cfg, *m_table, m_batch, m_grid, true));
+    while (static_cast<int>(m_models.size()) < models) m_models.push_back(m_factory(exec, true));
   }
   // Windows W_0 .. W_{windows-1}: one per training model, at least one.
   const std::size_t windows = std::max<std::size_t>(1, m_models.size());
@@ -130,21 +130,23 @@ double Unroller<Exec, Real>::frame_loss(const Exec& exec, int t, const Real* pre
                                         Real* dpred) {
   Kokkos::parallel_for("surro::unroll::gather", Kokkos::RangePolicy<Exec>(exec, 0, m_frame),
                        Gather<Real>{m_target.data(), targets, m_t_out, t, m_frame / m_batch});
-  return rel_l2_loss<Exec, Real>(exec, Reduction::sum, m_batch, m_frame / m_batch, pred, m_target.data(), dpred);
+  return rel_l2_loss<Exec, Real>(exec, Reduction::sum, m_batch, m_frame / m_batch, pred, m_target.data(),
+                                 dpred);
 }
 
 template <class Exec, class Real>
-double Unroller<Exec, Real>::loss_and_grad(const Exec& exec, UnrollMode mode, const Real* params, const Real* x,
-                                           const Real* targets, Real* grads) {
+double Unroller<Exec, Real>::loss_and_grad(const Exec& exec, UnrollMode mode, const Real* params,
+                                           const Real* x, const Real* targets, Real* grads) {
   ScopedRegion region("surro::unroll::loss_and_grad");
   const index_t per_frame = m_frame / m_batch;
   const int T = m_t_out;
   if (mode == UnrollMode::pushforward) {
     plan(exec, 1, true);
-    Fno<Exec, Real>& model = *m_models[0];
+    Model<Exec, Real>& model = *m_models[0];
     Real* w = m_windows.data();
     Real* y = m_pred.data();
-    Kokkos::parallel_for("surro::unroll::copy", Kokkos::RangePolicy<Exec>(exec, 0, m_window), Copy<Real>{w, x});
+    Kokkos::parallel_for("surro::unroll::copy", Kokkos::RangePolicy<Exec>(exec, 0, m_window),
+                         Copy<Real>{w, x});
     for (int t = 0; t + 1 < T; ++t) {  // no gradient: activations are overwritten by the next forward
       model.forward(exec, params, w, y);
       Kokkos::parallel_for("surro::unroll::shift", Kokkos::RangePolicy<Exec>(exec, 0, m_frame),
@@ -158,7 +160,8 @@ double Unroller<Exec, Real>::loss_and_grad(const Exec& exec, UnrollMode mode, co
 
   plan(exec, T, true);
   Real* w0 = m_windows.data();
-  Kokkos::parallel_for("surro::unroll::copy", Kokkos::RangePolicy<Exec>(exec, 0, m_window), Copy<Real>{w0, x});
+  Kokkos::parallel_for("surro::unroll::copy", Kokkos::RangePolicy<Exec>(exec, 0, m_window),
+                       Copy<Real>{w0, x});
   double loss = 0;
   for (int t = 0; t < T; ++t) {
     Real* w = w0 + t * m_window;
@@ -181,8 +184,8 @@ double Unroller<Exec, Real>::loss_and_grad(const Exec& exec, UnrollMode mode, co
 }
 
 template <class Exec, class Real>
-double Unroller<Exec, Real>::evaluate(const Exec& exec, const Real* params, const Real* x, const Real* targets,
-                                      Real* pred) {
+double Unroller<Exec, Real>::evaluate(const Exec& exec, const Real* params, const Real* x,
+                                      const Real* targets, Real* pred) {
   ScopedRegion region("surro::unroll::evaluate");
   plan(exec, 0, false);
   const index_t per_frame = m_frame / m_batch;

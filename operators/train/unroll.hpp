@@ -1,5 +1,6 @@
 #pragma once
-// Multi-step (autoregressive) training losses of an FNO, for one planned (batch, grid, T_out).
+// Multi-step (autoregressive) training losses of any model (operators/model.hpp), for one planned
+// (batch, grid, T_out).
 //
 // Frames: a window x (B, T_in * C, N...) holds T_in frames of C channels, oldest first; targets
 // (B, T_out * C, N...) hold the T_out frames that follow it, frame-major. Step t predicts
@@ -17,8 +18,9 @@
 //
 // Every buffer and model is planned on first use of a mode and reused: no allocation inside a
 // step. Memory: unrolled keeps T_out models' activations and T_out windows, so it grows linearly
-// in T_out; pushforward and evaluate keep one of each. Loss values are sums over the batch (and over frames for unrolled), as rel_l2_loss.
-#include "operators/models/fno.hpp"
+// in T_out; pushforward and evaluate keep one of each. Loss values are sums over the batch (and over frames
+// for unrolled), as rel_l2_loss.
+#include "operators/model.hpp"
 
 #include <memory>
 #include <string>
@@ -32,19 +34,21 @@ UnrollMode parse_unroll_mode(const std::string& name);  // "unrolled" | "pushfor
 template <class Exec, class Real>
 class Unroller {
  public:
-  // cfg.in_channels = T_in * C, cfg.out_channels = C (so T_in = in / out). t_out >= 1.
-  Unroller(const Exec& exec, const FnoCfg& cfg, const ParamTable& table, int batch, std::vector<int> grid,
-           int t_out);
+  // factory: models of this (batch, grid) with in_channels = T_in * C and out_channels = C (so
+  // T_in = in / out). t_out >= 1.
+  Unroller(const Exec& exec, ModelFactory<Exec, Real> factory, int in_channels, int out_channels, int batch,
+           std::vector<int> grid, int t_out);
   ~Unroller();
   Unroller(const Unroller&) = delete;
   Unroller& operator=(const Unroller&) = delete;
 
   // The mode's loss; accumulates dLoss/dparams into grads (table.size()).
-  double loss_and_grad(const Exec& exec, UnrollMode mode, const Real* params, const Real* x, const Real* targets,
-                       Real* grads);
+  double loss_and_grad(const Exec& exec, UnrollMode mode, const Real* params, const Real* x,
+                       const Real* targets, Real* grads);
   // The unrolled loss sum_t rel_l2_sum(y_t, target_t) without gradient (inference models);
   // pred (B, T_out * C, N...) receives the predictions when non-null.
-  double evaluate(const Exec& exec, const Real* params, const Real* x, const Real* targets, Real* pred = nullptr);
+  double evaluate(const Exec& exec, const Real* params, const Real* x, const Real* targets,
+                  Real* pred = nullptr);
 
   int batch() const { return m_batch; }
   int t_out() const { return m_t_out; }
@@ -52,14 +56,13 @@ class Unroller {
  private:
   void plan(const Exec& exec, int models, bool training);
   double frame_loss(const Exec& exec, int t, const Real* pred, const Real* targets, Real* dpred);
-  FnoCfg m_cfg;
-  const ParamTable* m_table;
+  ModelFactory<Exec, Real> m_factory;
   int m_batch, m_t_out, m_t_in, m_channels;
   std::vector<int> m_grid;
-  index_t m_frame;   // B * C * N: one predicted frame of the batch
-  index_t m_window;  // B * T_in * C * N
-  std::vector<std::unique_ptr<Fno<Exec, Real>>> m_models;  // training: one per step (unrolled)
-  std::unique_ptr<Fno<Exec, Real>> m_infer;
+  index_t m_frame;                                           // B * C * N: one predicted frame of the batch
+  index_t m_window;                                          // B * T_in * C * N
+  std::vector<std::unique_ptr<Model<Exec, Real>>> m_models;  // training: one per step (unrolled)
+  std::unique_ptr<Model<Exec, Real>> m_infer;
   View1<Real, typename Exec::memory_space> m_windows, m_pred, m_dpred, m_target, m_dwindow;
 };
 

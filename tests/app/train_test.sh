@@ -55,10 +55,12 @@ h5diff full/checkpoint_last.h5 stopped/checkpoint_last.h5 /params /params >/dev/
 "$surro" -q train "$configs/train_fno_ns2d.json" --set run.output_dir=bigmodes "${common[@]}" --set model.modes=[12,12] 2>err.log
 [[ $? -ne 0 && ! -e bigmodes/checkpoint_last.h5 ]] && ok || bad "oversized modes accepted: $(cat err.log)"
 
-# Unrolled training over 3 frames (first 10 in, next 3 out): the validation loss (unrolled rel-L2
-# summed over the 3 frames, per sample) falls over 20 epochs; a run split in two by --resume (10 then
-# 20 epochs) reaches exactly the weights of an uninterrupted one.
-unrolled=("${tiny[@]}" --set data.t_out=3 --set train.mode=unrolled)
+# Unrolled training over 3 frames (first 10 in, next 3 out), through per-channel normalizers and
+# with input noise: the validation loss (unrolled rel-L2 summed over the 3 frames, per sample)
+# falls over 20 epochs; a run split in two by --resume (10 then 20 epochs) reaches exactly the
+# weights of an uninterrupted one (the noise depends on the seed and the step only).
+unrolled=("${tiny[@]}" --set data.t_out=3 --set train.mode=unrolled --set train.input_noise=0.01
+          --set normalize.inputs=channel --set normalize.targets=channel)
 "$surro" -q train "$configs/train_fno_ns2d.json" --set run.output_dir=unr "${unrolled[@]}" --set train.epochs=20 \
   || bad "unrolled train failed"
 first=$(sed -n 2p unr/history.csv | cut -d, -f5) final=$(tail -n 1 unr/history.csv | cut -d, -f5)
@@ -71,6 +73,12 @@ first=$(sed -n 2p unr/history.csv | cut -d, -f5) final=$(tail -n 1 unr/history.c
   --resume || bad "unrolled resume failed"
 h5diff unr/checkpoint_last.h5 unr2/checkpoint_last.h5 /params /params >/dev/null && ok \
   || bad "unrolled: resumed weights differ from the uninterrupted run"
+h5diff unr/checkpoint_best.h5 unr/checkpoint_best.h5 /normalizers/targets /normalizers/targets >/dev/null && ok \
+  || bad "no /normalizers/targets in the checkpoint"
+"$surro" -q train "$configs/train_fno_ns2d.json" --set run.output_dir=unr2 "${unrolled[@]}" --set train.epochs=30 \
+  --set normalize.inputs=pointwise --resume 2>err.log
+[[ $? -eq 3 ]] && grep -q "/normalizers/inputs is channel, expected pointwise" err.log && ok \
+  || bad "resume with other normalizers: $(cat err.log)"
 "$surro" -q train "$configs/train_fno_ns2d.json" --set run.output_dir=pf "${tiny[@]}" --set data.t_out=3 \
   --set train.mode=pushforward --set train.epochs=2 && [[ $(wc -l <pf/history.csv) -eq 3 ]] && ok \
   || bad "pushforward train failed"
@@ -84,12 +92,27 @@ h5diff unr/checkpoint_last.h5 unr2/checkpoint_last.h5 /params /params >/dev/null
 [[ $(grep -c "<DataSet" roll/rollout.pvd) -eq 5 ]] && ok || bad "rollout.pvd steps"   # frames t = 0..14, 10 in
 "$surro" validate roll/rollout.hdf5 >/dev/null && ok || bad "rollout.hdf5 invalid"
 grep -q '"rel_l2_mean"' roll/metrics.json && grep -q "^trajectory: relative L2" roll.log && ok || bad "metrics"
+# Long-rollout statistics: profiles along both axes (16 + 16 indices) and the spectrum's 12 shells.
+[[ $(grep -c "^mean," roll/statistics.csv) -eq 32 && $(grep -c "^rms," roll/statistics.csv) -eq 32 ]] && \
+  grep -q '"rms_rel_l2"' roll/statistics.json && [[ $(wc -l <roll/spectrum.csv) -eq 13 ]] && ok \
+  || bad "statistics: $(head -3 roll/statistics.csv) / $(wc -l <roll/spectrum.csv) spectrum lines"
 "$surro" -q eval full/checkpoint_best.h5 --split valid | grep -q "^trajectory: relative L2" && ok || bad "eval"
 "$surro" -q rollout missing.h5 -o x 2>err.log
 [[ $? -eq 3 ]] && grep -q "missing.h5: no such checkpoint file" err.log && ok || bad "missing checkpoint: $(cat err.log)"
 "$surro" -q rollout full/checkpoint_best.h5 --steps 50 -o x 2>err.log
 [[ $? -eq 2 ]] && grep -q "only 5 reference frames follow the window" err.log && ok || bad "too many steps: $(cat err.log)"
 [[ ! -e x ]] && ok || bad "a refused rollout wrote output"
+
+# Initial conditions simulated on the spot by the dataset's solver: with the dataset's own seed,
+# samples 0 and 1 are the first two training trajectories, so the metrics agree exactly; on a
+# finer record grid (FNO evaluated at 32^2 after training at 16^2) the rollout still runs.
+want=$("$surro" -q eval full/checkpoint_best.h5 --split train --samples 2 | tail -n 1)
+got=$("$surro" -q eval full/checkpoint_best.h5 --initial solver --seed 2020 --samples 2 | tail -n 1)
+[[ -n $want && "$want" == "$got" ]] && ok || bad "solver initial conditions: '$got', expected '$want'"
+"$surro" -q rollout full/checkpoint_best.h5 --initial solver --samples 1 --solver-set solver.record_grid=32 \
+  -o sroll >/dev/null && [[ -s sroll/rollout.pvd ]] && ok || bad "rollout from solver initial conditions at 32^2"
+"$surro" -q rollout full/checkpoint_best.h5 --initial solver --solver-config nowhere.json -o x 2>err.log
+[[ $? -eq 2 ]] && grep -q "nowhere.json does not exist" err.log && ok || bad "missing solver config: $(cat err.log)"
 
 # A pair model (Darcy a -> u): trains, evaluates once per trajectory, writes prediction.pvd.
 "$surro" -q generate "$configs/darcy2d.json" --set run.output_dir=darcy --set solver.grid=33 --set solver.record_grid=17 \
@@ -99,6 +122,9 @@ grep -q '"rel_l2_mean"' roll/metrics.json && grep -q "^trajectory: relative L2" 
   --set train.epochs=2 --set train.batch=4 || bad "darcy train"
 "$surro" -q rollout darcy_run/checkpoint_best.h5 -o darcy_pred | grep -q "relative L2" && \
   [[ -s darcy_pred/prediction.pvd && -s darcy_pred/metrics.json ]] && ok || bad "darcy evaluation"
+# The shipped Darcy config normalizes pointwise, as the FNO reference: both normalizers stored.
+h5diff darcy_run/checkpoint_best.h5 darcy_run/checkpoint_best.h5 /normalizers/inputs /normalizers/inputs \
+  >/dev/null && ok || bad "darcy: no /normalizers/inputs"
 
 echo "train: $pass passed, $failures failed"
 [[ $failures -eq 0 ]]

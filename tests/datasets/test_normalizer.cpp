@@ -138,6 +138,10 @@ TEMPLATE_LIST_TEST_CASE("normalizer: encode, decode and decode backward on every
       const std::size_t k = kind == NormKind::channel ? (i / N) % C : i % (C * N);
       CHECK(g[i] == Approx(double(x[i]) * static_cast<Real>(n.stddev()[k] + n.eps())).epsilon(eps));
     }
+    // Backward of encode: dx = dy / (std + eps), the inverse scaling: back to x within 2 roundings.
+    normalizer_encode_backward(Exec(), nv, S, dx.data(), dx.data());
+    const auto back = surro::test::to_host(dx);
+    for (std::size_t i = 0; i < x.size(); ++i) CHECK(back[i] == Approx(double(x[i])).epsilon(2 * eps));
   }
 }
 

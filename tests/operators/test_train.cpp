@@ -1,5 +1,6 @@
 // A tiny end-to-end training run: the FNO must learn an operator it can represent exactly.
-#include "operators/train/fno_trainer.hpp"
+#include "operators/models/fno.hpp"
+#include "operators/train/trainer.hpp"
 #include "spaces.hpp"
 
 #include <catch2/catch.hpp>
@@ -46,7 +47,7 @@ TEST_CASE("train: an FNO learns a shift operator; held-out loss falls 10x in 300
   cfg.projection = 16;
   op::AdamConfig adam;
   adam.lr = 3e-3;
-  op::FnoTrainer trainer(exec, cfg, adam, {32}, 1);
+  op::Trainer trainer(exec, std::make_shared<op::FnoArchitecture>(cfg), adam, {32}, 1);
 
   const int batch = 8, train_n = 64, test_n = 16;
   std::vector<float> xtr, ytr, xte, yte;

@@ -2,7 +2,8 @@
 // tiny unrolled training run.
 #include "harness.hpp"
 #include "operators/loss.hpp"
-#include "operators/train/fno_trainer.hpp"
+#include "operators/models/fno.hpp"
+#include "operators/train/trainer.hpp"
 #include "operators/train/unroll.hpp"
 
 #include <catch2/catch.hpp>
@@ -29,7 +30,8 @@ TEST_CASE("unroll: the unrolled loss's parameter gradient matches central differ
   op::ParamTable table;
   op::fno_register(table, cfg);
   op::Fno<HostExec, double> init_model(exec, cfg, table, batch, grid, false);
-  op::Unroller<HostExec, double> unroller(exec, cfg, table, batch, grid, t_out);
+  op::Unroller<HostExec, double> unroller(exec, op::fno_factory<HostExec, double>(cfg, table, batch, grid),
+                                          cfg.in_channels, cfg.out_channels, batch, grid, t_out);
 
   View1<double, HostMem> p("p", table.size()), g("g", table.size());
   init_model.init(exec, p.data(), 7);
@@ -58,11 +60,14 @@ TEST_CASE("unroll: the unrolled loss's parameter gradient matches central differ
   gradcheck({p0}, loss, {1.0}, {gp}, {"params"});
 
   // With T_out = 1 both modes are one teacher-forced step: same loss, same gradient.
-  op::Unroller<HostExec, double> one(exec, cfg, table, batch, grid, 1);
+  op::Unroller<HostExec, double> one(exec, op::fno_factory<HostExec, double>(cfg, table, batch, grid),
+                                     cfg.in_channels, cfg.out_channels, batch, grid, 1);
   View1<double, HostMem> ga("ga", table.size()), gb("gb", table.size());
   std::copy(p0.begin(), p0.end(), p.data());
-  const double la = one.loss_and_grad(exec, op::UnrollMode::unrolled, p.data(), x.data(), tg.data(), ga.data());
-  const double lb = one.loss_and_grad(exec, op::UnrollMode::pushforward, p.data(), x.data(), tg.data(), gb.data());
+  const double la =
+      one.loss_and_grad(exec, op::UnrollMode::unrolled, p.data(), x.data(), tg.data(), ga.data());
+  const double lb =
+      one.loss_and_grad(exec, op::UnrollMode::pushforward, p.data(), x.data(), tg.data(), gb.data());
   exec.fence();
   CHECK(la == lb);
   for (std::size_t i = 0; i < table.size(); ++i) REQUIRE(ga.data()[i] == gb.data()[i]);
@@ -87,8 +92,10 @@ void make_trajectories(int count, unsigned seed, std::vector<float>& x, std::vec
         for (int j = 0; j < n; ++j) {
           const double t = 2 * M_PI * k * (j + f * n / 8.0) / n;
           const float v = static_cast<float>(a * std::cos(t) + b * std::sin(t));
-          if (f < t_in) x[(s * t_in + f) * n + j] += v;
-          else y[(s * t_out + f - t_in) * n + j] += v;
+          if (f < t_in)
+            x[(s * t_in + f) * n + j] += v;
+          else
+            y[(s * t_out + f - t_in) * n + j] += v;
         }
     }
 }
@@ -110,7 +117,7 @@ TEST_CASE("unroll: an FNO trained unrolled over 3 steps; held-out unrolled loss 
   cfg.out_channels = 1;
   op::AdamConfig adam;
   adam.lr = 3e-3;
-  op::FnoTrainer trainer(exec, cfg, adam, {32}, 1);
+  op::Trainer trainer(exec, std::make_shared<op::FnoArchitecture>(cfg), adam, {32}, 1);
 
   const int batch = 8, train_n = 64, test_n = 16, t_out = 3, n = 32;
   std::vector<float> xtr, ytr, xte, yte;
@@ -119,13 +126,15 @@ TEST_CASE("unroll: an FNO trained unrolled over 3 steps; held-out unrolled loss 
   auto dxtr = test::to_device<ExecSpace>(xtr, "x_train"), dytr = test::to_device<ExecSpace>(ytr, "y_train");
   auto dxte = test::to_device<ExecSpace>(xte, "x_test"), dyte = test::to_device<ExecSpace>(yte, "y_test");
 
-  const double before = trainer.evaluate_unrolled(exec, test_n, t_out, dxte.data(), dyte.data()) / (test_n * t_out);
+  const double before =
+      trainer.evaluate_unrolled(exec, test_n, t_out, dxte.data(), dyte.data()) / (test_n * t_out);
   for (int step = 0; step < 300; ++step) {
     const int first = (step % (train_n / batch)) * batch;
-    trainer.train_step_unrolled(exec, batch, t_out, dxtr.data() + first * 2 * n, dytr.data() + first * t_out * n,
-                                adam.lr, op::UnrollMode::unrolled);
+    trainer.train_step_unrolled(exec, batch, t_out, dxtr.data() + first * 2 * n,
+                                dytr.data() + first * t_out * n, adam.lr, op::UnrollMode::unrolled);
   }
-  const double after = trainer.evaluate_unrolled(exec, test_n, t_out, dxte.data(), dyte.data()) / (test_n * t_out);
+  const double after =
+      trainer.evaluate_unrolled(exec, test_n, t_out, dxte.data(), dyte.data()) / (test_n * t_out);
   CAPTURE(before, after, trainer.last_grad_norm());
   CHECK(before > 0.5);
   CHECK(after < before / 10);
@@ -135,8 +144,10 @@ TEST_CASE("unroll: an FNO trained unrolled over 3 steps; held-out unrolled loss 
   CHECK(trainer.optimizer().steps() == 301);
 }
 
-TEMPLATE_LIST_TEST_CASE("unroll: both modes on every space agree with double host; pushforward is one step on "
-                        "the fed-back window", "[train]", surro::test::RealCases) {
+TEMPLATE_LIST_TEST_CASE(
+    "unroll: both modes on every space agree with double host; pushforward is one step on "
+    "the fed-back window",
+    "[train]", surro::test::RealCases) {
   using Exec = typename TestType::exec;
   using Real = typename TestType::scalar;
   using Mem = typename Exec::memory_space;
@@ -157,8 +168,10 @@ TEMPLATE_LIST_TEST_CASE("unroll: both modes on every space agree with double hos
   // Reference: double on the host.
   HostExec host;
   op::Fno<HostExec, double> step(host, cfg, table, batch, grid, true);
-  op::Unroller<HostExec, double> ref(host, cfg, table, batch, grid, t_out);
-  View1<double, HostMem> pd("p", table.size()), xd("x", xs.size()), td("t", ts.size()), pred("pred", ts.size());
+  op::Unroller<HostExec, double> ref(host, op::fno_factory<HostExec, double>(cfg, table, batch, grid),
+                                     cfg.in_channels, cfg.out_channels, batch, grid, t_out);
+  View1<double, HostMem> pd("p", table.size()), xd("x", xs.size()), td("t", ts.size()),
+      pred("pred", ts.size());
   step.init(host, pd.data(), 9);
   std::copy(xs.begin(), xs.end(), xd.data());
   std::copy(ts.begin(), ts.end(), td.data());
@@ -166,15 +179,16 @@ TEMPLATE_LIST_TEST_CASE("unroll: both modes on every space agree with double hos
   std::vector<std::vector<double>> want_grad(2);
   for (int m = 0; m < 2; ++m) {
     View1<double, HostMem> gd("g", table.size());
-    want_loss[m] = ref.loss_and_grad(host, m ? op::UnrollMode::pushforward : op::UnrollMode::unrolled, pd.data(),
-                                     xd.data(), td.data(), gd.data());
+    want_loss[m] = ref.loss_and_grad(host, m ? op::UnrollMode::pushforward : op::UnrollMode::unrolled,
+                                     pd.data(), xd.data(), td.data(), gd.data());
     want_grad[m] = download(gd);
   }
 
   // Pushforward by hand: with T_in = 2, the last window is the first two predictions; one
   // teacher-forced step on it against target frame 2.
   ref.evaluate(host, pd.data(), xd.data(), td.data(), pred.data());
-  View1<double, HostMem> w("w", 2 * frame), y("y", frame), tgt("tgt", frame), dy("dy", frame), g("g", table.size());
+  View1<double, HostMem> w("w", 2 * frame), y("y", frame), tgt("tgt", frame), dy("dy", frame),
+      g("g", table.size());
   for (int b = 0; b < batch; ++b)
     for (int j = 0; j < n; ++j) {
       w.data()[(b * 2 + 0) * n + j] = pred.data()[(b * t_out + 0) * n + j];
@@ -182,8 +196,8 @@ TEMPLATE_LIST_TEST_CASE("unroll: both modes on every space agree with double hos
       tgt.data()[b * n + j] = td.data()[(b * t_out + 2) * n + j];
     }
   step.forward(host, pd.data(), w.data(), y.data());
-  const double l = op::rel_l2_loss<HostExec, double>(host, op::Reduction::sum, batch, n, y.data(), tgt.data(),
-                                                     dy.data());
+  const double l =
+      op::rel_l2_loss<HostExec, double>(host, op::Reduction::sum, batch, n, y.data(), tgt.data(), dy.data());
   step.backward(host, pd.data(), dy.data(), g.data(), nullptr);
   // The same operations in the same order as inside the Unroller: equal to round-off.
   CHECK(std::abs(l - want_loss[1]) <= 1e-12 * l);
@@ -194,7 +208,8 @@ TEMPLATE_LIST_TEST_CASE("unroll: both modes on every space agree with double hos
   // double agrees to round-off.
   const double tol = std::is_same_v<Real, float> ? 1e-3 : 1e-11;
   Exec exec;
-  op::Unroller<Exec, Real> un(exec, cfg, table, batch, grid, t_out);
+  op::Unroller<Exec, Real> un(exec, op::fno_factory<Exec, Real>(cfg, table, batch, grid), cfg.in_channels,
+                              cfg.out_channels, batch, grid, t_out);
   auto p = upload<Exec, Real>(download(pd), "p");
   auto x = upload<Exec, Real>(xs, "x");
   auto t = upload<Exec, Real>(ts, "t");

@@ -1,0 +1,58 @@
+#pragma once
+// Long-rollout statistics of a set of C fields on a grid (N0[, N1[, N2]]), accumulated over samples
+// and steps, for comparing a surrogate's rollout with the reference (turbulence statistics):
+//
+//   <.>_a(i)       the average over samples, steps and every axis but a, at index i of axis a
+//   mean_c(a, i)   = <f_c>_a(i)                             per-axis mean profile
+//   rms_c(a, i)    = sqrt(<f_c^2>_a(i) - mean_c(a, i)^2)    RMS fluctuation profile
+//   cross_cd(a, i) = <f_c f_d>_a(i) - mean_c mean_d, c < d  e.g. the Reynolds shear stress <u'v'>
+//                                                           profile along the wall-normal axis y
+//
+// Fluctuations are about the profile of the same axis (u' = u - <u>_y for a channel's y
+// profile), the convention of wall-bounded turbulence. Raw moments are summed in double on the
+// device; nothing is allocated in add().
+#include "core/types.hpp"
+
+#include <string>
+#include <vector>
+
+namespace surro::op {
+
+struct AxisProfiles {
+  int channels = 0;
+  std::vector<int> grid;
+  long long steps = 0;
+  // Indexed [axis][c][i] and [axis][pair][i]; pairs (c, d), c < d, in order (0,1), (0,2), (1,2)...
+  std::vector<std::vector<std::vector<double>>> mean, rms, cross;
+};
+
+template <class Exec>
+class ProfileStats {
+ public:
+  // batch K samples per add, C fields, grid (N0[, N1[, N2]]).
+  ProfileStats(int batch, int channels, std::vector<int> grid);
+  // frames: (K, C, N...) on Exec. Adds one step of every sample.
+  void add(const Exec& exec, const float* frames);
+
+  // Copies the sums to the host and forms the profiles (fences).
+  AxisProfiles profiles(const Exec& exec) const;
+
+  int moments() const { return m_moments; }
+
+ private:
+  int m_batch, m_channels, m_moments;  // moments: C means, C squares, C (C - 1) / 2 products
+  std::vector<int> m_grid;
+  int m_slots = 0;  // sum of the axis extents: one profile slot per (axis, index)
+  long long m_steps = 0;
+  View2<double, typename Exec::memory_space> m_sums;  // (moments, slots)
+};
+
+// CSV, one row per (quantity, axis, index, field): quantity,axis,index,field,pred,ref with
+// quantity mean | rms | cross (field "c*d" names the pair), written atomically. JSON: for each
+// quantity, axis and field, the relative L2 difference of the two profiles,
+// ||pred - ref|| / ||ref|| (ref norm 0: absolute).
+void write_profiles(const std::string& csv_path, const std::string& json_path,
+                    const std::vector<std::string>& fields, const AxisProfiles& pred,
+                    const AxisProfiles& ref);
+
+}  // namespace surro::op
