@@ -162,7 +162,9 @@ void ifrk4_stage(const ExecSpace& exec, const Grid g, Stage stage, const Spec& w
 
 // Initial vorticity spectrum: a GRF with E|W_k|^2 = S_k^2, S_k = Nx^2 sqrt(2) sigma (4 pi^2 |k|^2 + tau^2)^(-alpha/2),
 // S_0 = 0 -- the distribution of the FNO generator's Re(ifft2(S xi)). Each mode's two normals come
-// from the counter RNG at (stream = sample, index = i * H + j); the ky = 0 and ky = Nx/2 columns
+// from the counter RNG at (stream = sample, index = mode_index(kx, ky)), a function of the signed
+// wavenumber only, so grids of different sizes draw the same coefficients for the modes they share:
+// sample s at 64^2 is sample s at 256^2 truncated (up to the Nyquist modes). The ky = 0 and ky = Nx/2 columns
 // are made Hermitian explicitly (W(-kx) = conj W(kx), real at kx = 0, Nx/2), so the spectrum is
 // exactly that of a real field and every FFT backend reads it the same way.
 void grf_spectrum(const ExecSpace& exec, const Grid g, const Spec& w_hat, std::uint64_t seed,
@@ -180,7 +182,9 @@ void grf_spectrum(const ExecSpace& exec, const Grid g, const Spec& w_hat, std::u
         const bool mirrored = edge_column && 2 * i > g.n;  // conj of the draw at Nx - i
         const int di = mirrored ? g.n - i : i;
         double z0, z1;
-        gen.normal2(static_cast<std::uint64_t>(first_sample + b), static_cast<std::uint64_t>(di) * g.h + j, z0, z1);
+        const std::uint64_t mode_index =
+            (static_cast<std::uint64_t>(wavenumber(di, g.n) + (1 << 30)) << 32) | static_cast<std::uint64_t>(j);
+        gen.normal2(static_cast<std::uint64_t>(first_sample + b), mode_index, z0, z1);
         C w;
         if (i == 0 && j == 0) w = C(0.0);
         else if (self_conjugate) w = C(s * z0, 0.0);

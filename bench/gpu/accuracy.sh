@@ -22,8 +22,11 @@ budget=${2:-0}
 work=/tmp/surro-accuracy
 out=${OUT:-$work/out}/$case_name
 mkdir -p "$work" "$out"
-nvidia-smi --query-gpu=name,driver_version --format=csv,noheader | tee "$out/device.txt"
-surro --version | tee -a "$out/device.txt"
+# The device returns a limited number of files: one log, the history, the per-step metrics (and
+# for ns the two fidelity files).
+exec > >(tee -a "$out/log.txt") 2>&1
+nvidia-smi --query-gpu=name,driver_version --format=csv,noheader
+surro --version
 
 case $case_name in
   darcy) gen=configs/darcy2d.json train=configs/train_fno_darcy2d.json gen_sets=() step_frac=0.2 ;;
@@ -52,9 +55,9 @@ if [[ ${SMALL:-0} == 1 ]]; then
   train_sets=(--set train.batch=4)
 fi
 data=$work/data_$case_name
-start=$(date +%s.%N)
-surro -q generate "$gen" --set run.output_dir="$data" "${gen_sets[@]}" 2>&1 | tail -3 | tee "$out/generate.log"
-echo "generate_seconds=$(echo "$(date +%s.%N) - $start" | bc)" | tee -a "$out/generate.log"
+start=$SECONDS
+surro -q generate "$gen" --set run.output_dir="$data" "${gen_sets[@]}" 2>&1 | tail -3
+echo "generate_seconds=$((SECONDS - start))"
 
 epochs=$(python3 -c "import json; print(json.load(open('$train'))['train']['epochs'])")
 step=$(python3 -c "import json; print(json.load(open('$train'))['schedule']['step_size'])")
@@ -68,13 +71,15 @@ if [[ $budget -gt 0 ]]; then
     epochs=$fit
     step=$(python3 -c "print(max(1, round($epochs * $step_frac)))")
   fi
-  echo "calibration: ${epoch_s} s/epoch; training $epochs epochs, StepLR step $step" | tee "$out/schedule.txt"
+  echo "calibration: ${epoch_s} s/epoch; training $epochs epochs, StepLR step $step"
 fi
 rm -rf "$work/run_$case_name"
-start=$(date +%s.%N)
+start=$SECONDS
 surro train "$train" --set run.output_dir="$work/run_$case_name" --set data.dataset="$data" \
-  --set train.epochs="$epochs" --set schedule.step_size="$step" "${train_sets[@]}" >"$out/train.log" 2>&1
-echo "train_rc=$? train_seconds=$(echo "$(date +%s.%N) - $start" | bc)" | tee -a "$out/train.log"
+  --set train.epochs="$epochs" --set schedule.step_size="$step" "${train_sets[@]}" >"$work/train_$case_name.log" 2>&1
+echo "train_rc=$? train_seconds=$((SECONDS - start))"
+grep -E "model:|data:" "$work/train_$case_name.log"
+tail -n 2 "$work/train_$case_name.log"
 cp "$work/run_$case_name/history.csv" "$out/"
-tail -n 3 "$out/train.log"
-surro -q eval "$work/run_$case_name/checkpoint_best.h5" --split test -o "$out/eval" | tail -n 2 | tee "$out/eval.txt"
+surro -q eval "$work/run_$case_name/checkpoint_best.h5" --split test -o "$work/eval_$case_name"
+cp "$work/eval_$case_name/metrics.csv" "$out/eval_metrics.csv"
