@@ -40,7 +40,7 @@ class Solver {
   virtual data::Block run(std::uint64_t seed, long long first, long long count, Diagnostics* diag) = 0;
 };
 
-// Builds the solver named by the section's "type" (navier_stokes_2d, burgers_1d, darcy_2d) and
+// Builds the solver named by the section's "type" (navier_stokes_2d, burgers_1d, burgers_3d, darcy_2d) and
 // validates its keys. Lists the valid types on an unknown one.
 std::unique_ptr<Solver> make_solver(config::Node& section);
 std::vector<std::string> solver_types();
