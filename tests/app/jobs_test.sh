@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end jobs: generate (complete, killed and resumed, refused on a config change), validate,
-# export to FNO .mat, and simulate to a ParaView series. Usage: jobs_test.sh /path/to/surro CONFIG_DIR
+# export to FNO .mat, simulate to a ParaView series, and the 3D solver end to end.
+# Usage: jobs_test.sh /path/to/surro CONFIG_DIR
 set -u
 surro=$(realpath "$1")
 configs=$(realpath "$2")
@@ -66,6 +67,16 @@ head -c 19 test.mat | grep -q "MATLAB 7.3 MAT-file" && ok || bad "no MATLAB head
   --set solver.record_grid=32 --set solver.t_final=1 --set solver.record_steps=4 --set solver.dt=1e-3 || bad "simulate failed"
 [[ $(grep -c "<DataSet" sim/demo_ns2d.pvd) -eq 5 && $(ls sim/*.vti | wc -l) -eq 5 ]] && ok || bad "pvd/vti count"
 [[ $(wc -l <sim/diagnostics.csv) -eq 6 && -s sim/spectrum.csv && -s sim/config.json ]] && ok || bad "csv outputs"
+
+# 7. The 3D solver end to end: a small burgers_3d dataset validates, and simulate writes a 3D
+# ParaView series with the three velocity components.
+b3d=(--set solver.grid=16 --set solver.record_grid=8 --set solver.t_final=0.1 --set solver.record_steps=2
+     --set solver.dt=0.01 --set dataset.train=2 --set dataset.valid=1 --set dataset.test=1 --set dataset.per_file=2)
+"$surro" -q generate "$configs/burgers3d.json" --set run.output_dir=b3d "${b3d[@]}" || bad "burgers3d generate failed"
+"$surro" validate b3d >/dev/null && ok || bad "validate rejected the burgers3d dataset"
+"$surro" -q simulate "$configs/burgers3d.json" --set run.output_dir=b3dsim "${b3d[@]}" || bad "burgers3d simulate failed"
+[[ $(ls b3dsim/*.vti | wc -l) -eq 3 && $(grep -c 'WholeExtent="0 7 0 7 0 7"' b3dsim/burgers3d_000002.vti) -eq 1 ]] &&
+  grep -q 'Name="w"' b3dsim/burgers3d_000002.vti && ok || bad "burgers3d vti series"
 
 echo "jobs: $pass passed, $failures failed"
 [[ $failures -eq 0 ]]
