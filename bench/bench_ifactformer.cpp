@@ -28,6 +28,7 @@
 #include "core/build_info.hpp"
 #include "core/config.hpp"
 #include "core/error.hpp"
+#include "core/profile.hpp"
 #include "core/io.hpp"
 #include "core/rng.hpp"
 #include "core/types.hpp"
@@ -91,7 +92,8 @@ Args parse(int argc, char** argv) {
   std::map<std::string, std::string> kv;
   for (int i = 1; i < argc; ++i) {
     const std::string key = argv[i];
-    SURRO_REQUIRE(key.rfind("--", 0) == 0 && i + 1 < argc, "expected --flag VALUE pairs, got '" << key << "'");
+    SURRO_REQUIRE(key.rfind("--", 0) == 0 && i + 1 < argc,
+                  "expected --flag VALUE pairs, got '" << key << "'");
     kv[key] = argv[++i];
   }
   auto take = [&](const std::string& k) {
@@ -126,7 +128,8 @@ Args parse(int argc, char** argv) {
   const std::string variant = take("--variant");
   SURRO_REQUIRE(variant.empty() || variant == "parallel" || variant == "chained",
                 "--variant: expected parallel or chained, got '" << variant << "'");
-  c.variant = variant == "chained" ? surro::op::FactorizedVariant::chained : surro::op::FactorizedVariant::parallel;
+  c.variant =
+      variant == "chained" ? surro::op::FactorizedVariant::chained : surro::op::FactorizedVariant::parallel;
   a.batch = num("--batch", 1);
   a.warmup = num("--warmup", 5);
   a.reps = num("--reps", 10);
@@ -134,7 +137,8 @@ Args parse(int argc, char** argv) {
   a.seed = static_cast<std::uint64_t>(num("--seed", 0));
   SURRO_REQUIRE(kv.empty(), "unknown flag " << kv.begin()->first);
   SURRO_REQUIRE(!a.name.empty(), "--case NAME is required");
-  SURRO_REQUIRE(a.mode == "train" || a.mode == "infer", "--mode: expected train or infer, got '" << a.mode << "'");
+  SURRO_REQUIRE(a.mode == "train" || a.mode == "infer",
+                "--mode: expected train or infer, got '" << a.mode << "'");
   SURRO_REQUIRE(a.reps > 0 && a.iters > 0 && a.warmup >= 0, "--reps and --iters must be > 0");
   SURRO_REQUIRE(a.batch > 0, "--batch must be > 0");
   return a;
@@ -165,7 +169,8 @@ void dump_floats(const std::string& path, const float* d /* (n) on the device */
   using Device = Kokkos::View<const float*, Kokkos::LayoutRight, surro::MemSpace,
                               Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
   Kokkos::deep_copy(host, Device(d, n));
-  surro::io::write_text_atomic(path, std::string(reinterpret_cast<const char*>(host.data()), sizeof(float) * n));
+  surro::io::write_text_atomic(path,
+                               std::string(reinterpret_cast<const char*>(host.data()), sizeof(float) * n));
 }
 
 json table_json(const surro::op::ParamTable& table) {
@@ -308,6 +313,14 @@ int run(int argc, char** argv) {
   if (training) line["loss"] = loss;
   line["status"] = "ok";
   std::printf("%s\n", line.dump().c_str());
+  // SURRO_PROFILE=1: after the timed runs, `iters` more calls under the fenced profiler
+  // (core/profile.hpp), its table on stderr. The timings above are not affected.
+  if (const char* env = std::getenv("SURRO_PROFILE"); env && std::string(env) == "1") {
+    profile::enable();
+    profile::reset();
+    for (int i = 0; i < a.iters; ++i) call();
+    std::fprintf(stderr, "%s", profile::report(40).c_str());
+  }
   return 0;
 }
 
