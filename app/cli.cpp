@@ -7,6 +7,7 @@
 #include "core/backend_info.hpp"
 #include "core/build_info.hpp"
 #include "core/error.hpp"
+#include "core/profile.hpp"
 #include "core/log.hpp"
 #include "solvers/solver.hpp"
 
@@ -33,7 +34,14 @@ class KokkosSession {
     for (auto& s : m_storage) m_argv.push_back(s.data());
     int argc = static_cast<int>(m_argv.size());
     m_guard = std::make_unique<Kokkos::ScopeGuard>(argc, m_argv.data());
+    if (const char* env = std::getenv("SURRO_PROFILE"); env && std::string(env) == "1") profile::enable();
   }
+  // The profile (SURRO_PROFILE=1) goes to stderr before Kokkos finalizes.
+  ~KokkosSession() {
+    if (m_guard && profile::enabled()) std::fprintf(stderr, "%s", profile::report(40).c_str());
+  }
+  KokkosSession(const KokkosSession&) = delete;
+  KokkosSession& operator=(const KokkosSession&) = delete;
 
  private:
   std::vector<std::string> m_args, m_storage;

@@ -32,6 +32,7 @@
 #include "core/build_info.hpp"
 #include "core/config.hpp"
 #include "core/error.hpp"
+#include "core/profile.hpp"
 #include "core/io.hpp"
 #include "core/rng.hpp"
 #include "core/types.hpp"
@@ -287,6 +288,14 @@ int run(int argc, char** argv) {
   if (training) line["loss"] = loss;
   line["status"] = "ok";
   std::printf("%s\n", line.dump().c_str());
+  // SURRO_PROFILE=1: after the timed runs, `iters` more calls under the fenced profiler
+  // (core/profile.hpp), its table on stderr. The timings above are not affected.
+  if (const char* env = std::getenv("SURRO_PROFILE"); env && std::string(env) == "1") {
+    profile::enable();
+    profile::reset();
+    for (int i = 0; i < a.iters; ++i) call();
+    std::fprintf(stderr, "%s", profile::report(40).c_str());
+  }
   return 0;
 }
 

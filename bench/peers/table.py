@@ -2,13 +2,15 @@
 
 Reads every file given (or stdin) and keeps the lines it knows, ignoring the rest:
   - JSON lines of bench_fno and bench/peers/fno.py (impl surro / torch-eager / torch-compile);
+  - JSON lines of bench_ifactformer and bench/peers/ifactformer.py (the same, with model
+    "ifactformer"): a table of their own;
   - the JSON line of bench/peers/bandwidth.py (case copy_bandwidth);
   - key=value lines of bench_ns2d and bench/ns2d_peer.py (bench/gpu/ns2d.sh).
 Ratios are surro / peer (below 1: surro is faster); each peer line is paired with the surro line
 of its case that precedes it in the same file (suite.sh runs surro first in every call), so logs of
 several calls merge without pairing figures of different calls. The surro column shows the last.
 
-FNO memory: surro's figure is the device memory really resident after warm-up (cudaMemGetInfo,
+FNO and IFactFormer memory: surro's figure is the device memory really resident after warm-up (cudaMemGetInfo,
 relative to just after start-up); the peer's are torch.cuda.max_memory_allocated and that same
 resident figure (mem_get_info relative to just after start-up).
 
@@ -78,6 +80,8 @@ def parse(lines):
                 bw = r
             elif "impl" in r and "case" in r:
                 key = (r["case"], tuple(r.get("grid", ())), r.get("batch"))
+                if "model" not in r and r["case"].startswith("iff"):  # a killed peer's line
+                    r["model"] = "ifactformer"
                 if "grid" not in r:  # a line without sizes (a killed run) joins its case's row
                     key = next((k for k in order if k[0] == r["case"]), key)
                 if key not in fno:
@@ -91,6 +95,10 @@ def parse(lines):
             impl = "surro" if r["impl"] == "surro" else ("compile" if "compile" in r["impl"] else "eager")
             ns.setdefault((int(r["grid"]), int(r["batch"]), r["scheme"]), {})[impl] = r
     return fno, order, ns, bw
+
+
+def model_of(rs):
+    return next((r["model"] for r in rs.values() if r.get("model")), "fno")
 
 
 def fno_table(fno, order):
@@ -167,9 +175,14 @@ def main():
     if bw:
         out.append("Copy bandwidth (torch, %d MiB device-to-device, read + write): %.1f GB/s." % (
             bw["bytes"] >> 20, bw["gb_per_s"]))
-    if order:
-        rows, notes = fno_table(fno, order)
-        out += ["", "FNO, float32: ms per call (training step or inference forward), median; ratio = surro / peer.", ""]
+    titles = {"fno": "FNO", "ifactformer": "IFactFormer-m (3D parallel unless the case says otherwise)"}
+    for model in ("fno", "ifactformer"):
+        keys = [k for k in order if model_of(fno[k]) == model]
+        if not keys:
+            continue
+        rows, notes = fno_table(fno, keys)
+        out += ["", "%s, float32: ms per call (training step or inference forward), median; ratio = surro / peer." %
+                titles[model], ""]
         out += rows + [""] + ["- " + n for n in notes]
     if ns:
         out += ["", "NS solver, float64: ms per time step; ratio = surro / peer.", ""] + ns_table(ns, bw)

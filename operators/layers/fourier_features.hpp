@@ -4,8 +4,11 @@
 //   gamma(n, f) = sin(2 pi sum_k p(n, k) Bm(k, f)),   gamma(n, F + f) = cos(2 pi sum_k p(n, k) Bm(k, f))
 //
 // p (N, d) coordinates, Bm (d, F) the Gaussian matrix (randn * scale at initialization; IFactFormer
-// keeps it fixed: a frozen parameter). The phase is formed and its sine/cosine taken in double,
-// so float features carry only the final rounding (phases reach thousands of radians).
+// keeps it fixed: a frozen parameter). The phase is formed and its sine/cosine taken in double
+// (phases reach thousands of radians). With Real = float the inputs p and Bm are float already:
+// a coordinate rounded to float (relative 6e-8) moves a phase of 2e3 radians by ~1e-4, which is
+// the ~1e-5 output difference from torch measured by bench/peers/ifactformer.py on the channel
+// configuration; a double coordinate buffer would remove it.
 // Backward (both optional): with t = 2 pi (cos phase dgamma_f - sin phase dgamma_{F+f}),
 //   dBm(k, f) += sum_n p(n, k) t(n, f),   dp(n, k) = sum_f Bm(k, f) t(n, f).
 #include "core/types.hpp"
