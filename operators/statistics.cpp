@@ -146,24 +146,33 @@ void write_profiles(const std::string& csv_path, const std::string& json_path,
   csv << "quantity,axis,index,field,pred,ref\n";
   nlohmann::ordered_json j;
   j["steps"] = pred.steps;
-  auto emit = [&](const char* quantity, const auto& P, const auto& R, const std::vector<std::string>& names) {
+  // scale(a, k): the profile whose norm a difference is divided by.
+  auto emit = [&](const char* quantity, const auto& P, const auto& R, const std::vector<std::string>& names,
+                  const auto& scale) {
     nlohmann::ordered_json q;
     for (std::size_t a = 0; a < P.size(); ++a)
       for (std::size_t k = 0; k < names.size(); ++k) {
         double diff2 = 0, ref2 = 0;
+        const std::vector<double>& S = scale(a, k);
         for (std::size_t i = 0; i < P[a][k].size(); ++i) {
           csv << quantity << ',' << a << ',' << i << ',' << names[k] << ',' << P[a][k][i] << ',' << R[a][k][i]
               << '\n';
           diff2 += (P[a][k][i] - R[a][k][i]) * (P[a][k][i] - R[a][k][i]);
-          ref2 += R[a][k][i] * R[a][k][i];
+          ref2 += S[i] * S[i];
         }
         q["axis" + std::to_string(a)][names[k]] = ref2 > 0 ? std::sqrt(diff2 / ref2) : std::sqrt(diff2);
       }
     j[std::string(quantity) + "_rel_l2"] = q;
   };
-  emit("mean", pred.mean, ref.mean, fields);
-  emit("rms", pred.rms, ref.rms, fields);
-  if (!pair_names.empty()) emit("cross", pred.cross, ref.cross, pair_names);
+  // A mean profile is compared against the reference's fluctuation scale: mean fields are often
+  // near zero (periodic flows), where a difference relative to the mean itself means nothing.
+  emit("mean", pred.mean, ref.mean, fields,
+       [&](std::size_t a, std::size_t k) -> const std::vector<double>& { return ref.rms[a][k]; });
+  emit("rms", pred.rms, ref.rms, fields,
+       [&](std::size_t a, std::size_t k) -> const std::vector<double>& { return ref.rms[a][k]; });
+  if (!pair_names.empty())
+    emit("cross", pred.cross, ref.cross, pair_names,
+         [&](std::size_t a, std::size_t k) -> const std::vector<double>& { return ref.cross[a][k]; });
   io::write_text_atomic(csv_path, csv.str());
   io::write_text_atomic(json_path, j.dump(2) + "\n");
 }

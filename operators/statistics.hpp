@@ -49,8 +49,9 @@ class ProfileStats {
 
 // CSV, one row per (quantity, axis, index, field): quantity,axis,index,field,pred,ref with
 // quantity mean | rms | cross (field "c*d" names the pair), written atomically. JSON: for each
-// quantity, axis and field, the relative L2 difference of the two profiles,
-// ||pred - ref|| / ||ref|| (ref norm 0: absolute).
+// quantity, axis and field, the relative L2 difference of the two profiles: ||pred - ref|| divided
+// by ||ref rms|| for mean profiles (the fluctuation scale: mean profiles of periodic flows are near
+// zero) and by ||ref|| for rms and cross profiles (norm 0: absolute).
 void write_profiles(const std::string& csv_path, const std::string& json_path,
                     const std::vector<std::string>& fields, const AxisProfiles& pred,
                     const AxisProfiles& ref);
