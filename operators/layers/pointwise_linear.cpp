@@ -21,6 +21,12 @@ template <class Exec>
 PointwiseLinearWorkspace<Exec>::PointwiseLinearWorkspace(const Exec& exec, const PointwiseLinearCfg& c, int b,
                                                          index_t r)
     : cfg(c), batch(b), points(r), gemm(exec) {
+  // Chunks of about 4096 values for the bias gradient; the partial buffer serves the weight
+  // partials (B Cout Cin) and, after them, the bias partials (Cout chunks).
+  bias_chunks = int(std::min<index_t>(256, std::max<index_t>(1, index_t(b) * r / 4096)));
+  partial = make_scratch<View1<double, typename Exec::memory_space>>(
+      exec, "surro::op::pointwise_linear::partial",
+      std::size_t(std::max<index_t>(index_t(b) * c.c_out * c.c_in, index_t(c.c_out) * bias_chunks)));
   SURRO_REQUIRE(c.c_in > 0 && c.c_out > 0,
                 "pointwise_linear: channels (" << c.c_in << ", " << c.c_out << "): expected positive");
   SURRO_REQUIRE(b > 0 && r > 0, "pointwise_linear: batch " << b << ", points " << r << ": expected positive");
@@ -39,20 +45,44 @@ void fill_bias(const Exec& exec, int batch, int c_out, index_t r, const Real* bi
       KOKKOS_LAMBDA(const index_t i) { y[i] = bias[(i / r) % c_out]; });
 }
 
-// db(o) += sum_{b, n} dy(b, o, n): one team per output channel.
+// db(o) += sum_{b, n} dy(b, o, n) in two deterministic passes: one team per (channel, chunk of the
+// B R values) writes its partial sum, then one thread per channel adds the chunks in order. One
+// team per channel alone would leave most of a GPU idle (Cout is 1 to 128).
 template <class Exec, class Real>
-void bias_grad(const Exec& exec, int batch, int c_out, index_t r, const Real* dy, Real* db) {
+void bias_grad(const Exec& exec, int batch, int c_out, index_t r, int chunks, const Real* dy, Real* partial,
+               Real* db) {
   using Team = typename Kokkos::TeamPolicy<Exec>::member_type;
   const index_t total = index_t(batch) * r;
+  const index_t per_chunk = (total + chunks - 1) / chunks;
   Kokkos::parallel_for(
-      "surro::op::pointwise_linear::bias_grad", Kokkos::TeamPolicy<Exec>(exec, c_out, Kokkos::AUTO),
-      KOKKOS_LAMBDA(const Team& team) {
-        const int o = team.league_rank();
+      "surro::op::pointwise_linear::bias_grad_partial",
+      Kokkos::TeamPolicy<Exec>(exec, c_out * chunks, Kokkos::AUTO), KOKKOS_LAMBDA(const Team& team) {
+        const int o = team.league_rank() / chunks, k = team.league_rank() % chunks;
+        const index_t q0 = k * per_chunk, q1 = q0 + per_chunk < total ? q0 + per_chunk : total;
         Real sum = 0;
         Kokkos::parallel_reduce(
-            Kokkos::TeamThreadRange(team, total),
+            Kokkos::TeamThreadRange(team, q0, q1),
             [&](const index_t q, Real& acc) { acc += dy[((q / r) * c_out + o) * r + q % r]; }, sum);
-        Kokkos::single(Kokkos::PerTeam(team), [&]() { db[o] += sum; });
+        Kokkos::single(Kokkos::PerTeam(team), [&]() { partial[index_t(o) * chunks + k] = sum; });
+      });
+  Kokkos::parallel_for(
+      "surro::op::pointwise_linear::bias_grad_sum", Kokkos::RangePolicy<Exec>(exec, 0, c_out),
+      KOKKOS_LAMBDA(const int o) {
+        Real sum = 0;
+        for (int k = 0; k < chunks; ++k) sum += partial[index_t(o) * chunks + k];
+        db[o] += sum;
+      });
+}
+
+// dw(e) += sum_b partial(b, e) over the Cout Cin entries, b in order.
+template <class Exec, class Real>
+void sum_batches(const Exec& exec, int batch, index_t size, const Real* partial, Real* dw) {
+  Kokkos::parallel_for(
+      "surro::op::pointwise_linear::weight_grad_sum", Kokkos::RangePolicy<Exec>(exec, 0, size),
+      KOKKOS_LAMBDA(const index_t e) {
+        Real sum = 0;
+        for (int b = 0; b < batch; ++b) sum += partial[b * size + e];
+        dw[e] += sum;
       });
 }
 
@@ -104,8 +134,10 @@ void pointwise_linear_backward(const Exec& exec, const PointwiseLinearWorkspace<
   ScopedRegion region("surro::op::pointwise_linear::backward");
   const PointwiseLinearCfg& c = ws.cfg;
   const int r = int(ws.points);
-  // dW (Cout x Cin) += dy_b (Cout x R) . x_b^T (R x Cin). One GEMM per sample: a batched call
-  // would have every batch entry accumulate into the same C concurrently.
+  // dW (Cout x Cin) += sum_b dy_b (Cout x R) . x_b^T (R x Cin): one batched GEMM into per-sample
+  // partials (a batched call cannot accumulate into one C), then their sum in sample order.
+  Real* partial = reinterpret_cast<Real*>(ws.partial.data());
+  const index_t wsize = index_t(c.c_out) * c.c_in;
   gemm::Shape s;
   s.op_b = gemm::Op::trans;
   s.m = c.c_out;
@@ -114,9 +146,14 @@ void pointwise_linear_backward(const Exec& exec, const PointwiseLinearWorkspace<
   s.lda = r;
   s.ldb = r;
   s.ldc = c.c_in;
-  for (int b = 0; b < ws.batch; ++b)
-    ws.gemm(exec, s, Real(1), dy + index_t(b) * c.c_out * r, x + index_t(b) * c.c_in * r, Real(1), dw);
-  if (c.bias && dbias) linear_impl::bias_grad(exec, ws.batch, c.c_out, ws.points, dy, dbias);
+  s.stride_a = index_t(c.c_out) * r;
+  s.stride_b = index_t(c.c_in) * r;
+  s.stride_c = wsize;
+  s.batch = ws.batch;
+  ws.gemm(exec, s, Real(1), dy, x, Real(0), partial);
+  linear_impl::sum_batches(exec, ws.batch, wsize, partial, dw);
+  if (c.bias && dbias)
+    linear_impl::bias_grad(exec, ws.batch, c.c_out, ws.points, ws.bias_chunks, dy, partial, dbias);
   if (!dx) return;
   gemm::Shape t;  // dx_b (Cin x R) = W^T (Cin x Cout) . dy_b (Cout x R)
   t.op_a = gemm::Op::trans;

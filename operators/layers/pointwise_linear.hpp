@@ -31,6 +31,11 @@ struct PointwiseLinearWorkspace {
   int batch = 0;
   index_t points = 0;  // R
   gemm::Gemm<Exec> gemm;
+  // Backward's partial sums, summed in a fixed order afterwards so results do not depend on
+  // scheduling: per-sample weight gradients (B, Cout, Cin) and per-chunk bias gradients
+  // (Cout, chunks). Sized in doubles, read as Real.
+  int bias_chunks = 1;
+  View1<double, typename Exec::memory_space> partial;
 };
 
 // PyTorch's Conv default initialization: W and bias ~ U(-1/sqrt(Cin), 1/sqrt(Cin)), drawn from
