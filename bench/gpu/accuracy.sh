@@ -3,7 +3,8 @@
 # train the shipped FNO config, evaluate the best checkpoint on the test split. Everything stays in
 # /tmp/surro-accuracy; logs, histories and metrics go to $OUT/<case>/.
 #
-# Usage: bench/gpu/accuracy.sh darcy|burgers|ns [TRAIN_BUDGET_S [TRAIN_CONFIG]]
+# Usage: bench/gpu/accuracy.sh darcy|burgers|ns|ns4 [TRAIN_BUDGET_S [TRAIN_CONFIG]]
+#   ns: nu = 1e-3, 10 frames in, 40 out; ns4: nu = 1e-4 (T = 30), 10 in, 20 out.
 #   TRAIN_CONFIG replaces the case's shipped FNO config (e.g. configs/train_ifactformer_ns2d.json;
 #   outputs then go to $OUT/<case>_<config name>); TRAIN_SETS (environment) adds --set overrides.
 #   The dataset is generated once per machine: a second call resumes it (nothing to do).
@@ -38,18 +39,19 @@ surro --version
 case $case_name in
   darcy) gen=configs/darcy2d.json train=configs/train_fno_darcy2d.json gen_sets=() step_frac=0.2 ;;
   burgers) gen=configs/burgers1d.json train=configs/train_fno_burgers1d.json gen_sets=() step_frac=0.1 ;;
-  ns)
+  ns | ns4)
     gen=configs/ns2d_nu1e-3.json train=configs/train_fno_ns2d.json step_frac=0.2
+    [[ $case_name == ns4 ]] && gen=configs/ns2d_nu1e-4.json
     gen_sets=(--set solver.grid=64 --set solver.scheme=ifrk4 --set solver.dt=2.5e-3 --set dataset.per_file=500
               --set dataset.batch=500)
     # What solving on 64^2 at dt 2.5e-3 changes: the same 4 samples on 128^2 at dt 1e-3.
     for v in "fine:128:1e-3" "prod:64:2.5e-3"; do
       [[ -n $config_override || ${SKIP_FIDELITY:-0} == 1 ]] && break  # measured by an earlier call
-      IFS=: read -r tag grid dt <<<"$v"
-      surro -q generate "$gen" --set run.output_dir="$work/ns_$tag" --set solver.grid="$grid" \
+      IFS=: read -r ftag grid dt <<<"$v"
+      surro -q generate "$gen" --set run.output_dir="$work/${case_name}_$ftag" --set solver.grid="$grid" \
         --set solver.scheme=ifrk4 --set solver.dt="$dt" --set dataset.train=4 --set dataset.valid=0 \
-        --set dataset.test=0 --set dataset.per_file=4 --set dataset.batch=4 || echo "FAILED: fidelity $tag"
-      cp "$work/ns_$tag/data/train/"*.hdf5 "$out/fidelity_$tag.hdf5"
+        --set dataset.test=0 --set dataset.per_file=4 --set dataset.batch=4 || echo "FAILED: fidelity $ftag"
+      cp "$work/${case_name}_$ftag/data/train/"*.hdf5 "$out/fidelity_$ftag.hdf5"
     done
     ;;
   *) echo "unknown case $case_name" >&2; exit 2 ;;
@@ -72,6 +74,8 @@ epochs=$(python3 -c "import json; print(json.load(open('$train'))['train']['epoc
 step=$(python3 -c "import json; print(json.load(open('$train'))['schedule']['step_size'])")
 step_frac=$(python3 -c "print($step / $epochs)")
 sets=("${train_sets[@]}" "${extra_sets[@]}")
+# ns4, the unrolled FNO config: frames 10..29 of T = 30.
+[[ $case_name == ns4 && -z $config_override ]] && sets+=(--set data.t_out=20)
 if [[ $budget -gt 0 ]]; then
   rm -rf "$work/calib_$tag"
   surro -q train "$train" --set run.output_dir="$work/calib_$tag" --set data.dataset="$data" \
@@ -99,6 +103,7 @@ cp "$work/run_$tag/history.csv" "$out/"
 # Window models: the 40 steps the FNO benchmark predicts (frames 10..49), also for other configs.
 steps=()
 [[ $case_name == ns ]] && steps=(--steps 40)
+[[ $case_name == ns4 ]] && steps=(--steps 20)
 surro -q eval "$work/run_$tag/checkpoint_best.h5" --split test "${steps[@]}" -o "$work/eval_$tag"
 cp "$work/eval_$tag/metrics.csv" "$out/eval_metrics.csv"
 [[ -f $work/eval_$tag/statistics.json ]] && cp "$work/eval_$tag/statistics.json" "$out/"
