@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "core/io.hpp"
 #include "core/timer.hpp"
+#include "operators/metrics.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -61,6 +62,45 @@ struct SliceSums {
   }
 };
 
+// One team per (axis, wavenumber) slot: the team sums |f_hat(k)|^2 over every (sample, field,
+// line along the axis), each thread transforming whole lines directly.
+template <class Exec>
+struct AxisSpectra {
+  using Team = typename Kokkos::TeamPolicy<Exec>::member_type;
+  View1<double, typename Exec::memory_space> spec;  // (spec_slots)
+  const float* x;                                   // (K, C, N)
+  int batch, channels, axes;
+  index_t points;
+  int extent[3], start[3];
+  index_t inner_n[3];
+
+  KOKKOS_INLINE_FUNCTION void operator()(const Team& team) const {
+    const int slot = team.league_rank();
+    int a = 0;
+    while (a + 1 < axes && slot >= start[a + 1]) ++a;
+    const int k = slot - start[a], n_a = extent[a];
+    const index_t inner = inner_n[a], lines = points / n_a;
+    const double w = (k == 0 || 2 * k == n_a) ? 1.0 : 2.0;
+    const double phase = -2.0 * 3.14159265358979323846 * k / n_a;
+    double total = 0;
+    Kokkos::parallel_reduce(
+        Kokkos::TeamThreadRange(team, index_t(batch) * channels * lines),
+        [&](const index_t e, double& acc) {
+          const index_t bc = e / lines, line = e % lines;
+          const float* f = x + bc * points + (line / inner) * n_a * inner + line % inner;
+          double re = 0, im = 0;
+          for (int j = 0; j < n_a; ++j) {
+            const double v = f[index_t(j) * inner];
+            re += v * ::cos(phase * j);
+            im += v * ::sin(phase * j);
+          }
+          acc += w * (re * re + im * im) / (double(n_a) * n_a);
+        },
+        total);
+    Kokkos::single(Kokkos::PerTeam(team), [&]() { spec(slot) += total; });
+  }
+};
+
 }  // namespace stats_impl
 
 template <class Exec>
@@ -73,6 +113,8 @@ ProfileStats<Exec>::ProfileStats(int batch, int channels, std::vector<int> grid)
   m_moments = 2 * channels + channels * (channels - 1) / 2;
   for (int e : m_grid) m_slots += e;
   m_sums = View2<double, typename Exec::memory_space>("surro::statistics::sums", m_moments, m_slots);
+  for (int e : m_grid) m_spec_slots += e / 2 + 1;
+  m_spec = View1<double, typename Exec::memory_space>("surro::statistics::spectra", m_spec_slots);
 }
 
 template <class Exec>
@@ -95,6 +137,21 @@ void ProfileStats<Exec>::add(const Exec& exec, const float* frames) {
   }
   Kokkos::parallel_for("surro::statistics::slice_sums",
                        Kokkos::TeamPolicy<Exec>(exec, m_moments * m_slots, Kokkos::AUTO), f);
+  stats_impl::AxisSpectra<Exec> g;
+  g.spec = m_spec;
+  g.x = frames;
+  g.batch = m_batch;
+  g.channels = m_channels;
+  g.axes = f.axes;
+  g.points = f.points;
+  for (int a = 0, s = 0; a < f.axes; ++a) {
+    g.extent[a] = m_grid[a];
+    g.start[a] = s;
+    s += m_grid[a] / 2 + 1;
+    g.inner_n[a] = f.inner_n[a];
+  }
+  Kokkos::parallel_for("surro::statistics::axis_spectra",
+                       Kokkos::TeamPolicy<Exec>(exec, m_spec_slots, Kokkos::AUTO), g);
   ++m_steps;
 }
 
@@ -102,6 +159,9 @@ template <class Exec>
 AxisProfiles ProfileStats<Exec>::profiles(const Exec& exec) const {
   auto h = Kokkos::create_mirror_view(m_sums);
   Kokkos::deep_copy(exec, h, m_sums);
+  exec.fence();
+  auto hs = Kokkos::create_mirror_view(m_spec);
+  Kokkos::deep_copy(exec, hs, m_spec);
   exec.fence();
   AxisProfiles p;
   p.channels = m_channels;
@@ -124,6 +184,13 @@ AxisProfiles ProfileStats<Exec>::profiles(const Exec& exec) const {
         for (int d = c + 1; d < C; ++d, ++k)
           cross[k][i] = h(2 * C + k, start + i) / count - mean[c][i] * mean[d][i];
     }
+    // Spectrum slots of this axis start after those of the earlier axes.
+    std::size_t spec_start = 0;
+    for (std::size_t b = 0; b < a; ++b) spec_start += m_grid[b] / 2 + 1;
+    std::vector<double> spec(n / 2 + 1);
+    const double lines = double(m_steps) * m_batch * (points / n);
+    for (int k = 0; k <= n / 2; ++k) spec[k] = hs(spec_start + k) / lines;
+    p.spectrum.push_back(std::move(spec));
     p.mean.push_back(std::move(mean));
     p.rms.push_back(std::move(rms));
     p.cross.push_back(std::move(cross));
@@ -173,6 +240,22 @@ void write_profiles(const std::string& csv_path, const std::string& json_path,
   if (!pair_names.empty())
     emit("cross", pred.cross, ref.cross, pair_names,
          [&](std::size_t a, std::size_t k) -> const std::vector<double>& { return ref.cross[a][k]; });
+  std::ostringstream spectra;
+  spectra.precision(9);
+  spectra << "axis,k,pred,ref\n";
+  nlohmann::ordered_json sj;
+  for (std::size_t a = 0; a < pred.spectrum.size(); ++a) {
+    for (std::size_t k = 0; k < pred.spectrum[a].size(); ++k)
+      spectra << a << ',' << k << ',' << pred.spectrum[a][k] << ',' << ref.spectrum[a][k] << '\n';
+    const int shells = static_cast<int>(ref.spectrum[a].size());
+    sj["axis" + std::to_string(a)] =
+        spectrum_log_error(pred.spectrum[a].data(), ref.spectrum[a].data(), shells, shells - 1);
+  }
+  j["spectrum_log_error_decades"] = sj;
+  std::string spectra_path = csv_path;
+  if (spectra_path.size() > 4 && spectra_path.compare(spectra_path.size() - 4, 4, ".csv") == 0)
+    spectra_path.resize(spectra_path.size() - 4);
+  io::write_text_atomic(spectra_path + "_spectra.csv", spectra.str());
   io::write_text_atomic(csv_path, csv.str());
   io::write_text_atomic(json_path, j.dump(2) + "\n");
 }

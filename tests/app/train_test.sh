@@ -94,7 +94,8 @@ h5diff unr/checkpoint_best.h5 unr/checkpoint_best.h5 /normalizers/targets /norma
 grep -q '"rel_l2_mean"' roll/metrics.json && grep -q "^trajectory: relative L2" roll.log && ok || bad "metrics"
 # Long-rollout statistics: profiles along both axes (16 + 16 indices) and the spectrum's 12 shells.
 [[ $(grep -c "^mean," roll/statistics.csv) -eq 32 && $(grep -c "^rms," roll/statistics.csv) -eq 32 ]] && \
-  grep -q '"rms_rel_l2"' roll/statistics.json && [[ $(wc -l <roll/spectrum.csv) -eq 13 ]] && ok \
+  grep -q '"rms_rel_l2"' roll/statistics.json && [[ $(wc -l <roll/spectrum.csv) -eq 13 ]] && \
+  [[ $(wc -l <roll/statistics_spectra.csv) -eq 19 ]] && grep -q spectrum_log_error roll/statistics.json && ok \
   || bad "statistics: $(head -3 roll/statistics.csv) / $(wc -l <roll/spectrum.csv) spectrum lines"
 "$surro" -q eval full/checkpoint_best.h5 --split valid | grep -q "^trajectory: relative L2" && ok || bad "eval"
 "$surro" -q rollout missing.h5 -o x 2>err.log

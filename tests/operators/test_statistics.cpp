@@ -102,5 +102,39 @@ TEMPLATE_LIST_TEST_CASE("statistics: per-axis mean, RMS and cross profiles match
     }
     // Correlated channels: the cross profile is far from zero (a positive control).
     CHECK(std::abs(got.cross[0][0][0]) > 0.5);
+
+    // Axis spectra against a naive DFT in double, and Parseval: sum_k E_a(k) = sum_c <f_c^2>.
+    REQUIRE(got.spectrum.size() == grid.size());
+    double mean_square = 0;
+    for (const auto& f : steps)
+      for (float v : f) mean_square += double(v) * v;
+    mean_square /= double(steps.size()) * K * N;  // per (sample, point), summed over the C fields
+    for (std::size_t a = 0; a < grid.size(); ++a) {
+      const int n = grid[a];
+      long long inner = 1;
+      for (std::size_t b = a + 1; b < grid.size(); ++b) inner *= grid[b];
+      REQUIRE(got.spectrum[a].size() == std::size_t(n / 2 + 1));
+      double parseval = 0;
+      for (int k = 0; k <= n / 2; ++k) {
+        double e = 0, lines = 0;
+        for (const auto& f : steps)
+          for (int bc = 0; bc < K * C; ++bc)
+            for (long long line = 0; line < N / n; ++line) {
+              const long long base = (line / inner) * n * inner + line % inner;
+              double re = 0, im = 0;
+              for (int j = 0; j < n; ++j) {
+                const double v = f[std::size_t(bc) * N + base + j * inner];
+                re += v * std::cos(-2 * M_PI * j * k / n);
+                im += v * std::sin(-2 * M_PI * j * k / n);
+              }
+              e += ((k == 0 || 2 * k == n) ? 1.0 : 2.0) * (re * re + im * im) / (double(n) * n);
+              lines += 1;
+            }
+        const double want = e / (lines / C);  // summed over fields, averaged over the rest
+        CHECK(got.spectrum[a][k] == Approx(want).epsilon(1e-10).margin(1e-12));
+        parseval += got.spectrum[a][k];
+      }
+      CHECK(parseval == Approx(mean_square).epsilon(1e-10));
+    }
   }
 }
