@@ -24,6 +24,7 @@
 // input.bin (B, T C, N...), output.bin (B, C, N...); train mode also target.bin (B, C, N...) and
 // grads.bin (table.size(); the frozen Fourier matrix's entries are 0), the gradient of the batch-mean
 // relative L2 of (output, target) before any update.
+#include "bench/bench_common.hpp"
 #include "core/backend_info.hpp"
 #include "core/build_info.hpp"
 #include "core/config.hpp"
@@ -46,14 +47,7 @@
 #include <string>
 #include <vector>
 
-#ifdef KOKKOS_ENABLE_CUDA
-#include <cuda_runtime.h>
-#endif
-
 namespace bench {
-
-using surro::index_t;
-using json = surro::config::json;
 
 struct Args {
   std::string name, mode = "train", dump;
@@ -142,53 +136,6 @@ Args parse(int argc, char** argv) {
   SURRO_REQUIRE(a.reps > 0 && a.iters > 0 && a.warmup >= 0, "--reps and --iters must be > 0");
   SURRO_REQUIRE(a.batch > 0, "--batch must be > 0");
   return a;
-}
-
-// x = U[-1, 1) from Philox(seed), stream `stream`: deterministic inputs and targets, the same on
-// every backend.
-template <class Exec>
-void fill_uniform(const Exec& exec, float* x /* (n) */, index_t n, std::uint64_t seed, std::uint64_t stream) {
-  const surro::rng::Philox rng{seed};
-  Kokkos::parallel_for(
-      "surro::bench::fill_uniform", Kokkos::RangePolicy<Exec>(exec, 0, n),
-      KOKKOS_LAMBDA(const index_t i) { x[i] = 2.0f * rng.uniform<float>(stream, i) - 1.0f; });
-}
-
-// Device bytes in use (every process), or -1 without CUDA.
-double device_used_bytes() {
-#ifdef KOKKOS_ENABLE_CUDA
-  std::size_t free_b = 0, total_b = 0;
-  if (cudaMemGetInfo(&free_b, &total_b) == cudaSuccess) return double(total_b - free_b);
-#endif
-  return -1.0;
-}
-
-// Copies n floats from the device to `path` (raw float32, native byte order).
-void dump_floats(const std::string& path, const float* d /* (n) on the device */, index_t n) {
-  surro::View1<float, surro::HostMem> host("surro::bench::dump", n);
-  using Device = Kokkos::View<const float*, Kokkos::LayoutRight, surro::MemSpace,
-                              Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
-  Kokkos::deep_copy(host, Device(d, n));
-  surro::io::write_text_atomic(path,
-                               std::string(reinterpret_cast<const char*>(host.data()), sizeof(float) * n));
-}
-
-json table_json(const surro::op::ParamTable& table) {
-  json slots = json::array();
-  for (const auto& s : table.slots())
-    slots.push_back({{"name", s.name},
-                     {"shape", s.shape},
-                     {"kind", s.kind == surro::op::ParamKind::complex ? "complex" : "real"},
-                     {"frozen", s.frozen},
-                     {"offset", s.offset},
-                     {"count", s.count}});
-  return slots;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
 int run(int argc, char** argv) {
