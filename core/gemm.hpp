@@ -37,6 +37,26 @@ struct Options {
 // Throws if lda/ldb/ldc are too small for the shape or a size is negative.
 void validate(const Shape& s, const char* label);
 
+// A Shape in one expression (the field order of Shape); strides 0 and batch 1 by default.
+inline Shape make_shape(Op op_a, Op op_b, index_t m, index_t n, index_t k, index_t lda, index_t ldb,
+                        index_t ldc, index_t stride_a = 0, index_t stride_b = 0, index_t stride_c = 0,
+                        index_t batch = 1) {
+  Shape s;
+  s.op_a = op_a;
+  s.op_b = op_b;
+  s.m = int(m);
+  s.n = int(n);
+  s.k = int(k);
+  s.lda = int(lda);
+  s.ldb = int(ldb);
+  s.ldc = int(ldc);
+  s.stride_a = stride_a;
+  s.stride_b = stride_b;
+  s.stride_c = stride_c;
+  s.batch = int(batch);
+  return s;
+}
+
 template <class Exec>
 class Gemm {
  public:
@@ -81,11 +101,10 @@ void batched(const Gemm<Exec>& gemm, const Exec& exec, Op op_a, Op op_b,
   s.stride_c = index_t(s.m) * s.n;
   const int a_rows = op_a == Op::none ? s.m : s.k, b_rows = op_b == Op::none ? s.k : s.n;
   const int b_cols = op_b == Op::none ? s.n : s.k;
-  SURRO_REQUIRE(int(a.extent(ar)) == a_rows && int(b.extent(br)) == b_rows && s.ldb == b_cols &&
-                    (AV::rank == 2 || int(a.extent(0)) == s.batch) &&
-                    (BV::rank == 2 || int(b.extent(0)) == s.batch),
-                "gemm::batched: shapes do not agree: C (" << s.batch << ", " << s.m << ", " << s.n
-                                                          << "), k = " << s.k);
+  SURRO_REQUIRE(
+      int(a.extent(ar)) == a_rows && int(b.extent(br)) == b_rows && s.ldb == b_cols &&
+          (AV::rank == 2 || int(a.extent(0)) == s.batch) && (BV::rank == 2 || int(b.extent(0)) == s.batch),
+      "gemm::batched: shapes do not agree: C (" << s.batch << ", " << s.m << ", " << s.n << "), k = " << s.k);
   gemm(exec, s, alpha, a.data(), b.data(), beta, c.data());
 }
 

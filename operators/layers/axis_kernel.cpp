@@ -42,24 +42,6 @@ AxisView axis_view(const FactorizedCfg& c, int axis) {
   return v;
 }
 
-gemm::Shape shape(gemm::Op op_a, gemm::Op op_b, index_t m, index_t n, index_t k, index_t lda, index_t ldb,
-                  index_t ldc, index_t stride_a, index_t stride_b, index_t stride_c, index_t batch) {
-  gemm::Shape s;
-  s.op_a = op_a;
-  s.op_b = op_b;
-  s.m = int(m);
-  s.n = int(n);
-  s.k = int(k);
-  s.lda = int(lda);
-  s.ldb = int(ldb);
-  s.ldc = int(ldc);
-  s.stride_a = stride_a;
-  s.stride_b = stride_b;
-  s.stride_c = stride_c;
-  s.batch = int(batch);
-  return s;
-}
-
 // out(e) = sum_p partial(p, e), e < n2 = N_a^2.
 template <class Exec, class Real>
 void sum_partials(const Exec& exec, index_t P, index_t n2, const Real* partial, Real* out) {
@@ -107,7 +89,8 @@ void lowrank_kernel_forward(const Exec& exec, const FactorizedWorkspace<Exec, Re
   const index_t n = axis_view(ws.cfg, axis).na, dk = ws.cfg.kernel_dim;
   // K_m (n x n) = scale q_m (n x Dk) k_m^T
   ws.gemm(exec,
-          shape(gemm::Op::none, gemm::Op::trans, n, n, dk, dk, dk, n, n * dk, n * dk, n * n, ws.cfg.blocks),
+          gemm::make_shape(gemm::Op::none, gemm::Op::trans, n, n, dk, dk, dk, n, n * dk, n * dk, n * n,
+                           ws.cfg.blocks),
           Real(ws.cfg.scale), q, k, Real(0), kernel);
 }
 
@@ -119,12 +102,15 @@ void lowrank_kernel_backward(const Exec& exec, const FactorizedWorkspace<Exec, R
   const index_t n = axis_view(ws.cfg, axis).na, d = ws.cfg.kernel_dim;
   const Real s = Real(ws.cfg.scale);
   if (dq)  // dq_m (n x Dk) = scale dK_m k_m
-    ws.gemm(exec, shape(gemm::Op::none, gemm::Op::none, n, d, n, n, d, d, n * n, n * d, n * d, ws.cfg.blocks),
+    ws.gemm(exec,
+            gemm::make_shape(gemm::Op::none, gemm::Op::none, n, d, n, n, d, d, n * n, n * d, n * d,
+                             ws.cfg.blocks),
             s, dkernel, k, Real(0), dq);
   if (dk)  // dk_m (n x Dk) = scale dK_m^T q_m
     ws.gemm(exec,
-            shape(gemm::Op::trans, gemm::Op::none, n, d, n, n, d, d, n * n, n * d, n * d, ws.cfg.blocks), s,
-            dkernel, q, Real(0), dk);
+            gemm::make_shape(gemm::Op::trans, gemm::Op::none, n, d, n, n, d, d, n * n, n * d, n * d,
+                             ws.cfg.blocks),
+            s, dkernel, q, Real(0), dk);
 }
 
 template <class Exec, class Real>
@@ -136,16 +122,16 @@ void axis_apply(const Exec& exec, const FactorizedWorkspace<Exec, Real>& ws, int
   const gemm::Op op = transpose ? gemm::Op::trans : gemm::Op::none;
   // Y_{m,p} (N_a x Q) = op(K_m) X_{m,p}; X_{m,p} at x + m x_stride + p N_a Q.
   if (P == 1) {
-    ws.gemm(exec, shape(op, gemm::Op::none, na, Q, na, na, Q, Q, na * na, x_stride, y_stride, M), Real(1),
-            kernel, x, beta, y);
+    ws.gemm(exec, gemm::make_shape(op, gemm::Op::none, na, Q, na, na, Q, Q, na * na, x_stride, y_stride, M),
+            Real(1), kernel, x, beta, y);
   } else if (M <= P) {
     for (index_t m = 0; m < M; ++m)
-      ws.gemm(exec, shape(op, gemm::Op::none, na, Q, na, na, Q, Q, 0, mat, mat, P), Real(1),
+      ws.gemm(exec, gemm::make_shape(op, gemm::Op::none, na, Q, na, na, Q, Q, 0, mat, mat, P), Real(1),
               kernel + m * na * na, x + m * x_stride, beta, y + m * y_stride);
   } else {
     for (index_t p = 0; p < P; ++p)
-      ws.gemm(exec, shape(op, gemm::Op::none, na, Q, na, na, Q, Q, na * na, x_stride, y_stride, M), Real(1),
-              kernel, x + p * mat, beta, y + p * mat);
+      ws.gemm(exec, gemm::make_shape(op, gemm::Op::none, na, Q, na, na, Q, Q, na * na, x_stride, y_stride, M),
+              Real(1), kernel, x + p * mat, beta, y + p * mat);
   }
 }
 
@@ -158,14 +144,16 @@ void axis_apply_kernel_grad(const Exec& exec, const FactorizedWorkspace<Exec, Re
   const index_t M = ws.cfg.blocks, na = v.na, Q = v.Q, P = v.P, mat = na * Q;
   if (P == 1) {  // dK_m (N_a x N_a) = dY_m X_m^T
     ws.gemm(exec,
-            shape(gemm::Op::none, gemm::Op::trans, na, na, Q, Q, Q, na, dy_stride, x_stride, na * na, M),
+            gemm::make_shape(gemm::Op::none, gemm::Op::trans, na, na, Q, Q, Q, na, dy_stride, x_stride,
+                             na * na, M),
             Real(1), dy, x, Real(0), dkernel);
     return;
   }
   // Per block: the P products dY_{m,p} X_{m,p}^T side by side, then their sum.
   for (index_t m = 0; m < M; ++m) {
-    ws.gemm(exec, shape(gemm::Op::none, gemm::Op::trans, na, na, Q, Q, Q, na, mat, mat, na * na, P), Real(1),
-            dy + m * dy_stride, x + m * x_stride, Real(0), ws.partial.data());
+    ws.gemm(exec,
+            gemm::make_shape(gemm::Op::none, gemm::Op::trans, na, na, Q, Q, Q, na, mat, mat, na * na, P),
+            Real(1), dy + m * dy_stride, x + m * x_stride, Real(0), ws.partial.data());
     sum_partials(exec, P, na * na, ws.partial.data(), dkernel + m * na * na);
   }
 }

@@ -64,25 +64,6 @@ struct BiasGrad {
   }
 };
 
-gemm::Shape shape(gemm::Op op_a, gemm::Op op_b, index_t m, index_t n, index_t k, index_t lda, index_t ldb,
-                  index_t ldc, index_t stride_a = 0, index_t stride_b = 0, index_t stride_c = 0,
-                  int batch = 1) {
-  gemm::Shape s;
-  s.op_a = op_a;
-  s.op_b = op_b;
-  s.m = int(m);
-  s.n = int(n);
-  s.k = int(k);
-  s.lda = int(lda);
-  s.ldb = int(ldb);
-  s.ldc = int(ldc);
-  s.stride_a = stride_a;
-  s.stride_b = stride_b;
-  s.stride_c = stride_c;
-  s.batch = batch;
-  return s;
-}
-
 constexpr gemm::Op N = gemm::Op::none, T = gemm::Op::trans;
 
 }  // namespace linear_impl
@@ -133,28 +114,31 @@ void linear_forward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Rea
   const Real beta = with_bias ? Real(1) : Real(0);
   const Lay lx = kind(sh.in_groups, int(ci)), ly = kind(sh.out_groups, int(co));
   if (lx == Lay::last && ly == Lay::last) {  // (B R x Cout) = (B R x Cin) W^T
-    ws.gemm(exec, shape(N, T, B * R, co, ci, ci, ci, co), Real(1), x, w, beta, y);
+    ws.gemm(exec, gemm::make_shape(N, T, B * R, co, ci, ci, ci, co), Real(1), x, w, beta, y);
   } else if (lx == Lay::first && ly == Lay::last) {  // y_b (R x Cout) = x_b^T W^T
-    ws.gemm(exec, shape(T, T, R, co, ci, R, ci, co, ci * R, 0, R * co, int(B)), Real(1), x, w, beta, y);
+    ws.gemm(exec, gemm::make_shape(T, T, R, co, ci, R, ci, co, ci * R, 0, R * co, int(B)), Real(1), x, w,
+            beta, y);
   } else if (lx == Lay::last && ly == Lay::first) {  // y_b (Cout x R) = W x_b^T
-    ws.gemm(exec, shape(N, T, co, R, ci, ci, ci, R, 0, R * ci, co * R, int(B)), Real(1), w, x, beta, y);
+    ws.gemm(exec, gemm::make_shape(N, T, co, R, ci, ci, ci, R, 0, R * ci, co * R, int(B)), Real(1), w, x,
+            beta, y);
   } else if (lx == Lay::first && ly == Lay::first) {  // y_b (Cout x R) = W x_b
-    ws.gemm(exec, shape(N, N, co, R, ci, ci, R, R, 0, ci * R, co * R, int(B)), Real(1), w, x, beta, y);
+    ws.gemm(exec, gemm::make_shape(N, N, co, R, ci, ci, R, R, 0, ci * R, co * R, int(B)), Real(1), w, x, beta,
+            y);
   } else if (lx == Lay::grouped) {  // y_b (R x Cout) += x_{b,g} (R x Dg) W_g^T, W_g = W(:, g Dg : (g+1) Dg)
     const index_t G = sh.in_groups, dg = ci / G;
     for (index_t g = 0; g < G; ++g)
-      ws.gemm(exec, shape(N, T, R, co, dg, dg, ci, co, G * R * dg, 0, R * co, int(B)), Real(1),
+      ws.gemm(exec, gemm::make_shape(N, T, R, co, dg, dg, ci, co, G * R * dg, 0, R * co, int(B)), Real(1),
               x + g * R * dg, w + g * dg, g == 0 ? beta : Real(1), y);
   } else {  // y_{b,g} (R x Dg) = x_b (R x Cin) W_g^T, W_g = W(g Dg : (g+1) Dg, :)
     const index_t G = sh.out_groups, dg = co / G;
     if (B <= G) {
       for (index_t b = 0; b < B; ++b)
-        ws.gemm(exec, shape(N, T, R, dg, ci, ci, ci, dg, 0, dg * ci, R * dg, int(G)), Real(1), x + b * R * ci,
-                w, beta, y + b * G * R * dg);
+        ws.gemm(exec, gemm::make_shape(N, T, R, dg, ci, ci, ci, dg, 0, dg * ci, R * dg, int(G)), Real(1),
+                x + b * R * ci, w, beta, y + b * G * R * dg);
     } else {
       for (index_t g = 0; g < G; ++g)
-        ws.gemm(exec, shape(N, T, R, dg, ci, ci, ci, dg, R * ci, 0, G * R * dg, int(B)), Real(1), x,
-                w + g * dg * ci, beta, y + g * R * dg);
+        ws.gemm(exec, gemm::make_shape(N, T, R, dg, ci, ci, ci, dg, R * ci, 0, G * R * dg, int(B)), Real(1),
+                x, w + g * dg * ci, beta, y + g * R * dg);
     }
   }
 }
@@ -170,23 +154,23 @@ void linear_backward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Re
   // dW (Cout x Cin) += sum_b dy_b^T x_b. Samples are separate GEMMs (beta = 1) unless they fold
   // into one: a batched call would have every batch entry accumulate into the same dW at once.
   if (lx == Lay::last && ly == Lay::last) {
-    ws.gemm(exec, shape(T, N, co, ci, B * R, co, ci, ci), Real(1), dy, x, Real(1), dw);
+    ws.gemm(exec, gemm::make_shape(T, N, co, ci, B * R, co, ci, ci), Real(1), dy, x, Real(1), dw);
   } else if (lx == Lay::grouped) {  // dW_g (Cout x Dg) += dy_b^T x_{b,g}, batched over g
     const index_t G = sh.in_groups, dg = ci / G;
     for (index_t b = 0; b < B; ++b)
-      ws.gemm(exec, shape(T, N, co, dg, R, co, dg, ci, 0, R * dg, dg, int(G)), Real(1), dy + b * R * co,
-              x + b * G * R * dg, Real(1), dw);
+      ws.gemm(exec, gemm::make_shape(T, N, co, dg, R, co, dg, ci, 0, R * dg, dg, int(G)), Real(1),
+              dy + b * R * co, x + b * G * R * dg, Real(1), dw);
   } else if (ly == Lay::grouped) {  // dW_g (Dg x Cin) += dy_{b,g}^T x_b, batched over g
     const index_t G = sh.out_groups, dg = co / G;
     for (index_t b = 0; b < B; ++b)
-      ws.gemm(exec, shape(T, N, dg, ci, R, dg, ci, ci, R * dg, 0, dg * ci, int(G)), Real(1),
+      ws.gemm(exec, gemm::make_shape(T, N, dg, ci, R, dg, ci, ci, R * dg, 0, dg * ci, int(G)), Real(1),
               dy + b * G * R * dg, x + b * R * ci, Real(1), dw);
   } else {
     const gemm::Op op_dy = ly == Lay::first ? N : T, op_x = lx == Lay::first ? T : N;
     const index_t ld_dy = ly == Lay::first ? R : co, ld_x = lx == Lay::first ? R : ci;
     for (index_t b = 0; b < B; ++b)
-      ws.gemm(exec, shape(op_dy, op_x, co, ci, R, ld_dy, ld_x, ci), Real(1), dy + b * R * co, x + b * R * ci,
-              Real(1), dw);
+      ws.gemm(exec, gemm::make_shape(op_dy, op_x, co, ci, R, ld_dy, ld_x, ci), Real(1), dy + b * R * co,
+              x + b * R * ci, Real(1), dw);
   }
   if (ws.cfg.bias && dbias) {
     const int dg = int(co) / sh.out_groups;
@@ -196,28 +180,31 @@ void linear_backward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Re
   }
   if (!dx) return;
   if (lx == Lay::last && ly == Lay::last) {  // dx (B R x Cin) = dy W
-    ws.gemm(exec, shape(N, N, B * R, ci, co, co, ci, ci), Real(1), dy, w, Real(0), dx);
+    ws.gemm(exec, gemm::make_shape(N, N, B * R, ci, co, co, ci, ci), Real(1), dy, w, Real(0), dx);
   } else if (lx == Lay::first && ly == Lay::last) {  // dx_b (Cin x R) = W^T dy_b^T
-    ws.gemm(exec, shape(T, T, ci, R, co, ci, co, R, 0, R * co, ci * R, int(B)), Real(1), w, dy, Real(0), dx);
+    ws.gemm(exec, gemm::make_shape(T, T, ci, R, co, ci, co, R, 0, R * co, ci * R, int(B)), Real(1), w, dy,
+            Real(0), dx);
   } else if (lx == Lay::last && ly == Lay::first) {  // dx_b (R x Cin) = dy_b^T W
-    ws.gemm(exec, shape(T, N, R, ci, co, R, ci, ci, co * R, 0, R * ci, int(B)), Real(1), dy, w, Real(0), dx);
+    ws.gemm(exec, gemm::make_shape(T, N, R, ci, co, R, ci, ci, co * R, 0, R * ci, int(B)), Real(1), dy, w,
+            Real(0), dx);
   } else if (lx == Lay::first && ly == Lay::first) {  // dx_b (Cin x R) = W^T dy_b
-    ws.gemm(exec, shape(T, N, ci, R, co, ci, R, R, 0, co * R, ci * R, int(B)), Real(1), w, dy, Real(0), dx);
+    ws.gemm(exec, gemm::make_shape(T, N, ci, R, co, ci, R, R, 0, co * R, ci * R, int(B)), Real(1), w, dy,
+            Real(0), dx);
   } else if (lx == Lay::grouped) {  // dx_{b,g} (R x Dg) = dy_b W_g
     const index_t G = sh.in_groups, dg = ci / G;
     if (B <= G) {
       for (index_t b = 0; b < B; ++b)
-        ws.gemm(exec, shape(N, N, R, dg, co, co, ci, dg, 0, dg, R * dg, int(G)), Real(1), dy + b * R * co, w,
-                Real(0), dx + b * G * R * dg);
+        ws.gemm(exec, gemm::make_shape(N, N, R, dg, co, co, ci, dg, 0, dg, R * dg, int(G)), Real(1),
+                dy + b * R * co, w, Real(0), dx + b * G * R * dg);
     } else {
       for (index_t g = 0; g < G; ++g)
-        ws.gemm(exec, shape(N, N, R, dg, co, co, ci, dg, R * co, 0, G * R * dg, int(B)), Real(1), dy,
-                w + g * dg, Real(0), dx + g * R * dg);
+        ws.gemm(exec, gemm::make_shape(N, N, R, dg, co, co, ci, dg, R * co, 0, G * R * dg, int(B)), Real(1),
+                dy, w + g * dg, Real(0), dx + g * R * dg);
     }
   } else {  // dx_b (R x Cin) = sum_g dy_{b,g} W_g
     const index_t G = sh.out_groups, dg = co / G;
     for (index_t g = 0; g < G; ++g)
-      ws.gemm(exec, shape(N, N, R, ci, dg, dg, ci, ci, G * R * dg, 0, R * ci, int(B)), Real(1),
+      ws.gemm(exec, gemm::make_shape(N, N, R, ci, dg, dg, ci, ci, G * R * dg, 0, R * ci, int(B)), Real(1),
               dy + g * R * dg, w + g * dg * ci, g == 0 ? Real(0) : Real(1), dx);
   }
 }
