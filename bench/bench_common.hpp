@@ -1,8 +1,11 @@
 #pragma once
 // What the model benchmarks (bench_fno, bench_ifactformer) share: deterministic inputs, the
 // device-memory measure, the --dump files the PyTorch peers read, and the median.
+#include "core/backend_info.hpp"
+#include "core/build_info.hpp"
 #include "core/config.hpp"
 #include "core/io.hpp"
+#include "core/profile.hpp"
 #include "core/rng.hpp"
 #include "core/types.hpp"
 #include "operators/params.hpp"
@@ -11,6 +14,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -68,6 +73,50 @@ inline double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   const std::size_t n = v.size();
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+// `warmup` calls, then `reps` repetitions of `iters` back-to-back calls between fences. Writes the
+// run's fields into `line`: device, commit, timing settings, ms (median per call), ms_min,
+// ms_max, and resident_mib (device memory in use after the warm-up minus `used0`, the baseline
+// taken after Kokkos::initialize; null without CUDA). Every buffer is planned before the
+// warm-up ends, so this is the peak.
+template <class Exec, class Call>
+void time_calls(const Exec& exec, int warmup, int reps, int iters, double used0, Call&& call, json& line) {
+  for (int i = 0; i < warmup; ++i) call();
+  exec.fence();
+  const double used1 = device_used_bytes();
+  std::vector<double> ms;
+  for (int r = 0; r < reps; ++r) {
+    exec.fence();
+    Kokkos::Timer t;
+    for (int i = 0; i < iters; ++i) call();
+    exec.fence();
+    ms.push_back(t.seconds() * 1e3 / iters);
+  }
+  const json info = surro::backend_info();
+  line["space"] = Exec::name();
+  line["device"] = info["device"].value("name", std::string("cpu"));
+  line["threads"] = Exec().concurrency();
+  line["git"] = surro::kGitHash;
+  line["warmup"] = warmup;
+  line["reps"] = reps;
+  line["iters"] = iters;
+  line["ms"] = median(ms);
+  line["ms_min"] = *std::min_element(ms.begin(), ms.end());
+  line["ms_max"] = *std::max_element(ms.begin(), ms.end());
+  line["resident_mib"] = used0 >= 0 ? json(double(used1 - used0) / (1 << 20)) : json(nullptr);
+}
+
+// SURRO_PROFILE=1: `iters` more calls under the fenced profiler (core/profile.hpp), its table on
+// stderr. Call after time_calls: the timings are not affected.
+template <class Call>
+void profile_calls(int iters, Call&& call) {
+  const char* env = std::getenv("SURRO_PROFILE");
+  if (!env || std::string(env) != "1") return;
+  surro::profile::enable();
+  surro::profile::reset();
+  for (int i = 0; i < iters; ++i) call();
+  std::fprintf(stderr, "%s", surro::profile::report(40).c_str());
 }
 
 }  // namespace bench

@@ -25,11 +25,8 @@
 // grads.bin (table.size(); the frozen Fourier matrix's entries are 0), the gradient of the batch-mean
 // relative L2 of (output, target) before any update.
 #include "bench/bench_common.hpp"
-#include "core/backend_info.hpp"
-#include "core/build_info.hpp"
 #include "core/config.hpp"
 #include "core/error.hpp"
-#include "core/profile.hpp"
 #include "core/io.hpp"
 #include "core/rng.hpp"
 #include "core/types.hpp"
@@ -42,7 +39,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <cstdlib>
 #include <map>
 #include <string>
 #include <vector>
@@ -230,44 +226,14 @@ int run(int argc, char** argv) {
     io::write_text_atomic(a.dump + "/table.json", meta.dump(1) + "\n");
   }
 
-  for (int i = 0; i < a.warmup; ++i) call();
-  exec.fence();
-  const double used1 = device_used_bytes();
-  std::vector<double> ms;
-  for (int r = 0; r < a.reps; ++r) {
-    exec.fence();
-    Kokkos::Timer t;
-    for (int i = 0; i < a.iters; ++i) call();
-    exec.fence();
-    ms.push_back(t.seconds() * 1e3 / a.iters);
-  }
-
-  const json info = backend_info();
-  line["space"] = ExecSpace::name();
-  line["device"] = info["device"].value("name", std::string("cpu"));
-  line["threads"] = ExecSpace().concurrency();
-  line["git"] = kGitHash;
-  line["warmup"] = a.warmup;
-  line["reps"] = a.reps;
-  line["iters"] = a.iters;
-  line["ms"] = median(ms);
-  line["ms_min"] = *std::min_element(ms.begin(), ms.end());
-  line["ms_max"] = *std::max_element(ms.begin(), ms.end());
-  line["resident_mib"] = used0 >= 0 ? json(double(used1 - used0) / (1 << 20)) : json(nullptr);
+  time_calls(exec, a.warmup, a.reps, a.iters, used0, call, line);
   line["planned_mib"] = double(model.planned_scalars()) * sizeof(float) / (1 << 20);
   line["peak_alloc_mib"] = nullptr;
   line["peak_reserved_mib"] = nullptr;
   if (training) line["loss"] = loss;
   line["status"] = "ok";
   std::printf("%s\n", line.dump().c_str());
-  // SURRO_PROFILE=1: after the timed runs, `iters` more calls under the fenced profiler
-  // (core/profile.hpp), its table on stderr. The timings above are not affected.
-  if (const char* env = std::getenv("SURRO_PROFILE"); env && std::string(env) == "1") {
-    profile::enable();
-    profile::reset();
-    for (int i = 0; i < a.iters; ++i) call();
-    std::fprintf(stderr, "%s", profile::report(40).c_str());
-  }
+  profile_calls(a.iters, call);
   return 0;
 }
 
