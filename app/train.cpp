@@ -40,6 +40,12 @@ extern "C" void on_stop_signal(int sig) {
   g_stop_signal = sig;
 }
 
+int stopped_by_signal(long long step, const std::string& last_path) {
+  SURRO_LOG_WARN("stopped by signal " << g_stop_signal.load() << " at step " << step << "; wrote " << last_path
+                                      << "; continue with --resume");
+  return kExitInterrupted;
+}
+
 }  // namespace
 
 DataSection read_data_section(config::Node& n) {
@@ -242,11 +248,11 @@ int run_train(const JobArgs& args, bool resume) {
                          : trainer.train_step(exec, n, x.data(), y.data(), lr);
       train_n += n;
       ++step;
-      if (g_stop_signal) {
+      // A signal during the epoch's last step falls through to validation and the history row:
+      // a resume starts at the next epoch and would never write this one's row.
+      if (g_stop_signal && b + 1 < steps_per_epoch) {
         write_last(epoch);
-        SURRO_LOG_WARN("stopped by signal " << g_stop_signal.load() << " at step " << step << "; wrote "
-                                            << last_path << "; continue with --resume");
-        return kExitInterrupted;
+        return stopped_by_signal(step, last_path);
       }
     }
     double valid_sum = 0;
@@ -272,6 +278,7 @@ int run_train(const JobArgs& args, bool resume) {
       const op::FlatParams<float>* none = nullptr;  // the best model needs no optimizer moments
       data::write_checkpoint(best_path, info, trainer.params(), none, none, normalizers);
     }
+    if (g_stop_signal && epoch + 1 < sec.train.epochs) return stopped_by_signal(step, last_path);
   }
   SURRO_LOG_INFO("done: best validation loss " << best << "; checkpoints in " << out);
   return kExitOk;

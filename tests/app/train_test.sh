@@ -46,6 +46,25 @@ h5diff full/checkpoint_last.h5 stopped/checkpoint_last.h5 /params /params >/dev/
   || bad "resumed weights differ from the uninterrupted run"
 [[ $(wc -l <stopped/history.csv) -eq 21 ]] && ok || bad "history after resume: $(cat stopped/history.csv)"
 
+# One step per epoch (the batch holds all 112 samples): every signal lands in an epoch's last step
+# or its validation, so the stop must come after that epoch's history row and checkpoint; the
+# resumed run then has every row once and the uninterrupted run's weights.
+one=("${tiny[@]}" --set train.batch=112 --set train.epochs=200 --set train.mode=teacher_forcing
+     --set data.t_out=1 --set data.all_starts=true)
+"$surro" -q train "$configs/train_fno_ns2d.json" --set run.output_dir=one_full "${one[@]}" || bad "one-step train failed"
+"$surro" -q train "$configs/train_fno_ns2d.json" --set run.output_dir=one_stop "${one[@]}" &
+pid=$!
+for _ in $(seq 1 800); do [[ -s one_stop/history.csv ]] && break; sleep 0.01; done
+kill -TERM $pid
+wait $pid
+[[ $? -eq 4 ]] && ok || bad "one-step SIGTERM: expected exit 4 (0: finished before the signal)"
+"$surro" -q train "$configs/train_fno_ns2d.json" --set run.output_dir=one_stop "${one[@]}" --resume \
+  || bad "one-step resume failed"
+h5diff one_full/checkpoint_last.h5 one_stop/checkpoint_last.h5 /params /params >/dev/null && ok \
+  || bad "one-step resumed weights differ from the uninterrupted run"
+cut -d, -f1 one_stop/history.csv | diff - <(cut -d, -f1 one_full/history.csv) >/dev/null && ok \
+  || bad "one-step history epochs differ: $(cut -d, -f1 one_stop/history.csv | tr '\n' ' ')"
+
 # Refusals: a second fresh run over an existing one; --resume with nothing to resume.
 "$surro" -q train "$configs/train_fno_ns2d.json" --set run.output_dir=full "${common[@]}" 2>err.log
 [[ $? -eq 2 ]] && grep -q "already there; continue it with --resume" err.log && ok || bad "overwrite not refused"
