@@ -5,7 +5,7 @@
 //
 // Usage: bench_fno --case NAME --modes 8,8 --width 20 --grid 64,64 --batch 20 --in 10 --out 1
 //                  --mode train|infer [--pad 0,0,6] [--layers 4] [--projection 128]
-//                  [--warmup 5] [--reps 10] [--iters 5] [--seed 0] [--dump DIR]
+//                  [--warmup 5] [--reps 10] [--iters 5] [--seed 0] [--dump DIR] [--matmul fp32|tf32]
 //
 // Timing: `warmup` calls first (excluded), then `reps` repetitions of `iters` back-to-back calls,
 // each repetition between two fences; a call's time is the repetition's time / iters, and the
@@ -110,6 +110,10 @@ Args parse(int argc, char** argv) {
   a.reps = num("--reps", 10);
   a.iters = num("--iters", 5);
   a.seed = static_cast<std::uint64_t>(num("--seed", 0));
+  const std::string matmul = take("--matmul");
+  SURRO_REQUIRE(matmul.empty() || matmul == "fp32" || matmul == "tf32",
+                "--matmul: expected fp32 or tf32, got '" << matmul << "'");
+  a.cfg.gemm.allow_tf32 = matmul == "tf32";
   SURRO_REQUIRE(kv.empty(), "unknown flag " << kv.begin()->first);
   SURRO_REQUIRE(!a.name.empty(), "--case NAME is required");
   SURRO_REQUIRE(a.mode == "train" || a.mode == "infer",
@@ -172,6 +176,7 @@ int run(int argc, char** argv) {
   line["width"] = c.width;
   line["layers"] = c.layers;
   line["projection"] = c.projection;
+  line["matmul"] = gemm_options_name(c.gemm);
   line["pad"] = c.padding;
   line["grid"] = a.grid;
   line["batch"] = a.batch;

@@ -8,7 +8,7 @@
 // Usage: bench_ifactformer --case NAME --grid 32,33,16 --batch 5 --in 3 --out 3 --mode train|infer
 //                  [--dim 96] [--heads 5] [--dim-head 96] [--km 3] [--layers 10] [--lift 16]
 //                  [--fourier-scale 8] [--lengths 12.566,2,4.189] [--variant parallel|chained]
-//                  [--warmup 5] [--reps 10] [--iters 5] [--seed 0] [--dump DIR]
+//                  [--warmup 5] [--reps 10] [--iters 5] [--seed 0] [--dump DIR] [--matmul fp32|tf32]
 //
 // --layers is n_layer (the weight-shared iterations), --km the kernel multiplier, --lift the
 // per-field lift channels G; --in is T_in * C (window frames times fields), --out C.
@@ -125,6 +125,10 @@ Args parse(int argc, char** argv) {
   a.reps = num("--reps", 10);
   a.iters = num("--iters", 5);
   a.seed = static_cast<std::uint64_t>(num("--seed", 0));
+  const std::string matmul = take("--matmul");
+  SURRO_REQUIRE(matmul.empty() || matmul == "fp32" || matmul == "tf32",
+                "--matmul: expected fp32 or tf32, got '" << matmul << "'");
+  c.gemm.allow_tf32 = matmul == "tf32";
   SURRO_REQUIRE(kv.empty(), "unknown flag " << kv.begin()->first);
   SURRO_REQUIRE(!a.name.empty(), "--case NAME is required");
   SURRO_REQUIRE(a.mode == "train" || a.mode == "infer",
@@ -194,6 +198,7 @@ int run(int argc, char** argv) {
   line["km"] = c.kernel_multiplier;
   line["layers"] = c.n_layer;
   line["lift"] = c.lift_channels;
+  line["matmul"] = gemm_options_name(c.gemm);
   line["fourier_scale"] = c.fourier_scale;
   std::vector<double> lengths;
   for (int ax = 0; ax < c.dims; ++ax) lengths.push_back(c.length(ax));

@@ -3,6 +3,8 @@
 // run() builds FFT plans and buffers, then steps. Timing two runs of n1 and n2 steps and taking
 // (n2 - n1) / (t2 - t1) cancels setup and the two records, leaving the cost of a step.
 // Usage: bench_ns2d GRID BATCH SCHEME [N1 N2]   prints one line: key=value pairs.
+// SURRO_PROFILE=1: then one more run of N1 steps under the fenced profiler, its table on stderr.
+#include "core/profile.hpp"
 #include "solvers/navier_stokes2d.hpp"
 
 #include <Kokkos_Core.hpp>
@@ -41,5 +43,11 @@ int main(int argc, char** argv) {
   std::printf("impl=surro space=%s grid=%d batch=%lld scheme=%s step_ms=%.4f points_steps_per_s=%.4e\n",
               Kokkos::DefaultExecutionSpace::name(), c.grid, batch, c.scheme.c_str(), per_step * 1e3,
               points / per_step);
+  if (const char* env = std::getenv("SURRO_PROFILE"); env && std::string(env) == "1") {
+    surro::profile::enable();
+    surro::profile::reset();
+    timed(n1);
+    std::fprintf(stderr, "%s", surro::profile::report(40).c_str());
+  }
   return 0;
 }

@@ -17,6 +17,7 @@
 // inverse() uses its complex input as workspace: FFTW and cuFFT both overwrite the input of a
 // multi-dimensional C2R transform, and copying it would cost a pass and an allocation.
 #include "core/error.hpp"
+#include "core/profile.hpp"
 #include "core/types.hpp"
 
 #include <cmath>
@@ -83,6 +84,7 @@ class RealFftPlan {
   void forward(const Exec& exec, const XView& x, const XHatView& x_hat) const {
     check_view(x, false, "x");
     check_view(x_hat, true, "x_hat");
+    const auto region = profile_region("r2c");
     m_engine->forward(exec, x.data(), reinterpret_cast<complex_type*>(x_hat.data()));
   }
 
@@ -90,19 +92,30 @@ class RealFftPlan {
   void inverse(const Exec& exec, const XHatView& x_hat, const XView& x) const {
     check_view(x_hat, true, "x_hat");
     check_view(x, false, "x");
+    const auto region = profile_region("c2r");
     m_engine->inverse(exec, reinterpret_cast<complex_type*>(x_hat.data()), x.data());
   }
 
   // Raw forms for callers that manage their own buffers: x has batch*real_size() elements,
   // x_hat batch*complex_size().
   void forward_raw(const Exec& exec, const Real* x, complex_type* x_hat) const {
+    const auto region = profile_region("r2c");
     m_engine->forward(exec, x, x_hat);
   }
   void inverse_raw(const Exec& exec, complex_type* x_hat, Real* x) const {
+    const auto region = profile_region("c2r");
     m_engine->inverse(exec, x_hat, x);
   }
 
  private:
+  // While the profiler is on: a region "<label>::r2c" (or c2r) whose work is the input read once
+  // and the output written once.
+  std::unique_ptr<profile::Region> profile_region(const char* direction) const {
+    if (!profile::enabled()) return nullptr;
+    const double bytes = double(m_batch) * (double(real_size()) * sizeof(Real) + double(complex_size()) * sizeof(complex_type));
+    return std::make_unique<profile::Region>(m_label + "::" + direction, bytes);
+  }
+
   template <class V>
   void check_view(const V& v, bool spectral, const char* name) const {
     using value_type = typename V::non_const_value_type;

@@ -11,10 +11,12 @@
 //
 // A Gemm object is built once (it owns the cuBLAS handle) and reused; calls allocate nothing.
 #include "core/error.hpp"
+#include "core/profile.hpp"
 #include "core/types.hpp"
 
 #include <memory>
 #include <string>
+#include <type_traits>
 
 namespace surro::gemm {
 
@@ -36,6 +38,23 @@ struct Options {
 
 // Throws if lda/ldb/ldc are too small for the shape or a size is negative.
 void validate(const Shape& s, const char* label);
+
+namespace impl {
+// The profiler's region for one call (only while the profiler is on): named by backend, type and
+// shape, e.g. "surro::gemm::cublas sgemm NT 96x1440x84480 b1"; its work is A and B read once and
+// C written once (also read when beta != 0), and 2mnk flops per matrix (8mnk when complex).
+std::unique_ptr<profile::Region> profile_region(const char* backend, const Shape& s, char type, std::size_t bytes,
+                                                bool reads_c, bool tf32);
+template <class Scalar>
+std::unique_ptr<profile::Region> profile_region(const char* backend, const Shape& s, Scalar beta, bool tf32) {
+  if (!profile::enabled()) return nullptr;
+  constexpr char type = std::is_same_v<Scalar, float>            ? 's'
+                        : std::is_same_v<Scalar, double>         ? 'd'
+                        : std::is_same_v<Scalar, Complex<float>> ? 'c'
+                                                                 : 'z';
+  return profile_region(backend, s, type, sizeof(Scalar), beta != Scalar(0), tf32 && (type == 's' || type == 'c'));
+}
+}  // namespace impl
 
 // A Shape in one expression (the field order of Shape); strides 0 and batch 1 by default.
 inline Shape make_shape(Op op_a, Op op_b, index_t m, index_t n, index_t k, index_t lda, index_t ldb,

@@ -1,6 +1,8 @@
 #include "core/error.hpp"
 #include "core/gemm.hpp"
 
+#include <cstdio>
+
 namespace surro::gemm {
 
 void validate(const Shape& s, const char* label) {
@@ -13,5 +15,27 @@ void validate(const Shape& s, const char* label) {
   SURRO_REQUIRE(s.ldb >= std::max(1, b_cols), label << ": ldb = " << s.ldb << ": expected >= " << b_cols);
   SURRO_REQUIRE(s.ldc >= std::max(1, s.n), label << ": ldc = " << s.ldc << ": expected >= " << s.n);
 }
+
+namespace impl {
+
+std::unique_ptr<profile::Region> profile_region(const char* backend, const Shape& s, char type, std::size_t bytes,
+                                                bool reads_c, bool tf32) {
+  auto op = [](Op o) { return o == Op::none ? 'N' : o == Op::trans ? 'T' : 'C'; };
+  char name[160];
+  std::snprintf(name, sizeof(name), "surro::gemm::%s %cgemm%s %c%c %dx%dx%d b%d", backend, type, tf32 ? "(tf32)" : "",
+                op(s.op_a), op(s.op_b), s.m, s.n, s.k, s.batch);
+  const double mats = double(s.batch), m = s.m, n = s.n, k = s.k;
+  // A strided-batched operand with stride 0 is one matrix read for every batch entry.
+  const double a = (s.stride_a ? mats : 1.0) * m * k, b = (s.stride_b ? mats : 1.0) * k * n;
+  const double c = mats * m * n * (reads_c ? 2.0 : 1.0);
+  const bool complex = type == 'c' || type == 'z';
+  const profile::Peak peak = type == 'd' || type == 'z' ? profile::Peak::fp64
+                             : tf32                    ? profile::Peak::tf32
+                                                       : profile::Peak::fp32;
+  return std::make_unique<profile::Region>(name, (a + b + c) * double(bytes), (complex ? 8.0 : 2.0) * mats * m * n * k,
+                                           peak);
+}
+
+}  // namespace impl
 
 }  // namespace surro::gemm

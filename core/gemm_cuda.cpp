@@ -74,6 +74,7 @@ void Gemm<Kokkos::Cuda>::operator()(const Kokkos::Cuda& exec, const Shape& s, Sc
   cublasComputeType_t compute = CUBLAS_COMPUTE_64F;
   if constexpr (std::is_same_v<Scalar, float> || std::is_same_v<Scalar, Complex<float>>)
     compute = m_options.allow_tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+  const auto region = impl::profile_region("cublas", s, beta, m_options.allow_tf32);
   // Op::conj_trans on real data is a plain transpose; cuBLAS accepts OP_C for real types too.
   SURRO_CUBLAS(cublasSetStream(m_state->handle, exec.cuda_stream()), label);
   SURRO_CUBLAS(cublasGemmStridedBatchedEx(m_state->handle, to_cublas(s.op_b), to_cublas(s.op_a), s.n,

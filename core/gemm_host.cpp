@@ -50,6 +50,7 @@ template <class Scalar>
 void Gemm<HostExec>::operator()(const HostExec& exec, const Shape& s, Scalar alpha, const Scalar* a,
                                 const Scalar* b, Scalar beta, Scalar* c) const {
   validate(s, "surro::gemm::cblas");
+  const auto region = impl::profile_region("cblas", s, beta, false);
   exec.fence();  // operands may come from kernels still running on this instance
   for (index_t i = 0; i < s.batch; ++i) call(s, i, alpha, a, b, beta, c);
 }

@@ -11,6 +11,7 @@
 //
 // Channel counts come from the data: a window model sees Cin = T_in * C and predicts Cout = C.
 #include "core/config.hpp"
+#include "core/gemm.hpp"
 #include "core/types.hpp"
 #include "operators/params.hpp"
 
@@ -62,6 +63,12 @@ class Architecture {
 // Reads a "model" section {"type": <name>, ...}; channel counts start at 1/1 and are set from the
 // data with set_channels. Error(usage) for an unknown type (listing the known ones) or a bad key.
 std::shared_ptr<Architecture> read_architecture(config::Node& section);
+// The model section's "matmul_precision": "fp32" (default: float32 GEMMs, as every test and
+// benchmark peer) or "tf32" (cuBLAS may use TF32 tensor cores for float32 GEMMs, about 1e-3
+// relative rounding; host backends ignore it). FFTs and everything else stay float32.
+gemm::Options read_gemm_options(config::Node& section);
+std::string gemm_options_name(const gemm::Options& options);
+
 // The registered type names, for messages: "fno", "ifactformer".
 std::vector<std::string> architecture_types();
 

@@ -3,6 +3,7 @@
 #include "core/build_info.hpp"
 #include "core/error.hpp"
 #include "core/fft.hpp"
+#include "core/profile.hpp"
 #include "core/rng.hpp"
 #include "core/timer.hpp"
 #include "core/types.hpp"
@@ -78,6 +79,7 @@ struct Grid {
 // work(2B:3B) = 2 pi i kx w_hat, work(3B:4B) = 2 pi i ky w_hat; psi_hat = w_hat / (4 pi^2 |k|^2).
 void velocity_and_gradient(const ExecSpace& exec, const Grid g, const Spec& w_hat, const Spec& work) {
   const int B = static_cast<int>(w_hat.extent(0));
+  profile::add_work("surro::ns2d::velocity_and_gradient", 5.0 * B * g.n * g.h * sizeof(C));  // 1 in, 4 out
   Kokkos::parallel_for(
       "surro::ns2d::velocity_and_gradient",
       MDRange3<ExecSpace>(exec, {0, 0, 0}, {B, g.n, g.h}),
@@ -96,6 +98,7 @@ void velocity_and_gradient(const ExecSpace& exec, const Grid g, const Spec& w_ha
 
 // phys(0:B) = u w_x + v w_y from the four stacked physical slots.
 void advection(const ExecSpace& exec, const Grid g, const Phys& phys, int B) {
+  profile::add_work("surro::ns2d::advection", 5.0 * B * g.n * g.n * sizeof(double));  // 4 in, 1 out
   Kokkos::parallel_for(
       "surro::ns2d::advection", MDRange3<ExecSpace>(exec, {0, 0, 0}, {B, g.n, g.n}),
       KOKKOS_LAMBDA(const int b, const int x, const int y) {
@@ -106,6 +109,7 @@ void advection(const ExecSpace& exec, const Grid g, const Phys& phys, int B) {
 // rhs_hat = f_hat - dealias(F_hat): the explicit part of the equation.
 void finish_rhs(const ExecSpace& exec, const Grid g, const Spec& rhs_hat, const View2<C>& f_hat) {
   const int B = static_cast<int>(rhs_hat.extent(0));
+  profile::add_work("surro::ns2d::finish_rhs", (2.0 * B + 1.0) * g.n * g.h * sizeof(C));
   Kokkos::parallel_for(
       "surro::ns2d::finish_rhs", MDRange3<ExecSpace>(exec, {0, 0, 0}, {B, g.n, g.h}),
       KOKKOS_LAMBDA(const int b, const int i, const int j) {
@@ -119,6 +123,7 @@ void finish_rhs(const ExecSpace& exec, const Grid g, const Spec& rhs_hat, const 
 void crank_nicolson_update(const ExecSpace& exec, const Grid g, const Spec& w_hat, const Spec& rhs_hat,
                            double dt, double nu) {
   const int B = static_cast<int>(w_hat.extent(0));
+  profile::add_work("surro::ns2d::crank_nicolson", 3.0 * B * g.n * g.h * sizeof(C));
   Kokkos::parallel_for(
       "surro::ns2d::crank_nicolson", MDRange3<ExecSpace>(exec, {0, 0, 0}, {B, g.n, g.h}),
       KOKKOS_LAMBDA(const int b, const int i, const int j) {
@@ -133,6 +138,9 @@ enum class Stage { first, second, third, last };
 void ifrk4_stage(const ExecSpace& exec, const Grid g, Stage stage, const Spec& w_hat, const Spec& n_hat,
                  const Spec& acc, const Spec& stage_hat, double dt, double nu) {
   const int B = static_cast<int>(w_hat.extent(0));
+  // Spectra touched: w, N, acc (read after the first stage) and the stage or w output.
+  const int arrays = stage == Stage::first || stage == Stage::last ? 4 : 5;
+  profile::add_work("surro::ns2d::ifrk4_stage", double(arrays) * B * g.n * g.h * sizeof(C));
   Kokkos::parallel_for(
       "surro::ns2d::ifrk4_stage", MDRange3<ExecSpace>(exec, {0, 0, 0}, {B, g.n, g.h}),
       KOKKOS_LAMBDA(const int b, const int i, const int j) {

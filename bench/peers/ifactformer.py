@@ -281,6 +281,8 @@ def main():
     ap.add_argument("--iters", type=int, default=5)
     ap.add_argument("--threads", type=int, default=1, help="CPU threads (torch.set_num_threads)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--matmul", choices=("fp32", "tf32"), default="fp32",
+                    help="tf32: float32 matmuls may use TF32 tensor cores (as surro's matmul_precision)")
     ap.add_argument("--compile", action="store_true")
     ap.add_argument("--compile-mode", default="default")
     ap.add_argument("--compile-timeout", type=float, default=600.0)
@@ -319,8 +321,9 @@ def run(a, line, finish, grid, lengths):
 
     dev = torch.device(a.device)
     cuda = dev.type == "cuda"
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = a.matmul == "tf32"
+    torch.backends.cudnn.allow_tf32 = False  # no convolutions: FFTs and matmuls only
+    line["matmul"] = a.matmul
     if cuda:
         free0, _ = torch.cuda.mem_get_info(dev)
     else:

@@ -1,6 +1,7 @@
 #include "operators/layers/axis_kernel.hpp"
 
 #include "core/error.hpp"
+#include "core/profile.hpp"
 #include "core/timer.hpp"
 #include "operators/layers/instantiate.hpp"
 
@@ -45,6 +46,7 @@ AxisView axis_view(const FactorizedCfg& c, int axis) {
 // out(e) = sum_p partial(p, e), e < n2 = N_a^2.
 template <class Exec, class Real>
 void sum_partials(const Exec& exec, index_t P, index_t n2, const Real* partial, Real* out) {
+  profile::add_work("surro::op::axis_kernel::sum_partials", double(P + 1) * n2 * sizeof(Real));
   Kokkos::parallel_for(
       "surro::op::axis_kernel::sum_partials", Kokkos::RangePolicy<Exec>(exec, 0, n2),
       KOKKOS_LAMBDA(const index_t e) {

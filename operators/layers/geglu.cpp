@@ -1,5 +1,6 @@
 #include "operators/layers/geglu.hpp"
 
+#include "core/profile.hpp"
 #include "core/timer.hpp"
 #include "operators/layers/gelu.hpp"
 #include "operators/layers/instantiate.hpp"
@@ -10,6 +11,7 @@ template <class Exec, class Real>
 void geglu_forward(const Exec& exec, index_t rows, int half, const Real* x, Real* y) {
   ScopedRegion region("surro::op::geglu::forward");
   const index_t L = half;
+  profile::add_work("surro::op::geglu::forward", 3.0 * rows * L * sizeof(Real));
   Kokkos::parallel_for(
       "surro::op::geglu::forward", Kokkos::RangePolicy<Exec>(exec, 0, rows * L),
       KOKKOS_LAMBDA(const index_t i) {
@@ -23,6 +25,7 @@ void geglu_backward(const Exec& exec, index_t rows, int half, const Real* x, con
   if (!dx) return;
   ScopedRegion region("surro::op::geglu::backward");
   const index_t L = half;
+  profile::add_work("surro::op::geglu::backward", 5.0 * rows * L * sizeof(Real));
   Kokkos::parallel_for(
       "surro::op::geglu::backward", Kokkos::RangePolicy<Exec>(exec, 0, rows * L),
       KOKKOS_LAMBDA(const index_t i) {

@@ -1,5 +1,6 @@
 #include "operators/layers/gelu.hpp"
 
+#include "core/profile.hpp"
 #include "core/timer.hpp"
 #include "operators/layers/instantiate.hpp"
 
@@ -8,6 +9,7 @@ namespace surro::op {
 template <class Exec, class Real>
 void gelu_forward(const Exec& exec, index_t n, const Real* x, Real* y) {
   ScopedRegion region("surro::op::gelu::forward");
+  profile::add_work("surro::op::gelu::forward", 2.0 * n * sizeof(Real));
   Kokkos::parallel_for(
       "surro::op::gelu::forward", Kokkos::RangePolicy<Exec>(exec, 0, n),
       KOKKOS_LAMBDA(const index_t i) { y[i] = gelu_value(x[i]); });
@@ -17,6 +19,7 @@ template <class Exec, class Real>
 void gelu_backward(const Exec& exec, index_t n, const Real* x, const Real* dy, Real* dx) {
   if (!dx) return;
   ScopedRegion region("surro::op::gelu::backward");
+  profile::add_work("surro::op::gelu::backward", 3.0 * n * sizeof(Real));
   Kokkos::parallel_for(
       "surro::op::gelu::backward", Kokkos::RangePolicy<Exec>(exec, 0, n),
       KOKKOS_LAMBDA(const index_t i) { dx[i] = gelu_derivative(x[i]) * dy[i]; });

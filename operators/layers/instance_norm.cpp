@@ -1,6 +1,7 @@
 #include "operators/layers/instance_norm.hpp"
 
 #include "core/error.hpp"
+#include "core/profile.hpp"
 #include "core/timer.hpp"
 #include "operators/layers/instantiate.hpp"
 
@@ -40,6 +41,9 @@ void instance_norm_forward(const Exec& exec, const InstanceNormWorkspace<Exec>& 
   const double eps = c.eps;
   double* part = ws.partial.data();
   double* st = ws.stats.data();
+  const double values = double(c.slabs) * N * C;
+  profile::add_work("surro::op::instance_norm::forward_partial", values * sizeof(Real));
+  profile::add_work("surro::op::instance_norm::forward_normalize", 2.0 * values * sizeof(Real));
   // Per chunk (m, k, c): mean and M2 of its points, two-pass. Consecutive threads: consecutive c.
   Kokkos::parallel_for(
       "surro::op::instance_norm::forward_partial", Kokkos::RangePolicy<Exec>(exec, 0, c.slabs * K * C),
@@ -90,6 +94,9 @@ void instance_norm_backward(const Exec& exec, const InstanceNormWorkspace<Exec>&
   const index_t N = c.points, C = c.channels, S = c.chunk, K = c.chunks();
   double* part = ws.partial.data();
   double* st = ws.stats.data();
+  const double values = double(c.slabs) * N * C;
+  profile::add_work("surro::op::instance_norm::backward_partial", 2.0 * values * sizeof(Real));
+  profile::add_work("surro::op::instance_norm::backward_x", 3.0 * values * sizeof(Real));
   Kokkos::parallel_for(
       "surro::op::instance_norm::backward_partial", Kokkos::RangePolicy<Exec>(exec, 0, c.slabs * K * C),
       KOKKOS_LAMBDA(const index_t e) {

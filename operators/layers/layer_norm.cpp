@@ -1,6 +1,7 @@
 #include "operators/layers/layer_norm.hpp"
 
 #include "core/error.hpp"
+#include "core/profile.hpp"
 #include "core/timer.hpp"
 #include "operators/layers/instantiate.hpp"
 #include "operators/layers/param_init.hpp"
@@ -121,6 +122,7 @@ template <class Exec, class Real>
 void layer_norm_forward(const Exec& exec, const LayerNormCfg& cfg, index_t rows, const Real* gamma,
                         const Real* beta, const Real* x, Real* y, Real* mean, Real* rstd) {
   ScopedRegion region("surro::op::layer_norm::forward");
+  profile::add_work("surro::op::layer_norm::forward", (2.0 * rows * cfg.dim + 2.0 * rows) * sizeof(Real));
   Kokkos::parallel_for(
       "surro::op::layer_norm::forward", Kokkos::TeamPolicy<Exec>(exec, int(rows), Kokkos::AUTO),
       layer_norm_impl::Forward<Exec, Real>{gamma, beta, x, y, mean, rstd, cfg.dim, Real(cfg.eps)});
@@ -131,6 +133,10 @@ void layer_norm_backward(const Exec& exec, const LayerNormCfg& cfg, index_t rows
                          const Real* x, const Real* mean, const Real* rstd, const Real* dy, Real* dgamma,
                          Real* dbeta, Real* dx) {
   ScopedRegion region("surro::op::layer_norm::backward");
+  if (dgamma || dbeta)  // x and dy, per row mean and rstd
+    profile::add_work("surro::op::layer_norm::backward_params", (2.0 * rows * cfg.dim + 2.0 * rows) * sizeof(Real));
+  if (dx)  // x and dy in, dx out
+    profile::add_work("surro::op::layer_norm::backward_x", (3.0 * rows * cfg.dim + 2.0 * rows) * sizeof(Real));
   if (dgamma || dbeta)
     Kokkos::parallel_for(
         "surro::op::layer_norm::backward_params", Kokkos::TeamPolicy<Exec>(exec, cfg.dim, Kokkos::AUTO),

@@ -1,6 +1,7 @@
 #include "operators/layers/linear.hpp"
 
 #include "core/error.hpp"
+#include "core/profile.hpp"
 #include "core/timer.hpp"
 #include "operators/layers/instantiate.hpp"
 #include "operators/layers/param_init.hpp"
@@ -35,6 +36,7 @@ template <class Exec, class Real>
 void fill_bias(const Exec& exec, const LinearShape& sh, int c_out, const Real* bias, Real* y) {
   const index_t rows = sh.rows;
   const int groups = sh.out_groups;
+  profile::add_work("surro::op::linear::bias", (double(sh.batch) * rows * c_out + c_out) * sizeof(Real));
   Kokkos::parallel_for(
       "surro::op::linear::bias", Kokkos::RangePolicy<Exec>(exec, 0, index_t(sh.batch) * rows * c_out),
       KOKKOS_LAMBDA(const index_t i) { y[i] = bias[channel_of(i, rows, c_out, groups)]; });

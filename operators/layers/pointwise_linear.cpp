@@ -1,6 +1,7 @@
 #include "operators/layers/pointwise_linear.hpp"
 
 #include "core/error.hpp"
+#include "core/profile.hpp"
 #include "core/rng.hpp"
 #include "core/timer.hpp"
 #include "operators/layers/instantiate.hpp"
@@ -19,8 +20,8 @@ void pointwise_linear_register(ParamTable& table, const std::string& prefix, con
 
 template <class Exec>
 PointwiseLinearWorkspace<Exec>::PointwiseLinearWorkspace(const Exec& exec, const PointwiseLinearCfg& c, int b,
-                                                         index_t r)
-    : cfg(c), batch(b), points(r), gemm(exec) {
+                                                         index_t r, gemm::Options precision)
+    : cfg(c), batch(b), points(r), gemm(exec, precision) {
   // Chunks of about 4096 values for the bias gradient; the partial buffer serves the weight
   // partials (B Cout Cin) and, after them, the bias partials (Cout chunks).
   bias_chunks = int(std::min<index_t>(256, std::max<index_t>(1, index_t(b) * r / 4096)));
@@ -40,6 +41,7 @@ namespace linear_impl {
 
 template <class Exec, class Real>
 void fill_bias(const Exec& exec, int batch, int c_out, index_t r, const Real* bias, Real* y) {
+  profile::add_work("surro::op::pointwise_linear::bias", (double(batch) * c_out * r + c_out) * sizeof(Real));
   Kokkos::parallel_for(
       "surro::op::pointwise_linear::bias", Kokkos::RangePolicy<Exec>(exec, 0, index_t(batch) * c_out * r),
       KOKKOS_LAMBDA(const index_t i) { y[i] = bias[(i / r) % c_out]; });
@@ -54,6 +56,7 @@ void bias_grad(const Exec& exec, int batch, int c_out, index_t r, int chunks, co
   using Team = typename Kokkos::TeamPolicy<Exec>::member_type;
   const index_t total = index_t(batch) * r;
   const index_t per_chunk = (total + chunks - 1) / chunks;
+  profile::add_work("surro::op::pointwise_linear::bias_grad_partial", double(total) * c_out * sizeof(Real));
   Kokkos::parallel_for(
       "surro::op::pointwise_linear::bias_grad_partial",
       Kokkos::TeamPolicy<Exec>(exec, c_out * chunks, Kokkos::AUTO), KOKKOS_LAMBDA(const Team& team) {

@@ -26,7 +26,8 @@ void pointwise_linear_register(ParamTable& table, const std::string& prefix, con
 // Holds the GEMM handle and the activation shape; built once per (config, batch, R).
 template <class Exec>
 struct PointwiseLinearWorkspace {
-  PointwiseLinearWorkspace(const Exec& exec, const PointwiseLinearCfg& cfg, int batch, index_t points);
+  PointwiseLinearWorkspace(const Exec& exec, const PointwiseLinearCfg& cfg, int batch, index_t points,
+                           gemm::Options precision = {});
   PointwiseLinearCfg cfg;
   int batch = 0;
   index_t points = 0;  // R

@@ -1,6 +1,7 @@
 #include "operators/layers/spectral_conv.hpp"
 
 #include "core/error.hpp"
+#include "core/profile.hpp"
 #include "core/rng.hpp"
 #include "core/timer.hpp"
 #include "operators/layers/instantiate.hpp"
@@ -66,6 +67,7 @@ void pack(const Exec& exec, const View1<index_t, typename Exec::memory_space>& o
           int channels, index_t spectrum, int h, int last, Real single, Real other, const Complex<Real>* spec,
           Complex<Real>* packed) {
   const int m_count = int(offset.extent(0));
+  profile::add_work("surro::op::spectral_conv::pack", 2.0 * m_count * batch * channels * sizeof(Complex<Real>));
   Kokkos::parallel_for(
       "surro::op::spectral_conv::pack", MDRange3<Exec>(exec, {0, 0, 0}, {m_count, batch, channels}),
       KOKKOS_LAMBDA(const int m, const int b, const int c) {
@@ -82,6 +84,7 @@ void unpack(const Exec& exec, const View1<index_t, typename Exec::memory_space>&
             int channels, index_t spectrum, int h, int last, Real single, Real other,
             const Complex<Real>* packed, Complex<Real>* spec) {
   const int m_count = int(offset.extent(0));
+  profile::add_work("surro::op::spectral_conv::unpack", 2.0 * m_count * batch * channels * sizeof(Complex<Real>));
   Kokkos::parallel_for(
       "surro::op::spectral_conv::unpack", MDRange3<Exec>(exec, {0, 0, 0}, {m_count, batch, channels}),
       KOKKOS_LAMBDA(const int m, const int b, const int c) {
@@ -161,13 +164,13 @@ std::vector<int> checked_grid(const SpectralConvCfg& cfg, int batch, const std::
 
 template <class Exec, class Real>
 SpectralConvWorkspace<Exec, Real>::SpectralConvWorkspace(const Exec& exec, const SpectralConvCfg& c, int b,
-                                                         const std::vector<int>& g)
+                                                         const std::vector<int>& g, gemm::Options precision)
     : cfg(c),
       batch(b),
       grid(checked_grid(c, b, g)),
       plan_in(exec, grid, index_t(b) * c.c_in, fft::Norm::backward, "surro::op::spectral_conv::fft_in"),
       plan_out(exec, grid, index_t(b) * c.c_out, fft::Norm::backward, "surro::op::spectral_conv::fft_out"),
-      gemm(exec) {
+      gemm(exec, precision) {
   const int d = c.dims();
   points = plan_in.real_size();
   spectrum = plan_in.complex_size();

@@ -63,7 +63,7 @@ struct SpectralConvWorkspace {
   using complex_type = Complex<Real>;
   using mem = typename Exec::memory_space;
   SpectralConvWorkspace(const Exec& exec, const SpectralConvCfg& cfg, int batch,
-                        const std::vector<int>& grid);
+                        const std::vector<int>& grid, gemm::Options precision = {});
 
   SpectralConvCfg cfg;
   int batch = 0;

@@ -53,6 +53,7 @@ FnoCfg read_fno_section(config::Node& node, int in_channels, int out_channels) {
     node.fail("padding", "expected " + std::to_string(modes.size()) + " entries (one per spatial axis) or none, got " +
                              std::to_string(padding.size()));
   c.padding.assign(padding.begin(), padding.end());
+  c.gemm = read_gemm_options(node);
   node.finish();
   return c;
 }
@@ -119,11 +120,11 @@ struct Fno<Exec, Real>::State {
   State(const Exec& exec, const FnoCfg& c, int B, const std::vector<int>& grid, bool training)
       : grid_cfg{c.in_channels, grid},
         pad_cfg{c.width, grid, c.padding.empty() ? std::vector<int>(grid.size(), 0) : c.padding},
-        lift(exec, {c.in_channels + c.dims(), c.width, true}, B, points(grid)),
-        lin(exec, {c.width, c.width, true}, B, points(padded_grid(c, grid))),
-        p1(exec, {c.width, c.projection, true}, B, points(grid)),
-        p2(exec, {c.projection, c.out_channels, true}, B, points(grid)),
-        spec(exec, {c.width, c.width, c.modes}, B, padded_grid(c, grid)) {
+        lift(exec, {c.in_channels + c.dims(), c.width, true}, B, points(grid), c.gemm),
+        lin(exec, {c.width, c.width, true}, B, points(padded_grid(c, grid)), c.gemm),
+        p1(exec, {c.width, c.projection, true}, B, points(grid), c.gemm),
+        p2(exec, {c.projection, c.out_channels, true}, B, points(grid), c.gemm),
+        spec(exec, {c.width, c.width, c.modes}, B, padded_grid(c, grid), c.gemm) {
     for (int p : pad_cfg.pad) padded = padded || p > 0;
     n = points(grid);
     np = points(padded_grid(c, grid));
@@ -300,7 +301,7 @@ std::string FnoArchitecture::summary(const ParamTable& table) const {
   return "fno " + std::to_string(m_cfg.dims()) + "D, modes " + modes + ", width " + std::to_string(m_cfg.width) +
          ", " + std::to_string(m_cfg.layers) + " layers, " + std::to_string(table.parameter_count()) +
          " parameters (" + std::to_string(fno_reference_parameter_count(m_cfg, table)) +
-         " as the FNO paper counts them)";
+         " as the FNO paper counts them), " + gemm_options_name(m_cfg.gemm) + " GEMMs";
 }
 
 void FnoArchitecture::init(const ExecSpace& exec, const ParamTable& table, const std::vector<int>& grid,

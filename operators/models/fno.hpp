@@ -32,6 +32,7 @@ struct FnoCfg {
   int layers = 4;           // L
   int projection = 128;     // P, hidden width of the projection MLP
   std::vector<int> padding; // zero padding after the end of each axis (empty: none; Darcy: 9, 9)
+  gemm::Options gemm;       // matmul_precision (operators/model.hpp)
   int dims() const { return static_cast<int>(modes.size()); }
 };
 

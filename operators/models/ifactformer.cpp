@@ -114,6 +114,7 @@ IFactFormerCfg read_ifactformer_section(config::Node& node, int in_channels, int
                              std::to_string(c.lengths.size()));
   const std::string variant = node.get_string("variant", "parallel", config::one_of({"parallel", "chained"}));
   c.variant = variant == "chained" ? FactorizedVariant::chained : FactorizedVariant::parallel;
+  c.gemm = read_gemm_options(node);
   node.finish();
   return c;
 }
@@ -339,7 +340,7 @@ struct IFactFormer<Exec, Real>::State {
         L(c.n_layer),
         K(c.out_channels * c.lift_channels * c.frames()),
         N(points(grid)),
-        gemm(exec),
+        gemm(exec, c.gemm),
         lift_cfg{c.out_channels, c.frames(), c.lift_channels},
         ln{c.dim},
         ff{c.dims, c.dim / 2, c.fourier_scale},
@@ -668,7 +669,8 @@ std::string IFactFormerArchitecture::summary(const ParamTable& table) const {
      << (c.variant == FactorizedVariant::parallel ? "parallel (IFactFormer-m)" : "chained (IFactFormer-o)")
      << ", dim " << c.dim << ", " << c.heads << " heads x " << c.dim_head << " (kernel " << c.kernel_dim()
      << "), " << c.n_layer << " weight-shared iterations, " << table.parameter_count() << " parameters ("
-     << table.parameter_count() - frozen << " trained, " << frozen << " in the fixed Fourier matrix)";
+     << table.parameter_count() - frozen << " trained, " << frozen << " in the fixed Fourier matrix), "
+     << gemm_options_name(c.gemm) << " GEMMs";
   return os.str();
 }
 

@@ -49,6 +49,7 @@ struct IFactFormerCfg {
   double fourier_scale = 8;
   std::vector<double> lengths;  // domain length per axis; empty: 1.0 each
   FactorizedVariant variant = FactorizedVariant::parallel;
+  gemm::Options gemm;  // matmul_precision (operators/model.hpp)
 
   int frames() const { return in_channels / out_channels; }        // T
   int kernel_dim() const { return dim_head * kernel_multiplier; }  // Dk
@@ -60,7 +61,7 @@ struct IFactFormerCfg {
 
 // Reads a "model" section of type "ifactformer": dim, heads, dim_head, kernel_multiplier, n_layer,
 // lift_channels, fourier_scale, lengths, variant ("parallel" | "chained"), dims (default: the
-// length of lengths, else 2). Channels come from the data.
+// length of lengths, else 2), matmul_precision. Channels come from the data.
 IFactFormerCfg read_ifactformer_section(config::Node& node, int in_channels, int out_channels);
 
 // Registers every parameter under "ifactformer.*" (the frozen Fourier matrix last).

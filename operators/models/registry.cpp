@@ -31,6 +31,16 @@ std::shared_ptr<Architecture> read_architecture(config::Node& section) {
   return registry().make(section);
 }
 
+gemm::Options read_gemm_options(config::Node& section) {
+  gemm::Options o;
+  o.allow_tf32 = section.get_string("matmul_precision", "fp32", config::one_of({"fp32", "tf32"})) == "tf32";
+  return o;
+}
+
+std::string gemm_options_name(const gemm::Options& options) {
+  return options.allow_tf32 ? "tf32" : "fp32";
+}
+
 std::vector<std::string> architecture_types() {
   return registry().types();
 }

@@ -1,6 +1,7 @@
 #include "operators/optim/adam.hpp"
 
 #include "core/error.hpp"
+#include "core/profile.hpp"
 #include "core/timer.hpp"
 
 #include <cmath>
@@ -73,6 +74,7 @@ void update(const Exec& exec, const Coeffs k, std::size_t n /* trainable prefix 
             const View1<float, typename Exec::memory_space>& g,
             const View1<float, typename Exec::memory_space>& m,
             const View1<float, typename Exec::memory_space>& v) {
+  profile::add_work("surro::op::adam::update", 7.0 * n * sizeof(float));  // p, g, m, v in; p, m, v out
   Kokkos::parallel_for(
       "surro::op::adam::update", Kokkos::RangePolicy<Exec>(exec, 0, n),
       KOKKOS_LAMBDA(const std::size_t i) {

@@ -145,6 +145,17 @@ TEMPLATE_LIST_TEST_CASE("fno: inference equals training forward; every space agr
   // (K <= 6, N <= 42 here): (7 * 12) eps ~ 1e-5 in float; we allow 1e-4. Double: 1e-12.
   const double tol = std::is_same_v<Real, float> ? 1e-4 : 1e-12;
   CHECK(rel_l2(download(y_train), want) <= tol);
+
+  // matmul_precision tf32: cuBLAS rounds float GEMM operands to 10 mantissa bits (u = 2^-11), so
+  // each of the 2L + 3 GEMM stages adds about 2u relative error: 7 * 2^-10 ~ 7e-3; we allow 1e-2.
+  // Host backends ignore the policy.
+  op::FnoCfg tf32 = k.cfg;
+  tf32.gemm.allow_tf32 = true;
+  op::Fno<Exec, Real> fast(exec, tf32, table, k.batch, k.grid, false);
+  View1<Real, Mem> y_fast("y_fast", ny);
+  fast.forward(exec, p.data(), x.data(), y_fast.data());
+  exec.fence();
+  CHECK(rel_l2(download(y_fast), want) <= (std::is_same_v<Real, float> ? 1e-2 : 1e-12));
 }
 
 TEST_CASE("fno: configs that do not fit the data are refused", "[fno]") {

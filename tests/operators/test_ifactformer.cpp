@@ -369,7 +369,6 @@ TEST_CASE("ifactformer: forward agrees with a naive double reference (2D and 3D,
   op::ParamTable table;
   op::ifactformer_register(table, k.cfg);
   const Vec p = check_params(k.cfg, table, 3);
-  HostExec exec;
   ModelRun<HostExec, double> run(k, table, true);
   const Vec x = random_vector(run.nx, 4);
   const Vec want = Reference(k.cfg, table, p, k.grid, k.batch).forward(x);
@@ -480,6 +479,15 @@ TEST_CASE("ifactformer: config section, registry and refusals", "[ifactformer]")
   CHECK(c.variant == op::FactorizedVariant::chained);
   CHECK(c.n_layer == 10);
   CHECK(c.kernel_dim() == 12);
+  CHECK_FALSE(c.gemm.allow_tf32);  // matmul_precision defaults to fp32
+  {
+    config::json jt = {{"type", "ifactformer"}, {"matmul_precision", "tf32"}};
+    config::Node nt(jt, "run.json", "model", nullptr);
+    CHECK(dynamic_cast<const op::IFactFormerArchitecture&>(*op::read_architecture(nt)).cfg().gemm.allow_tf32);
+    config::json jf = {{"type", "fno"}, {"modes", {4, 4}}, {"matmul_precision", "tf32"}};
+    config::Node nf(jf, "run.json", "model", nullptr);
+    CHECK(op::read_architecture(nf)->summary(op::ParamTable()).find("tf32 GEMMs") != std::string::npos);
+  }
   arch->set_channels(6, 3);
   CHECK(arch->in_channels() == 6);
   CHECK_NOTHROW(arch->validate({8, 9, 4}));
@@ -504,6 +512,7 @@ TEST_CASE("ifactformer: config section, registry and refusals", "[ifactformer]")
   CHECK_THAT(fails({{"dims", 2}, {"lengths", {1.0, 1.0, 1.0}}}),
              Catch::Contains("model.lengths: expected 2 entries"));
   CHECK_THAT(fails({{"variant", "serial"}}), Catch::Contains("model.variant"));
+  CHECK_THAT(fails({{"matmul_precision", "bf16"}}), Catch::Contains("model.matmul_precision"));
   CHECK_THAT(fails({{"dim_head", 3}, {"kernel_multiplier", 1}}), Catch::Contains("model.kernel_multiplier"));
   CHECK_THAT(fails({{"heads", 5}, {"depth", 2}}), Catch::Contains("depth"));
 }
