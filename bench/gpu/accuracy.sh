@@ -8,6 +8,7 @@
 #   TRAIN_CONFIG replaces the case's shipped FNO config (e.g. configs/train_ifactformer_ns2d.json;
 #   outputs then go to $OUT/<case>_<config name>); TRAIN_SETS (environment) adds --set overrides.
 #   The dataset is generated once per machine: a second call resumes it (nothing to do).
+#   TAG (environment) is appended to the output names, to keep two runs of one case apart.
 #
 # The schedule is the config's unless TRAIN_BUDGET_S is too small for it: then two calibration
 # epochs measure the epoch time and the run takes as many epochs as fit, with the step size scaled
@@ -27,7 +28,7 @@ budget=${2:-0}
 config_override=${3:-}
 read -ra extra_sets <<<"${TRAIN_SETS:-}"
 work=/tmp/surro-accuracy
-tag=$case_name${config_override:+_$(basename "$config_override" .json)}
+tag=$case_name${config_override:+_$(basename "$config_override" .json)}${TAG:+_$TAG}
 out=${OUT:-$work/out}/$tag
 mkdir -p "$work" "$out"
 # The device returns a limited number of files: one log, the history, the per-step metrics (and

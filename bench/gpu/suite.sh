@@ -12,6 +12,8 @@
 #                        the parts can run in separate calls and table.py merges their logs
 #   --cases REGEX        FNO / IFactFormer cases whose name matches (bash regex), e.g. 'fno2d_m8', 'iff_32x33x16'
 #   --no-compile         skip torch.compile;  --compile-only: only the torch.compile peer
+#   --tf32               the FNO / IFactFormer cases with TF32 GEMMs on both sides (surro's
+#                        --matmul tf32, torch's allow_tf32), named <case>_tf32
 #   --small              CPU-sized cases (FNO 32² batch 4, 16×16×10 batch 2; IFactFormer 8×9×6 batch 2,
 #                        dim 16, 2 heads of 8, 2 iterations, and 12×10 batch 3 in 2D)
 # Environment: PYTHON (python3; /usr/bin/python3 with --cpu), COMPILE_TIMEOUT (seconds per
@@ -23,7 +25,7 @@
 # --dump and the peers with --load, so every peer line also reports its difference from surro's output.
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 2
-cpu=0 small=0 eager=1 compile=1 cases_re=. parts=()
+cpu=0 small=0 eager=1 compile=1 cases_re=. parts=() tf32=0
 while (($#)); do
   case $1 in
     --cpu) cpu=1 ;;
@@ -32,6 +34,7 @@ while (($#)); do
     --cases) cases_re=$2; shift ;;
     --no-compile) compile=0 ;;
     --compile-only) eager=0 ;;
+    --tf32) tf32=1 ;;
     *) echo "suite.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -131,6 +134,10 @@ run_cases() {
     name=${c%%|*}
     read -ra flags <<<"${c#*|}"
     [[ $name =~ $cases_re ]] || continue
+    if ((tf32)); then
+      name+=_tf32
+      flags+=(--matmul tf32)
+    fi
     mkdir -p "$work/$name"
     "$bench" --case "$name" "${flags[@]}" "${timing[@]}" --dump "$work/$name" 2>&1 | tee -a "$log"
     ((eager)) && peer "$script" torch-eager "$name" "${flags[@]}"
