@@ -74,26 +74,39 @@ struct Grid {
   double kmax_dealias = 0;  // 2/3 * (n/2)
 };
 
-// Spectral velocity and vorticity gradient of w_hat into the four stacked slots of work:
-// work(0:B) = u_hat = 2 pi i ky psi_hat, work(B:2B) = v_hat = -2 pi i kx psi_hat,
-// work(2B:3B) = 2 pi i kx w_hat, work(3B:4B) = 2 pi i ky w_hat; psi_hat = w_hat / (4 pi^2 |k|^2).
+// The four stacked inputs of a right-hand side, from the vorticity spectrum value w at mode
+// (b, i, j): work(0:B) = u_hat = 2 pi i ky psi_hat, work(B:2B) = v_hat = -2 pi i kx psi_hat,
+// work(2B:3B) = 2 pi i kx w_hat, work(3B:4B) = 2 pi i ky w_hat, psi_hat = w_hat / (4 pi^2 |k|^2),
+// each times 1/Nx^2: the inverse FFT of work runs unnormalized (fft_inverse4 is Norm::none), so
+// the scaling costs no pass of its own. Shared by the stepping kernels, which write the next
+// stage's inputs as they produce it, and by velocity_and_gradient.
+KOKKOS_INLINE_FUNCTION void write_rhs_inputs(const Spec& work, int B, const Grid& g, int b, int i, int j, C w) {
+  const double kx = wavenumber(i, g.n), ky = j;
+  const double inv_points = 1.0 / (double(g.n) * g.n);
+  const double lap = kTwoPi * kTwoPi * (kx * kx + ky * ky);  // (2 pi)^2 |k|^2
+  const C psi = (i == 0 && j == 0) ? C(0.0) : w * (inv_points / lap);
+  const C ws = w * inv_points;
+  const C ix(0.0, kTwoPi * kx), iy(0.0, kTwoPi * ky);
+  work(b, i, j) = iy * psi;
+  work(B + b, i, j) = -ix * psi;
+  work(2 * B + b, i, j) = ix * ws;
+  work(3 * B + b, i, j) = iy * ws;
+}
+
+// The explicit part of the equation at one mode: f_hat - dealias(F_hat), F = u w_x + v w_y.
+KOKKOS_INLINE_FUNCTION C explicit_term(const Grid& g, int i, int j, C f, C adv) {
+  const double kx = wavenumber(i, g.n);
+  const bool keep = (kx < 0 ? -kx : kx) <= g.kmax_dealias && j <= g.kmax_dealias;
+  return f - (keep ? adv : C(0.0));
+}
+
 void velocity_and_gradient(const ExecSpace& exec, const Grid g, const Spec& w_hat, const Spec& work) {
   const int B = static_cast<int>(w_hat.extent(0));
   profile::add_work("surro::ns2d::velocity_and_gradient", 5.0 * B * g.n * g.h * sizeof(C));  // 1 in, 4 out
   Kokkos::parallel_for(
       "surro::ns2d::velocity_and_gradient",
       MDRange3<ExecSpace>(exec, {0, 0, 0}, {B, g.n, g.h}),
-      KOKKOS_LAMBDA(const int b, const int i, const int j) {
-        const double kx = wavenumber(i, g.n), ky = j;
-        const double lap = kTwoPi * kTwoPi * (kx * kx + ky * ky);  // (2 pi)^2 |k|^2
-        const C w = w_hat(b, i, j);
-        const C psi = (i == 0 && j == 0) ? C(0.0) : w / lap;
-        const C ix(0.0, kTwoPi * kx), iy(0.0, kTwoPi * ky);
-        work(b, i, j) = iy * psi;
-        work(B + b, i, j) = -ix * psi;
-        work(2 * B + b, i, j) = ix * w;
-        work(3 * B + b, i, j) = iy * w;
-      });
+      KOKKOS_LAMBDA(const int b, const int i, const int j) { write_rhs_inputs(work, B, g, b, i, j, w_hat(b, i, j)); });
 }
 
 // phys(0:B) = u w_x + v w_y from the four stacked physical slots.
@@ -106,65 +119,63 @@ void advection(const ExecSpace& exec, const Grid g, const Phys& phys, int B) {
       });
 }
 
-// rhs_hat = f_hat - dealias(F_hat): the explicit part of the equation.
-void finish_rhs(const ExecSpace& exec, const Grid g, const Spec& rhs_hat, const View2<C>& f_hat) {
-  const int B = static_cast<int>(rhs_hat.extent(0));
-  profile::add_work("surro::ns2d::finish_rhs", (2.0 * B + 1.0) * g.n * g.h * sizeof(C));
-  Kokkos::parallel_for(
-      "surro::ns2d::finish_rhs", MDRange3<ExecSpace>(exec, {0, 0, 0}, {B, g.n, g.h}),
-      KOKKOS_LAMBDA(const int b, const int i, const int j) {
-        const double kx = wavenumber(i, g.n);
-        const bool keep = (kx < 0 ? -kx : kx) <= g.kmax_dealias && j <= g.kmax_dealias;
-        rhs_hat(b, i, j) = f_hat(i, j) - (keep ? rhs_hat(b, i, j) : C(0.0));
-      });
-}
-
-// Crank-Nicolson on nu lap, explicit rhs: w = ((1 - a) w + dt rhs) / (1 + a), a = dt nu |k|^2 (2pi)^2 / 2.
-void crank_nicolson_update(const ExecSpace& exec, const Grid g, const Spec& w_hat, const Spec& rhs_hat,
-                           double dt, double nu) {
+// One Crank-Nicolson step on nu lap with the explicit term N = f - dealias(F) from adv_hat = F_hat:
+// w = ((1 - a) w + dt N) / (1 + a), a = dt nu |k|^2 (2pi)^2 / 2; then the next step's inputs.
+void crank_nicolson_step(const ExecSpace& exec, const Grid g, const Spec& w_hat, const Spec& adv_hat,
+                         const View2<C>& f_hat, const Spec& work, double dt, double nu) {
   const int B = static_cast<int>(w_hat.extent(0));
-  profile::add_work("surro::ns2d::crank_nicolson", 3.0 * B * g.n * g.h * sizeof(C));
+  // w and F in, w and the 4 inputs out, and the forcing (Nx, H).
+  profile::add_work("surro::ns2d::crank_nicolson", (7.0 * B + 1.0) * g.n * g.h * sizeof(C));
   Kokkos::parallel_for(
       "surro::ns2d::crank_nicolson", MDRange3<ExecSpace>(exec, {0, 0, 0}, {B, g.n, g.h}),
       KOKKOS_LAMBDA(const int b, const int i, const int j) {
         const double kx = wavenumber(i, g.n), ky = j;
         const double a = 0.5 * dt * nu * kTwoPi * kTwoPi * (kx * kx + ky * ky);
-        w_hat(b, i, j) = ((1.0 - a) * w_hat(b, i, j) + dt * rhs_hat(b, i, j)) / (1.0 + a);
+        const C nl = explicit_term(g, i, j, f_hat(i, j), adv_hat(b, i, j));
+        const C w = ((1.0 - a) * w_hat(b, i, j) + dt * nl) / (1.0 + a);
+        w_hat(b, i, j) = w;
+        write_rhs_inputs(work, B, g, b, i, j, w);
       });
 }
 
-// The four IF-RK4 stage updates (Cox & Matthews form with E = exp(-nu lap dt), E2 = exp(-nu lap dt/2)).
+// The four IF-RK4 stage updates (Cox & Matthews form with E = exp(-nu lap dt), E2 = exp(-nu lap dt/2)),
+// each from the explicit term N of the stage just evaluated (adv_hat = its F_hat). Each writes the
+// inputs of the next right-hand side: of the next stage, or after the last of the next step.
 enum class Stage { first, second, third, last };
-void ifrk4_stage(const ExecSpace& exec, const Grid g, Stage stage, const Spec& w_hat, const Spec& n_hat,
-                 const Spec& acc, const Spec& stage_hat, double dt, double nu) {
+void ifrk4_stage(const ExecSpace& exec, const Grid g, Stage stage, const Spec& w_hat, const Spec& adv_hat,
+                 const View2<C>& f_hat, const Spec& acc, const Spec& work, double dt, double nu) {
   const int B = static_cast<int>(w_hat.extent(0));
-  // Spectra touched: w, N, acc (read after the first stage) and the stage or w output.
-  const int arrays = stage == Stage::first || stage == Stage::last ? 4 : 5;
-  profile::add_work("surro::ns2d::ifrk4_stage", double(arrays) * B * g.n * g.h * sizeof(C));
+  // Spectra touched: w and F in, acc (read after the first stage) and written, w written by the
+  // last, the 4 inputs out; and the forcing (Nx, H).
+  const int arrays = stage == Stage::first ? 7 : 8;
+  profile::add_work("surro::ns2d::ifrk4_stage", (double(arrays) * B + 1.0) * g.n * g.h * sizeof(C));
   Kokkos::parallel_for(
       "surro::ns2d::ifrk4_stage", MDRange3<ExecSpace>(exec, {0, 0, 0}, {B, g.n, g.h}),
       KOKKOS_LAMBDA(const int b, const int i, const int j) {
         const double kx = wavenumber(i, g.n), ky = j;
         const double lap = kTwoPi * kTwoPi * (kx * kx + ky * ky);
         const double e2 = ::exp(-0.5 * nu * lap * dt), e = e2 * e2;
-        const C w = w_hat(b, i, j), nl = n_hat(b, i, j);
+        const C w = w_hat(b, i, j), nl = explicit_term(g, i, j, f_hat(i, j), adv_hat(b, i, j));
+        C next;
         switch (stage) {
           case Stage::first:
             acc(b, i, j) = e * nl;
-            stage_hat(b, i, j) = e2 * (w + 0.5 * dt * nl);
+            next = e2 * (w + 0.5 * dt * nl);
             break;
           case Stage::second:
             acc(b, i, j) += 2.0 * e2 * nl;
-            stage_hat(b, i, j) = e2 * w + 0.5 * dt * nl;
+            next = e2 * w + 0.5 * dt * nl;
             break;
           case Stage::third:
             acc(b, i, j) += 2.0 * e2 * nl;
-            stage_hat(b, i, j) = e * w + dt * e2 * nl;
+            next = e * w + dt * e2 * nl;
             break;
           case Stage::last:
-            w_hat(b, i, j) = e * w + dt / 6.0 * (acc(b, i, j) + nl);
+            next = e * w + dt / 6.0 * (acc(b, i, j) + nl);
+            w_hat(b, i, j) = next;
             break;
         }
+        write_rhs_inputs(work, B, g, b, i, j, next);
       });
 }
 
@@ -348,17 +359,15 @@ data::Block NavierStokes2D::run_impl(std::uint64_t seed, long long first, long l
 
   // Plans and buffers for this batch size: built once, reused by every step.
   fft::RealFftPlan<double, ExecSpace> fwd(exec, {n, n}, B, fft::Norm::backward, "surro::ns2d::fft_forward");
-  fft::RealFftPlan<double, ExecSpace> inv4(exec, {n, n}, 4 * B, fft::Norm::backward, "surro::ns2d::fft_inverse4");
+  // The 4 right-hand-side inputs come pre-scaled by 1/Nx^2 (write_rhs_inputs): unnormalized inverse.
+  fft::RealFftPlan<double, ExecSpace> inv4(exec, {n, n}, 4 * B, fft::Norm::none, "surro::ns2d::fft_inverse4");
   fft::RealFftPlan<double, ExecSpace> inv1(exec, {n, n}, B, fft::Norm::backward, "surro::ns2d::fft_inverse");
   Spec w_hat("surro::ns2d::w_hat", B, n, g.h);
   Spec work = make_scratch<Spec>(exec, "surro::ns2d::work_hat", 4 * B, n, g.h);  // (4B, Nx, H)
   Phys phys = make_scratch<Phys>(exec, "surro::ns2d::phys", 4 * B, n, n);        // (4B, Nx, Nx)
-  Spec rhs = make_scratch<Spec>(exec, "surro::ns2d::rhs_hat", B, n, g.h);
-  Spec acc, stage;
-  if (c.scheme == "ifrk4") {
-    acc = make_scratch<Spec>(exec, "surro::ns2d::ifrk4_acc", B, n, g.h);
-    stage = make_scratch<Spec>(exec, "surro::ns2d::ifrk4_stage", B, n, g.h);
-  }
+  Spec adv = make_scratch<Spec>(exec, "surro::ns2d::advection_hat", B, n, g.h);  // F_hat of the last stage
+  Spec acc;
+  if (c.scheme == "ifrk4") acc = make_scratch<Spec>(exec, "surro::ns2d::ifrk4_acc", B, n, g.h);
   // Forcing spectrum (Nx, H).
   View2<C> f_hat("surro::ns2d::forcing_hat", n, g.h);
   {
@@ -385,12 +394,12 @@ data::Block NavierStokes2D::run_impl(std::uint64_t seed, long long first, long l
     fwd.forward_raw(exec, w0.data(), w_hat.data());
   }
 
-  auto rhs_of = [&](const Spec& w_in, const Spec& out) {
-    velocity_and_gradient(exec, g, w_in, work);
+  // adv = F_hat from the inputs in work (which the inverse FFT overwrites); the stepping kernels
+  // turn it into the explicit term as they read it.
+  auto advection_of_work = [&]() {
     inv4.inverse_raw(exec, work.data(), phys.data());
     advection(exec, g, phys, B);
-    fwd.forward_raw(exec, phys.data(), out.data());
-    finish_rhs(exec, g, out, f_hat);
+    fwd.forward_raw(exec, phys.data(), adv.data());
   };
 
   data::Block block;
@@ -454,19 +463,16 @@ data::Block NavierStokes2D::run_impl(std::uint64_t seed, long long first, long l
   record(0);
   const long long per_record = c.steps_per_record();
   for (int frame = 1; frame < T; ++frame) {
+    velocity_and_gradient(exec, g, w_hat, work);  // record() used work; every later step refills it
     for (long long step = 0; step < per_record; ++step) {
       if (c.scheme == "crank_nicolson") {
-        rhs_of(w_hat, rhs);
-        crank_nicolson_update(exec, g, w_hat, rhs, c.dt, c.viscosity);
+        advection_of_work();
+        crank_nicolson_step(exec, g, w_hat, adv, f_hat, work, c.dt, c.viscosity);
       } else {
-        rhs_of(w_hat, rhs);
-        ifrk4_stage(exec, g, Stage::first, w_hat, rhs, acc, stage, c.dt, c.viscosity);
-        rhs_of(stage, rhs);
-        ifrk4_stage(exec, g, Stage::second, w_hat, rhs, acc, stage, c.dt, c.viscosity);
-        rhs_of(stage, rhs);
-        ifrk4_stage(exec, g, Stage::third, w_hat, rhs, acc, stage, c.dt, c.viscosity);
-        rhs_of(stage, rhs);
-        ifrk4_stage(exec, g, Stage::last, w_hat, rhs, acc, stage, c.dt, c.viscosity);
+        for (Stage st : {Stage::first, Stage::second, Stage::third, Stage::last}) {
+          advection_of_work();
+          ifrk4_stage(exec, g, st, w_hat, adv, f_hat, acc, work, c.dt, c.viscosity);
+        }
       }
     }
     record(frame);
