@@ -11,19 +11,21 @@ autoregressive rollout of a surro FNO checkpoint on one dataset trajectory, with
         oldest frame dropped
   score per step, relative L2 and RMSE against the reference (sums in float64), and for a 2D scalar
         field the energy-spectrum error (operators/metrics.hpp: shells round(|k|), log10 ratio RMS
-        over the resolved shells 1 .. min(Nx, Ny) / 2), all steps at once on the device
+        over the resolved shells 1 .. min(Nx, Ny) / 2); over the rollout, the long-rollout
+        statistics of prediction and reference (operators/statistics.hpp: per-axis mean, RMS and
+        cross profiles, 1D energy spectra along each axis, by FFT where surro sums a direct DFT);
+        all steps at once on the device
   write every --vtk-every-th step (numbered from 1) and the last as VTK XML ImageData (.vti: the
         point arrays <field>_pred, _ref, _error = pred - ref and the Float64 field array
         TimeValue; appended raw binary, zlib level 5 in 32 KiB blocks, UInt64 headers, x the fastest
         index, as vtkXMLImageDataWriter in mesh/vtk_writer.cpp), rewriting rollout.pvd after each
         file; the predicted trajectory (rollout.hdf5: /t0_fields/<field> (1, T, N...) float32,
         shuffle + deflate 4, and /dimensions; not the full Well layout; rollout.npy without h5py);
-        metrics.json / metrics.csv (surro's keys) and spectrum.csv. Every file is written to a
-        temporary and renamed.
+        metrics.json / metrics.csv (surro's keys), spectrum.csv, statistics.csv / .json and
+        statistics_spectra.csv (surro's formats). Every file is written to a temporary and renamed.
 
-Not done (surro does it in its loop): the profile statistics (statistics.csv/.json,
-statistics_spectra.csv). Normalizers: the checkpoint must have none (normalize.inputs/targets none,
-what bench/gpu/rollout.sh trains with); one with /normalizers is refused.
+Normalizers: the checkpoint must have none (normalize.inputs/targets none, what bench/gpu/rollout.sh
+trains with); one with /normalizers is refused.
 
 Timing: import_s is the imports (torch included); load_s reading the checkpoint and data and building
 the model; then one forward on the initial window, untimed but reported as warmup_s (cuFFT plans and
@@ -381,6 +383,65 @@ def spectrum_log_error(e_pred, e_ref, kmax):
     return math.sqrt(sum(v * v for v in d) / len(d)) if d else 0.0
 
 
+def profile_statistics(x):
+    """Long-rollout statistics (operators/statistics.hpp) of x (T, C, N...) on the device, averaged over
+    the steps: per axis a, the mean, RMS and (c < d) cross profiles over the other axes, and the 1D energy
+    spectrum E_a(k) = w_k sum_c <|f_hat_c(k)|^2> (f_hat with 1 / N_a, w_k = 1 at k = 0 and N_a / 2 for even
+    N_a, else 2), all in float64. Returns host lists indexed [axis][field or pair][i] and [axis][k]."""
+    x = x.double()
+    C, d = x.shape[1], x.dim() - 2
+    out = {"mean": [], "rms": [], "cross": [], "spectrum": []}
+    for a in range(d):
+        others = [0] + [2 + b for b in range(d) if b != a]
+        mean = x.mean(dim=others)  # (C, N_a)
+        sq = (x * x).mean(dim=others)
+        out["mean"].append(mean.cpu().tolist())
+        out["rms"].append(torch.sqrt(torch.clamp(sq - mean * mean, min=0.0)).cpu().tolist())
+        field_others = [0] + [1 + b for b in range(d) if b != a]  # the same axes of one field (T, N...)
+        out["cross"].append([((x[:, c] * x[:, e]).mean(dim=field_others) - mean[c] * mean[e]).cpu().tolist()
+                             for c in range(C) for e in range(c + 1, C)])
+        n = x.shape[2 + a]
+        hat = torch.fft.rfft(x, dim=2 + a, norm="forward")
+        e = (hat.real ** 2 + hat.imag ** 2).sum(dim=1)  # (T, N..., N_a/2 + 1 at axis a) summed over fields
+        e = e.mean(dim=field_others)  # (N_a / 2 + 1)
+        w = torch.full_like(e, 2.0)
+        w[0] = 1.0
+        if n % 2 == 0:
+            w[n // 2] = 1.0
+        out["spectrum"].append((e * w).cpu().tolist())
+    return out
+
+
+def write_statistics(out, fields, steps, pred, ref):
+    """statistics.csv / .json and statistics_spectra.csv as operators/statistics.cpp's write_profiles."""
+    pairs = ["%s*%s" % (fields[c], fields[e]) for c in range(len(fields)) for e in range(c + 1, len(fields))]
+    rows, report = ["quantity,axis,index,field,pred,ref"], {"steps": steps}
+
+    def emit(quantity, names, scale):
+        q = {}
+        for a in range(len(pred[quantity])):
+            for k, name in enumerate(names):
+                P, R, S = pred[quantity][a][k], ref[quantity][a][k], scale[a][k]
+                rows.extend("%s,%d,%d,%s,%.9g,%.9g" % (quantity, a, i, name, P[i], R[i]) for i in range(len(P)))
+                diff2 = sum((p - r) ** 2 for p, r in zip(P, R))
+                ref2 = sum(v * v for v in S)
+                q.setdefault("axis%d" % a, {})[name] = math.sqrt(diff2 / ref2) if ref2 > 0 else math.sqrt(diff2)
+        report[quantity + "_rel_l2"] = q
+
+    emit("mean", fields, ref["rms"])  # mean profiles against the fluctuation scale, as surro
+    emit("rms", fields, ref["rms"])
+    if pairs:
+        emit("cross", pairs, ref["cross"])
+    spec_rows, sj = ["axis,k,pred,ref"], {}
+    for a, (P, R) in enumerate(zip(pred["spectrum"], ref["spectrum"])):
+        spec_rows.extend("%d,%d,%.9g,%.9g" % (a, k, P[k], R[k]) for k in range(len(P)))
+        sj["axis%d" % a] = spectrum_log_error(P, np.asarray(R), len(R) - 1)
+    report["spectrum_log_error_decades"] = sj
+    write_atomic(os.path.join(out, "statistics_spectra.csv"), "\n".join(spec_rows) + "\n")
+    write_atomic(os.path.join(out, "statistics.csv"), "\n".join(rows) + "\n")
+    write_atomic(os.path.join(out, "statistics.json"), json.dumps(report, indent=2) + "\n")
+
+
 def write_metrics(out, steps, frame_size, err2, ref2, spec_err):
     rel = np.sqrt(err2) / np.sqrt(ref2)
     rmse = np.sqrt(err2 / frame_size)
@@ -492,6 +553,7 @@ def run(a, line):
         spec = None
         if len(grid) == 2 and C == 1:
             spec = (spectra(pred_cf[:, 0]), spectra(ref[:, 0]))
+        stats = (profile_statistics(pred_cf), profile_statistics(ref))
         pred_host = pred_cf.cpu().numpy()  # (steps, C, N...)
         err2, ref2 = err2.cpu().numpy(), ref2.cpu().numpy()
         spec = (spec[0].cpu().numpy(), spec[1].cpu().numpy()) if spec is not None else None
@@ -506,6 +568,7 @@ def run(a, line):
                                                 enumerate(zip(spec[0].mean(axis=0), spec[1].mean(axis=0)))]
         write_atomic(os.path.join(a.output, "spectrum.csv"), "\n".join(rows) + "\n")
     rel = write_metrics(a.output, steps, C * int(np.prod(grid)), err2, ref2, spec_err)
+    write_statistics(a.output, fields, steps, *stats)
     ref_np = frames[t_in:t_in + steps]
     times = times_all[t_in:t_in + steps]
     origin = [float(c[0]) if len(c) else 0.0 for c in coords]
