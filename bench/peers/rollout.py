@@ -20,7 +20,8 @@ autoregressive rollout of a surro FNO checkpoint on one dataset trajectory, with
         TimeValue; appended raw binary, zlib level 5 in 32 KiB blocks, UInt64 headers, x the fastest
         index, as vtkXMLImageDataWriter in mesh/vtk_writer.cpp), rewriting rollout.pvd after each
         file; the predicted trajectory (rollout.hdf5: /t0_fields/<field> (1, T, N...) float32,
-        shuffle + deflate 4, and /dimensions; not the full Well layout; rollout.npy without h5py);
+        shuffle + deflate 4, and /dimensions; not the full Well layout; without h5py rollout.npy,
+        or rollout.pt where numpy is missing too: the peer itself needs only torch);
         metrics.json / metrics.csv (surro's keys), spectrum.csv, statistics.csv / .json and
         statistics_spectra.csv (surro's formats). Every file is written to a temporary and renamed.
 
@@ -51,6 +52,7 @@ import time
 T_START = time.perf_counter()
 
 import argparse  # noqa: E402
+import ctypes  # noqa: E402
 import glob  # noqa: E402
 import json  # noqa: E402
 import math  # noqa: E402
@@ -63,16 +65,17 @@ import sys  # noqa: E402
 import tempfile  # noqa: E402
 import zlib  # noqa: E402
 
-import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import fno  # noqa: E402  (bench/peers/fno.py: the FNO and the map of surro's parameters)
 
+# numpy is not needed (torch's wheels no longer pull it in); h5py brings it along.
 h5py = None
 if os.environ.get("SURRO_PEER_H5", "") != "h5dump":
     try:
         import h5py  # noqa: F811
+        import numpy  # h5py's arrays
     except ImportError:
         h5py = None
 T_IMPORTED = time.perf_counter()
@@ -85,8 +88,9 @@ class PeerError(Exception):
 # ---------------------------------------------------------------------------------------------
 # HDF5 reading: h5py, or the h5dump binary.
 
-H5DUMP_TYPES = {"H5T_IEEE_F32LE": "<f4", "H5T_IEEE_F64LE": "<f8", "H5T_STD_I64LE": "<i8",
-                "H5T_STD_I32LE": "<i4", "H5T_IEEE_F32BE": "<f4", "H5T_IEEE_F64BE": "<f8"}
+# h5dump -b LE writes little-endian whatever the stored order; tensors here are host (little-endian) order.
+H5DUMP_TYPES = {"H5T_IEEE_F32LE": torch.float32, "H5T_IEEE_F64LE": torch.float64, "H5T_STD_I64LE": torch.int64,
+                "H5T_STD_I32LE": torch.int32, "H5T_IEEE_F32BE": torch.float32, "H5T_IEEE_F64BE": torch.float64}
 
 
 def h5dump(*args):
@@ -100,7 +104,7 @@ def h5dump(*args):
 
 
 class H5File:
-    """Read-only access to one HDF5 file: datasets as numpy arrays, group members, string attributes."""
+    """Read-only access to one HDF5 file: datasets as host tensors, group members, string attributes."""
 
     def __init__(self, path):
         if not os.path.isfile(path):
@@ -125,13 +129,14 @@ class H5File:
         return sorted(p[len(prefix):] for p in self._listing if p.startswith(prefix) and "/" not in p[len(prefix):])
 
     def read(self, names):
-        """The datasets `names` (absolute paths), each as a numpy array of its stored type and shape."""
+        """The datasets `names` (absolute paths), each as a tensor of its stored type and shape."""
         if self.f is not None:
             out = []
             for n in names:
                 if n not in self.f:
                     raise PeerError("%s: %s: no such dataset" % (self.path, n))
-                out.append(self.f[n][()])
+                a = self.f[n][()]
+                out.append(torch.from_numpy(numpy.array(a, dtype=a.dtype.newbyteorder("="))))  # native order
             return out
         sel = [a for n in names for a in ("-d", n)]
         header = h5dump("-H", *sel, self.path)
@@ -144,18 +149,21 @@ class H5File:
             if dtype not in H5DUMP_TYPES:
                 raise PeerError("%s: %s: type %s, expected float32/float64/int32/int64" % (self.path, name, dtype))
             shape = () if space == "SCALAR" else tuple(int(d) for d in dims.split(","))
-            specs.append((np.dtype(H5DUMP_TYPES[dtype]), shape))
+            specs.append((H5DUMP_TYPES[dtype], shape))
         with tempfile.TemporaryDirectory() as tmp:
             raw = os.path.join(tmp, "data.bin")
             h5dump("-b", "LE", "-o", raw, *sel, self.path)
-            buf = open(raw, "rb").read()
+            with open(raw, "rb") as f:
+                buf = bytearray(f.read())
         out, pos = [], 0
         for (dtype, shape), name in zip(specs, names):
-            n = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+            count = math.prod(shape)
+            n = count * torch.empty(0, dtype=dtype).element_size()
             if pos + n > len(buf):
                 raise PeerError("%s: %s: h5dump -b gave %d bytes, expected at least %d" % (
                     self.path, name, len(buf), pos + n))
-            out.append(np.frombuffer(buf, dtype=dtype, count=n // dtype.itemsize, offset=pos).reshape(shape).copy())
+            out.append(torch.frombuffer(buf, dtype=dtype, count=count, offset=pos).reshape(shape).clone()
+                       if count else torch.empty(shape, dtype=dtype))
             pos += n
         return out
 
@@ -223,11 +231,11 @@ def load_trajectory(dataset, split, sample, fields):
         data, times, coords = arrays[:len(fields)], arrays[len(fields)], arrays[len(fields) + 1:]
         b = data[0].shape[0]
         if remaining < b:
-            frames = np.stack([d[remaining] for d in data], axis=1).astype(np.float32)  # (T, C, N...)
-            if frames.ndim - 2 != len(coords):
+            frames = torch.stack([d[remaining] for d in data], dim=1).float().contiguous()  # (T, C, N...)
+            if frames.dim() - 2 != len(coords):
                 raise PeerError("%s: /t0_fields/%s has %d spatial axes, /dimensions %d" % (
-                    path, fields[0], frames.ndim - 2, len(coords)))
-            return frames, times.astype(np.float32).astype(np.float64), coords
+                    path, fields[0], frames.dim() - 2, len(coords)))
+            return frames, times.float().double(), coords
         remaining -= b
     raise PeerError("%s/data/%s: --sample %d: the split has only %d trajectories" % (
         dataset, split, sample, sample - remaining))
@@ -249,12 +257,12 @@ def build_model(config, params, grid, where):
     slots, chunks, offset = [], [], 0
     for name, a in params.items():
         shape = list(a.shape[:-1]) if ".spectral." in name else list(a.shape)
-        if ".spectral." in name and a.shape[-1] != 2:
+        if ".spectral." in name and a.shape[-1:] != (2,):
             raise PeerError("%s: /params/%s: shape %s, expected a trailing axis of 2 (complex)" % (
                 where, name, a.shape))
-        slots.append({"name": name, "shape": shape, "offset": offset, "count": a.size})
-        chunks.append(torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32).reshape(-1)))
-        offset += a.size
+        slots.append({"name": name, "shape": shape, "offset": offset, "count": a.numel()})
+        chunks.append(a.float().reshape(-1))
+        offset += a.numel()
     expected = 4 + 3 * int(model_cfg["layers"]) + 2
     if len(slots) != expected or fno.parameter_count(model) != offset:
         raise PeerError("%s: /params: %d tensors of %d values, expected %d tensors of %d (the config's FNO)" % (
@@ -286,9 +294,15 @@ def g11(v):
     return "%.11g" % v
 
 
+def tensor_bytes(t):
+    """The raw bytes of a host tensor, in memory order (little-endian on the machines here)."""
+    t = t.contiguous()
+    return ctypes.string_at(t.data_ptr(), t.numel() * t.element_size())
+
+
 def write_vti(path, time_value, origin, spacing, dims, arrays):
     """One step as vtkXMLImageDataWriter writes it (mesh/vtk_writer.cpp). arrays: (name, (N...) float32
-    with x the slowest index, surro's layout); VTK's point order has x fastest."""
+    host tensor with x the slowest index, surro's layout); VTK's point order has x fastest."""
     d3 = list(dims) + [1] * (3 - len(dims))
     o3 = list(origin) + [0.0] * (3 - len(origin))
     s3 = list(spacing) + [1.0] * (3 - len(spacing))
@@ -308,8 +322,7 @@ def write_vti(path, time_value, origin, spacing, dims, arrays):
     payload.append(blob)
     offset += len(blob)
     for name, a in arrays:
-        vtk_order = np.ascontiguousarray(a.transpose(tuple(reversed(range(a.ndim)))), dtype="<f4")
-        blob = vtk_block(vtk_order.tobytes())
+        blob = vtk_block(tensor_bytes(a.permute(*reversed(range(a.dim()))).float()))
         lines.append('        <DataArray type="Float32" Name="%s" format="appended" RangeMin="%s" RangeMax="%s" '
                      'offset="%d"/>' % (name, g11(float(a.min())), g11(float(a.max())), offset))
         payload.append(blob)
@@ -326,27 +339,35 @@ def write_pvd(path, entries):
 
 
 def write_trajectory(out, fields, pred, times, coords):
-    """pred (T, C, N...) as rollout.hdf5 (h5py) or rollout.npy; returns the file name."""
+    """pred (T, C, N...) host tensor as rollout.hdf5 (h5py), else as rollout.npy (numpy) or rollout.pt
+    (torch.save), each (1, T, C, N...); returns the file name."""
     if h5py is None:
-        path = os.path.join(out, "rollout.npy")
-        tmp = os.path.join(out, ".rollout.npy.tmp%d" % os.getpid())
+        try:
+            import numpy
+        except ImportError:
+            numpy = None
+        name = "rollout.npy" if numpy is not None else "rollout.pt"
+        tmp = os.path.join(out, ".%s.tmp%d" % (name, os.getpid()))
         with open(tmp, "wb") as f:
-            np.save(f, pred[None])  # (1, T, C, N...)
-        os.replace(tmp, path)
-        return os.path.basename(path)
+            if numpy is not None:
+                numpy.save(f, pred[None].numpy())
+            else:
+                torch.save(pred[None], f)
+        os.replace(tmp, os.path.join(out, name))
+        return name
     path = os.path.join(out, "rollout.hdf5")
     tmp = os.path.join(out, ".rollout.hdf5.tmp%d" % os.getpid())
-    points = int(np.prod(pred.shape[2:]))
+    points = math.prod(pred.shape[2:])
     t_chunk = max(1, min(pred.shape[0], (1 << 20) // (4 * points)))  # about 1 MiB per chunk, as surro
     with h5py.File(tmp, "w") as f:
         dims = f.create_group("dimensions")
-        dims.create_dataset("time", data=np.asarray(times, dtype=np.float32))
+        dims.create_dataset("time", data=times.float().numpy())
         for name, c in zip("xyz", coords):
-            dims.create_dataset(name, data=c)
+            dims.create_dataset(name, data=c.numpy())
         group = f.create_group("t0_fields")
         for c, name in enumerate(fields):
-            group.create_dataset(name, data=pred[None, :, c], chunks=(1, t_chunk) + pred.shape[2:], shuffle=True,
-                                 compression="gzip", compression_opts=4)
+            group.create_dataset(name, data=pred[None, :, c].numpy(), chunks=(1, t_chunk) + tuple(pred.shape[2:]),
+                                 shuffle=True, compression="gzip", compression_opts=4)
     os.replace(tmp, path)
     return os.path.basename(path)
 
@@ -375,9 +396,9 @@ def spectra(fields):
 
 
 def spectrum_log_error(e_pred, e_ref, kmax):
-    """RMS over the resolved shells 1 .. min(kmax, K - 1) of log10(E_pred / E_ref); host float64 (K)."""
+    """RMS over the resolved shells 1 .. min(kmax, K - 1) of log10(E_pred / E_ref); e_pred, e_ref: lists (K)."""
     last = min(kmax, len(e_ref) - 1)
-    total = float(e_ref.sum())
+    total = math.fsum(e_ref)
     resolved, floor = 1e-10 * (total if total > 0 else 1.0), 1e-30 * (total if total > 0 else 1.0)
     d = [math.log10(max(e_pred[k], floor)) - math.log10(e_ref[k]) for k in range(1, last + 1) if e_ref[k] >= resolved]
     return math.sqrt(sum(v * v for v in d) / len(d)) if d else 0.0
@@ -435,7 +456,7 @@ def write_statistics(out, fields, steps, pred, ref):
     spec_rows, sj = ["axis,k,pred,ref"], {}
     for a, (P, R) in enumerate(zip(pred["spectrum"], ref["spectrum"])):
         spec_rows.extend("%d,%d,%.9g,%.9g" % (a, k, P[k], R[k]) for k in range(len(P)))
-        sj["axis%d" % a] = spectrum_log_error(P, np.asarray(R), len(R) - 1)
+        sj["axis%d" % a] = spectrum_log_error(P, R, len(R) - 1)
     report["spectrum_log_error_decades"] = sj
     write_atomic(os.path.join(out, "statistics_spectra.csv"), "\n".join(spec_rows) + "\n")
     write_atomic(os.path.join(out, "statistics.csv"), "\n".join(rows) + "\n")
@@ -443,17 +464,18 @@ def write_statistics(out, fields, steps, pred, ref):
 
 
 def write_metrics(out, steps, frame_size, err2, ref2, spec_err):
-    rel = np.sqrt(err2) / np.sqrt(ref2)
-    rmse = np.sqrt(err2 / frame_size)
-    rel_traj = math.sqrt(err2.sum()) / math.sqrt(ref2.sum())
+    """err2, ref2: lists (T) of sums of squares; spec_err: list (T) or None. Returns the relative L2 per step."""
+    rel = [math.sqrt(e) / math.sqrt(r) for e, r in zip(err2, ref2)]
+    rmse = [math.sqrt(e / frame_size) for e in err2]
+    rel_traj = math.sqrt(math.fsum(err2)) / math.sqrt(math.fsum(ref2))
     report = {"samples": 1, "steps": steps, "frame_size": frame_size, "rel_l2_mean": rel_traj,
-              "rmse": math.sqrt(err2.sum() / (steps * frame_size))}
+              "rmse": math.sqrt(math.fsum(err2) / (steps * frame_size))}
     if spec_err is not None:
-        report["spectrum_error_mean"] = float(np.mean(spec_err))
-    report["per_step"] = {"rel_l2": rel.tolist(), "rmse": rmse.tolist()}
+        report["spectrum_error_mean"] = math.fsum(spec_err) / len(spec_err)
+    report["per_step"] = {"rel_l2": rel, "rmse": rmse}
     if spec_err is not None:
         report["per_step"]["spectrum_error"] = list(spec_err)
-    report["per_sample"] = {"rel_l2_trajectory": [rel_traj], "rel_l2": [rel.tolist()], "rmse": [rmse.tolist()]}
+    report["per_sample"] = {"rel_l2_trajectory": [rel_traj], "rel_l2": [rel], "rmse": [rmse]}
     write_atomic(os.path.join(out, "metrics.json"), json.dumps(report, indent=2) + "\n")
     rows = ["step,rel_l2_mean,rmse" + (",spectrum_error_mean" if spec_err is not None else "")]
     for t in range(steps):
@@ -472,21 +494,21 @@ def compare_with_surro(line, surro_dir, fields, pred, steps):
         return
     f = H5File(path)
     try:
-        theirs = np.stack(f.read(["/t0_fields/" + n for n in fields]), axis=2)[0].astype(np.float64)  # (T, C, N...)
+        theirs = torch.stack(f.read(["/t0_fields/" + n for n in fields]), dim=2)[0].double()  # (T, C, N...)
     finally:
         f.close()
     if theirs.shape[0] < steps or theirs.shape[1:] != pred.shape[1:]:
-        line["agreement"] = "n/a: %s holds %s, expected (1, >= %d, %s)" % (path, theirs.shape, steps, pred.shape[1:])
+        line["agreement"] = "n/a: %s holds %s, expected (1, >= %d, %s)" % (
+            path, tuple(theirs.shape), steps, tuple(pred.shape[1:]))
         return
     theirs = theirs[:steps]
-    d = pred.astype(np.float64) - theirs
-    flat_d, flat_s = d.reshape(steps, -1), theirs.reshape(steps, -1)
-    rel_max = np.abs(flat_d).max(axis=1) / np.abs(flat_s).max(axis=1)
-    rel_l2 = np.linalg.norm(flat_d, axis=1) / np.linalg.norm(flat_s, axis=1)
+    flat_d, flat_s = (pred.double() - theirs).reshape(steps, -1), theirs.reshape(steps, -1)
+    rel_max = (flat_d.abs().max(dim=1).values / flat_s.abs().max(dim=1).values).tolist()
+    rel_l2 = (flat_d.norm(dim=1) / flat_s.norm(dim=1)).tolist()
     line["agreement"] = "ok"
-    line["rel_diff_max_step1"], line["rel_diff_max_last"] = float(rel_max[0]), float(rel_max[-1])
-    line["rel_diff_l2_step1"], line["rel_diff_l2_last"] = float(rel_l2[0]), float(rel_l2[-1])
-    line["rel_diff_max_at"] = {str(s): float(rel_max[s - 1]) for s in (1, 2, 5, 10, 20, 50, 100, 150, 200, steps)
+    line["rel_diff_max_step1"], line["rel_diff_max_last"] = rel_max[0], rel_max[-1]
+    line["rel_diff_l2_step1"], line["rel_diff_l2_last"] = rel_l2[0], rel_l2[-1]
+    line["rel_diff_max_at"] = {str(s): rel_max[s - 1] for s in (1, 2, 5, 10, 20, 50, 100, 150, 200, steps)
                                if s <= steps}
     metrics = os.path.join(surro_dir, "metrics.json")
     if os.path.isfile(metrics):
@@ -509,6 +531,8 @@ def run(a, line):
     dataset = a.dataset or data_cfg.get("dataset", "")
     frames, times_all, coords = load_trajectory(dataset, a.split, a.sample, fields)  # (T, C, N...)
     grid = list(frames.shape[2:])
+    if sys.byteorder != "little":
+        raise PeerError("a big-endian host: the VTK files would need byte swapping")
     model, t_in, C = build_model(config, params, grid, a.checkpoint)
     available = frames.shape[0] - t_in
     steps = a.steps or available
@@ -522,10 +546,9 @@ def run(a, line):
                  "device": torch.cuda.get_device_name(dev) if cuda else "cpu",
                  "threads": 1 if cuda else torch.get_num_threads(), "torch": torch.__version__,
                  "h5": "h5py" if h5py is not None else "h5dump"})
-    to_last = lambda f: np.moveaxis(f, 1, -1)  # (T, C, N...) -> (T, N..., C)
-    window_host = torch.from_numpy(np.ascontiguousarray(to_last(frames[:t_in]))).movedim(0, -2)  # (N..., T_in, C)
-    window_host = window_host.reshape(1, *grid, t_in * C)  # (1, N..., T_in * C): channel t * C + c
-    ref_host = torch.from_numpy(np.ascontiguousarray(frames[t_in:t_in + steps]))  # (steps, C, N...)
+    window_host = frames[:t_in].movedim(1, -1).movedim(0, -2)  # (T_in, C, N...) -> (N..., T_in, C)
+    window_host = window_host.reshape(1, *grid, t_in * C).contiguous()  # (1, N..., T_in * C): channel t * C + c
+    ref_host = frames[t_in:t_in + steps].contiguous()  # (steps, C, N...)
     sync = (lambda: torch.cuda.synchronize(dev)) if cuda else (lambda: None)
     sync()
     line["load_s"] = time.perf_counter() - t_load
@@ -554,9 +577,9 @@ def run(a, line):
         if len(grid) == 2 and C == 1:
             spec = (spectra(pred_cf[:, 0]), spectra(ref[:, 0]))
         stats = (profile_statistics(pred_cf), profile_statistics(ref))
-        pred_host = pred_cf.cpu().numpy()  # (steps, C, N...)
-        err2, ref2 = err2.cpu().numpy(), ref2.cpu().numpy()
-        spec = (spec[0].cpu().numpy(), spec[1].cpu().numpy()) if spec is not None else None
+        pred_host = pred_cf.cpu()  # (steps, C, N...)
+        err2, ref2 = err2.cpu().tolist(), ref2.cpu().tolist()
+        spec = (spec[0].cpu().tolist(), spec[1].cpu().tolist()) if spec is not None else None  # (steps, K) each
     line["steps_s"] = time.perf_counter() - t0
 
     os.makedirs(a.output, exist_ok=True)
@@ -564,12 +587,12 @@ def run(a, line):
     if spec is not None:
         kmax = min(grid) // 2
         spec_err = [spectrum_log_error(spec[0][t], spec[1][t], kmax) for t in range(steps)]
+        mean_p, mean_r = (torch.tensor(e, dtype=torch.float64).mean(dim=0).tolist() for e in spec)
         rows = ["k,energy_pred,energy_ref"] + ["%d,%.9g,%.9g" % (k, p, r) for k, (p, r) in
-                                                enumerate(zip(spec[0].mean(axis=0), spec[1].mean(axis=0)))]
+                                                enumerate(zip(mean_p, mean_r))]
         write_atomic(os.path.join(a.output, "spectrum.csv"), "\n".join(rows) + "\n")
-    rel = write_metrics(a.output, steps, C * int(np.prod(grid)), err2, ref2, spec_err)
+    rel = write_metrics(a.output, steps, C * math.prod(grid), err2, ref2, spec_err)
     write_statistics(a.output, fields, steps, *stats)
-    ref_np = frames[t_in:t_in + steps]
     times = times_all[t_in:t_in + steps]
     origin = [float(c[0]) if len(c) else 0.0 for c in coords]
     spacing = [float(c[1]) - float(c[0]) if len(c) > 1 else 1.0 for c in coords]
@@ -579,8 +602,8 @@ def run(a, line):
             continue
         arrays = []
         for c, name in enumerate(fields):
-            arrays += [(name + "_pred", pred_host[step, c]), (name + "_ref", ref_np[step, c]),
-                       (name + "_error", pred_host[step, c] - ref_np[step, c])]
+            arrays += [(name + "_pred", pred_host[step, c]), (name + "_ref", ref_host[step, c]),
+                       (name + "_error", pred_host[step, c] - ref_host[step, c])]
         fname = "rollout_%06d.vti" % len(entries)
         write_vti(os.path.join(a.output, fname), float(times[step]), origin, spacing, grid, arrays)
         entries.append((float(times[step]), fname))
@@ -588,8 +611,8 @@ def run(a, line):
     line["trajectory_file"] = write_trajectory(a.output, fields, pred_host, times, coords)
     line["inprocess_s"] = time.perf_counter() - t0
     line.update({"vtk_files": len(entries), "rel_l2_step1": float(rel[0]), "rel_l2_last": float(rel[-1]),
-                 "step1_pred_sum": float(pred_host[0].astype(np.float64).sum()),
-                 "last_pred_sum": float(pred_host[-1].astype(np.float64).sum())})
+                 "step1_pred_sum": pred_host[0].double().sum().item(),
+                 "last_pred_sum": pred_host[-1].double().sum().item()})
     if a.surro:
         compare_with_surro(line, a.surro, fields, pred_host, steps)
     else:
