@@ -6,7 +6,8 @@ autoregressive rollout of a surro FNO checkpoint on one dataset trajectory, with
         names and layouts), the trajectory's first t_in frames and the next `steps` reference frames
         from <dataset>/data/<split>/ (files sorted, dot-files skipped, as surro's loader; --sample
         counts trajectories over the files, 0 = surro's --vtk-sample 0 with --samples 1)
-  roll  `steps` predictions on the device, float32, TF32 off; each one appended to the window
+  roll  `steps` predictions on the device, float32, TF32 off (on where the checkpoint's
+        model.matmul_precision is tf32); each one appended to the window
         (channel-last (1, Nx, Ny, T_in * C), frame-major channels t * C + c as surro's window), the
         oldest frame dropped
   score per step, relative L2 and RMSE against the reference (sums in float64), and for a 2D scalar
@@ -521,11 +522,13 @@ def run(a, line):
     t_load = time.perf_counter()
     dev = torch.device(a.device)
     cuda = dev.type == "cuda"
-    torch.backends.cuda.matmul.allow_tf32 = False
-    torch.backends.cudnn.allow_tf32 = False
     if not cuda:
         torch.set_num_threads(a.threads)
     config, params = load_checkpoint(a.checkpoint)
+    # TF32 as the checkpoint's model asks (model.matmul_precision where surro has it; fp32 by default).
+    line["matmul"] = config.get("model", {}).get("matmul_precision", "fp32")
+    torch.backends.cuda.matmul.allow_tf32 = line["matmul"] == "tf32"
+    torch.backends.cudnn.allow_tf32 = False
     data_cfg = config.get("data", {})
     fields = list(data_cfg.get("fields", []))
     dataset = a.dataset or data_cfg.get("dataset", "")
