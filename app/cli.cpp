@@ -173,6 +173,9 @@ int run_cli(int argc, char** argv) {
   add_rollout_options(roll, roll_args, true);
   roll->add_option("--vtk-sample", roll_args.vtk_sample, "Trajectory written for ParaView")
       ->capture_default_str();
+  roll->add_option("--vtk-every", roll_args.vtk_every,
+                   "Write every N-th step (and the last) for ParaView; the .pvd keeps their true times")
+      ->capture_default_str();
   auto* eval = app.add_subcommand("eval",
                                   "Evaluate a trained model by rollout: relative L2 and RMSE per step and "
                                   "over the trajectory, energy-spectrum error; JSON/CSV with -o");

@@ -27,6 +27,7 @@ struct RolloutArgs {
   long long start = 0;       // first frame of the initial window
   long long steps = 0;       // 0 = every frame the reference has after the window
   long long vtk_sample = 0;  // which trajectory goes to ParaView
+  long long vtk_every = 1;   // ParaView gets steps N, 2N, ... (numbered from 1) and the last
   bool write_fields = true;  // rollout: VTK + HDF5; eval: metrics only
   // Where the trajectories (initial window and reference) come from: "dataset" (the split's files)
   // or "solver": simulated now from the solver config `solver_config` (default: the dataset's

@@ -12,6 +12,7 @@ rm -rf "$out" && mkdir -p "$out/bin" "$out/lib"
 bins=("$build/app/surro" "$build/tests/surro_tests")
 for b in "$build"/bench/*; do [[ -x $b && -f $b ]] && bins+=("$b"); done
 bins+=("$(command -v h5diff)")  # the job tests compare datasets with it
+bins+=("$(command -v h5dump)")  # bench/peers/rollout.py reads HDF5 through it where h5py is missing
 cp "${bins[@]}" "$out/bin/"
 skip='^(linux-vdso|libc\.so|libm\.so|libdl\.so|libpthread\.so|librt\.so|ld-linux|libcuda\.so|libcufft|libcublas|libcudart|libnvJitLink)'
 for b in "${bins[@]}"; do

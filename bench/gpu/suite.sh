@@ -4,18 +4,19 @@
 # On the GPU machine (the stage from bench/gpu/stage.sh, unpacked through bench/gpu/env.sh):
 #   bench/gpu/suite.sh                 every part: FNO cases (surro, torch eager, torch.compile),
 #                                      IFactFormer-m cases (the same three), the NS solver
-#                                      comparison (bench/gpu/ns2d.sh), copy bandwidth
+#                                      comparison (bench/gpu/ns2d.sh), copy bandwidth, the FNO-2D
+#                                      rollout end to end (bench/gpu/rollout.sh)
 # Here, a CPU smoke test (build/release, Debian's torch in /usr/bin/python3, reduced sizes):
 #   bench/gpu/suite.sh --cpu --small
 # Options:
-#   --only fno|iff|ns|bw one part only (repeatable); a device command is limited to 10 minutes, so
+#   --only fno|iff|ns|bw|roll  one part only (repeatable); a device command is limited to 10 minutes, so
 #                        the parts can run in separate calls and table.py merges their logs
 #   --cases REGEX        FNO / IFactFormer cases whose name matches (bash regex), e.g. 'fno2d_m8', 'iff_32x33x16'
 #   --no-compile         skip torch.compile;  --compile-only: only the torch.compile peer
 #   --tf32               the FNO / IFactFormer cases with TF32 GEMMs on both sides (surro's
 #                        --matmul tf32, torch's allow_tf32), named <case>_tf32
 #   --small              CPU-sized cases (FNO 32² batch 4, 16×16×10 batch 2; IFactFormer 8×9×6 batch 2,
-#                        dim 16, 2 heads of 8, 2 iterations, and 12×10 batch 3 in 2D)
+#                        dim 16, 2 heads of 8, 2 iterations, and 12×10 batch 3 in 2D; rollout at 32²)
 # Environment: PYTHON (python3; /usr/bin/python3 with --cpu), COMPILE_TIMEOUT (seconds per
 # case for compilation and warm-up, default 300), BUILD (build/release, with --cpu), TIMING (the
 # timing flags of both sides; default "--warmup 5 --reps 10 --iters 5", with --cpu
@@ -39,7 +40,7 @@ while (($#)); do
   esac
   shift
 done
-((${#parts[@]})) || parts=(fno iff ns bw)
+((${#parts[@]})) || parts=(fno iff ns bw roll)
 has_part() { [[ " ${parts[*]} " == *" $1 "* ]]; }
 
 if ((cpu)); then
@@ -163,6 +164,14 @@ fi
 if has_part bw; then
   if ((cpu)); then mib=256; else mib=2048; fi
   "$py" bench/peers/bandwidth.py --device $dev --mib $mib 2>&1 | tail -1 | tee -a "$log"
+fi
+
+if has_part roll; then
+  roll=(--no-table)
+  ((cpu)) && roll+=(--cpu)
+  ((small)) && roll+=(--small)
+  ((cpu)) || roll+=(--staged)
+  OUT='' bash bench/gpu/rollout.sh "${roll[@]}" 2>&1 | tee -a "$log"
 fi
 
 echo

@@ -5,7 +5,9 @@ Reads every file given (or stdin) and keeps the lines it knows, ignoring the res
   - JSON lines of bench_ifactformer and bench/peers/ifactformer.py (the same, with model
     "ifactformer"): a table of their own;
   - the JSON line of bench/peers/bandwidth.py (case copy_bandwidth);
-  - key=value lines of bench_ns2d and bench/ns2d_peer.py (bench/gpu/ns2d.sh).
+  - key=value lines of bench_ns2d and bench/ns2d_peer.py (bench/gpu/ns2d.sh);
+  - JSON lines of case "rollout" (bench/gpu/rollout.sh: surro rollout and bench/peers/rollout.py, one
+    per timed run) and its rollout_setup line: a table of medians over the runs.
 Ratios are surro / peer (below 1: surro is faster); each peer line is paired with the surro line
 of its case that precedes it in the same file (suite.sh runs surro first in every call), so logs of
 several calls merge without pairing figures of different calls. The surro column shows the last.
@@ -67,16 +69,21 @@ def mib(r):
     return "%.0f / %.0f" % (r["peak_alloc_mib"], r["resident_mib"])
 
 
-def parse(lines):
+def parse(lines, roll=None):
     fno, ns, bw, order = {}, {}, None, []
+    roll = roll if roll is not None else {"runs": [], "setup": []}
     for line in lines:
         line = line.strip()
-        if line.startswith("{"):
+        if line.startswith("rollout_setup "):
+            roll["setup"].append(dict(kv.split("=", 1) for kv in line.split()[1:] if "=" in kv))
+        elif line.startswith("{"):
             try:
                 r = json.loads(line)
             except ValueError:
                 continue
-            if r.get("case") == "copy_bandwidth":
+            if r.get("case") == "rollout":
+                roll["runs"].append(r)
+            elif r.get("case") == "copy_bandwidth":
                 bw = r
             elif "impl" in r and "case" in r:
                 key = (r["case"], tuple(r.get("grid", ())), r.get("batch"))
@@ -157,6 +164,73 @@ def ns_table(ns, bw):
     return out
 
 
+def median(values):
+    v = sorted(x for x in values if x is not None)
+    if not v:
+        return None
+    return v[len(v) // 2] if len(v) % 2 else 0.5 * (v[len(v) // 2 - 1] + v[len(v) // 2])
+
+
+def rollout_table(roll):
+    """Benchmark case 5 (bench/gpu/rollout.sh): medians over the timed runs of each side, per problem."""
+    groups, order = {}, []
+    for r in roll["runs"]:
+        key = (tuple(r.get("grid", ())), r.get("steps"), r.get("vtk_every"))
+        if "grid" not in r:  # a failed run's line joins the first problem seen
+            key = order[0] if order else key
+        if key not in groups:
+            groups[key] = {}
+            order.append(key)
+        groups[key].setdefault(r["impl"], []).append(r)
+    out = ["| grid | steps, VTK every | surro wall s | torch eager wall s | ratio | surro in-process s "
+           "| torch in-process s | ratio | max rel diff step 1 | max rel diff last step |",
+           "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    notes = []
+    for key in order:
+        s_runs = [r for r in groups[key].get("surro", []) if r.get("status") == "ok"]
+        p_runs = [r for r in groups[key].get("torch-eager", []) if r.get("status") == "ok"]
+        med = lambda runs, k: median([r.get(k) for r in runs])
+        sw, pw = med(s_runs, "wall_s"), med(p_runs, "wall_s")
+        si, pi = med(s_runs, "inprocess_s"), med(p_runs, "inprocess_s")
+        rat = lambda a, b: "**%.2f**" % (a / b) if a is not None and b else "–"
+        agree = [r for r in p_runs if r.get("agreement") == "ok"]
+        d1 = max((r["rel_diff_max_step1"] for r in agree), default=None)
+        dn = max((r["rel_diff_max_last"] for r in agree), default=None)
+        grid = "%d²" % key[0][0] if len(key[0]) == 2 and key[0][0] == key[0][1] else "×".join(map(str, key[0]))
+        grid = grid or "?"
+        out.append("| %s | %s, %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            grid, fmt(key[1]), fmt(key[2]), fmt(sw), fmt(pw), rat(sw, pw), fmt(si), fmt(pi), rat(si, pi),
+            fmt(d1, 2), fmt(dn, 2)))
+        span = lambda runs, k: ("%s–%s" % (fmt(min(r[k] for r in runs)), fmt(max(r[k] for r in runs)))
+                                if runs else "–")
+        notes.append("%s: %d surro and %d peer runs (wall s, min–max: surro %s, peer %s)" % (
+            grid, len(s_runs), len(p_runs), span(s_runs, "wall_s"), span(p_runs, "wall_s")))
+        if p_runs:
+            p = p_runs[-1]
+            notes.append("peer (%s, %s, torch %s, HDF5 through %s): medians import %s s, load %s s, untimed first "
+                         "forward %s s; in-process %s s of which %s s stepping and metrics; surro's stepping %s s" % (
+                             p.get("device"), p.get("space"), p.get("torch"), p.get("h5"),
+                             fmt(med(p_runs, "import_s")), fmt(med(p_runs, "load_s")), fmt(med(p_runs, "warmup_s")),
+                             fmt(pi), fmt(med(p_runs, "steps_s")), fmt(med(s_runs, "steps_s"))))
+            if "rel_diff_max_at" in p:
+                notes.append("max |peer − surro| / max |surro| by step (last run): " + ", ".join(
+                    "%s: %s" % (k, fmt(v, 2)) for k, v in p["rel_diff_max_at"].items()))
+            if "surro_rel_l2_last" in p:
+                notes.append("relative L2 against the reference at the last step: surro %s, peer %s" % (
+                    fmt(p["surro_rel_l2_last"], 4), fmt(p.get("rel_l2_last"), 4)))
+        for r in groups[key].get("surro", []) + groups[key].get("torch-eager", []):
+            if r.get("status") != "ok":
+                notes.append("%s run %s: %s%s" % (r["impl"], r.get("rep", "?"), r.get("status"),
+                                                  ": " + r["reason"] if r.get("reason") else ""))
+            elif r["impl"] != "surro" and r.get("agreement", "ok") != "ok":
+                notes.append("peer run %s: agreement %s" % (r.get("rep", "?"), r["agreement"]))
+    for st in roll["setup"]:
+        notes.append("setup (timing data only): grid %s, %s frames, generate %s s, 1 training epoch %s s "
+                     "(valid loss %s)" % (st.get("grid"), st.get("frames"), st.get("generate_s"), st.get("train_s"),
+                                          st.get("valid_loss")))
+    return out, notes
+
+
 def main():
     lines = []
     if len(sys.argv) > 1:
@@ -165,7 +239,8 @@ def main():
                 lines += f.readlines()
     else:
         lines = sys.stdin.readlines()
-    fno, order, ns, bw = parse(lines)
+    roll = {"runs": [], "setup": []}
+    fno, order, ns, bw = parse(lines, roll)
     out = []
     devices = sorted({r.get("device", "?") + " (" + r.get("space", "?") + ")"
                       for rs in fno.values() for r in rs.values() if r.get("device")})
@@ -186,6 +261,11 @@ def main():
         out += rows + [""] + ["- " + n for n in notes]
     if ns:
         out += ["", "NS solver, float64: ms per time step; ratio = surro / peer.", ""] + ns_table(ns, bw)
+    if roll["runs"]:
+        rows, notes = rollout_table(roll)
+        out += ["", "FNO-2D rollout (modes 12, width 32, 10 frames in), one trajectory, VTK every N steps, float32: "
+                "seconds, median over runs; wall = the whole process, in-process = without start-up; "
+                "ratio = surro / peer.", ""] + rows + [""] + ["- " + n for n in notes]
     print("\n".join(out))
 
 

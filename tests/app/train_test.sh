@@ -109,6 +109,15 @@ h5diff unr/checkpoint_best.h5 unr/checkpoint_best.h5 /normalizers/targets /norma
 # trajectories as a valid dataset file, metrics; eval prints the table.
 "$surro" -q rollout full/checkpoint_best.h5 --samples 2 -o roll >roll.log || bad "rollout failed: $(cat roll.log)"
 [[ $(grep -c "<DataSet" roll/rollout.pvd) -eq 5 ]] && ok || bad "rollout.pvd steps"   # frames t = 0..14, 10 in
+# --vtk-every 2 over the 5 steps: steps 2, 4 and the last one (5), each the same file as in the
+# full series and at its true time.
+"$surro" -q rollout full/checkpoint_best.h5 --samples 2 --steps 5 --vtk-every 2 -o every >/dev/null || bad "rollout --vtk-every 2"
+[[ $(ls every/rollout_*.vti 2>/dev/null | wc -l) -eq 3 && $(grep -c "<DataSet" every/rollout.pvd) -eq 3 ]] && ok \
+  || bad "--vtk-every 2: $(ls every) / $(grep -c "<DataSet" every/rollout.pvd) .pvd entries, expected 3"
+cmp -s every/rollout_000000.vti roll/rollout_000001.vti && cmp -s every/rollout_000001.vti roll/rollout_000003.vti \
+  && cmp -s every/rollout_000002.vti roll/rollout_000004.vti && ok || bad "--vtk-every 2: not steps 2, 4, 5"
+[[ "$(grep -o 'timestep="[^"]*"' every/rollout.pvd)" == "$(grep -o 'timestep="[^"]*"' roll/rollout.pvd | sed -n '2p;4p;5p')" ]] \
+  && ok || bad "--vtk-every 2: .pvd times $(grep -o 'timestep="[^"]*"' every/rollout.pvd | tr '\n' ' ')"
 "$surro" validate roll/rollout.hdf5 >/dev/null && ok || bad "rollout.hdf5 invalid"
 grep -q '"rel_l2_mean"' roll/metrics.json && grep -q "^trajectory: relative L2" roll.log && ok || bad "metrics"
 # Long-rollout statistics: profiles along both axes (16 + 16 indices) and the spectrum's 12 shells.
@@ -121,6 +130,8 @@ grep -q '"rel_l2_mean"' roll/metrics.json && grep -q "^trajectory: relative L2" 
 [[ $? -eq 3 ]] && grep -q "missing.h5: no such checkpoint file" err.log && ok || bad "missing checkpoint: $(cat err.log)"
 "$surro" -q rollout full/checkpoint_best.h5 --steps 50 -o x 2>err.log
 [[ $? -eq 2 ]] && grep -q "only 5 reference frames follow the window" err.log && ok || bad "too many steps: $(cat err.log)"
+"$surro" -q rollout full/checkpoint_best.h5 --vtk-every 0 -o x 2>err.log
+[[ $? -eq 2 ]] && grep -q -- "--vtk-every 0: expected a positive integer" err.log && ok || bad "--vtk-every 0: $(cat err.log)"
 [[ ! -e x ]] && ok || bad "a refused rollout wrote output"
 
 # Initial conditions simulated on the spot by the dataset's solver: with the dataset's own seed,
