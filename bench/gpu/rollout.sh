@@ -66,6 +66,7 @@ fi
 if ((small)); then grid=32; else grid=64; fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/surro-rollout.XXXXXX")
 trap 'rm -rf "$work"' EXIT
+[[ -n ${OUT:-} ]] && mkdir -p "$OUT"
 log=${OUT:+$OUT/rollout.log}
 log=${log:-$work/rollout.log}
 : >>"$log"
