@@ -56,6 +56,9 @@ class ProfileStats {
   View2<double, typename Exec::memory_space> m_sums;  // (moments, slots)
   int m_spec_slots = 0;                               // sum over axes of N_a / 2 + 1
   View1<double, typename Exec::memory_space> m_spec;  // (spec_slots) sums of |f_hat|^2
+  // (2, sum_a N_a): cos and sin of 2 pi m / N_a for m < N_a, axis a's entries after the earlier
+  // axes'; the spectra kernel reads its phases here.
+  View2<double, typename Exec::memory_space> m_twiddle;
 };
 
 // CSV, one row per (quantity, axis, index, field): quantity,axis,index,field,pred,ref with
