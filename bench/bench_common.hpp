@@ -4,6 +4,8 @@
 #include "core/backend_info.hpp"
 #include "core/build_info.hpp"
 #include "core/config.hpp"
+#include "core/error.hpp"
+#include "core/gemm.hpp"
 #include "core/io.hpp"
 #include "core/profile.hpp"
 #include "core/rng.hpp"
@@ -38,6 +40,15 @@ void fill_uniform(const Exec& exec, float* x /* (n) */, index_t n, std::uint64_t
 }
 
 // Device bytes in use (every process), or -1 without CUDA.
+// --matmul fp32|tf32 (empty: fp32), the benchmarks' form of model.matmul_precision.
+inline surro::gemm::Options matmul_flag(const std::string& value) {
+  SURRO_REQUIRE(value.empty() || value == "fp32" || value == "tf32",
+                "--matmul: expected fp32 or tf32, got '" << value << "'");
+  surro::gemm::Options o;
+  o.allow_tf32 = value == "tf32";
+  return o;
+}
+
 inline double device_used_bytes() {
 #ifdef KOKKOS_ENABLE_CUDA
   std::size_t free_b = 0, total_b = 0;

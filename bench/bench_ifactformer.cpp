@@ -125,10 +125,7 @@ Args parse(int argc, char** argv) {
   a.reps = num("--reps", 10);
   a.iters = num("--iters", 5);
   a.seed = static_cast<std::uint64_t>(num("--seed", 0));
-  const std::string matmul = take("--matmul");
-  SURRO_REQUIRE(matmul.empty() || matmul == "fp32" || matmul == "tf32",
-                "--matmul: expected fp32 or tf32, got '" << matmul << "'");
-  c.gemm.allow_tf32 = matmul == "tf32";
+  c.gemm = bench::matmul_flag(take("--matmul"));
   SURRO_REQUIRE(kv.empty(), "unknown flag " << kv.begin()->first);
   SURRO_REQUIRE(!a.name.empty(), "--case NAME is required");
   SURRO_REQUIRE(a.mode == "train" || a.mode == "infer",
