@@ -70,11 +70,11 @@ void run_simulate(const JobArgs& args) {
       origin.push_back(c.empty() ? 0.0 : c[0]);
       spacing.push_back(c.size() > 1 ? c[1] - c[0] : 1.0);
     }
-    mesh::VtkSeries series(dir, cfg.run.name, origin, spacing, dims);
+    mesh::VtkGridSeries series(dir, cfg.run.name, origin, spacing, dims);
     const std::size_t frames = spec.times.empty() ? 1 : spec.times.size();
     const long long points = spec.points();
     for (std::size_t k = 0; k < frames; ++k) {
-      std::vector<std::pair<std::string, const float*>> fields;
+      std::vector<mesh::VtkField> fields;
       for (const auto& f : spec.fields) {
         const float* base = block.fields.at(f.name).data();
         fields.emplace_back(f.name, f.time_varying ? base + k * points : base);

@@ -113,10 +113,10 @@ std::string write_rollout_vtk(const std::string& dir, const std::string& basenam
   }
   const long long points = spec.points();
   const std::size_t channels = names.size();
-  mesh::VtkSeries series(dir, basename, origin, spacing, spec.shape());
+  mesh::VtkGridSeries series(dir, basename, origin, spacing, spec.shape());
   std::vector<std::vector<float>> errors(ref ? channels : 0, std::vector<float>(points));
   for (std::size_t t = 0; t < times.size(); ++t) {
-    std::vector<std::pair<std::string, const float*>> fields;
+    std::vector<mesh::VtkField> fields;
     for (std::size_t c = 0; c < channels; ++c) {
       const long long off = (static_cast<long long>(t) * channels + c) * points;
       fields.emplace_back(names[c] + "_pred", pred + off);

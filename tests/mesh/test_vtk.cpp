@@ -2,6 +2,7 @@
 // orientation, TimeValue) and parse the .pvd collection.
 #include "core/error.hpp"
 #include "mesh/vtk_writer.hpp"
+#include "vtk_series_check.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -15,44 +16,14 @@
 #include <vtkXMLImageDataReader.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 using namespace surro;
 namespace fs = std::filesystem;
 
 namespace {
 
-fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("surro_test_vtk_" + name);
-  fs::remove_all(dir);
-  return dir;
-}
-
-struct Entry {
-  double time;
-  std::string file;
-};
-
-// The .pvd's DataSet entries, by plain string search (VTK has no PVD reader outside ParaView).
-std::vector<Entry> parse_pvd(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  const std::string text = ss.str();
-  CHECK_THAT(text, Catch::Contains("<VTKFile type=\"Collection\""));
-  CHECK_THAT(text, Catch::Contains("</Collection>\n</VTKFile>"));
-  auto attr = [](const std::string& tag, const std::string& name) {
-    const std::size_t b = tag.find(name + "=\"") + name.size() + 2;
-    return tag.substr(b, tag.find('"', b) - b);
-  };
-  std::vector<Entry> out;
-  for (std::size_t p = text.find("<DataSet "); p != std::string::npos; p = text.find("<DataSet ", p + 1)) {
-    const std::string tag = text.substr(p, text.find("/>", p) - p);
-    out.push_back({std::stod(attr(tag, "timestep")), attr(tag, "file")});
-  }
-  return out;
-}
+using test::fresh_vtk_dir;
+using test::parse_pvd;
 
 struct Read {
   vtkNew<vtkXMLImageDataReader> reader;
@@ -82,9 +53,9 @@ struct Read {
 }  // namespace
 
 TEST_CASE("vtk: 2-D series: arrays, extents, orientation, TimeValue and the .pvd", "[vtk]") {
-  const fs::path dir = fresh_dir("2d");
+  const fs::path dir = fresh_vtk_dir("2d");
   const int Nx = 4, Ny = 3;
-  mesh::VtkSeries series(dir.string(), "flow", {0.5, -1.0}, {0.25, 0.5}, {Nx, Ny});
+  mesh::VtkGridSeries series(dir.string(), "flow", {0.5, -1.0}, {0.25, 0.5}, {Nx, Ny});
   const std::vector<double> times = {0.0, 0.25, 1.0 / 3.0};
   std::vector<float> fx(Nx * Ny), g(Nx * Ny);  // (Nx, Ny), x slowest
   for (std::size_t s = 0; s < times.size(); ++s) {
@@ -156,10 +127,10 @@ TEST_CASE("vtk: 2-D series: arrays, extents, orientation, TimeValue and the .pvd
 }
 
 TEST_CASE("vtk: 3-D and 1-D grids keep every axis in place", "[vtk]") {
-  const fs::path dir = fresh_dir("3d1d");
+  const fs::path dir = fresh_vtk_dir("3d1d");
   {
     const int Nx = 3, Ny = 4, Nz = 2;
-    mesh::VtkSeries series(dir.string(), "cube", {0, 0, 0}, {1, 1, 1}, {Nx, Ny, Nz});
+    mesh::VtkGridSeries series(dir.string(), "cube", {0, 0, 0}, {1, 1, 1}, {Nx, Ny, Nz});
     std::vector<float> f(Nx * Ny * Nz);  // (Nx, Ny, Nz)
     for (int i = 0; i < Nx; ++i)
       for (int j = 0; j < Ny; ++j)
@@ -175,7 +146,7 @@ TEST_CASE("vtk: 3-D and 1-D grids keep every axis in place", "[vtk]") {
     CHECK(r.time_value() == 0.5);
   }
   {
-    mesh::VtkSeries series(dir.string(), "line", {-1}, {0.5}, {5});
+    mesh::VtkGridSeries series(dir.string(), "line", {-1}, {0.5}, {5});
     const std::vector<float> f = {0, 1, 4, 9, 16};
     series.write_step(0, {{"u", f.data()}});
     series.write_step(1, {{"u", f.data()}});
@@ -190,17 +161,24 @@ TEST_CASE("vtk: 3-D and 1-D grids keep every axis in place", "[vtk]") {
 }
 
 TEST_CASE("vtk: bad arguments are errors naming the file", "[vtk]") {
-  const fs::path dir = fresh_dir("errors");
-  CHECK_THROWS_WITH(mesh::VtkSeries(dir.string(), "a", {0, 0}, {1, 1}, {4, 0}),
+  const fs::path dir = fresh_vtk_dir("errors");
+  CHECK_THROWS_WITH(mesh::VtkGridSeries(dir.string(), "a", {0, 0}, {1, 1}, {4, 0}),
                     Catch::Contains("dims[1] = 0: expected > 0"));
-  CHECK_THROWS_WITH(mesh::VtkSeries(dir.string(), "a", {0}, {1, 1}, {4, 4}),
+  CHECK_THROWS_WITH(mesh::VtkGridSeries(dir.string(), "a", {0}, {1, 1}, {4, 4}),
                     Catch::Contains("origin has 1 and spacing 2 entries: expected one per dim (2)"));
-  mesh::VtkSeries series(dir.string(), "a", {0}, {1}, {2});
+  mesh::VtkGridSeries series(dir.string(), "a", {0}, {1}, {2});
   const std::vector<float> f = {1, 2};
   series.write_step(1.0, {{"u", f.data()}});
   CHECK_THROWS_WITH(series.write_step(1.0, {{"u", f.data()}}),
                     Catch::Contains("a_000001.vti: time = 1: expected greater than the previous step's 1"));
   CHECK_THROWS_WITH(series.write_step(2.0, {{"u", f.data()}, {"u", f.data()}}),
                     Catch::Contains("field 'u' given twice"));
+  // Grids take one-component point fields only; a stated point count must match Nx * Ny * Nz.
+  CHECK_THROWS_WITH(series.write_step(2.0, {{"u", f.data(), 2}}),
+                    Catch::Contains("a_000001.vti: point field 'u': components = 2: expected 1 to 1"));
+  CHECK_THROWS_WITH(series.write_step(2.0, {{"u", f.data(), 1, 3}}),
+                    Catch::Contains("a_000001.vti: point field 'u': 3 points: expected 2"));
+  CHECK_THROWS_WITH(series.write_step(2.0, {{"u", f.data()}}, {{"c", f.data()}}),
+                    Catch::Contains("a_000001.vti: 1 cell fields: expected none on a grid"));
   CHECK(series.steps() == 1);
 }
