@@ -4,6 +4,9 @@ find_package(HDF5 REQUIRED COMPONENTS C)
 find_package(VTK 9 REQUIRED COMPONENTS CommonCore CommonDataModel CommonMisc IOXML IOParallelXML)
 find_package(CLI11 REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
+# protobuf (Debian libprotobuf-dev + protobuf-compiler): the MeshGraphNets TFRecord reader parses
+# tf.train.Example with classes protoc generates from datasets/proto/tf_example.proto.
+find_package(Protobuf 3 REQUIRED)
 if(SURRO_ENABLE_TESTS)
   find_package(Catch2 2 REQUIRED)
 endif()

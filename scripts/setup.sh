@@ -11,6 +11,8 @@ packages=(
   libvtk9-dev              # ParaView output
   libcli11-dev nlohmann-json3-dev catch2
   libfftw3-dev libopenblas-dev
+  libprotobuf-dev protobuf-compiler   # MeshGraphNets TFRecord reader (tf.train.Example)
+  python3-protobuf         # the TFRecord test's independent writer (tests/datasets/make_tfrecord.py)
 )
 missing=()
 for p in "${packages[@]}"; do
