@@ -15,6 +15,8 @@
 #include <sstream>
 #include <string>
 
+#include <sys/wait.h>
+
 using namespace surro;
 namespace fs = std::filesystem;
 
@@ -44,10 +46,9 @@ const fs::path& fixtures() {
         std::ifstream in(log);
         std::stringstream ss;
         ss << in.rdbuf();
-        failure = "make_tfrecord.py failed (status " + std::to_string(rc) + "): " + ss.str() +
-                  (ss.str().find("python3-protobuf") == std::string::npos
-                       ? ""
-                       : " -- install the Debian package python3-protobuf");
+        const int status = WIFEXITED(rc) ? WEXITSTATUS(rc) : rc;  // 3: no google.protobuf
+        // The script's own message says which package is missing (python3-protobuf for status 3).
+        failure = "make_tfrecord.py failed (exit status " + std::to_string(status) + "): " + ss.str();
       }
     }
   }
