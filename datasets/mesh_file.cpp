@@ -728,6 +728,12 @@ void detail::accumulate_mesh_stats(const std::string& file, StatsAccumulator& ac
                                              << ": cannot compute statistics (run surro validate)");
       const std::size_t C = static_cast<std::size_t>(fs.components), R = u.size() / C;  // R = T V or V rows
       const auto keys = stat_keys(fs, h.spec.dims);
+      for (const auto& k : keys)
+        if (!plain_yaml_key(k))
+          SURRO_THROW(ErrorKind::input,
+                      file << ": /: field '" << fs.name << "': statistics key '" << k
+                           << "' cannot be a plain YAML key: expected [A-Za-z_][A-Za-z0-9_.-]*, "
+                              "not a YAML bool/null word");
       for (std::size_t c = 0; c < C; ++c) {
         acc.value[keys[c]].merge(
             moments_of(R, [&](std::size_t r) { return static_cast<double>(u[r * C + c]); }));

@@ -1,6 +1,7 @@
 // Mesh dataset layout: bit-exact round trips over trajectories with different meshes, a reader test
 // on a file built with raw HDF5 C calls, the validator on deliberately broken files, pooled
 // per-component statistics, dataset folders, and the graph-physics export read back by h5dump.
+#include "app/commands.hpp"
 #include "core/error.hpp"
 #include "datasets/hdf5.hpp"
 #include "datasets/mesh_file.hpp"
@@ -641,6 +642,20 @@ TEST_CASE("mesh_file: graph-physics export read back by h5dump", "[mesh_dataset]
   CHECK(meta["features"]["cells"] ==
         nlohmann::ordered_json({{"type", "static"}, {"shape", {3, -1, 3}}, {"dtype", "int32"}}));
 
+  SECTION("surro export and surro validate dispatch on the layout") {
+    const fs::path ds = dir / "ds";
+    fs::create_directories(ds / "data" / "train");
+    fs::copy_file(f1, ds / "data" / "train" / "a.hdf5");
+    fs::copy_file(f2, ds / "data" / "train" / "b.hdf5");
+    const std::string out2 = (dir / "cli.h5").string();
+    app::run_export(ds.string(), "train", "graph-physics", out2);
+    CHECK(run("h5ls '" + out2 + "'") == listing);
+    CHECK(fs::exists(dir / "cli_meta.json"));
+    CHECK_THAT(
+        message_of([&] { app::run_export(ds.string(), "train", "fno-mat", (dir / "x.mat").string()); }),
+        Catch::Contains("a mesh dataset: fno-mat needs grid data; use --format graph-physics"));
+    CHECK(app::run_validate(f1) == 0);
+  }
   SECTION("unequal time steps are refused") {
     DatasetSpec s = spec;
     s.times = {0.0, 0.01, 0.03};
