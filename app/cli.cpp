@@ -190,16 +190,18 @@ int run_cli(int argc, char** argv) {
 
   auto* export_cmd = app.add_subcommand("export",
                                         "Write a dataset split in another format (fno-mat: the "
-                                        "HDF5-based .mat the original FNO scripts read)");
+                                        "HDF5-based .mat the original FNO scripts read; graph-physics: "
+                                        "the HDF5 + <stem>_meta.json its H5Dataset reads, mesh datasets)");
   std::string export_dataset, export_split = "train", export_format, export_output;
   export_cmd->add_option("dataset", export_dataset, "Dataset folder (holding data/<split>/)")->required();
   export_cmd->add_option("--format", export_format, "Output format")
       ->required()
-      ->check(CLI::IsMember({"fno-mat"}));
+      ->check(CLI::IsMember({"fno-mat", "graph-physics"}));
   export_cmd->add_option("--split", export_split, "Split to export")
       ->check(CLI::IsMember({"train", "valid", "test"}))
       ->capture_default_str();
-  export_cmd->add_option("-o,--output", export_output, "Output file (.mat)")->required();
+  export_cmd->add_option("-o,--output", export_output, "Output file (.mat; .h5 for graph-physics)")
+      ->required();
 
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend());

@@ -449,6 +449,11 @@ void write_double_attr(hid_t obj, const std::string& name, double value) {
   put_attr(obj, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, s, &value);
 }
 
+void write_int64_array_attr(hid_t obj, const std::string& name, const std::vector<std::int64_t>& values) {
+  Dataspace s = simple_space({values.size()});
+  put_attr(obj, name, H5T_STD_I64LE, H5T_NATIVE_INT64, s, values.empty() ? nullptr : values.data());
+}
+
 void write_fixed_string_attr(hid_t obj, const std::string& name, const std::string& value) {
   Datatype t(H5Tcopy(H5T_C_S1));
   H5Tset_size(t, std::max<std::size_t>(value.size(), 1));
@@ -484,6 +489,11 @@ std::int64_t read_int_attr(hid_t obj, const std::string& name) {
   return v[0];
 }
 
+std::vector<std::int64_t> read_int_array_attr(hid_t obj, const std::string& name) {
+  const auto v = read_numbers<long long>(obj, name, H5T_NATIVE_LLONG, false, "integers");
+  return std::vector<std::int64_t>(v.begin(), v.end());
+}
+
 double read_double_attr(hid_t obj, const std::string& name) {
   const auto v = read_numbers<double>(obj, name, H5T_NATIVE_DOUBLE, true, "a number");
   if (v.size() != 1)
@@ -505,8 +515,11 @@ std::vector<hsize_t> attr_dims(hid_t obj, const std::string& name) {
 
 // ---- datasets ----------------------------------------------------------------------------------
 
-void write_float_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims,
-                         const float* data, bool compress) {
+namespace {
+
+// One writer for every numeric dataset: `file_type` as stored, `mem_type` the buffer's elements.
+void write_numeric_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims,
+                           hid_t file_type, hid_t mem_type, const void* data, bool compress) {
   Dataspace space = simple_space(dims);
   Plist dcpl(H5Pcreate(H5P_DATASET_CREATE));
   const bool chunkable = !dims.empty() && product(dims) > 0;
@@ -515,7 +528,7 @@ void write_float_dataset(hid_t loc, const std::string& name, const std::vector<h
       fail(ErrorKind::runtime, loc, name, "this HDF5 library lacks the deflate or shuffle filter");
     // Chunks of about 1 MiB (HDF5's default chunk cache) spanning whole trailing axes first, so
     // reading one frame or one trajectory touches few chunks.
-    const hsize_t target = (hsize_t(1) << 20) / sizeof(float);
+    const hsize_t target = (hsize_t(1) << 20) / H5Tget_size(file_type);
     std::vector<hsize_t> chunk(dims.size(), 1);
     hsize_t inner = 1;
     for (std::size_t k = dims.size(); k-- > 0;) {
@@ -531,12 +544,31 @@ void write_float_dataset(hid_t loc, const std::string& name, const std::vector<h
         H5Pset_deflate(dcpl, 4) < 0)
       fail(ErrorKind::runtime, loc, name, "cannot set chunking and compression " + describe_dims(chunk));
   }
-  Dataset d(H5Dcreate2(loc, name.c_str(), H5T_IEEE_F32LE, space, H5P_DEFAULT, dcpl, H5P_DEFAULT));
+  Dataset d(H5Dcreate2(loc, name.c_str(), file_type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT));
   if (!d.valid())
-    fail(ErrorKind::runtime, loc, name, "cannot create the float32 dataset " + describe_dims(dims));
-  const void* buf = product(dims) > 0 && data ? static_cast<const void*>(data) : g_empty_buffer;
-  if (H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
+    fail(ErrorKind::runtime, loc, name,
+         "cannot create the " + describe_type(file_type) + " dataset " + describe_dims(dims));
+  const void* buf = product(dims) > 0 && data ? data : static_cast<const void*>(g_empty_buffer);
+  if (H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
     fail(ErrorKind::runtime, loc, name, "cannot write the dataset");
+}
+
+}  // namespace
+
+void write_float_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims,
+                         const float* data, bool compress) {
+  write_numeric_dataset(loc, name, dims, H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, data, compress);
+}
+
+void write_double_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims,
+                          const double* data, bool compress) {
+  write_numeric_dataset(loc, name, dims, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, data, compress);
+}
+
+void write_int_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims, const int* data,
+                       bool compress) {
+  static_assert(sizeof(int) == 4, "int32 datasets are written from int");
+  write_numeric_dataset(loc, name, dims, H5T_STD_I32LE, H5T_NATIVE_INT, data, compress);
 }
 
 void write_bool_dataset(hid_t loc, const std::string& name, const std::vector<bool>& values) {
@@ -559,12 +591,18 @@ Datatype dataset_type(hid_t dset) {
   return Datatype(H5Dget_type(dset));
 }
 
-std::vector<float> read_float_dataset(hid_t loc, const std::string& name,
-                                      const std::vector<hsize_t>& expected, long long row0, long long nrows) {
+namespace {
+
+// Reads rows [row0, row0 + nrows) of axis 0 (all when nrows < 0) of a dataset whose shape must be
+// `expected` and whose stored type passes `accept` (else "expected <what> data, got <type>").
+template <class T>
+std::vector<T> read_numeric_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& expected,
+                                    long long row0, long long nrows, hid_t mem_type, bool (*accept)(hid_t),
+                                    const char* what) {
   Dataset d = open_dataset(loc, name);
   Datatype t = dataset_type(d);
-  if (H5Tget_class(t) != H5T_FLOAT || H5Tget_size(t) != 4)
-    fail(ErrorKind::input, d, "", "expected float32 data, got " + describe_type(t));
+  if (!accept(t))
+    fail(ErrorKind::input, d, "", std::string("expected ") + what + " data, got " + describe_type(t));
   const std::vector<hsize_t> dims = dataset_dims(d);
   if (dims != expected)
     fail(ErrorKind::input, d, "",
@@ -580,12 +618,45 @@ std::vector<float> read_float_dataset(hid_t loc, const std::string& name,
     mem_dims[0] = static_cast<hsize_t>(nrows);
     H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, mem_dims.data(), nullptr);
   }
-  std::vector<float> out(static_cast<std::size_t>(product(mem_dims)));
+  std::vector<T> out(static_cast<std::size_t>(product(mem_dims)));
   if (out.empty()) return out;
   Dataspace mem_space = simple_space(mem_dims);
-  if (H5Dread(d, H5T_NATIVE_FLOAT, mem_space, file_space, H5P_DEFAULT, out.data()) < 0)
+  if (H5Dread(d, mem_type, mem_space, file_space, H5P_DEFAULT, out.data()) < 0)
     fail(ErrorKind::input, d, "", "cannot read the data (truncated or damaged file?)");
   return out;
+}
+
+bool is_float32(hid_t t) {
+  return H5Tget_class(t) == H5T_FLOAT && H5Tget_size(t) == 4;
+}
+bool is_float(hid_t t) {
+  return H5Tget_class(t) == H5T_FLOAT;
+}
+bool is_int32_range(hid_t t) {
+  // Integers HDF5 converts to int without overflow: up to 4 bytes signed, 2 bytes unsigned.
+  if (H5Tget_class(t) != H5T_INTEGER) return false;
+  return H5Tget_sign(t) == H5T_SGN_NONE ? H5Tget_size(t) <= 2 : H5Tget_size(t) <= 4;
+}
+
+}  // namespace
+
+std::vector<float> read_float_dataset(hid_t loc, const std::string& name,
+                                      const std::vector<hsize_t>& expected, long long row0, long long nrows) {
+  return read_numeric_dataset<float>(loc, name, expected, row0, nrows, H5T_NATIVE_FLOAT, is_float32,
+                                     "float32");
+}
+
+std::vector<double> read_double_dataset(hid_t loc, const std::string& name,
+                                        const std::vector<hsize_t>& expected, long long row0,
+                                        long long nrows) {
+  return read_numeric_dataset<double>(loc, name, expected, row0, nrows, H5T_NATIVE_DOUBLE, is_float,
+                                      "floating-point");
+}
+
+std::vector<int> read_int_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& expected,
+                                  long long row0, long long nrows) {
+  return read_numeric_dataset<int>(loc, name, expected, row0, nrows, H5T_NATIVE_INT, is_int32_range,
+                                   "integer (at most 32-bit)");
 }
 
 std::vector<double> read_real_vector(hid_t loc, const std::string& name) {

@@ -104,6 +104,8 @@ void write_bool_attr(hid_t obj, const std::string& name, bool value);
 void write_bool_array_attr(hid_t obj, const std::string& name, const std::vector<bool>& values);
 void write_int64_attr(hid_t obj, const std::string& name, std::int64_t value);
 void write_double_attr(hid_t obj, const std::string& name, double value);
+// H5T_STD_I64LE, 1-D dataspace of values.size() (possibly 0).
+void write_int64_array_attr(hid_t obj, const std::string& name, const std::vector<std::int64_t>& values);
 // A fixed-length ASCII string of exactly value.size() bytes (NULLTERM), as MATLAB writes MATLAB_class.
 void write_fixed_string_attr(hid_t obj, const std::string& name, const std::string& value);
 
@@ -115,6 +117,7 @@ std::vector<std::string> read_string_array_attr(hid_t obj, const std::string& na
 bool read_bool_attr(hid_t obj, const std::string& name);
 std::vector<bool> read_bool_array_attr(hid_t obj, const std::string& name);
 std::int64_t read_int_attr(hid_t obj, const std::string& name);
+std::vector<std::int64_t> read_int_array_attr(hid_t obj, const std::string& name);  // scalar or 1-D
 double read_double_attr(hid_t obj, const std::string& name);
 
 // ---- types -------------------------------------------------------------------------------------
@@ -131,6 +134,11 @@ std::string describe_dims(const std::vector<hsize_t>& dims);  // "(2, 5, 16)"; "
 // trailing axes), shuffle + deflate level 4; otherwise contiguous. dims may be {} (scalar).
 void write_float_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims,
                          const float* data, bool compress);
+// float64 (H5T_IEEE_F64LE) and int32 (H5T_STD_I32LE) datasets, chunked and compressed as above.
+void write_double_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims,
+                          const double* data, bool compress);
+void write_int_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims, const int* data,
+                       bool compress);
 // Bool dataset (the enum type) of shape (n).
 void write_bool_dataset(hid_t loc, const std::string& name, const std::vector<bool>& values);
 
@@ -144,6 +152,13 @@ std::vector<hsize_t> attr_dims(hid_t obj, const std::string& name);  // {} for s
 std::vector<float> read_float_dataset(hid_t loc, const std::string& name,
                                       const std::vector<hsize_t>& expected, long long row0 = 0,
                                       long long nrows = -1);
+// As read_float_dataset, for data stored as any float width (read_double_dataset) or any integer
+// type that fits int (read_int_dataset), converted by HDF5; the error names what was expected.
+std::vector<double> read_double_dataset(hid_t loc, const std::string& name,
+                                        const std::vector<hsize_t>& expected, long long row0 = 0,
+                                        long long nrows = -1);
+std::vector<int> read_int_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& expected,
+                                  long long row0 = 0, long long nrows = -1);
 // Reads a rank-1 dataset of any float or integer type, converted to double.
 std::vector<double> read_real_vector(hid_t loc, const std::string& name);
 

@@ -2,7 +2,9 @@
 
 #include "core/error.hpp"
 #include "core/io.hpp"
+#include "datasets/detail.hpp"
 #include "datasets/hdf5.hpp"
+#include "datasets/mesh_file.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -17,6 +19,12 @@
 
 namespace surro::data {
 namespace fs = std::filesystem;
+using detail::contains;
+using detail::join;
+using detail::Moments;
+using detail::moments_of;
+using detail::valid_link_name;
+using detail::Validator;
 using h5::describe_dims;
 
 namespace {
@@ -51,21 +59,6 @@ std::optional<Boundary> parse_boundary(const std::string& bc_type) {
   if (u == "WALL") return Boundary::wall;
   if (u == "OPEN") return Boundary::open;
   return std::nullopt;
-}
-
-// A single HDF5 link name: not empty, no '/', not "." (HDF5's name for the current group).
-bool valid_link_name(const std::string& s) {
-  return !s.empty() && s != "." && s.find('/') == std::string::npos;
-}
-
-bool contains(const std::vector<std::string>& v, const std::string& s) {
-  return std::find(v.begin(), v.end(), s) != v.end();
-}
-
-std::string join(const std::vector<std::string>& v) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : ", ") + s;
-  return out;
 }
 
 // The writer's preconditions on a spec; `ctx` prefixes every message.
@@ -334,133 +327,6 @@ WellFile read_well_file(const std::string& path) {
 
 namespace {
 
-// Collects violations; each message starts with the HDF5 path. Type checks follow what h5py hands
-// to The Well's checker (see hdf5.hpp for the conventions).
-class Validator {
- public:
-  std::vector<std::string> out;
-
-  void add(const std::string& path, const std::string& msg) { out.push_back(path + ": " + msg); }
-
-  // The attribute's type if it exists, else a "missing" violation.
-  std::optional<h5::Datatype> attr(hid_t obj, const std::string& path, const std::string& name) {
-    if (!h5::has_attr(obj, name)) {
-      add(path, "attribute '" + name + "': missing");
-      return std::nullopt;
-    }
-    return h5::attr_type(obj, name);
-  }
-
-  bool rank_is(hid_t obj, const std::string& path, const std::string& name, std::size_t rank,
-               const char* what) {
-    const auto dims = h5::attr_dims(obj, name);
-    if (dims.size() == rank) return true;
-    add(path, "attribute '" + name + "': shape " + describe_dims(dims) + ": expected " + what);
-    return false;
-  }
-
-  bool string_type(hid_t type, const std::string& path, const std::string& name) {
-    if (H5Tget_class(type) != H5T_STRING) {
-      add(path, "attribute '" + name + "': " + h5::describe_type(type) +
-                    ": expected variable-length UTF-8 strings");
-      return false;
-    }
-    if (H5Tis_variable_str(type) <= 0) {
-      add(path, "attribute '" + name + "': " + h5::describe_type(type) +
-                    ": expected a variable-length UTF-8 string (h5py reads fixed-length strings as bytes, "
-                    "not str)");
-      return false;
-    }
-    return true;
-  }
-
-  std::optional<std::string> string_attr(hid_t obj, const std::string& path, const std::string& name) {
-    auto t = attr(obj, path, name);
-    if (!t || !string_type(*t, path, name) || !rank_is(obj, path, name, 0, "a scalar string"))
-      return std::nullopt;
-    return h5::read_string_attr(obj, name);
-  }
-
-  std::optional<std::vector<std::string>> string_list_attr(hid_t obj, const std::string& path,
-                                                           const std::string& name) {
-    auto t = attr(obj, path, name);
-    if (!t || !string_type(*t, path, name) || !rank_is(obj, path, name, 1, "a 1-D list of strings"))
-      return std::nullopt;
-    return h5::read_string_array_attr(obj, name);
-  }
-
-  bool bool_type(hid_t type, const std::string& path, const std::string& name) {
-    if (h5::is_bool_enum(type)) return true;
-    add(path, "attribute '" + name + "': " + h5::describe_type(type) +
-                  ": expected the HDF5 enum bool {FALSE=0, TRUE=1} over int8 (h5py reads anything else as a "
-                  "number, not numpy.bool_)");
-    return false;
-  }
-
-  std::optional<bool> bool_attr(hid_t obj, const std::string& path, const std::string& name) {
-    auto t = attr(obj, path, name);
-    if (!t || !bool_type(*t, path, name) || !rank_is(obj, path, name, 0, "a scalar bool"))
-      return std::nullopt;
-    return h5::read_bool_attr(obj, name);
-  }
-
-  std::optional<std::vector<bool>> bool_list_attr(hid_t obj, const std::string& path,
-                                                  const std::string& name) {
-    auto t = attr(obj, path, name);
-    if (!t || !bool_type(*t, path, name) || !rank_is(obj, path, name, 1, "a 1-D list of bools"))
-      return std::nullopt;
-    return h5::read_bool_array_attr(obj, name);
-  }
-
-  std::optional<std::int64_t> int_attr(hid_t obj, const std::string& path, const std::string& name) {
-    auto t = attr(obj, path, name);
-    if (!t) return std::nullopt;
-    if (H5Tget_class(*t) != H5T_INTEGER) {
-      add(path, "attribute '" + name + "': " + h5::describe_type(*t) + ": expected an integer");
-      return std::nullopt;
-    }
-    if (!rank_is(obj, path, name, 0, "a scalar integer")) return std::nullopt;
-    return h5::read_int_attr(obj, name);
-  }
-
-  // A required child group, opened, or a violation.
-  std::optional<h5::Group> group(hid_t loc, const std::string& parent_path, const std::string& name) {
-    const std::string path = child(parent_path, name);
-    if (!h5::has_link(loc, name)) {
-      add(path, "missing group");
-      return std::nullopt;
-    }
-    if (!h5::is_group(loc, name)) {
-      add(path, "expected a group, found another kind of object");
-      return std::nullopt;
-    }
-    return h5::open_group(loc, name);
-  }
-
-  std::optional<h5::Dataset> dataset(hid_t loc, const std::string& path, const std::string& name) {
-    if (!h5::has_link(loc, name)) {
-      add(path, "missing dataset");
-      return std::nullopt;
-    }
-    if (!h5::is_dataset(loc, name)) {
-      add(path, "expected a dataset, found another kind of object");
-      return std::nullopt;
-    }
-    return h5::open_dataset(loc, name);
-  }
-
-  void shape_is(hid_t dset, const std::string& path, const std::vector<hsize_t>& expected,
-                const std::string& legend) {
-    const auto dims = h5::dataset_dims(dset);
-    if (dims != expected)
-      add(path, "shape " + describe_dims(dims) + ": expected " + describe_dims(expected) + " = " + legend);
-  }
-
-  static std::string child(const std::string& parent, const std::string& name) {
-    return parent == "/" ? "/" + name : parent + "/" + name;
-  }
-};
-
 // What the shape rule needs from /dimensions and the root.
 struct Extents {
   std::optional<hsize_t> B, T;
@@ -702,17 +568,36 @@ void validate_boundaries(Validator& v, hid_t f, const Extents& ext) {
   }
 }
 
-// dataset_name, n_spatial_dims and the resolution of a file, for the folder consistency check.
+// What files of one dataset folder must agree on. Grid files: dataset_name, n_spatial_dims, the
+// resolution and the fields; mesh files (whose meshes differ per trajectory): all but the resolution.
 struct Signature {
+  bool mesh = false;
   std::string name;
   std::int64_t D = 0;
-  std::vector<hsize_t> resolution;
+  std::vector<hsize_t> resolution;  // grid only
+  std::vector<std::string> fields;
+  // stats.yaml keys each field needs: mean/std/rms keys, and the *_delta keys of time-varying fields.
+  std::vector<std::string> value_keys, delta_keys;
 };
 
-std::optional<Signature> read_signature(const std::string& path) {
+std::optional<Signature> read_signature(const std::string& path, bool mesh) {
   try {
-    h5::File f = h5::open_file(path);
     Signature s;
+    s.mesh = mesh;
+    if (mesh) {
+      const MeshFile m = read_mesh_file(path, 0, 0);  // attributes only, no trajectory
+      s.name = m.spec.dataset_name;
+      s.D = static_cast<std::int64_t>(m.spec.dims.size());
+      for (const auto& f : m.spec.fields) {
+        s.fields.push_back(f.name);
+        for (const auto& k : stat_keys(f, m.spec.dims)) {
+          s.value_keys.push_back(k);
+          if (f.time_varying) s.delta_keys.push_back(k);
+        }
+      }
+      return s;
+    }
+    h5::File f = h5::open_file(path);
     s.name = h5::read_string_attr(f, "dataset_name");
     s.D = h5::read_int_attr(f, "n_spatial_dims");
     h5::Group g = h5::open_group(f, "dimensions");
@@ -721,10 +606,40 @@ std::optional<Signature> read_signature(const std::string& path) {
       const auto dims = h5::dataset_dims(ds);
       s.resolution.push_back(dims.empty() ? 0 : dims.back());
     }
+    h5::Group t0 = h5::open_group(f, "t0_fields");
+    for (const auto& name : h5::read_string_array_attr(t0, "field_names")) {
+      s.fields.push_back(name);
+      s.value_keys.push_back(name);
+      h5::Dataset d = h5::open_dataset(t0, name);
+      if (h5::read_bool_attr(d, "time_varying")) s.delta_keys.push_back(name);
+    }
     return s;
   } catch (const Error&) {
-    return std::nullopt;  // validate_well_file has reported why
+    return std::nullopt;  // validate_well_file / validate_mesh_file has reported why
   }
+}
+
+// Violations of `sig` (from `file`) against the folder's first file.
+void compare_signatures(const Signature& sig, const std::string& file, const Signature& first,
+                        const std::string& first_file, std::vector<std::string>& out) {
+  auto layout = [](bool mesh) { return std::string(mesh ? "mesh layout" : "grid layout"); };
+  if (sig.mesh != first.mesh) {
+    out.push_back(file + ": /: " + layout(sig.mesh) + ", but " + first_file + " has the " +
+                  layout(first.mesh) + ": expected one layout in a dataset folder");
+    return;
+  }
+  if (sig.name != first.name)
+    out.push_back(file + ": /: dataset_name '" + sig.name + "' differs from '" + first.name + "' in " +
+                  first_file);
+  if (sig.D != first.D)
+    out.push_back(file + ": /: n_spatial_dims " + std::to_string(sig.D) + " differs from " +
+                  std::to_string(first.D) + " in " + first_file);
+  if (sig.resolution != first.resolution)
+    out.push_back(file + ": /dimensions: resolution " + describe_dims(sig.resolution) + " differs from " +
+                  describe_dims(first.resolution) + " in " + first_file);
+  if (sig.fields != first.fields)
+    out.push_back(file + ": /: fields [" + join(sig.fields) + "] differ from [" + join(first.fields) +
+                  "] in " + first_file);
 }
 
 }  // namespace
@@ -757,7 +672,6 @@ std::vector<std::string> validate_dataset_dir(const std::string& dir) {
   std::vector<std::string> out;
   std::optional<Signature> first;
   std::string first_file;
-  std::vector<std::string> all_files;
   for (const char* split : {"train", "valid", "test"}) {
     const fs::path sp = fs::path(dir) / "data" / split;
     std::error_code ec;
@@ -773,25 +687,17 @@ std::vector<std::string> validate_dataset_dir(const std::string& dir) {
     std::sort(files.begin(), files.end());
     if (files.empty()) out.push_back(sp.string() + ": no *.hdf5 or *.h5 files");
     for (const auto& file : files) {
-      all_files.push_back(file);
-      for (const auto& msg : validate_well_file(file))
+      const bool mesh = is_mesh_file(file);
+      for (const auto& msg : mesh ? validate_mesh_file(file) : validate_well_file(file))
         out.push_back(msg.rfind(file, 0) == 0 ? msg : file + ": " + msg);
-      auto sig = read_signature(file);
+      auto sig = read_signature(file, mesh);
       if (!sig) continue;
       if (!first) {
         first = sig;
         first_file = file;
-        continue;
+      } else {
+        compare_signatures(*sig, file, *first, first_file, out);
       }
-      if (sig->name != first->name)
-        out.push_back(file + ": /: dataset_name '" + sig->name + "' differs from '" + first->name + "' in " +
-                      first_file);
-      if (sig->D != first->D)
-        out.push_back(file + ": /: n_spatial_dims " + std::to_string(sig->D) + " differs from " +
-                      std::to_string(first->D) + " in " + first_file);
-      if (sig->resolution != first->resolution)
-        out.push_back(file + ": /dimensions: resolution " + describe_dims(sig->resolution) +
-                      " differs from " + describe_dims(first->resolution) + " in " + first_file);
     }
   }
   const std::string stats = (fs::path(dir) / "stats.yaml").string();
@@ -802,21 +708,18 @@ std::vector<std::string> validate_dataset_dir(const std::string& dir) {
   }
   try {
     const auto s = read_stats_yaml(stats);
-    if (first_file.empty()) return out;
-    // Every field of the first file needs mean/std/rms, and the *_delta ones when it varies in time.
-    h5::File f = h5::open_file(first_file);
-    h5::Group g = h5::open_group(f, "t0_fields");
-    for (const auto& name : h5::read_string_array_attr(g, "field_names")) {
-      h5::Dataset d = h5::open_dataset(g, name);
-      std::vector<std::string> needed = {"mean", "std", "rms"};
-      if (h5::read_bool_attr(d, "time_varying"))
-        needed.insert(needed.end(), {"mean_delta", "std_delta", "rms_delta"});
-      for (const auto& k : needed) {
-        auto it = s.find(k);
-        if (it == s.end() || !it->second.count(name))
-          out.push_back(stats + ": " + k + ": no entry for field '" + name + "'");
-      }
-    }
+    if (!first) return out;
+    // Every statistic key of the first file needs mean/std/rms, and the *_delta ones when it varies in time.
+    auto need = [&](const std::vector<std::string>& keys, std::initializer_list<const char*> names) {
+      for (const auto& key : keys)
+        for (const char* k : names) {
+          auto it = s.find(k);
+          if (it == s.end() || !it->second.count(key))
+            out.push_back(stats + ": " + k + ": no entry for field '" + key + "'");
+        }
+    };
+    need(first->value_keys, {"mean", "std", "rms"});
+    need(first->delta_keys, {"mean_delta", "std_delta", "rms_delta"});
   } catch (const Error& e) {
     out.push_back(e.what());
   }
@@ -827,44 +730,64 @@ std::vector<std::string> validate_dataset_dir(const std::string& dir) {
 
 namespace {
 
-// Count, mean and sum of squared deviations; merged with Chan et al.'s pairwise update, which
-// pools files (and samples) exactly like The Well's count-weighted mixture moments.
-struct Moments {
-  double n = 0, mean = 0, m2 = 0;
-  void merge(const Moments& o) {
-    if (o.n == 0) return;
-    const double total = n + o.n;
-    const double delta = o.mean - mean;
-    mean += delta * o.n / total;
-    m2 += o.m2 + delta * delta * n * o.n / total;
-    n = total;
-  }
-  double stddev() const { return std::sqrt(m2 / n); }
-  double rms() const { return std::sqrt(m2 / n + mean * mean); }
-};
-
-// Two-pass moments of values v(i), i in [0, n), in float64.
-template <class F>
-Moments moments_of(std::size_t n, F v) {
-  Moments m;
-  if (n == 0) return m;
-  double sum = 0;
-  for (std::size_t i = 0; i < n; ++i) sum += v(i);
-  m.n = static_cast<double>(n);
-  m.mean = sum / m.n;
-  for (std::size_t i = 0; i < n; ++i) {
-    const double d = v(i) - m.mean;
-    m.m2 += d * d;
-  }
-  return m;
-}
-
 const char* const kYamlWords[] = {"y",  "Y",    "yes",  "Yes",  "YES",   "n",     "N",     "no", "No",
                                   "NO", "true", "True", "TRUE", "false", "False", "FALSE", "on", "On",
                                   "ON", "off",  "Off",  "OFF",  "null",  "Null",  "NULL"};
 
-// Field names become plain YAML keys; anything YAML would quote or reinterpret is refused.
-bool plain_yaml_key(const std::string& s) {
+const char* const kStatNames[] = {"mean", "mean_delta", "rms", "rms_delta", "std", "std_delta"};
+
+// Adds one grid (Well-layout) file: every t0 field pooled over trajectories, times and points.
+void accumulate_grid_stats(const std::string& file, detail::StatsAccumulator& acc) {
+  h5::File f = h5::open_file(file);
+  const std::int64_t B = h5::read_int_attr(f, "n_trajectories");
+  for (const char* tg : {"t1_fields", "t2_fields"}) {
+    h5::Group g = h5::open_group(f, tg);
+    if (!h5::read_string_array_attr(g, "field_names").empty())
+      h5::fail(ErrorKind::input, g, "", "vector and tensor fields are not supported by write_stats_yaml yet");
+  }
+  h5::Group g = h5::open_group(f, "t0_fields");
+  for (const auto& name : h5::read_string_array_attr(g, "field_names")) {
+    if (!detail::plain_yaml_key(name))
+      h5::fail(ErrorKind::input, g, name,
+               "field name cannot be a plain YAML key: expected [A-Za-z_][A-Za-z0-9_.-]*, "
+               "not a YAML bool/null word");
+    std::vector<hsize_t> dims;
+    bool tv = false, sv = false;
+    {
+      h5::Dataset d = h5::open_dataset(g, name);
+      dims = h5::dataset_dims(d);
+      tv = h5::read_bool_attr(d, "time_varying");
+      sv = h5::read_bool_attr(d, "sample_varying");
+    }
+    if (!sv || dims.empty() || static_cast<std::int64_t>(dims[0]) != B)
+      h5::fail(ErrorKind::input, g, name,
+               "shape " + describe_dims(dims) +
+                   ": expected a leading sample axis of n_trajectories = " + std::to_string(B));
+    if (tv && dims.size() < 2)
+      h5::fail(ErrorKind::input, g, name,
+               "time-varying field of shape " + describe_dims(dims) + ": expected (B, T, ...)");
+    if (tv) acc.time_varying.insert(name);
+    // One trajectory at a time bounds memory by one sample.
+    for (std::int64_t b = 0; b < B; ++b) {
+      const std::vector<float> u = h5::read_float_dataset(g, name, dims, b, 1);  // ([T,] Nx, ...)
+      for (std::size_t i = 0; i < u.size(); ++i)
+        if (!std::isfinite(u[i]))
+          h5::fail(ErrorKind::input, g, name,
+                   "non-finite value in trajectory " + std::to_string(b) + ": cannot compute statistics");
+      acc.value[name].merge(moments_of(u.size(), [&](std::size_t i) { return static_cast<double>(u[i]); }));
+      if (tv && dims[1] > 1) {
+        const std::size_t T = dims[1], P = u.size() / T;  // u is (T, P)
+        acc.delta[name].merge(moments_of((T - 1) * P, [&](std::size_t i) {
+          return static_cast<double>(u[i + P]) - static_cast<double>(u[i]);  // u[t+1] - u[t]
+        }));
+      }
+    }
+  }
+}
+
+}  // namespace
+
+bool detail::plain_yaml_key(const std::string& s) {
   if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
   for (char c : s)
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.')) return false;
@@ -873,71 +796,32 @@ bool plain_yaml_key(const std::string& s) {
   return true;
 }
 
-const char* const kStatNames[] = {"mean", "mean_delta", "rms", "rms_delta", "std", "std_delta"};
-
-}  // namespace
-
 void write_stats_yaml(const std::string& path, const std::vector<std::string>& train_files) {
   SURRO_REQUIRE(!train_files.empty(),
                 "write_stats_yaml: " << path << ": no train files: expected at least one");
-  std::map<std::string, Moments> value, delta;
-  std::set<std::string> time_varying;
+  detail::StatsAccumulator acc;
+  std::optional<bool> mesh_layout;
   for (const auto& file : train_files) {
-    h5::File f = h5::open_file(file);
-    const std::int64_t B = h5::read_int_attr(f, "n_trajectories");
-    for (const char* tg : {"t1_fields", "t2_fields"}) {
-      h5::Group g = h5::open_group(f, tg);
-      if (!h5::read_string_array_attr(g, "field_names").empty())
-        h5::fail(ErrorKind::input, g, "",
-                 "vector and tensor fields are not supported by write_stats_yaml yet");
-    }
-    h5::Group g = h5::open_group(f, "t0_fields");
-    for (const auto& name : h5::read_string_array_attr(g, "field_names")) {
-      if (!plain_yaml_key(name))
-        h5::fail(ErrorKind::input, g, name,
-                 "field name cannot be a plain YAML key: expected [A-Za-z_][A-Za-z0-9_.-]*, "
-                 "not a YAML bool/null word");
-      std::vector<hsize_t> dims;
-      bool tv = false, sv = false;
-      {
-        h5::Dataset d = h5::open_dataset(g, name);
-        dims = h5::dataset_dims(d);
-        tv = h5::read_bool_attr(d, "time_varying");
-        sv = h5::read_bool_attr(d, "sample_varying");
-      }
-      if (!sv || dims.empty() || static_cast<std::int64_t>(dims[0]) != B)
-        h5::fail(ErrorKind::input, g, name,
-                 "shape " + describe_dims(dims) +
-                     ": expected a leading sample axis of n_trajectories = " + std::to_string(B));
-      if (tv && dims.size() < 2)
-        h5::fail(ErrorKind::input, g, name,
-                 "time-varying field of shape " + describe_dims(dims) + ": expected (B, T, ...)");
-      if (tv) time_varying.insert(name);
-      // One trajectory at a time bounds memory by one sample.
-      for (std::int64_t b = 0; b < B; ++b) {
-        const std::vector<float> u = h5::read_float_dataset(g, name, dims, b, 1);  // ([T,] Nx, ...)
-        for (std::size_t i = 0; i < u.size(); ++i)
-          if (!std::isfinite(u[i]))
-            h5::fail(ErrorKind::input, g, name,
-                     "non-finite value in trajectory " + std::to_string(b) + ": cannot compute statistics");
-        value[name].merge(moments_of(u.size(), [&](std::size_t i) { return static_cast<double>(u[i]); }));
-        if (tv && dims[1] > 1) {
-          const std::size_t T = dims[1], P = u.size() / T;  // u is (T, P)
-          delta[name].merge(moments_of((T - 1) * P, [&](std::size_t i) {
-            return static_cast<double>(u[i + P]) - static_cast<double>(u[i]);  // u[t+1] - u[t]
-          }));
-        }
-      }
-    }
+    const bool mesh = is_mesh_file(file);
+    if (mesh_layout && *mesh_layout != mesh)
+      SURRO_THROW(ErrorKind::input, "write_stats_yaml: " << file << ": " << (mesh ? "mesh" : "grid")
+                                                         << " layout, but " << train_files.front() << " is "
+                                                         << (*mesh_layout ? "mesh" : "grid")
+                                                         << ": expected one layout in a dataset");
+    mesh_layout = mesh;
+    if (mesh)
+      detail::accumulate_mesh_stats(file, acc);
+    else
+      accumulate_grid_stats(file, acc);
   }
-  for (const auto& name : time_varying)
-    if (delta[name].n == 0)
+  for (const auto& name : acc.time_varying)
+    if (acc.delta[name].n == 0)
       SURRO_THROW(ErrorKind::input,
                   "write_stats_yaml: " << path << ": field '" << name
                                        << "' varies in time but has T = 1 in every file: expected T >= 2 "
                                           "for the *_delta statistics");
   std::map<std::string, std::map<std::string, double>> stats;
-  for (const auto& kv : value) {
+  for (const auto& kv : acc.value) {
     if (kv.second.n == 0)
       SURRO_THROW(ErrorKind::input,
                   "write_stats_yaml: " << path << ": field '" << kv.first
@@ -946,10 +830,10 @@ void write_stats_yaml(const std::string& path, const std::vector<std::string>& t
     stats["std"][kv.first] = kv.second.stddev();
     stats["rms"][kv.first] = kv.second.rms();
   }
-  for (const auto& name : time_varying) {
-    stats["mean_delta"][name] = delta[name].mean;
-    stats["std_delta"][name] = delta[name].stddev();
-    stats["rms_delta"][name] = delta[name].rms();
+  for (const auto& name : acc.time_varying) {
+    stats["mean_delta"][name] = acc.delta[name].mean;
+    stats["std_delta"][name] = acc.delta[name].stddev();
+    stats["rms_delta"][name] = acc.delta[name].rms();
   }
   std::ostringstream os;
   for (const char* stat : kStatNames) {

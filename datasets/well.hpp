@@ -36,16 +36,20 @@ WellFile read_well_file(const std::string& path);
 std::vector<std::string> validate_well_file(const std::string& path);
 
 // Checks a dataset folder: <dir>/data/{train,valid,test} exist and hold *.hdf5 / *.h5 files, each
-// valid, all sharing dataset_name, n_spatial_dims and the spatial resolution; <dir>/stats.yaml
-// exists and has statistics for every field. Messages start with the offending path.
+// valid under its layout (validate_well_file, or validate_mesh_file for files whose root @layout is
+// "surro_mesh"; a folder must not mix layouts), all sharing dataset_name, n_spatial_dims, the field
+// list and (grids) the spatial resolution; <dir>/stats.yaml exists and has statistics for every
+// field (every component key of a mesh field, see stat_keys). Messages start with the offending path.
 std::vector<std::string> validate_dataset_dir(const std::string& dir);
 
 // Normalization statistics in The Well's stats.yaml format: top-level keys mean, mean_delta, rms,
 // rms_delta, std, std_delta (alphabetical, as PyYAML dumps them), each mapping field name -> value
 // written with %.4E. Computed in float64 over the given (train) files, pooled across files with
 // count weights; std is the population standard deviation. *_delta use u[:, 1:] - u[:, :-1] along
-// time and exist only for time-varying fields. Written atomically. Errors: Error(input) for bad
-// files or non-finite data, naming the file and field.
+// time and exist only for time-varying fields. Mesh-layout files (mesh_file.hpp) are pooled over
+// nodes, times and trajectories per component, under the keys of stat_keys (velocity_x, velocity_y,
+// pressure); all files must have one layout. Written atomically. Errors: Error(input) for bad files
+// or non-finite data, naming the file and field.
 void write_stats_yaml(const std::string& path, const std::vector<std::string>& train_files);
 
 // Reads that format back: stat name -> field name -> value. Errors: Error(input) "path:line: ...".
