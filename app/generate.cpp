@@ -1,4 +1,5 @@
-// surro generate: trajectories from a classical solver, stored as a dataset in The Well's layout:
+// surro generate: trajectories from a classical solver, stored as a dataset in The Well's layout
+// (grid solvers) or surro's mesh-trajectory layout (mesh solvers; docs/datasets.md):
 //
 //   <output_dir>/data/{train,valid,test}/<name>_<k>.hdf5   per_file trajectories each
 //   <output_dir>/stats.yaml                                 normalization statistics (train split)
@@ -16,6 +17,7 @@
 #include "core/log.hpp"
 #include "core/timer.hpp"
 #include "core/types.hpp"
+#include "datasets/mesh_file.hpp"
 #include "datasets/well.hpp"
 #include "solvers/solver.hpp"
 
@@ -51,6 +53,20 @@ void remove_stale_temporaries(const fs::path& dir) {
   for (const auto& e : fs::directory_iterator(dir)) {
     const std::string name = e.path().filename().string();
     if (name.size() > 1 && name[0] == '.' && name.find(".tmp") != std::string::npos) fs::remove(e.path());
+  }
+}
+
+// Appends a solver batch to the file's block: fields, and on meshes the samples' meshes and
+// per-sample parameters, all in sample order.
+void append_block(data::Block& block, data::Block&& part) {
+  for (auto& [name, values] : part.fields) {
+    auto& dst = block.fields[name];
+    dst.insert(dst.end(), values.begin(), values.end());
+  }
+  for (auto& m : part.meshes) block.meshes.push_back(std::move(m));
+  for (auto& [name, values] : part.sample_parameters) {
+    auto& dst = block.sample_parameters[name];
+    dst.insert(dst.end(), values.begin(), values.end());
   }
 }
 
@@ -128,14 +144,14 @@ void run_generate(const JobArgs& args) {
       Kokkos::Timer t;
       data::Block part = solver->run(cfg.run.seed, f.first + b0, n, nullptr);
       timers.add("simulate", t.seconds());
-      for (auto& [name, values] : part.fields) {
-        auto& dst = block.fields[name];
-        dst.insert(dst.end(), values.begin(), values.end());
-      }
+      append_block(block, std::move(part));
       progress.advance(n);
     }
     Kokkos::Timer t;
-    data::write_well_file(f.path, spec, block);
+    if (spec.on_mesh)
+      data::write_mesh_file(f.path, spec, block);
+    else
+      data::write_well_file(f.path, spec, block);
     timers.add("write", t.seconds());
   }
   progress.finish();

@@ -1,8 +1,10 @@
 // surro simulate: one trajectory of a classical solver, written for ParaView and for plotting:
 //
 //   <output_dir>/<name>.pvd + <name>_NNNNNN.vti   every recorded frame, point data per field
+//                                                  (.vtu on the sample's mesh for mesh solvers)
 //   <output_dir>/diagnostics.csv                   time and the solver's scalar diagnostics
 //   <output_dir>/spectrum.csv                      energy spectra (solvers that provide them)
+//   <output_dir>/summary.json                      whole-run scalars (cylinder_flow: Strouhal number)
 //   <output_dir>/config.json                       the resolved config
 //
 // The sample index selects the same initial condition `surro generate` gives trajectory i.
@@ -16,10 +18,46 @@
 #include "mesh/vtk_writer.hpp"
 #include "solvers/solver.hpp"
 
+#include <cmath>
 #include <cstdio>
+#include <memory>
 #include <sstream>
 
 namespace surro::app {
+
+namespace {
+
+// The trajectory as a ParaView series: .vti on grids, .vtu on the sample's mesh (fields with C
+// components, (T, V, C) per frame).
+void write_series(const std::string& dir, const std::string& name, const data::DatasetSpec& spec,
+                  const data::Block& block) {
+  std::unique_ptr<mesh::VtkSeries> series;
+  long long points = spec.points();
+  if (spec.on_mesh) {
+    series = std::make_unique<mesh::VtkMeshSeries>(dir, name, block.meshes.at(0));
+    points = block.meshes.at(0).num_points();
+  } else {
+    std::vector<double> origin, spacing;
+    for (const auto& c : spec.coords) {
+      origin.push_back(c.empty() ? 0.0 : c[0]);
+      spacing.push_back(c.size() > 1 ? c[1] - c[0] : 1.0);
+    }
+    series = std::make_unique<mesh::VtkGridSeries>(dir, name, origin, spacing, spec.shape());
+  }
+  const std::size_t frames = spec.times.empty() ? 1 : spec.times.size();
+  for (std::size_t k = 0; k < frames; ++k) {
+    std::vector<mesh::VtkField> fields;
+    for (const auto& f : spec.fields) {
+      const long long frame = points * f.components;  // values of one frame
+      const float* base = block.fields.at(f.name).data();
+      fields.emplace_back(f.name, f.time_varying ? base + k * frame : base, f.components, points);
+    }
+    series->write_step(spec.times.empty() ? 0.0 : spec.times[k], fields);
+  }
+  series->finish();
+}
+
+}  // namespace
 
 void run_simulate(const JobArgs& args) {
   JobSections job;
@@ -63,26 +101,16 @@ void run_simulate(const JobArgs& args) {
     io::write_text_atomic(dir + "/spectrum.csv", csv.str());
   }
 
-  if (sim.vtk) {
-    std::vector<double> origin, spacing;
-    std::vector<int> dims = spec.shape();
-    for (const auto& c : spec.coords) {
-      origin.push_back(c.empty() ? 0.0 : c[0]);
-      spacing.push_back(c.size() > 1 ? c[1] - c[0] : 1.0);
+  if (!diag.scalars.empty()) {  // whole-run scalars of the one sample, e.g. the Strouhal number
+    config::json summary = config::json::object();
+    for (const auto& [name, values] : diag.scalars) {
+      const double v = values.at(0);
+      summary[name] = std::isfinite(v) ? config::json(v) : config::json(nullptr);
+      SURRO_LOG_INFO(name << " = " << (std::isfinite(v) ? std::to_string(v) : std::string("undefined")));
     }
-    mesh::VtkGridSeries series(dir, cfg.run.name, origin, spacing, dims);
-    const std::size_t frames = spec.times.empty() ? 1 : spec.times.size();
-    const long long points = spec.points();
-    for (std::size_t k = 0; k < frames; ++k) {
-      std::vector<mesh::VtkField> fields;
-      for (const auto& f : spec.fields) {
-        const float* base = block.fields.at(f.name).data();
-        fields.emplace_back(f.name, f.time_varying ? base + k * points : base);
-      }
-      series.write_step(spec.times.empty() ? 0.0 : spec.times[k], fields);
-    }
-    series.finish();
+    io::write_text_atomic(dir + "/summary.json", summary.dump(2) + "\n");
   }
+  if (sim.vtk) write_series(dir, cfg.run.name, spec, block);
   SURRO_LOG_INFO("wrote " << dir << "/" << cfg.run.name << ".pvd, diagnostics.csv"
                           << (diag.spectra.empty() ? "" : ", spectrum.csv") << ", config.json");
 }

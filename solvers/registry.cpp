@@ -1,6 +1,7 @@
 // The "solver" section's types. Adding a solver: include its header and add one line below.
 #include "solvers/burgers1d.hpp"
 #include "solvers/burgers3d.hpp"
+#include "solvers/cylinder_flow.hpp"
 #include "solvers/darcy2d.hpp"
 #include "solvers/navier_stokes2d.hpp"
 #include "solvers/solver.hpp"
@@ -13,6 +14,7 @@ const config::Registry<std::unique_ptr<Solver>>& registry() {
     config::Registry<std::unique_ptr<Solver>> out("solver");
     out.add("burgers_1d", make_burgers_1d);
     out.add("burgers_3d", [](config::Node& n) { return make_burgers_3d(n); });
+    out.add("cylinder_flow", [](config::Node& n) { return make_cylinder_flow(n); });
     out.add("darcy_2d", make_darcy_2d);
     out.add("navier_stokes_2d", [](config::Node& n) { return make_navier_stokes_2d(n); });
     return out;

@@ -10,6 +10,7 @@
 #include "datasets/spec.hpp"
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -26,6 +27,8 @@ struct Diagnostics {
   bool want_spectra = false;
   std::vector<double> spectrum_k;
   std::vector<std::vector<double>> spectra;
+  // Per-sample scalars of the whole run (e.g. the Strouhal number): name -> (samples).
+  std::map<std::string, std::vector<double>> scalars;
 };
 
 // Construction validates the config and describes the output (spec); it must not allocate Views
@@ -40,7 +43,8 @@ class Solver {
   virtual data::Block run(std::uint64_t seed, long long first, long long count, Diagnostics* diag) = 0;
 };
 
-// Builds the solver named by the section's "type" (navier_stokes_2d, burgers_1d, burgers_3d, darcy_2d) and
+// Builds the solver named by the section's "type" (navier_stokes_2d, burgers_1d, burgers_3d, darcy_2d,
+// cylinder_flow) and
 // validates its keys. Lists the valid types on an unknown one.
 std::unique_ptr<Solver> make_solver(config::Node& section);
 std::vector<std::string> solver_types();
