@@ -1,0 +1,142 @@
+#include "operators/layers/rms_norm.hpp"
+
+#include "core/error.hpp"
+#include "core/profile.hpp"
+#include "core/timer.hpp"
+#include "operators/layers/instantiate.hpp"
+#include "operators/layers/param_init.hpp"
+
+#include <cmath>
+#include <type_traits>
+
+namespace surro::op {
+
+void rms_norm_register(ParamTable& table, const std::string& prefix, const RmsNormCfg& cfg) {
+  SURRO_REQUIRE(cfg.dim > 0, prefix << ": rms_norm dim = " << cfg.dim << ": expected positive");
+  table.add(prefix + ".scale", {cfg.dim});
+}
+
+template <class Exec, class Real>
+void rms_norm_init(const Exec& exec, const RmsNormCfg& cfg, Real* scale) {
+  init_constant(exec, cfg.dim, 1.0, scale);
+}
+
+namespace rms_norm_impl {
+
+template <class Real>
+KOKKOS_INLINE_FUNCTION Real sqrt_of(Real v) {
+  if constexpr (std::is_same_v<Real, float>)
+    return ::sqrtf(v);
+  else
+    return ::sqrt(v);
+}
+
+// One team per row: the sum of squares, then the scaled output.
+template <class Exec, class Real>
+struct Forward {
+  using member_type = typename Kokkos::TeamPolicy<Exec>::member_type;
+  const Real *scale, *x;  // (D), (R, D)
+  Real *y, *rms;          // (R, D), (R)
+  int dim;
+  Real eps;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const member_type& team) const {
+    const index_t r = team.league_rank();
+    const Real* xr = x + r * dim;
+    Real ss = 0;
+    Kokkos::parallel_reduce(
+        Kokkos::TeamThreadRange(team, dim), [&](const int c, Real& acc) { acc += xr[c] * xr[c]; }, ss);
+    const Real rm = sqrt_of(ss / Real(dim));
+    const Real inv = Real(1) / (rm + eps);
+    team.team_barrier();  // every thread has read its x before y (which may alias x) is written
+    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, dim),
+                         [&](const int c) { y[r * dim + c] = scale[c] * xr[c] * inv; });
+    Kokkos::single(Kokkos::PerTeam(team), [&]() { rms[r] = rm; });
+  }
+};
+
+// One team per row: dx = (g - x <g, x> / (D rms d)) / d, g = scale dy.
+template <class Exec, class Real>
+struct BackwardX {
+  using member_type = typename Kokkos::TeamPolicy<Exec>::member_type;
+  const Real *scale, *x, *rms, *dy;
+  Real* dx;
+  int dim;
+  Real eps;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const member_type& team) const {
+    const index_t r = team.league_rank();
+    const Real *xr = x + r * dim, *dyr = dy + r * dim;
+    const Real rm = rms[r], d = rm + eps;
+    Real gx = 0;
+    Kokkos::parallel_reduce(
+        Kokkos::TeamThreadRange(team, dim), [&](const int c, Real& acc) { acc += scale[c] * dyr[c] * xr[c]; },
+        gx);
+    const Real k = rm > Real(0) ? gx / (Real(dim) * rm * d) : Real(0);
+    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, dim),
+                         [&](const int c) { dx[r * dim + c] = (scale[c] * dyr[c] - xr[c] * k) / d; });
+  }
+};
+
+// One team per channel: dscale(c) += sum_r dy x / d, rows in a fixed reduction order.
+template <class Exec, class Real>
+struct BackwardScale {
+  using member_type = typename Kokkos::TeamPolicy<Exec>::member_type;
+  const Real *x, *rms, *dy;
+  Real* dscale;
+  index_t rows;
+  int dim;
+  Real eps;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const member_type& team) const {
+    const int c = team.league_rank();
+    Real s = 0;
+    Kokkos::parallel_reduce(
+        Kokkos::TeamThreadRange(team, rows),
+        [&](const index_t r, Real& acc) { acc += dy[r * dim + c] * x[r * dim + c] / (rms[r] + eps); }, s);
+    Kokkos::single(Kokkos::PerTeam(team), [&]() { dscale[c] += s; });
+  }
+};
+
+}  // namespace rms_norm_impl
+
+template <class Exec, class Real>
+void rms_norm_forward(const Exec& exec, const RmsNormCfg& cfg, index_t rows, const Real* scale, const Real* x,
+                      Real* y, Real* rms) {
+  ScopedRegion region("surro::op::rms_norm::forward");
+  if (rows == 0) return;
+  profile::add_work("surro::op::rms_norm::forward", (2.0 * rows * cfg.dim + rows + cfg.dim) * sizeof(Real));
+  Kokkos::parallel_for("surro::op::rms_norm::forward",
+                       Kokkos::TeamPolicy<Exec>(exec, int(rows), Kokkos::AUTO),
+                       rms_norm_impl::Forward<Exec, Real>{scale, x, y, rms, cfg.dim, Real(cfg.eps)});
+}
+
+template <class Exec, class Real>
+void rms_norm_backward(const Exec& exec, const RmsNormCfg& cfg, index_t rows, const Real* scale,
+                       const Real* x, const Real* rms, const Real* dy, Real* dscale, Real* dx) {
+  ScopedRegion region("surro::op::rms_norm::backward");
+  if (rows == 0) return;
+  if (dscale) {  // x and dy, per row rms
+    profile::add_work("surro::op::rms_norm::backward_scale", (2.0 * rows * cfg.dim + rows) * sizeof(Real));
+    Kokkos::parallel_for(
+        "surro::op::rms_norm::backward_scale", Kokkos::TeamPolicy<Exec>(exec, cfg.dim, Kokkos::AUTO),
+        rms_norm_impl::BackwardScale<Exec, Real>{x, rms, dy, dscale, rows, cfg.dim, Real(cfg.eps)});
+  }
+  if (dx) {  // x and dy in, dx out
+    profile::add_work("surro::op::rms_norm::backward_x", (3.0 * rows * cfg.dim + rows) * sizeof(Real));
+    Kokkos::parallel_for("surro::op::rms_norm::backward_x",
+                         Kokkos::TeamPolicy<Exec>(exec, int(rows), Kokkos::AUTO),
+                         rms_norm_impl::BackwardX<Exec, Real>{scale, x, rms, dy, dx, cfg.dim, Real(cfg.eps)});
+  }
+}
+
+#define SURRO_X(Exec, Real)                                                                         \
+  template void rms_norm_init<Exec, Real>(const Exec&, const RmsNormCfg&, Real*);                   \
+  template void rms_norm_forward<Exec, Real>(const Exec&, const RmsNormCfg&, index_t, const Real*,  \
+                                             const Real*, Real*, Real*);                            \
+  template void rms_norm_backward<Exec, Real>(const Exec&, const RmsNormCfg&, index_t, const Real*, \
+                                              const Real*, const Real*, const Real*, Real*, Real*);
+SURRO_OP_INSTANTIATE(SURRO_X)
+#undef SURRO_X
+
+}  // namespace surro::op
