@@ -265,8 +265,7 @@ void run_import(const ImportArgs& a) {
 
   data::DatasetSpec spec = data::meshgraphnets_spec(src.string());  // meta.json checked
   spec.dataset_name = name;
-  spec.provenance.erase("source");
-  spec.provenance["source"] = src.string();
+  spec.provenance["source"] = src.string();  // absolute, replacing the reader's description
   spec.provenance["source_format"] = a.format;
   spec.provenance["surro_version"] = kVersion;
   spec.provenance["git"] = kGitHash;
