@@ -203,6 +203,24 @@ int run_cli(int argc, char** argv) {
   export_cmd->add_option("-o,--output", export_output, "Output file (.mat; .h5 for graph-physics)")
       ->required();
 
+  auto* import_cmd = app.add_subcommand("import",
+                                        "Convert another program's dataset (meshgraphnets: DeepMind's "
+                                        "TFRecord folder) into a surro mesh dataset; resumable");
+  ImportArgs import_args;
+  import_cmd->add_option("source", import_args.source, "Source dataset folder (meta.json + <split>.tfrecord)")
+      ->required();
+  import_cmd->add_option("--format", import_args.format, "Source format (meshgraphnets)")->required();
+  import_cmd->add_option("-o,--output", import_args.output, "Output dataset folder")->required();
+  import_cmd->add_option("--splits", import_args.splits, "Splits to import, comma-separated")
+      ->delimiter(',')
+      ->capture_default_str();
+  import_cmd->add_option("--per-file", import_args.per_file, "Trajectories per HDF5 file")
+      ->capture_default_str();
+  import_cmd->add_option("--limit", import_args.limit, "At most N trajectories per split (0 = all)")
+      ->capture_default_str();
+  import_cmd->add_option("--name", import_args.name,
+                         "Dataset name and file stem (default: the source folder's name)");
+
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend());
     app.parse(reversed);
@@ -248,6 +266,8 @@ int run_cli(int argc, char** argv) {
       if (run_validate(validate_path) > 0) return kExitInputData;
     } else if (*export_cmd) {
       run_export(export_dataset, export_split, export_format, export_output);
+    } else if (*import_cmd) {
+      run_import(import_args);
     }
   } catch (const Error& e) {
     std::cerr << "surro: error: " << e.what() << '\n';

@@ -45,4 +45,17 @@ int run_validate(const std::string& path);
 void run_export(const std::string& dataset, const std::string& split, const std::string& format,
                 const std::string& output);
 
+// surro import: a dataset of another program converted into surro's mesh dataset layout
+// (app/import.cpp says which formats and what is written); resumable file by file.
+struct ImportArgs {
+  std::string source;  // the other program's dataset folder (MeshGraphNets: meta.json + <split>.tfrecord)
+  std::string format;  // "meshgraphnets"
+  std::string output;  // the surro dataset folder written (data/<split>/, stats.yaml, config.json)
+  std::string name;    // dataset_name and file stem; "" = the source folder's name
+  std::vector<std::string> splits = {"train", "valid", "test"};
+  long long per_file = 100;  // trajectories per HDF5 file: the unit of resumption and of memory
+  long long limit = 0;       // at most this many trajectories per split (the first ones); 0 = all
+};
+void run_import(const ImportArgs& args);
+
 }  // namespace surro::app
