@@ -50,7 +50,7 @@ class GmshSession {
     static GmshRuntime runtime;
     run([] {
       gmsh::option::setNumber("General.Terminal", 0);
-      gmsh::option::setNumber("General.Verbosity", 0);
+      gmsh::option::setNumber("General.Verbosity", 1);  // errors only: the logger needs them
       gmsh::option::setNumber("General.AbortOnError", 2);
       // One thread and a fixed seed: the same geometry gives the same mesh on every run.
       gmsh::option::setNumber("General.NumThreads", 1);
@@ -342,6 +342,77 @@ Mesh generate_channel(const ChannelGeometry& geometry) {
   impl::gmsh_io::orient_cells(mesh);
   assign_node_types(mesh, {{"inlet", inflow}, {"outlet", outflow}, {"walls", wall}, {"cylinder", wall}},
                     name.str());
+  validate_mesh(mesh, name.str());
+  return mesh;
+}
+
+namespace impl::gmsh_io {
+
+// The file's dimension: 3 if it has any 3D element, else 2.
+int mesh_dimension() {
+  std::vector<int> types;
+  gmsh::model::mesh::getElementTypes(types, 3, -1);
+  return types.empty() ? 2 : 3;
+}
+
+// Gmsh 4.8 reports some read errors only to its logger; any logged error fails the read.
+void throw_logged_errors(const std::vector<std::string>& log, const std::string& path) {
+  for (const std::string& line : log)
+    if (line.rfind("Error", 0) == 0)
+      SURRO_THROW(ErrorKind::input, path << ": gmsh: " << line << ": expected a valid .msh file");
+}
+
+// Names every group of the table must match, and every table name must have a group.
+void check_groups(const Mesh& mesh, const std::map<std::string, int>& table, const std::string& path) {
+  std::ostringstream known;
+  for (const auto& kv : table) known << (known.tellp() > 0 ? ", " : "") << "'" << kv.first << "'";
+  std::set<std::string> present;
+  for (const auto& kv : mesh.tag_names) {
+    present.insert(kv.second);
+    if (!table.count(kv.second))
+      SURRO_THROW(ErrorKind::input, path << ": physical group '" << kv.second << "' (tag " << kv.first
+                                         << ", dimension " << mesh.dim - 1
+                                         << ") has no node type: expected one of the configured groups "
+                                         << (table.empty() ? std::string("(none)") : known.str()));
+  }
+  for (const auto& kv : table)
+    if (!present.count(kv.first)) {
+      std::ostringstream found;
+      for (const auto& name : present) found << (found.tellp() > 0 ? ", " : "") << "'" << name << "'";
+      SURRO_THROW(ErrorKind::input, path << ": physical group '" << kv.first << "' of dimension "
+                                         << mesh.dim - 1 << " is missing: expected it in the file, which has "
+                                         << (present.empty() ? std::string("none") : found.str()));
+    }
+}
+
+}  // namespace impl::gmsh_io
+
+Mesh read_msh(const std::string& path, const std::map<std::string, int>& group_to_node_type) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    SURRO_THROW(ErrorKind::input, path << ": cannot open: expected a Gmsh .msh file");
+  Mesh mesh;
+  {
+    impl::gmsh_io::GmshSession session(path, ErrorKind::input);
+    session.run([&] {
+      // Gmsh 4.8 keeps a "busy" lock set when an error is thrown while it reads a file, and then
+      // ignores every later open. So errors are not thrown while reading: they are logged, and read
+      // back from the logger.
+      gmsh::option::setNumber("General.AbortOnError", 0);
+      gmsh::logger::start();
+      gmsh::open(path);
+      std::vector<std::string> log;
+      gmsh::logger::get(log);
+      gmsh::logger::stop();
+      gmsh::option::setNumber("General.AbortOnError", 2);
+      impl::gmsh_io::throw_logged_errors(log, path);
+      mesh = impl::gmsh_io::extract_mesh(impl::gmsh_io::mesh_dimension(), path);
+    });
+  }
+  impl::gmsh_io::check_groups(mesh, group_to_node_type, path);
+  impl::gmsh_io::orient_cells(mesh);
+  assign_node_types(mesh, group_to_node_type, path);
+  validate_mesh(mesh, path);
   return mesh;
 }
 

@@ -3,8 +3,8 @@
 // .msh files that users bring. This header does not include gmsh.h: only surro_mesh links Gmsh.
 //
 // Gmsh keeps one global model. Every function here takes a process-wide lock, initializes Gmsh once
-// (quiet: General.Terminal = 0, General.Verbosity = 0; one thread, fixed seed, so the same input gives
-// the same mesh), clears the model before and after its work, and turns Gmsh's errors (a thrown
+// (quiet: General.Terminal = 0, General.Verbosity = 1, errors only; one thread, fixed seed, so the same input
+// gives the same mesh), clears the model before and after its work, and turns Gmsh's errors (a thrown
 // std::string in 4.8) into surro::Error.
 #include "mesh/mesh.hpp"
 
@@ -64,5 +64,21 @@ Mesh generate_channel(const ChannelGeometry& geometry);
 // Errors: Error(input) for a facet tag without a name in tag_names or a type outside 0..8.
 void assign_node_types(Mesh& mesh, const std::map<std::string, int>& group_to_node_type,
                        const std::string& source);
+
+// Reads a Gmsh .msh file (MSH 4.1 ASCII or binary, MSH 2.2 ASCII: whatever Gmsh 4.8 opens) holding
+// linear triangles (2D, z = 0) or linear tetrahedra (3D: when the file has any 3D element).
+//   cells      the elements of the top dimension; each is reoriented to be positive (Gmsh orients
+//              a surface's triangles by its normal), then validate_mesh rejects folds
+//   points     the nodes of cells only (geometry-only points, e.g. a circle's centre, are dropped),
+//              numbered 0..V-1 in increasing Gmsh node tag
+//   facets     the elements of every physical group of dimension dim - 1, tag_names their names
+//              (an unnamed group is named by its number, e.g. "3")
+//   node_type  from `group_to_node_type` (physical group name -> NodeType) by assign_node_types;
+//              boundary nodes in no group are normal
+// Errors, all Error(input) naming the file: unreadable or malformed file; element types other than
+// linear simplices (quadrilaterals, second-order elements: type and count named); a physical group
+// of dimension dim - 1 that the table does not name (the message lists the table's names); a name in
+// the table with no such group in the file; any defect validate_mesh finds.
+Mesh read_msh(const std::string& path, const std::map<std::string, int>& group_to_node_type);
 
 }  // namespace surro::mesh
