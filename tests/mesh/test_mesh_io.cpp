@@ -98,6 +98,42 @@ TEST_CASE("read_msh: MSH 4.1 ASCII, 4.1 binary and 2.2 ASCII read back to the sa
   CHECK(gap <= bound + 1e-12);
 }
 
+TEST_CASE("read_msh: a tetrahedral unit cube", "[mesh_io]") {
+  const Mesh m = read_msh(fixture("box_v41.msh"), {{"inlet", inflow}, {"outlet", outflow}, {"walls", wall}});
+  REQUIRE(m.dim == 3);
+  CHECK(m.num_points() == 81);
+  // The tetrahedra tile the cube exactly: volumes sum to 1 up to rounding (Nc terms of 1e-16).
+  double volume = 0;
+  for (const double v : cell_measures(m)) {
+    CHECK(v > 0);
+    volume += v;
+  }
+  CHECK(std::abs(volume - 1) <= 1e-13);
+  // Outward normals are the cube's face normals: the axis the facet lies on, pointing away from the
+  // centre.
+  const std::vector<double> n = facet_normals(m, "box_v41.msh");
+  for (long long f = 0; f < m.num_facets(); ++f) {
+    double centroid[3] = {};
+    for (int k = 0; k < 3; ++k)
+      for (int d = 0; d < 3; ++d) centroid[d] += m.points[3 * m.facets[3 * f + k] + d] / 3;
+    for (int d = 0; d < 3; ++d) {
+      double expected = 0;
+      if (std::abs(centroid[d]) < 1e-12) expected = -1;
+      if (std::abs(centroid[d] - 1) < 1e-12) expected = 1;
+      CHECK(n[3 * f + d] == Approx(expected).margin(1e-12));
+    }
+  }
+  for (long long v = 0; v < m.num_points(); ++v) {
+    const double x = m.points[3 * v], y = m.points[3 * v + 1], z = m.points[3 * v + 2];
+    const auto on = [](double c) { return std::abs(c) < 1e-12 || std::abs(c - 1) < 1e-12; };
+    int expected = normal;
+    if (std::abs(x) < 1e-12) expected = inflow;
+    if (std::abs(x - 1) < 1e-12) expected = outflow;
+    if (on(y) || on(z)) expected = wall;
+    CHECK(m.node_type[v] == expected);
+  }
+}
+
 TEST_CASE("read_msh: broken files fail with Error(input) naming the file", "[mesh_io]") {
   fails_with("broken_truncated.msh", "Could not read");
   fails_with("broken_truncated_bin.msh", "Could not read");

@@ -4,6 +4,7 @@
 #   channel_v41.msh      ASCII MSH 4.1      channel_v41_bin.msh  binary MSH 4.1
 #   channel_v22.msh      ASCII MSH 2.2      channel_quad.msh     quadrilaterals (unsupported)
 #   channel_p2.msh       6-node triangles (unsupported)
+#   box_v41.msh          the unit cube in tetrahedra, ASCII MSH 4.1
 #   broken_truncated.msh      the ASCII 4.1 file cut in the middle of $Nodes
 #   broken_truncated_bin.msh  the binary file cut in the middle
 #   broken_garbled.msh        one node line of the ASCII 4.1 file replaced by text
@@ -17,6 +18,7 @@ gmsh -2 -format msh41 -bin channel.geo -o channel_v41_bin.msh >/dev/null
 gmsh -2 -format msh22 channel.geo -o channel_v22.msh >/dev/null
 gmsh -2 -format msh41 channel_quad.geo -o channel_quad.msh >/dev/null
 gmsh -2 -order 2 -format msh41 channel.geo -o channel_p2.msh >/dev/null
+gmsh -3 -format msh41 box.geo -o box_v41.msh >/dev/null
 python3 - <<'PY'
 import re
 
