@@ -264,3 +264,23 @@ TEST_CASE("validate_mesh: each defect class is an input error naming the element
   m.facets[1] = 8;  // facet (0, 8): no cell's side
   rejects(m, "boundary facet 0 (0, 8) is a side of 0 cells");
 }
+
+TEST_CASE("validate_mesh: tetrahedra, inverted and folded", "[mesh_topology]") {
+  // Two positive tetrahedra sharing face (1, 2, 3): (0, 1, 2, 3) volume 1/6 and (1, 2, 3, 4) volume 1/3.
+  Mesh m;
+  m.dim = 3;
+  m.points = {0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1};
+  m.cells = {0, 1, 2, 3, 1, 2, 3, 4};
+  const std::vector<double> v = cell_measures(m);
+  CHECK(v[0] == Approx(1.0 / 6).epsilon(1e-15));
+  CHECK(v[1] == Approx(1.0 / 3).epsilon(1e-15));
+  CHECK_NOTHROW(validate_mesh(m, "hand_mesh"));
+  Mesh bad = m;
+  std::swap(bad.cells[6], bad.cells[7]);
+  rejects(bad, "cell 1 (nodes 1, 2, 4, 3) is inverted");
+  // A positive tetrahedron on the same side of face (1, 2, 3) as cell 0: a fold.
+  bad = m;
+  bad.points[12] = bad.points[13] = bad.points[14] = 0.1;  // node 4 moved inside cell 0's side of the face
+  bad.cells = {0, 1, 2, 3, 1, 3, 2, 4};
+  rejects(bad, "cells 0 and 1 lie on the same side of their shared face (1, 2, 3)");
+}
