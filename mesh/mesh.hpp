@@ -9,7 +9,7 @@
 //   points     (V, dim)    double, LayoutRight
 //   cells      (Nc, Nk)    int, Nk = dim + 1 nodes per cell; positively oriented (a triangle's
 //                          nodes run counter-clockwise, a tetrahedron's fourth node lies on the
-//                          positive side of its first three); validate() checks it
+//                          positive side of its first three); validate_mesh checks it
 //   node_type  (V)         int, MeshGraphNets' NodeType values
 //   facets     (Nf, dim)   boundary facets (segments in 2D, triangles in 3D) and their tags (Nf)
 #include <map>
