@@ -1,0 +1,30 @@
+// The channel of channel.geo meshed with quadrilaterals: read_msh must reject it.
+// Regenerate the fixtures with tests/data/mesh/make_fixtures.sh (Debian's gmsh program).
+lc = 0.08;
+lc_hole = 0.03;
+Point(1) = {0, 0, 0, lc};
+Point(2) = {1, 0, 0, lc};
+Point(3) = {1, 0.5, 0, lc};
+Point(4) = {0, 0.5, 0, lc};
+Point(5) = {0.3, 0.25, 0, lc_hole};
+Point(6) = {0.4, 0.25, 0, lc_hole};
+Point(7) = {0.3, 0.35, 0, lc_hole};
+Point(8) = {0.2, 0.25, 0, lc_hole};
+Point(9) = {0.3, 0.15, 0, lc_hole};
+Line(1) = {1, 2};
+Line(2) = {2, 3};
+Line(3) = {3, 4};
+Line(4) = {4, 1};
+Circle(5) = {6, 5, 7};
+Circle(6) = {7, 5, 8};
+Circle(7) = {8, 5, 9};
+Circle(8) = {9, 5, 6};
+Curve Loop(1) = {1, 2, 3, 4};
+Curve Loop(2) = {5, 6, 7, 8};
+Plane Surface(1) = {1, 2};
+Physical Curve("inlet", 1) = {4};
+Physical Curve("outlet", 2) = {2};
+Physical Curve("walls", 3) = {1, 3};
+Physical Curve("cylinder", 4) = {5, 6, 7, 8};
+Recombine Surface{1};
+Physical Surface("fluid", 5) = {1};
