@@ -233,6 +233,33 @@ std::vector<double> System<Exec>::l2_error_squared(const Exec& exec, const V1<do
   return out;
 }
 
+template <class Exec>
+std::vector<double> System<Exec>::integral(const Exec& exec, const V1<double>& u) const {
+  const int n = nk;
+  const auto xyv = cell_xy;
+  const auto cd = cell_dofs;
+  V1<double> per_cell(Kokkos::view_alloc(Kokkos::WithoutInitializing, "surro::fem::integral::cells"),
+                      num_cells);
+  Kokkos::parallel_for(
+      "surro::fem::integral", Kokkos::RangePolicy<Exec>(exec, 0, num_cells), KOKKOS_LAMBDA(const index_t c) {
+        double xy[3][2], gl[3][2], lam[3], phi[6], dphi[6][2], w;
+        load_cell(xyv, c, xy);
+        const double area = cell_geometry(xy, gl);
+        double sum = 0.0;
+        for (int q = 0; q < kQuad; ++q) {
+          quadrature_point(q, lam, w);
+          basis(n, lam, gl, phi, dphi);
+          for (int i = 0; i < n; ++i) sum += w * phi[i] * u(cd(c, i));
+        }
+        per_cell(c) = area * sum;
+      });
+  const std::vector<double> cells = to_vector(per_cell);
+  auto samples = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), cell_sample);
+  std::vector<double> out(batch, 0.0);
+  for (index_t c = 0; c < num_cells; ++c) out[samples(c)] += cells[c];
+  return out;
+}
+
 template struct System<ExecSpace>;
 #ifdef KOKKOS_ENABLE_CUDA
 template struct System<HostExec>;

@@ -73,6 +73,8 @@ struct System {
   // Per-sample squared L2 norms (B) of u_h - u with u_h = u (Nd) in this space and u's values uq
   // (Nc, Q) at the quadrature points; summed per cell, then per sample in cell order.
   std::vector<double> l2_error_squared(const Exec& exec, const V1<double>& u, const V2<double>& uq) const;
+  // Per-sample integrals (B) of u_h = u (Nd), in the same fixed order.
+  std::vector<double> integral(const Exec& exec, const V1<double>& u) const;
 };
 
 // Copies a host vector (converting its elements) to a new View of T on Exec's memory space.
