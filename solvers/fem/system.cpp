@@ -3,6 +3,7 @@
 #include "solvers/fem/system.hpp"
 
 #include "core/error.hpp"
+#include "core/profile.hpp"
 #include "solvers/fem/element.hpp"
 
 namespace surro::solvers::fem {
@@ -70,6 +71,9 @@ template <class Exec>
 void System<Exec>::assemble_matrix(const Exec& exec, const V3<double>& em, const V1<double>& value) const {
   const double* e = em.data();
   const auto ptr = slot_ptr;
+  // Element entries read once (gathered), slot lists read, values written.
+  profile::add_work("surro::fem::assemble_matrix",
+                    double(num_cells) * nk * nk * (sizeof(double) + sizeof(index_t)) + double(nnz) * 24.0);
   const auto ent = slot_entries;
   Kokkos::parallel_for(
       "surro::fem::assemble_matrix", Kokkos::RangePolicy<Exec>(exec, 0, nnz), KOKKOS_LAMBDA(const index_t s) {
@@ -98,6 +102,9 @@ void System<Exec>::multiply(const Exec& exec, const V1<double>& value, const V1<
                             const V1<double>& y) const {
   const auto rp = row_ptr;
   const auto cl = col;
+  // Values and columns once, x gathered (counted once), y written.
+  profile::add_work("surro::fem::multiply", double(nnz) * (sizeof(double) + sizeof(int)) + 3.0 * num_dofs * 8,
+                    2.0 * nnz);
   Kokkos::parallel_for(
       "surro::fem::multiply", Kokkos::RangePolicy<Exec>(exec, 0, num_dofs), KOKKOS_LAMBDA(const index_t i) {
         double sum = 0.0;

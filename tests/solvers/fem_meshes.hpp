@@ -102,17 +102,21 @@ inline mesh::Mesh channel_mesh(int m) {
   };
   auto lines = [](double a, double b, int n) {
     std::vector<double> x;
-    for (int i = 0; i <= n; ++i) x.push_back(a + (b - a) * i / n);
+    for (int i = 0; i <= n; ++i) x.push_back(i == n ? b : a + (b - a) * i / n);
     return x;
   };
-  std::vector<double> xs = lines(0.0, 0.1, std::max(1, int(std::lround(0.1 / h))));
-  for (double x : lines(0.1, 0.3, m)) xs.push_back(x);
-  for (double x : lines(0.3, len, std::max(1, int(std::lround(1.9 / (2 * h)))))) xs.push_back(x);
-  std::vector<double> ys = lines(0.0, 0.1, std::max(1, int(std::lround(0.1 / h))));
-  for (double y : lines(0.1, 0.3, m)) ys.push_back(y);
-  for (double y : lines(0.3, height, std::max(1, int(std::lround(0.11 / h))))) ys.push_back(y);
-  xs.erase(std::unique(xs.begin(), xs.end()), xs.end());
-  ys.erase(std::unique(ys.begin(), ys.end()), ys.end());
+  // Block boundaries are taken from the first block's end (the next block starts at its index 1),
+  // so no two lines are a rounding error apart.
+  auto append = [](std::vector<double>& to, const std::vector<double>& from) {
+    to.insert(to.end(), from.begin() + (to.empty() ? 0 : 1), from.end());
+  };
+  std::vector<double> xs, ys;
+  append(xs, lines(0.0, 0.1, std::max(1, int(std::lround(0.1 / h)))));
+  append(xs, lines(0.1, 0.3, m));
+  append(xs, lines(0.3, len, std::max(1, int(std::lround(1.9 / (2 * h))))));
+  append(ys, lines(0.0, 0.1, std::max(1, int(std::lround(0.1 / h)))));
+  append(ys, lines(0.1, 0.3, m));
+  append(ys, lines(0.3, height, std::max(1, int(std::lround(0.11 / h)))));
   for (std::size_t j = 0; j + 1 < ys.size(); ++j)
     for (std::size_t i = 0; i + 1 < xs.size(); ++i) {
       const double xm = 0.5 * (xs[i] + xs[i + 1]), ym = 0.5 * (ys[j] + ys[j + 1]);

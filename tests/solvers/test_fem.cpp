@@ -229,3 +229,32 @@ TEMPLATE_LIST_TEST_CASE("fem: BiCGStab agrees with CG", "[fem]", test::ExecSpace
                 bi.iterations[0], bi.iterations[1]);
   }
 }
+
+TEMPLATE_LIST_TEST_CASE("fem: Krylov failures are reported per sample", "[fem]", test::ExecSpaces) {
+  // Sample 0: the Poisson system; sample 1: its negative (-K is negative definite, so CG's p.Ap < 0
+  // on the first iteration: breakdown). With max_it = 3 sample 0 is exhausted instead.
+  using Exec = TestType;
+  using Mem = typename Exec::memory_space;
+  Exec exec;
+  const mesh::Mesh m0 = test::jittered_square(6, 21), m1 = test::jittered_square(5, 22);
+  const Space s0 = make_space(m0, 1), s1 = make_space(m1, 1);
+  const BatchLayout l = make_batch({&m0, &m1}, {&s0, &s1});
+  const System<Exec> sys(l, make_pattern(l));
+  View1<double, Mem> zero("zero", 2), beta = to_view<double>(exec, std::vector<double>{1.0, -1.0}, "beta");
+  View3<double, Mem> em("em", sys.num_cells, 3, 3);
+  View1<double, Mem> a("a", sys.nnz), b("b", sys.num_dofs), x("x", sys.num_dofs);
+  sys.element_mass_stiffness(exec, zero, beta, em);
+  sys.assemble_matrix(exec, em, a);
+  std::vector<int> mask(l.num_dofs(), 0);
+  for (int d : facet_dofs(m0, s0, {1, 2, 3, 4})) mask[d] = 1;
+  for (int d : facet_dofs(m1, s1, {1, 2, 3, 4})) mask[l.dof_offset[1] + d] = 1;
+  sys.constrain(exec, to_view<int>(exec, mask, "mask"), a);
+  Kokkos::deep_copy(b, 1.0);
+  Krylov<Exec> krylov(sys);
+  const KrylovReport rep = krylov.cg(exec, a, b, x, 1e-12, 3);
+  CHECK(rep.status[0] == KrylovStatus::exhausted);
+  CHECK(rep.iterations[0] == 3);
+  CHECK(rep.status[1] == KrylovStatus::breakdown);
+  CHECK_THROWS_WITH(rep.require_converged("test system", 1e-12),
+                    Catch::Contains("test system: sample 0: no convergence after 3 iterations"));
+}
