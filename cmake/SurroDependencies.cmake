@@ -4,6 +4,16 @@ find_package(HDF5 REQUIRED COMPONENTS C)
 find_package(VTK 9 REQUIRED COMPONENTS CommonCore CommonDataModel CommonMisc IOXML IOParallelXML)
 find_package(CLI11 REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
+
+# Gmsh (libgmsh-dev 4.8) ships neither a CMake config nor a pkg-config file: find the header and the
+# library and wrap them in an imported target. Only surro_mesh links it.
+find_path(GMSH_INCLUDE_DIR gmsh.h REQUIRED)
+find_library(GMSH_LIBRARY gmsh REQUIRED)
+if(NOT TARGET surro::gmsh)
+  add_library(surro::gmsh UNKNOWN IMPORTED)
+  set_target_properties(surro::gmsh PROPERTIES IMPORTED_LOCATION "${GMSH_LIBRARY}"
+                                               INTERFACE_INCLUDE_DIRECTORIES "${GMSH_INCLUDE_DIR}")
+endif()
 if(SURRO_ENABLE_TESTS)
   find_package(Catch2 2 REQUIRED)
 endif()

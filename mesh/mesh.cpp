@@ -33,7 +33,8 @@ void for_each_side(const Mesh& mesh, F&& f) {
 std::vector<int> unique_edges(const Mesh& mesh) {
   std::vector<std::pair<int, int>> pairs;
   pairs.reserve(static_cast<std::size_t>(mesh.num_cells()) * (mesh.dim == 2 ? 3 : 6));
-  for_each_side(mesh, [&](long long, int, int a, int b) { pairs.emplace_back(std::min(a, b), std::max(a, b)); });
+  for_each_side(mesh,
+                [&](long long, int, int a, int b) { pairs.emplace_back(std::min(a, b), std::max(a, b)); });
   std::sort(pairs.begin(), pairs.end());
   pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
   std::vector<int> edges;
@@ -66,6 +67,32 @@ std::vector<int> cell_edges(const Mesh& mesh, const std::vector<int>& edges) {
                                       << ") is not in the edge list: expected unique_edges(mesh)");
     out[static_cast<std::size_t>(c) * sides + s] = static_cast<int>(lo);
   });
+  return out;
+}
+
+std::vector<double> cell_measures(const Mesh& mesh) {
+  SURRO_REQUIRE(mesh.dim == 2 || mesh.dim == 3, "cell_measures: dim = " << mesh.dim << ": expected 2 or 3");
+  const int dim = mesh.dim;
+  const int nk = mesh.nodes_per_cell();
+  const long long nc = mesh.num_cells();
+  std::vector<double> out(static_cast<std::size_t>(nc));
+  for (long long c = 0; c < nc; ++c) {
+    const int* v = &mesh.cells[static_cast<std::size_t>(c * nk)];
+    const double* p0 = &mesh.points[static_cast<std::size_t>(v[0]) * dim];
+    // Edge vectors from node 0: (nk - 1, dim).
+    double a[3][3] = {};
+    for (int k = 1; k < nk; ++k)
+      for (int d = 0; d < dim; ++d)
+        a[k - 1][d] = mesh.points[static_cast<std::size_t>(v[k]) * dim + d] - p0[d];
+    if (dim == 2) {
+      out[static_cast<std::size_t>(c)] = 0.5 * (a[0][0] * a[1][1] - a[0][1] * a[1][0]);
+    } else {
+      const double det = a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1]) -
+                         a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0]) +
+                         a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0]);
+      out[static_cast<std::size_t>(c)] = det / 6.0;
+    }
+  }
   return out;
 }
 

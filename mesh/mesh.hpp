@@ -31,13 +31,13 @@ enum NodeType : int {
 };
 
 struct Mesh {
-  int dim = 2;                            // spatial dimension: 2 (triangles) or 3 (tetrahedra)
-  std::vector<double> points;             // (V, dim)
-  std::vector<int> cells;                 // (Nc, dim + 1)
-  std::vector<int> node_type;             // (V); empty until assigned
-  std::vector<int> facets;                // (Nf, dim) boundary facets
-  std::vector<int> facet_tags;            // (Nf) physical-group tag of each facet
-  std::map<int, std::string> tag_names;   // physical-group tag -> name ("inlet", "cylinder", ...)
+  int dim = 2;                           // spatial dimension: 2 (triangles) or 3 (tetrahedra)
+  std::vector<double> points;            // (V, dim)
+  std::vector<int> cells;                // (Nc, dim + 1)
+  std::vector<int> node_type;            // (V); empty until assigned
+  std::vector<int> facets;               // (Nf, dim) boundary facets
+  std::vector<int> facet_tags;           // (Nf) physical-group tag of each facet
+  std::map<int, std::string> tag_names;  // physical-group tag -> name ("inlet", "cylinder", ...)
 
   int nodes_per_cell() const { return dim + 1; }
   long long num_points() const { return static_cast<long long>(points.size()) / dim; }
@@ -53,5 +53,9 @@ std::vector<int> unique_edges(const Mesh& mesh);
 // joins local nodes (s, s+1 mod 3)) and 6 for tetrahedra (local pairs 01, 02, 03, 12, 13, 23). P2
 // elements number their edge-midpoint dofs through it.
 std::vector<int> cell_edges(const Mesh& mesh, const std::vector<int>& edges);
+
+// Signed cell measures (Nc): triangle areas in 2D, tetrahedron volumes in 3D; positive for positively
+// oriented cells (see the header comment), negative for inverted ones, zero for degenerate ones.
+std::vector<double> cell_measures(const Mesh& mesh);
 
 }  // namespace surro::mesh

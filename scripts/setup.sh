@@ -11,6 +11,7 @@ packages=(
   libvtk9-dev              # ParaView output
   libcli11-dev nlohmann-json3-dev catch2
   libfftw3-dev libopenblas-dev
+  libgmsh-dev gmsh         # unstructured meshes (Gmsh C++ API) and the CLI that writes test fixtures
 )
 missing=()
 for p in "${packages[@]}"; do
