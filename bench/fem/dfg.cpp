@@ -1,13 +1,15 @@
 // DFG flow-around-a-cylinder functionals (Schaefer & Turek 1996) from the Taylor-Hood IPCS solver,
 // for the convergence table in docs/solvers.md.
-// Usage: bench_fem_dfg CASE M [DT T_END]
+// Usage: bench_fem_dfg CASE MESH [DT T_END]
 //   CASE 1: 2D-1 (steady, U_m = 0.3, Re = 20), run from rest to T_END (default 10, DT 0.02); prints
 //           c_D, c_L, Delta p at the end and their relative errors.
 //   CASE 3: 2D-3 (U_m(t) = 1.5 sin(pi t / 8), Re <= 100) on [0, 8] (DT default 1/1600); prints
 //           max c_D, max c_L (and their times), Delta p(8).
-//   M: cells per side of the O-grid box around the cylinder (mesh spacing 0.2 / M there).
-// The mesh is the O-grid channel of tests/solvers/fem_meshes.hpp until mesh::generate_channel
-// lands. One line of key=value pairs on stdout.
+//   MESH: an integer M: the O-grid channel of tests/solvers/fem_meshes.hpp with M cells per side of
+//         the box around the cylinder (spacing 0.2 / M there); or gmsh:SIZE:SIZE_OBSTACLE: the
+//         Gmsh channel of mesh::generate_channel with those element sizes.
+// One line of key=value pairs on stdout.
+#include "mesh/gmsh_io.hpp"
 #include "solvers/fem/navier_stokes.hpp"
 #include "tests/solvers/fem_meshes.hpp"
 
@@ -16,6 +18,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 
 int main(int argc, char** argv) {
   Kokkos::ScopeGuard guard(argc, argv);
@@ -23,10 +26,20 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: bench_fem_dfg CASE(1|3) M [DT T_END]\n");
     return 2;
   }
-  const int which = std::atoi(argv[1]), m = std::atoi(argv[2]);
+  const int which = std::atoi(argv[1]);
+  const std::string spec = argv[2];
   const double dt = argc > 3 ? std::atof(argv[3]) : (which == 1 ? 0.02 : 1.0 / 1600);
   const double t_end = argc > 4 ? std::atof(argv[4]) : (which == 1 ? 10.0 : 8.0);
-  const surro::mesh::Mesh mesh = surro::test::channel_mesh(m);
+  surro::mesh::Mesh mesh;
+  if (spec.rfind("gmsh:", 0) == 0) {
+    surro::mesh::ChannelGeometry g;
+    const std::size_t colon = spec.find(':', 5);
+    g.size = std::atof(spec.substr(5, colon - 5).c_str());
+    g.size_obstacle = colon == std::string::npos ? g.size : std::atof(spec.substr(colon + 1).c_str());
+    mesh = surro::mesh::generate_channel(g);
+  } else {
+    mesh = surro::test::channel_mesh(std::atoi(spec.c_str()));
+  }
   surro::solvers::fem::ChannelSample s;
   s.nu = 1e-3;
   s.u_max = which == 1 ? 0.3 : 1.5;
@@ -37,8 +50,8 @@ int main(int argc, char** argv) {
   const auto& cd = r.drag[0];
   const auto& cl = r.lift[0];
   const auto& dp = r.delta_p[0];
-  std::printf("case=2D-%d M=%d vertices=%lld cells=%lld dt=%g t_end=%g steps=%zu seconds=%.1f ", which, m,
-              mesh.num_points(), mesh.num_cells(), dt, t_end, cd.size(), seconds);
+  std::printf("case=2D-%d mesh=%s vertices=%lld cells=%lld dt=%g t_end=%g steps=%zu seconds=%.1f ", which,
+              spec.c_str(), mesh.num_points(), mesh.num_cells(), dt, t_end, cd.size(), seconds);
   if (which == 1) {
     std::printf("c_D=%.6f c_L=%.6f dp=%.6f err_c_D=%.2e err_c_L=%.2e err_dp=%.2e\n", cd.back(), cl.back(),
                 dp.back(), cd.back() / 5.57953523384 - 1, cl.back() / 0.010618948146 - 1,

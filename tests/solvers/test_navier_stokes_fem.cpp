@@ -1,5 +1,6 @@
 // Taylor-Hood IPCS Navier-Stokes (solvers/fem/navier_stokes): Taylor-Green vortex with exact
 // time-dependent Dirichlet data (spatial and temporal orders), and the DFG 2D-1 benchmark.
+#include "mesh/gmsh_io.hpp"
 #include "solvers/fem/element.hpp"
 #include "solvers/fem/navier_stokes.hpp"
 #include "tests/solvers/fem_meshes.hpp"
@@ -140,12 +141,12 @@ TEMPLATE_LIST_TEST_CASE("fem NS: Taylor-Green temporal order", "[navier_stokes_f
 TEST_CASE("fem NS: DFG 2D-1 (steady, Re = 20)", "[navier_stokes_fem]") {
   // Schaefer & Turek (1996) 2D-1: U_m = 0.3, nu = 1e-3, rho = 1, D = 0.1 (Re = 20). Reference values
   // (John & Matthies 2001, refined): c_D = 5.57953523384, c_L = 0.010618948146, Delta p = 0.11752016697.
-  // Run from rest with a large step to the steady state (the steady state of IPCS does not depend
-  // on the step: phi = 0 there; by t = 8 c_D changes by ~1e-6 per step). On this coarse test
-  // mesh (h = 0.0125 near the cylinder, which is a 64-gon with straight P2 sides) we measured
-  // c_D -0.12%, c_L +0.3%, Delta p +0.4% from the references; accepted: 1% on c_D and Delta p,
-  // 5% on the small c_L. Refined meshes: bench/fem/dfg.
-  const mesh::Mesh m = test::channel_mesh(16);
+  // Run from rest to the steady state (which does not depend on the step: phi = 0 there) on the
+  // Gmsh channel at its default (CylinderFlow) resolution: 1873 vertices, size 0.01 on the
+  // cylinder (a 32-gon with straight P2 sides). Measured: c_D -0.37%, c_L -2.4%, Delta p -0.15%;
+  // accepted: 1% on c_D and Delta p, 5% on the small c_L. Refined meshes: bench_fem_dfg.
+  mesh::ChannelGeometry geometry;  // the defaults
+  const mesh::Mesh m = mesh::generate_channel(geometry);
   ChannelSample s;
   s.nu = 1e-3;
   s.u_max = 0.3;
@@ -160,7 +161,9 @@ TEST_CASE("fem NS: DFG 2D-1 (steady, Re = 20)", "[navier_stokes_fem]") {
   CHECK(std::fabs(cd - 5.57953523384) < 0.01 * 5.57953523384);
   CHECK(std::fabs(cl - 0.010618948146) < 0.05 * 0.010618948146);
   CHECK(std::fabs(dp - 0.11752016697) < 0.01 * 0.11752016697);
+  CHECK(r.times.size() == 5);  // t = 0 and every 80 steps
   CHECK(r.velocity[0].size() == r.times.size() * 2 * m.num_points());
+  CHECK(r.pressure[0].size() == r.times.size() * m.num_points());
 }
 
 TEMPLATE_LIST_TEST_CASE("fem NS: a batch steps each sample as if alone", "[navier_stokes_fem]",
