@@ -50,6 +50,10 @@ int main(int argc, char** argv) {
   const auto& cd = r.drag[0];
   const auto& cl = r.lift[0];
   const auto& dp = r.delta_p[0];
+  double iterations = 0;
+  for (int it : r.pressure_iterations[0]) iterations += it;
+  iterations /= static_cast<double>(r.pressure_iterations[0].size());
+  std::printf("pressure_cg_mean=%.0f ", iterations);
   std::printf("case=2D-%d mesh=%s vertices=%lld cells=%lld dt=%g t_end=%g steps=%zu seconds=%.1f ", which,
               spec.c_str(), mesh.num_points(), mesh.num_cells(), dt, t_end, cd.size(), seconds);
   if (which == 1) {
