@@ -564,7 +564,11 @@ ChannelResult solve_channel_flow(const std::vector<const mesh::Mesh*>& meshes,
                 "fem::solve_channel_flow: expected dt > 0, t_end >= dt, record_every > 0; got dt = "
                     << dt << ", t_end = " << t_end << ", record_every = " << record_every);
   std::vector<double> nu, rho;
-  for (const auto& s : samples) {
+  for (std::size_t b = 0; b < samples.size(); ++b) {
+    const ChannelSample& s = samples[b];
+    SURRO_REQUIRE(s.nu > 0 && s.rho > 0 && s.u_max > 0,
+                  "fem::solve_channel_flow: sample " << b << ": nu = " << s.nu << ", rho = " << s.rho
+                                                     << ", u_max = " << s.u_max << ": expected all > 0");
     nu.push_back(s.nu);
     rho.push_back(s.rho);
   }
