@@ -204,65 +204,73 @@ void Krylov<Exec>::bicgstab_restart(const Exec& exec, double tol2) {
 }
 
 template <class Exec>
-KrylovReport Krylov<Exec>::cg(const Exec& exec, const Vec& value, const Vec& b, const Vec& x, double tol,
-                              int max_it) {
-  const double tol2 = tol * tol;
+void Krylov<Exec>::cg_iteration(const Exec& exec, const Vec& value, const Vec& x, double tol2, int max_it) {
   const auto ds = sys->dof_sample;
   const auto scal = sc;
   const auto st = status;
   const auto it = iterations;
-  const auto R = r, Z = z, P = p, Q = v, T = t;
+  const auto R = r, Z = z, P = p, Q = v;
   const index_t nd = sys->num_dofs;
+  const int batch = sys->batch;
+  sys->multiply(exec, value, P, Q);
+  dot(exec, P, Q, d0);
+  Kokkos::parallel_for(
+      "surro::fem::krylov::cg::alpha", Kokkos::RangePolicy<Exec>(exec, 0, batch),
+      KOKKOS_LAMBDA(const index_t smp) {
+        if (st(smp) != kActive) return;
+        if (scal(smp, d0) > 0.0)
+          scal(smp, alpha) = scal(smp, rho) / scal(smp, d0);
+        else
+          st(smp) = kBreakdown;  // p.Ap <= 0: A is not SPD on this sample
+      });
+  Kokkos::parallel_for(
+      "surro::fem::krylov::cg::update", Kokkos::RangePolicy<Exec>(exec, 0, nd),
+      KOKKOS_LAMBDA(const index_t i) {
+        const int smp = ds(i);
+        if (st(smp) != kActive) return;
+        const double al = scal(smp, alpha);
+        x(i) += al * P(i);
+        R(i) -= al * Q(i);
+      });
+  precondition(exec, R, Z);
+  dot(exec, R, R, rr);
+  dot(exec, R, Z, d1);
+  Kokkos::parallel_for(
+      "surro::fem::krylov::cg::beta", Kokkos::RangePolicy<Exec>(exec, 0, batch),
+      KOKKOS_LAMBDA(const index_t smp) {
+        if (st(smp) != kActive) return;
+        it(smp) += 1;
+        if (scal(smp, rr) <= tol2 * scal(smp, bb)) {
+          st(smp) = kConverged;
+        } else if (it(smp) >= max_it) {
+          st(smp) = kExhausted;
+        } else {
+          scal(smp, beta) = scal(smp, d1) / scal(smp, rho);
+          scal(smp, rho) = scal(smp, d1);
+        }
+      });
+  Kokkos::parallel_for(
+      "surro::fem::krylov::cg::direction", Kokkos::RangePolicy<Exec>(exec, 0, nd),
+      KOKKOS_LAMBDA(const index_t i) {
+        const int smp = ds(i);
+        if (st(smp) == kActive) P(i) = Z(i) + scal(smp, beta) * P(i);
+      });
+}
+
+template <class Exec>
+KrylovReport Krylov<Exec>::cg(const Exec& exec, const Vec& value, const Vec& b, const Vec& x, double tol,
+                              int max_it) {
+  const double tol2 = tol * tol;
+  const auto scal = sc;
+  const auto st = status;
+  const auto it = iterations;
+  const auto R = r, T = t;
   const int batch = sys->batch;
   start(exec, value, b, x);
   cg_restart(exec, tol2);
   for (;;) {
     while (count_active(exec) > 0) {
-      for (int k = 0; k < kPoll; ++k) {
-        sys->multiply(exec, value, P, Q);
-        dot(exec, P, Q, d0);
-        Kokkos::parallel_for(
-            "surro::fem::krylov::cg::alpha", Kokkos::RangePolicy<Exec>(exec, 0, batch),
-            KOKKOS_LAMBDA(const index_t smp) {
-              if (st(smp) != kActive) return;
-              if (scal(smp, d0) > 0.0)
-                scal(smp, alpha) = scal(smp, rho) / scal(smp, d0);
-              else
-                st(smp) = kBreakdown;  // p.Ap <= 0: A is not SPD on this sample
-            });
-        Kokkos::parallel_for(
-            "surro::fem::krylov::cg::update", Kokkos::RangePolicy<Exec>(exec, 0, nd),
-            KOKKOS_LAMBDA(const index_t i) {
-              const int smp = ds(i);
-              if (st(smp) != kActive) return;
-              const double al = scal(smp, alpha);
-              x(i) += al * P(i);
-              R(i) -= al * Q(i);
-            });
-        precondition(exec, R, Z);
-        dot(exec, R, R, rr);
-        dot(exec, R, Z, d1);
-        Kokkos::parallel_for(
-            "surro::fem::krylov::cg::beta", Kokkos::RangePolicy<Exec>(exec, 0, batch),
-            KOKKOS_LAMBDA(const index_t smp) {
-              if (st(smp) != kActive) return;
-              it(smp) += 1;
-              if (scal(smp, rr) <= tol2 * scal(smp, bb)) {
-                st(smp) = kConverged;
-              } else if (it(smp) >= max_it) {
-                st(smp) = kExhausted;
-              } else {
-                scal(smp, beta) = scal(smp, d1) / scal(smp, rho);
-                scal(smp, rho) = scal(smp, d1);
-              }
-            });
-        Kokkos::parallel_for(
-            "surro::fem::krylov::cg::direction", Kokkos::RangePolicy<Exec>(exec, 0, nd),
-            KOKKOS_LAMBDA(const index_t i) {
-              const int smp = ds(i);
-              if (st(smp) == kActive) P(i) = Z(i) + scal(smp, beta) * P(i);
-            });
-      }
+      for (int k = 0; k < kPoll; ++k) cg_iteration(exec, value, x, tol2, max_it);
     }
     // Confirm on the true residual; reopen converged samples that miss the tolerance.
     residual(exec, value, b, x, T);
@@ -281,9 +289,8 @@ KrylovReport Krylov<Exec>::cg(const Exec& exec, const Vec& value, const Vec& b, 
 }
 
 template <class Exec>
-KrylovReport Krylov<Exec>::bicgstab(const Exec& exec, const Vec& value, const Vec& b, const Vec& x,
-                                    double tol, int max_it) {
-  const double tol2 = tol * tol;
+void Krylov<Exec>::bicgstab_iteration(const Exec& exec, const Vec& value, const Vec& x, double tol2,
+                                      int max_it) {
   const auto ds = sys->dof_sample;
   const auto scal = sc;
   const auto st = status;
@@ -291,85 +298,95 @@ KrylovReport Krylov<Exec>::bicgstab(const Exec& exec, const Vec& value, const Ve
   const auto R = r, RH = rhat, P = p, VV = v, Y = y, S = s, Z = z, T = t;
   const index_t nd = sys->num_dofs;
   const int batch = sys->batch;
+  dot(exec, RH, R, d0);
+  Kokkos::parallel_for(
+      "surro::fem::krylov::bicgstab::beta", Kokkos::RangePolicy<Exec>(exec, 0, batch),
+      KOKKOS_LAMBDA(const index_t smp) {
+        if (st(smp) != kActive) return;
+        const double rho_new = scal(smp, d0);
+        if (rho_new == 0.0) {
+          st(smp) = kBreakdown;  // rhat orthogonal to r
+          return;
+        }
+        scal(smp, beta) = (rho_new / scal(smp, rho)) * (scal(smp, alpha) / scal(smp, omega));
+        scal(smp, rho) = rho_new;
+      });
+  Kokkos::parallel_for(
+      "surro::fem::krylov::bicgstab::p", Kokkos::RangePolicy<Exec>(exec, 0, nd),
+      KOKKOS_LAMBDA(const index_t i) {
+        const int smp = ds(i);
+        if (st(smp) == kActive) P(i) = R(i) + scal(smp, beta) * (P(i) - scal(smp, omega) * VV(i));
+      });
+  precondition(exec, P, Y);
+  sys->multiply(exec, value, Y, VV);
+  dot(exec, RH, VV, d0);
+  Kokkos::parallel_for(
+      "surro::fem::krylov::bicgstab::alpha", Kokkos::RangePolicy<Exec>(exec, 0, batch),
+      KOKKOS_LAMBDA(const index_t smp) {
+        if (st(smp) != kActive) return;
+        if (scal(smp, d0) == 0.0)
+          st(smp) = kBreakdown;
+        else
+          scal(smp, alpha) = scal(smp, rho) / scal(smp, d0);
+      });
+  Kokkos::parallel_for(
+      "surro::fem::krylov::bicgstab::s", Kokkos::RangePolicy<Exec>(exec, 0, nd),
+      KOKKOS_LAMBDA(const index_t i) {
+        const int smp = ds(i);
+        if (st(smp) == kActive) S(i) = R(i) - scal(smp, alpha) * VV(i);
+      });
+  precondition(exec, S, Z);
+  sys->multiply(exec, value, Z, T);
+  dot(exec, T, S, d0);
+  dot(exec, T, T, d1);
+  dot(exec, S, S, d2);
+  Kokkos::parallel_for(
+      "surro::fem::krylov::bicgstab::omega", Kokkos::RangePolicy<Exec>(exec, 0, batch),
+      KOKKOS_LAMBDA(const index_t smp) {
+        if (st(smp) != kActive) return;
+        if (scal(smp, d2) <= tol2 * scal(smp, bb))
+          scal(smp, omega) = 0.0;  // s is small enough: x += alpha y is the last step
+        else if (scal(smp, d1) > 0.0 && scal(smp, d0) != 0.0)
+          scal(smp, omega) = scal(smp, d0) / scal(smp, d1);
+        else
+          st(smp) = kBreakdown;  // t = 0 or t orthogonal to s: the method stagnates
+      });
+  Kokkos::parallel_for(
+      "surro::fem::krylov::bicgstab::update", Kokkos::RangePolicy<Exec>(exec, 0, nd),
+      KOKKOS_LAMBDA(const index_t i) {
+        const int smp = ds(i);
+        if (st(smp) != kActive) return;
+        const double om = scal(smp, omega);
+        x(i) += scal(smp, alpha) * Y(i) + om * Z(i);
+        R(i) = S(i) - om * T(i);
+      });
+  dot(exec, R, R, rr);
+  Kokkos::parallel_for(
+      "surro::fem::krylov::bicgstab::check_step", Kokkos::RangePolicy<Exec>(exec, 0, batch),
+      KOKKOS_LAMBDA(const index_t smp) {
+        if (st(smp) != kActive) return;
+        it(smp) += 1;
+        if (scal(smp, rr) <= tol2 * scal(smp, bb))
+          st(smp) = kConverged;
+        else if (it(smp) >= max_it)
+          st(smp) = kExhausted;
+      });
+}
+
+template <class Exec>
+KrylovReport Krylov<Exec>::bicgstab(const Exec& exec, const Vec& value, const Vec& b, const Vec& x,
+                                    double tol, int max_it) {
+  const double tol2 = tol * tol;
+  const auto scal = sc;
+  const auto st = status;
+  const auto it = iterations;
+  const auto R = r, T = t;
+  const int batch = sys->batch;
   start(exec, value, b, x);
   bicgstab_restart(exec, tol2);
   for (;;) {
     while (count_active(exec) > 0) {
-      for (int k = 0; k < kPoll; ++k) {
-        dot(exec, RH, R, d0);
-        Kokkos::parallel_for(
-            "surro::fem::krylov::bicgstab::beta", Kokkos::RangePolicy<Exec>(exec, 0, batch),
-            KOKKOS_LAMBDA(const index_t smp) {
-              if (st(smp) != kActive) return;
-              const double rho_new = scal(smp, d0);
-              if (rho_new == 0.0) {
-                st(smp) = kBreakdown;  // rhat orthogonal to r
-                return;
-              }
-              scal(smp, beta) = (rho_new / scal(smp, rho)) * (scal(smp, alpha) / scal(smp, omega));
-              scal(smp, rho) = rho_new;
-            });
-        Kokkos::parallel_for(
-            "surro::fem::krylov::bicgstab::p", Kokkos::RangePolicy<Exec>(exec, 0, nd),
-            KOKKOS_LAMBDA(const index_t i) {
-              const int smp = ds(i);
-              if (st(smp) == kActive) P(i) = R(i) + scal(smp, beta) * (P(i) - scal(smp, omega) * VV(i));
-            });
-        precondition(exec, P, Y);
-        sys->multiply(exec, value, Y, VV);
-        dot(exec, RH, VV, d0);
-        Kokkos::parallel_for(
-            "surro::fem::krylov::bicgstab::alpha", Kokkos::RangePolicy<Exec>(exec, 0, batch),
-            KOKKOS_LAMBDA(const index_t smp) {
-              if (st(smp) != kActive) return;
-              if (scal(smp, d0) == 0.0)
-                st(smp) = kBreakdown;
-              else
-                scal(smp, alpha) = scal(smp, rho) / scal(smp, d0);
-            });
-        Kokkos::parallel_for(
-            "surro::fem::krylov::bicgstab::s", Kokkos::RangePolicy<Exec>(exec, 0, nd),
-            KOKKOS_LAMBDA(const index_t i) {
-              const int smp = ds(i);
-              if (st(smp) == kActive) S(i) = R(i) - scal(smp, alpha) * VV(i);
-            });
-        precondition(exec, S, Z);
-        sys->multiply(exec, value, Z, T);
-        dot(exec, T, S, d0);
-        dot(exec, T, T, d1);
-        dot(exec, S, S, d2);
-        Kokkos::parallel_for(
-            "surro::fem::krylov::bicgstab::omega", Kokkos::RangePolicy<Exec>(exec, 0, batch),
-            KOKKOS_LAMBDA(const index_t smp) {
-              if (st(smp) != kActive) return;
-              if (scal(smp, d2) <= tol2 * scal(smp, bb))
-                scal(smp, omega) = 0.0;  // s is small enough: x += alpha y is the last step
-              else if (scal(smp, d1) > 0.0 && scal(smp, d0) != 0.0)
-                scal(smp, omega) = scal(smp, d0) / scal(smp, d1);
-              else
-                st(smp) = kBreakdown;  // t = 0 or t orthogonal to s: the method stagnates
-            });
-        Kokkos::parallel_for(
-            "surro::fem::krylov::bicgstab::update", Kokkos::RangePolicy<Exec>(exec, 0, nd),
-            KOKKOS_LAMBDA(const index_t i) {
-              const int smp = ds(i);
-              if (st(smp) != kActive) return;
-              const double om = scal(smp, omega);
-              x(i) += scal(smp, alpha) * Y(i) + om * Z(i);
-              R(i) = S(i) - om * T(i);
-            });
-        dot(exec, R, R, rr);
-        Kokkos::parallel_for(
-            "surro::fem::krylov::bicgstab::check_step", Kokkos::RangePolicy<Exec>(exec, 0, batch),
-            KOKKOS_LAMBDA(const index_t smp) {
-              if (st(smp) != kActive) return;
-              it(smp) += 1;
-              if (scal(smp, rr) <= tol2 * scal(smp, bb))
-                st(smp) = kConverged;
-              else if (it(smp) >= max_it)
-                st(smp) = kExhausted;
-            });
-      }
+      for (int k = 0; k < kPoll; ++k) bicgstab_iteration(exec, value, x, tol2, max_it);
     }
     residual(exec, value, b, x, T);
     dot(exec, T, T, rr);

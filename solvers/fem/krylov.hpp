@@ -62,6 +62,9 @@ class Krylov {
   // z = dinv r on active samples' rows (x = dinv y).
   void precondition(const Exec& exec, const Vec& in, const Vec& out);
   void cg_restart(const Exec& exec, double tol2);
+  // One iteration of every active sample.
+  void cg_iteration(const Exec& exec, const Vec& value, const Vec& x, double tol2, int max_it);
+  void bicgstab_iteration(const Exec& exec, const Vec& value, const Vec& x, double tol2, int max_it);
   void bicgstab_restart(const Exec& exec, double tol2);
   void residual(const Exec& exec, const Vec& value, const Vec& b, const Vec& x, const Vec& out);
 };
