@@ -1,0 +1,411 @@
+// Batched Jacobi-preconditioned CG and BiCGStab with per-sample scalars (see krylov.hpp).
+#include "solvers/fem/krylov.hpp"
+
+#include "core/error.hpp"
+
+#include <cmath>
+#include <iomanip>
+#include <sstream>
+
+namespace surro::solvers::fem {
+
+namespace impl::fem_krylov {
+
+// Slots of the per-sample scalar array sc (B, kSlots).
+enum Slot : int { bb = 0, rr = 1, rho = 2, alpha = 3, beta = 4, omega = 5, d0 = 6, d1 = 7, d2 = 8 };
+constexpr int kActive = static_cast<int>(KrylovStatus::active);
+constexpr int kConverged = static_cast<int>(KrylovStatus::converged);
+constexpr int kBreakdown = static_cast<int>(KrylovStatus::breakdown);
+constexpr int kExhausted = static_cast<int>(KrylovStatus::exhausted);
+constexpr int kPoll = 8;  // iterations between host polls of the active count
+
+}  // namespace impl::fem_krylov
+
+using namespace impl::fem_krylov;
+
+void KrylovReport::require_converged(const std::string& what, double tol) const {
+  for (std::size_t b = 0; b < status.size(); ++b) {
+    if (status[b] == KrylovStatus::converged) continue;
+    std::ostringstream os;
+    os << std::setprecision(6) << residual[b];
+    SURRO_THROW(ErrorKind::runtime,
+                "fem: " << what << ": sample " << b << ": "
+                        << (status[b] == KrylovStatus::breakdown ? "the solver broke down" : "no convergence")
+                        << " after " << iterations[b] << " iterations: relative residual " << os.str()
+                        << ", expected <= " << tol);
+  }
+}
+
+template <class Exec>
+Krylov<Exec>::Krylov(const System<Exec>& system) : sys(&system) {
+  const index_t n = system.num_dofs;
+  auto vec = [&](const char* name) { return Vec(std::string("surro::fem::krylov::") + name, n); };
+  r = vec("r");
+  rhat = vec("rhat");
+  p = vec("p");
+  v = vec("v");
+  y = vec("y");
+  s = vec("s");
+  z = vec("z");
+  t = vec("t");
+  dinv = vec("dinv");
+  partial = View1<double, Mem>("surro::fem::krylov::partial", system.num_chunks);
+  sc = View2<double, Mem>("surro::fem::krylov::scalars", system.batch, kSlots);
+  status = View1<int, Mem>("surro::fem::krylov::status", system.batch);
+  iterations = View1<int, Mem>("surro::fem::krylov::iterations", system.batch);
+}
+
+template <class Exec>
+void Krylov<Exec>::dot(const Exec& exec, const Vec& a, const Vec& b, int slot) {
+  const auto cp = sys->chunk_ptr;
+  const auto sch = sys->sample_chunk;
+  const auto part = partial;
+  const auto scal = sc;
+  Kokkos::parallel_for(
+      "surro::fem::krylov::dot_chunks", Kokkos::RangePolicy<Exec>(exec, 0, sys->num_chunks),
+      KOKKOS_LAMBDA(const index_t ch) {
+        double sum = 0.0;
+        for (index_t i = cp(ch); i < cp(ch + 1); ++i) sum += a(i) * b(i);
+        part(ch) = sum;
+      });
+  Kokkos::parallel_for(
+      "surro::fem::krylov::dot_samples", Kokkos::RangePolicy<Exec>(exec, 0, sys->batch),
+      KOKKOS_LAMBDA(const index_t smp) {
+        double sum = 0.0;
+        for (index_t ch = sch(smp); ch < sch(smp + 1); ++ch) sum += part(ch);
+        scal(smp, slot) = sum;
+      });
+}
+
+template <class Exec>
+void Krylov<Exec>::precondition(const Exec& exec, const Vec& in, const Vec& out) {
+  const auto ds = sys->dof_sample;
+  const auto st = status;
+  const auto di = dinv;
+  Kokkos::parallel_for(
+      "surro::fem::krylov::precondition", Kokkos::RangePolicy<Exec>(exec, 0, sys->num_dofs),
+      KOKKOS_LAMBDA(const index_t i) {
+        if (st(ds(i)) == kActive) out(i) = di(i) * in(i);
+      });
+}
+
+// out = b - A x on every sample's rows.
+template <class Exec>
+void Krylov<Exec>::residual(const Exec& exec, const Vec& value, const Vec& b, const Vec& x, const Vec& out) {
+  sys->multiply(exec, value, x, out);
+  Kokkos::parallel_for(
+      "surro::fem::krylov::residual", Kokkos::RangePolicy<Exec>(exec, 0, sys->num_dofs),
+      KOKKOS_LAMBDA(const index_t i) { out(i) = b(i) - out(i); });
+}
+
+// dinv from A's diagonal; r = b - A x; bb = b.b, rr = r.r; samples with b = 0 get x = 0 and are
+// converged, the others active unless r already meets the tolerance (checked by the caller).
+template <class Exec>
+void Krylov<Exec>::start(const Exec& exec, const Vec& value, const Vec& b, const Vec& x) {
+  const auto dg = sys->diag;
+  const auto di = dinv;
+  Kokkos::parallel_for(
+      "surro::fem::krylov::jacobi", Kokkos::RangePolicy<Exec>(exec, 0, sys->num_dofs),
+      KOKKOS_LAMBDA(const index_t i) { di(i) = 1.0 / value(dg(i)); });
+  residual(exec, value, b, x, r);
+  dot(exec, b, b, bb);
+  dot(exec, r, r, rr);
+  const auto scal = sc;
+  const auto st = status;
+  const auto it = iterations;
+  Kokkos::parallel_for(
+      "surro::fem::krylov::start", Kokkos::RangePolicy<Exec>(exec, 0, sys->batch),
+      KOKKOS_LAMBDA(const index_t smp) {
+        st(smp) = scal(smp, bb) > 0.0 ? kActive : kConverged;
+        it(smp) = 0;
+      });
+  const auto ds = sys->dof_sample;
+  Kokkos::parallel_for(
+      "surro::fem::krylov::zero_rhs", Kokkos::RangePolicy<Exec>(exec, 0, sys->num_dofs),
+      KOKKOS_LAMBDA(const index_t i) {
+        if (st(ds(i)) != kActive) x(i) = 0.0;
+      });
+}
+
+template <class Exec>
+int Krylov<Exec>::count_active(const Exec& exec) const {
+  int count = 0;
+  const auto st = status;
+  Kokkos::parallel_reduce(
+      "surro::fem::krylov::count_active", Kokkos::RangePolicy<Exec>(exec, 0, sys->batch),
+      KOKKOS_LAMBDA(const index_t smp, int& c) { c += st(smp) == kActive ? 1 : 0; }, count);
+  return count;
+}
+
+template <class Exec>
+KrylovReport Krylov<Exec>::finish(const Exec& exec) {
+  exec.fence();
+  auto st = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), status);
+  auto it = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), iterations);
+  auto scal = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), sc);
+  KrylovReport rep;
+  for (int b = 0; b < sys->batch; ++b) {
+    rep.status.push_back(static_cast<KrylovStatus>(st(b)));
+    rep.iterations.push_back(it(b));
+    rep.residual.push_back(scal(b, bb) > 0 ? std::sqrt(scal(b, rr) / scal(b, bb)) : 0.0);
+  }
+  return rep;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+// (Re)start active samples from r: p = z = dinv r, rho = r.z; samples already within the
+// tolerance are converged.
+template <class Exec>
+void Krylov<Exec>::cg_restart(const Exec& exec, double tol2) {
+  const auto ds = sys->dof_sample;
+  const auto scal = sc;
+  const auto st = status;
+  const auto R = r, RH = rhat, P = p, VV = v, Z = z;
+  const index_t nd = sys->num_dofs;
+  const int batch = sys->batch;
+  Kokkos::parallel_for(
+      "surro::fem::krylov::cg::check", Kokkos::RangePolicy<Exec>(exec, 0, batch),
+      KOKKOS_LAMBDA(const index_t smp) {
+        if (st(smp) == kActive && scal(smp, rr) <= tol2 * scal(smp, bb)) st(smp) = kConverged;
+      });
+  precondition(exec, R, Z);
+  Kokkos::parallel_for(
+      "surro::fem::krylov::cg::p", Kokkos::RangePolicy<Exec>(exec, 0, nd), KOKKOS_LAMBDA(const index_t i) {
+        if (st(ds(i)) == kActive) P(i) = Z(i);
+      });
+  dot(exec, R, Z, rho);
+}
+
+// (Re)start from r: rhat = r, p = v = 0, rho = alpha = omega = 1.
+template <class Exec>
+void Krylov<Exec>::bicgstab_restart(const Exec& exec, double tol2) {
+  const auto ds = sys->dof_sample;
+  const auto scal = sc;
+  const auto st = status;
+  const auto R = r, RH = rhat, P = p, VV = v, Z = z;
+  const index_t nd = sys->num_dofs;
+  const int batch = sys->batch;
+  Kokkos::parallel_for(
+      "surro::fem::krylov::bicgstab::check", Kokkos::RangePolicy<Exec>(exec, 0, batch),
+      KOKKOS_LAMBDA(const index_t smp) {
+        if (st(smp) != kActive) return;
+        if (scal(smp, rr) <= tol2 * scal(smp, bb)) st(smp) = kConverged;
+        scal(smp, rho) = scal(smp, alpha) = scal(smp, omega) = 1.0;
+      });
+  Kokkos::parallel_for(
+      "surro::fem::krylov::bicgstab::init", Kokkos::RangePolicy<Exec>(exec, 0, nd),
+      KOKKOS_LAMBDA(const index_t i) {
+        if (st(ds(i)) != kActive) return;
+        RH(i) = R(i);
+        P(i) = 0.0;
+        VV(i) = 0.0;
+      });
+}
+
+template <class Exec>
+void Krylov<Exec>::cg_iteration(const Exec& exec, const Vec& value, const Vec& x, double tol2, int max_it) {
+  const auto ds = sys->dof_sample;
+  const auto scal = sc;
+  const auto st = status;
+  const auto it = iterations;
+  const auto R = r, Z = z, P = p, Q = v;
+  const index_t nd = sys->num_dofs;
+  const int batch = sys->batch;
+  sys->multiply(exec, value, P, Q);
+  dot(exec, P, Q, d0);
+  Kokkos::parallel_for(
+      "surro::fem::krylov::cg::alpha", Kokkos::RangePolicy<Exec>(exec, 0, batch),
+      KOKKOS_LAMBDA(const index_t smp) {
+        if (st(smp) != kActive) return;
+        if (scal(smp, d0) > 0.0)
+          scal(smp, alpha) = scal(smp, rho) / scal(smp, d0);
+        else
+          st(smp) = kBreakdown;  // p.Ap <= 0: A is not SPD on this sample
+      });
+  Kokkos::parallel_for(
+      "surro::fem::krylov::cg::update", Kokkos::RangePolicy<Exec>(exec, 0, nd),
+      KOKKOS_LAMBDA(const index_t i) {
+        const int smp = ds(i);
+        if (st(smp) != kActive) return;
+        const double al = scal(smp, alpha);
+        x(i) += al * P(i);
+        R(i) -= al * Q(i);
+      });
+  precondition(exec, R, Z);
+  dot(exec, R, R, rr);
+  dot(exec, R, Z, d1);
+  Kokkos::parallel_for(
+      "surro::fem::krylov::cg::beta", Kokkos::RangePolicy<Exec>(exec, 0, batch),
+      KOKKOS_LAMBDA(const index_t smp) {
+        if (st(smp) != kActive) return;
+        it(smp) += 1;
+        if (scal(smp, rr) <= tol2 * scal(smp, bb)) {
+          st(smp) = kConverged;
+        } else if (it(smp) >= max_it) {
+          st(smp) = kExhausted;
+        } else {
+          scal(smp, beta) = scal(smp, d1) / scal(smp, rho);
+          scal(smp, rho) = scal(smp, d1);
+        }
+      });
+  Kokkos::parallel_for(
+      "surro::fem::krylov::cg::direction", Kokkos::RangePolicy<Exec>(exec, 0, nd),
+      KOKKOS_LAMBDA(const index_t i) {
+        const int smp = ds(i);
+        if (st(smp) == kActive) P(i) = Z(i) + scal(smp, beta) * P(i);
+      });
+}
+
+template <class Exec>
+KrylovReport Krylov<Exec>::cg(const Exec& exec, const Vec& value, const Vec& b, const Vec& x, double tol,
+                              int max_it) {
+  const double tol2 = tol * tol;
+  const auto scal = sc;
+  const auto st = status;
+  const auto it = iterations;
+  const auto R = r, T = t;
+  const int batch = sys->batch;
+  start(exec, value, b, x);
+  cg_restart(exec, tol2);
+  for (;;) {
+    while (count_active(exec) > 0) {
+      for (int k = 0; k < kPoll; ++k) cg_iteration(exec, value, x, tol2, max_it);
+    }
+    // Confirm on the true residual; reopen converged samples that miss the tolerance.
+    residual(exec, value, b, x, T);
+    dot(exec, T, T, rr);
+    Kokkos::parallel_for(
+        "surro::fem::krylov::cg::verify", Kokkos::RangePolicy<Exec>(exec, 0, batch),
+        KOKKOS_LAMBDA(const index_t smp) {
+          if (st(smp) == kConverged && scal(smp, bb) > 0.0 && scal(smp, rr) > tol2 * scal(smp, bb))
+            st(smp) = it(smp) >= max_it ? kExhausted : kActive;
+        });
+    if (count_active(exec) == 0) break;
+    Kokkos::deep_copy(exec, R, T);
+    cg_restart(exec, tol2);
+  }
+  return finish(exec);
+}
+
+template <class Exec>
+void Krylov<Exec>::bicgstab_iteration(const Exec& exec, const Vec& value, const Vec& x, double tol2,
+                                      int max_it) {
+  const auto ds = sys->dof_sample;
+  const auto scal = sc;
+  const auto st = status;
+  const auto it = iterations;
+  const auto R = r, RH = rhat, P = p, VV = v, Y = y, S = s, Z = z, T = t;
+  const index_t nd = sys->num_dofs;
+  const int batch = sys->batch;
+  dot(exec, RH, R, d0);
+  Kokkos::parallel_for(
+      "surro::fem::krylov::bicgstab::beta", Kokkos::RangePolicy<Exec>(exec, 0, batch),
+      KOKKOS_LAMBDA(const index_t smp) {
+        if (st(smp) != kActive) return;
+        const double rho_new = scal(smp, d0);
+        if (rho_new == 0.0) {
+          st(smp) = kBreakdown;  // rhat orthogonal to r
+          return;
+        }
+        scal(smp, beta) = (rho_new / scal(smp, rho)) * (scal(smp, alpha) / scal(smp, omega));
+        scal(smp, rho) = rho_new;
+      });
+  Kokkos::parallel_for(
+      "surro::fem::krylov::bicgstab::p", Kokkos::RangePolicy<Exec>(exec, 0, nd),
+      KOKKOS_LAMBDA(const index_t i) {
+        const int smp = ds(i);
+        if (st(smp) == kActive) P(i) = R(i) + scal(smp, beta) * (P(i) - scal(smp, omega) * VV(i));
+      });
+  precondition(exec, P, Y);
+  sys->multiply(exec, value, Y, VV);
+  dot(exec, RH, VV, d0);
+  Kokkos::parallel_for(
+      "surro::fem::krylov::bicgstab::alpha", Kokkos::RangePolicy<Exec>(exec, 0, batch),
+      KOKKOS_LAMBDA(const index_t smp) {
+        if (st(smp) != kActive) return;
+        if (scal(smp, d0) == 0.0)
+          st(smp) = kBreakdown;
+        else
+          scal(smp, alpha) = scal(smp, rho) / scal(smp, d0);
+      });
+  Kokkos::parallel_for(
+      "surro::fem::krylov::bicgstab::s", Kokkos::RangePolicy<Exec>(exec, 0, nd),
+      KOKKOS_LAMBDA(const index_t i) {
+        const int smp = ds(i);
+        if (st(smp) == kActive) S(i) = R(i) - scal(smp, alpha) * VV(i);
+      });
+  precondition(exec, S, Z);
+  sys->multiply(exec, value, Z, T);
+  dot(exec, T, S, d0);
+  dot(exec, T, T, d1);
+  dot(exec, S, S, d2);
+  Kokkos::parallel_for(
+      "surro::fem::krylov::bicgstab::omega", Kokkos::RangePolicy<Exec>(exec, 0, batch),
+      KOKKOS_LAMBDA(const index_t smp) {
+        if (st(smp) != kActive) return;
+        if (scal(smp, d2) <= tol2 * scal(smp, bb))
+          scal(smp, omega) = 0.0;  // s is small enough: x += alpha y is the last step
+        else if (scal(smp, d1) > 0.0 && scal(smp, d0) != 0.0)
+          scal(smp, omega) = scal(smp, d0) / scal(smp, d1);
+        else
+          st(smp) = kBreakdown;  // t = 0 or t orthogonal to s: the method stagnates
+      });
+  Kokkos::parallel_for(
+      "surro::fem::krylov::bicgstab::update", Kokkos::RangePolicy<Exec>(exec, 0, nd),
+      KOKKOS_LAMBDA(const index_t i) {
+        const int smp = ds(i);
+        if (st(smp) != kActive) return;
+        const double om = scal(smp, omega);
+        x(i) += scal(smp, alpha) * Y(i) + om * Z(i);
+        R(i) = S(i) - om * T(i);
+      });
+  dot(exec, R, R, rr);
+  Kokkos::parallel_for(
+      "surro::fem::krylov::bicgstab::check_step", Kokkos::RangePolicy<Exec>(exec, 0, batch),
+      KOKKOS_LAMBDA(const index_t smp) {
+        if (st(smp) != kActive) return;
+        it(smp) += 1;
+        if (scal(smp, rr) <= tol2 * scal(smp, bb))
+          st(smp) = kConverged;
+        else if (it(smp) >= max_it)
+          st(smp) = kExhausted;
+      });
+}
+
+template <class Exec>
+KrylovReport Krylov<Exec>::bicgstab(const Exec& exec, const Vec& value, const Vec& b, const Vec& x,
+                                    double tol, int max_it) {
+  const double tol2 = tol * tol;
+  const auto scal = sc;
+  const auto st = status;
+  const auto it = iterations;
+  const auto R = r, T = t;
+  const int batch = sys->batch;
+  start(exec, value, b, x);
+  bicgstab_restart(exec, tol2);
+  for (;;) {
+    while (count_active(exec) > 0) {
+      for (int k = 0; k < kPoll; ++k) bicgstab_iteration(exec, value, x, tol2, max_it);
+    }
+    residual(exec, value, b, x, T);
+    dot(exec, T, T, rr);
+    Kokkos::parallel_for(
+        "surro::fem::krylov::bicgstab::verify", Kokkos::RangePolicy<Exec>(exec, 0, batch),
+        KOKKOS_LAMBDA(const index_t smp) {
+          if (st(smp) == kConverged && scal(smp, bb) > 0.0 && scal(smp, rr) > tol2 * scal(smp, bb))
+            st(smp) = it(smp) >= max_it ? kExhausted : kActive;
+        });
+    if (count_active(exec) == 0) break;
+    Kokkos::deep_copy(exec, R, T);
+    bicgstab_restart(exec, tol2);
+  }
+  return finish(exec);
+}
+
+template class Krylov<ExecSpace>;
+#ifdef KOKKOS_ENABLE_CUDA
+template class Krylov<HostExec>;
+#endif
+
+}  // namespace surro::solvers::fem
