@@ -40,8 +40,9 @@ struct FilePlan {
 std::string stored_fingerprint(const std::string& path) {
   try {
     data::h5::File f = data::h5::open_file(path);
-    return data::h5::has_attr(f, "surro_config_fingerprint") ? data::h5::read_string_attr(f, "surro_config_fingerprint")
-                                                             : std::string();
+    return data::h5::has_attr(f, "surro_config_fingerprint")
+               ? data::h5::read_string_attr(f, "surro_config_fingerprint")
+               : std::string();
   } catch (const Error&) {
     return std::string();
   }
@@ -74,8 +75,8 @@ void append_block(data::Block& block, data::Block&& part) {
 
 void run_generate(const JobArgs& args) {
   JobSections job;
-  const ResolvedConfig cfg =
-      resolve_config(args.config, args.sets, [&](config::Node& root) { job = read_job_sections(root, true); });
+  const ResolvedConfig cfg = resolve_config(args.config, args.sets,
+                                            [&](config::Node& root) { job = read_job_sections(root, true); });
   solvers::Solver* solver = job.solver.get();
   const DatasetSection ds = job.dataset;
   SURRO_LOG_INFO("resolved config (" << cfg.file << "):\n" << cfg.resolved.dump(2));
@@ -97,8 +98,8 @@ void run_generate(const JobArgs& args) {
   // File plan: global sample ranges per split.
   std::vector<FilePlan> plan;
   long long next = 0;
-  for (const auto& [split, n] : {std::pair<std::string, long long>{"train", ds.train}, {"valid", ds.valid},
-                                 {"test", ds.test}}) {
+  for (const auto& [split, n] :
+       {std::pair<std::string, long long>{"train", ds.train}, {"valid", ds.valid}, {"test", ds.test}}) {
     const fs::path dir = fs::path(cfg.run.output_dir) / "data" / split;
     fs::create_directories(dir);
     remove_stale_temporaries(dir);
@@ -120,13 +121,15 @@ void run_generate(const JobArgs& args) {
     if (!fs::exists(plan[i].path)) continue;
     const std::string stored = stored_fingerprint(plan[i].path);
     if (stored != fp)
-      SURRO_THROW(ErrorKind::usage, plan[i].path << ": was generated from a different configuration (fingerprint "
-                                                 << (stored.empty() ? "none" : stored) << ", this config " << fp
-                                                 << "); use another run.output_dir or remove the folder");
+      SURRO_THROW(ErrorKind::usage, plan[i].path
+                                        << ": was generated from a different configuration (fingerprint "
+                                        << (stored.empty() ? "none" : stored) << ", this config " << fp
+                                        << "); use another run.output_dir or remove the folder");
     skip[i] = true;
     already += plan[i].count;
   }
-  if (already > 0) SURRO_LOG_INFO("resuming: " << already << " of " << total << " trajectories already written");
+  if (already > 0)
+    SURRO_LOG_INFO("resuming: " << already << " of " << total << " trajectories already written");
   SURRO_LOG_INFO("generating " << total << " trajectories of " << spec.dataset_name << " into "
                                << cfg.run.output_dir << " on " << ExecSpace::name());
 

@@ -61,8 +61,8 @@ void write_series(const std::string& dir, const std::string& name, const data::D
 
 void run_simulate(const JobArgs& args) {
   JobSections job;
-  const ResolvedConfig cfg =
-      resolve_config(args.config, args.sets, [&](config::Node& root) { job = read_job_sections(root, true); });
+  const ResolvedConfig cfg = resolve_config(args.config, args.sets,
+                                            [&](config::Node& root) { job = read_job_sections(root, true); });
   solvers::Solver* solver = job.solver.get();
   const SimulateSection sim = job.simulate;
   SURRO_LOG_INFO("resolved config (" << cfg.file << "):\n" << cfg.resolved.dump(2));
@@ -73,7 +73,8 @@ void run_simulate(const JobArgs& args) {
   diag.want_spectra = true;
   const data::Block block = solver->run(cfg.run.seed, sim.sample, 1, &diag);
   const double t_solve = timer.seconds();
-  SURRO_LOG_INFO("simulated sample " << sim.sample << " on " << ExecSpace::name() << " in " << t_solve << " s");
+  SURRO_LOG_INFO("simulated sample " << sim.sample << " on " << ExecSpace::name() << " in " << t_solve
+                                     << " s");
 
   const std::string dir = cfg.run.output_dir;
   save_resolved_config(cfg);

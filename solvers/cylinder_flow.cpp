@@ -39,9 +39,10 @@ class CylinderFlow final : public Solver {
     m_spec.on_mesh = true;
     m_spec.dims = {"x", "y"};
     m_spec.fields = {{"velocity", true, 2}, {"pressure", true, 1}};
-    for (long long k = 0; k < s.steps; ++k) m_spec.times.push_back(s.spinup + static_cast<double>(k) * s.record_dt);
-    m_spec.parameters = {{"length", s.length},       {"height", s.height}, {"viscosity", s.viscosity},
-                         {"density", s.density},     {"dt", s.dt},         {"record_dt", s.record_dt},
+    for (long long k = 0; k < s.steps; ++k)
+      m_spec.times.push_back(s.spinup + static_cast<double>(k) * s.record_dt);
+    m_spec.parameters = {{"length", s.length},   {"height", s.height}, {"viscosity", s.viscosity},
+                         {"density", s.density}, {"dt", s.dt},         {"record_dt", s.record_dt},
                          {"spinup", s.spinup}};
   }
 
@@ -84,7 +85,7 @@ class CylinderFlow final : public Solver {
                   d.geometry.cy};
       samples.push_back(s);
       const std::pair<const char*, double> params[] = {
-          {"viscosity", m_s.viscosity}, {"density", m_s.density},     {"u_max", d.u_max},
+          {"viscosity", m_s.viscosity}, {"density", m_s.density},      {"u_max", d.u_max},
           {"reynolds", d.reynolds},     {"cylinder_x", d.geometry.cx}, {"cylinder_y", d.geometry.cy},
           {"radius", d.geometry.radius}};
       for (const auto& [name, value] : params) block.sample_parameters[name].push_back(value);
@@ -95,11 +96,14 @@ class CylinderFlow final : public Solver {
     const long long per_record = m_s.substeps();
     const long long first_record = std::llround(m_s.spinup / m_s.dt);
     const long long total = first_record + (m_s.steps - 1) * per_record;
-    fem::ChannelOptions options;
-    options.tolerance = m_s.tolerance;
-    options.max_iterations = static_cast<int>(m_s.max_iterations);
-    const fem::ChannelResult r =
-        fem::solve_channel_flow(meshes, samples, m_s.dt, total, first_record, per_record, options);
+    fem::ChannelRun run;
+    run.dt = m_s.dt;
+    run.steps = std::max<long long>(total, 1);
+    run.first_record = first_record;
+    run.record_every = per_record;
+    run.tolerance = m_s.tolerance;
+    run.max_iterations = static_cast<int>(m_s.max_iterations);
+    const fem::ChannelResult r = fem::solve_channel_flow(meshes, samples, run);
     for (long long b = 0; b < count; ++b) {
       auto& u = block.fields["velocity"];
       u.insert(u.end(), r.velocity[b].begin(), r.velocity[b].end());
@@ -121,7 +125,9 @@ class CylinderFlow final : public Solver {
     diag->times.assign(r.step_times.begin() + static_cast<long>(from), r.step_times.end());
     for (std::size_t b = 0; b < samples.size(); ++b) {
       const std::vector<double>* series[] = {&r.drag[b], &r.lift[b], &r.delta_p[b]};
-      for (int k = 0; k < 3; ++k) diag->values[k].insert(diag->values[k].end(), series[k]->begin() + static_cast<long>(from), series[k]->end());
+      for (int k = 0; k < 3; ++k)
+        diag->values[k].insert(diag->values[k].end(), series[k]->begin() + static_cast<long>(from),
+                               series[k]->end());
       for (std::size_t s = from; s < r.pressure_iterations[b].size(); ++s)
         diag->values[3].push_back(r.pressure_iterations[b][s]);
       std::vector<double> lift(r.lift[b].begin() + static_cast<long>(from), r.lift[b].end());
@@ -137,12 +143,15 @@ class CylinderFlow final : public Solver {
 
 }  // namespace
 
-long long CylinderFlowSettings::substeps() const { return std::llround(record_dt / dt); }
+long long CylinderFlowSettings::substeps() const {
+  return std::llround(record_dt / dt);
+}
 
 double strouhal_number(const std::vector<double>& times, const std::vector<double>& lift, double diameter,
                        double mean_velocity) {
-  SURRO_REQUIRE(times.size() == lift.size(), "strouhal_number: " << times.size() << " times and " << lift.size()
-                                                                  << " lift values: expected as many");
+  SURRO_REQUIRE(times.size() == lift.size(), "strouhal_number: " << times.size() << " times and "
+                                                                 << lift.size()
+                                                                 << " lift values: expected as many");
   if (lift.size() < 3) return std::nan("");
   double mean = 0;
   for (double v : lift) mean += v;
@@ -161,7 +170,8 @@ double strouhal_number(const std::vector<double>& times, const std::vector<doubl
 CylinderFlowSettings read_cylinder_flow(config::Node& n) {
   CylinderFlowSettings s;
   const auto range = [&](const char* key, const std::array<double, 2>& fallback) {
-    const std::vector<double> v = n.get_number_array(key, {fallback[0], fallback[1]}, config::positive_number());
+    const std::vector<double> v =
+        n.get_number_array(key, {fallback[0], fallback[1]}, config::positive_number());
     if (v.size() != 2 || !(v[0] <= v[1]))
       n.fail(key, "expected a range [low, high] of two positive numbers with low <= high");
     return std::array<double, 2>{v[0], v[1]};
@@ -175,7 +185,8 @@ CylinderFlowSettings read_cylinder_flow(config::Node& n) {
   s.viscosity = n.get_number("viscosity", s.viscosity, config::positive_number());
   s.density = n.get_number("density", s.density, config::positive_number());
   s.inflow = n.get_string("inflow", s.inflow, config::one_of({"steady", "dfg_2d3"}));
-  s.ramp_time = n.get_number("ramp_time", s.ramp_time, {[](const double& v) { return v >= 0; }, "a number >= 0"});
+  s.ramp_time =
+      n.get_number("ramp_time", s.ramp_time, {[](const double& v) { return v >= 0; }, "a number >= 0"});
   const config::Check<double> size_check{[](const double& v) { return v >= 0; },
                                          "a non-negative number (0: the Gmsh defaults)"};
   s.mesh_size = n.get_number("mesh_size", s.mesh_size, size_check);
@@ -216,6 +227,8 @@ std::unique_ptr<Solver> make_cylinder_flow(const CylinderFlowSettings& settings)
   return std::make_unique<CylinderFlow>(settings);
 }
 
-std::unique_ptr<Solver> make_cylinder_flow(config::Node& node) { return make_cylinder_flow(read_cylinder_flow(node)); }
+std::unique_ptr<Solver> make_cylinder_flow(config::Node& node) {
+  return make_cylinder_flow(read_cylinder_flow(node));
+}
 
 }  // namespace surro::solvers

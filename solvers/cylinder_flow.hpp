@@ -22,22 +22,22 @@
 namespace surro::solvers {
 
 struct CylinderFlowSettings {
-  double length = 2.2, height = 0.41;                // channel [0, length] x [0, height]
-  std::array<double, 2> cylinder_x{0.15, 0.35};       // centre x range
-  std::array<double, 2> cylinder_y{0.16, 0.25};       // centre y range
-  std::array<double, 2> radius{0.035, 0.065};         // radius range
-  std::array<double, 2> reynolds{80.0, 160.0};        // peak Re = Ū D / ν range
+  double length = 2.2, height = 0.41;            // channel [0, length] x [0, height]
+  std::array<double, 2> cylinder_x{0.15, 0.35};  // centre x range
+  std::array<double, 2> cylinder_y{0.16, 0.25};  // centre y range
+  std::array<double, 2> radius{0.035, 0.065};    // radius range
+  std::array<double, 2> reynolds{80.0, 160.0};   // peak Re = Ū D / ν range
   double viscosity = 1e-3, density = 1.0;
   // steady: U_m(t) = U_m s(t), s ramping smoothly from 0 to 1 over ramp_time (sin² profile), then 1;
   // dfg_2d3: U_m(t) = U_m sin(π t / 8), the DFG 2D-3 benchmark (ramp_time unused).
   std::string inflow = "steady";
   double ramp_time = 1.0;
   double mesh_size = 0.0, mesh_size_obstacle = 0.0;  // Gmsh target sizes; 0: the defaults below
-  double dt = 0.0025;         // internal time step
-  double record_dt = 0.01;    // between recorded frames: a multiple of dt
-  long long steps = 600;      // recorded frames
-  double spinup = 3.0;        // simulated time before the first recorded frame
-  double tolerance = 1e-10;   // relative residual of every linear solve
+  double dt = 0.0025;                                // internal time step
+  double record_dt = 0.01;                           // between recorded frames: a multiple of dt
+  long long steps = 600;                             // recorded frames
+  double spinup = 3.0;                               // simulated time before the first recorded frame
+  double tolerance = 1e-10;                          // relative residual of every linear solve
   long long max_iterations = 2000;
 
   long long substeps() const;  // dt steps per recorded frame

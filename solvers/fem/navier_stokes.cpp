@@ -552,17 +552,27 @@ template class Ipcs<HostExec>;
 
 // ---------------------------------------------------------------------------------------------
 
+double channel_inflow(const ChannelSample& s, double t) {
+  if (s.ramp) return s.u_max * std::sin(kPi * t / 8.0);
+  if (t >= s.ramp_time) return s.u_max;
+  const double r = std::sin(0.5 * kPi * t / s.ramp_time);  // smooth start from rest: C1 at both ends
+  return s.u_max * r * r;
+}
+
 ChannelResult solve_channel_flow(const std::vector<const mesh::Mesh*>& meshes,
-                                 const std::vector<ChannelSample>& samples, double dt, double t_end,
-                                 int record_every, const ChannelGeometryInfo& geo) {
+                                 const std::vector<ChannelSample>& samples, const ChannelRun& run) {
   ScopedRegion region("surro::fem::solve_channel_flow");
   const int nb = static_cast<int>(meshes.size());
   SURRO_REQUIRE(
       static_cast<int>(samples.size()) == nb,
       "fem::solve_channel_flow: " << samples.size() << " samples for " << nb << " meshes: expected one each");
-  SURRO_REQUIRE(dt > 0 && t_end >= dt && record_every > 0,
-                "fem::solve_channel_flow: expected dt > 0, t_end >= dt, record_every > 0; got dt = "
-                    << dt << ", t_end = " << t_end << ", record_every = " << record_every);
+  SURRO_REQUIRE(
+      run.dt > 0 && run.steps >= 1 && run.first_record >= 0 && run.first_record <= run.steps &&
+          run.record_every >= 1,
+      "fem::solve_channel_flow: expected dt > 0, steps >= 1, 0 <= first_record <= steps, record_every "
+      ">= 1; got dt = "
+          << run.dt << ", steps = " << run.steps << ", first_record = " << run.first_record
+          << ", record_every = " << run.record_every);
   std::vector<double> nu, rho;
   for (std::size_t b = 0; b < samples.size(); ++b) {
     const ChannelSample& s = samples[b];
@@ -573,7 +583,9 @@ ChannelResult solve_channel_flow(const std::vector<const mesh::Mesh*>& meshes,
     rho.push_back(s.rho);
   }
   ExecSpace exec;
-  Ipcs<ExecSpace> ns(meshes, nu, dt);
+  Ipcs<ExecSpace> ns(meshes, nu, run.dt);
+  ns.tolerance = run.tolerance;
+  ns.max_iterations = run.max_iterations;
   const BatchLayout& l2 = ns.velocity_layout();
   const BatchLayout& l1 = ns.pressure_layout();
   std::vector<int> vmask, pmask, ob;
@@ -589,7 +601,7 @@ ChannelResult solve_channel_flow(const std::vector<const mesh::Mesh*>& meshes,
     for (int d : facet_dofs(m, s2, {cyl})) om[d] = 1;
     for (int d : facet_dofs(m, s2, {inlet})) {
       vm[d] = 1;
-      const double y = s2.dof_coords[2 * d + 1], h = geo.height;
+      const double y = s2.dof_coords[2 * d + 1], h = samples[b].height;
       // A corner dof shared with a wall keeps 0 (the profile vanishes there anyway).
       sh[2 * d] = 4.0 * y * (h - y) / (h * h);
     }
@@ -600,14 +612,12 @@ ChannelResult solve_channel_flow(const std::vector<const mesh::Mesh*>& meshes,
     shape.insert(shape.end(), sh.begin(), sh.end());
     pmask.insert(pmask.end(), pm.begin(), pm.end());
   }
-  ns.set_velocity_dirichlet(vmask, shape, [samples](int b, double t) {
-    const ChannelSample& s = samples[b];
-    return s.ramp ? s.u_max * std::sin(kPi * t / 8.0) : s.u_max;
-  });
+  ns.set_velocity_dirichlet(vmask, shape,
+                            [samples](int b, double t) { return channel_inflow(samples[b], t); });
   ns.set_pressure_dirichlet(pmask);
   ns.set_initial(std::vector<double>(2 * l2.num_dofs(), 0.0), std::vector<double>(l1.num_dofs(), 0.0), 0.0);
   std::vector<double> probes;
-  for (int b = 0; b < nb; ++b) probes.insert(probes.end(), geo.probes.begin(), geo.probes.end());
+  for (const ChannelSample& s : samples) probes.insert(probes.end(), s.probes.begin(), s.probes.end());
   ns.set_functionals(ob, rho, probes);
 
   ChannelResult out;
@@ -629,21 +639,21 @@ ChannelResult solve_channel_flow(const std::vector<const mesh::Mesh*>& meshes,
       }
     }
   };
-  record();
-  const long long steps = std::llround(t_end / dt);
+  if (run.first_record == 0) record();
+  const long long steps = run.steps;
   for (long long n = 1; n <= steps; ++n) {
     ns.step(exec);
     const std::vector<double> f = ns.functionals(exec);
     out.step_times.push_back(ns.time());
     for (int b = 0; b < nb; ++b) {
       const double ubar = 2.0 * samples[b].u_max / 3.0;
-      const double scale = 2.0 / (samples[b].rho * ubar * ubar * geo.diameter);
+      const double scale = 2.0 / (samples[b].rho * ubar * ubar * samples[b].diameter);
       out.drag[b].push_back(scale * f[3 * b]);
       out.lift[b].push_back(scale * f[3 * b + 1]);
       out.delta_p[b].push_back(f[3 * b + 2]);
       out.pressure_iterations[b].push_back(ns.last_iterations()[4 * b + 2]);
     }
-    if (n % record_every == 0) record();
+    if (n >= run.first_record && (n - run.first_record) % run.record_every == 0) record();
   }
   return out;
 }

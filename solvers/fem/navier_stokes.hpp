@@ -117,17 +117,28 @@ class Ipcs {
   int first_step = 1;  // 1 on the first step: u^{-1} = u^0
 };
 
-// The DFG channel benchmark (Schaefer & Turek 1996) on meshes with facet tags "inlet", "outlet",
-// "walls", "cylinder" (mesh::generate_channel): parabolic inflow U(y, t) = 4 U_m(t) y (H - y) / H^2.
+// The DFG channel benchmark (Schaefer & Turek 1996) and the CylinderFlow family on meshes with
+// facet tags "inlet", "outlet", "walls", "cylinder" (mesh::generate_channel): parabolic inflow
+// U(y, t) = 4 U_m(t) y (H - y) / H^2, no slip on the walls and the cylinder, do nothing on the outlet.
+// Each sample has its own mesh, viscosity, density, inflow and obstacle.
 struct ChannelSample {
   double nu = 1e-3, rho = 1.0;
-  double u_max = 0.3;  // U_m, or its peak 1.5 under the ramp
-  bool ramp = false;   // U_m(t) = u_max sin(pi t / 8) (DFG 2D-3 with u_max = 1.5)
+  double u_max = 0.3;      // U_m, or its peak 1.5 under the DFG ramp
+  bool ramp = false;       // U_m(t) = u_max sin(pi t / 8) (DFG 2D-3 with u_max = 1.5)
+  double ramp_time = 0.0;  // otherwise U_m(t) = u_max sin^2(pi t / (2 ramp_time)) until ramp_time, then u_max
+  double height = 0.41;    // H: the walls are y = 0 and y = H
+  double diameter = 0.1;   // D of the force coefficients
+  std::array<double, 4> probes{0.15, 0.2, 0.25, 0.2};  // Delta p = p(x0, y0) - p(x1, y1)
 };
 
-struct ChannelGeometryInfo {
-  double height = 0.41, diameter = 0.1;
-  std::array<double, 4> probes{0.15, 0.2, 0.25, 0.2};  // Delta p = p(x0, y0) - p(x1, y1)
+// Steps and recording: `steps` steps of dt from rest at t = 0; fields are recorded after step n for
+// n = first_record + k record_every <= steps (n = 0: the initial state).
+struct ChannelRun {
+  double dt = 0.01;
+  long long steps = 1;
+  long long first_record = 0, record_every = 1;
+  double tolerance = 1e-10;  // relative residual of every Krylov solve
+  int max_iterations = 5000;
 };
 
 struct ChannelResult {
@@ -139,10 +150,11 @@ struct ChannelResult {
   std::vector<std::vector<int>> pressure_iterations;     // [b] (S) CG iterations of the pressure step
 };
 
-// Runs the batch from rest to t_end with step dt, recording fields every `record_every` steps
-// (and at t = 0). c_D = 2 F_D / (rho Ubar^2 D), Ubar = 2 u_max / 3; c_L likewise.
+// Runs the batch. c_D = 2 F_D / (rho Ubar^2 D), Ubar = 2 u_max / 3; c_L likewise.
 ChannelResult solve_channel_flow(const std::vector<const mesh::Mesh*>& meshes,
-                                 const std::vector<ChannelSample>& samples, double dt, double t_end,
-                                 int record_every, const ChannelGeometryInfo& geometry = {});
+                                 const std::vector<ChannelSample>& samples, const ChannelRun& run);
+
+// U_m(t) of a sample (its inflow's time factor times u_max).
+double channel_inflow(const ChannelSample& sample, double t);
 
 }  // namespace surro::solvers::fem

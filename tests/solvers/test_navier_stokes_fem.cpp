@@ -150,7 +150,11 @@ TEST_CASE("fem NS: DFG 2D-1 (steady, Re = 20)", "[navier_stokes_fem]") {
   ChannelSample s;
   s.nu = 1e-3;
   s.u_max = 0.3;
-  const ChannelResult r = solve_channel_flow({&m}, {s}, 0.025, 8.0, 80);
+  ChannelRun run;
+  run.dt = 0.025;
+  run.steps = 320;  // to t = 8
+  run.record_every = 80;
+  const ChannelResult r = solve_channel_flow({&m}, {s}, run);
   const double cd = r.drag[0].back(), cl = r.lift[0].back(), dp = r.delta_p[0].back();
   const std::size_t n = r.drag[0].size();
   std::printf(
