@@ -14,7 +14,9 @@
 #include <CLI/CLI.hpp>
 #include <Kokkos_Core.hpp>
 
+#include <algorithm>
 #include <iostream>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -85,6 +87,47 @@ void print_info(bool as_json) {
   std::cout << "\n";
 }
 
+// Integer flags become int counts and indices: the whole range is checked when parsing, so
+// --steps 4294967297 or --steps -1 is a usage error (exit 2) instead of a wrapped or "all" value.
+CLI::Range count_range(long long lo) {
+  return CLI::Range(lo, static_cast<long long>(std::numeric_limits<int>::max()));
+}
+
+// Kokkos parses its own flags with std::stoi and throws a bare "stoi" for --kokkos-threads=abc;
+// its integer flags are checked here first so that a typo is a usage error naming the flag.
+std::string check_kokkos_args(const std::vector<std::string>& kokkos_args) {
+  static const std::vector<std::string> integer_flags = {"--kokkos-threads",     "--kokkos-num-threads",
+                                                         "--kokkos-numa",        "--kokkos-device-id",
+                                                         "--kokkos-num-devices", "--kokkos-skip-device"};
+  for (const auto& a : kokkos_args) {
+    const auto eq = a.find('=');
+    const std::string flag = a.substr(0, eq);
+    if (std::find(integer_flags.begin(), integer_flags.end(), flag) == integer_flags.end()) continue;
+    const std::string value = eq == std::string::npos ? "" : a.substr(eq + 1);
+    // --kokkos-num-devices=N[,SKIP]: one or two integers.
+    const std::string digits = flag == "--kokkos-num-devices" ? value.substr(0, value.find(',')) : value;
+    const bool ok = !digits.empty() && digits.size() < 10 &&
+                    std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+    if (!ok) return a + ": expected " + flag + "=N with N a non-negative integer";
+  }
+  return "";
+}
+
+// The subcommand is the first argument that is not a global flag; naming it when it is unknown
+// beats CLI11's "A subcommand is required".
+std::string check_subcommand(const CLI::App& app, const std::vector<std::string>& args) {
+  for (const auto& a : args) {
+    if (a.empty() || a[0] == '-') continue;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+      if (sub->check_name(a)) return "";
+    std::string names;
+    for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
+      names += (names.empty() ? "" : ", ") + sub->get_name();
+    return "unknown subcommand '" + a + "'; valid subcommands: " + names;
+  }
+  return "";
+}
+
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -92,6 +135,10 @@ int run_cli(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     (a.rfind("--kokkos-", 0) == 0 ? kokkos_args : args).push_back(a);
+  }
+  if (const std::string bad = check_kokkos_args(kokkos_args); !bad.empty()) {
+    std::cerr << "surro: error: " << bad << "\nRun 'surro --help' for usage.\n";
+    return kExitUsage;
   }
   KokkosSession kokkos(kokkos_args);
 
@@ -136,7 +183,7 @@ int run_cli(int argc, char** argv) {
 
   auto* train = app.add_subcommand("train",
                                    "Train a neural operator on a dataset; checkpoints every epoch; "
-                                   "SIGTERM/SIGUSR1 checkpoint and exit 4; --resume continues");
+                                   "SIGTERM/SIGUSR1/SIGINT checkpoint and exit 4; --resume continues");
   JobArgs train_args;
   bool train_resume = false;
   add_job_options(train, train_args, " with run, data, model, optimizer, schedule, train sections");
@@ -149,9 +196,14 @@ int run_cli(int argc, char** argv) {
     cmd->add_option("--split", r.split, "Split whose trajectories are rolled out")
         ->check(CLI::IsMember({"train", "valid", "test"}))
         ->capture_default_str();
-    cmd->add_option("--samples", r.samples, "Number of trajectories (0 = all)")->capture_default_str();
-    cmd->add_option("--start", r.start, "First frame of the initial window")->capture_default_str();
+    cmd->add_option("--samples", r.samples, "Number of trajectories (0 = all)")
+        ->check(count_range(0))
+        ->capture_default_str();
+    cmd->add_option("--start", r.start, "First frame of the initial window")
+        ->check(count_range(0))
+        ->capture_default_str();
     cmd->add_option("--steps", r.steps, "Steps to roll out (0 = all reference frames)")
+        ->check(count_range(0))
         ->capture_default_str();
     auto* o = cmd->add_option("-o,--output", r.output, "Output folder");
     if (output_required) o->required();
@@ -165,6 +217,7 @@ int run_cli(int argc, char** argv) {
     cmd->add_option("--solver-set", r.solver_sets,
                     "--initial solver: override in that config, KEY=VALUE (repeatable)");
     cmd->add_option("--seed", r.seed, "--initial solver: seed of the simulated samples")
+        ->check(CLI::Range(0LL, std::numeric_limits<long long>::max()))
         ->capture_default_str();
   };
   auto* roll = app.add_subcommand("rollout",
@@ -172,9 +225,11 @@ int run_cli(int argc, char** argv) {
                                   "reference and error (.pvd), trajectories (.hdf5) and metrics");
   add_rollout_options(roll, roll_args, true);
   roll->add_option("--vtk-sample", roll_args.vtk_sample, "Trajectory written for ParaView")
+      ->check(count_range(0))
       ->capture_default_str();
   roll->add_option("--vtk-every", roll_args.vtk_every,
                    "Write every N-th step (and the last) for ParaView; the .pvd keeps their true times")
+      ->check(count_range(1))
       ->capture_default_str();
   auto* eval = app.add_subcommand("eval",
                                   "Evaluate a trained model by rollout: relative L2 and RMSE per step and "
@@ -221,6 +276,10 @@ int run_cli(int argc, char** argv) {
   import_cmd->add_option("--name", import_args.name,
                          "Dataset name and file stem (default: the source folder's name)");
 
+  if (const std::string bad = check_subcommand(app, args); !bad.empty()) {
+    std::cerr << "surro: error: " << bad << "\nRun 'surro --help' for usage.\n";
+    return kExitUsage;
+  }
   try {
     std::vector<std::string> reversed(args.rbegin(), args.rend());
     app.parse(reversed);

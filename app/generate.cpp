@@ -14,6 +14,7 @@
 #include "app/run_config.hpp"
 #include "core/build_info.hpp"
 #include "core/error.hpp"
+#include "core/io.hpp"
 #include "core/log.hpp"
 #include "core/timer.hpp"
 #include "core/types.hpp"
@@ -48,15 +49,6 @@ std::string stored_fingerprint(const std::string& path) {
   }
 }
 
-// Removes temporaries a killed run left behind (core/io.hpp names them ".<file>.tmp<pid>.<n>").
-void remove_stale_temporaries(const fs::path& dir) {
-  if (!fs::exists(dir)) return;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    const std::string name = e.path().filename().string();
-    if (name.size() > 1 && name[0] == '.' && name.find(".tmp") != std::string::npos) fs::remove(e.path());
-  }
-}
-
 // Appends a solver batch to the file's block: fields, and on meshes the samples' meshes and
 // per-sample parameters, all in sample order.
 void append_block(data::Block& block, data::Block&& part) {
@@ -79,6 +71,7 @@ void run_generate(const JobArgs& args) {
                                             [&](config::Node& root) { job = read_job_sections(root, true); });
   solvers::Solver* solver = job.solver.get();
   const DatasetSection ds = job.dataset;
+  check_output_dir("run.output_dir", cfg.run.output_dir);
   SURRO_LOG_INFO("resolved config (" << cfg.file << "):\n" << cfg.resolved.dump(2));
 
   // What defines the data: the solver section, the seed and the per-sample layout. Not the
@@ -102,7 +95,7 @@ void run_generate(const JobArgs& args) {
        {std::pair<std::string, long long>{"train", ds.train}, {"valid", ds.valid}, {"test", ds.test}}) {
     const fs::path dir = fs::path(cfg.run.output_dir) / "data" / split;
     fs::create_directories(dir);
-    remove_stale_temporaries(dir);
+    io::remove_stale_temporaries(dir.string());  // a killed run's half-written files
     for (long long k = 0, done = 0; done < n; ++k) {
       const long long count = std::min(ds.per_file, n - done);
       char name[64];

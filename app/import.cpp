@@ -193,14 +193,6 @@ void check_existing(const fs::path& out, std::vector<ImportFile>& plan,
   }
 }
 
-// Removes temporaries a killed run left behind (core/io.hpp names them ".<file>.tmp<pid>.<n>").
-void remove_stale_temporaries(const fs::path& dir) {
-  for (const auto& e : fs::directory_iterator(dir)) {
-    const std::string name = e.path().filename().string();
-    if (name.size() > 1 && name[0] == '.' && name.find(".tmp") != std::string::npos) fs::remove(e.path());
-  }
-}
-
 // The splits an earlier import of the same source and options recorded in <out>/config.json (splits
 // imported one at a time into one folder); empty when there is none or it came from something else.
 std::map<std::string, long long> earlier_splits(const fs::path& out, const config::json& import) {
@@ -282,7 +274,7 @@ void run_import(const ImportArgs& a) {
   }
   for (const auto& split : a.splits) {
     fs::create_directories(out / "data" / split);
-    remove_stale_temporaries(out / "data" / split);
+    io::remove_stale_temporaries((out / "data" / split).string());
   }
   io::write_text_atomic((out / "config.json").string(),
                         import_record(a, out, src, name, spec, counts).dump(2) + "\n");

@@ -40,6 +40,28 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// --vtk-sample indexes the K trajectories rolled out; checked before any work or output.
+void check_vtk_sample(const RolloutArgs& a, long long K) {
+  if (a.write_fields && (a.vtk_sample < 0 || a.vtk_sample >= K))
+    SURRO_THROW(ErrorKind::usage, "--vtk-sample " << a.vtk_sample << ": expected 0.." << K - 1 << " (the "
+                                                  << K << " trajectories rolled out)");
+}
+
+// A prediction that is NaN or infinite ends the rollout (exit 1) at the step where it appears,
+// instead of metrics of null. `pred` is (K, frame) on the host, step counted from 1 as printed.
+void check_finite_prediction(const std::string& checkpoint, int step, int K, long long frame,
+                             const float* pred) {
+  for (int s = 0; s < K; ++s)
+    for (long long i = 0; i < frame; ++i)
+      if (!std::isfinite(pred[std::size_t(s) * frame + i]))
+        SURRO_THROW(ErrorKind::runtime,
+                    checkpoint << ": the prediction "
+                               << (step > 0 ? "of step " + std::to_string(step) + " " : std::string())
+                               << "is not finite (sample " << s << ", value " << i << " is "
+                               << pred[std::size_t(s) * frame + i]
+                               << "): the model diverged; nothing was written");
+}
+
 // The trajectories a rollout starts from and compares with: a dataset split, or K samples simulated
 // now by the solver of the dataset's generating config (or --solver-config), with --solver-set
 // overrides (a finer solver.record_grid gives FNO's zero-shot super-resolution).
@@ -68,6 +90,7 @@ int run_pair_eval(const RolloutArgs& a, const TrainingSections& sec, const std::
   if (K > store.trajectories())
     SURRO_THROW(ErrorKind::usage, "--samples " << K << ": the " << a.split << " split has "
                                                << store.trajectories() << " trajectories");
+  check_vtk_sample(a, K);
   data::WindowLoader loader(store, sec.data.pair, K, 0, false, false);
   const TrainedModel trained(a.checkpoint, sec, loader.x_channels(), loader.y_channels(), store.grid());
 
@@ -78,6 +101,10 @@ int run_pair_eval(const RolloutArgs& a, const TrainingSections& sec, const std::
       pred("surro::eval::pred", std::size_t(K) * out_size);
   loader.fill(exec, 0, x.data(), y.data());
   trained.make(exec, K)->forward(exec, trained.params(), x.data(), pred.data());
+  {
+    auto hp = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), pred);
+    check_finite_prediction(a.checkpoint, 0, K, out_size, hp.data());
+  }
   op::EvalReport report = op::trajectory_errors(exec, K, 1, out_size, pred.data(), y.data());
   std::printf("%d samples of %s (%s): relative L2 %.4e (mean), RMSE %.4e\n", K, dataset.c_str(),
               a.initial == "solver" ? "simulated" : a.split.c_str(), report.rel_l2_mean, report.rmse_overall);
@@ -87,8 +114,6 @@ int run_pair_eval(const RolloutArgs& a, const TrainingSections& sec, const std::
     op::write_report_json(a.output + "/metrics.json", report);
     op::write_report_csv(a.output + "/metrics.csv", report);
     if (a.write_fields) {
-      if (a.vtk_sample < 0 || a.vtk_sample >= K)
-        SURRO_THROW(ErrorKind::usage, "--vtk-sample " << a.vtk_sample << ": expected 0.." << K - 1);
       auto hp = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), pred);
       auto hy = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), y);
       data::DatasetSpec spec = store.spec();
@@ -110,7 +135,9 @@ int run_rollout(const RolloutArgs& a) {
     SURRO_THROW(ErrorKind::usage,
                 "--vtk-every " << a.vtk_every << ": expected a positive integer (1 = every step)");
   // 1. The training config stored in the checkpoint.
-  if (!fs::exists(a.checkpoint)) SURRO_THROW(ErrorKind::input, a.checkpoint << ": no such checkpoint file");
+  // A path on the command line that does not exist is a usage error (exit 2, README "Exit codes");
+  // a checkpoint that exists but is damaged is bad input data (exit 3).
+  if (!fs::exists(a.checkpoint)) SURRO_THROW(ErrorKind::usage, a.checkpoint << ": no such checkpoint file");
   std::string config_text;
   {
     data::h5::File f = data::h5::open_file(a.checkpoint);
@@ -132,6 +159,16 @@ int run_rollout(const RolloutArgs& a) {
     root.finish();
   }
   const std::string dataset = a.dataset.empty() ? sec.data.dataset : a.dataset;
+  // Every user index and the output folder are checked before any work or output.
+  if (!a.output.empty()) {
+    check_output_dir("-o", a.output, {{"dataset folder", dataset}, {"checkpoint", a.checkpoint}});
+    const fs::path run_dir = fs::absolute(a.checkpoint).parent_path();
+    std::error_code ec;
+    if (fs::exists(a.output, ec) && fs::equivalent(a.output, run_dir, ec))
+      SURRO_THROW(ErrorKind::usage, "-o " << a.output << ": is the folder of the checkpoint " << a.checkpoint
+                                          << "; write the rollout to a folder of its own");
+  }
+  if (a.samples > 0) check_vtk_sample(a, a.samples);
   if (sec.data.kind == "pair") return run_pair_eval(a, sec, dataset);
 
   // 2. Data: the split's (or the solver's) trajectories; windows start at frame `start`.
@@ -141,16 +178,17 @@ int run_rollout(const RolloutArgs& a) {
   if (K > store.trajectories())
     SURRO_THROW(ErrorKind::usage, "--samples " << K << ": the " << a.split << " split has "
                                                << store.trajectories() << " trajectories");
-  const int available = store.frames() - static_cast<int>(a.start) - t_in;
+  check_vtk_sample(a, K);
+  const long long available = store.frames() - a.start - t_in;
   if (available < 1)
     SURRO_THROW(ErrorKind::usage, "--start " << a.start << ": trajectories have " << store.frames()
                                              << " frames, too few for a window of " << t_in
                                              << " and one step");
-  const int steps = a.steps > 0 ? static_cast<int>(a.steps) : available;
-  if (steps > available)
+  if (a.steps > available)
     SURRO_THROW(ErrorKind::usage, "--steps "
-                                      << steps << ": only " << available << " reference frames follow the "
+                                      << a.steps << ": only " << available << " reference frames follow the "
                                       << "window (frames " << a.start << ".." << a.start + t_in - 1 << ")");
+  const int steps = static_cast<int>(a.steps > 0 ? a.steps : available);
 
   // 3. Model from the checkpoint.
   const std::vector<int> grid = store.grid();
@@ -212,6 +250,7 @@ int run_rollout(const RolloutArgs& a) {
         exec, pred_step,
         Kokkos::View<const float*, MemSpace, Kokkos::MemoryUnmanaged>(f, std::size_t(K) * frame));
     exec.fence();
+    check_finite_prediction(a.checkpoint, step + 1, K, frame, pred_step.data());
     for (int s = 0; s < K; ++s)
       std::copy(pred_step.data() + std::size_t(s) * frame, pred_step.data() + std::size_t(s + 1) * frame,
                 pred.begin() + (std::size_t(s) * steps + step) * frame);
@@ -278,8 +317,6 @@ int run_rollout(const RolloutArgs& a) {
       io::write_text_atomic(a.output + "/spectrum.csv", csv.str());
     }
     if (a.write_fields) {
-      if (a.vtk_sample < 0 || a.vtk_sample >= K)
-        SURRO_THROW(ErrorKind::usage, "--vtk-sample " << a.vtk_sample << ": expected 0.." << K - 1);
       // ParaView gets steps vtk_every, 2 vtk_every, ... (numbered from 1, as printed) and always
       // the last, so the series ends where the rollout does; each keeps its true time.
       std::vector<int> vtk_steps;

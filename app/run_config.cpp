@@ -4,8 +4,8 @@
 #include "core/log.hpp"
 
 #include <algorithm>
-
 #include <cstdio>
+#include <filesystem>
 
 namespace surro::app {
 
@@ -15,8 +15,10 @@ RunSection read_run_section(config::Node& node) {
                                                return !s.empty() && s.find('/') == std::string::npos;
                                              },
                                              "a non-empty name without '/'"});
-  r.output_dir = node.get_string("output_dir", "runs/" + r.name);
-  r.seed = static_cast<std::uint64_t>(node.get_int("seed", 0, config::non_negative()));
+  r.output_dir =
+      node.get_string("output_dir", "runs/" + r.name,
+                      {[](const std::string& s) { return !s.empty(); }, "a non-empty folder path"});
+  r.seed = static_cast<std::uint64_t>(node.get_int64("seed", 0, config::non_negative()));
   r.log_level = node.get_string("log_level", "info", config::one_of({"error", "warn", "info", "debug"}));
   node.finish();
   return r;
@@ -80,6 +82,48 @@ std::string save_resolved_config(const ResolvedConfig& cfg) {
   const std::string path = cfg.run.output_dir + "/config.json";
   io::write_text_atomic(path, cfg.resolved.dump(2) + "\n");
   return path;
+}
+
+namespace {
+
+// The absolute, resolved components of a path (no empty trailing component for "dir/").
+std::vector<std::string> resolved_parts(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path p = fs::weakly_canonical(fs::absolute(path), ec);
+  if (ec) p = fs::absolute(path).lexically_normal();
+  std::vector<std::string> parts;
+  for (const auto& part : p)
+    if (!part.empty()) parts.push_back(part.string());
+  return parts;
+}
+
+// True when `inner` is `outer` or lies below it.
+bool within(const std::vector<std::string>& inner, const std::vector<std::string>& outer) {
+  return inner.size() >= outer.size() && std::equal(outer.begin(), outer.end(), inner.begin());
+}
+
+}  // namespace
+
+void check_output_dir(const std::string& key, const std::string& dir,
+                      const std::vector<std::pair<std::string, std::string>>& inputs) {
+  namespace fs = std::filesystem;
+  if (dir.empty()) SURRO_THROW(ErrorKind::usage, key << ": expected an output folder, got an empty path");
+  const std::vector<std::string> out = resolved_parts(dir);
+  if (out.size() <= 1)  // just the root ("/")
+    SURRO_THROW(ErrorKind::usage, key << " = '" << dir << "': refusing to write into the filesystem root");
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
+    SURRO_THROW(ErrorKind::usage, key << " = '" << dir << "': exists and is not a folder");
+  for (const auto& [what, path] : inputs) {
+    if (path.empty()) continue;
+    if (within(out, resolved_parts(path)))
+      SURRO_THROW(ErrorKind::usage, key << " = '" << dir << "': is "
+                                        << (out == resolved_parts(path) ? "" : "inside ") << "the " << what
+                                        << " '" << path
+                                        << "' this command reads; its files could be overwritten; choose "
+                                        << "another folder");
+  }
 }
 
 std::string fingerprint(const config::json& value) {

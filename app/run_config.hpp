@@ -62,6 +62,14 @@ ResolvedConfig resolve_config(const std::string& path, const std::vector<std::st
 // Returns the path written.
 std::string save_resolved_config(const ResolvedConfig& cfg);
 
+// Refuses an unsafe output folder before any work (Error(usage) naming `key`): an empty path (it
+// would resolve to the working folder, or "/" after string joins), the filesystem root, an existing
+// file, or a folder equal to or inside one of `inputs` ({what, path}: a dataset folder, a
+// checkpoint) the command reads, whose files it could overwrite. Every command that writes an
+// output folder calls it first. Paths compare after resolving "..", symbolic links and "./".
+void check_output_dir(const std::string& key, const std::string& dir,
+                      const std::vector<std::pair<std::string, std::string>>& inputs = {});
+
 // FNV-1a 64 of a JSON value's compact dump: a stable fingerprint of a configuration.
 std::string fingerprint(const config::json& value);
 

@@ -65,6 +65,7 @@ void run_simulate(const JobArgs& args) {
                                             [&](config::Node& root) { job = read_job_sections(root, true); });
   solvers::Solver* solver = job.solver.get();
   const SimulateSection sim = job.simulate;
+  check_output_dir("run.output_dir", cfg.run.output_dir);
   SURRO_LOG_INFO("resolved config (" << cfg.file << "):\n" << cfg.resolved.dump(2));
   const data::DatasetSpec& spec = solver->spec();
 

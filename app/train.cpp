@@ -1,6 +1,6 @@
 // surro train: train a neural operator on a dataset made by `surro generate`.
 //
-//   <output_dir>/checkpoint_last.h5   after every epoch, and on SIGTERM/SIGUSR1 (atomic)
+//   <output_dir>/checkpoint_last.h5   after every epoch, and on SIGTERM/SIGUSR1/SIGINT (atomic)
 //   <output_dir>/checkpoint_best.h5   whenever the validation loss improves
 //   <output_dir>/history.csv          one row per epoch
 //   <output_dir>/config.json          the resolved config (also inside every checkpoint)
@@ -23,6 +23,7 @@
 #include "operators/train/trainer.hpp"
 
 #include <atomic>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -38,6 +39,22 @@ namespace {
 std::atomic<int> g_stop_signal{0};
 extern "C" void on_stop_signal(int sig) {
   g_stop_signal = sig;
+  // A second Ctrl-C while the checkpoint is being written kills at once, as users expect.
+  if (sig == SIGINT) std::signal(SIGINT, SIG_DFL);
+}
+
+// A non-finite loss or gradient norm means the weights just became (or are about to become)
+// garbage: stop at once (exit 1), before anything is written, so checkpoint_last.h5 keeps the last
+// good epoch.
+void require_finite(double value, const char* quantity, long long epoch, long long step, double lr,
+                    const std::string& last_path) {
+  if (std::isfinite(value)) return;
+  SURRO_THROW(ErrorKind::runtime, "train: epoch " << epoch << ", step " << step << ": the " << quantity
+                                                  << " is " << value << " (learning rate " << lr
+                                                  << "); training diverged and stopped; nothing was written "
+                                                  << "for this epoch and " << last_path
+                                                  << " (if any) holds the last good one; lower optimizer.lr "
+                                                  << "or set optimizer.clip");
 }
 
 int stopped_by_signal(long long step, const std::string& last_path) {
@@ -138,6 +155,8 @@ int run_train(const JobArgs& args, bool resume) {
       resolve_config(args.config, args.sets, [&](config::Node& root) { sec = read_training_sections(root); });
   SURRO_LOG_INFO("resolved config (" << cfg.file << "):\n" << cfg.resolved.dump(2));
   const std::string out = cfg.run.output_dir;
+  // Before any work: a run folder equal to the dataset would overwrite its config.json.
+  check_output_dir("run.output_dir", out, {{"dataset folder (data.dataset)", sec.data.dataset}});
   const std::string last_path = out + "/checkpoint_last.h5", best_path = out + "/checkpoint_best.h5";
   if (!resume && fs::exists(last_path))
     SURRO_THROW(ErrorKind::usage, last_path
@@ -194,6 +213,8 @@ int run_train(const JobArgs& args, bool resume) {
                                    << ")");
     info.config_json = cfg.resolved.dump();
   }
+  const int stale = io::remove_stale_temporaries(out);  // a kill during a checkpoint write
+  if (stale > 0) SURRO_LOG_INFO("removed " << stale << " temporary file(s) a killed run left in " << out);
   save_resolved_config(cfg);
 
   // History rows survive a resume: read the existing CSV back.
@@ -218,10 +239,12 @@ int run_train(const JobArgs& args, bool resume) {
     }
   }
 
-  // 3. Train. SIGTERM/SIGUSR1 stop at the next step boundary after writing checkpoint_last.
+  // 3. Train. SIGTERM/SIGUSR1/SIGINT (Ctrl-C) stop at the next step boundary after writing
+  // checkpoint_last.
   g_stop_signal = 0;
   std::signal(SIGTERM, on_stop_signal);
   std::signal(SIGUSR1, on_stop_signal);
+  std::signal(SIGINT, on_stop_signal);
   index_t points = 1;
   for (int e : grid) points *= e;
   View1<float> x("surro::train::x", std::size_t(batch) * model->in_channels() * points);
@@ -243,9 +266,12 @@ int run_train(const JobArgs& args, bool resume) {
     for (long long b = step % steps_per_epoch; b < steps_per_epoch; ++b) {
       const int n = train_loader.fill(exec, static_cast<int>(b), x.data(), y.data());
       lr = op::learning_rate(sec.schedule, sec.adam.lr, step, horizon);
-      train_sum += multi ? trainer.train_step_unrolled(exec, n, t_out, x.data(), y.data(), lr,
-                                                       op::parse_unroll_mode(sec.train.mode))
-                         : trainer.train_step(exec, n, x.data(), y.data(), lr);
+      const double loss = multi ? trainer.train_step_unrolled(exec, n, t_out, x.data(), y.data(), lr,
+                                                              op::parse_unroll_mode(sec.train.mode))
+                                : trainer.train_step(exec, n, x.data(), y.data(), lr);
+      require_finite(loss, "training loss", epoch + 1, step + 1, lr, last_path);
+      require_finite(trainer.last_grad_norm(), "gradient norm", epoch + 1, step + 1, lr, last_path);
+      train_sum += loss;
       train_n += n;
       ++step;
       // A signal during the epoch's last step falls through to validation and the history row:
@@ -263,6 +289,7 @@ int run_train(const JobArgs& args, bool resume) {
     }
     const double train_loss = train_n ? train_sum / train_n : 0.0;
     const double valid_loss = valid_sum / std::max<long long>(1, valid_loader.samples());
+    require_finite(valid_loss, "validation loss", epoch + 1, step, lr, last_path);
     const double seconds = timer.seconds();
     char row[256];
     std::snprintf(row, sizeof(row), "%lld,%lld,%.6g,%.6g,%.6g,%.3f,%.1f\n", epoch + 1, step, lr, train_loss,

@@ -47,6 +47,59 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
   return prev[b.size()];
 }
 
+// Rejects a key that appears twice in one object (nlohmann keeps the last silently), naming the
+// key and its JSON path. One frame per open object or array: its path, the keys seen (objects)
+// or the next element index (arrays).
+class DuplicateKeyCheck {
+ public:
+  explicit DuplicateKeyCheck(std::string file) : m_file(std::move(file)) {}
+  bool operator()(int /*depth*/, json::parse_event_t event, json& parsed) {
+    switch (event) {
+      case json::parse_event_t::object_start:
+      case json::parse_event_t::array_start:
+        m_frames.push_back({element_path(), event == json::parse_event_t::array_start, 0, {}, {}});
+        break;
+      case json::parse_event_t::object_end:
+      case json::parse_event_t::array_end:
+        m_frames.pop_back();
+        if (!m_frames.empty()) ++m_frames.back().index;
+        break;
+      case json::parse_event_t::key: {
+        Frame& f = m_frames.back();
+        const std::string key = parsed.get<std::string>();
+        if (std::find(f.keys.begin(), f.keys.end(), key) != f.keys.end())
+          usage_error(m_file + ": " + (f.path.empty() ? key : f.path + "." + key) +
+                      ": duplicate key (JSON objects must not repeat a key)");
+        f.keys.push_back(key);
+        f.key = key;
+        break;
+      }
+      case json::parse_event_t::value:
+        if (!m_frames.empty()) ++m_frames.back().index;
+        break;
+    }
+    return true;
+  }
+
+ private:
+  struct Frame {
+    std::string path;
+    bool array;
+    std::size_t index;              // arrays: the element being read
+    std::string key;                // objects: the key being read
+    std::vector<std::string> keys;  // objects: every key so far
+  };
+  // The path of the value about to be read, from the innermost open frame.
+  std::string element_path() const {
+    if (m_frames.empty()) return "";
+    const Frame& f = m_frames.back();
+    if (f.array) return f.path + "[" + std::to_string(f.index) + "]";
+    return f.path.empty() ? f.key : f.path + "." + f.key;
+  }
+  std::string m_file;
+  std::vector<Frame> m_frames;
+};
+
 }  // namespace
 
 json load_file(const std::string& path) {
@@ -56,16 +109,25 @@ json load_file(const std::string& path) {
   buffer << in.rdbuf();
   const std::string text = buffer.str();
   try {
-    json value = json::parse(text);
+    DuplicateKeyCheck duplicates(path);
+    json value = json::parse(text, std::ref(duplicates));
     if (!value.is_object()) usage_error(path + ": expected a JSON object at the top level, got " + describe(value));
     return value;
-  } catch (const json::parse_error& e) {
-    // e.what() is "[json.exception.parse_error.101] parse error at line 3, column 5: ..."; keep the reason.
+  } catch (const json::exception& e) {
+    // parse_error: "[json.exception.parse_error.101] parse error at line 3, column 5: ...";
+    // out_of_range 406 (a number beyond double, 1e400): "[json.exception.out_of_range.406] number
+    // overflow parsing '1e400'". Keep the reason and give the position.
     std::string reason = e.what();
+    const auto tag = reason.find("] ");
+    if (tag != std::string::npos) reason = reason.substr(tag + 2);
     const auto colon = reason.find(": ", reason.find("parse error"));
-    if (colon != std::string::npos) reason = reason.substr(colon + 2);
-    const auto [line, col] = line_col(text, e.byte > 0 ? e.byte - 1 : 0);
-    usage_error(path + ":" + std::to_string(line) + ":" + std::to_string(col) + ": malformed JSON: " + reason);
+    if (reason.rfind("parse error", 0) == 0 && colon != std::string::npos) reason = reason.substr(colon + 2);
+    std::string where = path;
+    if (const auto* pe = dynamic_cast<const json::parse_error*>(&e)) {
+      const auto [line, col] = line_col(text, pe->byte > 0 ? pe->byte - 1 : 0);
+      where += ":" + std::to_string(line) + ":" + std::to_string(col);
+    }
+    usage_error(where + ": malformed JSON: " + reason);
   }
 }
 
@@ -79,6 +141,8 @@ void apply_override(json& root, const std::string& assignment) {
     value = json::parse(text);
   } catch (const json::parse_error&) {
     value = text;  // bare words are strings: --set run.name=ns64
+  } catch (const json::out_of_range&) {
+    usage_error("--set '" + assignment + "': " + text + " is out of range for a number");
   }
 
   json* node = &root;
@@ -168,15 +232,38 @@ void check_value(const Node& node, const std::string& key, const T& v, const Che
   (void)type_desc;
 }
 
-long long as_int(const Node& node, const std::string& key, const json& v, const Check<long long>& check) {
+// Integers are range-checked here, at parse time, so no reader casts a wrapped value: `limit` is
+// the largest magnitude accepted (int32 for get_int, whose values become int sizes and counts).
+long long as_int(const Node& node, const std::string& key, const json& v, const Check<long long>& check,
+                 long long limit) {
   const std::string expected = check.expected.empty() ? "an integer" : check.expected;
-  if (v.is_number_integer()) return v.get<long long>();
+  const auto out_of_range = [&](bool above) {
+    node.fail(key, "expected " + expected +
+                       (above ? " no larger than " + std::to_string(limit)
+                              : " no smaller than " + std::to_string(-limit - 1)) +
+                       ", got " + describe(v));
+  };
+  if (v.is_number_unsigned()) {
+    if (v.get<unsigned long long>() > static_cast<unsigned long long>(limit)) out_of_range(true);
+    return v.get<long long>();
+  }
+  if (v.is_number_integer()) {
+    const long long x = v.get<long long>();
+    if (x > limit || x < -limit - 1) out_of_range(x > limit);
+    return x;
+  }
   if (v.is_number_float()) {
     const double d = v.get<double>();
-    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9e15) return static_cast<long long>(d);
+    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9e15) {
+      if (d > static_cast<double>(limit) || d < -static_cast<double>(limit) - 1) out_of_range(d > 0);
+      return static_cast<long long>(d);
+    }
   }
   node.fail(key, "expected " + expected + ", got " + describe(v));
 }
+
+constexpr long long kInt32Max = 2147483647LL;
+constexpr long long kInt64Max = 9223372036854775807LL;
 
 double as_number(const Node& node, const std::string& key, const json& v, const Check<double>& check) {
   if (v.is_number()) return v.get<double>();
@@ -186,10 +273,19 @@ double as_number(const Node& node, const std::string& key, const json& v, const 
 }  // namespace
 
 long long Node::get_int(const std::string& key, long long fallback, const Check<long long>& check) {
+  return read_int(key, fallback, check, kInt32Max);
+}
+
+long long Node::get_int64(const std::string& key, long long fallback, const Check<long long>& check) {
+  return read_int(key, fallback, check, kInt64Max);
+}
+
+long long Node::read_int(const std::string& key, long long fallback, const Check<long long>& check,
+                         long long limit) {
   const json* v = lookup(key);
   long long out = fallback;
   if (v) {
-    out = as_int(*this, key, *v, check);
+    out = as_int(*this, key, *v, check, limit);
     check_value(*this, key, out, check, "an integer", *v);
   }
   record(key, out);
@@ -259,7 +355,7 @@ std::vector<long long> Node::get_int_array(const std::string& key, const std::ve
     out.clear();
     for (std::size_t i = 0; i < v->size(); ++i) {
       const std::string ik = key + "[" + std::to_string(i) + "]";
-      const long long x = as_int(*this, ik, (*v)[i], check);
+      const long long x = as_int(*this, ik, (*v)[i], check, kInt32Max);
       check_value(*this, ik, x, check, "an integer", (*v)[i]);
       out.push_back(x);
     }

@@ -48,7 +48,11 @@ class Node {
   Node(const json& value, std::string file, std::string path, json* resolved);
 
   // Typed reads. get() uses `fallback` when the key is absent; require() throws.
+  // Integers (get_int, require_int, get_int_array) must fit in 32 bits (they become int sizes,
+  // counts and indices); get_int64 accepts any signed 64-bit value (seeds). A value out of range,
+  // or a float that is not a whole number, is an error naming the JSON path.
   long long get_int(const std::string& key, long long fallback, const Check<long long>& check = {});
+  long long get_int64(const std::string& key, long long fallback, const Check<long long>& check = {});
   long long require_int(const std::string& key, const Check<long long>& check = {});
   double get_number(const std::string& key, double fallback, const Check<double>& check = {});
   double require_number(const std::string& key, const Check<double>& check = {});
@@ -76,6 +80,8 @@ class Node {
 
  private:
   std::string key_path(const std::string& key) const;
+  long long read_int(const std::string& key, long long fallback, const Check<long long>& check,
+                     long long limit);
   const json* lookup(const std::string& key);
   void record(const std::string& key, json value);
 

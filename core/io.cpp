@@ -42,6 +42,22 @@ void write_atomic(const std::string& path, const std::function<void(const std::s
   }
 }
 
+int remove_stale_temporaries(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return 0;
+  int removed = 0;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    const auto tmp = name.rfind(".tmp");
+    // ".<file>.tmp<digits>.<digits>": the hidden name write_atomic gives its temporary.
+    if (name.size() < 2 || name[0] != '.' || tmp == std::string::npos || tmp == 0) continue;
+    const std::string tail = name.substr(tmp + 4);
+    if (tail.empty() || tail.find_first_not_of("0123456789.") != std::string::npos) continue;
+    if (e.is_regular_file(ec) && fs::remove(e.path(), ec)) ++removed;
+  }
+  return removed;
+}
+
 void write_text_atomic(const std::string& path, const std::string& content) {
   write_atomic(path, [&](const std::string& tmp) {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);

@@ -13,4 +13,9 @@ void write_text_atomic(const std::string& path, const std::string& content);
 // that is renamed to `path` only if it returns normally; on an exception the temporary is removed.
 void write_atomic(const std::string& path, const std::function<void(const std::string& tmp_path)>& write);
 
+// Removes the temporaries write_atomic leaves when the process is killed mid-write
+// (".<file>.tmp<pid>.<n>" directly in `dir`); call it when a run (re)starts in its own folder.
+// Returns how many were removed; a missing folder has none.
+int remove_stale_temporaries(const std::string& dir);
+
 }  // namespace surro::io

@@ -6,6 +6,7 @@
 #include "datasets/hdf5.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <set>
 
 namespace surro::data {
@@ -44,6 +45,14 @@ void read_tensors(hid_t group, const op::ParamTable& table, const View1<float, H
       h5::fail(ErrorKind::input, group, name, "unexpected tensor: the model has no parameter of that name");
   for (const op::ParamSlot& s : table.slots()) {
     const std::vector<float> values = h5::read_float_dataset(group, s.name, stored_dims(s));
+    // A diverged run's NaN/Inf weights would roll out to NaN metrics with exit 0: refuse them here,
+    // where every reader (rollout, eval, resume) passes.
+    const auto bad = std::find_if(values.begin(), values.end(), [](float x) { return !std::isfinite(x); });
+    if (bad != values.end())
+      h5::fail(ErrorKind::input, group, s.name,
+               "element " + std::to_string(bad - values.begin()) + " is " +
+                   (std::isnan(*bad) ? "NaN" : "infinite") +
+                   ": expected finite values (was the checkpoint written by a diverged run?)");
     std::copy(values.begin(), values.end(), flat.data() + s.offset);
   }
 }
@@ -67,6 +76,15 @@ void write_checkpoint(const std::string& path, const CheckpointInfo& info,
                 path << ": checkpoint: pass both optimizer moments or neither");
   const op::ParamTable& table = params.table();
   const View1<float, HostMem> hp = host_copy(params);
+  // A diverged model never replaces a good checkpoint: non-finite weights are refused before the
+  // temporary is even created, so the previous file stays as it was.
+  for (const op::ParamSlot& s : table.slots())
+    for (std::size_t i = 0; i < s.count; ++i)
+      if (!std::isfinite(hp(s.offset + i)))
+        SURRO_THROW(ErrorKind::runtime, path << ": /params/" << s.name << ": element " << i << " is "
+                                             << (std::isnan(hp(s.offset + i)) ? "NaN" : "infinite")
+                                             << ": refusing to write a non-finite checkpoint (the previous "
+                                             << "file, if any, is kept)");
   View1<float, HostMem> hm, hv;
   if (m) {
     SURRO_REQUIRE(&m->table() == &table && &v->table() == &table,

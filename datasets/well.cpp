@@ -430,6 +430,28 @@ void validate_dimensions(Validator& v, hid_t f, Extents& ext, const std::optiona
 }
 
 // expected = (B if sample_varying) + (T if time_varying) + (len(dim_k) if dim_varying[k]) + (D,)*order
+// A NaN or Inf in a field trains to NaN weights without a word: report the first one with its
+// sample, time index and point. One sample is read at a time (memory bounded by a trajectory).
+// `dims` is the verified shape; sv/tv say whether its leading axes are B and T.
+void report_non_finite(Validator& v, hid_t g, const std::string& fp, const std::string& field,
+                       const std::vector<hsize_t>& dims, bool sv, bool tv) {
+  const long long rows = sv ? static_cast<long long>(dims[0]) : 1;
+  const std::size_t T = tv ? dims[sv ? 1 : 0] : 1;
+  for (long long b = 0; b < rows; ++b) {
+    const std::vector<float> u = sv ? h5::read_float_dataset(g, field, dims, b, 1)  // ([T,] N...)
+                                    : h5::read_float_dataset(g, field, dims);
+    const auto it = std::find_if(u.begin(), u.end(), [](float x) { return !std::isfinite(x); });
+    if (it == u.end()) continue;
+    const std::size_t i = static_cast<std::size_t>(it - u.begin()),
+                      P = std::max<std::size_t>(1, u.size() / T);
+    v.add(fp, std::string(std::isnan(*it) ? "NaN" : "infinite value") + " at " +
+                  (sv ? "sample " + std::to_string(b) + ", " : std::string()) +
+                  (tv ? "time index " + std::to_string(i / P) + ", " : std::string()) + "point " +
+                  std::to_string(i % P) + ": expected finite values");
+    return;
+  }
+}
+
 void validate_fields(Validator& v, hid_t f, const Extents& ext, int order) {
   const std::string name = "t" + std::to_string(order) + "_fields";
   auto g = v.group(f, "/", name);
@@ -480,6 +502,8 @@ void validate_fields(Validator& v, hid_t f, const Extents& ext, int order) {
     }
     for (int i = 0; i < order; ++i) put(ext.dims.size(), "D");
     if (known) v.shape_is(*d, fp, expected, legend + ")");
+    if (known && h5::dataset_dims(*d) == expected && H5Tget_class(t) == H5T_FLOAT && H5Tget_size(t) == 4)
+      report_non_finite(v, *g, fp, field, expected, *sv, *tv);
   }
 }
 

@@ -171,3 +171,56 @@ TEST_CASE("config: number arrays", "[config]") {
   CHECK_THROWS_WITH(node.get_number_array("scalar", {}, config::positive_number()),
                     "cfg.json: solver.scalar: expected an array of positive numbers, got 4");
 }
+
+// Issue #12 class 4: an integer beyond what its reader stores is an error at parse time, naming the
+// JSON path, never a silently wrapped value (4294967312 = 2^32 + 16 read as an int is 16).
+TEST_CASE("config: integers are range-checked when read", "[config]") {
+  const json section = json::parse(
+      R"({"batch": 4294967312, "neg": -2147483649, "big": 18446744073709551615, "fl": 4294967312.0,
+          "max": 2147483647, "seed": 9223372036854775807, "arr": [1, 4294967297]})");
+  config::Node node(section, "cfg.json", "train", nullptr);
+  CHECK_THROWS_WITH(
+      node.get_int("batch", 1, config::positive()),
+      "cfg.json: train.batch: expected a positive integer no larger than 2147483647, got 4294967312");
+  CHECK_THROWS_WITH(node.get_int("neg", 1),
+                    "cfg.json: train.neg: expected an integer no smaller than -2147483648, got -2147483649");
+  // Beyond int64: nlohmann stores it unsigned; get<long long>() would read -1.
+  CHECK_THROWS_WITH(node.get_int64("big", 1),
+                    Catch::Contains("train.big: expected an integer no larger than"));
+  CHECK_THROWS_WITH(node.get_int("fl", 1), Catch::Contains("train.fl: expected an integer no larger than"));
+  CHECK_THROWS_WITH(node.get_int_array("arr", {}),
+                    Catch::StartsWith("cfg.json: train.arr[1]: expected an integer no larger"));
+  CHECK(node.get_int("max", 1) == 2147483647);
+  CHECK(node.get_int64("seed", 0) == 9223372036854775807LL);
+}
+
+// A number beyond double (1e400) is nlohmann's out_of_range, not a parse_error: it must still come
+// out as one usage line naming the file, in a file and in --set.
+TEST_CASE("config: numbers beyond double name the file", "[config]") {
+  const std::string path = write_temp("huge.json", "{\"train\": {\"lr\": 1e400}}");
+  CHECK_THROWS_WITH(config::load_file(path), Catch::StartsWith(path + ": malformed JSON: number overflow"));
+  json root = json::object();
+  CHECK_THROWS_WITH(config::apply_override(root, "train.lr=1e400"),
+                    "--set 'train.lr=1e400': 1e400 is out of range for a number");
+  try {
+    config::load_file(path);
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::usage);
+  }
+}
+
+// JSON allows a repeated key and nlohmann keeps the last one: a config edited by hand would run
+// with a value the user did not mean. Every level is checked, array elements included.
+TEST_CASE("config: duplicate keys are rejected with their path", "[config]") {
+  const std::string top = write_temp("dup_top.json", "{\"run\": {\"seed\": 1}, \"run\": {\"seed\": 2}}");
+  CHECK_THROWS_WITH(config::load_file(top),
+                    top + ": run: duplicate key (JSON objects must not repeat a key)");
+  const std::string nested =
+      write_temp("dup_nested.json", R"({"model": {"type": "fno", "layers": [{"a": 1}, {"b": 1, "b": 2}]}})");
+  CHECK_THROWS_WITH(config::load_file(nested),
+                    Catch::StartsWith(nested + ": model.layers[1].b: duplicate key"));
+  // The same key in sibling objects is fine.
+  const std::string ok =
+      write_temp("dup_ok.json", R"({"a": {"x": 1}, "b": {"x": [1, {"x": 2}]}, "c": [[1], {"x": 3}]})");
+  CHECK(config::load_file(ok)["c"][1]["x"] == 3);
+}

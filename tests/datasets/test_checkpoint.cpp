@@ -6,8 +6,12 @@
 
 #include <catch2/catch.hpp>
 
+#include <hdf5.h>
+
+#include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 using namespace surro;
@@ -201,4 +205,57 @@ TEST_CASE("checkpoint: a failed write leaves the previous checkpoint untouched",
     CHECK(e.path().filename() == "ck.hdf5");  // no temporary left behind
   }
   CHECK(files == 1);
+}
+
+// Issue #12 class 2: a checkpoint holding a non-finite weight (a diverged run) is refused on load,
+// naming the tensor and the element, and leaves the destination untouched. The NaN is put into a
+// valid file with the HDF5 C API (our writer refuses to write it, checked below).
+TEST_CASE("checkpoint: non-finite weights are refused naming the tensor", "[checkpoint]") {
+  const fs::path dir = fresh_dir("nonfinite");
+  const op::ParamTable t = table();
+  Flat p(t, "p");
+  fill(p, 1);
+  const std::string path = (dir / "ck.hdf5").string();
+  for (const float bad : {std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::infinity()}) {
+    write_checkpoint<MemSpace>(path, info(), p, nullptr, nullptr, {});
+    {
+      const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+      REQUIRE(f >= 0);
+      const hid_t d = H5Dopen2(f, "/params/net.b", H5P_DEFAULT);
+      REQUIRE(d >= 0);
+      std::vector<float> b(9, 1.0f);
+      b[4] = bad;
+      CHECK(H5Dwrite(d, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, b.data()) >= 0);
+      H5Dclose(d);
+      H5Fclose(f);
+    }
+    Flat q(t, "q");
+    try {
+      load_checkpoint<MemSpace>(path, "fno", q, nullptr, nullptr, nullptr);
+      FAIL("expected an error");
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::input);
+      CHECK_THAT(e.what(), Catch::Contains(path + ": /params/net.b: element 4 is " +
+                                           std::string(std::isnan(bad) ? "NaN" : "infinite")));
+    }
+    for (float x : surro::test::to_host(q.values())) CHECK(x == 0.0f);
+  }
+}
+
+// ... and never written: the previous checkpoint stays byte for byte.
+TEST_CASE("checkpoint: a non-finite weight is never written over a good checkpoint", "[checkpoint]") {
+  const fs::path dir = fresh_dir("nonfinite_write");
+  const op::ParamTable t = table();
+  Flat p(t, "p");
+  fill(p, 1);
+  const fs::path path = dir / "ck.hdf5";
+  write_checkpoint<MemSpace>(path.string(), info(), p, nullptr, nullptr, {});
+  const std::string good = bytes(path);
+  auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), p.values());
+  h(t.slot("net.w").offset + 2) = std::numeric_limits<float>::quiet_NaN();
+  Kokkos::deep_copy(p.values(), h);
+  CHECK_THROWS_WITH(write_checkpoint<MemSpace>(path.string(), info(), p, nullptr, nullptr, {}),
+                    Catch::Contains("/params/net.w: element 2 is NaN: refusing to write"));
+  CHECK(bytes(path) == good);
+  for (const auto& e : fs::directory_iterator(dir)) CHECK(e.path().filename() == "ck.hdf5");  // no temporary
 }

@@ -157,7 +157,10 @@ TEST_CASE("well: write -> read round trip is bit-exact (1D, 2D, 3D)", "[well]") 
     CHECK(back.block.count == 3);
     REQUIRE(back.block.fields.size() == block.fields.size());
     for (const auto& kv : block.fields) CHECK(same_bits(back.block.fields.at(kv.first), kv.second));
-    CHECK(validate_well_file(path).empty());
+    // The layout is valid; the validator reports only the deliberate NaN (element 2) of each field.
+    const auto v = validate_well_file(path);
+    CHECK(v.size() == spec.fields.size());
+    for (const auto& msg : v) CHECK_THAT(msg, Catch::Contains(": NaN at sample 0, "));
   }
   // Nothing but the finished files: the temporaries of the atomic writes are gone.
   int n = 0;
@@ -222,7 +225,7 @@ TEST_CASE("well: validate_well_file names the HDF5 path of each violation", "[we
   const fs::path dir = fresh_dir("validate");
   const DatasetSpec spec = spec2d();
   const fs::path good = dir / "good.hdf5";
-  write_well_file(good.string(), spec, block_for(spec, 0, 2));
+  write_well_file(good.string(), spec, block_for(spec, 0, 2, false));
   REQUIRE(validate_well_file(good.string()).empty());
 
   SECTION("wrong field shape") {
@@ -319,7 +322,7 @@ TEST_CASE("well: read errors name the file and the HDF5 path", "[well]") {
   const fs::path dir = fresh_dir("errors");
   const DatasetSpec spec = spec2d();
   const fs::path good = dir / "good.hdf5";
-  write_well_file(good.string(), spec, block_for(spec, 0, 2));
+  write_well_file(good.string(), spec, block_for(spec, 0, 2, false));
 
   const std::string missing = (dir / "missing.hdf5").string();
   CHECK(message_of([&] { read_well_file(missing); }) == missing + ": no such file");
@@ -549,4 +552,21 @@ TEST_CASE("well: validate_dataset_dir checks splits, consistency and stats.yaml"
   fs::remove_all(dir / "data" / "valid");
   CHECK(validate_dataset_dir(dir.string()) ==
         std::vector<std::string>{(dir / "data" / "valid").string() + ": missing split folder"});
+}
+
+// Issue #12 class 2: a NaN or Inf in a field is reported with the field's HDF5 path, the sample,
+// the time index and the point (the layout alone would pass, and training would diverge silently).
+TEST_CASE("well: validate_well_file reports non-finite values with sample, time and point", "[well]") {
+  const fs::path dir = fresh_dir("nonfinite");
+  const DatasetSpec spec = spec2d();  // vorticity (B=2, T=4, 6, 5) time-varying, a (B=2, 6, 5) not
+  Block b = block_for(spec, 0, 2, false);
+  const std::size_t frame = 6 * 5;
+  b.fields["vorticity"][(1 * 4 + 3) * frame + 7] = std::numeric_limits<float>::quiet_NaN();  // sample 1, t 3
+  b.fields["a"][frame + 11] = std::numeric_limits<float>::infinity();                        // sample 1
+  const std::string p = (dir / "nan.hdf5").string();
+  write_well_file(p, spec, b);
+  CHECK(validate_well_file(p) ==
+        std::vector<std::string>{
+            "/t0_fields/vorticity: NaN at sample 1, time index 3, point 7: expected finite values",
+            "/t0_fields/a: infinite value at sample 1, point 11: expected finite values"});
 }
