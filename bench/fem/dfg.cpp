@@ -6,8 +6,9 @@
 //   CASE 3: 2D-3 (U_m(t) = 1.5 sin(pi t / 8), Re <= 100) on [0, 8] (DT default 1/1600); prints
 //           max c_D, max c_L (and their times), Delta p(8).
 //   MESH: an integer M: the O-grid channel of tests/solvers/fem_meshes.hpp with M cells per side of
-//         the box around the cylinder (spacing 0.2 / M there); or gmsh:SIZE:SIZE_OBSTACLE: the
-//         Gmsh channel of mesh::generate_channel with those element sizes.
+//         the box around the cylinder (spacing 0.2 / M there); gmsh:SIZE:SIZE_OBSTACLE: the
+//         Gmsh channel of mesh::generate_channel with those element sizes; or msh:FILE: a Gmsh file
+//         with physical groups inlet, outlet, walls and cylinder (the peer's --write-msh).
 // One line of key=value pairs on stdout.
 #include "mesh/gmsh_io.hpp"
 #include "solvers/fem/navier_stokes.hpp"
@@ -18,6 +19,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <string>
 
 int main(int argc, char** argv) {
@@ -37,6 +39,13 @@ int main(int argc, char** argv) {
     g.size = std::atof(spec.substr(5, colon - 5).c_str());
     g.size_obstacle = colon == std::string::npos ? g.size : std::atof(spec.substr(colon + 1).c_str());
     mesh = surro::mesh::generate_channel(g);
+  } else if (spec.rfind("msh:", 0) == 0) {
+    // A Gmsh file with the DFG groups (the DOLFINx peer writes one: bench/peers/dfg_dolfinx.py).
+    using surro::mesh::NodeType;
+    mesh = surro::mesh::read_msh(spec.substr(4), {{"inlet", NodeType::inflow},
+                                                 {"outlet", NodeType::outflow},
+                                                 {"walls", NodeType::wall},
+                                                 {"cylinder", NodeType::wall}});
   } else {
     mesh = surro::test::channel_mesh(std::atoi(spec.c_str()));
   }
@@ -45,12 +54,14 @@ int main(int argc, char** argv) {
   s.u_max = which == 1 ? 0.3 : 1.5;
   s.ramp = which == 3;
   Kokkos::Timer timer;
+  const std::clock_t cpu0 = std::clock();  // CPU time: on a shared machine wall time includes waiting
   surro::solvers::fem::ChannelRun run;
   run.dt = dt;
   run.steps = std::llround(t_end / dt);
   run.record_every = run.steps;  // fields are not used: record the start and the end only
   const auto r = surro::solvers::fem::solve_channel_flow({&mesh}, {s}, run);
   const double seconds = timer.seconds();
+  const double cpu_seconds = static_cast<double>(std::clock() - cpu0) / CLOCKS_PER_SEC;
   const auto& cd = r.drag[0];
   const auto& cl = r.lift[0];
   const auto& dp = r.delta_p[0];
@@ -58,8 +69,11 @@ int main(int argc, char** argv) {
   for (int it : r.pressure_iterations[0]) iterations += it;
   iterations /= static_cast<double>(r.pressure_iterations[0].size());
   std::printf("pressure_cg_mean=%.0f ", iterations);
-  std::printf("case=2D-%d mesh=%s vertices=%lld cells=%lld dt=%g t_end=%g steps=%zu seconds=%.1f ", which,
-              spec.c_str(), mesh.num_points(), mesh.num_cells(), dt, t_end, cd.size(), seconds);
+  std::printf(
+      "case=2D-%d mesh=%s vertices=%lld cells=%lld dt=%g t_end=%g steps=%zu seconds=%.1f seconds_per_step=%.5f "
+      "cpu_seconds_per_step=%.5f ",
+      which, spec.c_str(), mesh.num_points(), mesh.num_cells(), dt, t_end, cd.size(), seconds,
+      seconds / static_cast<double>(cd.size()), cpu_seconds / static_cast<double>(cd.size()));
   if (which == 1) {
     std::printf("c_D=%.6f c_L=%.6f dp=%.6f err_c_D=%.2e err_c_L=%.2e err_dp=%.2e\n", cd.back(), cl.back(),
                 dp.back(), cd.back() / 5.57953523384 - 1, cl.back() / 0.010618948146 - 1,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Generates reduced versions of the three shipped benchmark datasets (same configs, fewer and
+# Generates reduced versions of four shipped datasets (NS, Burgers, Darcy, CylinderFlow) (same configs, fewer and
 # smaller trajectories) with whatever `surro` is on PATH, into $1/<name>. Run on the CPU build
 # here and on the CUDA build on the GPU machine; compare with h5diff (bench/RESULTS.md).
 set -eu
@@ -11,4 +11,6 @@ surro -q generate configs/ns2d_nu1e-3.json --set run.output_dir="$out/ns2d" "${c
 surro -q generate configs/burgers1d.json --set run.output_dir="$out/burgers" "${common[@]}" --set solver.grid=2048
 surro -q generate configs/darcy2d.json --set run.output_dir="$out/darcy" "${common[@]}" --set solver.grid=85 \
   --set solver.record_grid=43
-for d in ns2d burgers darcy; do surro validate "$out/$d" | tail -1; done
+surro -q generate configs/cylinder_flow.json --set run.output_dir="$out/cylinder" "${common[@]}" \
+  --set solver.steps=5 --set solver.spinup=0.2 --set dataset.batch=4
+for d in ns2d burgers darcy cylinder; do surro validate "$out/$d" | tail -1; done
