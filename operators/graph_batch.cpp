@@ -1,0 +1,174 @@
+#include "operators/graph_batch.hpp"
+
+#include "core/error.hpp"
+#include "operators/layers/instantiate.hpp"
+
+#include <algorithm>
+
+namespace surro::op {
+
+namespace graph_batch_impl {
+
+// Appends a mesh's CSR rows (offset by its first node) to a batch CSR.
+void append_rows(HostCsr& out, const mesh::Csr& rows, int first_node) {
+  const index_t base = out.offsets.back();
+  for (long long i = 0; i < rows.rows(); ++i) out.offsets.push_back(base + index_t(rows.offsets[i + 1]));
+  for (int j : rows.indices) out.indices.push_back(j + first_node);
+}
+
+// Copies n host values into the front of a device View.
+template <class T, class Mem>
+void copy_front(const View1<T, Mem>& dst, const std::vector<T>& src) {
+  if (src.empty()) return;
+  Kokkos::View<const T*, HostMem, Kokkos::MemoryTraits<Kokkos::Unmanaged>> h(src.data(), src.size());
+  Kokkos::deep_copy(Kokkos::subview(dst, std::make_pair(std::size_t(0), src.size())), h);
+}
+
+}  // namespace graph_batch_impl
+
+HostGraphBatch build_host_graph_batch(const std::vector<mesh::Mesh>& meshes, int k_hop) {
+  using namespace graph_batch_impl;
+  SURRO_REQUIRE(!meshes.empty(), "graph batch: no meshes: expected at least one");
+  SURRO_REQUIRE(k_hop >= 1, "graph batch: k_hop = " << k_hop << ": expected >= 1");
+  HostGraphBatch b;
+  b.dim = meshes[0].dim;
+  b.k_hop = k_hop;
+  b.node_offsets.push_back(0);
+  b.mask.offsets.push_back(0);
+  for (std::size_t m = 0; m < meshes.size(); ++m) {
+    const mesh::Mesh& mesh = meshes[m];
+    const long long V = mesh.num_points();
+    if (mesh.dim != b.dim)
+      SURRO_THROW(ErrorKind::input, "graph batch: mesh " << m << ": dim " << mesh.dim << ": expected "
+                                                         << b.dim << " as mesh 0");
+    if (static_cast<long long>(mesh.node_type.size()) != V)
+      SURRO_THROW(ErrorKind::input, "graph batch: mesh " << m << ": node_type has " << mesh.node_type.size()
+                                                         << " entries: expected one per node (" << V << ")");
+    const int first = int(b.node_offsets.back());
+    const mesh::Graph g = mesh::mesh_graph(mesh);
+    for (long long e = 0; e < g.num_edges(); ++e) {
+      b.senders.push_back(g.senders[e] + first);
+      b.receivers.push_back(g.receivers[e] + first);
+    }
+    append_rows(b.mask, k_hop == 1 ? g.by_receiver : mesh::k_hop(g.by_receiver, k_hop), first);
+    for (long long i = 0; i < V; ++i) {
+      const int t = mesh.node_type[i];
+      b.node_type.push_back(t);
+      b.predicted.push_back(t == mesh::normal || t == mesh::outflow ? 1 : 0);
+    }
+    b.positions.insert(b.positions.end(), mesh.points.begin(), mesh.points.end());
+    b.node_offsets.push_back(first + V);
+  }
+  const index_t V = b.nodes();
+  b.out_edges = group_by_key(V, b.senders);
+  b.in_edges = group_by_key(V, b.receivers);
+  csr_validate(b.mask, V, "graph batch: attention mask");
+  b.mask_t = csr_transpose(b.mask, V, b.mask_perm);
+  return b;
+}
+
+GraphBatchCapacity max_capacity(const GraphBatchCapacity& a, const GraphBatchCapacity& b) {
+  return {std::max(a.meshes, b.meshes), std::max(a.nodes, b.nodes), std::max(a.edges, b.edges),
+          std::max(a.nnz, b.nnz)};
+}
+
+template <class Exec>
+GraphBatch<Exec>::GraphBatch(const GraphBatchCapacity& cap, int dim)
+    : m_cap(cap),
+      m_dim(dim),
+      m_node_type("surro::graph_batch::node_type", cap.nodes),
+      m_predicted("surro::graph_batch::predicted", cap.nodes),
+      m_positions("surro::graph_batch::positions", cap.nodes * dim),
+      m_senders("surro::graph_batch::senders", cap.edges),
+      m_receivers("surro::graph_batch::receivers", cap.edges),
+      m_out_edges("surro::graph_batch::out_edges", cap.edges),
+      m_in_edges("surro::graph_batch::in_edges", cap.edges),
+      m_out_offsets("surro::graph_batch::out_offsets", cap.nodes + 1),
+      m_in_offsets("surro::graph_batch::in_offsets", cap.nodes + 1),
+      m_mask_offsets("surro::graph_batch::mask_offsets", cap.nodes + 1),
+      m_mask_offsets_t("surro::graph_batch::mask_offsets_t", cap.nodes + 1),
+      m_mask_indices("surro::graph_batch::mask_indices", cap.nnz),
+      m_mask_indices_t("surro::graph_batch::mask_indices_t", cap.nnz),
+      m_mask_perm("surro::graph_batch::mask_perm", cap.nnz) {
+  SURRO_REQUIRE(
+      cap.meshes > 0 && cap.nodes > 0 && cap.edges >= 0 && cap.nnz >= 0,
+      "graph batch: capacity (meshes " << cap.meshes << ", nodes " << cap.nodes << "): expected positive");
+  SURRO_REQUIRE(dim == 2 || dim == 3, "graph batch: dim " << dim << ": expected 2 or 3");
+}
+
+template <class Exec>
+void GraphBatch<Exec>::upload(const Exec& exec, const HostGraphBatch& h) {
+  using namespace graph_batch_impl;
+  auto check = [](const char* what, index_t got, index_t cap) {
+    if (got > cap)
+      SURRO_THROW(ErrorKind::usage, "graph batch: " << got << " " << what
+                                                    << " exceed the planned capacity of " << cap
+                                                    << " (plan the model and batch for the largest)");
+  };
+  check("meshes", h.meshes(), m_cap.meshes);
+  check("nodes", h.nodes(), m_cap.nodes);
+  check("directed edges", h.edges(), m_cap.edges);
+  check("attention-mask entries", h.nnz(), m_cap.nnz);
+  if (h.dim != m_dim)
+    SURRO_THROW(ErrorKind::usage, "graph batch: meshes of dim " << h.dim << ": planned for dim " << m_dim);
+  exec.fence();
+  copy_front(m_node_type, h.node_type);
+  copy_front(m_predicted, h.predicted);
+  copy_front(m_positions, h.positions);
+  copy_front(m_senders, h.senders);
+  copy_front(m_receivers, h.receivers);
+  copy_front(m_out_offsets, h.out_edges.offsets);
+  copy_front(m_out_edges, h.out_edges.indices);
+  copy_front(m_in_offsets, h.in_edges.offsets);
+  copy_front(m_in_edges, h.in_edges.indices);
+  copy_front(m_mask_offsets, h.mask.offsets);
+  copy_front(m_mask_indices, h.mask.indices);
+  copy_front(m_mask_offsets_t, h.mask_t.offsets);
+  copy_front(m_mask_indices_t, h.mask_t.indices);
+  copy_front(m_mask_perm, h.mask_perm);
+  Kokkos::fence();
+  m_meshes = h.meshes();
+  m_nodes = h.nodes();
+  m_edges = h.edges();
+  m_nnz = h.nnz();
+  m_offsets = h.node_offsets;
+}
+
+template <class Exec>
+void GraphBatch<Exec>::set(const Exec& exec, const std::vector<mesh::Mesh>& meshes, int k_hop) {
+  upload(exec, build_host_graph_batch(meshes, k_hop));
+}
+
+template <class Exec>
+GraphEdges GraphBatch<Exec>::graph() const {
+  GraphEdges g;
+  g.nodes = m_nodes;
+  g.edges = m_edges;
+  g.senders = m_senders.data();
+  g.receivers = m_receivers.data();
+  g.out_offsets = m_out_offsets.data();
+  g.out_edges = m_out_edges.data();
+  g.in_offsets = m_in_offsets.data();
+  g.in_edges = m_in_edges.data();
+  return g;
+}
+
+template <class Exec>
+AttentionMask GraphBatch<Exec>::mask() const {
+  AttentionMask a;
+  a.nodes = m_nodes;
+  a.nnz = m_nnz;
+  a.offsets = m_mask_offsets.data();
+  a.indices = m_mask_indices.data();
+  a.offsets_t = m_mask_offsets_t.data();
+  a.indices_t = m_mask_indices_t.data();
+  a.perm_t = m_mask_perm.data();
+  return a;
+}
+
+template class GraphBatch<HostExec>;
+#if SURRO_OP_DEVICE_BUILD
+template class GraphBatch<ExecSpace>;
+#endif
+
+}  // namespace surro::op

@@ -1,0 +1,110 @@
+#pragma once
+// A block-diagonal batch of B meshes for the graph models (mesh transformer, MeshGraphNet).
+//
+// Built ONCE per set of meshes on the host (build_host_graph_batch), then uploaded into device
+// buffers planned for a capacity (GraphBatch), so a model planned for that capacity serves every
+// batch that fits; a batch over the capacity is refused, naming the numbers.
+//
+// Layout (V = sum of the meshes' nodes, mesh b owns nodes [node_offsets[b], node_offsets[b + 1])):
+//   node_type   (V)          MeshGraphNets' NodeType (mesh/mesh.hpp)
+//   positions   (V, dim)     double, the meshes' points
+//   predicted   (V)          1 for NORMAL (0) and OUTFLOW (5) nodes (the loss mask), else 0
+//   edges       (E)          every unique mesh edge in both directions, no self-loops; mesh by mesh,
+//                            each mesh's edges in receiver order (mesh::mesh_graph), node indices
+//                            offset by the mesh's first node. GraphEdges (graph_gather.hpp) views them.
+//   mask        (nnz)        the attention mask, a CSR by receiver: 1-hop = the edges' pattern; k-hop
+//                            = mesh::k_hop per mesh; with its transpose and slot permutation
+//                            (AttentionMask, masked_attention.hpp).
+// Meshes never connect: every structure is block-diagonal, so a batch's outputs on mesh b equal
+// the outputs of mesh b alone.
+#include "core/types.hpp"
+#include "mesh/mesh.hpp"
+#include "operators/layers/graph_csr.hpp"
+#include "operators/layers/graph_gather.hpp"
+#include "operators/layers/masked_attention.hpp"
+
+#include <vector>
+
+namespace surro::op {
+
+// What a model and a GraphBatch are planned for.
+struct GraphBatchCapacity {
+  int meshes = 0;     // B
+  index_t nodes = 0;  // V
+  index_t edges = 0;  // E (directed)
+  index_t nnz = 0;    // attention-mask entries
+};
+
+// The host form of a batch (see the header comment for the layout).
+struct HostGraphBatch {
+  int dim = 2;
+  int k_hop = 1;
+  std::vector<index_t> node_offsets;  // (B + 1)
+  std::vector<int> node_type;         // (V)
+  std::vector<double> positions;      // (V, dim)
+  std::vector<int> predicted;         // (V)
+  std::vector<int> senders;           // (E)
+  std::vector<int> receivers;         // (E)
+  HostCsr out_edges;                  // (V + 1, E) edges grouped by sender
+  HostCsr in_edges;                   // (V + 1, E) edges grouped by receiver
+  HostCsr mask;                       // (V + 1, nnz) by receiver
+  HostCsr mask_t;                     // (V + 1, nnz) by sender
+  std::vector<int> mask_perm;         // (nnz) transpose slot -> mask slot
+
+  int meshes() const { return int(node_offsets.size()) - 1; }
+  index_t nodes() const { return index_t(node_type.size()); }
+  index_t edges() const { return index_t(senders.size()); }
+  index_t nnz() const { return mask.nnz(); }
+  GraphBatchCapacity capacity() const { return {meshes(), nodes(), edges(), nnz()}; }
+};
+
+// Builds the batch of `meshes` (all of one dim, node_type assigned, at least one mesh) with a
+// k_hop-hop attention mask (k_hop >= 1). Error(input) naming the mesh index when a mesh has no
+// node types or a different dimension.
+HostGraphBatch build_host_graph_batch(const std::vector<mesh::Mesh>& meshes, int k_hop = 1);
+
+// The elementwise maximum of two capacities (to plan for several batches).
+GraphBatchCapacity max_capacity(const GraphBatchCapacity& a, const GraphBatchCapacity& b);
+
+// Device buffers of a batch, planned for a capacity; upload() fills them without allocating.
+template <class Exec>
+class GraphBatch {
+ public:
+  using Mem = typename Exec::memory_space;
+  GraphBatch(const GraphBatchCapacity& capacity, int dim = 2);
+
+  // Copies `host` in. Error(usage) when it exceeds the capacity (naming which count and both
+  // values) or has another dim.
+  void upload(const Exec& exec, const HostGraphBatch& host);
+  // build_host_graph_batch then upload.
+  void set(const Exec& exec, const std::vector<mesh::Mesh>& meshes, int k_hop = 1);
+
+  const GraphBatchCapacity& capacity() const { return m_cap; }
+  int dim() const { return m_dim; }
+  int meshes() const { return m_meshes; }
+  index_t nodes() const { return m_nodes; }
+  index_t edges() const { return m_edges; }
+  index_t nnz() const { return m_nnz; }
+  const std::vector<index_t>& node_offsets() const { return m_offsets; }  // (B + 1), host
+
+  const int* node_type() const { return m_node_type.data(); }     // (V)
+  const double* positions() const { return m_positions.data(); }  // (V, dim)
+  const int* predicted() const { return m_predicted.data(); }     // (V)
+  GraphEdges graph() const;                                       // the directed edges
+  AttentionMask mask() const;                                     // the attention mask
+
+ private:
+  GraphBatchCapacity m_cap;
+  int m_dim;
+  int m_meshes = 0;
+  index_t m_nodes = 0, m_edges = 0, m_nnz = 0;
+  std::vector<index_t> m_offsets;
+  View1<int, Mem> m_node_type, m_predicted;                         // (V cap)
+  View1<double, Mem> m_positions;                                   // (V cap, dim)
+  View1<int, Mem> m_senders, m_receivers, m_out_edges, m_in_edges;  // (E cap)
+  View1<index_t, Mem> m_out_offsets, m_in_offsets;                  // (V cap + 1)
+  View1<index_t, Mem> m_mask_offsets, m_mask_offsets_t;             // (V cap + 1)
+  View1<int, Mem> m_mask_indices, m_mask_indices_t, m_mask_perm;    // (nnz cap)
+};
+
+}  // namespace surro::op

@@ -1,0 +1,206 @@
+#include "operators/models/graph_mlp.hpp"
+
+#include "core/error.hpp"
+#include "operators/layers/instantiate.hpp"
+#include "operators/layers/linear.hpp"
+#include "operators/layers/param_init.hpp"
+
+#include <cmath>
+
+#include <algorithm>
+
+namespace surro::op {
+
+namespace graph_mlp_impl {
+
+std::string linear_name(const std::string& prefix, std::size_t i) {
+  return prefix + ".linear" + std::to_string(i);
+}
+
+// a = relu(a) in place.
+template <class Exec, class Real>
+void relu(const Exec& exec, index_t n, Real* a) {
+  Kokkos::parallel_for(
+      "surro::graph_mlp::relu", Kokkos::RangePolicy<Exec>(exec, 0, n),
+      KOKKOS_LAMBDA(const index_t i) { a[i] = a[i] > Real(0) ? a[i] : Real(0); });
+}
+
+// g *= [a > 0]: the gradient through relu, from the saved post-activation a.
+template <class Exec, class Real>
+void relu_backward(const Exec& exec, index_t n, const Real* a, Real* g) {
+  Kokkos::parallel_for(
+      "surro::graph_mlp::relu_backward", Kokkos::RangePolicy<Exec>(exec, 0, n),
+      KOKKOS_LAMBDA(const index_t i) { g[i] = a[i] > Real(0) ? g[i] : Real(0); });
+}
+
+}  // namespace graph_mlp_impl
+
+template <class Exec, class Real>
+void graph_model_init(const Exec& exec, const ParamTable& table, const std::string& prefix, Real* params,
+                      std::uint64_t seed) {
+  auto ends = [](const std::string& s, const std::string& tail) {
+    return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  const auto& slots = table.slots();
+  for (std::size_t i = 0; i < slots.size(); ++i) {
+    const ParamSlot& s = slots[i];
+    if (s.name.compare(0, prefix.size(), prefix) != 0) continue;
+    Real* out = params + s.offset;
+    const index_t n = index_t(s.count);
+    if (ends(s.name, ".scale") || ends(s.name, "norm.weight")) {
+      init_constant(exec, n, 1.0, out);
+    } else if (ends(s.name, "norm.bias")) {
+      init_constant(exec, n, 0.0, out);
+    } else if (ends(s.name, ".weight")) {
+      SURRO_REQUIRE(s.shape.size() == 2,
+                    "graph_model_init: '" << s.name << "': expected a (Cout, Cin) weight");
+      init_uniform(exec, n, 1.0 / std::sqrt(double(s.shape[1])), seed, i, out);
+    } else if (ends(s.name, ".bias")) {
+      const std::string w = s.name.substr(0, s.name.size() - 5) + ".weight";
+      init_uniform(exec, n, 1.0 / std::sqrt(double(table.slot(w).shape[1])), seed, i, out);
+    } else {
+      SURRO_THROW(ErrorKind::runtime, "graph_model_init: no initialization for '" << s.name << "'");
+    }
+  }
+}
+
+void relu_mlp_register(ParamTable& table, const std::string& prefix, const std::vector<int>& widths) {
+  SURRO_REQUIRE(widths.size() >= 2, prefix << ": an MLP needs at least two widths");
+  for (std::size_t i = 0; i + 1 < widths.size(); ++i)
+    linear_register(table, graph_mlp_impl::linear_name(prefix, i), {widths[i], widths[i + 1], true});
+}
+
+template <class Exec, class Real>
+ReluMlp<Exec, Real>::ReluMlp(const gemm::Gemm<Exec>& gemm, const ParamTable& table, const std::string& prefix,
+                             std::vector<int> widths, index_t cap)
+    : m_gemm(gemm), m_widths(std::move(widths)), m_cap(cap) {
+  const std::size_t n = m_widths.size() - 1;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::string name = graph_mlp_impl::linear_name(prefix, i);
+    m_w.push_back(table.slot(name + ".weight").offset);
+    m_b.push_back(table.slot(name + ".bias").offset);
+  }
+  m_act.resize(n);
+  int widest = 0;
+  for (std::size_t i = 0; i <= n; ++i) widest = std::max(widest, m_widths[i]);
+  for (std::size_t i = 1; i < n; ++i)
+    m_act[i] = View1<Real, Mem>(prefix + ".act", std::size_t(cap) * m_widths[i]);
+  m_g0 = View1<Real, Mem>(prefix + ".grad0", std::size_t(cap) * widest);
+  m_g1 = View1<Real, Mem>(prefix + ".grad1", std::size_t(cap) * widest);
+}
+
+template <class Exec, class Real>
+std::size_t ReluMlp<Exec, Real>::planned_scalars() const {
+  std::size_t s = m_g0.size() + m_g1.size();
+  for (const auto& a : m_act) s += a.size();
+  return s;
+}
+
+template <class Exec, class Real>
+void ReluMlp<Exec, Real>::forward(const Exec& exec, const Real* params, index_t rows, const Real* x,
+                                  Real* y) {
+  SURRO_REQUIRE(rows <= m_cap, "relu_mlp: " << rows << " rows exceed the planned " << m_cap);
+  const std::size_t n = m_widths.size() - 1;
+  const Real* in = x;
+  for (std::size_t i = 0; i < n; ++i) {
+    const LinearCfg lc{m_widths[i], m_widths[i + 1], true};
+    const LinearWorkspace<Exec> ws(m_gemm, lc, LinearShape{1, rows, 1, 1});
+    Real* out = i + 1 < n ? m_act[i + 1].data() : y;
+    linear_forward(exec, ws, params + m_w[i], params + m_b[i], in, out);
+    if (i + 1 < n) graph_mlp_impl::relu(exec, rows * m_widths[i + 1], out);
+    in = out;
+  }
+}
+
+template <class Exec, class Real>
+void ReluMlp<Exec, Real>::backward(const Exec& exec, const Real* params, index_t rows, const Real* x,
+                                   const Real* dy, Real* grads, Real* dx) {
+  const std::size_t n = m_widths.size() - 1;
+  const Real* g = dy;
+  Real* bufs[2] = {m_g0.data(), m_g1.data()};
+  for (std::size_t k = 0; k < n; ++k) {
+    const std::size_t i = n - 1 - k;
+    const LinearCfg lc{m_widths[i], m_widths[i + 1], true};
+    const LinearWorkspace<Exec> ws(m_gemm, lc, LinearShape{1, rows, 1, 1});
+    const Real* in = i > 0 ? static_cast<const Real*>(m_act[i].data()) : x;
+    Real* gin = i > 0 ? bufs[k % 2] : dx;
+    linear_backward(exec, ws, params + m_w[i], in, g, grads + m_w[i], grads + m_b[i], gin);
+    if (i > 0) graph_mlp_impl::relu_backward(exec, rows * m_widths[i], in, gin);
+    g = gin;
+  }
+}
+
+namespace graph_ops {
+
+template <class Exec, class Real>
+void add(const Exec& exec, index_t n, const Real* a, const Real* b, Real* out) {
+  Kokkos::parallel_for(
+      "surro::graph_ops::add", Kokkos::RangePolicy<Exec>(exec, 0, n),
+      KOKKOS_LAMBDA(const index_t i) { out[i] = a[i] + b[i]; });
+}
+
+template <class Exec, class Real>
+void add_into(const Exec& exec, index_t n, const Real* a, Real* out) {
+  Kokkos::parallel_for(
+      "surro::graph_ops::add_into", Kokkos::RangePolicy<Exec>(exec, 0, n),
+      KOKKOS_LAMBDA(const index_t i) { out[i] += a[i]; });
+}
+
+template <class Exec, class Real>
+void concat(const Exec& exec, index_t rows, int ca, const Real* a, int cb, const Real* b, Real* y) {
+  const int c = ca + cb;
+  Kokkos::parallel_for(
+      "surro::graph_ops::concat", Kokkos::RangePolicy<Exec>(exec, 0, rows * c),
+      KOKKOS_LAMBDA(const index_t i) {
+        const index_t r = i / c;
+        const int k = int(i % c);
+        y[i] = k < ca ? a[r * ca + k] : b[r * cb + (k - ca)];
+      });
+}
+
+template <class Exec, class Real>
+void concat_one_hot(const Exec& exec, index_t rows, int ca, const Real* x, const int* node_type, Real* y) {
+  const int c = ca + 9;
+  Kokkos::parallel_for(
+      "surro::graph_ops::concat_one_hot", Kokkos::RangePolicy<Exec>(exec, 0, rows * c),
+      KOKKOS_LAMBDA(const index_t i) {
+        const index_t r = i / c;
+        const int k = int(i % c);
+        y[i] = k < ca ? x[r * ca + k] : (node_type[r] == k - ca ? Real(1) : Real(0));
+      });
+}
+
+template <class Exec, class Real>
+void split(const Exec& exec, index_t rows, int ca, int cb, const Real* dy, Real* da, bool accumulate,
+           Real* db) {
+  const int c = ca + cb;
+  Kokkos::parallel_for(
+      "surro::graph_ops::split", Kokkos::RangePolicy<Exec>(exec, 0, rows * c),
+      KOKKOS_LAMBDA(const index_t i) {
+        const index_t r = i / c;
+        const int k = int(i % c);
+        if (k < ca) {
+          if (da) da[r * ca + k] = accumulate ? da[r * ca + k] + dy[i] : dy[i];
+        } else if (db) {
+          db[r * cb + (k - ca)] = dy[i];
+        }
+      });
+}
+
+}  // namespace graph_ops
+
+#define SURRO_X(Exec, Real)                                                                               \
+  template void graph_model_init<Exec, Real>(const Exec&, const ParamTable&, const std::string&, Real*,   \
+                                             std::uint64_t);                                              \
+  template class ReluMlp<Exec, Real>;                                                                     \
+  template void graph_ops::add<Exec, Real>(const Exec&, index_t, const Real*, const Real*, Real*);        \
+  template void graph_ops::add_into<Exec, Real>(const Exec&, index_t, const Real*, Real*);                \
+  template void graph_ops::concat<Exec, Real>(const Exec&, index_t, int, const Real*, int, const Real*,   \
+                                              Real*);                                                     \
+  template void graph_ops::concat_one_hot<Exec, Real>(const Exec&, index_t, int, const Real*, const int*, \
+                                                      Real*);                                             \
+  template void graph_ops::split<Exec, Real>(const Exec&, index_t, int, int, const Real*, Real*, bool, Real*);
+SURRO_OP_INSTANTIATE(SURRO_X)
+#undef SURRO_X
+
+}  // namespace surro::op
