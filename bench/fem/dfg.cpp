@@ -18,6 +18,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <algorithm>
 #include <cstdlib>
 #include <ctime>
 #include <string>
@@ -75,6 +76,11 @@ int main(int argc, char** argv) {
       which, spec.c_str(), mesh.num_points(), mesh.num_cells(), dt, t_end, cd.size(), seconds,
       seconds / static_cast<double>(cd.size()), cpu_seconds / static_cast<double>(cd.size()));
   if (which == 1) {
+    // Steadiness: the largest change of c_D over the last tenth of the steps.
+    double change = 0;
+    for (std::size_t k = cd.size() - cd.size() / 10; k < cd.size(); ++k)
+      change = std::max(change, std::fabs(cd[k] - cd.back()));
+    std::printf("c_D_change_last_tenth=%.2e ", change);
     std::printf("c_D=%.6f c_L=%.6f dp=%.6f err_c_D=%.2e err_c_L=%.2e err_dp=%.2e\n", cd.back(), cl.back(),
                 dp.back(), cd.back() / 5.57953523384 - 1, cl.back() / 0.010618948146 - 1,
                 dp.back() / 0.11752016697 - 1);
