@@ -98,7 +98,7 @@ class CylinderFlow final : public Solver {
     const long long total = first_record + (m_s.steps - 1) * per_record;
     fem::ChannelRun run;
     run.dt = m_s.dt;
-    run.steps = std::max<long long>(total, 1);
+    run.steps = total;
     run.first_record = first_record;
     run.record_every = per_record;
     run.tolerance = m_s.tolerance;

@@ -567,9 +567,9 @@ ChannelResult solve_channel_flow(const std::vector<const mesh::Mesh*>& meshes,
       static_cast<int>(samples.size()) == nb,
       "fem::solve_channel_flow: " << samples.size() << " samples for " << nb << " meshes: expected one each");
   SURRO_REQUIRE(
-      run.dt > 0 && run.steps >= 1 && run.first_record >= 0 && run.first_record <= run.steps &&
+      run.dt > 0 && run.steps >= 0 && run.first_record >= 0 && run.first_record <= run.steps &&
           run.record_every >= 1,
-      "fem::solve_channel_flow: expected dt > 0, steps >= 1, 0 <= first_record <= steps, record_every "
+      "fem::solve_channel_flow: expected dt > 0, steps >= 0, 0 <= first_record <= steps, record_every "
       ">= 1; got dt = "
           << run.dt << ", steps = " << run.steps << ", first_record = " << run.first_record
           << ", record_every = " << run.record_every);

@@ -135,7 +135,7 @@ struct ChannelSample {
 // n = first_record + k record_every <= steps (n = 0: the initial state).
 struct ChannelRun {
   double dt = 0.01;
-  long long steps = 1;
+  long long steps = 1;  // 0: only the initial state
   long long first_record = 0, record_every = 1;
   double tolerance = 1e-10;  // relative residual of every Krylov solve
   int max_iterations = 5000;
