@@ -7,6 +7,8 @@
 #include "solvers/fem/navier_stokes.hpp"
 
 #include <cmath>
+#include <filesystem>
+#include <map>
 #include <sstream>
 
 namespace surro::solvers {
@@ -71,7 +73,7 @@ class CylinderFlow final : public Solver {
     std::vector<fem::ChannelSample> samples;
     for (long long b = 0; b < count; ++b) {
       const SampleDraw d = sample(seed, first + b);
-      block.meshes.push_back(mesh::generate_channel(d.geometry));
+      block.meshes.push_back(m_s.mesh_file.empty() ? mesh::generate_channel(d.geometry) : file_mesh());
       fem::ChannelSample s;
       s.nu = m_s.viscosity;
       s.rho = m_s.density;
@@ -115,6 +117,21 @@ class CylinderFlow final : public Solver {
   }
 
  private:
+  // The user's mesh, read once, its groups renamed to the roles solve_channel_flow looks up.
+  const mesh::Mesh& file_mesh() {
+    if (m_file_mesh.num_points() == 0) {
+      static const char* const roles[4] = {"inlet", "outlet", "walls", "cylinder"};
+      const int types[4] = {mesh::inflow, mesh::outflow, mesh::wall, mesh::wall};
+      std::map<std::string, int> table;
+      for (int k = 0; k < 4; ++k) table[m_s.groups[k]] = types[k];
+      m_file_mesh = mesh::read_msh(m_s.mesh_file, table);
+      for (auto& [tag, name] : m_file_mesh.tag_names)
+        for (int k = 0; k < 4; ++k)
+          if (name == m_s.groups[k]) name = roles[k];
+    }
+    return m_file_mesh;
+  }
+
   // Functionals at every step from the first recorded frame on (the spin-up is left out), and the
   // Strouhal number of each sample's lift over that window.
   void fill_diagnostics(const fem::ChannelResult& r, const std::vector<fem::ChannelSample>& samples,
@@ -139,6 +156,7 @@ class CylinderFlow final : public Solver {
 
   CylinderFlowSettings m_s;
   data::DatasetSpec m_spec;
+  mesh::Mesh m_file_mesh;  // empty until file_mesh() reads mesh_file
 };
 
 }  // namespace
@@ -191,6 +209,25 @@ CylinderFlowSettings read_cylinder_flow(config::Node& n) {
                                          "a non-negative number (0: the Gmsh defaults)"};
   s.mesh_size = n.get_number("mesh_size", s.mesh_size, size_check);
   s.mesh_size_obstacle = n.get_number("mesh_size_obstacle", s.mesh_size_obstacle, size_check);
+  s.mesh_file = n.get_string("mesh_file", s.mesh_file);
+  {
+    config::Node g = n.child("groups");
+    static const char* const roles[4] = {"inlet", "outlet", "walls", "cylinder"};
+    for (int k = 0; k < 4; ++k) s.groups[k] = g.get_string(roles[k], s.groups[k]);
+    g.finish();
+  }
+  if (!s.mesh_file.empty()) {
+    if (!std::filesystem::is_regular_file(s.mesh_file))
+      n.fail("mesh_file", "expected a Gmsh .msh file, got \"" + s.mesh_file + "\" (no such file)");
+    for (const auto* key : {"cylinder_x", "cylinder_y", "radius"}) {
+      const auto& r = std::string(key) == "cylinder_x"   ? s.cylinder_x
+                      : std::string(key) == "cylinder_y" ? s.cylinder_y
+                                                         : s.radius;
+      if (r[0] != r[1])
+        n.fail(key,
+               "expected a fixed value [a, a] with mesh_file: the file's cylinder gives D and the probes");
+    }
+  }
   s.dt = n.get_number("dt", s.dt, config::positive_number());
   s.record_dt = n.get_number("record_dt", s.record_dt, config::positive_number());
   s.steps = n.get_int("steps", s.steps, config::positive());

@@ -32,12 +32,18 @@ struct CylinderFlowSettings {
   // dfg_2d3: U_m(t) = U_m sin(π t / 8), the DFG 2D-3 benchmark (ramp_time unused).
   std::string inflow = "steady";
   double ramp_time = 1.0;
-  double mesh_size = 0.0, mesh_size_obstacle = 0.0;  // Gmsh target sizes; 0: the defaults below
-  double dt = 0.0025;                                // internal time step
-  double record_dt = 0.01;                           // between recorded frames: a multiple of dt
-  long long steps = 600;                             // recorded frames
-  double spinup = 3.0;                               // simulated time before the first recorded frame
-  double tolerance = 1e-10;                          // relative residual of every linear solve
+  double mesh_size = 0.0, mesh_size_obstacle = 0.0;  // Gmsh target sizes; 0: mesh::ChannelGeometry's
+  // A Gmsh .msh file to use for every sample instead of generated meshes (MSH 4.1 or 2.2, linear
+  // triangles). `groups` names its boundary physical groups for the four roles inlet, outlet, walls
+  // and cylinder (node types 4, 5, 6, 6). The cylinder ranges must then be fixed values: they give
+  // D for the coefficients and the pressure probes.
+  std::string mesh_file;
+  std::array<std::string, 4> groups{"inlet", "outlet", "walls", "cylinder"};
+  double dt = 0.0025;        // internal time step
+  double record_dt = 0.01;   // between recorded frames: a multiple of dt
+  long long steps = 600;     // recorded frames
+  double spinup = 3.0;       // simulated time before the first recorded frame
+  double tolerance = 1e-10;  // relative residual of every linear solve
   long long max_iterations = 2000;
 
   long long substeps() const;  // dt steps per recorded frame

@@ -68,5 +68,22 @@ done
 rc=$?
 [[ $rc -eq 2 && ! -e refused ]] && grep -q "solver" err.log && ok || bad "cylinder outside: exit $rc, $(cat err.log)"
 
+# 5. A user's Gmsh file (written by the gmsh program) instead of generated meshes; its groups mapped
+#    to the roles by solver.groups.
+data=$(realpath "$configs/../tests/data/mesh")
+user=(--set solver.mesh_file="$data/channel_v41.msh" --set solver.length=1 --set solver.height=0.5
+      --set 'solver.cylinder_x=[0.3,0.3]' --set 'solver.cylinder_y=[0.25,0.25]' --set 'solver.radius=[0.1,0.1]'
+      --set 'solver.reynolds=[20,20]' --set solver.dt=0.01 --set solver.record_dt=0.02 --set solver.steps=3
+      --set solver.spinup=0)
+"$surro" -q simulate "$configs/cylinder_flow.json" --set run.output_dir=user "${user[@]}" && [[ -f user/cylinder_flow_000002.vtu ]] &&
+  ok || bad "simulate on a user mesh"
+grep -q 'NumberOfPoints="221"' user/cylinder_flow_000000.vtu && ok || bad "the user mesh's 221 nodes are not in the .vtu"
+"$surro" -q simulate "$configs/cylinder_flow.json" --set run.output_dir=user2 "${user[@]}" --set solver.groups.walls=Walls 2>err.log
+rc=$?
+[[ $rc -eq 3 ]] && grep -q "channel_v41.msh" err.log && ok || bad "unknown group: exit $rc, $(cat err.log)"
+"$surro" -q simulate "$configs/cylinder_flow.json" --set run.output_dir=user3 --set solver.mesh_file=nowhere.msh 2>err.log
+rc=$?
+[[ $rc -eq 2 ]] && grep -q "solver.mesh_file" err.log && ok || bad "missing mesh file: exit $rc, $(cat err.log)"
+
 echo "mesh jobs: $pass passed, $failures failed"
 [[ $failures -eq 0 ]]
