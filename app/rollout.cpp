@@ -83,7 +83,7 @@ int run_pair_eval(const RolloutArgs& a, const TrainingSections& sec, const std::
               a.initial == "solver" ? "simulated" : a.split.c_str(), report.rel_l2_mean, report.rmse_overall);
 
   if (!a.output.empty()) {
-    fs::create_directories(a.output);
+    io::begin_output(a.output);  // .incomplete until the last file is written
     op::write_report_json(a.output + "/metrics.json", report);
     op::write_report_csv(a.output + "/metrics.csv", report);
     if (a.write_fields) {
@@ -99,6 +99,7 @@ int run_pair_eval(const RolloutArgs& a, const TrainingSections& sec, const std::
           op::write_rollout_vtk(a.output, "prediction", spec, {0.0}, hp.data() + off, hy.data() + off);
       SURRO_LOG_INFO("wrote " << pvd << ", metrics.json, metrics.csv");
     }
+    io::end_output(a.output);
   }
   return 0;
 }
@@ -263,7 +264,7 @@ int run_rollout(const RolloutArgs& a) {
   }
 
   if (!a.output.empty()) {
-    fs::create_directories(a.output);
+    io::begin_output(a.output);  // .incomplete until the last file is written
     op::write_report_json(a.output + "/metrics.json", report);
     op::write_report_csv(a.output + "/metrics.csv", report);
     op::write_profiles(a.output + "/statistics.csv", a.output + "/statistics.json", sec.data.fields,
@@ -312,6 +313,7 @@ int run_rollout(const RolloutArgs& a) {
     } else {
       SURRO_LOG_INFO("wrote " << a.output << "/metrics.json, metrics.csv");
     }
+    io::end_output(a.output);
   }
   // The rollout without start-up (Kokkos, the checkpoint, the data, planning the model), from the
   // first step to the last file written; bench/gpu/rollout.sh reads it.

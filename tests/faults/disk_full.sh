@@ -7,6 +7,7 @@
 # The full disk is a small tmpfs when this machine lets us mount one (root, as in CI); otherwise a
 # file-size limit (ulimit -f, SIGXFSZ ignored so write() returns EFBIG) stands in for it: then every
 # file over the limit fails, so "files before the failure" cannot be checked for generate and train.
+# SURRO_FAULTS_METHOD=ulimit forces the fallback.
 # Usage: disk_full.sh /path/to/surro CONFIG_DIR
 set -u
 surro=$(realpath "$1")
@@ -23,8 +24,10 @@ pass=0 failures=0
 ok() { pass=$((pass + 1)); }
 bad() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
-# small_dir NAME KB: a folder that holds about KB kilobytes. Sets limit_cmd for the ulimit fallback.
+# small_dir NAME KB LIMIT_KB: a tmpfs folder that holds about KB kilobytes, or (fallback) a plain
+# folder with LIMIT_KB as the file-size limit for run_limited.
 method=""
+[[ ${SURRO_FAULTS_METHOD:-} == ulimit ]] && method="ulimit -f"
 small_dir() {
   mkdir -p "$work/$1"
   if [[ -z $method || $method == tmpfs ]] && mount -t tmpfs -o "size=$2k" tmpfs "$work/$1" 2>/dev/null; then
@@ -33,7 +36,7 @@ small_dir() {
     limit_kb=""
   else
     method="ulimit -f"
-    limit_kb=$2
+    limit_kb=$3
   fi
 }
 # run_limited LOG CMD...: runs CMD under the file-size limit in ulimit mode (plain otherwise).
@@ -72,7 +75,7 @@ tiny=(--set data.dataset="$work/data" --set train.batch=4 --set model.modes=[4,4
   || bad "train on disk"
 
 # generate: each file is about 48 KiB; 120 KiB holds two (and config.json), not the third.
-small_dir gen 120
+small_dir gen 120 40
 run_limited gen.log "$surro" -q generate "$configs/ns2d_nu1e-3.json" --set run.output_dir="$work/gen" \
   "${set_gen[@]}"
 check_failure generate gen.log gen 'ns2d_nu1e-3_000[0-9]\.hdf5' $?
@@ -83,7 +86,7 @@ fi
 
 # train: checkpoint_best is 84 KB, checkpoint_last 236 KB: epoch 1 writes both (320 KB); epoch 2's
 # temporary beside them does not fit in 400 KB.
-small_dir ckpt 400
+small_dir ckpt 400 60
 run_limited train.log "$surro" -q train "$configs/train_fno_ns2d.json" --set run.output_dir="$work/ckpt" \
   "${tiny[@]}" --set train.epochs=3
 check_failure train train.log ckpt 'checkpoint_(last|best)\.h5' $?
@@ -93,10 +96,17 @@ if [[ $method == tmpfs ]]; then
 fi
 
 # rollout: metrics, statistics and two .vti (11 pages) fit in 64 KiB; rollout.hdf5 (31 KB) does not.
-small_dir roll 64
+small_dir roll 64 20
 run_limited roll.log "$surro" -q rollout model/checkpoint_last.h5 -o "$work/roll" --vtk-every 4 >/dev/null
 check_failure rollout roll.log roll 'rollout\.(hdf5|pvd|vti)|rollout_[0-9]+\.vti|metrics|statistics|spectrum' $?
 [[ -e roll/.incomplete ]] && ok || bad "rollout: the unfinished folder is not marked (.incomplete): $(ls -a roll)"
+# The ParaView files (VTK's writer) fail the same way: 28 KiB hold the metrics, not the first .vti.
+if [[ $method == tmpfs ]]; then
+  small_dir roll_vtk 28 0
+  run_limited roll_vtk.log "$surro" -q rollout model/checkpoint_last.h5 -o "$work/roll_vtk" --vtk-every 4 >/dev/null
+  check_failure "rollout (vtk)" roll_vtk.log roll_vtk 'rollout[._].*(vti|pvd)|statistics|spectrum' $?
+  [[ -e roll_vtk/.incomplete ]] && ok || bad "rollout (vtk): the unfinished folder is not marked"
+fi
 # And a finished rollout is not marked.
 "$surro" -q rollout model/checkpoint_last.h5 -o "$work/roll_ok" --vtk-every 4 >/dev/null || bad "rollout on disk"
 [[ -s roll_ok/metrics.json && ! -e roll_ok/.incomplete ]] && ok || bad "finished rollout: $(ls -a roll_ok)"
