@@ -9,6 +9,8 @@
 //              <output>/metrics.{json,csv}   relative L2 / RMSE per step and over the trajectory,
 //                                            energy-spectrum error for 2D scalar fields
 //   eval    -> the metrics only (files when -o is given), and the table on stdout.
+//   both    -> <output>/.incomplete from before the first file until after the last: a folder that
+//              still has it belongs to a run that failed, was killed or is still running.
 // Pair models (data.kind = pair: Darcy a -> u) predict once per trajectory: the same metrics, and
 // for rollout <output>/prediction.pvd with the prediction, reference and error.
 #include "app/commands.hpp"

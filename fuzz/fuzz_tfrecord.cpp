@@ -15,8 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string dir = (surro::fuzz::scratch_dir() / "mgn").string();
   std::filesystem::create_directories(dir);
   surro::fuzz::write_scratch("mgn/meta.json", data + 2, meta_len);
-  const std::string records = surro::fuzz::write_scratch("mgn/train.tfrecord", data + 2 + meta_len,
-                                                         size - 2 - meta_len);
+  const std::string records =
+      surro::fuzz::write_scratch("mgn/train.tfrecord", data + 2 + meta_len, size - 2 - meta_len);
   try {
     surro::data::TfRecordReader reader(records);
     std::string record;
