@@ -9,6 +9,8 @@
 //              <output>/metrics.{json,csv}   relative L2 / RMSE per step and over the trajectory,
 //                                            energy-spectrum error for 2D scalar fields
 //   eval    -> the metrics only (files when -o is given), and the table on stdout.
+//   both    -> <output>/.incomplete from before the first file until after the last: a folder that
+//              still has it belongs to a run that failed, was killed or is still running.
 // Pair models (data.kind = pair: Darcy a -> u) predict once per trajectory: the same metrics, and
 // for rollout <output>/prediction.pvd with the prediction, reference and error.
 #include "app/commands.hpp"
@@ -110,7 +112,7 @@ int run_pair_eval(const RolloutArgs& a, const TrainingSections& sec, const std::
               a.initial == "solver" ? "simulated" : a.split.c_str(), report.rel_l2_mean, report.rmse_overall);
 
   if (!a.output.empty()) {
-    fs::create_directories(a.output);
+    io::begin_output(a.output);  // .incomplete until the last file is written
     op::write_report_json(a.output + "/metrics.json", report);
     op::write_report_csv(a.output + "/metrics.csv", report);
     if (a.write_fields) {
@@ -124,6 +126,7 @@ int run_pair_eval(const RolloutArgs& a, const TrainingSections& sec, const std::
           op::write_rollout_vtk(a.output, "prediction", spec, {0.0}, hp.data() + off, hy.data() + off);
       SURRO_LOG_INFO("wrote " << pvd << ", metrics.json, metrics.csv");
     }
+    io::end_output(a.output);
   }
   return 0;
 }
@@ -302,7 +305,7 @@ int run_rollout(const RolloutArgs& a) {
   }
 
   if (!a.output.empty()) {
-    fs::create_directories(a.output);
+    io::begin_output(a.output);  // .incomplete until the last file is written
     op::write_report_json(a.output + "/metrics.json", report);
     op::write_report_csv(a.output + "/metrics.csv", report);
     op::write_profiles(a.output + "/statistics.csv", a.output + "/statistics.json", sec.data.fields,
@@ -349,6 +352,7 @@ int run_rollout(const RolloutArgs& a) {
     } else {
       SURRO_LOG_INFO("wrote " << a.output << "/metrics.json, metrics.csv");
     }
+    io::end_output(a.output);
   }
   // The rollout without start-up (Kokkos, the checkpoint, the data, planning the model), from the
   // first step to the last file written; bench/gpu/rollout.sh reads it.

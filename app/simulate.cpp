@@ -6,6 +6,7 @@
 //   <output_dir>/spectrum.csv                      energy spectra (solvers that provide them)
 //   <output_dir>/summary.json                      whole-run scalars (cylinder_flow: Strouhal number)
 //   <output_dir>/config.json                       the resolved config
+//   <output_dir>/.incomplete                       only while unfinished (failed, killed or running)
 //
 // The sample index selects the same initial condition `surro generate` gives trajectory i.
 #include "app/commands.hpp"
@@ -79,6 +80,7 @@ void run_simulate(const JobArgs& args) {
 
   const std::string dir = cfg.run.output_dir;
   save_resolved_config(cfg);
+  io::begin_output(dir);  // .incomplete until the last file is written (core/io.hpp)
 
   // Diagnostics and spectra as CSV (one row per recorded time).
   if (!diag.names.empty()) {
@@ -113,6 +115,7 @@ void run_simulate(const JobArgs& args) {
     io::write_text_atomic(dir + "/summary.json", summary.dump(2) + "\n");
   }
   if (sim.vtk) write_series(dir, cfg.run.name, spec, block);
+  io::end_output(dir);
   SURRO_LOG_INFO("wrote " << dir << "/" << cfg.run.name << ".pvd, diagnostics.csv"
                           << (diag.spectra.empty() ? "" : ", spectrum.csv") << ", config.json");
 }

@@ -19,16 +19,24 @@ void write_atomic(const std::string& path, const std::function<void(const std::s
     std::error_code ec;
     fs::create_directories(target.parent_path(), ec);
     if (ec)
-      SURRO_THROW(ErrorKind::runtime, path << ": cannot create folder " << target.parent_path()
-                                           << ": " << ec.message());
+      SURRO_THROW(ErrorKind::runtime,
+                  path << ": cannot create folder " << target.parent_path() << ": " << ec.message());
   }
   // Unique per process and call, hidden, and beside the target so rename() is atomic.
   std::random_device rd;
-  const fs::path tmp = target.parent_path() /
-                       ("." + target.filename().string() + ".tmp" + std::to_string(::getpid()) +
-                        "." + std::to_string(rd()));
+  const fs::path tmp = target.parent_path() / ("." + target.filename().string() + ".tmp" +
+                                               std::to_string(::getpid()) + "." + std::to_string(rd()));
   try {
     write(tmp.string());
+  } catch (const Error& e) {
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    // The temporary's name means nothing to the user: name the file they asked for.
+    std::string msg = e.what();
+    const std::string t = tmp.string();
+    for (std::size_t at = msg.find(t); at != std::string::npos; at = msg.find(t, at + path.size()))
+      msg.replace(at, t.size(), path);
+    throw Error(e.kind(), msg, e.source_file().empty() ? nullptr : e.source_file().c_str(), e.source_line());
   } catch (...) {
     std::error_code ec;
     fs::remove(tmp, ec);
@@ -66,6 +74,21 @@ void write_text_atomic(const std::string& path, const std::string& content) {
     out.flush();
     if (!out) SURRO_THROW(ErrorKind::runtime, tmp << ": write failed: " << std::strerror(errno));
   });
+}
+
+void begin_output(const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) SURRO_THROW(ErrorKind::runtime, dir << ": cannot create the output folder: " << ec.message());
+  write_text_atomic((fs::path(dir) / kIncompleteMarker).string(),
+                    "this folder's run has not finished (it failed, was killed or is still running)\n");
+}
+
+void end_output(const std::string& dir) {
+  std::error_code ec;
+  fs::remove(fs::path(dir) / kIncompleteMarker, ec);
+  if (ec)
+    SURRO_THROW(ErrorKind::runtime, dir << ": cannot remove " << kIncompleteMarker << ": " << ec.message());
 }
 
 }  // namespace surro::io

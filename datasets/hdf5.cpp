@@ -10,9 +10,34 @@ namespace {
 // HDF5 refuses a null buffer even for zero elements; zero-sized writes and reads point here.
 char g_empty_buffer[8] = {};
 
+// Before any other HDF5 call of the process (static initialisation): no library shutdown at exit,
+// which would close again a file whose failed H5Fclose left a dangling identifier (see hdf5.hpp).
+const bool g_no_atexit = H5dont_atexit() >= 0;
+
+// HDF5's file drivers describe a failed system call over several lines ("file write failed: time =
+// ...\n, filename = '...', file descriptor = 3, errno = 28, error message = 'No space left on
+// device', buf = ..."). Keeps "<what failed>: <OS error>" on one line; other descriptions only lose
+// their line breaks.
+std::string one_line_detail(std::string desc) {
+  const std::string key = "error message = '";
+  const std::size_t em = desc.find(key);
+  if (em != std::string::npos) {
+    const std::size_t begin = em + key.size();
+    const std::size_t end = desc.find('\'', begin);
+    const std::string os_error =
+        desc.substr(begin, end == std::string::npos ? std::string::npos : end - begin);
+    const std::size_t head = desc.find(": time =");
+    desc = (head == std::string::npos ? std::string("system call failed") : desc.substr(0, head)) + ": " +
+           os_error;
+  }
+  for (char& c : desc)
+    if (c == '\n' || c == '\r') c = ' ';
+  return desc;
+}
+
 herr_t innermost_error(unsigned n, const H5E_error2_t* err, void* out) {
   // Walked upward, entry 0 is where HDF5 detected the problem: the most specific description.
-  if (n == 0 && err && err->desc) *static_cast<std::string*>(out) = err->desc;
+  if (n == 0 && err && err->desc) *static_cast<std::string*>(out) = one_line_detail(err->desc);
   return 0;
 }
 
@@ -194,7 +219,15 @@ std::vector<bool> read_bools(hid_t obj, const std::string& name, bool want_array
 }  // namespace
 
 void silence_errors() {
+  (void)g_no_atexit;
   H5Eset_auto2(H5E_DEFAULT, nullptr, nullptr);
+}
+
+herr_t close_file_id(hid_t file) {
+  unsigned intent = 0;
+  if (H5Fget_intent(file, &intent) >= 0 && (intent & H5F_ACC_RDWR) && H5Fflush(file, H5F_SCOPE_LOCAL) < 0)
+    return -1;  // left open on purpose: H5Fclose would fail the same way and leave a dangling id
+  return H5Fclose(file);
 }
 
 std::string error_detail() {
@@ -256,6 +289,9 @@ void close_file(File& file) {
   const std::string name = file_name(file);
   SURRO_REQUIRE(open == 1, name << ": " << (open - 1)
                                 << " HDF5 objects are still open at close: expected none (a surro bug)");
+  // Flush first: on failure the file stays open (File's destructor then gives it up, see hdf5.hpp).
+  if (H5Fflush(file, H5F_SCOPE_LOCAL) < 0)
+    SURRO_THROW(ErrorKind::runtime, name << ": cannot write the HDF5 file (HDF5: " << error_detail() << ")");
   if (H5Fclose(file.release()) < 0)
     SURRO_THROW(ErrorKind::runtime,
                 name << ": cannot flush and close the HDF5 file (HDF5: " << error_detail() << ")");
@@ -551,6 +587,9 @@ void write_numeric_dataset(hid_t loc, const std::string& name, const std::vector
   const void* buf = product(dims) > 0 && data ? data : static_cast<const void*>(g_empty_buffer);
   if (H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
     fail(ErrorKind::runtime, loc, name, "cannot write the dataset");
+  // Chunks wait in the chunk cache; writing them now reports a full disk here, not in H5Dclose
+  // (whose failure the destructor cannot report).
+  if (H5Dflush(d) < 0) fail(ErrorKind::runtime, loc, name, "cannot write the dataset");
 }
 
 }  // namespace

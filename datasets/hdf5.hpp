@@ -9,8 +9,17 @@
 //
 // Errors: HDF5's own stack printing is switched off; every failure becomes a surro::Error whose message
 // starts with the file and the HDF5 object path ("run/a.hdf5: /t0_fields/u: ..."), plus the innermost
-// HDF5 error description where there is one. Readers raise ErrorKind::input (bad data), writers
-// ErrorKind::runtime (a failing library call or disk).
+// HDF5 error description where there is one, on one line ("file write failed: No space left on
+// device"). Readers raise ErrorKind::input (bad data), writers ErrorKind::runtime (a failing library
+// call or disk).
+//
+// Failed writes (disk full, file-size limit): HDF5 1.10's H5Fclose, when its final flush fails, frees
+// the file but keeps the identifier, and HDF5's shutdown at exit closes it again (a use after free:
+// exit 139). So a file we wrote is flushed before it is closed (datasets are flushed after each
+// write, files by close_file and by File's destructor), and a file whose flush failed is never handed
+// to H5Fclose: its identifier is given up (the process reports the error; the OS closes the
+// descriptor, and write_atomic has removed the temporary). HDF5's own shutdown at exit is switched
+// off (H5dont_atexit) for the same reason.
 #include "core/error.hpp"
 
 #include <hdf5.h>
@@ -53,7 +62,10 @@ class Handle {
   hid_t m_id = H5I_INVALID_HID;
 };
 
-using File = Handle<H5Fclose>;
+// H5Fclose after a successful flush; a writable file whose flush fails is left open (see above).
+herr_t close_file_id(hid_t file);
+
+using File = Handle<close_file_id>;
 using Group = Handle<H5Gclose>;
 using Dataset = Handle<H5Dclose>;
 using Attribute = Handle<H5Aclose>;

@@ -57,7 +57,13 @@ void configure_and_write(Writer* w, const std::string& path, const std::string& 
   w->EncodeAppendedDataOff();
   w->SetCompressorTypeToZLib();
   w->SetHeaderTypeToUInt64();
-  if (w->Write() != 1 || w->GetErrorCode() != vtkErrorCode::NoError)
+  // A failed write (disk full) makes VTK's pipeline print a multi-line report of its own; the error
+  // code below becomes the one error line instead.
+  const int display = vtkObject::GetGlobalWarningDisplay();
+  vtkObject::GlobalWarningDisplayOff();
+  const int written = w->Write();
+  vtkObject::SetGlobalWarningDisplay(display);
+  if (written != 1 || w->GetErrorCode() != vtkErrorCode::NoError)
     SURRO_THROW(ErrorKind::runtime, path << ": " << what << " failed: "
                                          << vtkErrorCode::GetStringFromErrorCode(w->GetErrorCode()));
 }
