@@ -260,32 +260,7 @@ void Krylov<Exec>::cg_iteration(const Exec& exec, const Vec& value, const Vec& x
 template <class Exec>
 KrylovReport Krylov<Exec>::cg(const Exec& exec, const Vec& value, const Vec& b, const Vec& x, double tol,
                               int max_it) {
-  const double tol2 = tol * tol;
-  const auto scal = sc;
-  const auto st = status;
-  const auto it = iterations;
-  const auto R = r, T = t;
-  const int batch = sys->batch;
-  start(exec, value, b, x);
-  cg_restart(exec, tol2);
-  for (;;) {
-    while (count_active(exec) > 0) {
-      for (int k = 0; k < kPoll; ++k) cg_iteration(exec, value, x, tol2, max_it);
-    }
-    // Confirm on the true residual; reopen converged samples that miss the tolerance.
-    residual(exec, value, b, x, T);
-    dot(exec, T, T, rr);
-    Kokkos::parallel_for(
-        "surro::fem::krylov::cg::verify", Kokkos::RangePolicy<Exec>(exec, 0, batch),
-        KOKKOS_LAMBDA(const index_t smp) {
-          if (st(smp) == kConverged && scal(smp, bb) > 0.0 && scal(smp, rr) > tol2 * scal(smp, bb))
-            st(smp) = it(smp) >= max_it ? kExhausted : kActive;
-        });
-    if (count_active(exec) == 0) break;
-    Kokkos::deep_copy(exec, R, T);
-    cg_restart(exec, tol2);
-  }
-  return finish(exec);
+  return converge(exec, value, b, x, tol, max_it, Method::cg);
 }
 
 template <class Exec>
@@ -376,29 +351,49 @@ void Krylov<Exec>::bicgstab_iteration(const Exec& exec, const Vec& value, const 
 template <class Exec>
 KrylovReport Krylov<Exec>::bicgstab(const Exec& exec, const Vec& value, const Vec& b, const Vec& x,
                                     double tol, int max_it) {
+  return converge(exec, value, b, x, tol, max_it, Method::bicgstab);
+}
+
+// Both methods: iterate until no sample is active (the host polls every kPoll iterations), then
+// confirm on the true residual, reopen the converged samples that miss the tolerance, and restart
+// those from their iterates.
+template <class Exec>
+KrylovReport Krylov<Exec>::converge(const Exec& exec, const Vec& value, const Vec& b, const Vec& x,
+                                    double tol, int max_it, Method method) {
   const double tol2 = tol * tol;
   const auto scal = sc;
   const auto st = status;
   const auto it = iterations;
   const auto R = r, T = t;
   const int batch = sys->batch;
+  const auto restart = [&]() {
+    if (method == Method::cg)
+      cg_restart(exec, tol2);
+    else
+      bicgstab_restart(exec, tol2);
+  };
   start(exec, value, b, x);
-  bicgstab_restart(exec, tol2);
+  restart();
   for (;;) {
     while (count_active(exec) > 0) {
-      for (int k = 0; k < kPoll; ++k) bicgstab_iteration(exec, value, x, tol2, max_it);
+      for (int k = 0; k < kPoll; ++k) {
+        if (method == Method::cg)
+          cg_iteration(exec, value, x, tol2, max_it);
+        else
+          bicgstab_iteration(exec, value, x, tol2, max_it);
+      }
     }
     residual(exec, value, b, x, T);
     dot(exec, T, T, rr);
     Kokkos::parallel_for(
-        "surro::fem::krylov::bicgstab::verify", Kokkos::RangePolicy<Exec>(exec, 0, batch),
+        "surro::fem::krylov::verify", Kokkos::RangePolicy<Exec>(exec, 0, batch),
         KOKKOS_LAMBDA(const index_t smp) {
           if (st(smp) == kConverged && scal(smp, bb) > 0.0 && scal(smp, rr) > tol2 * scal(smp, bb))
             st(smp) = it(smp) >= max_it ? kExhausted : kActive;
         });
     if (count_active(exec) == 0) break;
     Kokkos::deep_copy(exec, R, T);
-    bicgstab_restart(exec, tol2);
+    restart();
   }
   return finish(exec);
 }

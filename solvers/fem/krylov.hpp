@@ -65,6 +65,9 @@ class Krylov {
   // One iteration of every active sample.
   void cg_iteration(const Exec& exec, const Vec& value, const Vec& x, double tol2, int max_it);
   void bicgstab_iteration(const Exec& exec, const Vec& value, const Vec& x, double tol2, int max_it);
+  enum class Method { cg, bicgstab };
+  KrylovReport converge(const Exec& exec, const Vec& value, const Vec& b, const Vec& x, double tol,
+                        int max_it, Method method);
   void bicgstab_restart(const Exec& exec, double tol2);
   void residual(const Exec& exec, const Vec& value, const Vec& b, const Vec& x, const Vec& out);
 };
