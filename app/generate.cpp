@@ -49,6 +49,56 @@ std::string stored_fingerprint(const std::string& path) {
   }
 }
 
+// Paths where two JSON values differ ("solver.viscosity", "dataset.per_file"), depth first.
+void differing_paths(const config::json& a, const config::json& b, const std::string& path,
+                     std::vector<std::string>& out) {
+  if (a.is_object() && b.is_object()) {
+    for (const auto& [key, value] : a.items()) {
+      const std::string sub = path.empty() ? key : path + "." + key;
+      if (!b.contains(key))
+        out.push_back(sub);
+      else
+        differing_paths(value, b[key], sub, out);
+    }
+    for (const auto& [key, value] : b.items())
+      if (!a.contains(key)) out.push_back(path.empty() ? key : path + "." + key);
+  } else if (a != b) {
+    out.push_back(path);
+  }
+}
+
+// A rerun into a folder that already holds a dataset resumes it, and must define the same data:
+// the previous run's config.json is compared with `defining` (solver, seed, split sizes, per_file),
+// and any difference is refused before anything is written, naming the keys. (Files of the old
+// layout would otherwise be skipped as "already written" and stats.yaml refitted on a mix.)
+void refuse_changed_resume(const std::string& dir, const config::json& defining) {
+  const fs::path previous = fs::path(dir) / "config.json";
+  if (!fs::exists(previous)) return;
+  config::json old;
+  try {
+    old = config::load_file(previous.string());
+  } catch (const Error&) {
+    return;  // unreadable: the per-file fingerprints still guard the data
+  }
+  const config::json run = old.value("run", config::json::object());
+  const config::json ds = old.value("dataset", config::json::object());
+  config::json was = {{"solver", old.value("solver", config::json::object())},
+                      {"seed", run.value("seed", config::json())},
+                      {"dataset", config::json::object()}};
+  for (const char* key : {"train", "valid", "test", "per_file"})
+    was["dataset"][key] = ds.value(key, config::json());
+  std::vector<std::string> changed;
+  differing_paths(was, defining, "", changed);
+  if (changed.empty()) return;
+  std::string keys;
+  for (const auto& k : changed)
+    keys += (keys.empty() ? "" : ", ") + (k == "seed" ? std::string("run.seed") : k);
+  SURRO_THROW(ErrorKind::usage, previous.string()
+                                    << ": was generated from a different configuration: " << keys
+                                    << " changed; a resume must define the same data (use another "
+                                       "run.output_dir, or remove the folder)");
+}
+
 // Appends a solver batch to the file's block: fields, and on meshes the samples' meshes and
 // per-sample parameters, all in sample order.
 void append_block(data::Block& block, data::Block&& part) {
@@ -74,9 +124,14 @@ void run_generate(const JobArgs& args) {
   check_output_dir("run.output_dir", cfg.run.output_dir);
   SURRO_LOG_INFO("resolved config (" << cfg.file << "):\n" << cfg.resolved.dump(2));
 
-  // What defines the data: the solver section, the seed and the per-sample layout. Not the
-  // output folder, the log level or the batch size.
-  config::json defining = {{"solver", cfg.resolved["solver"]}, {"seed", cfg.run.seed}};
+  // What defines the data: the solver section, the seed and the split sizes and file layout
+  // (they decide which samples each file holds). Not the output folder, the log level or the batch
+  // size, which change no bit of the data.
+  config::json defining = {
+      {"solver", cfg.resolved["solver"]},
+      {"seed", cfg.run.seed},
+      {"dataset", {{"train", ds.train}, {"valid", ds.valid}, {"test", ds.test}, {"per_file", ds.per_file}}}};
+  refuse_changed_resume(cfg.run.output_dir, defining);
   const std::string fp = fingerprint(defining);
 
   data::DatasetSpec spec = solver->spec();

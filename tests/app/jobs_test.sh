@@ -50,6 +50,20 @@ before=$(md5sum killed/data/train/*.hdf5 | md5sum)
 rc=$?
 [[ $rc -eq 2 ]] && grep -q "was generated from a different configuration" err.log && ok || bad "config change: exit $rc, $(cat err.log)"
 [[ $(md5sum killed/data/train/*.hdf5 | md5sum) == "$before" ]] && ok || bad "refused run changed files"
+# Issue #12 class 6: a resume with another file layout or fewer trajectories is refused naming the
+# key, before anything is written (it used to skip the old files as "already written").
+before_stats=$(md5sum killed/stats.yaml)
+"$surro" -q generate "$configs/ns2d_nu1e-3.json" --set run.output_dir=killed "${small[@]}" --set dataset.per_file=3 2>err.log
+rc=$?
+[[ $rc -eq 2 ]] && grep -q "dataset.per_file changed" err.log && ok || bad "per_file change: exit $rc, $(cat err.log)"
+"$surro" -q generate "$configs/ns2d_nu1e-3.json" --set run.output_dir=killed "${small[@]}" --set dataset.train=6 2>err.log
+rc=$?
+[[ $rc -eq 2 ]] && grep -q "dataset.train changed" err.log && ok || bad "train count change: exit $rc, $(cat err.log)"
+[[ $(md5sum killed/data/train/*.hdf5 | md5sum) == "$before" && $(md5sum killed/stats.yaml) == "$before_stats" ]] && ok ||
+  bad "refused resume changed files"
+# The batch size defines no data: a resume with another batch is accepted.
+"$surro" -q generate "$configs/ns2d_nu1e-3.json" --set run.output_dir=killed "${small[@]}" --set dataset.batch=2 &&
+  ok || bad "a resume with another batch size was refused"
 
 # 4. A damaged file is reported with its path; exit code 3.
 cp full/data/test/*.hdf5 damaged.hdf5
