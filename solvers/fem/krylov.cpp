@@ -161,7 +161,7 @@ void Krylov<Exec>::cg_restart(const Exec& exec, double tol2) {
   const auto ds = sys->dof_sample;
   const auto scal = sc;
   const auto st = status;
-  const auto R = r, RH = rhat, P = p, VV = v, Z = z;
+  const auto R = r, P = p, Z = z;
   const index_t nd = sys->num_dofs;
   const int batch = sys->batch;
   Kokkos::parallel_for(

@@ -209,6 +209,17 @@ void System<Exec>::element_load(const Exec& exec, const V2<double>& fq, const V2
       });
 }
 
+// Per-sample sums (B) of per-cell values (Nc), in cell order on the host (diagnostics, not a hot
+// path): the same on every backend.
+template <class Exec>
+std::vector<double> System<Exec>::sum_per_sample(const V1<double>& per_cell) const {
+  const std::vector<double> cells = to_vector(per_cell);
+  auto samples = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), cell_sample);
+  std::vector<double> out(batch, 0.0);
+  for (index_t c = 0; c < num_cells; ++c) out[samples(c)] += cells[c];
+  return out;
+}
+
 template <class Exec>
 std::vector<double> System<Exec>::l2_error_squared(const Exec& exec, const V1<double>& u,
                                                    const V2<double>& uq) const {
@@ -232,12 +243,7 @@ std::vector<double> System<Exec>::l2_error_squared(const Exec& exec, const V1<do
         }
         per_cell(c) = area * sum;
       });
-  // Per-sample sums in cell order on the host (a diagnostic, not a hot path).
-  const std::vector<double> cells = to_vector(per_cell);
-  auto samples = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), cell_sample);
-  std::vector<double> out(batch, 0.0);
-  for (index_t c = 0; c < num_cells; ++c) out[samples(c)] += cells[c];
-  return out;
+  return sum_per_sample(per_cell);
 }
 
 template <class Exec>
@@ -260,11 +266,7 @@ std::vector<double> System<Exec>::integral(const Exec& exec, const V1<double>& u
         }
         per_cell(c) = area * sum;
       });
-  const std::vector<double> cells = to_vector(per_cell);
-  auto samples = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), cell_sample);
-  std::vector<double> out(batch, 0.0);
-  for (index_t c = 0; c < num_cells; ++c) out[samples(c)] += cells[c];
-  return out;
+  return sum_per_sample(per_cell);
 }
 
 template struct System<ExecSpace>;

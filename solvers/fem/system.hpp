@@ -75,6 +75,8 @@ struct System {
   std::vector<double> l2_error_squared(const Exec& exec, const V1<double>& u, const V2<double>& uq) const;
   // Per-sample integrals (B) of u_h = u (Nd), in the same fixed order.
   std::vector<double> integral(const Exec& exec, const V1<double>& u) const;
+  // Per-sample sums (B) of per-cell values (Nc), in cell order.
+  std::vector<double> sum_per_sample(const V1<double>& per_cell) const;
 };
 
 // Copies a host vector (converting its elements) to a new View of T on Exec's memory space.
