@@ -14,6 +14,7 @@
 // Pair models (data.kind = pair: Darcy a -> u) predict once per trajectory: the same metrics, and
 // for rollout <output>/prediction.pvd with the prediction, reference and error.
 #include "app/commands.hpp"
+#include "app/mesh_rollout.hpp"
 #include "app/run_config.hpp"
 #include "app/train_config.hpp"
 #include "core/error.hpp"
@@ -40,17 +41,6 @@
 namespace surro::app {
 namespace fs = std::filesystem;
 
-namespace {
-
-// --vtk-sample indexes the K trajectories rolled out; checked before any work or output.
-void check_vtk_sample(const RolloutArgs& a, long long K) {
-  if (a.write_fields && (a.vtk_sample < 0 || a.vtk_sample >= K))
-    SURRO_THROW(ErrorKind::usage, "--vtk-sample " << a.vtk_sample << ": expected 0.." << K - 1 << " (the "
-                                                  << K << " trajectories rolled out)");
-}
-
-// A prediction that is NaN or infinite ends the rollout (exit 1) at the step where it appears,
-// instead of metrics of null. `pred` is (K, frame) on the host, step counted from 1 as printed.
 void check_finite_prediction(const std::string& checkpoint, int step, int K, long long frame,
                              const float* pred) {
   for (int s = 0; s < K; ++s)
@@ -63,6 +53,16 @@ void check_finite_prediction(const std::string& checkpoint, int step, int K, lon
                                << pred[std::size_t(s) * frame + i]
                                << "): the model diverged; nothing was written");
 }
+
+namespace {
+
+// --vtk-sample indexes the K trajectories rolled out; checked before any work or output.
+void check_vtk_sample(const RolloutArgs& a, long long K) {
+  if (a.write_fields && (a.vtk_sample < 0 || a.vtk_sample >= K))
+    SURRO_THROW(ErrorKind::usage, "--vtk-sample " << a.vtk_sample << ": expected 0.." << K - 1 << " (the "
+                                                  << K << " trajectories rolled out)");
+}
+
 
 // The trajectories a rollout starts from and compares with: a dataset split, or K samples simulated
 // now by the solver of the dataset's generating config (or --solver-config), with --solver-set
@@ -94,7 +94,7 @@ int run_pair_eval(const RolloutArgs& a, const TrainingSections& sec, const std::
                                                << store.trajectories() << " trajectories");
   check_vtk_sample(a, K);
   data::WindowLoader loader(store, sec.data.pair, K, 0, false, false);
-  const TrainedModel trained(a.checkpoint, sec, loader.x_channels(), loader.y_channels(), store.grid());
+  const TrainedModel trained(a.checkpoint, sec, data_shape(sec, store, loader.x_channels(), loader.y_channels()));
 
   ExecSpace exec;
   const long long out_size = static_cast<long long>(loader.y_channels()) * store.points();
@@ -102,7 +102,7 @@ int run_pair_eval(const RolloutArgs& a, const TrainingSections& sec, const std::
   View1<float> y("surro::eval::y", std::size_t(K) * out_size),
       pred("surro::eval::pred", std::size_t(K) * out_size);
   loader.fill(exec, 0, x.data(), y.data());
-  trained.make(exec, K)->forward(exec, trained.params(), x.data(), pred.data());
+  trained.make(exec, K)->forward(exec, op::grid_batch<ExecSpace>(K), trained.params(), x.data(), pred.data());
   {
     auto hp = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), pred);
     check_finite_prediction(a.checkpoint, 0, K, out_size, hp.data());
@@ -194,8 +194,9 @@ int run_rollout(const RolloutArgs& a) {
   const int steps = static_cast<int>(a.steps > 0 ? a.steps : available);
 
   // 3. Model from the checkpoint.
+  const TrainedModel trained(a.checkpoint, sec, data_shape(sec, store, t_in * C, C));
+  if (store.on_mesh()) return run_mesh_rollout({a, store, trained, dataset, K, steps, t_in});
   const std::vector<int> grid = store.grid();
-  const TrainedModel trained(a.checkpoint, sec, t_in * C, C, grid);
   ExecSpace exec;
   op::ModelSurrogate model([&](const ExecSpace& e, int batch) { return trained.make(e, batch); },
                            trained.params(), t_in * C, C, grid, K);

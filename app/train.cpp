@@ -87,6 +87,8 @@ DataSection read_data_section(config::Node& n) {
     for (const auto& t : d.pair.targets)
       if (std::find(d.fields.begin(), d.fields.end(), t) == d.fields.end()) d.fields.push_back(t);
   }
+  d.delta = n.get_string("target", "state", config::one_of({"state", "delta"})) == "delta";
+  if (d.delta && d.kind != "window") n.fail("target", "\"delta\" needs kind window (a frame to add the change to)");
   n.finish();
   return d;
 }
@@ -99,6 +101,7 @@ TrainSection read_train_section(config::Node& n) {
       n.get_string("mode", "teacher_forcing", config::one_of({"teacher_forcing", "unrolled", "pushforward"}));
   t.shuffle = n.get_bool("shuffle", t.shuffle);
   t.input_noise = n.get_number("input_noise", t.input_noise, config::non_negative_number());
+  t.loss = n.get_string("loss", t.loss, config::one_of({"rel_l2", "mse", "normalized_mse"}));
   n.finish();
   return t;
 }
@@ -107,6 +110,7 @@ NormalizeSection read_normalize_section(config::Node& n) {
   NormalizeSection s;
   s.inputs = n.get_string("inputs", s.inputs, config::one_of({"none", "channel", "pointwise"}));
   s.targets = n.get_string("targets", s.targets, config::one_of({"none", "channel", "pointwise"}));
+  s.frames = n.get_int("frames", s.frames, config::non_negative());
   n.finish();
   return s;
 }
@@ -136,6 +140,8 @@ TrainingSections read_training_sections(config::Node& root) {
   s.model = op::read_architecture(m);
   config::Node nz = root.child("normalize");
   s.normalize = read_normalize_section(nz);
+  if (s.train.loss == "normalized_mse" && s.normalize.targets == "none")
+    t.fail("loss", "normalized_mse needs normalize.targets (the statistics it normalizes by), got none");
   config::Node o = root.child("optimizer");
   if (o.has("type"))
     s.adam = op::read_optimizer(o);
@@ -148,6 +154,53 @@ TrainingSections read_training_sections(config::Node& root) {
     sc.finish();
   return s;
 }
+
+op::DataShape data_shape(const TrainingSections& sec, const data::TrajectoryStore& store, int x_channels,
+                         int frame_channels) {
+  op::DataShape shape;
+  shape.in_channels = x_channels;
+  shape.out_channels = frame_channels;
+  if (store.on_mesh())
+    shape.mesh_dims = store.mesh(0).dim;
+  else
+    shape.grid = store.grid();
+  if (store.on_mesh() && sec.data.kind != "window")
+    SURRO_THROW(ErrorKind::usage, "data.kind: mesh datasets train on windows of frames, got " << sec.data.kind);
+  return shape;
+}
+
+namespace {
+
+// The batches of one loader as a model sees them: grids as they come; meshes with the block-diagonal
+// graph of the batch's meshes, gathered from per-mesh graphs built once and uploaded into device
+// buffers planned for the capacity (nothing is rebuilt per step).
+class BatchFeed {
+ public:
+  BatchFeed(const data::TrajectoryStore& store, data::WindowLoader& loader, int k_hop) : m_loader(&loader) {
+    if (!store.on_mesh()) return;
+    std::vector<mesh::Mesh> meshes;
+    for (int s = 0; s < store.trajectories(); ++s) meshes.push_back(store.mesh(s));
+    m_cache = std::make_unique<op::GraphBatchCache>(meshes, k_hop);
+  }
+  // The largest batch of `batch` samples (meshes).
+  op::GraphBatchCapacity capacity(int batch) const { return m_cache ? m_cache->capacity(batch) : op::GraphBatchCapacity{}; }
+  void plan(const op::GraphBatchCapacity& capacity, int dims) {
+    if (m_cache) m_graph = std::make_unique<op::GraphBatch<ExecSpace>>(capacity, dims);
+  }
+  op::Batch<ExecSpace> fill(const ExecSpace& exec, int b, float* x, float* y) {
+    const int n = m_loader->fill(exec, b, x, y);
+    if (!m_cache) return op::grid_batch<ExecSpace>(n);
+    m_graph->upload(exec, m_cache->gather(m_loader->batch_trajectories()));
+    return op::graph_batch(*m_graph);
+  }
+
+ private:
+  data::WindowLoader* m_loader;
+  std::unique_ptr<op::GraphBatchCache> m_cache;
+  std::unique_ptr<op::GraphBatch<ExecSpace>> m_graph;
+};
+
+}  // namespace
 
 int run_train(const JobArgs& args, bool resume) {
   TrainingSections sec;
@@ -178,7 +231,6 @@ int run_train(const JobArgs& args, bool resume) {
   };
   data::WindowLoader train_loader = make_loader(train_store, sec.train.shuffle, false);
   data::WindowLoader valid_loader = make_loader(valid_store, false, false);
-  const std::vector<int> grid = train_store.grid();
   SURRO_LOG_INFO("data: " << train_loader.samples() << " training and " << valid_loader.samples()
                           << " validation samples from " << sec.data.dataset << ", x channels "
                           << train_loader.x_channels() << ", y channels " << train_loader.y_channels());
@@ -192,9 +244,23 @@ int run_train(const JobArgs& args, bool resume) {
   // Multi-step modes: y holds t_out frames; the model predicts one.
   const bool multi = sec.train.mode != "teacher_forcing";
   const int t_out = multi ? sec.data.window.t_out : 1;
-  model->set_channels(train_loader.x_channels(), train_loader.y_channels() / t_out);
+  const op::DataShape shape =
+      data_shape(sec, train_store, train_loader.x_channels(), train_loader.y_channels() / t_out);
+  if (shape.on_mesh() && multi)
+    SURRO_THROW(ErrorKind::usage, "train.mode \"" << sec.train.mode << "\": mesh models train one step "
+                                                 << "(teacher_forcing); unrolled and pushforward are for grids");
+  model->bind(shape);
+  BatchFeed train_feed(train_store, train_loader, model->graph_k_hop());
+  BatchFeed valid_feed(valid_store, valid_loader, model->graph_k_hop());
+  op::TrainOptions options;
+  options.loss = op::parse_loss_kind(sec.train.loss);
+  options.normalized_loss = sec.train.loss == "normalized_mse";
+  options.capacity = op::max_capacity(train_feed.capacity(batch), valid_feed.capacity(batch));
+  train_feed.plan(options.capacity, shape.mesh_dims);
+  valid_feed.plan(options.capacity, shape.mesh_dims);
   ExecSpace exec;
-  op::Trainer trainer(exec, model, sec.adam, grid, cfg.run.seed, make_model_normalizers(normalizers));
+  op::Trainer trainer(exec, model, sec.adam, cfg.run.seed, make_model_normalizers(normalizers, sec.data.delta),
+                      options);
   trainer.set_input_noise(sec.train.input_noise);
   SURRO_LOG_INFO("model: " << model->summary(trainer.table()) << ", on " << ExecSpace::name());
   const long long steps_per_epoch = train_loader.batches();
@@ -245,10 +311,10 @@ int run_train(const JobArgs& args, bool resume) {
   std::signal(SIGTERM, on_stop_signal);
   std::signal(SIGUSR1, on_stop_signal);
   std::signal(SIGINT, on_stop_signal);
-  index_t points = 1;
-  for (int e : grid) points *= e;
-  View1<float> x("surro::train::x", std::size_t(batch) * model->in_channels() * points);
-  View1<float> y("surro::train::y", std::size_t(batch) * train_loader.y_channels() * points);
+  // (rows, Cin, P) and (rows, t_out * Cout, P): rows = samples on grids, the capacity's nodes on meshes.
+  const std::size_t rows = shape.on_mesh() ? std::size_t(options.capacity.nodes) : std::size_t(batch);
+  View1<float> x("surro::train::x", rows * model->in_channels() * shape.points());
+  View1<float> y("surro::train::y", rows * train_loader.y_channels() * shape.points());
   auto write_last = [&](long long epoch_done) {
     info.step = trainer.optimizer().steps();
     info.epoch = epoch_done;
@@ -264,11 +330,12 @@ int run_train(const JobArgs& args, bool resume) {
     long long train_n = 0;
     double lr = sec.adam.lr;
     for (long long b = step % steps_per_epoch; b < steps_per_epoch; ++b) {
-      const int n = train_loader.fill(exec, static_cast<int>(b), x.data(), y.data());
+      const op::Batch<ExecSpace> feed = train_feed.fill(exec, static_cast<int>(b), x.data(), y.data());
+      const int n = feed.samples;
       lr = op::learning_rate(sec.schedule, sec.adam.lr, step, horizon);
       const double loss = multi ? trainer.train_step_unrolled(exec, n, t_out, x.data(), y.data(), lr,
                                                               op::parse_unroll_mode(sec.train.mode))
-                                : trainer.train_step(exec, n, x.data(), y.data(), lr);
+                                : trainer.train_step(exec, feed, x.data(), y.data(), lr);
       require_finite(loss, "training loss", epoch + 1, step + 1, lr, last_path);
       require_finite(trainer.last_grad_norm(), "gradient norm", epoch + 1, step + 1, lr, last_path);
       train_sum += loss;
@@ -283,9 +350,9 @@ int run_train(const JobArgs& args, bool resume) {
     }
     double valid_sum = 0;
     for (int b = 0; b < valid_loader.batches(); ++b) {
-      const int n = valid_loader.fill(exec, b, x.data(), y.data());
-      valid_sum += multi ? trainer.evaluate_unrolled(exec, n, t_out, x.data(), y.data())
-                         : trainer.evaluate(exec, n, x.data(), y.data(), nullptr);
+      const op::Batch<ExecSpace> feed = valid_feed.fill(exec, b, x.data(), y.data());
+      valid_sum += multi ? trainer.evaluate_unrolled(exec, feed.samples, t_out, x.data(), y.data())
+                         : trainer.evaluate(exec, feed, x.data(), y.data(), nullptr);
     }
     const double train_loss = train_n ? train_sum / train_n : 0.0;
     const double valid_loss = valid_sum / std::max<long long>(1, valid_loader.samples());

@@ -1,11 +1,17 @@
 #pragma once
 // Config sections of `surro train` (and what `surro check` validates for training configs):
-//   "data":      the dataset and how samples are cut (windows of frames, or input/target pairs)
-//   "model":     {"type": "fno" | "ifactformer", ...} (operators/model.hpp read_architecture)
-//   "normalize": {"inputs": "none" | "channel" | "pointwise", "targets": ...}   default: none, none
+//   "data":      the dataset and how samples are cut (windows of frames, or input/target pairs), and
+//                what the model predicts: the next frame ("target": "state") or its change from the
+//                window's last frame ("delta", MeshGraphNets)
+//   "model":     {"type": "fno" | "ifactformer" | "mesh_transformer" | "meshgraphnet", ...}
+//                (operators/model.hpp read_architecture); grid models on grid datasets, mesh models
+//                on mesh datasets
+//   "normalize": {"inputs": "none" | "channel" | "pointwise", "targets": ..., "frames": 0}
+//                default: none, none; frames = how many first frames of each trajectory the
+//                statistics are fitted on (0 = all)
 //   "optimizer": {"type": "adam" | "adamw", ...}   default: Adam, lr 1e-3
 //   "schedule":  {"type": "constant" | "step" | "cosine" | "one_cycle", ...}   default: constant
-//   "train":     epochs, batch, mode, shuffle
+//   "train":     epochs, batch, mode, shuffle, input_noise, loss
 #include "core/config.hpp"
 #include "datasets/loader.hpp"
 #include "operators/model.hpp"
@@ -24,6 +30,7 @@ struct DataSection {
   std::vector<std::string> fields;      // fields loaded, in channel order
   data::WindowSpec window;              // kind = window: t_in frames in, t_out out (1 for teacher_forcing)
   data::PairSpec pair;                  // kind = pair: inputs -> targets
+  bool delta = false;                   // "target": "delta": predict the change from the last frame
 };
 
 struct TrainSection {
@@ -33,18 +40,22 @@ struct TrainSection {
   std::string mode = "teacher_forcing";
   bool shuffle = true;
   double input_noise = 0.0;  // stddev of Gaussian noise added to training inputs (data units)
+  // rel_l2 | mse | normalized_mse (MSE of the normalized target, MeshGraphNets; needs
+  // normalize.targets). Default rel_l2.
+  std::string loss = "rel_l2";
 };
 
 // Gaussian normalizers fitted on the training split (datasets/normalizer.hpp) and stored in the
 // checkpoint; the loss stays in physical units (operators/train/normalized_model.hpp).
 struct NormalizeSection {
   std::string inputs = "none", targets = "none";  // none | channel | pointwise
+  long long frames = 0;                           // fit on the first `frames` frames (0 = all)
 };
 
 struct TrainingSections {
   DataSection data;
   TrainSection train;
-  std::shared_ptr<op::Architecture> model;  // channel counts set from the data
+  std::shared_ptr<op::Architecture> model;  // bound to the data by the command that loads it
   NormalizeSection normalize;
   op::AdamConfig adam;
   op::ScheduleConfig schedule;
@@ -54,5 +65,10 @@ DataSection read_data_section(config::Node& node);
 TrainSection read_train_section(config::Node& node);
 NormalizeSection read_normalize_section(config::Node& node);
 TrainingSections read_training_sections(config::Node& root);
+
+// The shape a model of these sections sees on `store`: Cin = x channels, Cout = one frame's
+// channels, the grid or the mesh dims.
+op::DataShape data_shape(const TrainingSections& sec, const data::TrajectoryStore& store, int x_channels,
+                         int frame_channels);
 
 }  // namespace surro::app

@@ -15,16 +15,22 @@ data::NormKind norm_kind(const std::string& name) {
 NormalizerMap fit_normalizers(const TrainingSections& sec, const data::TrajectoryStore& train) {
   NormalizerMap out;
   const bool pair = sec.data.kind == "pair";
+  const int frames = static_cast<int>(sec.normalize.frames);
   if (sec.normalize.inputs != "none")
-    out["inputs"] = pair
-                        ? data::fit_normalizer(train, sec.data.pair.inputs, norm_kind(sec.normalize.inputs),
-                                               sec.data.pair.input_frame, 1)
-                        : data::fit_normalizer(train, sec.data.fields, norm_kind(sec.normalize.inputs), 0, 0);
-  if (sec.normalize.targets != "none")
-    out["targets"] =
-        pair ? data::fit_normalizer(train, sec.data.pair.targets, norm_kind(sec.normalize.targets),
-                                    sec.data.pair.target_frame, 1)
-             : data::fit_normalizer(train, sec.data.fields, norm_kind(sec.normalize.targets), 0, 0);
+    out["inputs"] = pair ? data::fit_normalizer(train, sec.data.pair.inputs, norm_kind(sec.normalize.inputs),
+                                                sec.data.pair.input_frame, 1)
+                         : data::fit_normalizer(train, sec.data.fields, norm_kind(sec.normalize.inputs), 0, frames);
+  if (sec.normalize.targets != "none") {
+    const data::NormKind kind = norm_kind(sec.normalize.targets);
+    if (pair)
+      out["targets"] =
+          data::fit_normalizer(train, sec.data.pair.targets, kind, sec.data.pair.target_frame, 1);
+    else if (sec.data.delta)  // the change between consecutive frames: what the model predicts
+      out["targets"] = data::fit_delta_normalizer(train, sec.data.fields, kind, 0,
+                                                  frames > 0 ? frames : train.frames() - 1);
+    else
+      out["targets"] = data::fit_normalizer(train, sec.data.fields, kind, 0, frames);
+  }
   return out;
 }
 
@@ -53,8 +59,9 @@ void check_normalizers(const TrainingSections& sec, const NormalizerMap& norms, 
   }
 }
 
-std::shared_ptr<const op::ModelNormalizers> make_model_normalizers(const NormalizerMap& norms) {
+std::shared_ptr<const op::ModelNormalizers> make_model_normalizers(const NormalizerMap& norms, bool delta) {
   auto out = std::make_shared<op::ModelNormalizers>();
+  out->delta = delta;
   if (auto it = norms.find("inputs"); it != norms.end())
     out->x = data::make_normalizer_view<float>(it->second);
   if (auto it = norms.find("targets"); it != norms.end())
@@ -63,12 +70,9 @@ std::shared_ptr<const op::ModelNormalizers> make_model_normalizers(const Normali
   return out;
 }
 
-TrainedModel::TrainedModel(const std::string& checkpoint, const TrainingSections& sec, int in_channels,
-                           int out_channels, std::vector<int> grid)
-    : m_arch(sec.model), m_grid(std::move(grid)), m_table(std::make_unique<op::ParamTable>()) {
-  m_arch->set_channels(in_channels, out_channels);
-  m_arch->validate(m_grid);
-  for (int e : m_grid) m_points *= e;
+TrainedModel::TrainedModel(const std::string& checkpoint, const TrainingSections& sec, const op::DataShape& shape)
+    : m_arch(sec.model), m_table(std::make_unique<op::ParamTable>()) {
+  m_arch->bind(shape);
   m_arch->register_params(*m_table);
   m_params = op::FlatParams<float>(*m_table, "surro::trained_model::params");
   NormalizerMap norms;
@@ -76,15 +80,15 @@ TrainedModel::TrainedModel(const std::string& checkpoint, const TrainingSections
   m_info = data::load_checkpoint(checkpoint, m_arch->type(), m_params, none, none, &norms);
   check_normalizers(sec, norms, checkpoint);
   for (const auto& [name, n] : norms)
-    if (n.points() != m_points)
+    if (n.points() != shape.points())
       SURRO_THROW(ErrorKind::input, checkpoint << ": /normalizers/" << name << " has " << n.points()
-                                               << " points; the data has " << m_points);
-  m_norms = make_model_normalizers(norms);
+                                               << " points per row; the data have " << shape.points());
+  m_norms = make_model_normalizers(norms, sec.data.delta);
 }
 
-std::unique_ptr<op::Model<ExecSpace, float>> TrainedModel::make(const ExecSpace& exec, int batch) const {
-  return op::normalized_factory(op::model_factory(*m_arch, *m_table, batch, m_grid), m_norms, batch,
-                                m_arch->in_channels(), m_arch->out_channels(), m_points)(exec, false);
+std::unique_ptr<op::Model<ExecSpace, float>> TrainedModel::make(const ExecSpace& exec,
+                                                                const op::PlanShape& plan) const {
+  return op::planned_factory(*m_arch, *m_table, plan, m_norms)(exec, false);
 }
 
 }  // namespace surro::app

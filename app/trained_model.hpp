@@ -29,26 +29,30 @@ NormalizerMap fit_normalizers(const TrainingSections& sec, const data::Trajector
 NormalizerMap load_checkpoint_normalizers(const std::string& checkpoint);
 // Error(input) naming `where` unless `norms` holds exactly what the section asks for, of its kinds.
 void check_normalizers(const TrainingSections& sec, const NormalizerMap& norms, const std::string& where);
-// Device statistics for the model wrapper; null when there are none.
-std::shared_ptr<const op::ModelNormalizers> make_model_normalizers(const NormalizerMap& norms);
+// Device statistics for the model wrapper (with delta targets when the data section asks for
+// them); null when there is nothing to wrap.
+std::shared_ptr<const op::ModelNormalizers> make_model_normalizers(const NormalizerMap& norms, bool delta);
 
 // A trained model for inference, loaded from a checkpoint whose stored config gave `sec`.
 class TrainedModel {
  public:
-  // in/out channels and grid from the data the model will see; Error(input) naming the checkpoint
-  // when its model type, tensors, shapes or normalizers do not match.
-  TrainedModel(const std::string& checkpoint, const TrainingSections& sec, int in_channels, int out_channels,
-               std::vector<int> grid);
-  // An inference model for `batch` samples (normalizers applied), planned now.
-  std::unique_ptr<op::Model<ExecSpace, float>> make(const ExecSpace& exec, int batch) const;
+  // shape: the data the model will see (data_shape); Error(input) naming the checkpoint when its
+  // model type, tensors, shapes or normalizers do not match.
+  TrainedModel(const std::string& checkpoint, const TrainingSections& sec, const op::DataShape& shape);
+  // An inference model for a plan (normalizers applied), planned now.
+  std::unique_ptr<op::Model<ExecSpace, float>> make(const ExecSpace& exec, const op::PlanShape& plan) const;
+  // Grids: an inference model for `batch` samples.
+  std::unique_ptr<op::Model<ExecSpace, float>> make(const ExecSpace& exec, int batch) const {
+    op::PlanShape plan;
+    plan.batch = batch;
+    return make(exec, plan);
+  }
   const op::Architecture& architecture() const { return *m_arch; }
   const float* params() const { return m_params.values().data(); }
   const data::CheckpointInfo& info() const { return m_info; }
 
  private:
   std::shared_ptr<op::Architecture> m_arch;
-  std::vector<int> m_grid;
-  index_t m_points = 1;
   std::unique_ptr<op::ParamTable> m_table;  // the FlatParams point at it: stable address
   op::FlatParams<float> m_params;
   std::shared_ptr<const op::ModelNormalizers> m_norms;

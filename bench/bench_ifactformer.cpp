@@ -142,9 +142,9 @@ int run(int argc, char** argv) {
   const ExecSpace exec;
   const double used0 = device_used_bytes();
 
-  const IFactFormerArchitecture arch(a.cfg);
+  IFactFormerArchitecture arch(a.cfg);
+  arch.bind(DataShape{a.cfg.in_channels, a.cfg.out_channels, a.grid});
   const IFactFormerCfg& c = arch.cfg();
-  arch.validate(a.grid);
   ParamTable table;
   arch.register_params(table);
   index_t n = 1;
@@ -154,7 +154,7 @@ int run(int argc, char** argv) {
 
   FlatParams<float> params(table, "surro::bench::params"), grads;
   IFactFormer<ExecSpace, float> model(exec, c, table, a.batch, a.grid, training);
-  arch.init(exec, table, a.grid, params.values().data(), a.seed);
+  arch.init(exec, table, params.values().data(), a.seed);
   View1<float> x("surro::bench::x", in_size);   // (B, T C, N...)
   View1<float> y("surro::bench::y", out_size);  // (B, C, N...)
   View1<float> target, dy;                      // (B, C, N...) each, training only

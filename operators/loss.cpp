@@ -91,6 +91,127 @@ double mse_loss(const Exec& exec, index_t B, index_t n, const Real* pred, const 
   return loss_impl::mse(exec, B * n, pred, target, dpred);
 }
 
+LossKind parse_loss_kind(const std::string& name) {
+  if (name == "rel_l2") return LossKind::rel_l2;
+  if (name == "mse" || name == "normalized_mse") return LossKind::mse;
+  SURRO_THROW(ErrorKind::usage, "loss \"" << name << "\": expected rel_l2, mse or normalized_mse");
+}
+
+const char* to_string(LossKind kind) { return kind == LossKind::rel_l2 ? "rel_l2" : "mse"; }
+
+namespace loss_impl {
+
+// Masked relative L2 per sample: one team per sample over its rows [off[b], off[b + 1]).
+template <class Exec>
+double masked_rel_l2(const Exec& exec, int B, const index_t* off, index_t n, const int* mask, const float* x,
+                     const float* y, float* dx) {
+  using Policy = Kokkos::TeamPolicy<Exec>;
+  using Member = typename Policy::member_type;
+  double total = 0.0;
+  Kokkos::parallel_reduce(
+      "surro::op::row_loss::rel_l2", Policy(exec, B, Kokkos::AUTO),
+      KOKKOS_LAMBDA(const Member& team, double& acc) {
+        const index_t b = team.league_rank();
+        const index_t first = off[b] * n, count = (off[b + 1] - off[b]) * n;
+        double dd = 0.0, yy = 0.0;
+        Kokkos::parallel_reduce(
+            Kokkos::TeamThreadRange(team, count),
+            [&](const index_t k, double& s) {
+              const index_t i = first + k;
+              if (mask && !mask[i / n]) return;
+              const double d = double(x[i]) - double(y[i]);
+              s += d * d;
+            },
+            dd);
+        Kokkos::parallel_reduce(
+            Kokkos::TeamThreadRange(team, count),
+            [&](const index_t k, double& s) {
+              const index_t i = first + k;
+              if (mask && !mask[i / n]) return;
+              s += double(y[i]) * double(y[i]);
+            },
+            yy);
+        const double nd = ::sqrt(dd), ny = ::sqrt(yy);
+        if (dx) {
+          const double g = (nd > 0.0 && ny > 0.0) ? 1.0 / (nd * ny) : 0.0;
+          Kokkos::parallel_for(Kokkos::TeamThreadRange(team, count), [&](const index_t k) {
+            const index_t i = first + k;
+            dx[i] = (mask && !mask[i / n]) ? 0.0f : float(g * (double(x[i]) - double(y[i])));
+          });
+        }
+        Kokkos::single(Kokkos::PerTeam(team), [&]() { acc += ny > 0.0 ? nd / ny : HUGE_VAL; });
+      },
+      total);
+  return total;
+}
+
+// Masked, weighted MSE over (rows, n).
+template <class Exec>
+double masked_mse(const Exec& exec, index_t rows, index_t n, const int* mask, const float* w, const float* x,
+                  const float* y, float* dx) {
+  index_t kept = rows;
+  if (mask) {
+    kept = 0;
+    Kokkos::parallel_reduce(
+        "surro::op::row_loss::kept", Kokkos::RangePolicy<Exec>(exec, 0, rows),
+        KOKKOS_LAMBDA(const index_t r, index_t& acc) { acc += mask[r] ? 1 : 0; }, kept);
+  }
+  SURRO_REQUIRE(kept > 0, "mse loss: no row of the batch is in the loss mask (no predicted node)");
+  const double inv = 1.0 / (double(kept) * double(n));
+  double total = 0.0;
+  Kokkos::parallel_reduce(
+      "surro::op::row_loss::mse", Kokkos::RangePolicy<Exec>(exec, 0, rows * n),
+      KOKKOS_LAMBDA(const index_t i, double& acc) {
+        const bool keep = !mask || mask[i / n];
+        const double wi = w ? double(w[i % n]) : 1.0;
+        const double d = keep ? double(x[i]) - double(y[i]) : 0.0;
+        if (dx) dx[i] = float(2.0 * inv * wi * d);
+        acc += wi * d * d;
+      },
+      total);
+  return total * inv;
+}
+
+}  // namespace loss_impl
+
+template <class Exec>
+RowLoss<Exec>::RowLoss(int max_samples)
+    : m_max_samples(max_samples),
+      m_offsets("surro::op::row_loss::offsets", std::size_t(max_samples) + 1),
+      m_offsets_host("surro::op::row_loss::offsets_host", std::size_t(max_samples) + 1) {}
+
+template <class Exec>
+double RowLoss<Exec>::compute(const Exec& exec, LossKind kind, const Batch<Exec>& batch, index_t n,
+                              const float* weights, const float* pred, const float* target, float* dpred) {
+  ScopedRegion region("surro::op::row_loss");
+  const int B = batch.samples;
+  SURRO_REQUIRE(B > 0 && n > 0, "row loss: " << B << " samples of rows of " << n << ": expected positive");
+  if (B > m_max_samples) {
+    m_max_samples = B;
+    m_offsets = View1<index_t, typename Exec::memory_space>("surro::op::row_loss::offsets", std::size_t(B) + 1);
+    m_offsets_host = View1<index_t, HostMem>("surro::op::row_loss::offsets_host", std::size_t(B) + 1);
+  }
+  const int* mask = batch.loss_mask();
+  if (!mask && !weights) {  // grids: the plain forms, bit for bit
+    return kind == LossKind::rel_l2 ? rel_l2_loss<Exec, float>(exec, Reduction::sum, B, n, pred, target, dpred)
+                                    : mse_loss<Exec, float>(exec, B, n, pred, target, dpred);
+  }
+  if (kind == LossKind::mse) return loss_impl::masked_mse(exec, batch.rows(), n, mask, weights, pred, target, dpred);
+  for (int b = 0; b <= B; ++b) m_offsets_host(b) = batch.offset(b);
+  Kokkos::deep_copy(exec, Kokkos::subview(m_offsets, std::make_pair(0, B + 1)),
+                    Kokkos::subview(m_offsets_host, std::make_pair(0, B + 1)));
+  const double total = loss_impl::masked_rel_l2(exec, B, m_offsets.data(), n, mask, pred, target, dpred);
+  if (std::isinf(total))
+    SURRO_THROW(ErrorKind::runtime, "rel_l2 loss: a sample of the batch has an all-zero target on its "
+                                    "predicted rows; use loss mse");
+  return total;
+}
+
+template class RowLoss<ExecSpace>;
+#ifdef KOKKOS_ENABLE_CUDA
+template class RowLoss<HostExec>;
+#endif
+
 #define SURRO_INSTANTIATE_LOSS(Exec, Real)                                                       \
   template double rel_l2_loss<Exec, Real>(const Exec&, Reduction, index_t, index_t, const Real*, \
                                           const Real*, Real*);                                   \

@@ -42,48 +42,48 @@ struct CopyFloats {
 
 }  // namespace
 
-void shift_window(const ExecSpace& exec, int batch, int in_frames, int channels, long long points,
+void shift_window(const ExecSpace& exec, index_t rows, int in_frames, int channels, long long points,
                   float* window, const float* frame) {
-  const index_t n = static_cast<index_t>(batch) * channels * points;
+  const index_t n = rows * channels * points;
   Kokkos::parallel_for("surro::op::shift_window", Kokkos::RangePolicy<ExecSpace>(exec, 0, n),
                        ShiftWindow{window, frame, in_frames, channels, points});
 }
 
-Rollout::Rollout(const ExecSpace& exec, Surrogate& model, int max_batch) : m_model(&model) {
-  m_max_batch = max_batch > 0 ? max_batch : model.max_batch();
+Rollout::Rollout(const ExecSpace& exec, Surrogate& model, index_t max_rows) : m_model(&model) {
+  m_max_rows = max_rows > 0 ? max_rows : model.max_rows();
   m_in_frames = model.in_frames();
   SURRO_REQUIRE(m_in_frames > 0, "rollout: model in_frames = " << m_in_frames << ": expected > 0");
   SURRO_REQUIRE(model.channels() > 0, "rollout: model channels = " << model.channels() << ": expected > 0");
-  const std::vector<int> grid = model.grid();
-  SURRO_REQUIRE(!grid.empty(), "rollout: model grid is empty: expected 1 to 3 extents");
+  const std::vector<int> grid = model.grid();  // empty on meshes
   for (std::size_t i = 0; i < grid.size(); ++i)
     SURRO_REQUIRE(grid[i] > 0, "rollout: model grid[" << i << "] = " << grid[i] << ": expected > 0");
-  SURRO_REQUIRE(m_max_batch >= 1 && m_max_batch <= model.max_batch(),
-                "rollout: max_batch = " << m_max_batch << ": expected 1 .. " << model.max_batch()
-                                        << " (the model's max_batch)");
+  SURRO_REQUIRE(m_max_rows >= 1 && m_max_rows <= model.max_rows(),
+                "rollout: max_rows = " << m_max_rows << ": expected 1 .. " << model.max_rows()
+                                       << " (the model's max_rows)");
   m_frame_size = static_cast<long long>(model.channels()) * grid_points(grid);
   m_window = make_scratch<View1<float>>(exec, "surro::op::rollout::window",
-                                        static_cast<std::size_t>(m_max_batch) * m_in_frames * m_frame_size);
+                                        static_cast<std::size_t>(m_max_rows) * m_in_frames * m_frame_size);
   m_frame = make_scratch<View1<float>>(exec, "surro::op::rollout::frame",
-                                       static_cast<std::size_t>(m_max_batch) * m_frame_size);
+                                       static_cast<std::size_t>(m_max_rows) * m_frame_size);
 }
 
-void Rollout::run(const ExecSpace& exec, int batch, const float* initial_window, int steps,
-                  const FrameCallback& on_frame) {
+void Rollout::run(const ExecSpace& exec, const Batch<ExecSpace>& batch, const float* initial_window, int steps,
+                  const FrameCallback& on_frame, const FrameHook& hook) {
   ScopedRegion region("surro::op::rollout");
-  SURRO_REQUIRE(batch >= 1 && batch <= m_max_batch,
-                "rollout: batch = " << batch << ": expected 1 .. " << m_max_batch);
+  const index_t rows = batch.rows();
+  SURRO_REQUIRE(rows >= 1 && rows <= m_max_rows, "rollout: a batch of " << rows << " rows: expected 1 .. "
+                                                                        << m_max_rows);
   SURRO_REQUIRE(steps >= 0, "rollout: steps = " << steps << ": expected >= 0");
   const int channels = m_model->channels();
   const long long points = m_frame_size / channels;
-  const index_t window_n = static_cast<index_t>(batch) * m_in_frames * m_frame_size;
+  const index_t window_n = rows * m_in_frames * m_frame_size;
   Kokkos::parallel_for("surro::op::rollout::load", Kokkos::RangePolicy<ExecSpace>(exec, 0, window_n),
                        CopyFloats{m_window.data(), initial_window});
   for (int s = 0; s < steps; ++s) {
     m_model->predict(exec, batch, m_window.data(), m_frame.data());
+    if (hook) hook(s, m_frame.data());
     if (on_frame) on_frame(s, m_frame.data());
-    if (s + 1 < steps)
-      shift_window(exec, batch, m_in_frames, channels, points, m_window.data(), m_frame.data());
+    if (s + 1 < steps) shift_window(exec, rows, m_in_frames, channels, points, m_window.data(), m_frame.data());
   }
 }
 

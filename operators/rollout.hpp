@@ -1,10 +1,12 @@
 #pragma once
 // Autoregressive rollout of a Surrogate, and the files a rollout produces.
 //
-// A rollout keeps one window (B, T_in * C, N...) and one frame (B, C, N...) on surro::ExecSpace.
-// Each step predicts the frame after the window, hands it to the caller, then shifts the window on
-// the device: frame t + 1 moves to slot t (the oldest frame is dropped) and the prediction fills
-// the newest slot. Both buffers are members, allocated once in Rollout's constructor: run() and
+// A rollout keeps one window (rows, T_in * C, P) and one frame (rows, C, P) on surro::ExecSpace, in
+// the row layout of operators/batch.hpp (grids: rows = samples; meshes: rows = nodes, P = 1). Each
+// step predicts the frame after the window, lets an optional hook overwrite values of it (meshes:
+// the prescribed inflow and wall nodes take their reference values, as MeshGraphNets' rollout),
+// hands it to the caller, then shifts the window on the device: frame t + 1 moves to slot t (the
+// oldest frame is dropped) and the (hooked) prediction fills the newest slot. Both buffers are members, allocated once in Rollout's constructor: run() and
 // the loop inside it allocate nothing, and successive runs reuse the same memory. The model is
 // only called through Surrogate::predict (inference), so no activations are kept.
 #include "core/types.hpp"
@@ -21,31 +23,40 @@ namespace surro::op {
 // step overwrites it). Work issued on `exec` before the call has not necessarily finished: fence
 // or copy on the same instance before reading it from the host.
 using FrameCallback = std::function<void(int step, const float* frame)>;
+// Called with each new frame (rows, C, P) on ExecSpace before on_frame and the shift; may modify it.
+using FrameHook = std::function<void(int step, float* frame)>;
 
 class Rollout {
  public:
-  // Buffers for up to max_batch samples of model's window and frame (default: model.max_batch()).
-  // Errors: Error(runtime) for a model with non-positive in_frames/channels/grid extents or a
-  // max_batch outside [1, model.max_batch()].
-  Rollout(const ExecSpace& exec, Surrogate& model, int max_batch = 0);
+  // Buffers for up to max_rows rows of model's window and frame (default: model.max_rows(), which
+  // on grids is model.max_batch() samples). Errors: Error(runtime) for a model with non-positive
+  // in_frames/channels/grid extents or max_rows outside [1, model.max_rows()].
+  Rollout(const ExecSpace& exec, Surrogate& model, index_t max_rows = 0);
 
-  // initial_window: (B, T_in * C, N...) on ExecSpace, copied in (the caller's buffer is not
-  // modified). Calls on_frame for steps 0 .. steps - 1. Errors: Error(runtime) for batch outside
-  // [1, max_batch] or steps < 0.
+  // initial_window: (rows, T_in * C, P) on ExecSpace, copied in (the caller's buffer is not
+  // modified). Calls hook (when set) and on_frame for steps 0 .. steps - 1. Errors: Error(runtime)
+  // for a batch of no rows or more than max_rows, or steps < 0.
+  void run(const ExecSpace& exec, const Batch<ExecSpace>& batch, const float* initial_window, int steps,
+           const FrameCallback& on_frame, const FrameHook& hook = {});
+  // Grids: a batch of `batch` samples.
   void run(const ExecSpace& exec, int batch, const float* initial_window, int steps,
-           const FrameCallback& on_frame);
+           const FrameCallback& on_frame) {
+    run(exec, grid_batch<ExecSpace>(batch), initial_window, steps, on_frame);
+  }
 
-  int max_batch() const { return m_max_batch; }
-  long long frame_size() const { return m_frame_size; }         // C * points, one sample
-  const float* window_data() const { return m_window.data(); }  // (max_batch, T_in * C, N...)
-  const float* frame_data() const { return m_frame.data(); }    // (max_batch, C, N...)
+  index_t max_rows() const { return m_max_rows; }
+  int max_batch() const { return int(m_max_rows); }              // grids: samples
+  long long frame_size() const { return m_frame_size; }         // C * P, one row
+  const float* window_data() const { return m_window.data(); }  // (max_rows, T_in * C, P)
+  const float* frame_data() const { return m_frame.data(); }    // (max_rows, C, P)
 
  private:
   Surrogate* m_model;
-  int m_max_batch, m_in_frames;
+  index_t m_max_rows;
+  int m_in_frames;
   long long m_frame_size;
-  View1<float> m_window;  // (max_batch * T_in * C * points)
-  View1<float> m_frame;   // (max_batch * C * points)
+  View1<float> m_window;  // (max_rows * T_in * C * P)
+  View1<float> m_frame;   // (max_rows * C * P)
 };
 
 // One-shot form: builds a Rollout for `batch` samples (the only allocation) and runs it.
@@ -53,9 +64,9 @@ void rollout(const ExecSpace& exec, Surrogate& model, int batch, const float* in
              const FrameCallback& on_frame);
 
 // The window shift on its own (what Rollout::run does after each prediction), in place:
-// window (B, T * C, P) <- frames 1 .. T - 1 of window, then frame (B, C, P). Parallel over
-// (b, c, p); each thread moves its column through t in order, so the update is race-free.
-void shift_window(const ExecSpace& exec, int batch, int in_frames, int channels, long long points,
+// window (rows, T * C, P) <- frames 1 .. T - 1 of window, then frame (rows, C, P). Parallel over
+// (r, c, p); each thread moves its column through t in order, so the update is race-free.
+void shift_window(const ExecSpace& exec, index_t rows, int in_frames, int channels, long long points,
                   float* window, const float* frame);
 
 // The time-varying fields of `spec`, in order, are the C channels of a frame.

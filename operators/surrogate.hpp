@@ -3,9 +3,13 @@
 // frame, in physical units, on surro::ExecSpace, in float. Normalization, grid channels and the
 // model's own buffers are the implementation's business.
 //
-// Frames are channel-first: one frame is (C, N...); a window of T_in frames is (T_in * C, N...)
-// with frame-major channels (oldest first): channel t * C + c is field c at window step t.
+// Frames use the row layout of operators/batch.hpp: one frame is (rows, C, P) and a window of T_in
+// frames is (rows, T_in * C, P), frame-major (oldest first): in a row, channel t * C + c is field c
+// at window step t. Grids: rows = samples, P = the grid's points; meshes: rows = the batch's
+// nodes, P = 1.
+#include "core/error.hpp"
 #include "core/types.hpp"
+#include "operators/batch.hpp"
 
 #include <vector>
 
@@ -16,10 +20,22 @@ class Surrogate {
   virtual ~Surrogate() = default;
   virtual int in_frames() const = 0;            // T_in
   virtual int channels() const = 0;             // C fields per frame
-  virtual std::vector<int> grid() const = 0;    // (Nx[, Ny[, Nz]])
-  virtual int max_batch() const = 0;            // predict() accepts batch <= this
-  // x: (B, T_in * C, N...) -> y: (B, C, N...), the frame after the window.
+  virtual std::vector<int> grid() const = 0;    // grids: (Nx[, Ny[, Nz]]); meshes: empty
+  virtual int max_batch() const = 0;            // samples (grids) or meshes predict() accepts
+  virtual index_t max_rows() const { return max_batch(); }  // rows predict() accepts
+  // P: points per row (1 on meshes).
+  index_t points() const {
+    index_t p = 1;
+    for (int n : grid()) p *= n;
+    return p;
+  }
+  // Grids: x (B, T_in * C, N...) -> y (B, C, N...), the frame after the window.
   virtual void predict(const ExecSpace& exec, int batch, const float* x, float* y) = 0;
+  // Any batch: x (rows, T_in * C, P) -> y (rows, C, P). Grid surrogates need only the form above.
+  virtual void predict(const ExecSpace& exec, const Batch<ExecSpace>& batch, const float* x, float* y) {
+    SURRO_REQUIRE(!batch.on_mesh(), "surrogate: a mesh batch for a grid model");
+    predict(exec, batch.samples, x, y);
+  }
 };
 
 }  // namespace surro::op

@@ -169,7 +169,12 @@ struct Fno<Exec, Real>::State {
 template <class Exec, class Real>
 Fno<Exec, Real>::Fno(const Exec& exec, const FnoCfg& cfg, const ParamTable& table, int batch, std::vector<int> grid,
                      bool training)
-    : m_cfg(cfg), m_table(&table), m_batch(batch), m_grid(std::move(grid)), m_training(training) {
+    : GridModel<Exec, Real>(batch),
+      m_cfg(cfg),
+      m_table(&table),
+      m_batch(batch),
+      m_grid(std::move(grid)),
+      m_training(training) {
   fno_validate(cfg, m_grid);
   SURRO_REQUIRE(batch > 0, "fno: batch = " << batch << ": expected > 0");
   m_state = std::make_unique<State>(exec, cfg, batch, m_grid, training);
@@ -304,16 +309,29 @@ std::string FnoArchitecture::summary(const ParamTable& table) const {
          " as the FNO paper counts them), " + gemm_options_name(m_cfg.gemm) + " GEMMs";
 }
 
-void FnoArchitecture::init(const ExecSpace& exec, const ParamTable& table, const std::vector<int>& grid,
-                           float* params, std::uint64_t seed) const {
+void FnoArchitecture::bind(const DataShape& shape) {
+  if (shape.on_mesh())
+    SURRO_THROW(ErrorKind::usage, "model.type: fno works on grids, but the data are on meshes (use "
+                                  "mesh_transformer or meshgraphnet)");
+  FnoCfg cfg = m_cfg;
+  cfg.in_channels = shape.in_channels;
+  cfg.out_channels = shape.out_channels;
+  fno_validate(cfg, shape.grid);
+  record_shape(shape);
+  m_cfg = cfg;
+}
+
+void FnoArchitecture::init(const ExecSpace& exec, const ParamTable& table, float* params,
+                           std::uint64_t seed) const {
+  require_bound("init");
   // init reads only the config and the table; a batch-1 inference instance plans the least memory.
-  Fno<ExecSpace, float>(exec, m_cfg, table, 1, grid, false).init(exec, params, seed);
+  Fno<ExecSpace, float>(exec, m_cfg, table, 1, shape().grid, false).init(exec, params, seed);
 }
 
 std::unique_ptr<Model<ExecSpace, float>> FnoArchitecture::make(const ExecSpace& exec, const ParamTable& table,
-                                                               int batch, const std::vector<int>& grid,
-                                                               bool training) const {
-  return std::make_unique<Fno<ExecSpace, float>>(exec, m_cfg, table, batch, grid, training);
+                                                               const PlanShape& plan, bool training) const {
+  require_bound("make");
+  return std::make_unique<Fno<ExecSpace, float>>(exec, m_cfg, table, plan.batch, shape().grid, training);
 }
 
 #define SURRO_X(Exec, Real) template class Fno<Exec, Real>;

@@ -58,19 +58,12 @@ class FnoArchitecture final : public Architecture {
  public:
   explicit FnoArchitecture(FnoCfg cfg) : m_cfg(std::move(cfg)) {}
   std::string type() const override { return "fno"; }
-  int in_channels() const override { return m_cfg.in_channels; }
-  int out_channels() const override { return m_cfg.out_channels; }
-  void set_channels(int in_channels, int out_channels) override {
-    m_cfg.in_channels = in_channels;
-    m_cfg.out_channels = out_channels;
-  }
+  void bind(const DataShape& shape) override;
   void register_params(ParamTable& table) const override { fno_register(table, m_cfg); }
-  void validate(const std::vector<int>& grid) const override { fno_validate(m_cfg, grid); }
   std::string summary(const ParamTable& table) const override;
-  void init(const ExecSpace& exec, const ParamTable& table, const std::vector<int>& grid, float* params,
-            std::uint64_t seed) const override;
-  std::unique_ptr<Model<ExecSpace, float>> make(const ExecSpace& exec, const ParamTable& table, int batch,
-                                                const std::vector<int>& grid, bool training) const override;
+  void init(const ExecSpace& exec, const ParamTable& table, float* params, std::uint64_t seed) const override;
+  std::unique_ptr<Model<ExecSpace, float>> make(const ExecSpace& exec, const ParamTable& table,
+                                                const PlanShape& plan, bool training) const override;
   const FnoCfg& cfg() const { return m_cfg; }
 
  private:
@@ -78,7 +71,7 @@ class FnoArchitecture final : public Architecture {
 };
 
 template <class Exec, class Real>
-class Fno final : public Model<Exec, Real> {
+class Fno final : public GridModel<Exec, Real> {
  public:
   // training = false plans no buffers for backward (inference: two ping-pong activations).
   Fno(const Exec& exec, const FnoCfg& cfg, const ParamTable& table, int batch, std::vector<int> grid,
@@ -92,6 +85,8 @@ class Fno final : public Model<Exec, Real> {
   void init(const Exec& exec, Real* params /* (table.size()) */, std::uint64_t seed) const;
 
   // x: (B, Cin, N...) -> y: (B, Cout, N...). Saves what backward needs when training.
+  using GridModel<Exec, Real>::forward;
+  using GridModel<Exec, Real>::backward;
   void forward(const Exec& exec, const Real* params, const Real* x, Real* y) override;
   // dy: (B, Cout, N...). Accumulates into grads (table.size()); dx (B, Cin, N...) overwritten,
   // may be null. Uses the activations of the last forward.

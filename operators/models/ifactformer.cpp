@@ -480,7 +480,7 @@ struct IFactFormer<Exec, Real>::State {
 template <class Exec, class Real>
 IFactFormer<Exec, Real>::IFactFormer(const Exec& exec, const IFactFormerCfg& cfg, const ParamTable& table,
                                      int batch, std::vector<int> grid, bool training)
-    : m_cfg(cfg), m_batch(batch), m_grid(std::move(grid)), m_training(training) {
+    : GridModel<Exec, Real>(batch), m_cfg(cfg), m_batch(batch), m_grid(std::move(grid)), m_training(training) {
   ifactformer_validate(cfg, m_grid);
   SURRO_REQUIRE(batch > 0, "ifactformer: batch = " << batch << ": expected > 0");
   m_state = std::make_unique<State>(exec, cfg, table, batch, m_grid, training);
@@ -674,17 +674,31 @@ std::string IFactFormerArchitecture::summary(const ParamTable& table) const {
   return os.str();
 }
 
-void IFactFormerArchitecture::init(const ExecSpace& exec, const ParamTable& table,
-                                   const std::vector<int>& grid, float* params, std::uint64_t seed) const {
-  ifactformer_validate(m_cfg, grid);
+void IFactFormerArchitecture::bind(const DataShape& shape) {
+  if (shape.on_mesh())
+    SURRO_THROW(ErrorKind::usage, "model.type: ifactformer works on grids, but the data are on meshes (use "
+                                  "mesh_transformer or meshgraphnet)");
+  IFactFormerCfg cfg = m_cfg;
+  cfg.in_channels = shape.in_channels;
+  cfg.out_channels = shape.out_channels;
+  ifactformer_validate(cfg, shape.grid);
+  record_shape(shape);
+  m_cfg = cfg;
+}
+
+void IFactFormerArchitecture::init(const ExecSpace& exec, const ParamTable& table, float* params,
+                                   std::uint64_t seed) const {
+  require_bound("init");
   ifactformer_init(exec, m_cfg, table, params, seed);
 }
 
 std::unique_ptr<Model<ExecSpace, float>> IFactFormerArchitecture::make(const ExecSpace& exec,
-                                                                       const ParamTable& table, int batch,
-                                                                       const std::vector<int>& grid,
+                                                                       const ParamTable& table,
+                                                                       const PlanShape& plan,
                                                                        bool training) const {
-  return std::make_unique<IFactFormer<ExecSpace, float>>(exec, m_cfg, table, batch, grid, training);
+  require_bound("make");
+  return std::make_unique<IFactFormer<ExecSpace, float>>(exec, m_cfg, table, plan.batch, shape().grid,
+                                                         training);
 }
 
 #define SURRO_X(Exec, Real)                                                                                \

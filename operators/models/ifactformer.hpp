@@ -79,19 +79,12 @@ class IFactFormerArchitecture final : public Architecture {
  public:
   explicit IFactFormerArchitecture(IFactFormerCfg cfg) : m_cfg(std::move(cfg)) {}
   std::string type() const override { return "ifactformer"; }
-  int in_channels() const override { return m_cfg.in_channels; }
-  int out_channels() const override { return m_cfg.out_channels; }
-  void set_channels(int in_channels, int out_channels) override {
-    m_cfg.in_channels = in_channels;
-    m_cfg.out_channels = out_channels;
-  }
+  void bind(const DataShape& shape) override;
   void register_params(ParamTable& table) const override { ifactformer_register(table, m_cfg); }
-  void validate(const std::vector<int>& grid) const override { ifactformer_validate(m_cfg, grid); }
   std::string summary(const ParamTable& table) const override;
-  void init(const ExecSpace& exec, const ParamTable& table, const std::vector<int>& grid, float* params,
-            std::uint64_t seed) const override;
-  std::unique_ptr<Model<ExecSpace, float>> make(const ExecSpace& exec, const ParamTable& table, int batch,
-                                                const std::vector<int>& grid, bool training) const override;
+  void init(const ExecSpace& exec, const ParamTable& table, float* params, std::uint64_t seed) const override;
+  std::unique_ptr<Model<ExecSpace, float>> make(const ExecSpace& exec, const ParamTable& table,
+                                                const PlanShape& plan, bool training) const override;
   const IFactFormerCfg& cfg() const { return m_cfg; }
 
  private:
@@ -99,7 +92,7 @@ class IFactFormerArchitecture final : public Architecture {
 };
 
 template <class Exec, class Real>
-class IFactFormer final : public Model<Exec, Real> {
+class IFactFormer final : public GridModel<Exec, Real> {
  public:
   // Plans every buffer for (batch, grid); training = false plans inference buffers only.
   IFactFormer(const Exec& exec, const IFactFormerCfg& cfg, const ParamTable& table, int batch,
@@ -109,6 +102,8 @@ class IFactFormer final : public Model<Exec, Real> {
   IFactFormer& operator=(const IFactFormer&) = delete;
 
   // x: (B, T C, N...) -> y: (B, C, N...). Saves what backward needs when training.
+  using GridModel<Exec, Real>::forward;
+  using GridModel<Exec, Real>::backward;
   void forward(const Exec& exec, const Real* params, const Real* x, Real* y) override;
   // dy: (B, C, N...). Accumulates into grads (table.size(); the frozen Bm gets none); dx
   // (B, T C, N...) overwritten, may be null. Uses the activations of the last forward.

@@ -2,6 +2,7 @@
 #include "core/config.hpp"
 #include "operators/model.hpp"
 #include "operators/models/fno.hpp"
+#include "operators/models/graph_models.hpp"
 #include "operators/models/ifactformer.hpp"
 
 namespace surro::op {
@@ -10,12 +11,26 @@ namespace {
 
 config::Registry<std::shared_ptr<Architecture>> make_registry() {
   config::Registry<std::shared_ptr<Architecture>> r("model");
-  // Channel counts come from the data; 1/1 until set_channels.
+  // Channel counts come from the data when the architecture is bound (Architecture::bind).
   r.add("fno", [](config::Node& m) -> std::shared_ptr<Architecture> {
     return std::make_shared<FnoArchitecture>(read_fno_section(m, 1, 1));
   });
   r.add("ifactformer", [](config::Node& m) -> std::shared_ptr<Architecture> {
     return std::make_shared<IFactFormerArchitecture>(read_ifactformer_section(m, 1, 1));
+  });
+  r.add("mesh_transformer", [](config::Node& m) -> std::shared_ptr<Architecture> {
+    MeshTransformerCfg cfg = read_mesh_transformer_section(m);
+    const std::string mask = m.get_string("mask", "adjacency", config::one_of({"adjacency", "k_hop"}));
+    int k = 1;
+    if (mask == "k_hop") {
+      k = static_cast<int>(m.get_int("k", 2, config::positive()));
+      if (k < 2) m.fail("k", "expected >= 2 with mask k_hop (k = 1 is mask adjacency), got " + std::to_string(k));
+    }
+    m.finish();
+    return std::make_shared<MeshTransformerArchitecture>(cfg, k);
+  });
+  r.add("meshgraphnet", [](config::Node& m) -> std::shared_ptr<Architecture> {
+    return std::make_shared<MeshGraphNetArchitecture>(read_meshgraphnet_section(m));
   });
   return r;
 }
@@ -39,6 +54,21 @@ gemm::Options read_gemm_options(config::Node& section) {
 
 std::string gemm_options_name(const gemm::Options& options) {
   return options.allow_tf32 ? "tf32" : "fp32";
+}
+
+void Architecture::record_shape(const DataShape& shape) {
+  if (m_bound) {
+    const bool same = m_shape.in_channels == shape.in_channels && m_shape.out_channels == shape.out_channels &&
+                      m_shape.grid == shape.grid && m_shape.mesh_dims == shape.mesh_dims;
+    SURRO_REQUIRE(same, type() << ": already bound to data of " << m_shape.in_channels << " -> "
+                               << m_shape.out_channels << " channels; a model binds to one data shape");
+  }
+  m_shape = shape;
+  m_bound = true;
+}
+
+void Architecture::require_bound(const char* what) const {
+  SURRO_REQUIRE(m_bound, type() << ": " << what << " before bind (the data shape is not known yet)");
 }
 
 std::vector<std::string> architecture_types() {

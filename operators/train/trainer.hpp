@@ -1,10 +1,17 @@
 #pragma once
-// Supervised training of any model (operators/model.hpp: FNO, IFactFormer, ...) on batches (x, target):
-// forward, relative-L2 loss (summed over the batch, as the FNO reference's LpLoss), backward, optional
-// gradient clipping, Adam/AdamW. Everything runs on surro::ExecSpace in float. The parameter, gradient and
-// moment memory is planned once (ParamTable + FlatParams); one model (activation buffers, FFT plans) is
-// planned per distinct batch size seen, which is at most two per run (full batches and the last one);
-// multi-step modes plan one Unroller per (batch, T_out) likewise.
+// Supervised training of any model (operators/model.hpp: FNO, IFactFormer, the mesh transformer,
+// MeshGraphNet) on batches (x, target) in the row layout of operators/batch.hpp: forward, the loss
+// (relative L2 summed over the batch, as the FNO reference's LpLoss, or MSE, optionally of the
+// normalized target as MeshGraphNets; masked to the batch's predicted nodes on meshes), backward,
+// optional gradient clipping, Adam/AdamW. Everything runs on surro::ExecSpace in float. The
+// parameter, gradient and moment memory is planned once (ParamTable + FlatParams). Models: on
+// meshes one training and one inference instance planned for the GraphBatchCapacity given at
+// construction serve every batch; on grids one per distinct batch size seen (at most two per run:
+// full batches and the last one); multi-step modes (grids) plan one Unroller per (batch, T_out).
+//
+// Loss values are sums over the batch's samples (mse: the batch mean times the sample count), so
+// dividing an epoch's sum by its sample count gives the mean per sample for every loss.
+#include "operators/loss.hpp"
 #include "operators/model.hpp"
 #include "operators/optim/adam.hpp"
 #include "operators/params.hpp"
@@ -17,27 +24,48 @@
 
 namespace surro::op {
 
+struct TrainOptions {
+  LossKind loss = LossKind::rel_l2;
+  // mse on the normalized target (weights 1 / scale_y^2): needs a target normalizer.
+  bool normalized_loss = false;
+  GraphBatchCapacity capacity;  // meshes: what every batch fits in (the models' plan)
+};
+
 class Trainer {
  public:
-  // arch: channel counts set; validated against grid here. Parameters are initialized from seed.
+  // arch: bound to the data (Architecture::bind). Parameters are initialized from seed.
   // norms (may be null): the model is trained through them (operators/train/normalized_model.hpp);
   // x, targets and losses stay in physical units.
   Trainer(const ExecSpace& exec, std::shared_ptr<const Architecture> arch, const AdamConfig& optim,
-          std::vector<int> grid, std::uint64_t seed, std::shared_ptr<const ModelNormalizers> norms = nullptr);
+          std::uint64_t seed, std::shared_ptr<const ModelNormalizers> norms = nullptr,
+          const TrainOptions& options = {});
+  // Grid form of the above with the default options: binds nothing, checks arch is bound to `grid`.
+  Trainer(const ExecSpace& exec, std::shared_ptr<const Architecture> arch, const AdamConfig& optim,
+          const std::vector<int>& grid, std::uint64_t seed,
+          std::shared_ptr<const ModelNormalizers> norms = nullptr);
 
-  // Gaussian noise of this standard deviation (data units) is added to every training input value
-  // (not to validation inputs). Draw i of step s is Philox(seed) stream (2^32 + s), index i, so a
-  // resumed run draws the same noise. 0 (the default) adds none.
+  // Gaussian noise of this standard deviation (data units) is added to training input values (not
+  // to validation inputs): every value on grids, the NORMAL nodes' values on meshes (MeshGraphNets;
+  // boundary values are prescribed). Draw i of step s is Philox(seed) stream (2^32 + s), index i,
+  // so a resumed run draws the same noise. 0 (the default) adds none.
   void set_input_noise(double stddev) { m_noise = stddev; }
 
-  // One optimization step at learning rate lr. x (B, Cin, N...), target (B, Cout, N...), both on
-  // the device. Returns the batch's summed relative L2 loss (before the update).
-  double train_step(const ExecSpace& exec, int batch, const float* x, const float* target, double lr);
-  // Summed relative L2 loss without an update; pred (B, Cout, N...) receives the prediction when
-  // non-null.
-  double evaluate(const ExecSpace& exec, int batch, const float* x, const float* target, float* pred);
+  // One optimization step at learning rate lr. x (rows, Cin, P), target (rows, Cout, P), both on
+  // the device. Returns the batch's loss (before the update).
+  double train_step(const ExecSpace& exec, const Batch<ExecSpace>& batch, const float* x, const float* target,
+                    double lr);
+  // The loss without an update; pred (rows, Cout, P) receives the prediction when non-null.
+  double evaluate(const ExecSpace& exec, const Batch<ExecSpace>& batch, const float* x, const float* target,
+                  float* pred);
+  // Grid forms: a batch of `batch` samples.
+  double train_step(const ExecSpace& exec, int batch, const float* x, const float* target, double lr) {
+    return train_step(exec, grid_batch<ExecSpace>(batch), x, target, lr);
+  }
+  double evaluate(const ExecSpace& exec, int batch, const float* x, const float* target, float* pred) {
+    return evaluate(exec, grid_batch<ExecSpace>(batch), x, target, pred);
+  }
 
-  // Multi-step training (operators/train/unroll.hpp): x (B, T_in * C, N...), targets
+  // Multi-step training on grids (operators/train/unroll.hpp): x (B, T_in * C, N...), targets
   // (B, T_out * C, N...) with C = the model's out_channels. One optimization step on the mode's
   // loss; returns that loss (unrolled: summed over the batch and the T_out frames; pushforward: the
   // last frame's, summed over the batch).
@@ -54,23 +82,27 @@ class Trainer {
   const Architecture& architecture() const { return *m_arch; }
 
  private:
-  Model<ExecSpace, float>& model_for(const ExecSpace& exec, int batch, bool training);
+  Model<ExecSpace, float>& model_for(const ExecSpace& exec, const Batch<ExecSpace>& batch, bool training);
+  double loss(const ExecSpace& exec, const Batch<ExecSpace>& batch, const float* pred, const float* target,
+              float* dpred);
   std::shared_ptr<const Architecture> m_arch;
-  std::vector<int> m_grid;
-  index_t m_points = 1;  // Nx * Ny * ...
+  TrainOptions m_options;
+  index_t m_points = 1;  // P: points per row
   ParamTable m_table;
   FlatParams<float> m_params, m_grads;
   Adam<ExecSpace> m_adam;
-  std::map<std::pair<int, bool>, std::unique_ptr<Model<ExecSpace, float>>> m_models;
+  std::map<std::pair<int, bool>, std::unique_ptr<Model<ExecSpace, float>>> m_models;  // (B or 0, training)
+  RowLoss<ExecSpace> m_row_loss;
+  View1<float> m_loss_weights;  // (Cout * P) 1 / scale_y^2 for the normalized loss; empty otherwise
   Unroller<ExecSpace, float>& unroller_for(const ExecSpace& exec, int batch, int t_out);
   std::map<std::pair<int, int>, std::unique_ptr<Unroller<ExecSpace, float>>> m_unrollers;  // (batch, t_out)
-  View1<float> m_pred, m_dpred;  // (B_max, Cout, N...), grown on first use of a larger batch
+  View1<float> m_pred, m_dpred;  // (rows, Cout, P), grown on first use of a larger batch
   double m_grad_norm = 0.0;
   std::shared_ptr<const ModelNormalizers> m_norms;
   std::uint64_t m_seed;
   double m_noise = 0.0;
-  View1<float> m_noisy;  // (B_max, Cin, N...): the noisy input, grown on first use of a larger batch
-  const float* noisy_input(const ExecSpace& exec, int batch, const float* x);
+  View1<float> m_noisy;  // (rows, Cin, P): the noisy input, grown on first use of a larger batch
+  const float* noisy_input(const ExecSpace& exec, const Batch<ExecSpace>& batch, const float* x);
 };
 
 }  // namespace surro::op

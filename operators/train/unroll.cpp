@@ -148,13 +148,13 @@ double Unroller<Exec, Real>::loss_and_grad(const Exec& exec, UnrollMode mode, co
     Kokkos::parallel_for("surro::unroll::copy", Kokkos::RangePolicy<Exec>(exec, 0, m_window),
                          Copy<Real>{w, x});
     for (int t = 0; t + 1 < T; ++t) {  // no gradient: activations are overwritten by the next forward
-      model.forward(exec, params, w, y);
+      model.forward(exec, grid_batch<Exec>(m_batch), params, w, y);
       Kokkos::parallel_for("surro::unroll::shift", Kokkos::RangePolicy<Exec>(exec, 0, m_frame),
                            Shift<Real>{w, w, y, m_t_in, per_frame});
     }
-    model.forward(exec, params, w, y);
+    model.forward(exec, grid_batch<Exec>(m_batch), params, w, y);
     const double loss = frame_loss(exec, T - 1, y, targets, m_dpred.data());
-    model.backward(exec, params, m_dpred.data(), grads, nullptr);
+    model.backward(exec, grid_batch<Exec>(m_batch), params, m_dpred.data(), grads, nullptr);
     return loss;
   }
 
@@ -166,7 +166,7 @@ double Unroller<Exec, Real>::loss_and_grad(const Exec& exec, UnrollMode mode, co
   for (int t = 0; t < T; ++t) {
     Real* w = w0 + t * m_window;
     Real* y = m_pred.data() + t * m_frame;
-    m_models[t]->forward(exec, params, w, y);
+    m_models[t]->forward(exec, grid_batch<Exec>(m_batch), params, w, y);
     loss += frame_loss(exec, t, y, targets, m_dpred.data() + t * m_frame);
     if (t + 1 < T)
       Kokkos::parallel_for("surro::unroll::shift", Kokkos::RangePolicy<Exec>(exec, 0, m_frame),
@@ -175,7 +175,7 @@ double Unroller<Exec, Real>::loss_and_grad(const Exec& exec, UnrollMode mode, co
   for (int t = T - 1; t >= 0; --t) {
     // Step t's window holds earlier predictions only when t > 0; W_0 = x needs no gradient.
     Real* dw = t > 0 ? m_dwindow.data() : nullptr;
-    m_models[t]->backward(exec, params, m_dpred.data() + t * m_frame, grads, dw);
+    m_models[t]->backward(exec, grid_batch<Exec>(m_batch), params, m_dpred.data() + t * m_frame, grads, dw);
     if (dw)
       Kokkos::parallel_for("surro::unroll::split_window_grad", Kokkos::RangePolicy<Exec>(exec, 0, m_frame),
                            SplitWindowGrad<Real>{m_dpred.data(), dw, m_t_in, t, per_frame, m_frame});
@@ -194,7 +194,7 @@ double Unroller<Exec, Real>::evaluate(const Exec& exec, const Real* params, cons
   Kokkos::parallel_for("surro::unroll::copy", Kokkos::RangePolicy<Exec>(exec, 0, m_window), Copy<Real>{w, x});
   double loss = 0;
   for (int t = 0; t < m_t_out; ++t) {
-    m_infer->forward(exec, params, w, y);
+    m_infer->forward(exec, grid_batch<Exec>(m_batch), params, w, y);
     loss += frame_loss(exec, t, y, targets, nullptr);
     if (pred)
       Kokkos::parallel_for("surro::unroll::scatter", Kokkos::RangePolicy<Exec>(exec, 0, m_frame),

@@ -488,12 +488,20 @@ TEST_CASE("ifactformer: config section, registry and refusals", "[ifactformer]")
     config::Node nf(jf, "run.json", "model", nullptr);
     CHECK(op::read_architecture(nf)->summary(op::ParamTable()).find("tf32 GEMMs") != std::string::npos);
   }
-  arch->set_channels(6, 3);
-  CHECK(arch->in_channels() == 6);
-  CHECK_NOTHROW(arch->validate({8, 9, 4}));
-  CHECK_THROWS_WITH(arch->validate({8, 9}), Catch::Contains("the data grid has 2 axes but model.dims = 3"));
-  arch->set_channels(5, 3);
-  CHECK_THROWS_WITH(arch->validate({8, 9, 4}), Catch::Contains("in_channels 5, out_channels 3"));
+  {
+    // A fresh architecture per bind: a model binds to one data shape.
+    const op::IFactFormerCfg base = dynamic_cast<const op::IFactFormerArchitecture&>(*arch).cfg();
+    auto fresh = [&] { return std::make_shared<op::IFactFormerArchitecture>(base); };
+    auto bound = fresh();
+    CHECK_NOTHROW(bound->bind(op::DataShape{6, 3, {8, 9, 4}}));
+    CHECK(bound->in_channels() == 6);
+    CHECK_NOTHROW(bound->bind(op::DataShape{6, 3, {8, 9, 4}}));  // the same shape again is fine
+    CHECK_THROWS_WITH(bound->bind(op::DataShape{3, 3, {8, 9, 4}}), Catch::Contains("already bound"));
+    CHECK_THROWS_WITH(fresh()->bind(op::DataShape{6, 3, {8, 9}}),
+                      Catch::Contains("the data grid has 2 axes but model.dims = 3"));
+    CHECK_THROWS_WITH(fresh()->bind(op::DataShape{5, 3, {8, 9, 4}}), Catch::Contains("in_channels 5, out_channels 3"));
+    CHECK_THROWS_WITH(fresh()->bind(op::DataShape{6, 3, {}, 2}), Catch::Contains("works on grids"));
+  }
   const auto types = op::architecture_types();
   CHECK(std::find(types.begin(), types.end(), "ifactformer") != types.end());
 
@@ -523,7 +531,9 @@ TEST_CASE("ifactformer: initialization follows PyTorch's defaults", "[ifactforme
   op::ifactformer_register(t, k.cfg);
   ExecSpace exec;  // the Architecture initializes on the default space
   View1<float> pd("p", t.size());
-  op::IFactFormerArchitecture(k.cfg).init(exec, t, k.grid, pd.data(), 1234);
+  op::IFactFormerArchitecture arch(k.cfg);
+  arch.bind(op::DataShape{k.cfg.in_channels, k.cfg.out_channels, k.grid});
+  arch.init(exec, t, pd.data(), 1234);
   const auto p = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), pd);
   auto slice = [&](const std::string& name) {
     const auto& s = t.slot("ifactformer." + name);

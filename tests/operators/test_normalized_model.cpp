@@ -46,11 +46,12 @@ class Diagonal final : public op::Model<ExecSpace, float> {
  public:
   Diagonal(int batch, int frames, index_t per_frame, float a)
       : m_batch(batch), m_frames(frames), m_per_frame(per_frame), m_a(a) {}
-  void forward(const ExecSpace& exec, const float*, const float* x, float* y) override {
+  void forward(const ExecSpace& exec, const op::Batch<ExecSpace>&, const float*, const float* x, float* y) override {
     Kokkos::parallel_for("test::diagonal::forward", Kokkos::RangePolicy<ExecSpace>(exec, 0, m_batch * m_per_frame),
                          SumFrames{y, x, m_a, m_frames, m_per_frame});
   }
-  void backward(const ExecSpace& exec, const float*, const float* dy, float*, float* dx) override {
+  void backward(const ExecSpace& exec, const op::Batch<ExecSpace>&, const float*, const float* dy, float*,
+                float* dx) override {
     if (!dx) return;
     Kokkos::parallel_for("test::diagonal::backward",
                          Kokkos::RangePolicy<ExecSpace>(exec, 0, m_batch * m_per_frame),
@@ -97,8 +98,8 @@ TEST_CASE("normalized model: forward and backward chain the normalizers around t
   auto dx_ = test::to_device<ExecSpace>(x, "x"), ddy = test::to_device<ExecSpace>(dy, "dy");
   auto dy_ = test::to_device<ExecSpace>(std::vector<float>(std::size_t(B) * C * P), "y");
   auto ddx = test::to_device<ExecSpace>(std::vector<float>(x.size()), "dx");
-  model.forward(exec, nullptr, dx_.data(), dy_.data());
-  model.backward(exec, nullptr, ddy.data(), nullptr, ddx.data());
+  model.forward(exec, op::grid_batch<ExecSpace>(B), nullptr, dx_.data(), dy_.data());
+  model.backward(exec, op::grid_batch<ExecSpace>(B), nullptr, ddy.data(), nullptr, ddx.data());
   const auto y = test::to_host(dy_), dx = test::to_host(ddx);
 
   // Closed forms in double, from the same float statistics the kernels read. Each output is a
@@ -133,6 +134,7 @@ TEST_CASE("trainer: input noise perturbs training steps only, reproducibly", "[n
   cfg.projection = 8;
   op::AdamConfig adam;
   auto arch = std::make_shared<op::FnoArchitecture>(cfg);
+  arch->bind(op::DataShape{cfg.in_channels, cfg.out_channels, {16}});
   op::Trainer a(exec, arch, adam, {16}, 5), b(exec, arch, adam, {16}, 5), c(exec, arch, adam, {16}, 5);
   a.set_input_noise(0.1);
   b.set_input_noise(0.1);

@@ -47,7 +47,9 @@ TEST_CASE("train: an FNO learns a shift operator; held-out loss falls 10x in 300
   cfg.projection = 16;
   op::AdamConfig adam;
   adam.lr = 3e-3;
-  op::Trainer trainer(exec, std::make_shared<op::FnoArchitecture>(cfg), adam, {32}, 1);
+  auto arch = std::make_shared<op::FnoArchitecture>(cfg);
+  arch->bind(op::DataShape{cfg.in_channels, cfg.out_channels, {32}});
+  op::Trainer trainer(exec, arch, adam, {32}, 1);
 
   const int batch = 8, train_n = 64, test_n = 16;
   std::vector<float> xtr, ytr, xte, yte;

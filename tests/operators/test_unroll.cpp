@@ -117,7 +117,9 @@ TEST_CASE("unroll: an FNO trained unrolled over 3 steps; held-out unrolled loss 
   cfg.out_channels = 1;
   op::AdamConfig adam;
   adam.lr = 3e-3;
-  op::Trainer trainer(exec, std::make_shared<op::FnoArchitecture>(cfg), adam, {32}, 1);
+  auto arch = std::make_shared<op::FnoArchitecture>(cfg);
+  arch->bind(op::DataShape{cfg.in_channels, cfg.out_channels, {32}});
+  op::Trainer trainer(exec, arch, adam, {32}, 1);
 
   const int batch = 8, train_n = 64, test_n = 16, t_out = 3, n = 32;
   std::vector<float> xtr, ytr, xte, yte;

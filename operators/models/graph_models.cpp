@@ -1,0 +1,112 @@
+#include "operators/models/graph_models.hpp"
+
+#include "core/error.hpp"
+
+#include <sstream>
+
+namespace surro::op {
+
+namespace {
+
+void require_mesh(const DataShape& shape, const char* type) {
+  if (!shape.on_mesh())
+    SURRO_THROW(ErrorKind::usage, "model.type: " << type << " works on meshes, but the data are on a grid (use "
+                                                 << "fno or ifactformer)");
+}
+
+}  // namespace
+
+MeshTransformerCfg read_mesh_transformer_section(config::Node& node) {
+  MeshTransformerCfg c;
+  c.dim = static_cast<int>(node.get_int("dim", c.dim, config::positive()));
+  c.heads = static_cast<int>(node.get_int("heads", c.heads, config::positive()));
+  c.layers = static_cast<int>(node.get_int("layers", c.layers, config::positive()));
+  c.gated_mult = static_cast<int>(node.get_int("gated_mult", c.gated_mult, config::positive()));
+  c.layout = node.get_string("head_layout", "interleaved", config::one_of({"interleaved", "blocked"})) ==
+                     "interleaved"
+                 ? HeadLayout::interleaved
+                 : HeadLayout::blocked;
+  if (c.dim % c.heads != 0)
+    node.fail("heads", "expected a divisor of dim = " + std::to_string(c.dim) + ", got " +
+                           std::to_string(c.heads));
+  c.gemm = read_gemm_options(node);
+  return c;
+}
+
+MeshGraphNetCfg read_meshgraphnet_section(config::Node& node) {
+  MeshGraphNetCfg c;
+  c.hidden = static_cast<int>(node.get_int("hidden", c.hidden, config::positive()));
+  c.blocks = static_cast<int>(node.get_int("blocks", c.blocks, config::positive()));
+  c.hidden_layers = static_cast<int>(node.get_int("hidden_layers", c.hidden_layers, config::positive()));
+  c.gemm = read_gemm_options(node);
+  node.finish();
+  return c;
+}
+
+void MeshTransformerArchitecture::bind(const DataShape& shape) {
+  require_mesh(shape, "mesh_transformer");
+  MeshTransformerCfg cfg = m_cfg;
+  cfg.in_channels = shape.in_channels;
+  cfg.out_channels = shape.out_channels;
+  mesh_transformer_validate(cfg);
+  record_shape(shape);
+  m_cfg = cfg;
+}
+
+std::string MeshTransformerArchitecture::summary(const ParamTable& table) const {
+  std::ostringstream os;
+  os << "mesh_transformer, dim " << m_cfg.dim << ", " << m_cfg.heads << " heads, " << m_cfg.layers
+     << " layers, mask " << (m_k_hop == 1 ? std::string("adjacency") : std::to_string(m_k_hop) + "-hop") << ", "
+     << table.parameter_count() << " parameters, " << gemm_options_name(m_cfg.gemm) << " GEMMs";
+  return os.str();
+}
+
+void MeshTransformerArchitecture::init(const ExecSpace& exec, const ParamTable& table, float* params,
+                                       std::uint64_t seed) const {
+  require_bound("init");
+  mesh_transformer_init<ExecSpace, float>(exec, m_cfg, table, params, seed);
+}
+
+std::unique_ptr<Model<ExecSpace, float>> MeshTransformerArchitecture::make(const ExecSpace& exec,
+                                                                           const ParamTable& table,
+                                                                           const PlanShape& plan, bool) const {
+  require_bound("make");
+  // The graph models plan their backward buffers always: an inference instance costs the same.
+  return std::make_unique<GraphModel<ExecSpace, float, MeshTransformer<ExecSpace, float>>>(exec, m_cfg, table,
+                                                                                           plan.graph);
+}
+
+void MeshGraphNetArchitecture::bind(const DataShape& shape) {
+  require_mesh(shape, "meshgraphnet");
+  MeshGraphNetCfg cfg = m_cfg;
+  cfg.in_channels = shape.in_channels;
+  cfg.out_channels = shape.out_channels;
+  cfg.dims = shape.mesh_dims;
+  meshgraphnet_validate(cfg);
+  record_shape(shape);
+  m_cfg = cfg;
+}
+
+std::string MeshGraphNetArchitecture::summary(const ParamTable& table) const {
+  std::ostringstream os;
+  os << "meshgraphnet, hidden " << m_cfg.hidden << ", " << m_cfg.blocks << " message-passing blocks, "
+     << m_cfg.hidden_layers << " hidden layers per MLP, " << table.parameter_count() << " parameters, "
+     << gemm_options_name(m_cfg.gemm) << " GEMMs";
+  return os.str();
+}
+
+void MeshGraphNetArchitecture::init(const ExecSpace& exec, const ParamTable& table, float* params,
+                                    std::uint64_t seed) const {
+  require_bound("init");
+  meshgraphnet_init<ExecSpace, float>(exec, m_cfg, table, params, seed);
+}
+
+std::unique_ptr<Model<ExecSpace, float>> MeshGraphNetArchitecture::make(const ExecSpace& exec,
+                                                                        const ParamTable& table,
+                                                                        const PlanShape& plan, bool) const {
+  require_bound("make");
+  return std::make_unique<GraphModel<ExecSpace, float, MeshGraphNet<ExecSpace, float>>>(exec, m_cfg, table,
+                                                                                        plan.graph);
+}
+
+}  // namespace surro::op
