@@ -1,9 +1,9 @@
 // The shared loader on mesh datasets: a split of trajectories on meshes of different sizes read into
 // channel-last host frames, every window row placed where the documented layout says, node offsets
 // and max_rows, the epoch order of the grid rules, normalizers (values and frame changes) against a
-// naive double computation, the block-diagonal concatenation of graph batches against a batch built
-// at once, and a split that mixes layouts. Every stored value encodes (trajectory, time, channel,
-// node) in a small integer (exact in float), so each placement is checked by equality.
+// naive double computation (and the stats.yaml writer), the block-diagonal concatenation of graph batches
+// against a batch built at once, and a split that mixes layouts. Every stored value encodes (trajectory,
+// time, channel, node) in a small integer (exact in float), so each placement is checked by equality.
 #include "core/error.hpp"
 #include "datasets/loader.hpp"
 #include "datasets/mesh_file.hpp"
@@ -388,6 +388,21 @@ TEST_CASE("mesh loader: normalizers of values and of frame changes match a naive
   const auto sdf = fit_delta_normalizer(store, {"sdf"}, NormKind::channel, 0, 0);  // constant: no change
   CHECK(sdf.mean()[0] == 0.0);
   CHECK(sdf.stddev()[0] == 0.0);
+
+  // The stats.yaml writer (an independent pooled computation, 5 significant digits) agrees.
+  const std::string yaml = (dir / "stats.yaml").string();
+  write_stats_yaml(yaml, store.files());
+  const auto stats = read_stats_yaml(yaml);
+  const auto values = fit_normalizer(store, {"velocity", "pressure"}, NormKind::channel, 0, 0);
+  const auto deltas = fit_delta_normalizer(store, {"velocity", "pressure"}, NormKind::channel, 0, 0);
+  const std::vector<std::string> keys = {"velocity_x", "velocity_y", "pressure"};
+  for (std::size_t c = 0; c < keys.size(); ++c) {
+    INFO(keys[c]);
+    CHECK(values.mean()[c] == Approx(stats.at("mean").at(keys[c])).epsilon(1e-4));
+    CHECK(values.stddev()[c] == Approx(stats.at("std").at(keys[c])).epsilon(1e-4));
+    CHECK(deltas.mean()[c] == Approx(stats.at("mean_delta").at(keys[c])).epsilon(1e-4));
+    CHECK(deltas.stddev()[c] == Approx(stats.at("std_delta").at(keys[c])).epsilon(1e-4));
+  }
 
   require_error([&] { fit_normalizer(store, {"velocity"}, NormKind::pointwise, 0, 0); }, ErrorKind::usage,
                 "pointwise on a mesh store");
