@@ -3,11 +3,14 @@
 #include "core/error.hpp"
 #include "core/rng.hpp"
 #include "core/timer.hpp"
+#include "datasets/mesh_file.hpp"
 #include "datasets/well.hpp"
 
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <numeric>
 #include <set>
 #include <sstream>
@@ -97,6 +100,46 @@ void check_agrees(const std::string& file, const DatasetSpec& spec, const std::s
   }
 }
 
+// Everything a later mesh file must share with the first one (meshes differ per trajectory).
+void check_agrees_mesh(const std::string& file, const MeshFile& mf, const std::string& first_file,
+                       const DatasetSpec& first,
+                       const std::map<std::string, std::vector<double>>& first_params,
+                       const std::vector<std::string>& fields) {
+  const DatasetSpec& spec = mf.spec;
+  if (spec.dataset_name != first.dataset_name)
+    SURRO_THROW(ErrorKind::input, file << ": @dataset_name \"" << spec.dataset_name << "\": expected \""
+                                       << first.dataset_name << "\" as in " << first_file);
+  if (spec.dims != first.dims)
+    SURRO_THROW(ErrorKind::input, file << ": @spatial_dims [" << join(spec.dims) << "]: expected ["
+                                       << join(first.dims) << "] as in " << first_file);
+  if (spec.times.size() != first.times.size())
+    SURRO_THROW(ErrorKind::input, file << ": /time: " << spec.times.size() << " times: expected "
+                                       << first.times.size() << " as in " << first_file);
+  if (spec.times != first.times)
+    SURRO_THROW(ErrorKind::input, file << ": /time: times differ from those in " << first_file);
+  for (const auto& name : fields) {
+    const FieldSpec* f = find_field(spec, name);
+    const FieldSpec* f0 = find_field(first, name);
+    if (!f)
+      SURRO_THROW(ErrorKind::input,
+                  file << ": field " << name << " missing (the file has: " << join(field_names(spec)) << ")");
+    if (f->time_varying != f0->time_varying)
+      SURRO_THROW(ErrorKind::input,
+                  file << ": field " << name << ": time_varying = " << (f->time_varying ? "true" : "false")
+                       << ": expected " << (f0->time_varying ? "true" : "false") << " as in " << first_file);
+    if (f->components != f0->components)
+      SURRO_THROW(ErrorKind::input, file << ": field " << name << ": " << f->components
+                                         << " components: expected " << f0->components << " as in "
+                                         << first_file);
+  }
+  std::vector<std::string> names, first_names;
+  for (const auto& kv : mf.block.sample_parameters) names.push_back(kv.first);
+  for (const auto& kv : first_params) first_names.push_back(kv.first);
+  if (names != first_names)
+    SURRO_THROW(ErrorKind::input, file << ": @sample_parameters [" << join(names) << "]: expected ["
+                                       << join(first_names) << "] as in " << first_file);
+}
+
 }  // namespace
 
 namespace {
@@ -112,31 +155,60 @@ void check_fields(const std::vector<std::string>& fields, const char* who) {
 // Takes the spec of the first block (`origin` names it in errors) and sets the store's shape.
 void TrajectoryStore::set_spec(const DatasetSpec& spec, const std::string& origin) {
   m_spec = spec;
-  const std::size_t C = m_fields.size();
-  m_varying.assign(C, false);
+  const std::size_t F = m_fields.size();
+  m_varying.assign(F, false);
+  m_components.assign(F, 1);
+  m_channels = 0;
   bool any_varying = false;
-  for (std::size_t c = 0; c < C; ++c) {
+  for (std::size_t c = 0; c < F; ++c) {
     const FieldSpec* f = find_field(spec, m_fields[c]);
     if (!f)
-      SURRO_THROW(ErrorKind::input, origin << ": /t0_fields/" << m_fields[c]
+      SURRO_THROW(ErrorKind::input, origin << ": " << (spec.on_mesh ? "field " : "/t0_fields/") << m_fields[c]
                                            << ": field missing (the file has: " << join(field_names(spec))
                                            << ")");
+    if (spec.on_mesh && f->components < 1)
+      SURRO_THROW(ErrorKind::input, origin << ": field " << m_fields[c] << ": components = " << f->components
+                                           << ": expected >= 1");
     m_varying[c] = f->time_varying;
+    m_components[c] = spec.on_mesh ? f->components : 1;
+    m_channels += m_components[c];
     any_varying = any_varying || f->time_varying;
   }
-  m_grid = spec.shape();
-  m_points = static_cast<index_t>(spec.points());
+  if (spec.on_mesh) {
+    m_grid.clear();
+    m_points = 0;  // the largest V_s, set as trajectories arrive
+  } else {
+    m_grid = spec.shape();
+    m_points = static_cast<index_t>(spec.points());
+  }
   m_frames = any_varying ? static_cast<int>(spec.times.size()) : 1;
   if (m_frames < 1)
-    SURRO_THROW(ErrorKind::input, origin << ": /dimensions/time: no recorded times for time-varying fields");
+    SURRO_THROW(ErrorKind::input, origin << ": " << (spec.on_mesh ? "/time" : "/dimensions/time")
+                                         << ": no recorded times for time-varying fields");
 }
 
-// Appends a block's trajectories, laid out as the spec given to set_spec.
-void TrajectoryStore::append(const Block& block) {
+// Appends a block's trajectories, laid out as the spec given to set_spec, and their sample
+// parameters (every block must carry the names the first one did).
+void TrajectoryStore::append(const Block& block, const std::string& origin) {
+  const std::size_t first = m_data.size();
+  if (first == 0) {
+    m_sample_parameters.clear();
+    for (const auto& kv : block.sample_parameters) m_sample_parameters[kv.first];
+  }
+  for (auto& kv : m_sample_parameters) {
+    const auto it = block.sample_parameters.find(kv.first);
+    if (it == block.sample_parameters.end() || it->second.size() != static_cast<std::size_t>(block.count))
+      SURRO_THROW(ErrorKind::input, origin << ": sample parameter " << kv.first << ": expected "
+                                           << block.count << " values (one per trajectory)");
+    kv.second.insert(kv.second.end(), it->second.begin(), it->second.end());
+  }
+  if (m_spec.on_mesh) {
+    append_mesh(block, origin);
+    return;
+  }
   const std::size_t C = m_fields.size();
   const std::size_t T = static_cast<std::size_t>(m_frames);
   const std::size_t P = static_cast<std::size_t>(m_points);
-  const std::size_t first = m_data.size();
   m_data.resize(first + static_cast<std::size_t>(block.count), std::vector<float>(T * C * P));
   for (std::size_t c = 0; c < C; ++c) {
     const std::vector<float>& src = block.fields.at(m_fields[c]);  // (count, [T,] N...)
@@ -152,6 +224,56 @@ void TrajectoryStore::append(const Block& block) {
   }
 }
 
+// Mesh trajectories: block field f holds the samples' ([T,] V_b, C_f) one after the other; each
+// trajectory becomes (T, V_b, C) with field f in columns [channel(f), channel(f) + C_f).
+void TrajectoryStore::append_mesh(const Block& block, const std::string& origin) {
+  if (block.meshes.size() != static_cast<std::size_t>(block.count))
+    SURRO_THROW(ErrorKind::input, origin << ": " << block.meshes.size()
+                                         << " meshes: expected one per trajectory (" << block.count << ")");
+  const std::size_t F = m_fields.size();
+  const std::size_t C = static_cast<std::size_t>(m_channels);
+  const std::size_t T = static_cast<std::size_t>(m_frames);
+  std::vector<const std::vector<float>*> src(F);  // (F) each (sum_b [T,] V_b C_f)
+  std::vector<std::size_t> read(F, 0);            // (F) values consumed so far
+  for (std::size_t f = 0; f < F; ++f) {
+    const auto it = block.fields.find(m_fields[f]);
+    if (it == block.fields.end())
+      SURRO_THROW(ErrorKind::input, origin << ": field " << m_fields[f] << ": missing from the block");
+    src[f] = &it->second;
+  }
+  for (long long b = 0; b < block.count; ++b) {
+    const mesh::Mesh& m = block.meshes[static_cast<std::size_t>(b)];
+    const std::size_t V = static_cast<std::size_t>(m.num_points());
+    std::vector<float> dst(T * V * C);  // (T, V, C)
+    std::size_t col = 0;
+    for (std::size_t f = 0; f < F; ++f) {
+      const std::size_t Cf = static_cast<std::size_t>(m_components[f]);
+      const std::size_t frames_f = m_varying[f] ? T : 1;
+      if (read[f] + frames_f * V * Cf > src[f]->size())
+        SURRO_THROW(ErrorKind::input, origin << ": field " << m_fields[f] << ": " << src[f]->size()
+                                             << " values end inside trajectory " << block.first + b << " ("
+                                             << V << " nodes, " << Cf << " components)");
+      const float* in = src[f]->data() + read[f];  // ([T,] V, C_f)
+      for (std::size_t t = 0; t < T; ++t) {
+        // A constant field (V, C_f) is repeated in every frame.
+        const float* in_t = in + (m_varying[f] ? t * V * Cf : 0);
+        for (std::size_t v = 0; v < V; ++v)
+          for (std::size_t k = 0; k < Cf; ++k) dst[(t * V + v) * C + col + k] = in_t[v * Cf + k];
+      }
+      read[f] += frames_f * V * Cf;
+      col += Cf;
+    }
+    m_data.push_back(std::move(dst));
+    m_meshes.push_back(m);
+    m_mesh_points.push_back(static_cast<index_t>(V));
+    m_points = std::max(m_points, static_cast<index_t>(V));
+  }
+  for (std::size_t f = 0; f < F; ++f)
+    if (read[f] != src[f]->size())
+      SURRO_THROW(ErrorKind::input, origin << ": field " << m_fields[f] << ": " << src[f]->size()
+                                           << " values: expected " << read[f] << " for the block's meshes");
+}
+
 TrajectoryStore load_split(const std::string& dataset_dir, const std::string& split,
                            const std::vector<std::string>& fields) {
   ScopedRegion region("surro::data::load_split");
@@ -159,13 +281,28 @@ TrajectoryStore load_split(const std::string& dataset_dir, const std::string& sp
   TrajectoryStore store;
   store.m_fields = fields;
   store.m_files = split_files(fs::path(dataset_dir) / "data" / split);
+  const std::string& first = store.m_files.front();
+  const bool mesh_layout = is_mesh_file(first);
   for (const auto& file : store.m_files) {
-    WellFile wf = read_well_file(file);
-    if (&file == &store.m_files.front())
-      store.set_spec(wf.spec, file);
-    else
-      check_agrees(file, wf.spec, store.m_files.front(), store.m_spec, fields);
-    store.append(wf.block);
+    if (&file != &first && is_mesh_file(file) != mesh_layout)
+      SURRO_THROW(ErrorKind::input, file << ": " << (mesh_layout ? "grid" : "mesh (@layout = \"surro_mesh\")")
+                                         << " file: expected the " << (mesh_layout ? "mesh" : "grid")
+                                         << " layout of " << first << " (a split holds one layout)");
+    if (mesh_layout) {
+      MeshFile mf = read_mesh_file(file);
+      if (&file == &first)
+        store.set_spec(mf.spec, file);
+      else
+        check_agrees_mesh(file, mf, first, store.m_spec, store.m_sample_parameters, fields);
+      store.append(mf.block, file);
+    } else {
+      WellFile wf = read_well_file(file);
+      if (&file == &first)
+        store.set_spec(wf.spec, file);
+      else
+        check_agrees(file, wf.spec, first, store.m_spec, fields);
+      store.append(wf.block, file);
+    }
   }
   return store;
 }
@@ -176,14 +313,42 @@ TrajectoryStore store_from_block(const DatasetSpec& spec, const Block& block,
   TrajectoryStore store;
   store.m_fields = fields;
   store.set_spec(spec, origin);
-  store.append(block);
+  store.append(block, origin);
   return store;
 }
 
 int TrajectoryStore::channel(const std::string& field) const {
-  for (std::size_t c = 0; c < m_fields.size(); ++c)
-    if (m_fields[c] == field) return static_cast<int>(c);
+  int first = 0;
+  for (std::size_t f = 0; f < m_fields.size(); ++f) {
+    if (m_fields[f] == field) return first;
+    first += m_components[f];
+  }
   SURRO_THROW(ErrorKind::usage, "field \"" << field << "\" is not loaded (loaded: " << join(m_fields) << ")");
+}
+
+const mesh::Mesh& TrajectoryStore::mesh(int s) const {
+  if (!on_mesh())
+    SURRO_THROW(ErrorKind::usage, "store: mesh(" << s << "): the store holds grid trajectories, not meshes");
+  if (s < 0 || s >= trajectories())
+    SURRO_THROW(ErrorKind::usage,
+                "store: mesh(" << s << "): expected a trajectory in [0, " << trajectories() << ")");
+  return m_meshes[static_cast<std::size_t>(s)];
+}
+
+double TrajectoryStore::sample_parameter(const std::string& name, int s) const {
+  const auto it = m_sample_parameters.find(name);
+  if (it == m_sample_parameters.end()) {
+    std::vector<std::string> known;
+    for (const auto& kv : m_sample_parameters) known.push_back(kv.first);
+    SURRO_THROW(ErrorKind::usage,
+                "store: sample parameter \""
+                    << name << "\" unknown (known: " << (known.empty() ? "none" : join(known)) << ")");
+  }
+  if (s < 0 || s >= trajectories())
+    SURRO_THROW(ErrorKind::usage, "store: sample parameter " << name << " of trajectory " << s
+                                                             << ": expected a trajectory in [0, "
+                                                             << trajectories() << ")");
+  return it->second[static_cast<std::size_t>(s)];
 }
 
 WindowLoader::WindowLoader(const TrajectoryStore& store, const WindowSpec& spec, int batch,
@@ -211,6 +376,10 @@ WindowLoader::WindowLoader(const TrajectoryStore& store, const WindowSpec& spec,
 WindowLoader::WindowLoader(const TrajectoryStore& store, const PairSpec& spec, int batch, std::uint64_t seed,
                            bool shuffle, bool drop_last)
     : m_store(&store), m_batch(batch), m_seed(seed), m_shuffle(shuffle), m_drop_last(drop_last) {
+  if (store.on_mesh())
+    SURRO_THROW(ErrorKind::usage,
+                "pair: the store holds mesh trajectories: pairs (PairSpec) serve grid "
+                "datasets only; use windows (WindowSpec) on meshes");
   const int T = store.frames();
   auto resolve = [T](int frame, const char* what) {
     const int f = frame < 0 ? T + frame : frame;
@@ -236,11 +405,33 @@ void WindowLoader::finish_setup() {
   if (m_store->trajectories() < 1) SURRO_THROW(ErrorKind::usage, "loader: the store holds no trajectories");
   m_order.resize(static_cast<std::size_t>(m_store->trajectories()) *
                  static_cast<std::size_t>(m_per_trajectory));
-  const std::size_t P = static_cast<std::size_t>(m_store->points());
-  const std::size_t B = static_cast<std::size_t>(m_batch);
-  m_hx.assign(B * m_x.size() * P, 0.0f);
-  m_hy.assign(B * m_y.size() * P, 0.0f);
+  // Rows of one staging buffer: B samples of (N...) on grids, up to max_rows nodes on meshes.
+  const std::size_t rows = on_mesh() ? static_cast<std::size_t>(max_rows(m_batch))
+                                     : static_cast<std::size_t>(m_batch) * static_cast<std::size_t>(points());
+  m_hx.assign(rows * m_x.size(), 0.0f);
+  m_hy.assign(rows * m_y.size(), 0.0f);
+  m_batch_trajectories.clear();
+  m_batch_offsets.clear();
   start_epoch(0);
+}
+
+index_t WindowLoader::max_rows(int batch) const {
+  if (batch < 1)
+    SURRO_THROW(ErrorKind::usage, "loader: max_rows(" << batch << "): expected a positive batch");
+  if (!on_mesh()) return batch;
+  // The largest node counts first; each trajectory can fill up to windows_per_trajectory samples.
+  std::vector<index_t> sizes(static_cast<std::size_t>(m_store->trajectories()));
+  for (int s = 0; s < m_store->trajectories(); ++s) sizes[static_cast<std::size_t>(s)] = m_store->points(s);
+  std::sort(sizes.begin(), sizes.end(), std::greater<index_t>());
+  index_t rows = 0;
+  long long left = batch;
+  for (const index_t V : sizes) {
+    const long long take = std::min<long long>(left, m_per_trajectory);
+    rows += static_cast<index_t>(take) * V;
+    left -= take;
+    if (left == 0) break;
+  }
+  return rows;
 }
 
 int WindowLoader::batches() const {
@@ -270,21 +461,47 @@ int WindowLoader::gather(int batch_index) {
                 "loader: batch " << batch_index << ": expected an index in [0, " << batches() << ")");
   const long long first = static_cast<long long>(batch_index) * m_batch;
   const int count = static_cast<int>(std::min<long long>(m_batch, samples() - first));
-  const std::size_t P = static_cast<std::size_t>(m_store->points());
-  const std::size_t CX = m_x.size(), CY = m_y.size();
+  m_batch_trajectories.assign(static_cast<std::size_t>(count), 0);
+  m_batch_offsets.assign(static_cast<std::size_t>(count) + 1, 0);
   for (int i = 0; i < count; ++i) {
     const long long sample = m_order[static_cast<std::size_t>(first + i)];
     const int s = trajectory_of(sample), t0 = start_of(sample);
-    for (std::size_t k = 0; k < CX; ++k)
-      std::memcpy(m_hx.data() + (i * CX + k) * P,
-                  m_store->frame(s, t0 + m_x[k].frame) + static_cast<std::size_t>(m_x[k].channel) * P,
-                  P * sizeof(float));
-    for (std::size_t k = 0; k < CY; ++k)
-      std::memcpy(m_hy.data() + (i * CY + k) * P,
-                  m_store->frame(s, t0 + m_y[k].frame) + static_cast<std::size_t>(m_y[k].channel) * P,
-                  P * sizeof(float));
+    m_batch_trajectories[static_cast<std::size_t>(i)] = s;
+    const index_t row = m_batch_offsets[static_cast<std::size_t>(i)];
+    m_batch_offsets[static_cast<std::size_t>(i) + 1] = row + (on_mesh() ? m_store->points(s) : 1);
+    if (on_mesh()) {
+      copy_mesh_rows(m_x, s, t0, row, m_hx);
+      copy_mesh_rows(m_y, s, t0, row, m_hy);
+    } else {
+      copy_grid_sample(m_x, s, t0, i, m_hx);
+      copy_grid_sample(m_y, s, t0, i, m_hy);
+    }
   }
   return count;
+}
+
+// Grid sample i: (channels, N...) at dst[i * channels * N].
+void WindowLoader::copy_grid_sample(const std::vector<Source>& sources, int s, int t0, int i,
+                                    std::vector<float>& dst) const {
+  const std::size_t P = static_cast<std::size_t>(m_store->points());
+  const std::size_t K = sources.size();
+  for (std::size_t k = 0; k < K; ++k)
+    std::memcpy(dst.data() + (static_cast<std::size_t>(i) * K + k) * P,
+                m_store->frame(s, t0 + sources[k].frame) + static_cast<std::size_t>(sources[k].channel) * P,
+                P * sizeof(float));
+}
+
+// Mesh sample: rows [row, row + V_s) of dst (rows, channels); column k = sources[k] of each node.
+void WindowLoader::copy_mesh_rows(const std::vector<Source>& sources, int s, int t0, index_t row,
+                                  std::vector<float>& dst) const {
+  const std::size_t V = static_cast<std::size_t>(m_store->points(s));
+  const std::size_t C = static_cast<std::size_t>(m_store->channels());
+  const std::size_t K = sources.size();
+  std::vector<const float*> from(K);  // (K) the column's first node: frame (V_s, C) + channel
+  for (std::size_t k = 0; k < K; ++k) from[k] = m_store->frame(s, t0 + sources[k].frame) + sources[k].channel;
+  float* out = dst.data() + static_cast<std::size_t>(row) * K;
+  for (std::size_t v = 0; v < V; ++v)
+    for (std::size_t k = 0; k < K; ++k) out[v * K + k] = from[k][v * C];
 }
 
 template <class Exec>
@@ -295,9 +512,11 @@ int WindowLoader::fill(const Exec& exec, int batch_index, float* x, float* y) {
       Kokkos::View<float*, Kokkos::LayoutRight, typename Exec::memory_space, Kokkos::MemoryUnmanaged>;
   using HostView =
       Kokkos::View<const float*, Kokkos::LayoutRight, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>;
-  const std::size_t P = static_cast<std::size_t>(m_store->points());
-  const std::size_t nx = static_cast<std::size_t>(count) * m_x.size() * P;
-  const std::size_t ny = static_cast<std::size_t>(count) * m_y.size() * P;
+  // Values per row: a grid row is a sample (N... per channel), a mesh row a node.
+  const std::size_t rows = static_cast<std::size_t>(m_batch_offsets.back());
+  const std::size_t per_channel = on_mesh() ? 1 : static_cast<std::size_t>(m_store->points());
+  const std::size_t nx = rows * m_x.size() * per_channel;
+  const std::size_t ny = rows * m_y.size() * per_channel;
   Kokkos::deep_copy(exec, DeviceView(x, nx), HostView(m_hx.data(), nx));
   Kokkos::deep_copy(exec, DeviceView(y, ny), HostView(m_hy.data(), ny));
   exec.fence();
@@ -309,32 +528,89 @@ template int WindowLoader::fill<ExecSpace>(const ExecSpace&, int, float*, float*
 template int WindowLoader::fill<HostExec>(const HostExec&, int, float*, float*);
 #endif
 
+namespace {
+
+// The store channels of the named fields, every component of each, in order.
+std::vector<int> field_channels(const TrajectoryStore& store, const std::vector<std::string>& fields) {
+  std::vector<int> channels;
+  for (const auto& name : fields) {
+    const int first = store.channel(name);
+    const auto f = std::find(store.fields().begin(), store.fields().end(), name) - store.fields().begin();
+    for (int k = 0; k < store.components()[static_cast<std::size_t>(f)]; ++k) channels.push_back(first + k);
+  }
+  return channels;
+}
+
+// Frames (or, for deltas, steps t -> t + 1) [first, first + n) resolved from (t0, count) over
+// `available` of them. Error(usage) when the range is empty or outside.
+std::pair<int, int> frame_range(int t0, int count, int available, int frames, const char* who) {
+  const int first = t0 < 0 ? available + t0 : t0;
+  const int n = count > 0 ? count : available - first;
+  if (first < 0 || n < 1 || first + n > available)
+    SURRO_THROW(ErrorKind::usage, who << ": frames " << t0 << " (+" << count
+                                      << ") are outside trajectories of " << frames << " frames");
+  return {first, n};
+}
+
+// Fits over frames t in [first, first + n): the selected channels of frame(t), or of
+// frame(t + 1) - frame(t) when `delta`, accumulated trajectory by trajectory, frame by frame.
+// Real: the staging precision (float for values, double for differences).
+template <class Real>
+GaussianNormalizer fit_frames(const TrajectoryStore& store, const std::vector<int>& channels, NormKind kind,
+                              int first, int n, bool delta) {
+  const std::size_t K = channels.size();
+  const std::size_t C = static_cast<std::size_t>(store.channels());
+  GaussianNormalizer norm(kind, static_cast<int>(K), store.on_mesh() ? 1 : store.points());
+  std::vector<Real> sample;  // grid (K, N...); mesh (V_s, K): V_s samples of (K, 1)
+  for (int s = 0; s < store.trajectories(); ++s) {
+    const std::size_t V = static_cast<std::size_t>(store.points(s));
+    sample.resize(K * V);
+    for (int t = first; t < first + n; ++t) {
+      const float* a = store.frame(s, t);
+      const float* b = delta ? store.frame(s, t + 1) : nullptr;
+      auto value = [&](std::size_t i) { return delta ? Real(b[i]) - Real(a[i]) : Real(a[i]); };
+      for (std::size_t k = 0; k < K; ++k) {
+        const std::size_t c = static_cast<std::size_t>(channels[k]);
+        for (std::size_t v = 0; v < V; ++v)
+          sample[store.on_mesh() ? v * K + k : k * V + v] = value(store.on_mesh() ? v * C + c : c * V + v);
+      }
+      norm.accumulate(sample.data(), store.on_mesh() ? static_cast<index_t>(V) : 1);
+    }
+  }
+  norm.finish();
+  return norm;
+}
+
+void check_normalizer_kind(const TrajectoryStore& store, NormKind kind, const char* who) {
+  if (store.on_mesh() && kind != NormKind::channel)
+    SURRO_THROW(ErrorKind::usage, who << ": kind " << to_string(kind)
+                                      << " on a mesh store: expected channel (every trajectory has its own "
+                                         "mesh, so statistics per point do not exist)");
+}
+
+}  // namespace
+
 GaussianNormalizer fit_normalizer(const TrajectoryStore& store, const std::vector<std::string>& fields,
                                   NormKind kind, int t0, int count) {
   SURRO_REQUIRE(!fields.empty(), "fit_normalizer: no fields");
-  std::vector<int> channels;
-  for (const auto& f : fields) channels.push_back(store.channel(f));
+  check_normalizer_kind(store, kind, "normalizer");
+  const std::vector<int> channels = field_channels(store, fields);
   const int T = store.frames();
-  const int first = t0 < 0 ? T + t0 : t0;
-  const int n = count > 0 ? count : T - first;
-  if (first < 0 || n < 1 || first + n > T)
-    SURRO_THROW(ErrorKind::usage, "normalizer: frames " << t0 << " (+" << count
-                                                        << ") are outside trajectories of " << T
-                                                        << " frames");
-  const index_t P = store.points();
-  const int C = static_cast<int>(channels.size());
-  GaussianNormalizer norm(kind, C, P);
-  std::vector<float> sample(std::size_t(C) * P);  // (C, N...) of the chosen fields
-  for (int s = 0; s < store.trajectories(); ++s)
-    for (int t = first; t < first + n; ++t) {
-      const float* frame = store.frame(s, t);
-      for (int c = 0; c < C; ++c)
-        std::copy(frame + std::size_t(channels[c]) * P, frame + std::size_t(channels[c] + 1) * P,
-                  sample.begin() + std::size_t(c) * P);
-      norm.accumulate(sample.data(), 1);
-    }
-  norm.finish();
-  return norm;
+  const auto range = frame_range(t0, count, T, T, "normalizer");
+  return fit_frames<float>(store, channels, kind, range.first, range.second, false);
+}
+
+GaussianNormalizer fit_delta_normalizer(const TrajectoryStore& store, const std::vector<std::string>& fields,
+                                        NormKind kind, int t0, int count) {
+  SURRO_REQUIRE(!fields.empty(), "fit_delta_normalizer: no fields");
+  check_normalizer_kind(store, kind, "delta normalizer");
+  const std::vector<int> channels = field_channels(store, fields);
+  const int T = store.frames();
+  if (T < 2)
+    SURRO_THROW(ErrorKind::usage,
+                "delta normalizer: the trajectories have " << T << " frame: expected at least 2");
+  const auto range = frame_range(t0, count, T - 1, T, "delta normalizer");
+  return fit_frames<double>(store, channels, kind, range.first, range.second, true);
 }
 
 }  // namespace surro::data

@@ -4,6 +4,7 @@
 #include "operators/layers/instantiate.hpp"
 
 #include <algorithm>
+#include <functional>
 
 namespace surro::op {
 
@@ -22,6 +23,59 @@ void copy_front(const View1<T, Mem>& dst, const std::vector<T>& src) {
   if (src.empty()) return;
   Kokkos::View<const T*, HostMem, Kokkos::MemoryTraits<Kokkos::Unmanaged>> h(src.data(), src.size());
   Kokkos::deep_copy(Kokkos::subview(dst, std::make_pair(std::size_t(0), src.size())), h);
+}
+
+// Appends CSR `part` (rows of the part, entries of the part) to `out`: row offsets shifted by the
+// entries already in `out`, entry values shifted by `value_base`.
+void append_csr(HostCsr& out, const HostCsr& part, index_t value_base) {
+  const index_t base = out.offsets.back();
+  for (std::size_t i = 1; i < part.offsets.size(); ++i) out.offsets.push_back(base + part.offsets[i]);
+  for (int j : part.indices) out.indices.push_back(int(j + value_base));
+}
+
+// Appends `part`'s values shifted by `base` to `out`.
+template <class T>
+void append_shifted(std::vector<T>& out, const std::vector<T>& part, T base) {
+  for (const T& v : part) out.push_back(v + base);
+}
+
+// concat_graph_batches into `out`, reusing its storage. Within a part, every index array refers to
+// the part's own nodes (node_offsets, senders, receivers, mask and mask_t columns / rows), edges
+// (out_edges, in_edges) or mask slots (mask_perm); the parts never connect, so offsetting each by
+// the totals of the parts before it yields exactly the structures built over all meshes at once
+// (group_by_key and csr_transpose keep ascending order within a row, which the shift preserves).
+void concat_into(const std::vector<const HostGraphBatch*>& parts, HostGraphBatch& out) {
+  SURRO_REQUIRE(!parts.empty(), "graph batch: concatenation of no batches: expected at least one");
+  const HostGraphBatch& p0 = *parts.front();
+  out.dim = p0.dim;
+  out.k_hop = p0.k_hop;
+  for (auto* v : {&out.node_type, &out.predicted, &out.senders, &out.receivers, &out.mask_perm}) v->clear();
+  out.positions.clear();
+  out.node_offsets.assign(1, 0);
+  for (HostCsr* c : {&out.out_edges, &out.in_edges, &out.mask, &out.mask_t}) {
+    c->offsets.assign(1, 0);
+    c->indices.clear();
+  }
+  for (std::size_t p = 0; p < parts.size(); ++p) {
+    const HostGraphBatch& b = *parts[p];
+    if (b.dim != out.dim || b.k_hop != out.k_hop)
+      SURRO_THROW(ErrorKind::usage, "graph batch: part " << p << ": dim " << b.dim << ", k_hop " << b.k_hop
+                                                         << ": expected dim " << out.dim << ", k_hop "
+                                                         << out.k_hop << " as part 0");
+    const index_t V0 = out.nodes(), E0 = out.edges(), S0 = out.nnz();
+    for (std::size_t i = 1; i < b.node_offsets.size(); ++i)
+      out.node_offsets.push_back(V0 + b.node_offsets[i]);
+    out.node_type.insert(out.node_type.end(), b.node_type.begin(), b.node_type.end());
+    out.predicted.insert(out.predicted.end(), b.predicted.begin(), b.predicted.end());
+    out.positions.insert(out.positions.end(), b.positions.begin(), b.positions.end());
+    append_shifted(out.senders, b.senders, int(V0));
+    append_shifted(out.receivers, b.receivers, int(V0));
+    append_csr(out.out_edges, b.out_edges, E0);
+    append_csr(out.in_edges, b.in_edges, E0);
+    append_csr(out.mask, b.mask, V0);
+    append_csr(out.mask_t, b.mask_t, V0);
+    append_shifted(out.mask_perm, b.mask_perm, int(S0));
+  }
 }
 
 }  // namespace graph_batch_impl
@@ -65,6 +119,70 @@ HostGraphBatch build_host_graph_batch(const std::vector<mesh::Mesh>& meshes, int
   csr_validate(b.mask, V, "graph batch: attention mask");
   b.mask_t = csr_transpose(b.mask, V, b.mask_perm);
   return b;
+}
+
+HostGraphBatch concat_graph_batches(const std::vector<const HostGraphBatch*>& parts) {
+  HostGraphBatch out;
+  graph_batch_impl::concat_into(parts, out);
+  return out;
+}
+
+GraphBatchCache::GraphBatchCache(const std::vector<mesh::Mesh>& meshes, int k_hop) : m_k_hop(k_hop) {
+  SURRO_REQUIRE(!meshes.empty(), "graph batch cache: no meshes: expected at least one");
+  m_parts.reserve(meshes.size());
+  for (std::size_t m = 0; m < meshes.size(); ++m) {
+    try {
+      m_parts.push_back(build_host_graph_batch({meshes[m]}, k_hop));
+    } catch (const Error& e) {
+      // Name the mesh by its index in the cache, not as mesh 0 of a batch of one.
+      SURRO_THROW(e.kind(), "graph batch cache: mesh " << m << ": " << e.what());
+    }
+    if (m_parts.back().dim != m_parts.front().dim)
+      SURRO_THROW(ErrorKind::input, "graph batch cache: mesh " << m << ": dim " << m_parts.back().dim
+                                                               << ": expected " << m_parts.front().dim
+                                                               << " as mesh 0");
+  }
+}
+
+const HostGraphBatch& GraphBatchCache::part(int mesh_index) const {
+  if (mesh_index < 0 || mesh_index >= size())
+    SURRO_THROW(ErrorKind::usage,
+                "graph batch cache: mesh " << mesh_index << ": expected an index in [0, " << size() << ")");
+  return m_parts[std::size_t(mesh_index)];
+}
+
+const HostGraphBatch& GraphBatchCache::gather(const std::vector<int>& mesh_indices) {
+  if (mesh_indices.empty()) SURRO_THROW(ErrorKind::usage, "graph batch cache: gather of no meshes");
+  std::vector<const HostGraphBatch*> parts;
+  parts.reserve(mesh_indices.size());
+  for (int m : mesh_indices) parts.push_back(&part(m));
+  graph_batch_impl::concat_into(parts, m_buffer);
+  return m_buffer;
+}
+
+GraphBatchCapacity GraphBatchCache::capacity(int batch, int repeats) const {
+  if (batch < 1) SURRO_THROW(ErrorKind::usage, "graph batch cache: capacity(" << batch << "): expected >= 1");
+  const long long reps = repeats < 1 ? batch : repeats;
+  // Sum of the `batch` largest values, each counted up to `reps` times.
+  auto largest = [&](auto count) {
+    std::vector<index_t> v;
+    for (const auto& p : m_parts) v.push_back(count(p));
+    std::sort(v.begin(), v.end(), std::greater<index_t>());
+    index_t sum = 0;
+    long long left = batch;
+    for (std::size_t i = 0; i < v.size() && left > 0; ++i) {
+      const long long take = std::min(left, reps);
+      sum += index_t(take) * v[i];
+      left -= take;
+    }
+    return sum;
+  };
+  GraphBatchCapacity cap;
+  cap.meshes = batch;
+  cap.nodes = largest([](const HostGraphBatch& p) { return p.nodes(); });
+  cap.edges = largest([](const HostGraphBatch& p) { return p.edges(); });
+  cap.nnz = largest([](const HostGraphBatch& p) { return p.nnz(); });
+  return cap;
 }
 
 GraphBatchCapacity max_capacity(const GraphBatchCapacity& a, const GraphBatchCapacity& b) {
