@@ -253,3 +253,79 @@ TEST_CASE("metrics: variable-size reports add JSON keys and CSV columns; grid re
   CHECK(!gj.contains("rmse_all_rollout"));
   fs::remove_all(dir);
 }
+
+TEST_CASE("write_rollout_vtu: pred, ref, error per field and node_type, read back by VTK's reader",
+          "[rollout_vtu]") {
+  // Two triangles of the unit square; node types of a CylinderFlow mesh.
+  mesh::Mesh m;
+  m.dim = 2;
+  m.points = {0, 0, 1, 0, 1, 1, 0, 1};
+  m.cells = {0, 1, 2, 0, 2, 3};
+  m.node_type = {mesh::wall, mesh::inflow, mesh::normal, mesh::outflow};
+  const int T = 3, V = 4, C = 3;
+  const std::vector<float> pred = uniform_floats(5, T * V * C, -1.0, 1.0);
+  const std::vector<float> ref = uniform_floats(6, T * V * C, -1.0, 1.0);
+  const std::vector<double> times = {0.01, 0.02, 0.05};
+  const fs::path dir = fs::temp_directory_path() / "surro_test_rollout_vtu";
+  fs::remove_all(dir);
+  const std::string pvd =
+      write_rollout_vtu(dir.string(), "rollout", m, velocity_pressure(true), times, pred.data(), ref.data());
+  CHECK(pvd == (dir / "rollout.pvd").string());
+  {
+    std::ifstream in(pvd);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    CHECK_THAT(ss.str(), Catch::Contains("rollout_000002.vtu"));
+  }
+  for (int t = 0; t < T; ++t) {
+    char name[32];
+    std::snprintf(name, sizeof name, "rollout_%06d.vtu", t);
+    vtkNew<vtkXMLUnstructuredGridReader> reader;
+    const std::string path = (dir / name).string();
+    REQUIRE(reader->CanReadFile(path.c_str()) == 1);
+    reader->SetFileName(path.c_str());
+    reader->Update();
+    vtkUnstructuredGrid* grid = reader->GetOutput();
+    REQUIRE(grid->GetNumberOfPoints() == V);
+    REQUIRE(grid->GetNumberOfCells() == 2);
+    vtkPointData* pd = grid->GetPointData();
+    vtkDataArray* nt = pd->GetArray("node_type");
+    REQUIRE(nt != nullptr);
+    for (int v = 0; v < V; ++v) CHECK(nt->GetComponent(v, 0) == m.node_type[v]);
+    // velocity: channels 0, 1, read back as 3-component vectors (z = 0); pressure: channel 2.
+    const char* suffix[3] = {"_pred", "_ref", "_error"};
+    for (int k = 0; k < 3; ++k) {
+      vtkDataArray* u = pd->GetArray((std::string("velocity") + suffix[k]).c_str());
+      vtkDataArray* p = pd->GetArray((std::string("pressure") + suffix[k]).c_str());
+      REQUIRE(u != nullptr);
+      REQUIRE(p != nullptr);
+      CHECK(u->GetNumberOfComponents() == 3);
+      CHECK(p->GetNumberOfComponents() == 1);
+      for (int v = 0; v < V; ++v)
+        for (int c = 0; c < 3; ++c) {
+          const std::size_t i = (static_cast<std::size_t>(t) * V + v) * C + c;
+          // float32 arrays round-trip exactly; the error is computed in float as pred - ref.
+          const float want = k == 0 ? pred[i] : k == 1 ? ref[i] : pred[i] - ref[i];
+          if (c < 2) {
+            CHECK(static_cast<float>(u->GetComponent(v, c)) == want);
+          } else {
+            CHECK(u->GetComponent(v, 2) == 0.0);
+            CHECK(static_cast<float>(p->GetComponent(v, 0)) == want);
+          }
+        }
+    }
+  }
+  // Without ref: only the predictions.
+  const fs::path dir2 = dir / "pred_only";
+  write_rollout_vtu(dir2.string(), "p", m, velocity_pressure(true), {0.0}, pred.data(), nullptr);
+  vtkNew<vtkXMLUnstructuredGridReader> reader;
+  reader->SetFileName((dir2 / "p_000000.vtu").string().c_str());
+  reader->Update();
+  CHECK(reader->GetOutput()->GetPointData()->GetArray("velocity_pred") != nullptr);
+  CHECK(reader->GetOutput()->GetPointData()->GetArray("velocity_ref") == nullptr);
+  // A channel-first layout is refused.
+  CHECK_THROWS_AS(
+      write_rollout_vtu((dir / "x").string(), "x", m, velocity_pressure(false), {0.0}, pred.data(), nullptr),
+      Error);
+  fs::remove_all(dir);
+}
