@@ -19,6 +19,24 @@
 //                 (unresolved by float32 data; e.g. the dealiased band of solver output) are left
 //                 out; predicted energies are floored at 1e-30 * sum_k E_ref(k) so an empty
 //                 predicted shell gives a large finite error.
+//
+// Samples of different sizes and per-field errors (mesh data). A sample b has P_b points (grid
+// points, or mesh vertices V_b) and C channels per point, grouped by a FieldLayout into F fields
+// (velocity: 2 components, pressure: 1), channel-last (V, C) or channel-first (C, N...). Sums of
+// squares are kept per (sample, step, field); every mean below is over the elements of a frame,
+// n_b = P_b * C (n_b,f = P_b * C_f for field f), so MSE(b, t) = err2(b, t) / n_b.
+//   rmse_step_mean[t]  = sqrt(mean_b MSE(b, t))                (trajectories weigh alike)
+//   horizon RMSE(h)    = sqrt(mean_b (1/h) sum_{t < h} MSE(b, t)) with t = 0 the first predicted
+//                        step: MeshGraphNets' cfd_eval (mean over nodes and components of the
+//                        squared error over the first h predicted frames, then the mean over
+//                        trajectories; their horizons 1, 10, 20, 50, 100, 200 log the MSE, the
+//                        paper's tables the RMSE). Horizon 1 is the "1-step" RMSE.
+//   all-rollout RMSE   = horizon RMSE(T): every predicted step.
+//   rmse (overall)     = sqrt(sum over b, t of err2 / (T sum_b n_b)): pooled over every element, so
+//                        large meshes weigh more; equal to the all-rollout RMSE for equal sizes.
+// Per field the same formulas with err2(b, t, f) and n_b,f. The errors cover every node the
+// caller passes; MeshGraphNets and graph-physics include the boundary nodes their rollouts copy
+// from the reference (error 0 there), which dilutes the error: pass only predicted nodes to avoid it.
 #include "core/types.hpp"
 
 #include <memory>
@@ -32,6 +50,23 @@ namespace surro::op {
 template <class Exec>
 void squared_sums(const Exec& exec, long long rows, long long n, const float* pred, const float* ref,
                   std::vector<double>& err2, std::vector<double>& ref2);
+
+// The fields of a frame in channel order: names (F), components (F), C = sum of components.
+// channel_last: a frame is (P, C) (mesh data, point-major); otherwise (C, P) (grid data, C, N...).
+struct FieldLayout {
+  std::vector<std::string> names;  // (F)
+  std::vector<int> components;     // (F), each >= 1
+  bool channel_last = false;
+  int fields() const { return static_cast<int>(names.size()); }
+  int channels() const;                // C
+  int first_channel(int field) const;  // sum of the components before `field`
+  bool operator==(const FieldLayout& o) const {
+    return names == o.names && components == o.components && channel_last == o.channel_last;
+  }
+  // Throws Error(runtime) naming `where` for names and components of different lengths, an
+  // empty layout, or a component count < 1.
+  void validate(const std::string& where) const;
+};
 
 // Accumulated errors of `samples` trajectories of `steps` frames of n elements each, then the
 // means a report gives. Fill per (sample, step), either at once (trajectory_errors) or step by
@@ -53,25 +88,68 @@ struct EvalReport {
   std::vector<double> spectrum_error_step_mean;  // (T)
   double spectrum_error_mean = 0.0;
 
+  // Variable sizes and fields (see the header comment); empty for the (samples, steps, frame_size)
+  // form, whose reports and files are unchanged.
+  FieldLayout layout;                          // empty: one unnamed field of frame_size elements
+  std::vector<long long> points;               // (B) points P_b; empty: every sample has frame_size
+  std::vector<double> field_err2, field_ref2;  // (B, T, F) sums of squares per field
+  std::vector<int> horizons;                   // steps h <= T reported as horizon RMSEs
+  // Derived by finalize() when layout or horizons are set:
+  std::vector<double> horizon_rmse;             // (H)
+  double rmse_one_step = 0.0;                   // horizon 1
+  double rmse_all_rollout = 0.0;                // horizon T
+  std::vector<double> field_rmse;               // (B, T, F)
+  std::vector<double> field_rmse_step_mean;     // (F, T)
+  std::vector<double> field_horizon_rmse;       // (F, H)
+  std::vector<double> field_rmse_all_rollout;   // (F)
+  std::vector<double> field_rel_l2_trajectory;  // (B, F) over each whole trajectory
+  std::vector<double> field_rel_l2_mean;        // (F) mean over samples
+
   EvalReport() = default;
   EvalReport(int samples, int steps, long long frame_size);
-  // Fills the derived fields from err2, ref2 (and spectrum_error when non-empty).
+  // Samples of points[b] points (P_b > 0) of layout.channels() channels; frame_size is their common
+  // n_b when all are equal, else 0. horizons: the steps h to report; those above `steps` are
+  // dropped (default: MeshGraphNets' 1, 10, 20, 50, 100, 200). Errors: Error(runtime).
+  EvalReport(int steps, std::vector<long long> points, FieldLayout layout,
+             std::vector<int> horizons = {1, 10, 20, 50, 100, 200});
+  // n_b: elements of one frame of sample b.
+  long long sample_size(int b) const;
+  // Fills the derived fields from err2, ref2 (field_err2/ref2, spectrum_error when non-empty).
   void finalize();
 };
 
-// Errors of one step for every sample, with buffers planned once for a rollout loop:
-// pred, ref (B, n) on Exec; add() writes report.err2/ref2[b, step] and allocates nothing.
+// Errors of one step for every sample, with buffers planned once for a rollout loop; add()
+// allocates nothing.
 template <class Exec>
 class StepErrors {
  public:
+  // Grid form: `batch` samples of n elements, pred, ref (B, n) on Exec; add() writes
+  // report.err2/ref2[b, step] for b < batch.
   StepErrors(int batch, long long n);
   void add(const Exec& exec, EvalReport& report, int step, const float* pred, const float* ref);
 
+  // Variable-size form: up to max_batch samples per call, frames laid out by `layout`.
+  StepErrors(const FieldLayout& layout, int max_batch);
+  // Samples first .. first + B - 1 of the report, B = offsets.size() - 1 <= max_batch. offsets:
+  // host (B + 1) point offsets, offsets[0] = 0: sample first + b owns points [offsets[b],
+  // offsets[b + 1]) of pred, ref (offsets[B], C) channel-last (channel-first: its frame (C, P_b)
+  // starts at element C offsets[b]). Writes err2/ref2 and, when the report has a layout (it must
+  // equal this one), field_err2/ref2 at [first + b, step]. Errors: Error(runtime) for sizes that
+  // differ from the report's.
+  void add(const Exec& exec, EvalReport& report, int step, int first, const std::vector<long long>& offsets,
+           const float* pred, const float* ref);
+
  private:
+  using Mem = typename Exec::memory_space;
+  void launch(const Exec& exec, int rows, const float* pred, const float* ref);
+  FieldLayout m_layout;
   int m_batch;
-  long long m_n;
-  View2<double, typename Exec::memory_space> m_out;                    // (B, 2)
-  typename View2<double, typename Exec::memory_space>::HostMirror m_host;  // (B, 2)
+  long long m_n;                  // grid form: elements per sample; 0 otherwise
+  View1<index_t, Mem> m_offsets;  // (B + 1) point offsets
+  typename View1<index_t, Mem>::HostMirror m_offsets_host;
+  View1<int, Mem> m_first, m_comp;                 // (F) first channel, components
+  View2<double, Mem> m_out;                        // (B F, 2)
+  typename View2<double, Mem>::HostMirror m_host;  // (B F, 2)
 };
 
 // One-shot form of StepErrors::add (allocates its buffers): for occasional use, not in a loop.
@@ -82,6 +160,13 @@ void add_step(const Exec& exec, EvalReport& report, int step, const float* pred,
 template <class Exec>
 EvalReport trajectory_errors(const Exec& exec, int samples, int steps, long long n, const float* pred,
                              const float* ref);
+
+// Variable-size form: pred, ref on Exec hold the B trajectories one after another, sample b's
+// (T, P_b, C) channel-last (or (T, C, P_b)) with P_b = points[b]. A finalized report.
+template <class Exec>
+EvalReport trajectory_errors(const Exec& exec, int steps, const std::vector<long long>& points,
+                             const FieldLayout& layout, const float* pred, const float* ref,
+                             std::vector<int> horizons = {1, 10, 20, 50, 100, 200});
 
 // Isotropic energy spectra of `batch` 2D periodic scalar fields (B, Nx, Ny). Plan and buffers
 // are built once; compute() allocates nothing.
@@ -117,6 +202,11 @@ void add_spectrum_step(const Exec& exec, EvalReport& report, const SpectrumPlan<
 //        "per_step": {"rel_l2": [T], "rmse": [T], "spectrum_error": [T]?},
 //        "per_sample": {"rel_l2_trajectory": [B], "rel_l2": [[T]...], "rmse": [[T]...]}}
 // CSV: one row per step: step,rel_l2_mean,rmse[,spectrum_error_mean]. Both written atomically.
+// Variable-size form (layout or horizons set): the JSON adds "points": [B] (when sizes vary),
+//   "rmse_one_step", "rmse_all_rollout", "horizons": {"steps": [H], "rmse": [H]},
+//   "fields": {name: {"components", "rmse_all_rollout", "rel_l2_mean", "horizon_rmse": [H],
+//                     "per_step_rmse": [T]}}
+// and the CSV one column rmse_<name> per field after rmse.
 void write_report_json(const std::string& path, const EvalReport& report);
 void write_report_csv(const std::string& path, const EvalReport& report);
 

@@ -132,6 +132,53 @@ std::string write_rollout_vtk(const std::string& dir, const std::string& basenam
   return series.pvd_path();
 }
 
+std::string write_rollout_vtu(const std::string& dir, const std::string& basename, const mesh::Mesh& mesh,
+                              const FieldLayout& layout, const std::vector<double>& times, const float* pred,
+                              const float* ref) {
+  layout.validate("write_rollout_vtu");
+  SURRO_REQUIRE(layout.channel_last, "write_rollout_vtu: expected a channel-last (T, V, C) field layout");
+  SURRO_REQUIRE(pred != nullptr, "write_rollout_vtu: pred is null");
+  for (const std::string& name : layout.names)
+    SURRO_REQUIRE(
+        !name.empty() && name != "node_type",
+        "write_rollout_vtu: field name '" << name << "': expected a non-empty name other than node_type");
+  const long long points = mesh.num_points();
+  const int channels = layout.channels(), nf = layout.fields();
+  mesh::VtkMeshSeries series(dir, basename, mesh);
+  // Per field, its (V, C_f) slice of a frame: pred, ref and error, gathered from (V, C).
+  std::vector<std::vector<float>> slices(static_cast<std::size_t>(nf) * 3);
+  for (int f = 0; f < nf; ++f)
+    for (int k = 0; k < 3; ++k)
+      slices[f * 3 + k].resize(static_cast<std::size_t>(points) * layout.components[f]);
+  for (std::size_t t = 0; t < times.size(); ++t) {
+    const std::size_t frame = t * static_cast<std::size_t>(points) * channels;
+    std::vector<mesh::VtkField> fields;
+    for (int f = 0; f < nf; ++f) {
+      const int c0 = layout.first_channel(f), cf = layout.components[f];
+      float* p = slices[f * 3].data();
+      float* r = slices[f * 3 + 1].data();
+      float* e = slices[f * 3 + 2].data();
+      for (long long v = 0; v < points; ++v)
+        for (int c = 0; c < cf; ++c) {
+          const std::size_t src = frame + static_cast<std::size_t>(v) * channels + c0 + c;
+          p[v * cf + c] = pred[src];
+          if (ref) {
+            r[v * cf + c] = ref[src];
+            e[v * cf + c] = pred[src] - ref[src];
+          }
+        }
+      fields.emplace_back(layout.names[f] + "_pred", p, cf, points);
+      if (ref) {
+        fields.emplace_back(layout.names[f] + "_ref", r, cf, points);
+        fields.emplace_back(layout.names[f] + "_error", e, cf, points);
+      }
+    }
+    series.write_step(times[t], fields);
+  }
+  series.finish();
+  return series.pvd_path();
+}
+
 data::Block rollout_block(const data::DatasetSpec& spec, long long first, long long count,
                           const float* traj) {
   const std::vector<std::string> names = channel_names(spec);

@@ -11,6 +11,8 @@
 // only called through Surrogate::predict (inference), so no activations are kept.
 #include "core/types.hpp"
 #include "datasets/spec.hpp"
+#include "mesh/mesh.hpp"
+#include "operators/metrics.hpp"
 #include "operators/surrogate.hpp"
 
 #include <functional>
@@ -80,6 +82,16 @@ std::vector<std::string> channel_names(const data::DatasetSpec& spec);
 std::string write_rollout_vtk(const std::string& dir, const std::string& basename,
                               const data::DatasetSpec& spec, const std::vector<double>& times,
                               const float* pred, const float* ref);
+
+// The same series on an unstructured mesh: <dir>/<basename>.pvd + _NNNNNN.vtu (mesh::VtkMeshSeries),
+// for ONE trajectory on its mesh. Each step carries, per field f of layout (C_f components): point
+// arrays f_pred and, when ref is given, f_ref and f_error = pred - ref, each (V, C_f) (a 2-component
+// field is read back as a 3-component vector with z = 0), and the Int32 array node_type when the
+// mesh has one. pred, ref: host (T, V, C) channel-last (layout.channel_last), T = times.size(),
+// V = mesh.num_points(), C = layout.channels(). Returns the .pvd path. Errors: Error(runtime).
+std::string write_rollout_vtu(const std::string& dir, const std::string& basename, const mesh::Mesh& mesh,
+                              const FieldLayout& layout, const std::vector<double>& times, const float* pred,
+                              const float* ref);
 
 // Trajectories (count, T, C, N...) host, channel-first as a rollout produces them, regrouped into
 // a dataset Block (one (count, T, N...) array per time-varying field of spec; T = spec.times.size()).
