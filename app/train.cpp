@@ -183,7 +183,9 @@ class BatchFeed {
     m_cache = std::make_unique<op::GraphBatchCache>(meshes, k_hop);
   }
   // The largest batch of `batch` samples (meshes).
-  op::GraphBatchCapacity capacity(int batch) const { return m_cache ? m_cache->capacity(batch) : op::GraphBatchCapacity{}; }
+  op::GraphBatchCapacity capacity(int batch) const {
+    return m_cache ? m_cache->capacity(batch, m_loader->windows_per_trajectory()) : op::GraphBatchCapacity{};
+  }
   void plan(const op::GraphBatchCapacity& capacity, int dims) {
     if (m_cache) m_graph = std::make_unique<op::GraphBatch<ExecSpace>>(capacity, dims);
   }

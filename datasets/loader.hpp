@@ -89,6 +89,12 @@ class TrajectoryStore {
   // A per-trajectory sample parameter (mesh datasets: viscosity, reynolds, ...). Error(usage)
   // naming the parameter and listing the known ones, or for s out of range.
   double sample_parameter(const std::string& name, int s) const;
+  // The names sample_parameter knows, sorted.
+  std::vector<std::string> sample_parameter_names() const {
+    std::vector<std::string> names;
+    for (const auto& kv : m_sample_parameters) names.push_back(kv.first);
+    return names;
+  }
   // The first channel of a field name (its components follow); Error(usage) listing the stored
   // fields when absent. On grids the channel index of the field.
   int channel(const std::string& field) const;
