@@ -13,22 +13,22 @@ namespace surro::data {
 
 namespace {
 
-std::vector<hsize_t> stored_dims(const op::ParamSlot& s) {
+std::vector<hsize_t> stored_dims(const ParamSlot& s) {
   std::vector<hsize_t> dims(s.shape.begin(), s.shape.end());
-  if (s.kind == op::ParamKind::complex) dims.push_back(2);
+  if (s.kind == ParamKind::complex) dims.push_back(2);
   return dims;
 }
 
 // One float32 dataset per slot, from a host copy of the flat View.
-void write_tensors(hid_t group, const op::ParamTable& table, const View1<float, HostMem>& flat) {
-  for (const op::ParamSlot& s : table.slots())
+void write_tensors(hid_t group, const ParamTable& table, const View1<float, HostMem>& flat) {
+  for (const ParamSlot& s : table.slots())
     h5::write_float_dataset(group, s.name, stored_dims(s), flat.data() + s.offset, false);
 }
 
 // Validates `group` against the table (every slot present with its shape, nothing else) and
 // reads the values into `flat` (host).
-void read_tensors(hid_t group, const op::ParamTable& table, const View1<float, HostMem>& flat) {
-  for (const op::ParamSlot& s : table.slots()) {
+void read_tensors(hid_t group, const ParamTable& table, const View1<float, HostMem>& flat) {
+  for (const ParamSlot& s : table.slots()) {
     const std::vector<hsize_t> want = stored_dims(s);
     if (!h5::is_dataset(group, s.name))
       h5::fail(ErrorKind::input, group, s.name,
@@ -38,12 +38,12 @@ void read_tensors(hid_t group, const op::ParamTable& table, const View1<float, H
     if (got != want)
       h5::fail(ErrorKind::input, group, s.name,
                "expected shape " + h5::describe_dims(want) + ", got " + h5::describe_dims(got) +
-                   (s.kind == op::ParamKind::complex ? " (complex: trailing axis of 2)" : ""));
+                   (s.kind == ParamKind::complex ? " (complex: trailing axis of 2)" : ""));
   }
   for (const std::string& name : h5::link_names(group))
     if (!table.has(name))
       h5::fail(ErrorKind::input, group, name, "unexpected tensor: the model has no parameter of that name");
-  for (const op::ParamSlot& s : table.slots()) {
+  for (const ParamSlot& s : table.slots()) {
     const std::vector<float> values = h5::read_float_dataset(group, s.name, stored_dims(s));
     // A diverged run's NaN/Inf weights would roll out to NaN metrics with exit 0: refuse them here,
     // where every reader (rollout, eval, resume) passes.
@@ -58,7 +58,7 @@ void read_tensors(hid_t group, const op::ParamTable& table, const View1<float, H
 }
 
 template <class Mem>
-View1<float, HostMem> host_copy(const op::FlatParams<float, Mem>& p) {
+View1<float, HostMem> host_copy(const FlatParams<float, Mem>& p) {
   View1<float, HostMem> h(Kokkos::view_alloc(Kokkos::WithoutInitializing, "surro::data::checkpoint::stage"),
                           p.values().extent(0));
   Kokkos::deep_copy(h, p.values());
@@ -69,16 +69,16 @@ View1<float, HostMem> host_copy(const op::FlatParams<float, Mem>& p) {
 
 template <class Mem>
 void write_checkpoint(const std::string& path, const CheckpointInfo& info,
-                      const op::FlatParams<float, Mem>& params, const op::FlatParams<float, Mem>* m,
-                      const op::FlatParams<float, Mem>* v,
+                      const FlatParams<float, Mem>& params, const FlatParams<float, Mem>* m,
+                      const FlatParams<float, Mem>* v,
                       const std::map<std::string, GaussianNormalizer>& normalizers) {
   SURRO_REQUIRE((m == nullptr) == (v == nullptr),
                 path << ": checkpoint: pass both optimizer moments or neither");
-  const op::ParamTable& table = params.table();
+  const ParamTable& table = params.table();
   const View1<float, HostMem> hp = host_copy(params);
   // A diverged model never replaces a good checkpoint: non-finite weights are refused before the
   // temporary is even created, so the previous file stays as it was.
-  for (const op::ParamSlot& s : table.slots())
+  for (const ParamSlot& s : table.slots())
     for (std::size_t i = 0; i < s.count; ++i)
       if (!std::isfinite(hp(s.offset + i)))
         SURRO_THROW(ErrorKind::runtime, path << ": /params/" << s.name << ": element " << i << " is "
@@ -145,8 +145,8 @@ std::map<std::string, GaussianNormalizer> load_checkpoint_normalizers(const std:
 
 template <class Mem>
 CheckpointInfo load_checkpoint(const std::string& path, const std::string& expected_model,
-                               const op::FlatParams<float, Mem>& params, const op::FlatParams<float, Mem>* m,
-                               const op::FlatParams<float, Mem>* v,
+                               const FlatParams<float, Mem>& params, const FlatParams<float, Mem>* m,
+                               const FlatParams<float, Mem>* v,
                                std::map<std::string, GaussianNormalizer>* normalizers) {
   SURRO_REQUIRE((m == nullptr) == (v == nullptr),
                 path << ": checkpoint: pass both optimizer moments or neither");
@@ -169,7 +169,7 @@ CheckpointInfo load_checkpoint(const std::string& path, const std::string& expec
   info.rng_counter = static_cast<std::uint64_t>(h5::read_int_attr(f, "rng_counter"));
   info.config_json = h5::read_string_attr(f, "config");
 
-  const op::ParamTable& table = params.table();
+  const ParamTable& table = params.table();
   // Everything is read and validated into host staging first: a bad file changes nothing.
   View1<float, HostMem> hp("surro::data::checkpoint::params", table.size()), hm, hv;
   {
@@ -200,12 +200,12 @@ CheckpointInfo load_checkpoint(const std::string& path, const std::string& expec
 
 #define SURRO_INSTANTIATE_CHECKPOINT(Mem)                                                                   \
   template void write_checkpoint<Mem>(const std::string&, const CheckpointInfo&,                            \
-                                      const op::FlatParams<float, Mem>&, const op::FlatParams<float, Mem>*, \
-                                      const op::FlatParams<float, Mem>*,                                    \
+                                      const FlatParams<float, Mem>&, const FlatParams<float, Mem>*, \
+                                      const FlatParams<float, Mem>*,                                    \
                                       const std::map<std::string, GaussianNormalizer>&);                    \
   template CheckpointInfo load_checkpoint<Mem>(                                                             \
-      const std::string&, const std::string&, const op::FlatParams<float, Mem>&,                            \
-      const op::FlatParams<float, Mem>*, const op::FlatParams<float, Mem>*,                                 \
+      const std::string&, const std::string&, const FlatParams<float, Mem>&,                            \
+      const FlatParams<float, Mem>*, const FlatParams<float, Mem>*,                                 \
       std::map<std::string, GaussianNormalizer>*);
 
 SURRO_INSTANTIATE_CHECKPOINT(MemSpace)

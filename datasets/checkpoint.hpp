@@ -10,7 +10,7 @@
 //   /normalizers/<name>    GaussianNormalizer::store groups (optional)
 // Values round-trip bit-exactly (float32 on both sides).
 #include "datasets/normalizer.hpp"
-#include "operators/params.hpp"
+#include "core/params.hpp"
 
 #include <cstdint>
 #include <map>
@@ -37,8 +37,8 @@ struct CheckpointInfo {
 // at `path`, if any, is left untouched.
 template <class Mem>
 void write_checkpoint(const std::string& path, const CheckpointInfo& info,
-                      const op::FlatParams<float, Mem>& params, const op::FlatParams<float, Mem>* m,
-                      const op::FlatParams<float, Mem>* v,
+                      const FlatParams<float, Mem>& params, const FlatParams<float, Mem>* m,
+                      const FlatParams<float, Mem>* v,
                       const std::map<std::string, GaussianNormalizer>& normalizers);
 
 // Reads a checkpoint into params (and m, v when non-null: the file must then hold /optimizer) and,
@@ -48,8 +48,8 @@ void write_checkpoint(const std::string& path, const CheckpointInfo& info,
 // tensor the table lacks, or a wrong shape ("expected shape (...), got (...)").
 template <class Mem>
 CheckpointInfo load_checkpoint(const std::string& path, const std::string& expected_model,
-                               const op::FlatParams<float, Mem>& params, const op::FlatParams<float, Mem>* m,
-                               const op::FlatParams<float, Mem>* v,
+                               const FlatParams<float, Mem>& params, const FlatParams<float, Mem>* m,
+                               const FlatParams<float, Mem>* v,
                                std::map<std::string, GaussianNormalizer>* normalizers);
 
 // The normalizers stored in a checkpoint (empty when it has none). Errors as load_checkpoint.

@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using Flat = op::FlatParams<float, MemSpace>;
+using Flat = FlatParams<float, MemSpace>;
 
 fs::path fresh_dir(const std::string& name) {
   const fs::path dir = fs::temp_directory_path() / ("surro_test_checkpoint_" + name);
@@ -29,10 +29,10 @@ fs::path fresh_dir(const std::string& name) {
   return dir;
 }
 
-op::ParamTable table(const std::vector<int>& w_shape = {3, 7}, bool with_b = true, bool with_extra = false) {
-  op::ParamTable t;
+ParamTable table(const std::vector<int>& w_shape = {3, 7}, bool with_b = true, bool with_extra = false) {
+  ParamTable t;
   t.add("net.w", w_shape);
-  t.add("net.layer0.spectral.weight", {4, 2, 2}, op::ParamKind::complex);
+  t.add("net.layer0.spectral.weight", {4, 2, 2}, ParamKind::complex);
   if (with_b) t.add("net.b", {9});
   if (with_extra) t.add("net.extra", {2});
   return t;
@@ -42,7 +42,7 @@ op::ParamTable table(const std::vector<int>& w_shape = {3, 7}, bool with_b = tru
 void fill(const Flat& p, std::uint64_t stream) {
   auto h = Kokkos::create_mirror_view(p.values());
   const rng::Philox gen{5};
-  for (const op::ParamSlot& s : p.table().slots())
+  for (const ParamSlot& s : p.table().slots())
     for (std::size_t i = s.offset; i < s.offset + s.count; ++i)
       h(i) = static_cast<float>(gen.normal<double>(stream, i));
   Kokkos::deep_copy(p.values(), h);
@@ -82,7 +82,7 @@ std::string bytes(const fs::path& p) {
 TEST_CASE("checkpoint: write and load round-trip bit-exactly", "[checkpoint]") {
   const fs::path dir = fresh_dir("roundtrip");
   const std::string path = (dir / "ck.hdf5").string();
-  const op::ParamTable t = table();
+  const ParamTable t = table();
   Flat p(t, "p"), m(t, "m"), v(t, "v");
   fill(p, 1);
   fill(m, 2);
@@ -125,7 +125,7 @@ TEST_CASE("checkpoint: write and load round-trip bit-exactly", "[checkpoint]") {
 TEST_CASE("checkpoint: validation errors name the file, the HDF5 path, expected and got", "[checkpoint]") {
   const fs::path dir = fresh_dir("validate");
   const std::string path = (dir / "ck.hdf5").string();
-  const op::ParamTable t = table();
+  const ParamTable t = table();
   Flat p(t, "p");
   fill(p, 1);
   write_checkpoint<MemSpace>(path, info(), p, nullptr, nullptr, {});
@@ -136,7 +136,7 @@ TEST_CASE("checkpoint: validation errors name the file, the HDF5 path, expected 
                       Catch::Contains(path + ": /: model_type: expected 'ifactformer', got 'fno'"));
   }
   SECTION("missing tensor") {
-    const op::ParamTable t2 = table({3, 7}, true, true);
+    const ParamTable t2 = table({3, 7}, true, true);
     Flat q(t2, "q");
     CHECK_THROWS_WITH(
         load_checkpoint<MemSpace>(path, "fno", q, nullptr, nullptr, nullptr),
@@ -145,13 +145,13 @@ TEST_CASE("checkpoint: validation errors name the file, the HDF5 path, expected 
     for (float x : surro::test::to_host(q.values())) CHECK(x == 0.0f);  // a bad file changes nothing
   }
   SECTION("extra tensor") {
-    const op::ParamTable t2 = table({3, 7}, false);
+    const ParamTable t2 = table({3, 7}, false);
     Flat q(t2, "q");
     CHECK_THROWS_WITH(load_checkpoint<MemSpace>(path, "fno", q, nullptr, nullptr, nullptr),
                       Catch::Contains(path + ": /params/net.b: unexpected tensor"));
   }
   SECTION("wrong shape") {
-    const op::ParamTable t2 = table({3, 8});
+    const ParamTable t2 = table({3, 8});
     Flat q(t2, "q");
     CHECK_THROWS_WITH(load_checkpoint<MemSpace>(path, "fno", q, nullptr, nullptr, nullptr),
                       Catch::Contains(path + ": /params/net.w: expected shape (3, 8), got (3, 7)"));
@@ -173,7 +173,7 @@ TEST_CASE("checkpoint: validation errors name the file, the HDF5 path, expected 
     }
   }
   SECTION("every validation error is an input error") {
-    const op::ParamTable t2 = table({3, 8});
+    const ParamTable t2 = table({3, 8});
     Flat q(t2, "q");
     try {
       load_checkpoint<MemSpace>(path, "fno", q, nullptr, nullptr, nullptr);
@@ -187,7 +187,7 @@ TEST_CASE("checkpoint: validation errors name the file, the HDF5 path, expected 
 TEST_CASE("checkpoint: a failed write leaves the previous checkpoint untouched", "[checkpoint]") {
   const fs::path dir = fresh_dir("atomic");
   const fs::path path = dir / "ck.hdf5";
-  const op::ParamTable t = table();
+  const ParamTable t = table();
   Flat p(t, "p");
   fill(p, 1);
   write_checkpoint<MemSpace>(path.string(), info(), p, nullptr, nullptr, normalizers());
@@ -212,7 +212,7 @@ TEST_CASE("checkpoint: a failed write leaves the previous checkpoint untouched",
 // valid file with the HDF5 C API (our writer refuses to write it, checked below).
 TEST_CASE("checkpoint: non-finite weights are refused naming the tensor", "[checkpoint]") {
   const fs::path dir = fresh_dir("nonfinite");
-  const op::ParamTable t = table();
+  const ParamTable t = table();
   Flat p(t, "p");
   fill(p, 1);
   const std::string path = (dir / "ck.hdf5").string();
@@ -245,7 +245,7 @@ TEST_CASE("checkpoint: non-finite weights are refused naming the tensor", "[chec
 // ... and never written: the previous checkpoint stays byte for byte.
 TEST_CASE("checkpoint: a non-finite weight is never written over a good checkpoint", "[checkpoint]") {
   const fs::path dir = fresh_dir("nonfinite_write");
-  const op::ParamTable t = table();
+  const ParamTable t = table();
   Flat p(t, "p");
   fill(p, 1);
   const fs::path path = dir / "ck.hdf5";
