@@ -270,7 +270,7 @@ std::string physics_report(const data::TrajectoryStore& store, int K, const Pred
   return csv.str();
 }
 
-int run_mesh_rollout(const MeshRolloutInputs& in) {
+int run_mesh_rollout(const RolloutInputs& in) {
   const RolloutArgs& a = in.args;
   const data::TrajectoryStore& store = in.store;
   const int K = in.samples, steps = in.steps, t_in = in.t_in, C = store.channels();

@@ -9,7 +9,7 @@
 
 namespace surro::app {
 
-struct MeshRolloutInputs {
+struct RolloutInputs {
   const RolloutArgs& args;
   const data::TrajectoryStore& store;  // a mesh store
   const TrainedModel& model;
@@ -19,7 +19,7 @@ struct MeshRolloutInputs {
   int t_in = 1;
 };
 
-int run_mesh_rollout(const MeshRolloutInputs& inputs);
+int run_mesh_rollout(const RolloutInputs& inputs);
 
 // A prediction that is NaN or infinite ends the rollout (exit 1) at the step where it appears,
 // instead of metrics of null. `pred` is (K, frame) on the host, step counted from 1 as printed.

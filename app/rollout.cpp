@@ -35,6 +35,7 @@
 #include <cstdio>
 #include <sstream>
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <iostream>
 
@@ -131,52 +132,45 @@ int run_pair_eval(const RolloutArgs& a, const TrainingSections& sec, const std::
   return 0;
 }
 
-}  // namespace
-
-int run_rollout(const RolloutArgs& a) {
-  if (a.vtk_every < 1)
-    SURRO_THROW(ErrorKind::usage,
-                "--vtk-every " << a.vtk_every << ": expected a positive integer (1 = every step)");
-  // 1. The training config stored in the checkpoint.
-  // A path on the command line that does not exist is a usage error (exit 2, README "Exit codes");
-  // a checkpoint that exists but is damaged is bad input data (exit 3).
-  if (!fs::exists(a.checkpoint)) SURRO_THROW(ErrorKind::usage, a.checkpoint << ": no such checkpoint file");
+// The training config stored in the checkpoint. A path on the command line that does not exist is a
+// usage error (exit 2, README "Exit codes"); a checkpoint that exists but is damaged is bad input
+// data (exit 3).
+TrainingSections read_checkpoint_sections(const std::string& checkpoint) {
+  if (!fs::exists(checkpoint)) SURRO_THROW(ErrorKind::usage, checkpoint << ": no such checkpoint file");
   std::string config_text;
   {
-    data::h5::File f = data::h5::open_file(a.checkpoint);
+    data::h5::File f = data::h5::open_file(checkpoint);
     config_text = data::h5::read_string_attr(f, "config");
   }
   config::json stored;
   try {
     stored = config::json::parse(config_text);
   } catch (const config::json::parse_error& e) {
-    SURRO_THROW(ErrorKind::input,
-                a.checkpoint << ": /config: the stored config is not valid JSON: " << e.what());
+    SURRO_THROW(ErrorKind::input, checkpoint << ": /config: the stored config is not valid JSON: " << e.what());
   }
   TrainingSections sec;
-  {
-    config::Node root(stored, a.checkpoint + ":/config", "", nullptr);
-    config::Node run = root.child("run");
-    read_run_section(run);
-    sec = read_training_sections(root);
-    root.finish();
-  }
-  const std::string dataset = a.dataset.empty() ? sec.data.dataset : a.dataset;
-  // Every user index and the output folder are checked before any work or output.
-  if (!a.output.empty()) {
-    check_output_dir("-o", a.output, {{"dataset folder", dataset}, {"checkpoint", a.checkpoint}});
-    const fs::path run_dir = fs::absolute(a.checkpoint).parent_path();
-    std::error_code ec;
-    if (fs::exists(a.output, ec) && fs::equivalent(a.output, run_dir, ec))
-      SURRO_THROW(ErrorKind::usage, "-o " << a.output << ": is the folder of the checkpoint " << a.checkpoint
-                                          << "; write the rollout to a folder of its own");
-  }
-  if (a.samples > 0) check_vtk_sample(a, a.samples);
-  if (sec.data.kind == "pair") return run_pair_eval(a, sec, dataset);
+  config::Node root(stored, checkpoint + ":/config", "", nullptr);
+  config::Node run = root.child("run");
+  read_run_section(run);
+  sec = read_training_sections(root);
+  root.finish();
+  return sec;
+}
 
-  // 2. Data: the split's (or the solver's) trajectories; windows start at frame `start`.
-  const data::TrajectoryStore store = load_trajectories(a, sec, dataset);
-  const int t_in = sec.data.window.t_in, C = store.channels();
+// The output folder: not an input, not the checkpoint's run folder. Checked before any work.
+void check_rollout_output(const RolloutArgs& a, const std::string& dataset) {
+  if (a.output.empty()) return;
+  check_output_dir("-o", a.output, {{"dataset folder", dataset}, {"checkpoint", a.checkpoint}});
+  const fs::path run_dir = fs::absolute(a.checkpoint).parent_path();
+  std::error_code ec;
+  if (fs::exists(a.output, ec) && fs::equivalent(a.output, run_dir, ec))
+    SURRO_THROW(ErrorKind::usage, "-o " << a.output << ": is the folder of the checkpoint " << a.checkpoint
+                                        << "; write the rollout to a folder of its own");
+}
+
+// K trajectories and the step count, from the user's --samples, --start and --steps against the
+// store (windows start at frame `start`).
+std::pair<int, int> rollout_range(const RolloutArgs& a, const data::TrajectoryStore& store, int t_in) {
   const int K = a.samples > 0 ? static_cast<int>(a.samples) : store.trajectories();
   if (K > store.trajectories())
     SURRO_THROW(ErrorKind::usage, "--samples " << K << ": the " << a.split << " split has "
@@ -191,11 +185,28 @@ int run_rollout(const RolloutArgs& a) {
     SURRO_THROW(ErrorKind::usage, "--steps "
                                       << a.steps << ": only " << available << " reference frames follow the "
                                       << "window (frames " << a.start << ".." << a.start + t_in - 1 << ")");
-  const int steps = static_cast<int>(a.steps > 0 ? a.steps : available);
+  return {K, static_cast<int>(a.steps > 0 ? a.steps : available)};
+}
 
-  // 3. Model from the checkpoint.
-  const TrainedModel trained(a.checkpoint, sec, data_shape(sec, store, t_in * C, C));
-  if (store.on_mesh()) return run_mesh_rollout({a, store, trained, dataset, K, steps, t_in});
+// What the grid rollout's loop leaves for the report and the files.
+struct GridRolloutResult {
+  op::EvalReport report;
+  std::vector<float> pred;  // (K, steps, C, N...)
+  std::unique_ptr<op::ProfileStats<ExecSpace>> stats_pred, stats_ref;
+  std::vector<double> spec_pred, spec_ref;  // (shells) sums over samples and steps
+  double seconds = 0;                       // stepping
+  std::chrono::steady_clock::time_point start;  // the first step
+  double since_start() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+};
+
+GridRolloutResult grid_rollout_loop(const RolloutInputs& in) {
+  const RolloutArgs& a = in.args;
+  const data::TrajectoryStore& store = in.store;
+  const TrainedModel& trained = in.model;
+  const int K = in.samples, steps = in.steps, t_in = in.t_in, C = store.channels();
+  const std::string& dataset = in.dataset;
   const std::vector<int> grid = store.grid();
   ExecSpace exec;
   op::ModelSurrogate model([&](const ExecSpace& e, int batch) { return trained.make(e, batch); },
@@ -217,9 +228,12 @@ int run_rollout(const RolloutArgs& a) {
                         host_window.data(), host_window.size()));
   View1<float> ref("surro::rollout::reference", std::size_t(K) * frame);
   auto ref_host = Kokkos::create_mirror_view(ref);
-  std::vector<float> pred(std::size_t(K) * steps * frame);  // (K, steps, C, N...)
 
-  op::EvalReport report(K, steps, frame);
+  GridRolloutResult r;
+  r.report = op::EvalReport(K, steps, frame);
+  op::EvalReport& report = r.report;
+  std::vector<float>& pred = r.pred;
+  pred.resize(std::size_t(K) * steps * frame);
   std::unique_ptr<op::SpectrumPlan<ExecSpace>> spectrum;
   if (grid.size() == 2 && C == 1)
     spectrum = std::make_unique<op::SpectrumPlan<ExecSpace>>(exec, K, grid[0], grid[1]);
@@ -228,9 +242,13 @@ int run_rollout(const RolloutArgs& a) {
   op::StepErrors<ExecSpace> step_errors(K, frame);  // buffers for the loop, once
   // Long-rollout statistics over every step and sample: per-axis profiles, and for 2D scalar
   // fields the time-averaged energy spectrum.
-  op::ProfileStats<ExecSpace> stats_pred(K, C, grid), stats_ref(K, C, grid);
-  std::vector<double> spec_pred, spec_ref;  // (shells) sums over samples and steps
-  Kokkos::Timer timer;
+  r.stats_pred = std::make_unique<op::ProfileStats<ExecSpace>>(K, C, grid);
+  r.stats_ref = std::make_unique<op::ProfileStats<ExecSpace>>(K, C, grid);
+  op::ProfileStats<ExecSpace>& stats_pred = *r.stats_pred;
+  op::ProfileStats<ExecSpace>& stats_ref = *r.stats_ref;
+  std::vector<double>& spec_pred = r.spec_pred;
+  std::vector<double>& spec_ref = r.spec_ref;
+  r.start = std::chrono::steady_clock::now();
   op::Rollout rollout(exec, model, K);
   rollout.run(exec, K, window.data(), steps, [&](int step, const float* f) {
     const int t = static_cast<int>(a.start) + t_in + step;
@@ -260,9 +278,21 @@ int run_rollout(const RolloutArgs& a) {
                 pred.begin() + (std::size_t(s) * steps + step) * frame);
   });
   report.finalize();
-  const double seconds = timer.seconds();
+  r.seconds = r.since_start();
+  return r;
 
-  // 5. Report.
+}
+
+// The per-step table, the trajectory summary and the profile statistics on stdout; returns the
+// times of the predicted steps.
+std::vector<double> print_grid_report(const RolloutInputs& in, const TrainingSections& sec, GridRolloutResult& r,
+                                      const op::AxisProfiles& prof_pred, const op::AxisProfiles& prof_ref) {
+  const RolloutArgs& a = in.args;
+  const data::TrajectoryStore& store = in.store;
+  const int K = in.samples, steps = in.steps, t_in = in.t_in, C = store.channels();
+  const std::vector<int> grid = store.grid();
+  const op::EvalReport& report = r.report;
+  const double seconds = r.seconds;
   std::printf("step   time        rel_l2      rmse%s\n",
               report.spectrum_error.empty() ? "" : "        spectrum_err");
   const auto& times_all = store.spec().times;
@@ -284,7 +314,6 @@ int run_rollout(const RolloutArgs& a) {
     std::printf(", spectrum error %.4f decades", report.spectrum_error_mean);
   std::printf("; %.2f s\n", seconds);
 
-  const op::AxisProfiles prof_pred = stats_pred.profiles(exec), prof_ref = stats_ref.profiles(exec);
   {
     // One line per field: how far the time-averaged profiles along y (x in 1D) are from the
     // reference's, ||pred - ref|| / ||scale||; the mean against the reference's rms profile, as
@@ -305,6 +334,21 @@ int run_rollout(const RolloutArgs& a) {
           rel(prof_pred.rms[axis][c], prof_ref.rms[axis][c], prof_ref.rms[axis][c]));
   }
 
+  return times;
+}
+
+// metrics, statistics, spectrum, and with fields the ParaView series and rollout.hdf5.
+void write_grid_outputs(const RolloutInputs& in, const TrainingSections& sec, const GridRolloutResult& r,
+                        const std::vector<double>& times, const op::AxisProfiles& prof_pred,
+                        const op::AxisProfiles& prof_ref) {
+  const RolloutArgs& a = in.args;
+  const data::TrajectoryStore& store = in.store;
+  const int K = in.samples, steps = in.steps, t_in = in.t_in, C = store.channels();
+  const long long frame = static_cast<long long>(C) * store.points();
+  const op::EvalReport& report = r.report;
+  const std::vector<float>& pred = r.pred;
+  const std::vector<double>& spec_pred = r.spec_pred;
+  const std::vector<double>& spec_ref = r.spec_ref;
   if (!a.output.empty()) {
     io::begin_output(a.output);  // .incomplete until the last file is written
     op::write_report_json(a.output + "/metrics.json", report);
@@ -355,9 +399,36 @@ int run_rollout(const RolloutArgs& a) {
     }
     io::end_output(a.output);
   }
+}
+
+}  // namespace
+
+int run_rollout(const RolloutArgs& a) {
+  if (a.vtk_every < 1)
+    SURRO_THROW(ErrorKind::usage,
+                "--vtk-every " << a.vtk_every << ": expected a positive integer (1 = every step)");
+  const TrainingSections sec = read_checkpoint_sections(a.checkpoint);
+  const std::string dataset = a.dataset.empty() ? sec.data.dataset : a.dataset;
+  // Every user index and the output folder are checked before any work or output.
+  check_rollout_output(a, dataset);
+  if (a.samples > 0) check_vtk_sample(a, a.samples);
+  if (sec.data.kind == "pair") return run_pair_eval(a, sec, dataset);
+
+  const data::TrajectoryStore store = load_trajectories(a, sec, dataset);
+  const int t_in = sec.data.window.t_in, C = store.channels();
+  const auto [K, steps] = rollout_range(a, store, t_in);
+  const TrainedModel trained(a.checkpoint, sec, data_shape(sec, store, t_in * C, C));
+  const RolloutInputs in{a, store, trained, dataset, K, steps, t_in};
+  if (store.on_mesh()) return run_mesh_rollout(in);
+
+  GridRolloutResult r = grid_rollout_loop(in);
+  ExecSpace exec;
+  const op::AxisProfiles prof_pred = r.stats_pred->profiles(exec), prof_ref = r.stats_ref->profiles(exec);
+  const std::vector<double> times = print_grid_report(in, sec, r, prof_pred, prof_ref);
+  if (!a.output.empty()) write_grid_outputs(in, sec, r, times, prof_pred, prof_ref);
   // The rollout without start-up (Kokkos, the checkpoint, the data, planning the model), from the
   // first step to the last file written; bench/gpu/rollout.sh reads it.
-  SURRO_LOG_INFO("rollout: " << timer.seconds() << " s from the first step to the last output (" << seconds
+  SURRO_LOG_INFO("rollout: " << r.since_start() << " s from the first step to the last output (" << r.seconds
                              << " s stepping)");
   return 0;
 }
