@@ -1,0 +1,364 @@
+// Speed and memory of surro's graph models on a Gmsh channel mesh, one case per run: the mesh
+// transformer (op::MeshTransformer, graph-physics' EncodeTransformDecode) or MeshGraphNet
+// (op::MeshGraphNet), float32 on surro::ExecSpace, on a batch of BATCH copies of the DFG/CylinderFlow
+// channel (mesh::generate_channel). Prints one JSON line; bench/peers/mesh_models.py builds the same
+// model in PyTorch from a --dump and prints its own line with the ratios.
+//
+// Usage: bench_mesh_models MODEL SIZE BATCH [--layers L] [--width W] [--heads H] [--k-hop K]
+//                          [--steps N] [--warmup N] [--seed S] [--matmul fp32|tf32] [--dump DIR]
+//   MODEL  mesh_transformer | meshgraphnet
+//   SIZE   the far-field Gmsh element size (0.0275: CylinderFlow's ~1,900 nodes; smaller: more
+//          nodes); size_obstacle keeps the default geometry's ratio 0.01 / 0.0275. `nodes:N` picks
+//          the size for about N nodes per mesh (a few meshings, each correcting the size by
+//          sqrt(V / N), stopping within 3%).
+//   --width is dim (transformer) or hidden (MeshGraphNet); defaults are the models' (128, 15 layers,
+//   4 heads). --k-hop (transformer only) widens the attention mask to k hops.
+//
+// Timing: `warmup` calls, then `steps` back-to-back calls between two fences; the figure is the mean.
+//   infer_ms   one forward
+//   train_ms   forward, MSE over all outputs (operators/loss.hpp; it returns the loss to the host,
+//              which fences every step), zeroing the gradients, backward, Adam (lr 1e-3, PyTorch's
+//              defaults: operators/optim/adam.hpp)
+// The models plan one set of buffers for training (activations saved for backward and backward's
+// scratch); inference runs the same planned model, so there is no separate inference plan.
+// Memory: planned_bytes = the model's planned_scalars() plus parameters, gradients and the two
+// Adam moments, all float32 (the graph batch's index arrays are not counted); resident_mib (CUDA)
+// = cudaMemGetInfo's used bytes after the warm-up minus those after Kokkos started, i.e. the
+// high-water of a process that allocates everything up front (cuBLAS workspaces included).
+//
+// --dump DIR writes, before the warm-up, from the initialized parameters (files float32 unless
+// named otherwise, native byte order, row-major):
+//   meta.json           the case, config, counts, node_offsets (B + 1), the parameter table
+//                       (name, shape, offset, count per tensor; offsets in floats into params.bin;
+//                       linear weights (Cout, Cin) as torch's nn.Linear), loss, file list
+//   params.bin (table.size())  x.bin (V, Cin)  target.bin (V, Cout)  y.bin (V, Cout) one forward
+//   dy.bin (V, Cout) dLoss/dy of the MSE   grads.bin (table.size()) one backward of dy, from zero
+//   node_type.bin int32 (V)  positions.bin float64 (V, dim)  senders.bin, receivers.bin int32 (E)
+//   mask_offsets.bin int64 (V + 1), mask_indices.bin int32 (nnz): the attention mask, CSR by
+//   receiver (query); column = key
+// Exit codes: 0 ok, 2 usage or input error, 3 the case failed at run time (e.g. out of device
+// memory); the JSON line then has "status": "error" and the message.
+#include "bench/bench_common.hpp"
+#include "core/error.hpp"
+#include "core/io.hpp"
+#include "core/types.hpp"
+#include "mesh/gmsh_io.hpp"
+#include "mesh/mesh.hpp"
+#include "operators/graph_batch.hpp"
+#include "operators/loss.hpp"
+#include "operators/models/mesh_transformer.hpp"
+#include "operators/models/meshgraphnet.hpp"
+#include "operators/optim/adam.hpp"
+#include "operators/params.hpp"
+
+#include <Kokkos_Core.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace bench {
+
+struct MeshArgs {
+  std::string model, size, dump, matmul;
+  int batch = 1, layers = 0, width = 0, heads = 0, k_hop = 1, steps = 10, warmup = 3;
+  std::uint64_t seed = 0;
+};
+
+int parse_int(const std::string& flag, const std::string& v, int lo) {
+  char* rest = nullptr;
+  const long n = std::strtol(v.c_str(), &rest, 10);
+  SURRO_REQUIRE(!v.empty() && *rest == '\0' && n >= lo && n < (1L << 30),
+                flag << ": expected an integer >= " << lo << ", got '" << v << "'");
+  return int(n);
+}
+
+MeshArgs parse_mesh_args(int argc, char** argv) {
+  SURRO_REQUIRE(argc >= 4,
+                "usage: bench_mesh_models mesh_transformer|meshgraphnet SIZE|nodes:N BATCH "
+                "[--layers L] [--width W] [--heads H] [--k-hop K] [--steps N] [--warmup N] "
+                "[--seed S] [--matmul fp32|tf32] [--dump DIR]");
+  MeshArgs a;
+  a.model = argv[1];
+  a.size = argv[2];
+  a.batch = parse_int("BATCH", argv[3], 1);
+  SURRO_REQUIRE(a.model == "mesh_transformer" || a.model == "meshgraphnet",
+                "MODEL: expected mesh_transformer or meshgraphnet, got '" << a.model << "'");
+  std::map<std::string, std::string> kv;
+  for (int i = 4; i < argc; ++i) {
+    const std::string key = argv[i];
+    SURRO_REQUIRE(key.rfind("--", 0) == 0 && i + 1 < argc,
+                  "expected --flag VALUE pairs, got '" << key << "'");
+    kv[key] = argv[++i];
+  }
+  auto take = [&](const std::string& k, int fallback, int lo) {
+    auto it = kv.find(k);
+    if (it == kv.end()) return fallback;
+    const int v = parse_int(k, it->second, lo);
+    kv.erase(it);
+    return v;
+  };
+  a.layers = take("--layers", 0, 1);
+  a.width = take("--width", 0, 1);
+  a.heads = take("--heads", 0, 1);
+  a.k_hop = take("--k-hop", 1, 1);
+  a.steps = take("--steps", 10, 1);
+  a.warmup = take("--warmup", 3, 0);
+  a.seed = std::uint64_t(take("--seed", 0, 0));
+  for (const char* k : {"--dump", "--matmul"}) {
+    auto it = kv.find(k);
+    if (it == kv.end()) continue;
+    (std::string(k) == "--dump" ? a.dump : a.matmul) = it->second;
+    kv.erase(it);
+  }
+  SURRO_REQUIRE(kv.empty(), "unknown flag " << kv.begin()->first);
+  SURRO_REQUIRE(a.model == "mesh_transformer" || (a.k_hop == 1 && a.heads == 0),
+                "--k-hop and --heads apply to mesh_transformer only");
+  return a;
+}
+
+// The default channel with far-field size `size` and the default ratio of obstacle to far-field size.
+surro::mesh::Mesh channel_mesh(double size) {
+  surro::mesh::ChannelGeometry g;
+  g.size_obstacle *= size / g.size;
+  g.size = size;
+  return surro::mesh::generate_channel(g);
+}
+
+// SIZE or nodes:N (see the header). `size_used` receives the far-field size meshed last.
+surro::mesh::Mesh make_mesh(const std::string& spec, double& size_used) {
+  const std::string prefix = "nodes:";
+  if (spec.rfind(prefix, 0) != 0) {
+    char* rest = nullptr;
+    size_used = std::strtod(spec.c_str(), &rest);
+    SURRO_REQUIRE(!spec.empty() && *rest == '\0' && size_used > 0,
+                  "SIZE: expected a positive Gmsh element size or nodes:N, got '" << spec << "'");
+    return channel_mesh(size_used);
+  }
+  const double target = parse_int("SIZE nodes:N", spec.substr(prefix.size()), 100);
+  const surro::mesh::ChannelGeometry defaults;
+  // Start from V ~ 1 / size^2 through the default mesh (1,873 nodes at size 0.0275).
+  size_used = defaults.size * std::sqrt(1873.0 / target);
+  surro::mesh::Mesh m;
+  for (int round = 0; round < 4; ++round) {
+    m = channel_mesh(size_used);
+    const double V = double(m.num_points());
+    if (std::fabs(V - target) <= 0.03 * target) break;
+    size_used *= std::sqrt(V / target);
+  }
+  return m;
+}
+
+template <class T>
+void dump_host(const std::string& path, const std::vector<T>& v) {
+  surro::io::write_text_atomic(path,
+                               std::string(reinterpret_cast<const char*>(v.data()), sizeof(T) * v.size()));
+}
+
+// One model's buffers and calls, shared by both models (their forward/backward signatures agree).
+struct Case {
+  const MeshArgs& args;
+  const surro::op::HostGraphBatch& host;
+  const surro::op::GraphBatch<surro::ExecSpace>& batch;
+  const surro::op::ParamTable& table;
+  int cin, cout;
+};
+
+// File list of the dump: name -> {dtype, shape}.
+json dump_files(const Case& c) {
+  const index_t V = c.host.nodes(), E = c.host.edges(), nnz = c.host.nnz(), P = index_t(c.table.size());
+  auto f = [](const char* dtype, std::vector<index_t> shape) {
+    return json{{"dtype", dtype}, {"shape", shape}};
+  };
+  return json{{"params.bin", f("float32", {P})},         {"grads.bin", f("float32", {P})},
+              {"x.bin", f("float32", {V, c.cin})},       {"target.bin", f("float32", {V, c.cout})},
+              {"y.bin", f("float32", {V, c.cout})},      {"dy.bin", f("float32", {V, c.cout})},
+              {"node_type.bin", f("int32", {V})},        {"positions.bin", f("float64", {V, c.host.dim})},
+              {"senders.bin", f("int32", {E})},          {"receivers.bin", f("int32", {E})},
+              {"mask_offsets.bin", f("int64", {V + 1})}, {"mask_indices.bin", f("int32", {nnz})}};
+}
+
+void write_dump(const Case& c, const json& line, double loss, const float* p, const float* g, const float* x,
+                const float* target, const float* y, const float* dy) {
+  namespace fs = std::filesystem;
+  const std::string& dir = c.args.dump;
+  fs::create_directories(dir);
+  const index_t V = c.host.nodes(), P = index_t(c.table.size());
+  dump_floats(dir + "/params.bin", p, P);
+  dump_floats(dir + "/grads.bin", g, P);
+  dump_floats(dir + "/x.bin", x, V * c.cin);
+  dump_floats(dir + "/target.bin", target, V * c.cout);
+  dump_floats(dir + "/y.bin", y, V * c.cout);
+  dump_floats(dir + "/dy.bin", dy, V * c.cout);
+  dump_host(dir + "/node_type.bin", c.host.node_type);
+  dump_host(dir + "/positions.bin", c.host.positions);
+  dump_host(dir + "/senders.bin", c.host.senders);
+  dump_host(dir + "/receivers.bin", c.host.receivers);
+  dump_host(dir + "/mask_offsets.bin", c.host.mask.offsets);
+  dump_host(dir + "/mask_indices.bin", c.host.mask.indices);
+  json meta = line;
+  meta.erase("impl");
+  meta["node_offsets"] = c.host.node_offsets;
+  meta["params_size"] = c.table.size();
+  meta["slots"] = table_json(c.table);
+  meta["loss"] = loss;
+  meta["files"] = dump_files(c);
+  meta["adam"] = {{"lr", 1e-3}, {"betas", {0.9, 0.999}}, {"eps", 1e-8}, {"weight_decay", 0.0}};
+  meta["layout"] = "float32 unless named; native byte order; row-major; x (V, Cin) channel-last";
+  surro::io::write_text_atomic(dir + "/meta.json", meta.dump(1) + "\n");
+}
+
+// Times inference and a training step of `model`; fills `line`.
+template <class Model>
+void run_case(const Case& c, Model& model, double used0, json& line) {
+  using namespace surro;
+  using namespace surro::op;
+  const ExecSpace exec;
+  const index_t V = c.host.nodes(), nout = V * c.cout;
+  FlatParams<float> params(c.table, "surro::bench::params"), grads(c.table, "surro::bench::grads");
+  float *p = params.values().data(), *g = grads.values().data();
+  if constexpr (std::is_same_v<Model, MeshTransformer<ExecSpace, float>>)
+    mesh_transformer_init(exec, model.cfg(), c.table, p, c.args.seed);
+  else
+    meshgraphnet_init(exec, model.cfg(), c.table, p, c.args.seed);
+  View1<float> x("surro::bench::x", V * c.cin);                                     // (V, Cin)
+  View1<float> y("surro::bench::y", nout);                                          // (V, Cout)
+  View1<float> target("surro::bench::target", nout), dy("surro::bench::dy", nout);  // (V, Cout)
+  fill_uniform(exec, x.data(), V * c.cin, c.args.seed, 1);
+  fill_uniform(exec, target.data(), nout, c.args.seed, 2);
+  const AdamConfig adam_cfg;  // torch.optim.Adam's defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8
+  Adam<ExecSpace> adam(c.table, adam_cfg);
+  double loss = 0.0;
+  auto forward = [&] { model.forward(exec, p, c.batch, x.data(), y.data()); };
+  auto train = [&] {
+    forward();
+    loss = mse_loss(exec, index_t(1), nout, y.data(), target.data(), dy.data());
+    Kokkos::deep_copy(exec, grads.values(), 0.0f);
+    model.backward(exec, p, c.batch, dy.data(), g, nullptr);
+    adam.step(exec, params, grads, adam_cfg.lr);
+  };
+  if (!c.args.dump.empty()) {
+    forward();
+    loss = mse_loss(exec, index_t(1), nout, y.data(), target.data(), dy.data());
+    Kokkos::deep_copy(exec, grads.values(), 0.0f);
+    model.backward(exec, p, c.batch, dy.data(), g, nullptr);
+    exec.fence();
+    write_dump(c, line, loss, p, g, x.data(), target.data(), y.data(), dy.data());
+  }
+  auto time_mean = [&](auto&& call) {
+    for (int i = 0; i < c.args.warmup; ++i) call();
+    exec.fence();
+    Kokkos::Timer t;
+    for (int i = 0; i < c.args.steps; ++i) call();
+    exec.fence();
+    return t.seconds() * 1e3 / c.args.steps;
+  };
+  line["infer_ms"] = time_mean(forward);
+  line["train_ms"] = time_mean(train);
+  const double used1 = device_used_bytes();
+  line["loss"] = loss;
+  const double planned = double(model.planned_scalars()) * 4.0 + 4.0 * 4.0 * double(c.table.size());
+  line["planned_bytes"] = planned;
+  line["planned_mib"] = planned / (1 << 20);
+  line["planned_bytes_per_node"] = planned / double(V);
+  line["resident_mib"] = used0 >= 0 ? json((used1 - used0) / (1 << 20)) : json(nullptr);
+  line["resident_bytes_per_node"] = used0 >= 0 ? json((used1 - used0) / double(V)) : json(nullptr);
+}
+
+int run(int argc, char** argv) {
+  using namespace surro;
+  using namespace surro::op;
+  const MeshArgs a = parse_mesh_args(argc, argv);
+  const ExecSpace exec;
+  const double used0 = device_used_bytes();
+
+  Kokkos::Timer mesh_timer;
+  double size = 0;
+  const mesh::Mesh mesh = make_mesh(a.size, size);
+  const HostGraphBatch host = build_host_graph_batch(std::vector<mesh::Mesh>(a.batch, mesh), a.k_hop);
+  const double mesh_s = mesh_timer.seconds();
+  GraphBatch<ExecSpace> batch(host.capacity(), host.dim);
+  batch.upload(exec, host);
+
+  json line;
+  line["impl"] = "surro";
+  line["model"] = a.model;
+  line["mesh_size"] = size;
+  line["nodes_per_mesh"] = mesh.num_points();
+  line["batch"] = a.batch;
+  line["nodes"] = host.nodes();
+  line["edges"] = host.edges();
+  line["nnz"] = host.nnz();
+  line["k_hop"] = a.k_hop;
+  line["mesh_seconds"] = mesh_s;
+  line["steps"] = a.steps;
+  line["warmup"] = a.warmup;
+  const gemm::Options gemm_opts = matmul_flag(a.matmul);
+  line["matmul"] = gemm_opts.allow_tf32 ? "tf32" : "fp32";
+  line["space"] = ExecSpace::name();
+  line["device"] = backend_info()["device"].value("name", std::string("cpu"));
+  line["git"] = kGitHash;
+
+  ParamTable table;
+  const Case c{a, host, batch, table, 2, 2};
+  if (a.model == "mesh_transformer") {
+    MeshTransformerCfg cfg;
+    if (a.width) cfg.dim = a.width;
+    if (a.layers) cfg.layers = a.layers;
+    if (a.heads) cfg.heads = a.heads;
+    cfg.gemm = gemm_opts;
+    mesh_transformer_register(table, cfg);
+    line["width"] = cfg.dim;
+    line["layers"] = cfg.layers;
+    line["heads"] = cfg.heads;
+    line["gated_mult"] = cfg.gated_mult;
+    line["head_layout"] = "interleaved";
+    line["params"] = table.parameter_count();
+    MeshTransformer<ExecSpace, float> model(exec, cfg, table, host.capacity());
+    run_case(c, model, used0, line);
+  } else {
+    MeshGraphNetCfg cfg;
+    if (a.width) cfg.hidden = a.width;
+    if (a.layers) cfg.blocks = a.layers;
+    cfg.dims = host.dim;
+    cfg.gemm = gemm_opts;
+    meshgraphnet_register(table, cfg);
+    line["width"] = cfg.hidden;
+    line["layers"] = cfg.blocks;
+    line["hidden_layers"] = cfg.hidden_layers;
+    line["params"] = table.parameter_count();
+    MeshGraphNet<ExecSpace, float> model(exec, cfg, table, host.capacity());
+    run_case(c, model, used0, line);
+  }
+  line["status"] = "ok";
+  std::printf("%s\n", line.dump().c_str());
+  return 0;
+}
+
+}  // namespace bench
+
+int main(int argc, char** argv) {
+  Kokkos::ScopeGuard guard(argc, argv);
+  try {
+    return bench::run(argc, argv);
+  } catch (const surro::Error& e) {
+    std::fprintf(stderr, "bench_mesh_models: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {  // e.g. a device allocation that does not fit
+    bench::json line{{"impl", "surro"}, {"status", "error"}, {"error", e.what()}};
+    if (argc > 3) {
+      line["model"] = argv[1];
+      line["mesh"] = argv[2];
+      line["batch"] = argv[3];
+    }
+    std::printf("%s\n", line.dump().c_str());
+    std::fprintf(stderr, "bench_mesh_models: %s\n", e.what());
+    return 3;
+  }
+}
