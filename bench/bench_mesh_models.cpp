@@ -170,86 +170,103 @@ struct Case {
   int cin, cout;
 };
 
-// File list of the dump: name -> {dtype, shape}.
-json dump_files(const Case& c) {
+// File list of the dump: name -> {dtype, shape}; `outputs` adds the files of one forward/backward.
+json dump_files(const Case& c, bool outputs) {
   const index_t V = c.host.nodes(), E = c.host.edges(), nnz = c.host.nnz(), P = index_t(c.table.size());
   auto f = [](const char* dtype, std::vector<index_t> shape) {
     return json{{"dtype", dtype}, {"shape", shape}};
   };
-  return json{{"params.bin", f("float32", {P})},         {"grads.bin", f("float32", {P})},
-              {"x.bin", f("float32", {V, c.cin})},       {"target.bin", f("float32", {V, c.cout})},
-              {"y.bin", f("float32", {V, c.cout})},      {"dy.bin", f("float32", {V, c.cout})},
-              {"node_type.bin", f("int32", {V})},        {"positions.bin", f("float64", {V, c.host.dim})},
-              {"senders.bin", f("int32", {E})},          {"receivers.bin", f("int32", {E})},
-              {"mask_offsets.bin", f("int64", {V + 1})}, {"mask_indices.bin", f("int32", {nnz})}};
+  json files{{"params.bin", f("float32", {P})},
+             {"x.bin", f("float32", {V, c.cin})},
+             {"target.bin", f("float32", {V, c.cout})},
+             {"node_type.bin", f("int32", {V})},
+             {"positions.bin", f("float64", {V, c.host.dim})},
+             {"senders.bin", f("int32", {E})},
+             {"receivers.bin", f("int32", {E})},
+             {"mask_offsets.bin", f("int64", {V + 1})},
+             {"mask_indices.bin", f("int32", {nnz})}};
+  if (outputs) {
+    files["y.bin"] = f("float32", {V, c.cout});
+    files["dy.bin"] = f("float32", {V, c.cout});
+    files["grads.bin"] = f("float32", {P});
+  }
+  return files;
 }
 
-void write_dump(const Case& c, const json& line, double loss, const float* p, const float* g, const float* x,
-                const float* target, const float* y, const float* dy) {
-  namespace fs = std::filesystem;
+// meta.json (rewritten once the outputs exist: a dump whose model did not fit has inputs only).
+void write_meta(const Case& c, const json& line, bool outputs, double loss) {
+  json meta = line;
+  meta.erase("impl");
+  meta["node_offsets"] = c.host.node_offsets;
+  meta["params_size"] = c.table.size();
+  meta["slots"] = table_json(c.table);
+  if (outputs) meta["loss"] = loss;
+  meta["files"] = dump_files(c, outputs);
+  meta["adam"] = {{"lr", 1e-3}, {"betas", {0.9, 0.999}}, {"eps", 1e-8}, {"weight_decay", 0.0}};
+  meta["layout"] = "float32 unless named; native byte order; row-major; x (V, Cin) channel-last";
+  surro::io::write_text_atomic(c.args.dump + "/meta.json", meta.dump(1) + "\n");
+}
+
+// The inputs: mesh, mask, parameters, x, target (before the model is planned).
+void write_dump_inputs(const Case& c, const json& line, const float* p, const float* x, const float* target) {
   const std::string& dir = c.args.dump;
-  fs::create_directories(dir);
-  const index_t V = c.host.nodes(), P = index_t(c.table.size());
-  dump_floats(dir + "/params.bin", p, P);
-  dump_floats(dir + "/grads.bin", g, P);
+  std::filesystem::create_directories(dir);
+  const index_t V = c.host.nodes();
+  dump_floats(dir + "/params.bin", p, index_t(c.table.size()));
   dump_floats(dir + "/x.bin", x, V * c.cin);
   dump_floats(dir + "/target.bin", target, V * c.cout);
-  dump_floats(dir + "/y.bin", y, V * c.cout);
-  dump_floats(dir + "/dy.bin", dy, V * c.cout);
   dump_host(dir + "/node_type.bin", c.host.node_type);
   dump_host(dir + "/positions.bin", c.host.positions);
   dump_host(dir + "/senders.bin", c.host.senders);
   dump_host(dir + "/receivers.bin", c.host.receivers);
   dump_host(dir + "/mask_offsets.bin", c.host.mask.offsets);
   dump_host(dir + "/mask_indices.bin", c.host.mask.indices);
-  json meta = line;
-  meta.erase("impl");
-  meta["node_offsets"] = c.host.node_offsets;
-  meta["params_size"] = c.table.size();
-  meta["slots"] = table_json(c.table);
-  meta["loss"] = loss;
-  meta["files"] = dump_files(c);
-  meta["adam"] = {{"lr", 1e-3}, {"betas", {0.9, 0.999}}, {"eps", 1e-8}, {"weight_decay", 0.0}};
-  meta["layout"] = "float32 unless named; native byte order; row-major; x (V, Cin) channel-last";
-  surro::io::write_text_atomic(dir + "/meta.json", meta.dump(1) + "\n");
+  write_meta(c, line, false, 0.0);
 }
 
-// Times inference and a training step of `model`; fills `line`.
-template <class Model>
-void run_case(const Case& c, Model& model, double used0, json& line) {
+// Plans the model (make()), then times inference and a training step; fills `line`. The dump's inputs
+// are written before planning, so a model that does not fit still leaves them for the peer.
+template <class Make, class Init>
+void run_case(const Case& c, Make&& make, Init&& init, double used0, json& line) {
   using namespace surro;
   using namespace surro::op;
   const ExecSpace exec;
   const index_t V = c.host.nodes(), nout = V * c.cout;
-  FlatParams<float> params(c.table, "surro::bench::params"), grads(c.table, "surro::bench::grads");
-  float *p = params.values().data(), *g = grads.values().data();
-  if constexpr (std::is_same_v<Model, MeshTransformer<ExecSpace, float>>)
-    mesh_transformer_init(exec, model.cfg(), c.table, p, c.args.seed);
-  else
-    meshgraphnet_init(exec, model.cfg(), c.table, p, c.args.seed);
+  FlatParams<float> params(c.table, "surro::bench::params");
+  float* p = params.values().data();
+  init(exec, p);
   View1<float> x("surro::bench::x", V * c.cin);                                     // (V, Cin)
-  View1<float> y("surro::bench::y", nout);                                          // (V, Cout)
   View1<float> target("surro::bench::target", nout), dy("surro::bench::dy", nout);  // (V, Cout)
+  View1<float> y("surro::bench::y", nout);                                          // (V, Cout)
   fill_uniform(exec, x.data(), V * c.cin, c.args.seed, 1);
   fill_uniform(exec, target.data(), nout, c.args.seed, 2);
+  exec.fence();
+  if (!c.args.dump.empty()) write_dump_inputs(c, line, p, x.data(), target.data());
+
+  auto model = make();
+  FlatParams<float> grads(c.table, "surro::bench::grads");
+  float* g = grads.values().data();
   const AdamConfig adam_cfg;  // torch.optim.Adam's defaults: lr 1e-3, betas (0.9, 0.999), eps 1e-8
   Adam<ExecSpace> adam(c.table, adam_cfg);
   double loss = 0.0;
-  auto forward = [&] { model.forward(exec, p, c.batch, x.data(), y.data()); };
-  auto train = [&] {
+  auto forward = [&] { model->forward(exec, p, c.batch, x.data(), y.data()); };
+  auto forward_backward = [&] {
     forward();
     loss = mse_loss(exec, index_t(1), nout, y.data(), target.data(), dy.data());
     Kokkos::deep_copy(exec, grads.values(), 0.0f);
-    model.backward(exec, p, c.batch, dy.data(), g, nullptr);
+    model->backward(exec, p, c.batch, dy.data(), g, nullptr);
+  };
+  auto train = [&] {
+    forward_backward();
     adam.step(exec, params, grads, adam_cfg.lr);
   };
   if (!c.args.dump.empty()) {
-    forward();
-    loss = mse_loss(exec, index_t(1), nout, y.data(), target.data(), dy.data());
-    Kokkos::deep_copy(exec, grads.values(), 0.0f);
-    model.backward(exec, p, c.batch, dy.data(), g, nullptr);
+    forward_backward();
     exec.fence();
-    write_dump(c, line, loss, p, g, x.data(), target.data(), y.data(), dy.data());
+    dump_floats(c.args.dump + "/y.bin", y.data(), nout);
+    dump_floats(c.args.dump + "/dy.bin", dy.data(), nout);
+    dump_floats(c.args.dump + "/grads.bin", g, index_t(c.table.size()));
+    write_meta(c, line, true, loss);
   }
   auto time_mean = [&](auto&& call) {
     for (int i = 0; i < c.args.warmup; ++i) call();
@@ -263,12 +280,55 @@ void run_case(const Case& c, Model& model, double used0, json& line) {
   line["train_ms"] = time_mean(train);
   const double used1 = device_used_bytes();
   line["loss"] = loss;
-  const double planned = double(model.planned_scalars()) * 4.0 + 4.0 * 4.0 * double(c.table.size());
+  const double planned = double(model->planned_scalars()) * 4.0 + 4.0 * 4.0 * double(c.table.size());
   line["planned_bytes"] = planned;
   line["planned_mib"] = planned / (1 << 20);
   line["planned_bytes_per_node"] = planned / double(V);
   line["resident_mib"] = used0 >= 0 ? json((used1 - used0) / (1 << 20)) : json(nullptr);
   line["resident_bytes_per_node"] = used0 >= 0 ? json((used1 - used0) / double(V)) : json(nullptr);
+}
+
+// Registers, plans and times the model MODEL names (args.model); fills `line`.
+void run_model(const MeshArgs& a, const Case& c, surro::op::ParamTable& table, const surro::ExecSpace& exec,
+               double used0, const surro::gemm::Options& gemm_opts, json& line) {
+  using namespace surro;
+  using namespace surro::op;
+  const HostGraphBatch& host = c.host;
+  if (a.model == "mesh_transformer") {
+    MeshTransformerCfg cfg;
+    if (a.width) cfg.dim = a.width;
+    if (a.layers) cfg.layers = a.layers;
+    if (a.heads) cfg.heads = a.heads;
+    cfg.gemm = gemm_opts;
+    mesh_transformer_register(table, cfg);
+    line["width"] = cfg.dim;
+    line["layers"] = cfg.layers;
+    line["heads"] = cfg.heads;
+    line["gated_mult"] = cfg.gated_mult;
+    line["head_layout"] = "interleaved";
+    line["params"] = table.parameter_count();
+    run_case(
+        c,
+        [&] {
+          return std::make_unique<MeshTransformer<ExecSpace, float>>(exec, cfg, table, host.capacity());
+        },
+        [&](const ExecSpace& e, float* p) { mesh_transformer_init(e, cfg, table, p, a.seed); }, used0, line);
+  } else {
+    MeshGraphNetCfg cfg;
+    if (a.width) cfg.hidden = a.width;
+    if (a.layers) cfg.blocks = a.layers;
+    cfg.dims = host.dim;
+    cfg.gemm = gemm_opts;
+    meshgraphnet_register(table, cfg);
+    line["width"] = cfg.hidden;
+    line["layers"] = cfg.blocks;
+    line["hidden_layers"] = cfg.hidden_layers;
+    line["params"] = table.parameter_count();
+    run_case(
+        c,
+        [&] { return std::make_unique<MeshGraphNet<ExecSpace, float>>(exec, cfg, table, host.capacity()); },
+        [&](const ExecSpace& e, float* p) { meshgraphnet_init(e, cfg, table, p, a.seed); }, used0, line);
+  }
 }
 
 int run(int argc, char** argv) {
@@ -307,34 +367,16 @@ int run(int argc, char** argv) {
 
   ParamTable table;
   const Case c{a, host, batch, table, 2, 2};
-  if (a.model == "mesh_transformer") {
-    MeshTransformerCfg cfg;
-    if (a.width) cfg.dim = a.width;
-    if (a.layers) cfg.layers = a.layers;
-    if (a.heads) cfg.heads = a.heads;
-    cfg.gemm = gemm_opts;
-    mesh_transformer_register(table, cfg);
-    line["width"] = cfg.dim;
-    line["layers"] = cfg.layers;
-    line["heads"] = cfg.heads;
-    line["gated_mult"] = cfg.gated_mult;
-    line["head_layout"] = "interleaved";
-    line["params"] = table.parameter_count();
-    MeshTransformer<ExecSpace, float> model(exec, cfg, table, host.capacity());
-    run_case(c, model, used0, line);
-  } else {
-    MeshGraphNetCfg cfg;
-    if (a.width) cfg.hidden = a.width;
-    if (a.layers) cfg.blocks = a.layers;
-    cfg.dims = host.dim;
-    cfg.gemm = gemm_opts;
-    meshgraphnet_register(table, cfg);
-    line["width"] = cfg.hidden;
-    line["layers"] = cfg.blocks;
-    line["hidden_layers"] = cfg.hidden_layers;
-    line["params"] = table.parameter_count();
-    MeshGraphNet<ExecSpace, float> model(exec, cfg, table, host.capacity());
-    run_case(c, model, used0, line);
+  try {
+    run_model(a, c, table, exec, used0, gemm_opts, line);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {  // e.g. a device allocation that does not fit: report the case
+    line["status"] = "error";
+    line["error"] = e.what();
+    std::printf("%s\n", line.dump().c_str());
+    std::fprintf(stderr, "bench_mesh_models: %s\n", e.what());
+    return 3;
   }
   line["status"] = "ok";
   std::printf("%s\n", line.dump().c_str());
