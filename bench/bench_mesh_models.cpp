@@ -6,13 +6,15 @@
 //
 // Usage: bench_mesh_models MODEL SIZE BATCH [--layers L] [--width W] [--heads H] [--k-hop K]
 //                          [--steps N] [--warmup N] [--seed S] [--matmul fp32|tf32] [--dump DIR]
+//                          [--case NAME]
 //   MODEL  mesh_transformer | meshgraphnet
 //   SIZE   the far-field Gmsh element size (0.0275: CylinderFlow's ~1,900 nodes; smaller: more
 //          nodes); size_obstacle keeps the default geometry's ratio 0.01 / 0.0275. `nodes:N` picks
 //          the size for about N nodes per mesh (a few meshings, each correcting the size by
 //          sqrt(V / N), stopping within 3%).
 //   --width is dim (transformer) or hidden (MeshGraphNet); defaults are the models' (128, 15 layers,
-//   4 heads). --k-hop (transformer only) widens the attention mask to k hops.
+//   4 heads). --k-hop (transformer only) widens the attention mask to k hops. --case names the case in
+//   the JSON line (bench/peers/mesh_table.py pairs lines by it).
 //
 // Timing: `warmup` calls, then `steps` back-to-back calls between two fences; the figure is the mean.
 //   infer_ms   one forward
@@ -26,8 +28,10 @@
 // = cudaMemGetInfo's used bytes after the warm-up minus those after Kokkos started, i.e. the
 // high-water of a process that allocates everything up front (cuBLAS workspaces included).
 //
-// --dump DIR writes, before the warm-up, from the initialized parameters (files float32 unless
-// named otherwise, native byte order, row-major):
+// --dump DIR writes, from the initialized parameters, the inputs before the model is planned (so a
+// model that does not fit still leaves them for the peer: meta.json then lists no outputs) and the
+// outputs of one forward and backward before the warm-up (files float32 unless named otherwise,
+// native byte order, row-major):
 //   meta.json           the case, config, counts, node_offsets (B + 1), the parameter table
 //                       (name, shape, offset, count per tensor; offsets in floats into params.bin;
 //                       linear weights (Cout, Cin) as torch's nn.Linear), loss, file list
@@ -66,7 +70,7 @@
 namespace bench {
 
 struct MeshArgs {
-  std::string model, size, dump, matmul;
+  std::string model, size, dump, matmul, name;
   int batch = 1, layers = 0, width = 0, heads = 0, k_hop = 1, steps = 10, warmup = 3;
   std::uint64_t seed = 0;
 };
@@ -83,7 +87,7 @@ MeshArgs parse_mesh_args(int argc, char** argv) {
   SURRO_REQUIRE(argc >= 4,
                 "usage: bench_mesh_models mesh_transformer|meshgraphnet SIZE|nodes:N BATCH "
                 "[--layers L] [--width W] [--heads H] [--k-hop K] [--steps N] [--warmup N] "
-                "[--seed S] [--matmul fp32|tf32] [--dump DIR]");
+                "[--seed S] [--matmul fp32|tf32] [--dump DIR] [--case NAME]");
   MeshArgs a;
   a.model = argv[1];
   a.size = argv[2];
@@ -111,10 +115,10 @@ MeshArgs parse_mesh_args(int argc, char** argv) {
   a.steps = take("--steps", 10, 1);
   a.warmup = take("--warmup", 3, 0);
   a.seed = std::uint64_t(take("--seed", 0, 0));
-  for (const char* k : {"--dump", "--matmul"}) {
+  for (auto [k, dst] : {std::pair{"--dump", &a.dump}, {"--matmul", &a.matmul}, {"--case", &a.name}}) {
     auto it = kv.find(k);
     if (it == kv.end()) continue;
-    (std::string(k) == "--dump" ? a.dump : a.matmul) = it->second;
+    *dst = it->second;
     kv.erase(it);
   }
   SURRO_REQUIRE(kv.empty(), "unknown flag " << kv.begin()->first);
@@ -349,6 +353,7 @@ int run(int argc, char** argv) {
   json line;
   line["impl"] = "surro";
   line["model"] = a.model;
+  if (!a.name.empty()) line["case"] = a.name;
   line["mesh_size"] = size;
   line["nodes_per_mesh"] = mesh.num_points();
   line["batch"] = a.batch;

@@ -41,7 +41,7 @@ every step; --async-loss drops it). Memory (CUDA): torch.cuda.max_memory_allocat
 inference calls (peak_infer_mib) and over the training calls (peak_train_mib; includes the parameters,
 gradients, Adam moments and graph), and per node.
 
-  python3 bench/peers/mesh_models.py --load DIR [--device cuda|cpu] [--steps 10] [--warmup 3]
+  python3 bench/peers/mesh_models.py --load DIR [--case NAME] [--device cuda|cpu] [--steps 10] [--warmup 3]
       [--surro FILE] [--attention index|pyg] [--tf32] [--async-loss] [--threads N] [--no-time]
   python3 bench/peers/mesh_models.py --selftest [--device cpu]
 
@@ -368,7 +368,7 @@ def run(a):
     x = torch.as_tensor(arr["x"], device=dev)
     target = torch.as_tensor(arr["target"], device=dev)
     V = g.nodes
-    line = {"impl": "torch", "model": meta["model"], "attention": a.attention, "nodes": V, "edges": meta["edges"],
+    line = {"impl": "torch", "model": meta["model"], "case": a.case or meta.get("case", ""), "attention": a.attention, "nodes": V, "edges": meta["edges"],
             "nnz": meta["nnz"], "batch": meta["batch"], "width": meta["width"], "layers": meta["layers"],
             "params": nparams, "matmul": "tf32" if a.tf32 else "fp32", "device": torch.cuda.get_device_name(dev)
             if dev.type == "cuda" else "cpu", "torch": torch.__version__, "steps": a.steps, "warmup": a.warmup}
@@ -527,6 +527,7 @@ def selftest(a):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--load", help="a bench_mesh_models --dump directory")
+    ap.add_argument("--case", default="", help="the case's name, copied into the JSON line")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=3)
