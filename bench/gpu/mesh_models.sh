@@ -66,7 +66,7 @@ run_case() {
   line=$(bench_mesh_models "$model" "$size" "$batch" --steps "$steps" --warmup "$warmup" --dump "$dumps/$name" \
     --case "$name" "${small_flags[@]}" "$@" 2>"$out/$name.surro.err" | tail -1)
   [[ $line == "{"* ]] || line="{\"impl\": \"surro\", \"case\": \"$name\", \"status\": \"crashed\"}"
-  echo "$line" | tee -a "$log" >"$out/$name.surro.json"
+  echo "$line" | tee -a "$log" "$out/$name.surro.json"
   surro_ok=0 peer_ok=0
   [[ $line == *'"status":"ok"'* ]] && surro_ok=1
   last_mesh_size=$("$py" -c 'import json,sys; print(json.loads(sys.argv[1]).get("mesh_size", ""))' "$line")
@@ -108,11 +108,12 @@ if has_part sweep; then
   base=nodes:50000
   read -ra batches <<<"${SWEEP_BATCHES:-1 2 3 4 5 6 8 10 12 14 16 20 24}"
   ((small)) && base=nodes:2000 && read -ra batches <<<"${SWEEP_BATCHES:-1 2}"
+  steps=${STEPS:-2} warmup=${WARMUP:-1}  # large cases: a few steps suffice for the mean
   for model in $models; do
     size=$base surro_on=1 peer_on=$have_torch
     for b in "${batches[@]}"; do
       ((surro_on || peer_on)) || break
-      run_case "${model}_sweep_b$b" "$model" "$size" "$b" --steps 2 --warmup 1
+      run_case "${model}_sweep_b$b" "$model" "$size" "$b"
       [[ $last_mesh_size =~ ^[0-9.e-]+$ ]] && size=$last_mesh_size
       ((surro_ok)) || surro_on=0
       ((peer_ok)) || peer_on=0

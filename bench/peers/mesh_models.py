@@ -382,10 +382,8 @@ def run(a):
     if "y" in arr:
         try:
             agreement(a, model, meta, arr, g, x, target, line)
-        except RuntimeError as e:  # torch.cuda.OutOfMemoryError is a RuntimeError
-            if "out of memory" not in str(e):
-                raise
-            line["status"], line["error"] = "oom", str(e).splitlines()[0]
+        except RuntimeError as e:
+            failed(e, line)
     if not a.no_time and line.get("status") != "oom":
         model.zero_grad(set_to_none=True)
         time_case(a, model, g, x, target, line)
@@ -444,11 +442,18 @@ def time_case(a, model, g, x, target, line):
             line["peak_train_bytes_per_node"] = peak / V
             line["peak_reserved_mib"] = torch.cuda.max_memory_reserved(dev) / 2**20
         line["status"] = "ok"
-    except RuntimeError as e:  # torch.cuda.OutOfMemoryError is a RuntimeError
-        if "out of memory" not in str(e):
-            raise
-        line["status"] = "oom"
-        line["error"] = str(e).splitlines()[0]
+    except RuntimeError as e:
+        failed(e, line)
+
+
+def failed(e, line):
+    """Records a run-time failure in the line: "oom" for torch.cuda.OutOfMemoryError (a RuntimeError)
+    and for cuBLAS / cuDNN allocation failures near the memory limit, "error" otherwise."""
+    text = str(e)
+    oom = isinstance(e, getattr(torch.cuda, "OutOfMemoryError", ())) or any(
+        s in text for s in ("out of memory", "ALLOC_FAILED", "CUBLAS_STATUS_NOT_INITIALIZED"))
+    line["status"] = "oom" if oom else "error"
+    line["error"] = (text.strip().splitlines() or [type(e).__name__])[0][:300]
 
 
 def add_ratios(path, line):
