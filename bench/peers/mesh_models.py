@@ -260,7 +260,7 @@ class MeshGraphNet(nn.Module):
 
 def build(meta, attention="index"):
     cin = meta["files"]["x.bin"]["shape"][1]
-    cout = meta["files"]["y.bin"]["shape"][1]
+    cout = meta["files"]["target.bin"]["shape"][1]  # y.bin is absent where surro could not plan the model
     if meta["model"] == "mesh_transformer":
         return MeshTransformer(cin, cout, meta["width"], meta["heads"], meta["layers"], meta.get("gated_mult", 3),
                                meta.get("head_layout", "interleaved"), attention)
