@@ -40,6 +40,7 @@
 //   node_type.bin int32 (V)  positions.bin float64 (V, dim)  senders.bin, receivers.bin int32 (E)
 //   mask_offsets.bin int64 (V + 1), mask_indices.bin int32 (nnz): the attention mask, CSR by
 //   receiver (query); column = key
+// SURRO_PROFILE=1 adds `steps` profiled training steps after the timing, their table on stderr.
 // Exit codes: 0 ok, 2 usage or input error, 3 the case failed at run time (e.g. out of device
 // memory); the JSON line then has "status": "error" and the message.
 #include "bench/bench_common.hpp"
@@ -290,6 +291,7 @@ void run_case(const Case& c, Make&& make, Init&& init, double used0, json& line)
   line["planned_bytes_per_node"] = planned / double(V);
   line["resident_mib"] = used0 >= 0 ? json((used1 - used0) / (1 << 20)) : json(nullptr);
   line["resident_bytes_per_node"] = used0 >= 0 ? json((used1 - used0) / double(V)) : json(nullptr);
+  profile_calls(c.args.steps, train);  // SURRO_PROFILE=1: the training step's kernels on stderr
 }
 
 // Registers, plans and times the model MODEL names (args.model); fills `line`.
