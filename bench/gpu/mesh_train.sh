@@ -5,7 +5,7 @@
 #   mesh_train.sh train DIR   train the mesh transformer and MeshGraphNet side by side for SECONDS
 #                             each (SIGTERM then; checkpoint_last.h5 holds the last step), then roll
 #                             both out on the test split and print their metrics.
-# Environment: TRAIN (40), VALID (5), TEST (5), STEPS (600), SECONDS (300).
+# Environment: TRAIN (40), VALID (5), TEST (5), STEPS (600), SECONDS_EACH (300).
 set -u
 phase=$1
 dir=$2

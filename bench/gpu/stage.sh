@@ -9,7 +9,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 build=${1:-build/cuda}
 out=.device
 rm -rf "$out" && mkdir -p "$out/bin" "$out/lib"
-bins=("$build/app/surro" "$build/tests/surro_tests")
+bins=("$build/app/surro")
+# The test binary when it is built (a run that needs only the CLI can stage without it).
+[[ -x $build/tests/surro_tests ]] && bins+=("$build/tests/surro_tests")
 for b in "$build"/bench/*; do [[ -x $b && -f $b ]] && bins+=("$b"); done
 bins+=("$(command -v h5diff)")  # the job tests compare datasets with it
 bins+=("$(command -v h5dump)")  # bench/peers/rollout.py reads HDF5 through it where h5py is missing
