@@ -5,7 +5,7 @@
 #   mesh_train.sh train DIR   train the mesh transformer and MeshGraphNet side by side for SECONDS
 #                             each (SIGTERM then; checkpoint_last.h5 holds the last step), then roll
 #                             both out on the test split and print their metrics.
-# Environment: TRAIN (40), VALID (5), TEST (5), STEPS (600), SECONDS_EACH (300).
+# Environment: TRAIN (40), VALID (5), TEST (5), STEPS (600), SPINUP (3.0), SECONDS_EACH (300).
 set -u
 phase=$1
 dir=$2
@@ -13,12 +13,13 @@ cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 source bench/gpu/env.sh
 mkdir -p "$dir"
 if [[ $phase == data ]]; then
-  start=$(date +%s.%N)
-  surro -q generate configs/cylinder_flow.json --set run.output_dir="$dir/data" \
+  start=$(date +%s)
+  surro generate configs/cylinder_flow.json --set run.output_dir="$dir/data" \
     --set dataset.train="${TRAIN:-40}" --set dataset.valid="${VALID:-5}" --set dataset.test="${TEST:-5}" \
-    --set dataset.per_file=25 --set dataset.batch=50 --set solver.steps="${STEPS:-600}"
-  end=$(date +%s.%N)
-  echo "mesh_train data: $(( ${TRAIN:-40} + ${VALID:-5} + ${TEST:-5} )) trajectories of ${STEPS:-600} frames in $(echo "$end - $start" | bc) s"
+    --set dataset.per_file=25 --set dataset.batch=50 --set solver.steps="${STEPS:-600}" \
+    --set solver.spinup="${SPINUP:-3.0}" 2>&1 | grep -v "^ \|^{\|^}"
+  end=$(date +%s)
+  echo "mesh_train data: $(( ${TRAIN:-40} + ${VALID:-5} + ${TEST:-5} )) trajectories of ${STEPS:-600} frames in $((end - start)) s"
   surro validate "$dir/data" | tail -1
   exit 0
 fi

@@ -22,5 +22,7 @@ for b in "${bins[@]}"; do
     [[ $name =~ $skip ]] || cp -Lu "$path" "$out/lib/$name"
   done
 done
-tar -czf "$out.tgz" -C "$out" . && rm -rf "$out" && mkdir "$out" && mv "$out.tgz" "$out/stage.tgz"
+# xz, not gzip: the Gmsh closure (OpenCASCADE, FLTK) makes a gzip archive larger than a carry allows.
+# The name stays stage.tgz for the scripts that look for it; `tar -xf` reads either.
+XZ_OPT="-6 -T2" tar -cJf "$out.tgz" -C "$out" . && rm -rf "$out" && mkdir "$out" && mv "$out.tgz" "$out/stage.tgz"
 du -sh "$out/stage.tgz"
