@@ -336,6 +336,23 @@ TEMPLATE_LIST_TEST_CASE("mesh_transformer: finite-difference gradients of every 
   }
 }
 
+TEMPLATE_LIST_TEST_CASE(
+    "mesh_transformer: finite-difference gradients with a dilated + global attention mask",
+    "[attention_masks]", test::ExecSpaces) {
+  using Exec = TestType;
+  // d 2, r 4 and 2 global nodes per mesh: the global rows are full (15 and 19 entries), so the
+  // softmax runs over rows of very different lengths.
+  const op::MaskSpec mask = op::MaskSpec::dilated(2, 4, 2);
+  const op::MeshTransformerCfg c = tiny_transformer();
+  op::ParamTable table;
+  op::mesh_transformer_register(table, c);
+  const Vec p = transformer_params<Exec, double>(c, table);
+  const op::HostGraphBatch host = op::build_host_graph_batch(two_meshes(), mask);
+  REQUIRE(host.nnz() > op::build_host_graph_batch(two_meshes(), 2).nnz());
+  TransformerRun<Exec, double> run(c, table, host);
+  model_gradcheck(run, table, p, random_vector(run.nx, 3));
+}
+
 TEMPLATE_LIST_TEST_CASE("mesh_transformer: float agrees with double; a batch equals each mesh alone",
                         "[mesh_transformer]", test::ExecSpaces) {
   using Exec = TestType;
