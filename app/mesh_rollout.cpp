@@ -90,12 +90,12 @@ struct MeshRolloutPlan {
   View1<float> window, ref, pred_kept, ref_kept;
 };
 
-MeshRolloutPlan plan_rollout(const ExecSpace& exec, const data::TrajectoryStore& store, int K, int k_hop,
-                             int t_in, int start) {
+MeshRolloutPlan plan_rollout(const ExecSpace& exec, const data::TrajectoryStore& store, int K,
+                             const op::MaskSpec& mask, int t_in, int start) {
   MeshRolloutPlan p;
   std::vector<mesh::Mesh> meshes;
   for (int s = 0; s < K; ++s) meshes.push_back(store.mesh(s));
-  p.host = op::build_host_graph_batch(meshes, k_hop);
+  p.host = op::build_host_graph_batch(meshes, mask);
   p.graph = std::make_unique<op::GraphBatch<ExecSpace>>(p.host.capacity(), p.host.dim);
   p.graph->upload(exec, p.host);
   const int C = store.channels();
@@ -277,7 +277,7 @@ int run_mesh_rollout(const RolloutInputs& in) {
   const int start = static_cast<int>(a.start);
   ExecSpace exec;
   const TrainedModel& trained = in.model;
-  MeshRolloutPlan p = plan_rollout(exec, store, K, trained.architecture().graph_k_hop(), t_in, start);
+  MeshRolloutPlan p = plan_rollout(exec, store, K, trained.architecture().graph_mask(), t_in, start);
   const index_t V = p.host.nodes();
   op::PlanShape shape;
   shape.batch = K;

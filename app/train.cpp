@@ -176,11 +176,12 @@ namespace {
 // buffers planned for the capacity (nothing is rebuilt per step).
 class BatchFeed {
  public:
-  BatchFeed(const data::TrajectoryStore& store, data::WindowLoader& loader, int k_hop) : m_loader(&loader) {
+  BatchFeed(const data::TrajectoryStore& store, data::WindowLoader& loader, const op::MaskSpec& mask)
+      : m_loader(&loader) {
     if (!store.on_mesh()) return;
     std::vector<mesh::Mesh> meshes;
     for (int s = 0; s < store.trajectories(); ++s) meshes.push_back(store.mesh(s));
-    m_cache = std::make_unique<op::GraphBatchCache>(meshes, k_hop);
+    m_cache = std::make_unique<op::GraphBatchCache>(meshes, mask);
   }
   // The largest batch of `batch` samples (meshes).
   op::GraphBatchCapacity capacity(int batch) const {
@@ -252,8 +253,8 @@ int run_train(const JobArgs& args, bool resume) {
     SURRO_THROW(ErrorKind::usage, "train.mode \"" << sec.train.mode << "\": mesh models train one step "
                                                  << "(teacher_forcing); unrolled and pushforward are for grids");
   model->bind(shape);
-  BatchFeed train_feed(train_store, train_loader, model->graph_k_hop());
-  BatchFeed valid_feed(valid_store, valid_loader, model->graph_k_hop());
+  BatchFeed train_feed(train_store, train_loader, model->graph_mask());
+  BatchFeed valid_feed(valid_store, valid_loader, model->graph_mask());
   op::TrainOptions options;
   options.loss = op::parse_loss_kind(sec.train.loss);
   options.normalized_loss = sec.train.loss == "normalized_mse";

@@ -48,7 +48,7 @@ void concat_into(const std::vector<const HostGraphBatch*>& parts, HostGraphBatch
   SURRO_REQUIRE(!parts.empty(), "graph batch: concatenation of no batches: expected at least one");
   const HostGraphBatch& p0 = *parts.front();
   out.dim = p0.dim;
-  out.k_hop = p0.k_hop;
+  out.mask_spec = p0.mask_spec;
   for (auto* v : {&out.node_type, &out.predicted, &out.senders, &out.receivers, &out.mask_perm}) v->clear();
   out.positions.clear();
   out.node_offsets.assign(1, 0);
@@ -58,10 +58,11 @@ void concat_into(const std::vector<const HostGraphBatch*>& parts, HostGraphBatch
   }
   for (std::size_t p = 0; p < parts.size(); ++p) {
     const HostGraphBatch& b = *parts[p];
-    if (b.dim != out.dim || b.k_hop != out.k_hop)
-      SURRO_THROW(ErrorKind::usage, "graph batch: part " << p << ": dim " << b.dim << ", k_hop " << b.k_hop
-                                                         << ": expected dim " << out.dim << ", k_hop "
-                                                         << out.k_hop << " as part 0");
+    if (b.dim != out.dim || b.mask_spec != out.mask_spec)
+      SURRO_THROW(ErrorKind::usage, "graph batch: part " << p << ": dim " << b.dim << ", mask "
+                                                         << b.mask_spec.describe() << ": expected dim "
+                                                         << out.dim << ", mask " << out.mask_spec.describe()
+                                                         << " as part 0");
     const index_t V0 = out.nodes(), E0 = out.edges(), S0 = out.nnz();
     for (std::size_t i = 1; i < b.node_offsets.size(); ++i)
       out.node_offsets.push_back(V0 + b.node_offsets[i]);
@@ -81,12 +82,17 @@ void concat_into(const std::vector<const HostGraphBatch*>& parts, HostGraphBatch
 }  // namespace graph_batch_impl
 
 HostGraphBatch build_host_graph_batch(const std::vector<mesh::Mesh>& meshes, int k_hop) {
+  SURRO_REQUIRE(k_hop >= 1, "graph batch: k_hop = " << k_hop << ": expected >= 1");
+  return build_host_graph_batch(meshes, MaskSpec::hops(k_hop));
+}
+
+HostGraphBatch build_host_graph_batch(const std::vector<mesh::Mesh>& meshes, const MaskSpec& mask) {
   using namespace graph_batch_impl;
   SURRO_REQUIRE(!meshes.empty(), "graph batch: no meshes: expected at least one");
-  SURRO_REQUIRE(k_hop >= 1, "graph batch: k_hop = " << k_hop << ": expected >= 1");
+  mask.validate("graph batch: attention mask");
   HostGraphBatch b;
   b.dim = meshes[0].dim;
-  b.k_hop = k_hop;
+  b.mask_spec = mask;
   b.node_offsets.push_back(0);
   b.mask.offsets.push_back(0);
   for (std::size_t m = 0; m < meshes.size(); ++m) {
@@ -104,7 +110,7 @@ HostGraphBatch build_host_graph_batch(const std::vector<mesh::Mesh>& meshes, int
       b.senders.push_back(g.senders[e] + first);
       b.receivers.push_back(g.receivers[e] + first);
     }
-    append_rows(b.mask, k_hop == 1 ? g.by_receiver : mesh::k_hop(g.by_receiver, k_hop), first);
+    append_rows(b.mask, mesh_attention_mask(g, mesh.node_type, mask), first);
     for (long long i = 0; i < V; ++i) {
       const int t = mesh.node_type[i];
       b.node_type.push_back(t);
@@ -127,12 +133,12 @@ HostGraphBatch concat_graph_batches(const std::vector<const HostGraphBatch*>& pa
   return out;
 }
 
-GraphBatchCache::GraphBatchCache(const std::vector<mesh::Mesh>& meshes, int k_hop) : m_k_hop(k_hop) {
+GraphBatchCache::GraphBatchCache(const std::vector<mesh::Mesh>& meshes, const MaskSpec& mask) : m_mask(mask) {
   SURRO_REQUIRE(!meshes.empty(), "graph batch cache: no meshes: expected at least one");
   m_parts.reserve(meshes.size());
   for (std::size_t m = 0; m < meshes.size(); ++m) {
     try {
-      m_parts.push_back(build_host_graph_batch({meshes[m]}, k_hop));
+      m_parts.push_back(build_host_graph_batch({meshes[m]}, mask));
     } catch (const Error& e) {
       // Name the mesh by its index in the cache, not as mesh 0 of a batch of one.
       SURRO_THROW(e.kind(), "graph batch cache: mesh " << m << ": " << e.what());
@@ -253,8 +259,8 @@ void GraphBatch<Exec>::upload(const Exec& exec, const HostGraphBatch& h) {
 }
 
 template <class Exec>
-void GraphBatch<Exec>::set(const Exec& exec, const std::vector<mesh::Mesh>& meshes, int k_hop) {
-  upload(exec, build_host_graph_batch(meshes, k_hop));
+void GraphBatch<Exec>::set(const Exec& exec, const std::vector<mesh::Mesh>& meshes, const MaskSpec& mask) {
+  upload(exec, build_host_graph_batch(meshes, mask));
 }
 
 template <class Exec>

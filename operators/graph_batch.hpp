@@ -12,13 +12,15 @@
 //   edges       (E)          every unique mesh edge in both directions, no self-loops; mesh by mesh,
 //                            each mesh's edges in receiver order (mesh::mesh_graph), node indices
 //                            offset by the mesh's first node. GraphEdges (graph_gather.hpp) views them.
-//   mask        (nnz)        the attention mask, a CSR by receiver: 1-hop = the edges' pattern; k-hop
-//                            = mesh::k_hop per mesh; with its transpose and slot permutation
-//                            (AttentionMask, masked_attention.hpp).
+//   mask        (nnz)        the attention mask, a CSR by receiver, per mesh for a MaskSpec
+//                            (attention_masks.hpp: adjacency = the edges' pattern, k-hop, dilated,
+//                            each optionally with global nodes); with its transpose and slot
+//                            permutation (AttentionMask, masked_attention.hpp).
 // Meshes never connect: every structure is block-diagonal, so a batch's outputs on mesh b equal
 // the outputs of mesh b alone.
 #include "core/types.hpp"
 #include "mesh/mesh.hpp"
+#include "operators/attention_masks.hpp"
 #include "operators/layers/graph_csr.hpp"
 #include "operators/layers/graph_gather.hpp"
 #include "operators/layers/masked_attention.hpp"
@@ -38,7 +40,7 @@ struct GraphBatchCapacity {
 // The host form of a batch (see the header comment for the layout).
 struct HostGraphBatch {
   int dim = 2;
-  int k_hop = 1;
+  MaskSpec mask_spec;                 // the mask it was built with
   std::vector<index_t> node_offsets;  // (B + 1)
   std::vector<int> node_type;         // (V)
   std::vector<double> positions;      // (V, dim)
@@ -58,28 +60,34 @@ struct HostGraphBatch {
   GraphBatchCapacity capacity() const { return {meshes(), nodes(), edges(), nnz()}; }
 };
 
-// Builds the batch of `meshes` (all of one dim, node_type assigned, at least one mesh) with a
-// k_hop-hop attention mask (k_hop >= 1). Error(input) naming the mesh index when a mesh has no
-// node types or a different dimension.
+// Builds the batch of `meshes` (all of one dim, node_type assigned, at least one mesh) with the
+// attention mask `mask` (mesh_attention_mask per mesh: never across meshes). Error(input) naming
+// the mesh index when a mesh has no node types or a different dimension; Error(usage) for an
+// invalid mask.
+HostGraphBatch build_host_graph_batch(const std::vector<mesh::Mesh>& meshes, const MaskSpec& mask);
+// The same with a k_hop-hop mask (k_hop >= 1; 1 = adjacency): MaskSpec::hops(k_hop).
 HostGraphBatch build_host_graph_batch(const std::vector<mesh::Mesh>& meshes, int k_hop = 1);
 
 // The block-diagonal concatenation of host batches (each of one or several meshes, all of one dim
-// and k_hop): node, edge and mask-slot indices of part p are offset by the parts before it. Equal to
-// build_host_graph_batch of the parts' meshes concatenated in order, without recomputing any
-// graph. Error(usage) for no parts, or parts of different dim or k_hop (naming the part).
+// and mask_spec): node, edge and mask-slot indices of part p are offset by the parts before it.
+// Equal to build_host_graph_batch of the parts' meshes concatenated in order, without recomputing
+// any graph. Error(usage) for no parts, or parts of different dim or mask_spec (naming the part).
 HostGraphBatch concat_graph_batches(const std::vector<const HostGraphBatch*>& parts);
 
 // One HostGraphBatch per mesh, built once (at construction), so that a training step's batch of
 // meshes is a concatenation, not a rebuild. Memory: a 2-D mesh of V nodes costs about 220 V bytes
-// at k_hop = 1 (more with a larger mask). Cheap to gather: gather() reuses one internal buffer.
+// with the adjacency mask (plus 8 bytes per extra mask entry, times 3: mask, transpose, permutation). Cheap
+// to gather: gather() reuses one internal buffer.
 class GraphBatchCache {
  public:
   GraphBatchCache() = default;
   // Errors as build_host_graph_batch (naming the mesh index).
-  GraphBatchCache(const std::vector<mesh::Mesh>& meshes, int k_hop = 1);
+  GraphBatchCache(const std::vector<mesh::Mesh>& meshes, const MaskSpec& mask);
+  GraphBatchCache(const std::vector<mesh::Mesh>& meshes, int k_hop = 1)
+      : GraphBatchCache(meshes, MaskSpec::hops(k_hop)) {}
 
   int size() const { return int(m_parts.size()); }  // meshes held
-  int k_hop() const { return m_k_hop; }
+  const MaskSpec& mask_spec() const { return m_mask; }
   int dim() const { return m_parts.empty() ? 2 : m_parts.front().dim; }
   const HostGraphBatch& part(int mesh_index) const;  // the single-mesh batch of one mesh
   // The batch of meshes mesh_indices[0], mesh_indices[1], ... (repeats allowed), valid until the
@@ -92,7 +100,7 @@ class GraphBatchCache {
   GraphBatchCapacity capacity(int batch, int repeats = -1) const;
 
  private:
-  int m_k_hop = 1;
+  MaskSpec m_mask;
   std::vector<HostGraphBatch> m_parts;  // (meshes) one single-mesh batch each
   HostGraphBatch m_buffer;              // the last gather
 };
@@ -111,7 +119,10 @@ class GraphBatch {
   // values) or has another dim.
   void upload(const Exec& exec, const HostGraphBatch& host);
   // build_host_graph_batch then upload.
-  void set(const Exec& exec, const std::vector<mesh::Mesh>& meshes, int k_hop = 1);
+  void set(const Exec& exec, const std::vector<mesh::Mesh>& meshes, const MaskSpec& mask);
+  void set(const Exec& exec, const std::vector<mesh::Mesh>& meshes, int k_hop = 1) {
+    set(exec, meshes, MaskSpec::hops(k_hop));
+  }
 
   const GraphBatchCapacity& capacity() const { return m_cap; }
   int dim() const { return m_dim; }

@@ -86,14 +86,16 @@ class Architecture {
   const DataShape& shape() const { return m_shape; }
   int in_channels() const { return m_shape.in_channels; }
   int out_channels() const { return m_shape.out_channels; }
-  // The attention mask's hop count a graph batch must be built with (1 = mesh adjacency).
-  virtual int graph_k_hop() const { return 1; }
+  // The attention mask a graph batch must be built with (attention_masks.hpp; the default, mesh
+  // adjacency, for the models that use no mask).
+  virtual MaskSpec graph_mask() const { return MaskSpec{}; }
   // Adds every parameter under "<type>.*" names (the checkpoint's names). After bind.
   virtual void register_params(ParamTable& table) const = 0;
   // One line for logs: type, sizes, parameter count (and any count the paper uses).
   virtual std::string summary(const ParamTable& table) const = 0;
   // Initializes params (table.size(), on the device) from the counter RNG keyed on seed.
-  virtual void init(const ExecSpace& exec, const ParamTable& table, float* params, std::uint64_t seed) const = 0;
+  virtual void init(const ExecSpace& exec, const ParamTable& table, float* params,
+                    std::uint64_t seed) const = 0;
   virtual std::unique_ptr<Model<ExecSpace, float>> make(const ExecSpace& exec, const ParamTable& table,
                                                         const PlanShape& plan, bool training) const = 0;
 

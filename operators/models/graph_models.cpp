@@ -10,7 +10,8 @@ namespace {
 
 void require_mesh(const DataShape& shape, const char* type) {
   if (!shape.on_mesh())
-    SURRO_THROW(ErrorKind::usage, "model.type: " << type << " works on meshes, but the data are on a grid (use "
+    SURRO_THROW(ErrorKind::usage, "model.type: " << type
+                                                 << " works on meshes, but the data are on a grid (use "
                                                  << "fno or ifactformer)");
 }
 
@@ -27,10 +28,39 @@ MeshTransformerCfg read_mesh_transformer_section(config::Node& node) {
                  ? HeadLayout::interleaved
                  : HeadLayout::blocked;
   if (c.dim % c.heads != 0)
-    node.fail("heads", "expected a divisor of dim = " + std::to_string(c.dim) + ", got " +
-                           std::to_string(c.heads));
+    node.fail("heads",
+              "expected a divisor of dim = " + std::to_string(c.dim) + ", got " + std::to_string(c.heads));
   c.gemm = read_gemm_options(node);
   return c;
+}
+
+MaskSpec read_mask_section(config::Node& node) {
+  const std::string kind =
+      node.get_string("mask", "adjacency", config::one_of({"adjacency", "k_hop", "dilated"}));
+  // A key of another mask kind is a mistake (the user meant that kind), not a silent default.
+  for (const auto& [key, owner] :
+       {std::pair<const char*, const char*>{"k", "k_hop"}, {"dilation", "dilated"}, {"radius", "dilated"}})
+    if (kind != owner && node.has(key))
+      node.fail(key, std::string("only read with \"mask\": \"") + owner + "\", got mask " + kind);
+  MaskSpec s;
+  if (kind == "k_hop") {
+    s = MaskSpec::hops(static_cast<int>(node.get_int("k", 2, config::positive())));
+    if (s.k < 2)
+      node.fail("k", "expected >= 2 with mask k_hop (k = 1 is mask adjacency), got " + std::to_string(s.k));
+  } else if (kind == "dilated") {
+    s = MaskSpec::dilated(static_cast<int>(node.get_int("dilation", 2, config::positive())),
+                          static_cast<int>(node.get_int("radius", 8, config::positive())));
+    if (s.dilation < 2)
+      node.fail("dilation",
+                "expected >= 2 with mask dilated (dilation 1 is mask k_hop with k = radius), got " +
+                    std::to_string(s.dilation));
+    if (s.radius < s.dilation)
+      node.fail("radius", "expected >= dilation = " + std::to_string(s.dilation) +
+                              " (a smaller radius keeps only hop 1: mask adjacency), got " +
+                              std::to_string(s.radius));
+  }
+  s.global_nodes = static_cast<int>(node.get_int("global_nodes", 0, config::non_negative()));
+  return s;
 }
 
 MeshGraphNetCfg read_meshgraphnet_section(config::Node& node) {
@@ -56,8 +86,8 @@ void MeshTransformerArchitecture::bind(const DataShape& shape) {
 std::string MeshTransformerArchitecture::summary(const ParamTable& table) const {
   std::ostringstream os;
   os << "mesh_transformer, dim " << m_cfg.dim << ", " << m_cfg.heads << " heads, " << m_cfg.layers
-     << " layers, mask " << (m_k_hop == 1 ? std::string("adjacency") : std::to_string(m_k_hop) + "-hop") << ", "
-     << table.parameter_count() << " parameters, " << gemm_options_name(m_cfg.gemm) << " GEMMs";
+     << " layers, mask " << m_mask.describe() << ", " << table.parameter_count() << " parameters, "
+     << gemm_options_name(m_cfg.gemm) << " GEMMs";
   return os.str();
 }
 
@@ -69,7 +99,8 @@ void MeshTransformerArchitecture::init(const ExecSpace& exec, const ParamTable& 
 
 std::unique_ptr<Model<ExecSpace, float>> MeshTransformerArchitecture::make(const ExecSpace& exec,
                                                                            const ParamTable& table,
-                                                                           const PlanShape& plan, bool) const {
+                                                                           const PlanShape& plan,
+                                                                           bool) const {
   require_bound("make");
   // The graph models plan their backward buffers always: an inference instance costs the same.
   return std::make_unique<GraphModel<ExecSpace, float, MeshTransformer<ExecSpace, float>>>(exec, m_cfg, table,

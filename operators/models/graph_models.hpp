@@ -5,7 +5,8 @@
 //
 // Config sections (defaults are the papers'):
 //   mesh_transformer  {"dim": 128, "heads": 4, "layers": 15, "gated_mult": 3,
-//                      "mask": "adjacency" | "k_hop", "k": 2 (k_hop only),
+//                      "mask": "adjacency" | "k_hop" | "dilated", "k": 2 (k_hop only),
+//                      "dilation": 2, "radius": 8 (dilated only), "global_nodes": 0,
 //                      "head_layout": "interleaved" | "blocked", "matmul_precision": "fp32"}
 //   meshgraphnet      {"hidden": 128, "blocks": 15, "hidden_layers": 2, "matmul_precision": "fp32"}
 #include "core/config.hpp"
@@ -16,15 +17,19 @@
 namespace surro::op {
 
 MeshTransformerCfg read_mesh_transformer_section(config::Node& node);
+// The mask keys of a mesh_transformer section ("mask", "k", "dilation", "radius", "global_nodes");
+// Error(usage) naming the key for a value out of range or a key the chosen mask does not read.
+MaskSpec read_mask_section(config::Node& node);
 MeshGraphNetCfg read_meshgraphnet_section(config::Node& node);
 
 class MeshTransformerArchitecture final : public Architecture {
  public:
-  // k_hop: the attention mask's hop count (1 = mesh adjacency).
-  MeshTransformerArchitecture(MeshTransformerCfg cfg, int k_hop) : m_cfg(std::move(cfg)), m_k_hop(k_hop) {}
+  // mask: the attention mask of its graph batches (attention_masks.hpp).
+  MeshTransformerArchitecture(MeshTransformerCfg cfg, const MaskSpec& mask)
+      : m_cfg(std::move(cfg)), m_mask(mask) {}
   std::string type() const override { return "mesh_transformer"; }
   void bind(const DataShape& shape) override;
-  int graph_k_hop() const override { return m_k_hop; }
+  MaskSpec graph_mask() const override { return m_mask; }
   void register_params(ParamTable& table) const override { mesh_transformer_register(table, m_cfg); }
   std::string summary(const ParamTable& table) const override;
   void init(const ExecSpace& exec, const ParamTable& table, float* params, std::uint64_t seed) const override;
@@ -34,7 +39,7 @@ class MeshTransformerArchitecture final : public Architecture {
 
  private:
   MeshTransformerCfg m_cfg;
-  int m_k_hop;
+  MaskSpec m_mask;
 };
 
 class MeshGraphNetArchitecture final : public Architecture {
@@ -61,7 +66,8 @@ class GraphModel final : public Model<Exec, Real> {
   template <class Cfg>
   GraphModel(const Exec& exec, const Cfg& cfg, const ParamTable& table, const GraphBatchCapacity& capacity)
       : m_net(exec, cfg, table, capacity) {}
-  void forward(const Exec& exec, const Batch<Exec>& batch, const Real* params, const Real* x, Real* y) override {
+  void forward(const Exec& exec, const Batch<Exec>& batch, const Real* params, const Real* x,
+               Real* y) override {
     m_net.forward(exec, params, graph_of(batch), x, y);
   }
   void backward(const Exec& exec, const Batch<Exec>& batch, const Real* params, const Real* dy, Real* grads,

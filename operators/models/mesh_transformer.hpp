@@ -5,7 +5,7 @@
 //   x (V, Cin) node fields (normalized), channel-last; node types come from the batch
 //   encoder: h0 = RMSNorm(MLP([x, one_hot(node_type, 9)]))      MLP: 4 linears, ReLU between
 //   L pre-norm blocks:
-//     h += Proj(MaskedMHA(q, k, v)),  q, k, v = Linear(d, d)(RMSNorm(h))   mask: the batch's (1- or k-hop)
+//     h += Proj(MaskedMHA(q, k, v)),  q, k, v = Linear(d, d)(RMSNorm(h))   mask: the batch's
 //     h += GatedMLP(RMSNorm(h))                                           GatedMLP has its own RMSNorm
 //   decoder: y = MLP(h) (V, Cout)                                         4 linears, ReLU between, no norm
 //

@@ -20,14 +20,9 @@ config::Registry<std::shared_ptr<Architecture>> make_registry() {
   });
   r.add("mesh_transformer", [](config::Node& m) -> std::shared_ptr<Architecture> {
     MeshTransformerCfg cfg = read_mesh_transformer_section(m);
-    const std::string mask = m.get_string("mask", "adjacency", config::one_of({"adjacency", "k_hop"}));
-    int k = 1;
-    if (mask == "k_hop") {
-      k = static_cast<int>(m.get_int("k", 2, config::positive()));
-      if (k < 2) m.fail("k", "expected >= 2 with mask k_hop (k = 1 is mask adjacency), got " + std::to_string(k));
-    }
+    const MaskSpec mask = read_mask_section(m);
     m.finish();
-    return std::make_shared<MeshTransformerArchitecture>(cfg, k);
+    return std::make_shared<MeshTransformerArchitecture>(cfg, mask);
   });
   r.add("meshgraphnet", [](config::Node& m) -> std::shared_ptr<Architecture> {
     return std::make_shared<MeshGraphNetArchitecture>(read_meshgraphnet_section(m));
@@ -58,8 +53,9 @@ std::string gemm_options_name(const gemm::Options& options) {
 
 void Architecture::record_shape(const DataShape& shape) {
   if (m_bound) {
-    const bool same = m_shape.in_channels == shape.in_channels && m_shape.out_channels == shape.out_channels &&
-                      m_shape.grid == shape.grid && m_shape.mesh_dims == shape.mesh_dims;
+    const bool same = m_shape.in_channels == shape.in_channels &&
+                      m_shape.out_channels == shape.out_channels && m_shape.grid == shape.grid &&
+                      m_shape.mesh_dims == shape.mesh_dims;
     SURRO_REQUIRE(same, type() << ": already bound to data of " << m_shape.in_channels << " -> "
                                << m_shape.out_channels << " channels; a model binds to one data shape");
   }

@@ -171,7 +171,7 @@ void require_same(const op::HostCsr& a, const op::HostCsr& b) {
 
 void require_same(const op::HostGraphBatch& a, const op::HostGraphBatch& b) {
   REQUIRE(a.dim == b.dim);
-  REQUIRE(a.k_hop == b.k_hop);
+  REQUIRE(a.mask_spec == b.mask_spec);
   REQUIRE(a.node_offsets == b.node_offsets);
   REQUIRE(a.node_type == b.node_type);
   REQUIRE(a.positions == b.positions);

@@ -200,9 +200,10 @@ void model_gradcheck(Run& run, const op::ParamTable& table, const Vec& p, const 
 // size (observed with OpenBLAS: float results differ in the last bit). Hence |diff| <= 64 eps max|.|;
 // a leak between meshes would change the outputs at O(1).
 template <class RunT, class Real, class Cfg>
-void check_batch_equals_alone(const Cfg& cfg, const op::ParamTable& table, const Vec& p) {
+void check_batch_equals_alone(const Cfg& cfg, const op::ParamTable& table, const Vec& p,
+                              const op::MaskSpec& mask = op::MaskSpec{}) {
   const auto meshes = two_meshes();
-  const op::HostGraphBatch both = op::build_host_graph_batch(meshes);
+  const op::HostGraphBatch both = op::build_host_graph_batch(meshes, mask);
   RunT run(cfg, table, both);
   const Vec x = random_vector(run.nx, 3);
   const Vec dy = random_vector(run.ny, 4);
@@ -210,7 +211,7 @@ void check_batch_equals_alone(const Cfg& cfg, const op::ParamTable& table, const
   const Vec dx = run.backward(p, x, dy).second;
   std::size_t first = 0;
   for (std::size_t m = 0; m < meshes.size(); ++m) {
-    RunT alone(cfg, table, op::build_host_graph_batch({meshes[m]}));
+    RunT alone(cfg, table, op::build_host_graph_batch({meshes[m]}, mask));
     const std::size_t vi = alone.nx / cfg.in_channels, vo = alone.ny / cfg.out_channels;
     REQUIRE(vi == vo);
     const Vec xm(x.begin() + first * cfg.in_channels, x.begin() + (first + vi) * cfg.in_channels);
@@ -226,7 +227,7 @@ void check_batch_equals_alone(const Cfg& cfg, const op::ParamTable& table, const
     // The same mesh through the instance planned for both (capacity reuse) gives the alone result:
     // the same rows at the same offsets, so bitwise.
     RunT reused(cfg, table, both);
-    reused.rebatch(op::build_host_graph_batch({meshes[m]}));
+    reused.rebatch(op::build_host_graph_batch({meshes[m]}, mask));
     CHECK(reused.forward(p, xm) == ym);
     CHECK(reused.backward(p, xm, dym).second == dxm);
     first += vi;
@@ -334,6 +335,25 @@ TEMPLATE_LIST_TEST_CASE("mesh_transformer: finite-difference gradients of every 
     TransformerRun<Exec, double> run(c, table, op::build_host_graph_batch(two_meshes()));
     model_gradcheck(run, table, p, random_vector(run.nx, 3));
   }
+}
+
+TEMPLATE_LIST_TEST_CASE(
+    "mesh_transformer: finite differences, batch = each mesh alone, with a dilated + global mask",
+    "[attention_masks]", test::ExecSpaces) {
+  using Exec = TestType;
+  // d 2, r 4 and 2 global nodes per mesh: the global rows are full (15 and 19 entries), so the
+  // softmax runs over rows of very different lengths.
+  const op::MaskSpec mask = op::MaskSpec::dilated(2, 4, 2);
+  const op::MeshTransformerCfg c = tiny_transformer();
+  op::ParamTable table;
+  op::mesh_transformer_register(table, c);
+  const Vec p = transformer_params<Exec, double>(c, table);
+  const op::HostGraphBatch host = op::build_host_graph_batch(two_meshes(), mask);
+  REQUIRE(host.nnz() > op::build_host_graph_batch(two_meshes(), 2).nnz());
+  TransformerRun<Exec, double> run(c, table, host);
+  model_gradcheck(run, table, p, random_vector(run.nx, 3));
+  // The global rows stay within their mesh: a batch equals each mesh alone.
+  check_batch_equals_alone<TransformerRun<Exec, double>, double>(c, table, p, mask);
 }
 
 TEMPLATE_LIST_TEST_CASE("mesh_transformer: float agrees with double; a batch equals each mesh alone",

@@ -202,7 +202,7 @@ namespace mesh_pipeline_test {
 std::pair<double, double> fit_meshes(std::shared_ptr<op::Architecture> arch, int steps) {
   ExecSpace exec;
   const std::vector<mesh::Mesh> meshes = {grid_mesh(5, 4, 1), grid_mesh(6, 4, 2)};
-  const op::HostGraphBatch host = op::build_host_graph_batch(meshes, arch->graph_k_hop());
+  const op::HostGraphBatch host = op::build_host_graph_batch(meshes, arch->graph_mask());
   op::GraphBatch<ExecSpace> graph(host.capacity());
   graph.upload(exec, host);
   const index_t V = host.nodes();
@@ -262,7 +262,7 @@ TEST_CASE("trainer: a mesh transformer and a MeshGraphNet fit a batch of two mes
   for (const bool transformer : {true, false}) {
     std::shared_ptr<op::Architecture> arch;
     if (transformer)
-      arch = std::make_shared<op::MeshTransformerArchitecture>(t, 2);
+      arch = std::make_shared<op::MeshTransformerArchitecture>(t, op::MaskSpec::hops(2));
     else
       arch = std::make_shared<op::MeshGraphNetArchitecture>(g);
     const auto [first, last] = fit_meshes(arch, 150);
