@@ -1,5 +1,6 @@
 // surro validate and surro export: inspecting and converting datasets.
 #include "app/commands.hpp"
+#include "app/run_config.hpp"
 #include "core/error.hpp"
 #include "core/log.hpp"
 #include "datasets/well.hpp"
@@ -36,6 +37,8 @@ void run_export(const std::string& dataset, const std::string& split, const std:
   if (format != "fno-mat" && format != "graph-physics")
     SURRO_THROW(ErrorKind::usage,
                 "--format " << format << ": unknown format; valid formats: fno-mat, graph-physics");
+  // Before any work: an output inside the dataset folder could overwrite its files.
+  check_output_file("-o", output, {{"dataset folder", dataset}});
   const fs::path dir = fs::path(dataset) / "data" / split;
   if (!fs::is_directory(dir))
     SURRO_THROW(ErrorKind::input, dir.string()

@@ -11,6 +11,7 @@
 // config fingerprint, and refuses to mix data from a different config.
 #include "app/commands.hpp"
 #include "app/progress.hpp"
+#include "app/resources.hpp"
 #include "app/run_config.hpp"
 #include "core/build_info.hpp"
 #include "core/error.hpp"
@@ -24,6 +25,8 @@
 
 #include "datasets/hdf5.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -49,24 +52,6 @@ std::string stored_fingerprint(const std::string& path) {
   }
 }
 
-// Paths where two JSON values differ ("solver.viscosity", "dataset.per_file"), depth first.
-void differing_paths(const config::json& a, const config::json& b, const std::string& path,
-                     std::vector<std::string>& out) {
-  if (a.is_object() && b.is_object()) {
-    for (const auto& [key, value] : a.items()) {
-      const std::string sub = path.empty() ? key : path + "." + key;
-      if (!b.contains(key))
-        out.push_back(sub);
-      else
-        differing_paths(value, b[key], sub, out);
-    }
-    for (const auto& [key, value] : b.items())
-      if (!a.contains(key)) out.push_back(path.empty() ? key : path + "." + key);
-  } else if (a != b) {
-    out.push_back(path);
-  }
-}
-
 // A rerun into a folder that already holds a dataset resumes it, and must define the same data:
 // the previous run's config.json is compared with `defining` (solver, seed, split sizes, per_file),
 // and any difference is refused before anything is written, naming the keys. (Files of the old
@@ -87,16 +72,12 @@ void refuse_changed_resume(const std::string& dir, const config::json& defining)
                       {"dataset", config::json::object()}};
   for (const char* key : {"train", "valid", "test", "per_file"})
     was["dataset"][key] = ds.value(key, config::json());
-  std::vector<std::string> changed;
-  differing_paths(was, defining, "", changed);
-  if (changed.empty()) return;
-  std::string keys;
-  for (const auto& k : changed)
-    keys += (keys.empty() ? "" : ", ") + (k == "seed" ? std::string("run.seed") : k);
-  SURRO_THROW(ErrorKind::usage, previous.string()
-                                    << ": was generated from a different configuration: " << keys
-                                    << " changed; a resume must define the same data (use another "
-                                       "run.output_dir, or remove the folder)");
+  std::vector<std::string> changed = differing_keys(was, defining);
+  for (auto& k : changed)
+    if (k == "seed") k = "run.seed";
+  refuse_changed_keys(
+      previous.string() + ": was generated from a different configuration", changed,
+      "a resume must define the same data (use another run.output_dir, or remove the folder)");
 }
 
 // Appends a solver batch to the file's block: fields, and on meshes the samples' meshes and
@@ -111,6 +92,42 @@ void append_block(data::Block& block, data::Block&& part) {
     auto& dst = block.sample_parameters[name];
     dst.insert(dst.end(), values.begin(), values.end());
   }
+}
+
+// Class 8 of issue #12: sizes that cannot fit are refused before the first output, naming the key.
+// Lower bounds: a grid solver holds at least one double field on its internal grid per sample of a
+// batch (solver.grid^dims); a file's block of recorded fields (float) is held in memory until the
+// file is written; the dataset is written to disk in full (compressed).
+void require_generate_resources(const ResolvedConfig& cfg, const solvers::Solver& solver,
+                                const DatasetSection& ds) {
+  const data::DatasetSpec& spec = solver.spec();
+  // A file (and a solver batch) never holds more trajectories than the largest split.
+  const long long largest = std::max({ds.train, ds.valid, ds.test});
+  const long long batch = std::min(ds.batch, largest), per_file = std::min(ds.per_file, largest);
+  const config::json& sc = cfg.resolved["solver"];
+  if (!spec.on_mesh && sc.contains("grid") && sc["grid"].is_number_integer()) {
+    const long long grid = sc["grid"].get<long long>();
+    const double field = std::pow(double(grid), double(spec.dims.size())) * sizeof(double);
+    require_memory("solver.grid = " + std::to_string(grid),
+                   "one double field on the solver's grid for each of " + std::to_string(batch) +
+                       " samples at once (dataset.batch)",
+                   field * double(batch), true, "lower solver.grid or dataset.batch");
+  }
+  if (spec.on_mesh) return;  // a mesh sample's size is known only once its mesh is made
+  double sample = 0;         // bytes of one recorded trajectory
+  for (const auto& f : spec.fields) sample += double(spec.sample_size(f)) * f.components * sizeof(float);
+  require_memory("dataset.per_file = " + std::to_string(ds.per_file),
+                 "a file's recorded fields (" + format_bytes(sample) + " per trajectory)",
+                 sample * double(per_file), false, "lower dataset.per_file (or the solver's recorded grid)");
+  // Fields are stored deflate-compressed, and deflate shrinks data at most about 1032-fold: the
+  // dataset certainly needs raw / 1032 bytes. (A resume, whose files are partly there, is not checked.)
+  if (fs::exists(fs::path(cfg.run.output_dir) / "config.json")) return;
+  const double trajectories = double(ds.train + ds.valid + ds.test);
+  require_disk(
+      "dataset.train + valid + test = " + std::to_string(static_cast<long long>(trajectories)),
+      "the dataset (" + format_bytes(sample) + " per trajectory before compression, at most 1032-fold)",
+      sample * trajectories / 1032.0, cfg.run.output_dir,
+      "generate fewer trajectories or choose another run.output_dir");
 }
 
 }  // namespace
@@ -132,6 +149,7 @@ void run_generate(const JobArgs& args) {
       {"seed", cfg.run.seed},
       {"dataset", {{"train", ds.train}, {"valid", ds.valid}, {"test", ds.test}, {"per_file", ds.per_file}}}};
   refuse_changed_resume(cfg.run.output_dir, defining);
+  require_generate_resources(cfg, *solver, ds);
   const std::string fp = fingerprint(defining);
 
   data::DatasetSpec spec = solver->spec();

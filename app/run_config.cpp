@@ -11,10 +11,10 @@ namespace surro::app {
 
 RunSection read_run_section(config::Node& node) {
   RunSection r;
-  r.name = node.get_string("name", "surro", {[](const std::string& s) {
-                                               return !s.empty() && s.find('/') == std::string::npos;
-                                             },
-                                             "a non-empty name without '/'"});
+  r.name =
+      node.get_string("name", "surro",
+                      {[](const std::string& s) { return !s.empty() && s.find('/') == std::string::npos; },
+                       "a non-empty name without '/'"});
   r.output_dir =
       node.get_string("output_dir", "runs/" + r.name,
                       {[](const std::string& s) { return !s.empty(); }, "a non-empty folder path"});
@@ -124,6 +124,63 @@ void check_output_dir(const std::string& key, const std::string& dir,
                                         << "' this command reads; its files could be overwritten; choose "
                                         << "another folder");
   }
+}
+
+void check_output_file(const std::string& key, const std::string& file,
+                       const std::vector<std::pair<std::string, std::string>>& inputs) {
+  namespace fs = std::filesystem;
+  if (file.empty()) SURRO_THROW(ErrorKind::usage, key << ": expected an output file, got an empty path");
+  std::error_code ec;
+  if (fs::is_directory(file, ec))
+    SURRO_THROW(ErrorKind::usage, key << " = '" << file << "': is a folder; expected an output file path");
+  const std::vector<std::string> out = resolved_parts(file);
+  for (const auto& [what, path] : inputs) {
+    if (path.empty()) continue;
+    if (within(out, resolved_parts(path)))
+      SURRO_THROW(ErrorKind::usage, key << " = '" << file << "': is inside the " << what << " '" << path
+                                        << "' this command reads; its files could be overwritten; choose "
+                                        << "another place");
+  }
+}
+
+namespace {
+
+void collect_differences(const config::json& a, const config::json& b, const std::string& path,
+                         const std::vector<std::string>& ignored, std::vector<std::string>& out) {
+  for (const auto& skip : ignored)
+    if (path == skip) return;
+  if (a.is_object() && b.is_object()) {
+    auto sub = [&](const std::string& key) { return path.empty() ? key : path + "." + key; };
+    for (const auto& [key, value] : a.items()) {
+      if (!b.contains(key)) {
+        if (std::find(ignored.begin(), ignored.end(), sub(key)) == ignored.end()) out.push_back(sub(key));
+      } else {
+        collect_differences(value, b[key], sub(key), ignored, out);
+      }
+    }
+    for (const auto& [key, value] : b.items())
+      if (!a.contains(key) && std::find(ignored.begin(), ignored.end(), sub(key)) == ignored.end())
+        out.push_back(sub(key));
+  } else if (a != b) {
+    out.push_back(path);
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> differing_keys(const config::json& was, const config::json& now,
+                                        const std::vector<std::string>& ignored) {
+  std::vector<std::string> out;
+  collect_differences(was, now, "", ignored, out);
+  return out;
+}
+
+void refuse_changed_keys(const std::string& what, const std::vector<std::string>& changed,
+                         const std::string& advice) {
+  if (changed.empty()) return;
+  std::string keys;
+  for (const auto& k : changed) keys += (keys.empty() ? "" : ", ") + k;
+  SURRO_THROW(ErrorKind::usage, what << ": " << keys << " changed; " << advice);
 }
 
 std::string fingerprint(const config::json& value) {

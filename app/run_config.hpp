@@ -70,6 +70,22 @@ std::string save_resolved_config(const ResolvedConfig& cfg);
 void check_output_dir(const std::string& key, const std::string& dir,
                       const std::vector<std::pair<std::string, std::string>>& inputs = {});
 
+// Refuses an unsafe output file before any work (Error(usage) naming `key`): an empty path, an
+// existing folder, or a file equal to or inside one of `inputs` ({what, path}), as check_output_dir.
+void check_output_file(const std::string& key, const std::string& file,
+                       const std::vector<std::pair<std::string, std::string>>& inputs = {});
+
+// The JSON paths ("solver.viscosity", "train.batch") where two configs differ, depth first: a key
+// present on one side only, or a different value. A path in `ignored` (or below one) is skipped.
+std::vector<std::string> differing_keys(const config::json& was, const config::json& now,
+                                        const std::vector<std::string>& ignored = {});
+
+// The resume check of every command that continues an earlier run (generate, train --resume):
+// nothing happens when `changed` (differing_keys of the earlier and this config) is empty; else
+// Error(usage) "<what>: k1, k2 changed; <advice>", raised before the command writes anything.
+void refuse_changed_keys(const std::string& what, const std::vector<std::string>& changed,
+                         const std::string& advice);
+
 // FNV-1a 64 of a JSON value's compact dump: a stable fingerprint of a configuration.
 std::string fingerprint(const config::json& value);
 

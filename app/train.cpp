@@ -10,6 +10,7 @@
 // batch and reaches the same weights as an uninterrupted run on the same backend.
 #include "app/commands.hpp"
 #include "app/exit_codes.hpp"
+#include "app/resources.hpp"
 #include "app/run_config.hpp"
 #include "app/train_config.hpp"
 #include "core/error.hpp"
@@ -58,9 +59,123 @@ void require_finite(double value, const char* quantity, long long epoch, long lo
 }
 
 int stopped_by_signal(long long step, const std::string& last_path) {
-  SURRO_LOG_WARN("stopped by signal " << g_stop_signal.load() << " at step " << step << "; wrote " << last_path
-                                      << "; continue with --resume");
+  SURRO_LOG_WARN("stopped by signal " << g_stop_signal.load() << " at step " << step << "; wrote "
+                                      << last_path << "; continue with --resume");
   return kExitInterrupted;
+}
+
+// `--resume` continues a run only with the configuration it was trained with (stored in the
+// checkpoint), compared key by key before anything is written. Keys that change no result, and may
+// differ:
+//   run.output_dir, run.name   where the run lives (a copied or moved run folder resumes as is);
+//   run.log_level              what is printed;
+//   train.epochs               the run's length: epoch e's sample order depends on (run.seed, e)
+//                              only, so extending a run takes the same steps an uninterrupted longer
+//                              run takes -- unless the schedule spans the whole run (cosine or
+//                              one_cycle without "total"), whose learning rates depend on its length;
+//                              never fewer epochs than the checkpoint already completed;
+//   train.skip_nonfinite       a run that meets no non-finite step is bit-identical either way, and
+//                              one that meets one would otherwise stop there;
+//   data.dataset               when it names the same folder (another spelling of the same path).
+// Everything else (the dataset, fields, windows, batch, model, normalize, optimizer, schedule, loss,
+// seed, ...) changes the steps and is refused, naming the changed keys.
+void refuse_changed_training(const std::string& last_path, const data::CheckpointInfo& prior,
+                             const ResolvedConfig& cfg, const TrainingSections& sec) {
+  if (prior.config_json.empty()) return;  // nothing recorded to compare with
+  config::json was;
+  try {
+    was = config::json::parse(prior.config_json);
+  } catch (const std::exception& e) {
+    SURRO_THROW(ErrorKind::input, last_path << ": attribute config: expected the run's config as JSON, got "
+                                            << "unparsable text (" << e.what() << ")");
+  }
+  std::vector<std::string> safe = {"run.output_dir", "run.name", "run.log_level", "train.skip_nonfinite"};
+  using Sched = op::ScheduleConfig::Type;
+  const bool spans_run = (sec.schedule.type == Sched::cosine || sec.schedule.type == Sched::one_cycle) &&
+                         sec.schedule.total == 0;
+  if (!spans_run) safe.push_back("train.epochs");
+  const config::json old_data = was.value("data", config::json::object());
+  if (old_data.contains("dataset") && old_data["dataset"].is_string()) {
+    std::error_code e1, e2;
+    const fs::path a = fs::weakly_canonical(fs::absolute(old_data["dataset"].get<std::string>()), e1);
+    const fs::path b = fs::weakly_canonical(fs::absolute(sec.data.dataset), e2);
+    if (!e1 && !e2 && a == b) safe.push_back("data.dataset");
+  }
+  refuse_changed_keys(
+      last_path + ": the run was trained with another configuration", differing_keys(was, cfg.resolved, safe),
+      std::string("a resume must take the same steps: only run.output_dir, run.name, "
+                  "run.log_level, train.skip_nonfinite and train.epochs (more of them, with a "
+                  "schedule that does not span the whole run) may change") +
+          (spans_run ? "; here the schedule spans the whole run (cosine or one_cycle without "
+                       "total), so train.epochs may not"
+                     : "") +
+          "; start a new run in another run.output_dir instead");
+  if (sec.train.epochs < prior.epoch)
+    SURRO_THROW(ErrorKind::usage,
+                "train.epochs = " << sec.train.epochs << ": " << last_path << " has already completed "
+                                  << prior.epoch << " epochs; a resume continues a run and cannot "
+                                  << "shorten it (expected at least " << prior.epoch << ")");
+}
+
+// Class 8 of issue #12: sizes that cannot fit are refused before the first output, naming the key.
+// Lower bounds only (float everywhere): on grids the loader's and the step's batch buffers hold
+// (batch, Cin, P) and (batch, Cout, P) values with at least one channel per field and frame; mesh
+// batches are capped by the meshes themselves and not estimated here.
+void require_batch_memory(const TrainingSections& sec, const data::TrajectoryStore& store) {
+  if (store.on_mesh()) return;
+  double points = 1;
+  for (int n : store.grid()) points *= n;
+  const double channels =
+      sec.data.kind == "window"
+          ? double(sec.data.fields.size()) * (sec.data.window.t_in + sec.data.window.t_out)
+          : double(sec.data.pair.inputs.size() + sec.data.pair.targets.size());
+  const double need = double(sec.train.batch) * channels * points * sizeof(float);
+  require_memory("train.batch = " + std::to_string(sec.train.batch),
+                 "a batch of x and y buffers (" + std::to_string(static_cast<long long>(channels)) +
+                     " channels of " + std::to_string(static_cast<long long>(points)) + " points per sample)",
+                 need, true, "lower train.batch");
+}
+
+// The parameters, their gradients and the two Adam moments: 4 float copies of every parameter,
+// counted in double from the tensor shapes (an absurd width overflows no integer here).
+void require_model_memory(const op::Architecture& model) {
+  op::ParamTable table;
+  model.register_params(table);
+  double count = 0;
+  for (const auto& slot : table.slots()) {
+    double n = slot.kind == op::ParamKind::complex ? 2.0 : 1.0;
+    for (int d : slot.shape) n *= d;
+    count += n;
+  }
+  char what[160];
+  std::snprintf(what, sizeof(what),
+                "model type %s with %.3g parameters (and their gradients and Adam moments)",
+                model.type().c_str(), count);
+  require_memory("model", what, 4.0 * count * sizeof(float), true,
+                 "lower the model's sizes (model.width, model.modes, layers, ...)");
+}
+
+// The history rows a resume keeps: the header and the rows of the epochs the checkpoint completed.
+// A kill between the history row and checkpoint_last.h5 leaves a row the resumed run writes again.
+std::string history_up_to(const std::string& text, long long epochs, int* dropped) {
+  std::istringstream rows(text);
+  std::string row, kept;
+  *dropped = 0;
+  if (!std::getline(rows, row)) return kept;
+  kept = row + "\n";
+  while (std::getline(rows, row)) {
+    if (row.empty()) continue;
+    long long epoch = -1;
+    try {
+      epoch = std::stoll(row.substr(0, row.find(',')));
+    } catch (const std::exception&) {
+    }
+    if (epoch >= 1 && epoch <= epochs)
+      kept += row + "\n";
+    else
+      ++*dropped;
+  }
+  return kept;
 }
 
 }  // namespace
@@ -88,7 +203,8 @@ DataSection read_data_section(config::Node& n) {
       if (std::find(d.fields.begin(), d.fields.end(), t) == d.fields.end()) d.fields.push_back(t);
   }
   d.delta = n.get_string("target", "state", config::one_of({"state", "delta"})) == "delta";
-  if (d.delta && d.kind != "window") n.fail("target", "\"delta\" needs kind window (a frame to add the change to)");
+  if (d.delta && d.kind != "window")
+    n.fail("target", "\"delta\" needs kind window (a frame to add the change to)");
   n.finish();
   return d;
 }
@@ -102,6 +218,7 @@ TrainSection read_train_section(config::Node& n) {
   t.shuffle = n.get_bool("shuffle", t.shuffle);
   t.input_noise = n.get_number("input_noise", t.input_noise, config::non_negative_number());
   t.loss = n.get_string("loss", t.loss, config::one_of({"rel_l2", "mse", "normalized_mse"}));
+  t.skip_nonfinite = n.get_int("skip_nonfinite", t.skip_nonfinite, config::non_negative());
   n.finish();
   return t;
 }
@@ -165,7 +282,8 @@ op::DataShape data_shape(const TrainingSections& sec, const data::TrajectoryStor
   else
     shape.grid = store.grid();
   if (store.on_mesh() && sec.data.kind != "window")
-    SURRO_THROW(ErrorKind::usage, "data.kind: mesh datasets train on windows of frames, got " << sec.data.kind);
+    SURRO_THROW(ErrorKind::usage,
+                "data.kind: mesh datasets train on windows of frames, got " << sec.data.kind);
   return shape;
 }
 
@@ -220,6 +338,7 @@ int run_train(const JobArgs& args, bool resume) {
                                       << "choose another run.output_dir");
   if (resume && !fs::exists(last_path))
     SURRO_THROW(ErrorKind::usage, "--resume: " << last_path << " does not exist (nothing to resume)");
+  if (resume) refuse_changed_training(last_path, data::read_checkpoint_info(last_path), cfg, sec);
 
   // 1. Data.
   const data::TrajectoryStore train_store =
@@ -227,6 +346,7 @@ int run_train(const JobArgs& args, bool resume) {
   const data::TrajectoryStore valid_store =
       data::load_split(sec.data.dataset, sec.data.valid_split, sec.data.fields);
   const int batch = static_cast<int>(sec.train.batch);
+  require_batch_memory(sec, train_store);
   auto make_loader = [&](const data::TrajectoryStore& store, bool shuffle, bool drop_last) {
     return sec.data.kind == "window"
                ? data::WindowLoader(store, sec.data.window, batch, cfg.run.seed, shuffle, drop_last)
@@ -250,9 +370,11 @@ int run_train(const JobArgs& args, bool resume) {
   const op::DataShape shape =
       data_shape(sec, train_store, train_loader.x_channels(), train_loader.y_channels() / t_out);
   if (shape.on_mesh() && multi)
-    SURRO_THROW(ErrorKind::usage, "train.mode \"" << sec.train.mode << "\": mesh models train one step "
-                                                 << "(teacher_forcing); unrolled and pushforward are for grids");
+    SURRO_THROW(ErrorKind::usage, "train.mode \""
+                                      << sec.train.mode << "\": mesh models train one step "
+                                      << "(teacher_forcing); unrolled and pushforward are for grids");
   model->bind(shape);
+  require_model_memory(*model);
   BatchFeed train_feed(train_store, train_loader, model->graph_mask());
   BatchFeed valid_feed(valid_store, valid_loader, model->graph_mask());
   op::TrainOptions options;
@@ -262,9 +384,10 @@ int run_train(const JobArgs& args, bool resume) {
   train_feed.plan(options.capacity, shape.mesh_dims);
   valid_feed.plan(options.capacity, shape.mesh_dims);
   ExecSpace exec;
-  op::Trainer trainer(exec, model, sec.adam, cfg.run.seed, make_model_normalizers(normalizers, sec.data.delta),
-                      options);
+  op::Trainer trainer(exec, model, sec.adam, cfg.run.seed,
+                      make_model_normalizers(normalizers, sec.data.delta), options);
   trainer.set_input_noise(sec.train.input_noise);
+  trainer.set_skip_nonfinite(sec.train.skip_nonfinite > 0);
   SURRO_LOG_INFO("model: " << model->summary(trainer.table()) << ", on " << ExecSpace::name());
   const long long steps_per_epoch = train_loader.batches();
   const op::Horizon horizon{steps_per_epoch, steps_per_epoch * sec.train.epochs};
@@ -273,7 +396,6 @@ int run_train(const JobArgs& args, bool resume) {
   info.model_type = model->type();
   info.seed = cfg.run.seed;
   info.config_json = cfg.resolved.dump();
-  double best = std::numeric_limits<double>::infinity();
   if (resume) {
     info = data::load_checkpoint(last_path, model->type(), trainer.params(), &trainer.optimizer().m(),
                                  &trainer.optimizer().v(), nullptr);
@@ -286,27 +408,22 @@ int run_train(const JobArgs& args, bool resume) {
   if (stale > 0) SURRO_LOG_INFO("removed " << stale << " temporary file(s) a killed run left in " << out);
   save_resolved_config(cfg);
 
-  // History rows survive a resume: read the existing CSV back.
+  // History rows survive a resume: read the existing CSV back, up to the checkpoint's epoch.
   std::string history;
   if (resume && fs::exists(out + "/history.csv")) {
     std::ifstream in(out + "/history.csv");
     std::stringstream ss;
     ss << in.rdbuf();
-    history = ss.str();
+    int dropped = 0;
+    history = history_up_to(ss.str(), info.epoch, &dropped);
+    if (dropped > 0)
+      SURRO_LOG_INFO("dropped " << dropped << " history row(s) past the checkpoint's epoch " << info.epoch
+                                << " (a run killed before its checkpoint); they are trained again");
   }
   if (history.empty()) history = "epoch,step,lr,train_loss,valid_loss,seconds,samples_per_s\n";
-  {
-    // The best validation loss so far, from the history's valid_loss column.
-    std::istringstream rows(history);
-    std::string row;
-    std::getline(rows, row);
-    while (std::getline(rows, row)) {
-      std::vector<std::string> cols;
-      std::stringstream cs(row);
-      for (std::string c; std::getline(cs, c, ',');) cols.push_back(c);
-      if (cols.size() >= 5) best = std::min(best, std::stod(cols[4]));
-    }
-  }
+  // The best validation loss so far, exact, from the checkpoint (inf on a fresh run).
+  double best = info.best_valid_loss;
+  long long skipped = info.skipped_steps;
 
   // 3. Train. SIGTERM/SIGUSR1/SIGINT (Ctrl-C) stop at the next step boundary after writing
   // checkpoint_last.
@@ -318,19 +435,32 @@ int run_train(const JobArgs& args, bool resume) {
   const std::size_t rows = shape.on_mesh() ? std::size_t(options.capacity.nodes) : std::size_t(batch);
   View1<float> x("surro::train::x", rows * model->in_channels() * shape.points());
   View1<float> y("surro::train::y", rows * train_loader.y_channels() * shape.points());
-  auto write_last = [&](long long epoch_done) {
+  // The bookkeeping a checkpoint carries: the epochs completed and, when a signal stops the run
+  // part-way through an epoch, that epoch's running training-loss sum and sample count.
+  auto set_info = [&](long long epoch_done, double loss_sum, long long samples) {
     info.step = trainer.optimizer().steps();
     info.epoch = epoch_done;
+    info.epoch_loss_sum = loss_sum;
+    info.epoch_samples = samples;
+    info.best_valid_loss = best;
+    info.skipped_steps = skipped;
+  };
+  auto write_last = [&]() {
     data::write_checkpoint(last_path, info, trainer.params(), &trainer.optimizer().m(),
                            &trainer.optimizer().v(), normalizers);
   };
 
   long long step = trainer.optimizer().steps();
+  // A run stopped part-way through an epoch resumes that epoch's training-loss average.
+  double carried_sum = info.epoch_loss_sum;
+  long long carried_n = info.epoch_samples;
   for (long long epoch = step / steps_per_epoch; epoch < sec.train.epochs; ++epoch) {
     Kokkos::Timer timer;
     train_loader.start_epoch(static_cast<int>(epoch));
-    double train_sum = 0;
-    long long train_n = 0;
+    double train_sum = carried_sum;
+    long long train_n = carried_n, session_n = 0;
+    carried_sum = 0;
+    carried_n = 0;
     double lr = sec.adam.lr;
     for (long long b = step % steps_per_epoch; b < steps_per_epoch; ++b) {
       const op::Batch<ExecSpace> feed = train_feed.fill(exec, static_cast<int>(b), x.data(), y.data());
@@ -339,15 +469,35 @@ int run_train(const JobArgs& args, bool resume) {
       const double loss = multi ? trainer.train_step_unrolled(exec, n, t_out, x.data(), y.data(), lr,
                                                               op::parse_unroll_mode(sec.train.mode))
                                 : trainer.train_step(exec, feed, x.data(), y.data(), lr);
-      require_finite(loss, "training loss", epoch + 1, step + 1, lr, last_path);
-      require_finite(trainer.last_grad_norm(), "gradient norm", epoch + 1, step + 1, lr, last_path);
-      train_sum += loss;
-      train_n += n;
+      if (trainer.last_step_skipped()) {
+        // train.skip_nonfinite: nothing was updated; count, log, and stop past the limit.
+        ++skipped;
+        if (skipped > sec.train.skip_nonfinite)
+          SURRO_THROW(ErrorKind::runtime,
+                      "train: epoch " << epoch + 1 << ", step " << step + 1 << ": " << skipped
+                                      << " non-finite steps, more than train.skip_nonfinite = "
+                                      << sec.train.skip_nonfinite << " (learning rate " << lr
+                                      << "); training diverged and stopped; nothing was written for this "
+                                      << "epoch and " << last_path
+                                      << " (if any) holds the last good one; lower optimizer.lr or set "
+                                      << "optimizer.clip");
+        SURRO_LOG_WARN("epoch " << epoch + 1 << ", step " << step + 1 << ": the training loss is " << loss
+                                << " and the gradient norm " << trainer.last_grad_norm()
+                                << "; step skipped, no update (" << skipped << " skipped, at most "
+                                << sec.train.skip_nonfinite << ", train.skip_nonfinite)");
+      } else {
+        require_finite(loss, "training loss", epoch + 1, step + 1, lr, last_path);
+        require_finite(trainer.last_grad_norm(), "gradient norm", epoch + 1, step + 1, lr, last_path);
+        train_sum += loss;
+        train_n += n;
+      }
+      session_n += n;
       ++step;
       // A signal during the epoch's last step falls through to validation and the history row:
       // a resume starts at the next epoch and would never write this one's row.
       if (g_stop_signal && b + 1 < steps_per_epoch) {
-        write_last(epoch);
+        set_info(epoch, train_sum, train_n);
+        write_last();
         return stopped_by_signal(step, last_path);
       }
     }
@@ -363,18 +513,23 @@ int run_train(const JobArgs& args, bool resume) {
     const double seconds = timer.seconds();
     char row[256];
     std::snprintf(row, sizeof(row), "%lld,%lld,%.6g,%.6g,%.6g,%.3f,%.1f\n", epoch + 1, step, lr, train_loss,
-                  valid_loss, seconds, train_n / std::max(seconds, 1e-9));
+                  valid_loss, seconds, session_n / std::max(seconds, 1e-9));
     history += row;
     SURRO_LOG_INFO("epoch " << epoch + 1 << "/" << sec.train.epochs << "  train " << train_loss << "  valid "
                             << valid_loss << "  lr " << lr << "  " << seconds << " s  "
-                            << train_n / std::max(seconds, 1e-9) << " samples/s");
+                            << session_n / std::max(seconds, 1e-9) << " samples/s");
+    // Order: history row, best, last. A kill before checkpoint_last.h5 is written resumes from the
+    // previous epoch: its history row is dropped then, and the epoch (same steps, same validation
+    // loss) writes the best checkpoint again.
     io::write_text_atomic(out + "/history.csv", history);
-    write_last(epoch + 1);
-    if (valid_loss < best) {
-      best = valid_loss;
+    const bool improved = valid_loss < best;
+    if (improved) best = valid_loss;
+    set_info(epoch + 1, 0.0, 0);
+    if (improved) {
       const op::FlatParams<float>* none = nullptr;  // the best model needs no optimizer moments
       data::write_checkpoint(best_path, info, trainer.params(), none, none, normalizers);
     }
+    write_last();
     if (g_stop_signal && epoch + 1 < sec.train.epochs) return stopped_by_signal(step, last_path);
   }
   SURRO_LOG_INFO("done: best validation loss " << best << "; checkpoints in " << out);

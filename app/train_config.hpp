@@ -11,7 +11,7 @@
 //                statistics are fitted on (0 = all)
 //   "optimizer": {"type": "adam" | "adamw", ...}   default: Adam, lr 1e-3
 //   "schedule":  {"type": "constant" | "step" | "cosine" | "one_cycle", ...}   default: constant
-//   "train":     epochs, batch, mode, shuffle, input_noise, loss
+//   "train":     epochs, batch, mode, shuffle, input_noise, loss, skip_nonfinite
 #include "core/config.hpp"
 #include "datasets/loader.hpp"
 #include "operators/model.hpp"
@@ -24,13 +24,13 @@
 namespace surro::app {
 
 struct DataSection {
-  std::string dataset;                  // folder made by surro generate
+  std::string dataset;  // folder made by surro generate
   std::string train_split, valid_split;
-  std::string kind;                     // window | pair
-  std::vector<std::string> fields;      // fields loaded, in channel order
-  data::WindowSpec window;              // kind = window: t_in frames in, t_out out (1 for teacher_forcing)
-  data::PairSpec pair;                  // kind = pair: inputs -> targets
-  bool delta = false;                   // "target": "delta": predict the change from the last frame
+  std::string kind;                 // window | pair
+  std::vector<std::string> fields;  // fields loaded, in channel order
+  data::WindowSpec window;          // kind = window: t_in frames in, t_out out (1 for teacher_forcing)
+  data::PairSpec pair;              // kind = pair: inputs -> targets
+  bool delta = false;               // "target": "delta": predict the change from the last frame
 };
 
 struct TrainSection {
@@ -43,6 +43,9 @@ struct TrainSection {
   // rel_l2 | mse | normalized_mse (MSE of the normalized target, MeshGraphNets; needs
   // normalize.targets). Default rel_l2.
   std::string loss = "rel_l2";
+  // The most non-finite steps (loss or gradient norm) to skip instead of stopping: a skipped step
+  // updates nothing, is counted and logged; one more stops the run. 0 (the default): stop at once.
+  long long skip_nonfinite = 0;
 };
 
 // Gaussian normalizers fitted on the training split (datasets/normalizer.hpp) and stored in the

@@ -103,6 +103,10 @@ void write_checkpoint(const std::string& path, const CheckpointInfo& info,
     h5::write_int64_attr(f, "seed", static_cast<std::int64_t>(info.seed));
     h5::write_int64_attr(f, "rng_counter", static_cast<std::int64_t>(info.rng_counter));
     h5::write_string_attr(f, "config", info.config_json);
+    h5::write_double_attr(f, "best_valid_loss", info.best_valid_loss);
+    h5::write_double_attr(f, "epoch_loss_sum", info.epoch_loss_sum);
+    h5::write_int64_attr(f, "epoch_samples", info.epoch_samples);
+    h5::write_int64_attr(f, "skipped_steps", info.skipped_steps);
     {
       h5::Group g = h5::create_group(f, "params");
       write_tensors(g, table, hp);
@@ -138,6 +142,39 @@ std::map<std::string, GaussianNormalizer> read_normalizers(hid_t file) {
 }
 }  // namespace
 
+namespace {
+
+// The root attributes. The bookkeeping attributes added later (best_valid_loss, epoch_loss_sum,
+// epoch_samples, skipped_steps) keep their defaults when an older checkpoint lacks them.
+CheckpointInfo read_info(hid_t f) {
+  CheckpointInfo info;
+  info.format_version = static_cast<int>(h5::read_int_attr(f, "format_version"));
+  if (info.format_version < 1 || info.format_version > kCheckpointFormat)
+    h5::fail(ErrorKind::input, f, "",
+             "format_version: expected 1.." + std::to_string(kCheckpointFormat) + ", got " +
+                 std::to_string(info.format_version) + " (written by a newer surro?)");
+  info.model_type = h5::read_string_attr(f, "model_type");
+  info.surro_version = h5::read_string_attr(f, "surro_version");
+  info.git_hash = h5::read_string_attr(f, "git_hash");
+  info.step = h5::read_int_attr(f, "step");
+  info.epoch = h5::read_int_attr(f, "epoch");
+  info.seed = static_cast<std::uint64_t>(h5::read_int_attr(f, "seed"));
+  info.rng_counter = static_cast<std::uint64_t>(h5::read_int_attr(f, "rng_counter"));
+  info.config_json = h5::read_string_attr(f, "config");
+  if (h5::has_attr(f, "best_valid_loss")) info.best_valid_loss = h5::read_double_attr(f, "best_valid_loss");
+  if (h5::has_attr(f, "epoch_loss_sum")) info.epoch_loss_sum = h5::read_double_attr(f, "epoch_loss_sum");
+  if (h5::has_attr(f, "epoch_samples")) info.epoch_samples = h5::read_int_attr(f, "epoch_samples");
+  if (h5::has_attr(f, "skipped_steps")) info.skipped_steps = h5::read_int_attr(f, "skipped_steps");
+  return info;
+}
+
+}  // namespace
+
+CheckpointInfo read_checkpoint_info(const std::string& path) {
+  h5::File f = h5::open_file(path);
+  return read_info(f);
+}
+
 std::map<std::string, GaussianNormalizer> load_checkpoint_normalizers(const std::string& path) {
   h5::File f = h5::open_file(path);
   return read_normalizers(f);
@@ -151,23 +188,10 @@ CheckpointInfo load_checkpoint(const std::string& path, const std::string& expec
   SURRO_REQUIRE((m == nullptr) == (v == nullptr),
                 path << ": checkpoint: pass both optimizer moments or neither");
   h5::File f = h5::open_file(path);
-  CheckpointInfo info;
-  info.format_version = static_cast<int>(h5::read_int_attr(f, "format_version"));
-  if (info.format_version < 1 || info.format_version > kCheckpointFormat)
-    h5::fail(ErrorKind::input, f, "",
-             "format_version: expected 1.." + std::to_string(kCheckpointFormat) + ", got " +
-                 std::to_string(info.format_version) + " (written by a newer surro?)");
-  info.model_type = h5::read_string_attr(f, "model_type");
+  CheckpointInfo info = read_info(f);
   if (info.model_type != expected_model)
     h5::fail(ErrorKind::input, f, "",
              "model_type: expected '" + expected_model + "', got '" + info.model_type + "'");
-  info.surro_version = h5::read_string_attr(f, "surro_version");
-  info.git_hash = h5::read_string_attr(f, "git_hash");
-  info.step = h5::read_int_attr(f, "step");
-  info.epoch = h5::read_int_attr(f, "epoch");
-  info.seed = static_cast<std::uint64_t>(h5::read_int_attr(f, "seed"));
-  info.rng_counter = static_cast<std::uint64_t>(h5::read_int_attr(f, "rng_counter"));
-  info.config_json = h5::read_string_attr(f, "config");
 
   const ParamTable& table = params.table();
   // Everything is read and validated into host staging first: a bad file changes nothing.
@@ -200,13 +224,12 @@ CheckpointInfo load_checkpoint(const std::string& path, const std::string& expec
 
 #define SURRO_INSTANTIATE_CHECKPOINT(Mem)                                                                   \
   template void write_checkpoint<Mem>(const std::string&, const CheckpointInfo&,                            \
-                                      const FlatParams<float, Mem>&, const FlatParams<float, Mem>*, \
-                                      const FlatParams<float, Mem>*,                                    \
+                                      const FlatParams<float, Mem>&, const FlatParams<float, Mem>*,         \
+                                      const FlatParams<float, Mem>*,                                        \
                                       const std::map<std::string, GaussianNormalizer>&);                    \
   template CheckpointInfo load_checkpoint<Mem>(                                                             \
-      const std::string&, const std::string&, const FlatParams<float, Mem>&,                            \
-      const FlatParams<float, Mem>*, const FlatParams<float, Mem>*,                                 \
-      std::map<std::string, GaussianNormalizer>*);
+      const std::string&, const std::string&, const FlatParams<float, Mem>&, const FlatParams<float, Mem>*, \
+      const FlatParams<float, Mem>*, std::map<std::string, GaussianNormalizer>*);
 
 SURRO_INSTANTIATE_CHECKPOINT(MemSpace)
 #ifdef KOKKOS_ENABLE_CUDA

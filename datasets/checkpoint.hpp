@@ -3,7 +3,9 @@
 // so a failed or killed write leaves the previous checkpoint as it was.
 //
 //   /                      attributes: format_version, model_type, surro_version, git_hash, step,
-//                          epoch, seed, rng_counter (int64), config (the resolved config, JSON)
+//                          epoch, seed, rng_counter (int64), config (the resolved config, JSON),
+//                          best_valid_loss, epoch_loss_sum (double), epoch_samples, skipped_steps
+//                          (int64): the training bookkeeping a resume continues exactly
 //   /params/<name>         float32, one per ParamTable slot under its name, in its logical shape;
 //                          complex tensors get a trailing axis of 2 (re, im)
 //   /optimizer/{m,v}/<name> the Adam moments, laid out the same way (optional)
@@ -13,6 +15,7 @@
 #include "core/params.hpp"
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 
@@ -27,6 +30,13 @@ struct CheckpointInfo {
   std::uint64_t seed = 0;         // run.seed
   std::uint64_t rng_counter = 0;  // next unused counter of the run's random streams
   std::string config_json;        // the fully resolved config
+  // Training bookkeeping, exact (not re-read from the 6-digit history text): the best validation
+  // loss so far (inf: none yet); the running sum of the training loss and the samples it covers in
+  // the epoch a signal interrupted (0 at an epoch boundary); non-finite steps skipped so far.
+  double best_valid_loss = std::numeric_limits<double>::infinity();
+  double epoch_loss_sum = 0.0;
+  long long epoch_samples = 0;
+  long long skipped_steps = 0;
   // Written from core/build_info.hpp and the format constant; filled in by load_checkpoint.
   int format_version = kCheckpointFormat;
   std::string surro_version, git_hash;
@@ -51,6 +61,10 @@ CheckpointInfo load_checkpoint(const std::string& path, const std::string& expec
                                const FlatParams<float, Mem>& params, const FlatParams<float, Mem>* m,
                                const FlatParams<float, Mem>* v,
                                std::map<std::string, GaussianNormalizer>* normalizers);
+
+// The root attributes of a checkpoint (no tensor is read, no model type expected): what a resume
+// compares before any work. Errors as load_checkpoint.
+CheckpointInfo read_checkpoint_info(const std::string& path);
 
 // The normalizers stored in a checkpoint (empty when it has none). Errors as load_checkpoint.
 std::map<std::string, GaussianNormalizer> load_checkpoint_normalizers(const std::string& path);

@@ -6,6 +6,8 @@
 #include "mesh/mesh.hpp"
 #include "operators/loss.hpp"
 
+#include <cmath>
+
 namespace surro::op {
 
 namespace {
@@ -112,6 +114,15 @@ double Trainer::loss(const ExecSpace& exec, const Batch<ExecSpace>& batch, const
   return m_options.loss == LossKind::mse ? value * batch.samples : value;
 }
 
+void Trainer::update(const ExecSpace& exec, double loss, double lr) {
+  m_grad_norm = grad_norm_clip(exec, m_grads.values(), m_adam.config().clip);
+  m_skipped = m_skip_nonfinite && !(std::isfinite(loss) && std::isfinite(m_grad_norm));
+  if (m_skipped)
+    m_adam.set_steps(m_adam.steps() + 1);  // the run's position advances; nothing is updated
+  else
+    m_adam.step(exec, m_params, m_grads, lr);
+}
+
 double Trainer::train_step(const ExecSpace& exec, const Batch<ExecSpace>& batch, const float* x,
                            const float* target, double lr) {
   ScopedRegion region("surro::train::step");
@@ -121,8 +132,7 @@ double Trainer::train_step(const ExecSpace& exec, const Batch<ExecSpace>& batch,
   const double value = loss(exec, batch, m_pred.data(), target, m_dpred.data());
   Kokkos::deep_copy(exec, m_grads.values(), 0.0f);
   model.backward(exec, batch, m_params.values().data(), m_dpred.data(), m_grads.values().data(), nullptr);
-  m_grad_norm = grad_norm_clip(exec, m_grads.values(), m_adam.config().clip);
-  m_adam.step(exec, m_params, m_grads, lr);
+  update(exec, value, lr);
   return value;
 }
 
@@ -157,8 +167,7 @@ double Trainer::train_step_unrolled(const ExecSpace& exec, int batch, int t_out,
   Kokkos::deep_copy(exec, m_grads.values(), 0.0f);
   const double loss =
       unroller.loss_and_grad(exec, mode, m_params.values().data(), x, targets, m_grads.values().data());
-  m_grad_norm = grad_norm_clip(exec, m_grads.values(), m_adam.config().clip);
-  m_adam.step(exec, m_params, m_grads, lr);
+  update(exec, loss, lr);
   return loss;
 }
 

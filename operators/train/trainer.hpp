@@ -50,6 +50,13 @@ class Trainer {
   // so a resumed run draws the same noise. 0 (the default) adds none.
   void set_input_noise(double stddev) { m_noise = stddev; }
 
+  // train.skip_nonfinite: when on, a step whose loss or gradient norm is not finite updates no
+  // parameter and no moment (never an update with a non-finite gradient); the optimizer's step
+  // count still advances (it is the run's position, which a resume continues from), and
+  // last_step_skipped() reports it. Off (the default): every step updates.
+  void set_skip_nonfinite(bool on) { m_skip_nonfinite = on; }
+  bool last_step_skipped() const { return m_skipped; }
+
   // One optimization step at learning rate lr. x (rows, Cin, P), target (rows, Cout, P), both on
   // the device. Returns the batch's loss (before the update).
   double train_step(const ExecSpace& exec, const Batch<ExecSpace>& batch, const float* x, const float* target,
@@ -98,6 +105,8 @@ class Trainer {
   std::map<std::pair<int, int>, std::unique_ptr<Unroller<ExecSpace, float>>> m_unrollers;  // (batch, t_out)
   View1<float> m_pred, m_dpred;  // (rows, Cout, P), grown on first use of a larger batch
   double m_grad_norm = 0.0;
+  bool m_skip_nonfinite = false, m_skipped = false;
+  void update(const ExecSpace& exec, double loss, double lr);  // clip, then Adam (or skip)
   std::shared_ptr<const ModelNormalizers> m_norms;
   std::uint64_t m_seed;
   double m_noise = 0.0;

@@ -259,3 +259,50 @@ TEST_CASE("checkpoint: a non-finite weight is never written over a good checkpoi
   CHECK(bytes(path) == good);
   for (const auto& e : fs::directory_iterator(dir)) CHECK(e.path().filename() == "ck.hdf5");  // no temporary
 }
+
+// Issue #12 class 7: the training bookkeeping a resume continues (best validation loss, the
+// interrupted epoch's loss sum and sample count, skipped steps) round-trips bit-exactly, so a resume
+// never re-reads a rounded value; read_checkpoint_info reads it without any tensor. A file written
+// without these attributes (an older checkpoint, made here with raw HDF5) reads as "none yet".
+TEST_CASE("checkpoint: training bookkeeping round-trips exactly; older files read as none", "[checkpoint]") {
+  const fs::path dir = fresh_dir("bookkeeping");
+  const std::string path = (dir / "ck.hdf5").string();
+  const ParamTable t = table();
+  Flat p(t, "p");
+  fill(p, 1);
+  CheckpointInfo in = info();
+  in.best_valid_loss = 0.1234567890123456789;  // more digits than any text column keeps
+  in.epoch_loss_sum = std::nextafter(3.0, 4.0);
+  in.epoch_samples = 37;
+  in.skipped_steps = 2;
+  write_checkpoint<MemSpace>(path, in, p, nullptr, nullptr, {});
+  const CheckpointInfo got = read_checkpoint_info(path);
+  CHECK(got.best_valid_loss == in.best_valid_loss);
+  CHECK(got.epoch_loss_sum == in.epoch_loss_sum);
+  CHECK(got.epoch_samples == 37);
+  CHECK(got.skipped_steps == 2);
+  CHECK(got.step == in.step);
+  CHECK(got.config_json == in.config_json);
+  Flat q(t, "q");
+  CHECK(load_checkpoint<MemSpace>(path, "fno", q, nullptr, nullptr, nullptr).best_valid_loss ==
+        in.best_valid_loss);
+
+  // The default (no validation yet) is infinity, and it round-trips too.
+  write_checkpoint<MemSpace>(path, info(), p, nullptr, nullptr, {});
+  CHECK(std::isinf(read_checkpoint_info(path).best_valid_loss));
+
+  // Strip the four attributes with the HDF5 C API: the file reads with the defaults.
+  {
+    const hid_t f = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+    REQUIRE(f >= 0);
+    for (const char* a : {"best_valid_loss", "epoch_loss_sum", "epoch_samples", "skipped_steps"})
+      CHECK(H5Adelete(f, a) >= 0);
+    H5Fclose(f);
+  }
+  const CheckpointInfo old = read_checkpoint_info(path);
+  CHECK(std::isinf(old.best_valid_loss));
+  CHECK(old.epoch_loss_sum == 0.0);
+  CHECK(old.epoch_samples == 0);
+  CHECK(old.skipped_steps == 0);
+  CHECK(old.epoch == info().epoch);
+}

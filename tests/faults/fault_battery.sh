@@ -88,13 +88,51 @@ absent data/roll good/metrics.json
 expect 1 'train: epoch 1, step [0-9]+: the (training loss|gradient norm|validation loss) is .*training diverged' -- \
   "$surro" -q train "$tcfg" --set run.output_dir=diverged "${tiny[@]}" --set optimizer.lr=1e30 --set train.epochs=3
 absent diverged/checkpoint_last.h5 diverged/checkpoint_best.h5
-cp -r good resumed
+# A resume may not change optimizer.lr (class 6), so the divergence comes from the run's own step
+# schedule: learning rate 1e-3 in epoch 1, times 1e30 from epoch 2.
+blowup=(--set 'schedule={"type": "step", "unit": "epoch", "step_size": 1, "gamma": 1e30}')
+"$surro" -q train "$tcfg" --set run.output_dir=resumed "${tiny[@]}" "${blowup[@]}" --set train.epochs=1 || bad "train 1 epoch"
+resumed_sum=$(md5sum <resumed/checkpoint_last.h5)
 expect 1 'train: epoch 2, step [0-9]+: .* is .*training diverged' -- \
-  "$surro" -q train "$tcfg" --set run.output_dir=resumed "${tiny[@]}" --set optimizer.lr=1e30 --set train.epochs=3 --resume
-[[ $(md5sum <resumed/checkpoint_last.h5) == $(md5sum <"$ck") ]] && ok || bad "a diverged resume replaced checkpoint_last.h5"
+  "$surro" -q train "$tcfg" --set run.output_dir=resumed "${tiny[@]}" "${blowup[@]}" --set train.epochs=3 --resume
+[[ $(md5sum <resumed/checkpoint_last.h5) == "$resumed_sum" ]] && ok || bad "a diverged resume replaced checkpoint_last.h5"
 [[ $(wc -l <resumed/history.csv) -eq 2 ]] && ok || bad "a diverged epoch left a history row"
 "$surro" -q eval resumed/checkpoint_last.h5 --samples 1 | grep -q '^trajectory: relative L2 [0-9]' && ok \
   || bad "the kept checkpoint does not evaluate"
+
+# A checkpoint whose predictions blow up (learning rate 10: finite weights, one epoch, and a
+# rollout that overflows after a few steps): rollout and eval exit 1 naming the step, writing nothing.
+"$surro" -q train "$tcfg" --set run.output_dir=wild "${tiny[@]}" --set optimizer.lr=10 --set train.epochs=1 \
+  || bad "train wild"
+expect 1 'wild/checkpoint_last\.h5: the prediction of step [0-9]+ is not finite \(sample [0-9]+, value [0-9]+ is .*nan' -- \
+  "$surro" -q rollout wild/checkpoint_last.h5 -o wild_roll --vtk-every 1
+expect 1 'the prediction of step [0-9]+ is not finite' -- "$surro" -q eval wild/checkpoint_last.h5 -o wild_eval
+absent wild_roll wild_eval
+
+# Class 8: absurd sizes are refused before any output, naming the key, with the estimate and the
+# available memory (or disk).
+expect 2 '^surro: error: model: model type fno with [0-9.e+]+ parameters .* needs at least .* of memory, .* available \(' -- \
+  "$surro" -q train "$tcfg" --set run.output_dir=huge "${tiny[@]}" --set model.width=1000000000
+expect 2 '^surro: error: train\.batch = 1000000000: .* needs at least .* TiB of memory' -- \
+  "$surro" -q train "$tcfg" --set run.output_dir=huge "${tiny[@]}" --set train.batch=1000000000
+expect 2 '^surro: error: solver\.grid = 1000000: .* needs at least .* of memory' -- \
+  "$surro" -q generate "$configs/ns2d_nu1e-3.json" --set run.output_dir=huge --set solver.grid=1000000 \
+  --set dataset.train=2 --set dataset.valid=0 --set dataset.test=0
+expect 2 '^surro: error: dataset\.per_file = 2000: .* needs at least .* of memory' -- \
+  "$surro" -q generate "$configs/ns2d_nu1e-3.json" --set run.output_dir=huge --set solver.grid=4096 \
+  --set solver.record_grid=4096 --set dataset.train=2000 --set dataset.per_file=2000 --set dataset.batch=1
+expect 2 '^surro: error: dataset\.train \+ valid \+ test = 2000000300: .* needs at least .* of disk space' -- \
+  "$surro" -q generate "$configs/ns2d_nu1e-3.json" --set run.output_dir=huge --set dataset.train=2000000000
+absent huge
+
+# Class 3 (export): an output inside the dataset folder, or the folder itself, is refused first.
+expect 2 "-o = 'data/export\.mat': is inside the dataset folder 'data'" -- \
+  "$surro" -q export data --format fno-mat -o data/export.mat
+expect 2 "-o = 'data': is a folder" -- "$surro" -q export data --format fno-mat -o data
+expect 2 "-o = 'data/data/train/x\.mat': is inside the dataset folder" -- \
+  "$surro" -q export data --format fno-mat -o data/data/train/x.mat
+absent data/export.mat data/data/train/x.mat
+"$surro" -q export data --format fno-mat -o export.mat && [[ -s export.mat ]] && ok || bad "export beside the dataset"
 
 # Class 9: unknown subcommand named, Kokkos flag typo, missing checkpoint file.
 expect 2 "unknown subcommand 'trian'; valid subcommands: .*train" -- "$surro" trian x.json
