@@ -71,41 +71,59 @@ void relu_mlp_register(ParamTable& table, const std::string& prefix, const std::
 }
 
 template <class Exec, class Real>
+std::size_t ReluMlp<Exec, Real>::scratch_scalars(const std::vector<int>& widths, index_t cap) {
+  int widest = 0;  // of the hidden widths w_1 .. w_{n-1}
+  for (std::size_t i = 1; i + 1 < widths.size(); ++i) widest = std::max(widest, widths[i]);
+  return 2 * std::size_t(cap) * std::size_t(widest);
+}
+
+template <class Exec, class Real>
 ReluMlp<Exec, Real>::ReluMlp(const gemm::Gemm<Exec>& gemm, const ParamTable& table, const std::string& prefix,
-                             std::vector<int> widths, index_t cap)
-    : m_gemm(gemm), m_widths(std::move(widths)), m_cap(cap) {
+                             std::vector<int> widths, index_t cap, bool training, Real* scratch)
+    : m_gemm(gemm), m_widths(std::move(widths)), m_cap(cap), m_training(training) {
   const std::size_t n = m_widths.size() - 1;
   for (std::size_t i = 0; i < n; ++i) {
     const std::string name = graph_mlp_impl::linear_name(prefix, i);
     m_w.push_back(table.slot(name + ".weight").offset);
     m_b.push_back(table.slot(name + ".bias").offset);
   }
-  m_act.resize(n);
-  int widest = 0;
-  for (std::size_t i = 0; i <= n; ++i) widest = std::max(widest, m_widths[i]);
-  for (std::size_t i = 1; i < n; ++i)
-    m_act[i] = View1<Real, Mem>(prefix + ".act", std::size_t(cap) * m_widths[i]);
-  m_g0 = View1<Real, Mem>(prefix + ".grad0", std::size_t(cap) * widest);
-  m_g1 = View1<Real, Mem>(prefix + ".grad1", std::size_t(cap) * widest);
+  const std::size_t half = scratch_scalars(m_widths, cap) / 2;
+  if (!scratch && half > 0) {
+    m_owned.emplace_back(prefix + ".scratch", 2 * half);
+    scratch = m_owned.back().data();
+  }
+  m_act.assign(n, nullptr);
+  for (std::size_t i = 1; i < n; ++i) {
+    if (training) {
+      m_owned.emplace_back(prefix + ".act", std::size_t(cap) * m_widths[i]);
+      m_act[i] = m_owned.back().data();
+    } else {  // layer i reads a_i and writes a_{i+1}: alternate halves
+      m_act[i] = scratch + ((i - 1) % 2) * half;
+    }
+  }
+  if (half > 0) {
+    m_g0 = scratch;
+    m_g1 = scratch + half;
+  }
 }
 
 template <class Exec, class Real>
 std::size_t ReluMlp<Exec, Real>::planned_scalars() const {
-  std::size_t s = m_g0.size() + m_g1.size();
-  for (const auto& a : m_act) s += a.size();
+  std::size_t s = 0;
+  for (const auto& a : m_owned) s += a.size();
   return s;
 }
 
 template <class Exec, class Real>
-void ReluMlp<Exec, Real>::forward(const Exec& exec, const Real* params, index_t rows, const Real* x,
-                                  Real* y) {
+void ReluMlp<Exec, Real>::run_layers(const Exec& exec, const Real* params, index_t rows, std::size_t first,
+                                     const Real* x, Real* y) {
   SURRO_REQUIRE(rows <= m_cap, "relu_mlp: " << rows << " rows exceed the planned " << m_cap);
-  const std::size_t n = m_widths.size() - 1;
+  const std::size_t n = layers();
   const Real* in = x;
-  for (std::size_t i = 0; i < n; ++i) {
+  for (std::size_t i = first; i < n; ++i) {
     const LinearCfg lc{m_widths[i], m_widths[i + 1], true};
     const LinearWorkspace<Exec> ws(m_gemm, lc, LinearShape{1, rows, 1, 1});
-    Real* out = i + 1 < n ? m_act[i + 1].data() : y;
+    Real* out = i + 1 < n ? m_act[i + 1] : y;
     linear_forward(exec, ws, params + m_w[i], params + m_b[i], in, out);
     if (i + 1 < n) graph_mlp_impl::relu(exec, rows * m_widths[i + 1], out);
     in = out;
@@ -113,21 +131,43 @@ void ReluMlp<Exec, Real>::forward(const Exec& exec, const Real* params, index_t 
 }
 
 template <class Exec, class Real>
-void ReluMlp<Exec, Real>::backward(const Exec& exec, const Real* params, index_t rows, const Real* x,
-                                   const Real* dy, Real* grads, Real* dx) {
-  const std::size_t n = m_widths.size() - 1;
+void ReluMlp<Exec, Real>::forward(const Exec& exec, const Real* params, index_t rows, const Real* x,
+                                  Real* y) {
+  run_layers(exec, params, rows, 0, x, y);
+}
+
+template <class Exec, class Real>
+void ReluMlp<Exec, Real>::forward_rest(const Exec& exec, const Real* params, index_t rows, Real* y) {
+  if (layers() > 1) run_layers(exec, params, rows, 1, m_act[1], y);
+}
+
+template <class Exec, class Real>
+const Real* ReluMlp<Exec, Real>::backward_rest(const Exec& exec, const Real* params, index_t rows,
+                                               const Real* dy, Real* grads) {
+  SURRO_REQUIRE(m_training, "relu_mlp: backward on an instance planned for inference");
+  const std::size_t n = layers();
   const Real* g = dy;
-  Real* bufs[2] = {m_g0.data(), m_g1.data()};
-  for (std::size_t k = 0; k < n; ++k) {
-    const std::size_t i = n - 1 - k;
+  Real* bufs[2] = {m_g0, m_g1};
+  for (std::size_t k = 0; k + 1 < n; ++k) {
+    const std::size_t i = n - 1 - k;  // i >= 1: its input a_i is saved
     const LinearCfg lc{m_widths[i], m_widths[i + 1], true};
     const LinearWorkspace<Exec> ws(m_gemm, lc, LinearShape{1, rows, 1, 1});
-    const Real* in = i > 0 ? static_cast<const Real*>(m_act[i].data()) : x;
-    Real* gin = i > 0 ? bufs[k % 2] : dx;
-    linear_backward(exec, ws, params + m_w[i], in, g, grads + m_w[i], grads + m_b[i], gin);
-    if (i > 0) graph_mlp_impl::relu_backward(exec, rows * m_widths[i], in, gin);
+    Real* gin = bufs[k % 2];
+    linear_backward(exec, ws, params + m_w[i], static_cast<const Real*>(m_act[i]), g, grads + m_w[i],
+                    grads + m_b[i], gin);
+    graph_mlp_impl::relu_backward(exec, rows * m_widths[i], static_cast<const Real*>(m_act[i]), gin);
     g = gin;
   }
+  return g;
+}
+
+template <class Exec, class Real>
+void ReluMlp<Exec, Real>::backward(const Exec& exec, const Real* params, index_t rows, const Real* x,
+                                   const Real* dy, Real* grads, Real* dx) {
+  const Real* g = backward_rest(exec, params, rows, dy, grads);
+  const LinearCfg lc{m_widths[0], m_widths[1], true};
+  const LinearWorkspace<Exec> ws(m_gemm, lc, LinearShape{1, rows, 1, 1});
+  linear_backward(exec, ws, params + m_w[0], x, g, grads + m_w[0], grads + m_b[0], dx);
 }
 
 namespace graph_ops {

@@ -134,10 +134,12 @@ void MeshGraphNetArchitecture::init(const ExecSpace& exec, const ParamTable& tab
 
 std::unique_ptr<Model<ExecSpace, float>> MeshGraphNetArchitecture::make(const ExecSpace& exec,
                                                                         const ParamTable& table,
-                                                                        const PlanShape& plan, bool) const {
+                                                                        const PlanShape& plan,
+                                                                        bool training) const {
   require_bound("make");
+  // An inference instance keeps no activations per block (MeshGraphNet's training flag).
   return std::make_unique<GraphModel<ExecSpace, float, MeshGraphNet<ExecSpace, float>>>(exec, m_cfg, table,
-                                                                                        plan.graph);
+                                                                                        plan.graph, training);
 }
 
 }  // namespace surro::op

@@ -14,6 +14,8 @@
 #include "operators/models/mesh_transformer.hpp"
 #include "operators/models/meshgraphnet.hpp"
 
+#include <type_traits>
+
 namespace surro::op {
 
 MeshTransformerCfg read_mesh_transformer_section(config::Node& node);
@@ -63,9 +65,12 @@ class MeshGraphNetArchitecture final : public Architecture {
 template <class Exec, class Real, class Net>
 class GraphModel final : public Model<Exec, Real> {
  public:
+  // training false plans a forward-only instance where the model supports one (MeshGraphNet);
+  // others plan their backward buffers regardless.
   template <class Cfg>
-  GraphModel(const Exec& exec, const Cfg& cfg, const ParamTable& table, const GraphBatchCapacity& capacity)
-      : m_net(exec, cfg, table, capacity) {}
+  GraphModel(const Exec& exec, const Cfg& cfg, const ParamTable& table, const GraphBatchCapacity& capacity,
+             bool training = true)
+      : m_net(make_net(exec, cfg, table, capacity, training)) {}
   void forward(const Exec& exec, const Batch<Exec>& batch, const Real* params, const Real* x,
                Real* y) override {
     m_net.forward(exec, params, graph_of(batch), x, y);
@@ -77,6 +82,15 @@ class GraphModel final : public Model<Exec, Real> {
   Net& net() { return m_net; }
 
  private:
+  template <class Cfg>
+  static Net make_net(const Exec& exec, const Cfg& cfg, const ParamTable& table,
+                      const GraphBatchCapacity& capacity, bool training) {
+    if constexpr (std::is_constructible_v<Net, const Exec&, const Cfg&, const ParamTable&,
+                                          const GraphBatchCapacity&, bool>)
+      return Net(exec, cfg, table, capacity, training);
+    else
+      return Net(exec, cfg, table, capacity);
+  }
   static const GraphBatch<Exec>& graph_of(const Batch<Exec>& batch) {
     SURRO_REQUIRE(batch.graph, "graph model: the batch has no graph (grid data given to a mesh model)");
     return *batch.graph;

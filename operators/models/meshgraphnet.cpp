@@ -6,6 +6,9 @@
 #include "operators/layers/layer_norm.hpp"
 #include "operators/models/graph_mlp.hpp"
 
+#include <algorithm>
+#include <initializer_list>
+#include <utility>
 #include <vector>
 
 namespace surro::op {
@@ -90,122 +93,199 @@ struct MeshGraphNet<Exec, Real>::State {
   using Mem = typename Exec::memory_space;
   using Buf = View1<Real, Mem>;
   using Mlp = ReluMlp<Exec, Real>;
-  // A LayerNorm after an MLP: parameter offsets and the saved pre-norm input and statistics.
+  // A LayerNorm after an MLP: parameter offsets and the pre-norm input with its statistics (saved
+  // per use in training, one shared set per row count in inference).
   struct Norm {
     std::size_t gamma, beta;
-    Buf z, mean, rstd;  // (R, H), (R), (R)
+    Real *z, *mean, *rstd;  // (R, H), (R), (R)
   };
   struct Block {
     std::unique_ptr<Mlp> edge, node;
     Norm edge_norm, node_norm;
-    Buf gin, m, nin;  // (E, 3H), (E, H), (V, 2H)
+    Real* agg;  // (V, H) the summed messages, saved: backward re-concatenates [h_l, a]
   };
   gemm::Gemm<Exec> gemm;
+  bool training;
+  std::vector<Buf> owned;  // every buffer the model allocated (not the MLPs' own)
   std::unique_ptr<Mlp> enc_node, enc_edge, decoder;
   Norm enc_node_norm, enc_edge_norm;
   std::vector<Block> blocks;
-  Buf enc_in, ef;              // (V, Cin + 9), (E, dim + 1)
-  std::vector<Buf> x, e;       // L + 1 streams (V, H), (E, H)
-  Buf tV, agg, gx, dagg, dxp;  // (V, H)
-  Buf ge, tE, tE2;             // (E, H)
-  Buf dnin, dgin, denc_in;     // (V, 2H), (E, 3H), (V, Cin + 9)
+  std::vector<Real*> x, e;  // the streams h_l (V, H), e_l (E, H): L + 1 in training, 2 alternating else
+  // Shared by every block, live during one step only: the MLPs' scratch (the largest they need),
+  // the node-level products [h W_s^T, h W_r^T] (V, 2H) (backward: the edge gradient sums by sender
+  // and by receiver), the message m (E, H), the node MLP's input [h_l, a] (V, 2H).
+  Real *mlp_scratch, *pq, *m, *nin, *enc_in, *ef;  // enc_in (V, Cin + 9), ef (E, dim + 1)
+  Real *tV, *gx, *dagg;                            // (V, H)
+  Real *ge, *tE, *tE2;                             // (E, H)
+  Real *dnin, *denc_in;                            // (V, 2H), (V, Cin + 9)
 
-  Norm norm(const ParamTable& table, const std::string& prefix, index_t rows, int H) const {
+  Real* alloc(const std::string& label, std::size_t n) {
+    owned.emplace_back("surro::meshgraphnet::" + label, n);
+    return owned.back().data();
+  }
+  Norm norm(const ParamTable& table, const std::string& prefix, index_t rows, int H) {
     return {table.slot(prefix + ".weight").offset, table.slot(prefix + ".bias").offset,
-            Buf("surro::meshgraphnet::norm_in", std::size_t(rows) * H),
-            Buf("surro::meshgraphnet::mean", rows), Buf("surro::meshgraphnet::rstd", rows)};
+            alloc("norm_in", std::size_t(rows) * H), alloc("mean", rows), alloc("rstd", rows)};
+  }
+  // The norm of one use: its own buffers in training, else those of `shared` (same rows).
+  Norm norm_of(const ParamTable& table, const std::string& prefix, index_t rows, int H, const Norm& shared) {
+    if (training) return norm(table, prefix, rows, H);
+    return {table.slot(prefix + ".weight").offset, table.slot(prefix + ".bias").offset, shared.z, shared.mean,
+            shared.rstd};
   }
 
-  State(const Exec& exec, const MeshGraphNetCfg& c, const ParamTable& table, const GraphBatchCapacity& cap)
-      : gemm(exec, c.gemm) {
+  State(const Exec& exec, const MeshGraphNetCfg& c, const ParamTable& table, const GraphBatchCapacity& cap,
+        bool train)
+      : gemm(exec, c.gemm), training(train) {
     using namespace meshgraphnet_impl;
     const int H = c.hidden;
     const index_t V = cap.nodes, E = cap.edges;
     const std::size_t Vs = std::size_t(V), Es = std::size_t(E);
-    auto buf = [](const std::string& label, std::size_t n) {
-      return Buf("surro::meshgraphnet::" + label, n);
+    const std::vector<int> w_enc_node = widths(c, c.node_inputs(), H),
+                           w_enc_edge = widths(c, c.edge_inputs(), H), w_dec = widths(c, H, c.out_channels),
+                           w_edge = widths(c, 3 * H, H), w_node = widths(c, 2 * H, H);
+    using Plan = std::pair<std::vector<int>, index_t>;  // an MLP's widths and rows
+    std::size_t scratch = 0;
+    for (const Plan& p :
+         std::initializer_list<Plan>{{w_enc_node, V}, {w_enc_edge, E}, {w_dec, V}, {w_edge, E}, {w_node, V}})
+      scratch = std::max(scratch, Mlp::scratch_scalars(p.first, p.second));
+    mlp_scratch = scratch > 0 ? alloc("mlp_scratch", scratch) : nullptr;
+    auto mlp = [&](const std::string& prefix, const std::vector<int>& w, index_t rows) {
+      return std::make_unique<Mlp>(gemm, table, prefix, w, rows, training, mlp_scratch);
     };
-    enc_node = std::make_unique<Mlp>(gemm, table, name("encoder.node"), widths(c, c.node_inputs(), H), V);
-    enc_edge = std::make_unique<Mlp>(gemm, table, name("encoder.edge"), widths(c, c.edge_inputs(), H), E);
-    decoder = std::make_unique<Mlp>(gemm, table, name("decoder"), widths(c, H, c.out_channels), V);
+    enc_node = mlp(name("encoder.node"), w_enc_node, V);
+    enc_edge = mlp(name("encoder.edge"), w_enc_edge, E);
+    decoder = mlp(name("decoder"), w_dec, V);
     enc_node_norm = norm(table, name("encoder.node.norm"), V, H);
     enc_edge_norm = norm(table, name("encoder.edge.norm"), E, H);
     for (int l = 0; l < c.blocks; ++l) {
       Block b;
-      b.edge = std::make_unique<Mlp>(gemm, table, block(l, "edge"), widths(c, 3 * H, H), E);
-      b.node = std::make_unique<Mlp>(gemm, table, block(l, "node"), widths(c, 2 * H, H), V);
-      b.edge_norm = norm(table, block(l, "edge.norm"), E, H);
-      b.node_norm = norm(table, block(l, "node.norm"), V, H);
-      b.gin = buf("gin", Es * 3 * H);
-      b.m = buf("m", Es * H);
-      b.nin = buf("nin", Vs * 2 * H);
+      b.edge = mlp(block(l, "edge"), w_edge, E);
+      b.node = mlp(block(l, "node"), w_node, V);
+      b.edge_norm = norm_of(table, block(l, "edge.norm"), E, H, enc_edge_norm);
+      b.node_norm = norm_of(table, block(l, "node.norm"), V, H, enc_node_norm);
+      b.agg = training || l == 0 ? alloc("agg", Vs * H) : blocks[0].agg;
       blocks.push_back(std::move(b));
     }
-    enc_in = buf("enc_in", Vs * c.node_inputs());
-    ef = buf("ef", Es * c.edge_inputs());
     for (int l = 0; l <= c.blocks; ++l) {
-      x.push_back(buf("x", Vs * H));
-      e.push_back(buf("e", Es * H));
+      x.push_back(training || l < 2 ? alloc("x", Vs * H) : x[l % 2]);
+      e.push_back(training || l < 2 ? alloc("e", Es * H) : e[l % 2]);
     }
-    tV = buf("tV", Vs * H);
-    agg = buf("agg", Vs * H);
-    gx = buf("gx", Vs * H);
-    dagg = buf("dagg", Vs * H);
-    dxp = buf("dxp", Vs * H);
-    ge = buf("ge", Es * H);
-    tE = buf("tE", Es * H);
-    tE2 = buf("tE2", Es * H);
-    dnin = buf("dnin", Vs * 2 * H);
-    dgin = buf("dgin", Es * 3 * H);
-    denc_in = buf("denc_in", Vs * c.node_inputs());
+    pq = alloc("pq", Vs * 2 * H);
+    m = alloc("m", Es * H);
+    nin = alloc("nin", Vs * 2 * H);
+    enc_in = alloc("enc_in", Vs * c.node_inputs());
+    ef = alloc("ef", Es * c.edge_inputs());
+    tV = alloc("tV", Vs * H);
+    if (!training) return;
+    gx = alloc("gx", Vs * H);
+    dagg = alloc("dagg", Vs * H);
+    ge = alloc("ge", Es * H);
+    tE = alloc("tE", Es * H);
+    tE2 = alloc("tE2", Es * H);
+    dnin = alloc("dnin", Vs * 2 * H);
+    denc_in = alloc("denc_in", Vs * c.node_inputs());
   }
 };
 
 namespace meshgraphnet_impl {
 
+constexpr gemm::Op N = gemm::Op::none, T = gemm::Op::trans;
+
 // y = LN(n.z) after the MLP wrote n.z; saves mean and rstd.
 template <class Exec, class Real, class Norm>
 void norm_forward(const Exec& exec, int H, index_t rows, const Real* P, const Norm& n, Real* y) {
-  layer_norm_forward(exec, LayerNormCfg{H}, rows, P + n.gamma, P + n.beta,
-                     static_cast<const Real*>(n.z.data()), y, n.mean.data(), n.rstd.data());
+  layer_norm_forward(exec, LayerNormCfg{H}, rows, P + n.gamma, P + n.beta, static_cast<const Real*>(n.z), y,
+                     n.mean, n.rstd);
 }
 // dz = LN backward of dy (dz must not alias dy).
 template <class Exec, class Real, class Norm>
 void norm_backward(const Exec& exec, int H, index_t rows, const Real* P, const Norm& n, const Real* dy,
                    Real* G, Real* dz) {
-  layer_norm_backward(exec, LayerNormCfg{H}, rows, P + n.gamma, static_cast<const Real*>(n.z.data()),
-                      static_cast<const Real*>(n.mean.data()), static_cast<const Real*>(n.rstd.data()), dy,
-                      G + n.gamma, G + n.beta, dz);
+  layer_norm_backward(exec, LayerNormCfg{H}, rows, P + n.gamma, static_cast<const Real*>(n.z),
+                      static_cast<const Real*>(n.mean), static_cast<const Real*>(n.rstd), dy, G + n.gamma,
+                      G + n.beta, dz);
 }
+
+// The edge MLP's first layer on the gathered input [h(s), h(r), e] with W_0 = [W_s, W_r, W_e] (column
+// blocks of (H, 3H)): z(e) = e W_e^T + (h W_s^T)(s) + (h W_r^T)(r) + b, the first term already in z,
+// pq = [h W_s^T, h W_r^T] (V, 2H); ReLU when `relu`.
+template <class Exec, class Real>
+void edge_first_layer(const Exec& exec, const GraphEdges& g, int H, const Real* pq /* (V, 2H) */,
+                      const Real* bias /* (H) */, bool relu, Real* z /* (E, H) */) {
+  const int* snd = g.senders;
+  const int* rcv = g.receivers;
+  Kokkos::parallel_for(
+      "surro::meshgraphnet::edge_first_layer", Kokkos::RangePolicy<Exec>(exec, 0, g.edges * H),
+      KOKKOS_LAMBDA(const index_t i) {
+        const index_t e = i / H, o = i % H;
+        const Real v = z[i] + pq[index_t(snd[e]) * 2 * H + o] + pq[index_t(rcv[e]) * 2 * H + H + o] + bias[o];
+        z[i] = relu ? (v > Real(0) ? v : Real(0)) : v;
+      });
+}
+
+// s (V, 2H) = [sum of d over the edges out of each node, over the edges into it], each sum in
+// ascending edge order (the GraphEdges groupings); no atomics.
+template <class Exec, class Real>
+void edge_sums(const Exec& exec, const GraphEdges& g, int H, const Real* d /* (E, H) */,
+               Real* s /* (V, 2H) */) {
+  const index_t *oo = g.out_offsets, *io = g.in_offsets;
+  const int *oe = g.out_edges, *ie = g.in_edges;
+  Kokkos::parallel_for(
+      "surro::meshgraphnet::edge_sums", Kokkos::RangePolicy<Exec>(exec, 0, g.nodes * 2 * H),
+      KOKKOS_LAMBDA(const index_t i) {
+        const index_t v = i / (2 * H), k = i % (2 * H);
+        const bool out = k < H;
+        const index_t o = out ? k : k - H;
+        const index_t* off = out ? oo : io;
+        const int* edges = out ? oe : ie;
+        Real acc = 0;
+        for (index_t j = off[v]; j < off[v + 1]; ++j) acc += d[index_t(edges[j]) * H + o];
+        s[i] = acc;
+      });
+}
+
+// db(o) += sum_v s(v, o), s with row stride ld: one team per channel (linear's bias gradient).
+template <class Exec, class Real>
+struct ColumnSum {
+  using member_type = typename Kokkos::TeamPolicy<Exec>::member_type;
+  const Real* s;
+  Real* db;
+  index_t rows, ld;
+  KOKKOS_INLINE_FUNCTION void operator()(const member_type& team) const {
+    const index_t o = team.league_rank();
+    Real sum = 0;
+    Kokkos::parallel_reduce(
+        Kokkos::TeamThreadRange(team, rows), [&](const index_t r, Real& acc) { acc += s[r * ld + o]; }, sum);
+    Kokkos::single(Kokkos::PerTeam(team), [&]() { db[o] += sum; });
+  }
+};
 
 }  // namespace meshgraphnet_impl
 
 template <class Exec, class Real>
 MeshGraphNet<Exec, Real>::MeshGraphNet(const Exec& exec, const MeshGraphNetCfg& cfg, const ParamTable& table,
-                                       const GraphBatchCapacity& cap)
+                                       const GraphBatchCapacity& cap, bool training)
     : m_cfg(cfg), m_cap(cap) {
   meshgraphnet_validate(cfg);
-  m_state = std::make_unique<State>(exec, cfg, table, cap);
+  m_state = std::make_unique<State>(exec, cfg, table, cap, training);
 }
 
 template <class Exec, class Real>
 MeshGraphNet<Exec, Real>::~MeshGraphNet() = default;
 
 template <class Exec, class Real>
+bool MeshGraphNet<Exec, Real>::training() const {
+  return m_state->training;
+}
+
+template <class Exec, class Real>
 std::size_t MeshGraphNet<Exec, Real>::planned_scalars() const {
   const State& s = *m_state;
   std::size_t n =
       s.enc_node->planned_scalars() + s.enc_edge->planned_scalars() + s.decoder->planned_scalars();
-  auto norm = [](const typename State::Norm& q) { return q.z.size() + q.mean.size() + q.rstd.size(); };
-  n += norm(s.enc_node_norm) + norm(s.enc_edge_norm);
-  for (const auto* b : {&s.enc_in, &s.ef, &s.tV, &s.agg, &s.gx, &s.dagg, &s.dxp, &s.ge, &s.tE, &s.tE2,
-                        &s.dnin, &s.dgin, &s.denc_in})
-    n += b->size();
-  for (const auto& v : s.x) n += v.size();
-  for (const auto& v : s.e) n += v.size();
-  for (const auto& b : s.blocks)
-    n += b.edge->planned_scalars() + b.node->planned_scalars() + norm(b.edge_norm) + norm(b.node_norm) +
-         b.gin.size() + b.m.size() + b.nin.size();
+  for (const auto& b : s.owned) n += b.size();
+  for (const auto& b : s.blocks) n += b.edge->planned_scalars() + b.node->planned_scalars();
   return n;
 }
 
@@ -224,26 +304,41 @@ void MeshGraphNet<Exec, Real>::forward(const Exec& exec, const Real* P, const Gr
                 "meshgraphnet: batch of dim " << batch.dim() << ", model dims " << c.dims);
   const GraphEdges g = batch.graph();
 
-  graph_ops::concat_one_hot(exec, V, c.in_channels, xin, batch.node_type(), s.enc_in.data());
-  s.enc_node->forward(exec, P, V, s.enc_in.data(), s.enc_node_norm.z.data());
-  norm_forward(exec, H, V, P, s.enc_node_norm, s.x[0].data());
-  edge_features(exec, E, c.dims, batch.positions(), g.senders, g.receivers, s.ef.data());
-  s.enc_edge->forward(exec, P, E, s.ef.data(), s.enc_edge_norm.z.data());
-  norm_forward(exec, H, E, P, s.enc_edge_norm, s.e[0].data());
-  for (int l = 0; l < c.blocks; ++l) {
-    typename State::Block& b = s.blocks[l];
-    const Real *xl = s.x[l].data(), *el = s.e[l].data();
-    graph_gather_forward(exec, g, H, H, xl, el, b.gin.data());
-    b.edge->forward(exec, P, E, b.gin.data(), b.edge_norm.z.data());
-    norm_forward(exec, H, E, P, b.edge_norm, b.m.data());
-    graph_scatter_sum_forward(exec, g, H, static_cast<const Real*>(b.m.data()), s.agg.data());
-    graph_ops::concat(exec, V, H, xl, H, static_cast<const Real*>(s.agg.data()), b.nin.data());
-    b.node->forward(exec, P, V, b.nin.data(), b.node_norm.z.data());
-    norm_forward(exec, H, V, P, b.node_norm, s.tV.data());
-    graph_ops::add(exec, V * H, xl, static_cast<const Real*>(s.tV.data()), s.x[l + 1].data());
-    graph_ops::add(exec, E * H, el, static_cast<const Real*>(b.m.data()), s.e[l + 1].data());
-  }
-  s.decoder->forward(exec, P, V, s.x[c.blocks].data(), y);
+  graph_ops::concat_one_hot(exec, V, c.in_channels, xin, batch.node_type(), s.enc_in);
+  s.enc_node->forward(exec, P, V, s.enc_in, s.enc_node_norm.z);
+  norm_forward(exec, H, V, P, s.enc_node_norm, s.x[0]);
+  edge_features(exec, E, c.dims, batch.positions(), g.senders, g.receivers, s.ef);
+  s.enc_edge->forward(exec, P, E, s.ef, s.enc_edge_norm.z);
+  norm_forward(exec, H, E, P, s.enc_edge_norm, s.e[0]);
+  for (int l = 0; l < c.blocks; ++l) block_forward(exec, P, g, l);
+  s.decoder->forward(exec, P, V, s.x[c.blocks], y);
+}
+
+template <class Exec, class Real>
+void MeshGraphNet<Exec, Real>::block_forward(const Exec& exec, const Real* P, const GraphEdges& g, int l) {
+  using namespace meshgraphnet_impl;
+  State& s = *m_state;
+  const int H = m_cfg.hidden;
+  const index_t V = g.nodes, E = g.edges;
+  typename State::Block& b = s.blocks[l];
+  const Real *xl = s.x[l], *el = s.e[l];
+  // m = LN(MLP_edge([h_l(s), h_l(r), e_l])), the first layer from node-level products (no (E, 3H) input)
+  const Real* W = P + b.edge->weight_offset(0);
+  s.gemm(exec, gemm::make_shape(N, T, V, H, H, H, 3 * H, 2 * H), Real(1), xl, W, Real(0), s.pq);
+  s.gemm(exec, gemm::make_shape(N, T, V, H, H, H, 3 * H, 2 * H), Real(1), xl, W + H, Real(0), s.pq + H);
+  Real* z0 = b.edge->first_output(b.edge_norm.z);
+  s.gemm(exec, gemm::make_shape(N, T, E, H, H, H, 3 * H, H), Real(1), el, W + 2 * H, Real(0), z0);
+  edge_first_layer(exec, g, H, static_cast<const Real*>(s.pq), P + b.edge->bias_offset(0),
+                   b.edge->layers() > 1, z0);
+  b.edge->forward_rest(exec, P, E, b.edge_norm.z);
+  norm_forward(exec, H, E, P, b.edge_norm, s.m);
+  // h_{l+1} = h_l + LN(MLP_node([h_l, a])), a = the messages summed at their receivers
+  graph_scatter_sum_forward(exec, g, H, static_cast<const Real*>(s.m), b.agg);
+  graph_ops::concat(exec, V, H, xl, H, static_cast<const Real*>(b.agg), s.nin);
+  b.node->forward(exec, P, V, s.nin, b.node_norm.z);
+  norm_forward(exec, H, V, P, b.node_norm, s.tV);
+  graph_ops::add(exec, V * H, xl, static_cast<const Real*>(s.tV), s.x[l + 1]);
+  graph_ops::add(exec, E * H, el, static_cast<const Real*>(s.m), s.e[l + 1]);
 }
 
 template <class Exec, class Real>
@@ -251,37 +346,60 @@ void MeshGraphNet<Exec, Real>::backward(const Exec& exec, const Real* P, const G
                                         const Real* dy, Real* G, Real* dx) {
   using namespace meshgraphnet_impl;
   State& s = *m_state;
+  SURRO_REQUIRE(s.training, "meshgraphnet: backward on an instance planned for inference");
   const MeshGraphNetCfg& c = m_cfg;
   const int H = c.hidden;
   const index_t V = batch.nodes(), E = batch.edges();
   const GraphEdges g = batch.graph();
-  Real *gx = s.gx.data(), *ge = s.ge.data(), *tV = s.tV.data(), *tE = s.tE.data(), *tE2 = s.tE2.data();
 
-  s.decoder->backward(exec, P, V, s.x[c.blocks].data(), dy, G, gx);  // gx = dL/dx_L
-  fill_zero(exec, E * H, ge);                                        // e_L feeds nothing
-  for (int l = c.blocks - 1; l >= 0; --l) {
-    typename State::Block& b = s.blocks[l];
-    // x_{l+1} = x_l + LN(MLP_node([x_l, a]))
-    norm_backward(exec, H, V, P, b.node_norm, static_cast<const Real*>(gx), G, tV);
-    b.node->backward(exec, P, V, b.nin.data(), tV, G, s.dnin.data());
-    graph_ops::split(exec, V, H, H, static_cast<const Real*>(s.dnin.data()), gx, true, s.dagg.data());
-    // a = scatter_sum(m); e_{l+1} = e_l + m: dm = scatter' (da) + de_{l+1}
-    graph_scatter_sum_backward(exec, g, H, static_cast<const Real*>(s.dagg.data()), tE);
-    graph_ops::add_into(exec, E * H, static_cast<const Real*>(ge), tE);
-    // m = LN(MLP_edge(gather(x_l, e_l)))
-    norm_backward(exec, H, E, P, b.edge_norm, static_cast<const Real*>(tE), G, tE2);
-    b.edge->backward(exec, P, E, b.gin.data(), tE2, G, s.dgin.data());
-    graph_gather_backward(exec, g, H, H, static_cast<const Real*>(s.dgin.data()), s.dxp.data(), tE);
-    graph_ops::add_into(exec, V * H, static_cast<const Real*>(s.dxp.data()), gx);
-    graph_ops::add_into(exec, E * H, static_cast<const Real*>(tE), ge);
-  }
-  norm_backward(exec, H, E, P, s.enc_edge_norm, static_cast<const Real*>(ge), G, tE2);
-  s.enc_edge->backward(exec, P, E, s.ef.data(), tE2, G, static_cast<Real*>(nullptr));
-  norm_backward(exec, H, V, P, s.enc_node_norm, static_cast<const Real*>(gx), G, tV);
-  s.enc_node->backward(exec, P, V, s.enc_in.data(), tV, G, dx ? s.denc_in.data() : nullptr);
+  s.decoder->backward(exec, P, V, s.x[c.blocks], dy, G, s.gx);  // gx = dL/dh_L
+  fill_zero(exec, E * H, s.ge);                                 // e_L feeds nothing
+  for (int l = c.blocks - 1; l >= 0; --l) block_backward(exec, P, g, l, G);
+  norm_backward(exec, H, E, P, s.enc_edge_norm, static_cast<const Real*>(s.ge), G, s.tE2);
+  s.enc_edge->backward(exec, P, E, s.ef, s.tE2, G, static_cast<Real*>(nullptr));
+  norm_backward(exec, H, V, P, s.enc_node_norm, static_cast<const Real*>(s.gx), G, s.tV);
+  s.enc_node->backward(exec, P, V, s.enc_in, s.tV, G, dx ? s.denc_in : nullptr);
   if (dx)
-    graph_ops::split(exec, V, c.in_channels, 9, static_cast<const Real*>(s.denc_in.data()), dx, false,
+    graph_ops::split(exec, V, c.in_channels, 9, static_cast<const Real*>(s.denc_in), dx, false,
                      static_cast<Real*>(nullptr));
+}
+
+// On entry gx = dL/dh_{l+1}, ge = dL/de_{l+1}; on return dL/dh_l, dL/de_l.
+template <class Exec, class Real>
+void MeshGraphNet<Exec, Real>::block_backward(const Exec& exec, const Real* P, const GraphEdges& g, int l,
+                                              Real* G) {
+  using namespace meshgraphnet_impl;
+  State& s = *m_state;
+  const int H = m_cfg.hidden;
+  const index_t V = g.nodes, E = g.edges;
+  typename State::Block& b = s.blocks[l];
+  const Real *xl = s.x[l], *el = s.e[l];
+  // h_{l+1} = h_l + LN(MLP_node([h_l, a]))
+  norm_backward(exec, H, V, P, b.node_norm, static_cast<const Real*>(s.gx), G, s.tV);
+  graph_ops::concat(exec, V, H, xl, H, static_cast<const Real*>(b.agg), s.nin);
+  b.node->backward(exec, P, V, s.nin, s.tV, G, s.dnin);
+  graph_ops::split(exec, V, H, H, static_cast<const Real*>(s.dnin), s.gx, true, s.dagg);
+  // a = scatter_sum(m); e_{l+1} = e_l + m: dm = scatter' (da) + de_{l+1}
+  graph_scatter_sum_backward(exec, g, H, static_cast<const Real*>(s.dagg), s.tE);
+  graph_ops::add_into(exec, E * H, static_cast<const Real*>(s.ge), s.tE);
+  // m = LN(MLP_edge(...)); dz_0 (E, H) at the first layer's output
+  norm_backward(exec, H, E, P, b.edge_norm, static_cast<const Real*>(s.tE), G, s.tE2);
+  const Real* d = b.edge->backward_rest(exec, P, E, s.tE2, G);
+  // z_0 = e_l W_e^T + (h_l W_s^T)(s) + (h_l W_r^T)(r) + b: with S_s, S_r = the sums of dz_0 over the
+  // edges out of / into each node, dW_e += dz_0^T e_l, dW_s += S_s^T h_l, dW_r += S_r^T h_l,
+  // db += sum_v S_s (every edge has one sender), de_l += dz_0 W_e, dh_l += S_s W_s + S_r W_r.
+  const Real* W = P + b.edge->weight_offset(0);
+  Real* dW = G + b.edge->weight_offset(0);
+  const Real* S = s.pq;
+  s.gemm(exec, gemm::make_shape(T, N, H, H, E, H, H, 3 * H), Real(1), d, el, Real(1), dW + 2 * H);
+  s.gemm(exec, gemm::make_shape(N, N, E, H, H, H, 3 * H, H), Real(1), d, W + 2 * H, Real(1), s.ge);
+  edge_sums(exec, g, H, d, s.pq);
+  s.gemm(exec, gemm::make_shape(T, N, H, H, V, 2 * H, H, 3 * H), Real(1), S, xl, Real(1), dW);
+  s.gemm(exec, gemm::make_shape(T, N, H, H, V, 2 * H, H, 3 * H), Real(1), S + H, xl, Real(1), dW + H);
+  Kokkos::parallel_for("surro::meshgraphnet::edge_bias_grad", Kokkos::TeamPolicy<Exec>(exec, H, Kokkos::AUTO),
+                       ColumnSum<Exec, Real>{S, G + b.edge->bias_offset(0), V, 2 * H});
+  s.gemm(exec, gemm::make_shape(N, N, V, H, H, 2 * H, 3 * H, H), Real(1), S, W, Real(1), s.gx);
+  s.gemm(exec, gemm::make_shape(N, N, V, H, H, 2 * H, 3 * H, H), Real(1), S + H, W + H, Real(1), s.gx);
 }
 
 #define SURRO_X(Exec, Real)                                                                                  \

@@ -12,9 +12,14 @@
 //   decoder        y = MLP_dec(h_L) (V, Cout), no LayerNorm
 // Every MLP: `hidden_layers` hidden layers of H with ReLU (DeepMind: 2 of 128), LN = LayerNorm(H).
 // CylinderFlow (Cin 2 + 9, edge input 3, Cout 2, H 128, L 15): 2,332,930 parameters.
-// Buffers are planned once for a GraphBatchCapacity: per block the MLPs' hidden activations, the
-// gathered edge input (E, 3H), the pre-LN outputs with their mean/rstd, the node input (V, 2H) and
-// the streams h_l (V, H), e_l (E, H); backward scratch is shared by the blocks.
+// The edge MLP's first layer never forms the gathered input (E, 3H): with W_0 = [W_s, W_r, W_e],
+//   [h(s), h(r), e] W_0^T = (h W_s^T)(s) + (h W_r^T)(r) + e W_e^T,
+// two node-level GEMMs (V rows) and one edge-level GEMM, then a gather-add (backward: the edge
+// gradient summed by sender and by receiver, node-level GEMMs again).
+// Buffers are planned once for a GraphBatchCapacity. Training saves per block the MLPs' hidden
+// activations, the pre-LN outputs with their mean/rstd, the summed messages a (V, H) and the streams
+// h_l (V, H), e_l (E, H); everything else (the MLPs' backward scratch, messages, node inputs,
+// gradients) is one set shared by the blocks. An inference instance saves nothing per block.
 #include "core/gemm.hpp"
 #include "core/types.hpp"
 #include "operators/graph_batch.hpp"
@@ -51,8 +56,9 @@ void meshgraphnet_init(const Exec& exec, const MeshGraphNetCfg& cfg, const Param
 template <class Exec, class Real>
 class MeshGraphNet {
  public:
+  // training false: forward only (no activations kept per block; backward throws).
   MeshGraphNet(const Exec& exec, const MeshGraphNetCfg& cfg, const ParamTable& table,
-               const GraphBatchCapacity& capacity);
+               const GraphBatchCapacity& capacity, bool training = true);
   ~MeshGraphNet();
   MeshGraphNet(const MeshGraphNet&) = delete;
   MeshGraphNet& operator=(const MeshGraphNet&) = delete;
@@ -65,9 +71,12 @@ class MeshGraphNet {
                 Real* grads, Real* dx);
 
   const MeshGraphNetCfg& cfg() const { return m_cfg; }
+  bool training() const;
   std::size_t planned_scalars() const;
 
  private:
+  void block_forward(const Exec& exec, const Real* params, const GraphEdges& g, int l);
+  void block_backward(const Exec& exec, const Real* params, const GraphEdges& g, int l, Real* grads);
   struct State;
   MeshGraphNetCfg m_cfg;
   GraphBatchCapacity m_cap;

@@ -460,6 +460,52 @@ TEMPLATE_LIST_TEST_CASE("meshgraphnet: float agrees with double; a batch equals 
   check_batch_equals_alone<MgnRun<Exec, float>, float>(c, table, p);
 }
 
+TEMPLATE_LIST_TEST_CASE("meshgraphnet: MLPs of one or no hidden layer; gradients by finite differences",
+                        "[meshgraphnet]", test::ExecSpaces) {
+  // The edge MLP's first layer is computed by the model itself (node-level products); with no hidden
+  // layer it is also the last (no ReLU, written straight to the LayerNorm's input).
+  using Exec = TestType;
+  for (int hidden_layers : {0, 1}) {
+    op::MeshGraphNetCfg c = tiny_mgn();
+    c.hidden_layers = hidden_layers;
+    op::ParamTable table;
+    op::meshgraphnet_register(table, c);
+    const Vec p = mgn_params<Exec, double>(c, table);
+    MgnRun<Exec, double> run(c, table, op::build_host_graph_batch(two_meshes()));
+    INFO("hidden_layers " << hidden_layers);
+    model_gradcheck(run, table, p, random_vector(run.nx, 3));
+  }
+}
+
+TEMPLATE_LIST_TEST_CASE(
+    "meshgraphnet: an inference instance gives the training forward, plans less, refuses "
+    "backward",
+    "[meshgraphnet]", test::ExecSpaces) {
+  using Exec = TestType;
+  using mem = typename Exec::memory_space;
+  const op::MeshGraphNetCfg c = tiny_mgn();
+  op::ParamTable table;
+  op::meshgraphnet_register(table, c);
+  const Vec p = mgn_params<Exec, double>(c, table);
+  const op::HostGraphBatch host = op::build_host_graph_batch(two_meshes());
+  MgnRun<Exec, double> train(c, table, host);
+  const Exec exec;
+  op::MeshGraphNet<Exec, double> infer(exec, c, table, host.capacity(), false);
+  CHECK(train.model.training());
+  CHECK(!infer.training());
+  // Per block, training saves the streams, MLP activations and pre-norm inputs; inference shares one set.
+  CHECK(infer.planned_scalars() * 2 < train.model.planned_scalars());
+  const Vec x = random_vector(train.nx, 3);
+  auto pv = upload<Exec, double>(p, "p"), xv = upload<Exec, double>(x, "x");
+  View1<double, mem> y("y", train.ny), g("g", table.size()), dy("dy", train.ny);
+  infer.forward(exec, pv.data(), train.batch, xv.data(), y.data());
+  exec.fence();
+  // The same kernels in the same order on other buffers: bitwise.
+  CHECK(download(y) == train.forward(p, x));
+  CHECK_THROWS_WITH(infer.backward(exec, pv.data(), train.batch, dy.data(), g.data(), nullptr),
+                    Catch::Contains("planned for inference"));
+}
+
 TEMPLATE_LIST_TEST_CASE("meshgraphnet: Adam fits one input/target pair", "[meshgraphnet]", test::ExecSpaces) {
   using Exec = TestType;
   op::MeshGraphNetCfg c = tiny_mgn();
