@@ -308,7 +308,7 @@ int run_mesh_rollout(const RolloutInputs& in) {
   rollout.run(exec, batch, p.window.data(), steps, [&](int step, const float* f) {
     mesh_rollout_impl::gather_rows(exec, kept, C, p.kept_index.data(), f, p.pred_kept.data());
     mesh_rollout_impl::gather_rows(exec, kept, C, p.kept_index.data(), p.ref.data(), p.ref_kept.data());
-    step_errors.add(exec, report, step, 0, std::vector<long long>(p.kept_offsets), p.pred_kept.data(),
+    step_errors.add(exec, report, step, 0, p.kept_offsets, p.pred_kept.data(),
                     p.ref_kept.data());
     Kokkos::deep_copy(exec, pred_step,
                       Kokkos::View<const float*, MemSpace, Kokkos::MemoryUnmanaged>(f, std::size_t(V) * C));

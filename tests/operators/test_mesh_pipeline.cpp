@@ -3,6 +3,7 @@
 // of RowLoss unchanged, delta targets through NormalizedModel in the channel-last row layout, and
 // the Trainer fitting a mesh transformer and a MeshGraphNet on a batch of two meshes.
 #include "harness.hpp"
+#include "mesh_fixtures.hpp"
 #include "mesh/mesh.hpp"
 #include "operators/batch.hpp"
 #include "operators/graph_batch.hpp"
@@ -21,30 +22,7 @@ using namespace surro::test::layers;
 
 namespace mesh_pipeline_test {
 
-// An nx x ny grid of nodes, two triangles per square: left column INFLOW, right column OUTFLOW,
-// top and bottom rows WALL, the rest NORMAL (interior nodes jittered so edge lengths differ).
-mesh::Mesh grid_mesh(int nx, int ny, unsigned seed) {
-  mesh::Mesh m;
-  m.dim = 2;
-  const std::vector<double> jitter = random_vector(std::size_t(2 * nx * ny), seed, -0.2, 0.2);
-  for (int j = 0; j < ny; ++j)
-    for (int i = 0; i < nx; ++i) {
-      const bool interior = i > 0 && j > 0 && i < nx - 1 && j < ny - 1;
-      const int q = j * nx + i;
-      m.points.push_back(i + (interior ? jitter[2 * q] : 0.0));
-      m.points.push_back(j + (interior ? jitter[2 * q + 1] : 0.0));
-      m.node_type.push_back(i == 0 ? mesh::inflow
-                            : i == nx - 1 ? mesh::outflow
-                            : (j == 0 || j == ny - 1) ? mesh::wall
-                                                      : mesh::normal);
-    }
-  for (int j = 0; j + 1 < ny; ++j)
-    for (int i = 0; i + 1 < nx; ++i) {
-      const int a = j * nx + i, b = a + 1, c = a + nx + 1, d = a + nx;
-      for (int v : {a, b, c, a, c, d}) m.cells.push_back(v);
-    }
-  return m;
-}
+using test::grid_mesh;
 
 std::vector<float> floats(const std::vector<double>& v) { return std::vector<float>(v.begin(), v.end()); }
 
