@@ -228,6 +228,7 @@ NormalizeSection read_normalize_section(config::Node& n) {
   s.inputs = n.get_string("inputs", s.inputs, config::one_of({"none", "channel", "pointwise"}));
   s.targets = n.get_string("targets", s.targets, config::one_of({"none", "channel", "pointwise"}));
   s.frames = n.get_int("frames", s.frames, config::non_negative());
+  s.edges = n.get_string("edges", s.edges, config::one_of({"none", "channel"}));
   n.finish();
   return s;
 }
@@ -374,6 +375,7 @@ int run_train(const JobArgs& args, bool resume) {
                                       << sec.train.mode << "\": mesh models train one step "
                                       << "(teacher_forcing); unrolled and pushforward are for grids");
   model->bind(shape);
+  require_edge_features(sec, *model);
   require_model_memory(*model);
   BatchFeed train_feed(train_store, train_loader, model->graph_mask());
   BatchFeed valid_feed(valid_store, valid_loader, model->graph_mask());

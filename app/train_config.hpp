@@ -6,7 +6,8 @@
 //   "model":     {"type": "fno" | "ifactformer" | "mesh_transformer" | "meshgraphnet", ...}
 //                (operators/model.hpp read_architecture); grid models on grid datasets, mesh models
 //                on mesh datasets
-//   "normalize": {"inputs": "none" | "channel" | "pointwise", "targets": ..., "frames": 0}
+//   "normalize": {"inputs": "none" | "channel" | "pointwise", "targets": ..., "frames": 0,
+//                 "edges": "none" | "channel"}
 //                default: none, none; frames = how many first frames of each trajectory the
 //                statistics are fitted on (0 = all)
 //   "optimizer": {"type": "adam" | "adamw", ...}   default: Adam, lr 1e-3
@@ -52,6 +53,7 @@ struct TrainSection {
 // checkpoint; the loss stays in physical units (operators/train/normalized_model.hpp).
 struct NormalizeSection {
   std::string inputs = "none", targets = "none";  // none | channel | pointwise
+  std::string edges = "none";                      // none | channel: the model's edge features (meshgraphnet)
   long long frames = 0;                           // fit on the first `frames` frames (0 = all)
 };
 

@@ -31,7 +31,21 @@ NormalizerMap fit_normalizers(const TrainingSections& sec, const data::Trajector
     else
       out["targets"] = data::fit_normalizer(train, sec.data.fields, kind, 0, frames);
   }
+  if (sec.normalize.edges != "none") {
+    if (!train.on_mesh())
+      SURRO_THROW(ErrorKind::usage, "normalize.edges: \"" << sec.normalize.edges
+                                                           << "\" standardizes a graph model's edge features, but the "
+                                                           << "data are on a grid; expected none");
+    out["edges"] = data::fit_edge_normalizer(train);
+  }
   return out;
+}
+
+void require_edge_features(const TrainingSections& sec, const op::Architecture& arch) {
+  if (sec.normalize.edges != "none" && arch.edge_features() == 0)
+    SURRO_THROW(ErrorKind::usage, "normalize.edges: \"" << sec.normalize.edges << "\" but " << arch.type()
+                                                         << " derives no edge features (meshgraphnet does); "
+                                                         << "expected none");
 }
 
 NormalizerMap load_checkpoint_normalizers(const std::string& checkpoint) {
@@ -40,7 +54,8 @@ NormalizerMap load_checkpoint_normalizers(const std::string& checkpoint) {
 
 void check_normalizers(const TrainingSections& sec, const NormalizerMap& norms, const std::string& where) {
   for (const auto& [name, want] : {std::pair<std::string, std::string>{"inputs", sec.normalize.inputs},
-                                   std::pair<std::string, std::string>{"targets", sec.normalize.targets}}) {
+                                   std::pair<std::string, std::string>{"targets", sec.normalize.targets},
+                                   std::pair<std::string, std::string>{"edges", sec.normalize.edges}}) {
     const auto it = norms.find(name);
     if (want == "none") {
       if (it != norms.end())
@@ -66,6 +81,8 @@ std::shared_ptr<const op::ModelNormalizers> make_model_normalizers(const Normali
     out->x = data::make_normalizer_view<float>(it->second);
   if (auto it = norms.find("targets"); it != norms.end())
     out->y = data::make_normalizer_view<float>(it->second);
+  if (auto it = norms.find("edges"); it != norms.end())
+    out->edges = data::make_normalizer_view<float>(it->second);
   if (out->empty()) return nullptr;
   return out;
 }
@@ -73,6 +90,7 @@ std::shared_ptr<const op::ModelNormalizers> make_model_normalizers(const Normali
 TrainedModel::TrainedModel(const std::string& checkpoint, const TrainingSections& sec, const op::DataShape& shape)
     : m_arch(sec.model), m_table(std::make_unique<op::ParamTable>()) {
   m_arch->bind(shape);
+  require_edge_features(sec, *m_arch);
   m_arch->register_params(*m_table);
   m_params = op::FlatParams<float>(*m_table, "surro::trained_model::params");
   NormalizerMap norms;

@@ -25,6 +25,9 @@ using NormalizerMap = std::map<std::string, data::GaussianNormalizer>;
 
 // Fits the normalizers the "normalize" section asks for on the training split.
 NormalizerMap fit_normalizers(const TrainingSections& sec, const data::TrajectoryStore& train);
+// Error(usage) naming normalize.edges when it is set for a model that derives no edge features.
+// After arch.bind.
+void require_edge_features(const TrainingSections& sec, const op::Architecture& arch);
 // The checkpoint's normalizers.
 NormalizerMap load_checkpoint_normalizers(const std::string& checkpoint);
 // Error(input) naming `where` unless `norms` holds exactly what the section asks for, of its kinds.

@@ -7,6 +7,7 @@
 #include "datasets/well.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <functional>
@@ -611,6 +612,39 @@ GaussianNormalizer fit_delta_normalizer(const TrajectoryStore& store, const std:
                 "delta normalizer: the trajectories have " << T << " frame: expected at least 2");
   const auto range = frame_range(t0, count, T - 1, T, "delta normalizer");
   return fit_frames<double>(store, channels, kind, range.first, range.second, true);
+}
+
+GaussianNormalizer fit_edge_normalizer(const TrajectoryStore& store) {
+  if (!store.on_mesh())
+    SURRO_THROW(ErrorKind::usage, "edge normalizer: the data are on a grid; edge features exist on meshes only");
+  const int dim = store.mesh(0).dim;
+  GaussianNormalizer norm(NormKind::channel, dim + 1, 1);
+  std::vector<double> features;  // (2 E, dim + 1, 1) of one mesh
+  long long edges = 0;
+  for (int s = 0; s < store.trajectories(); ++s) {
+    const mesh::Mesh& m = store.mesh(s);
+    const std::vector<int> e = mesh::unique_edges(m);  // (E, 2)
+    const std::size_t E = e.size() / 2;
+    features.assign(2 * E * static_cast<std::size_t>(dim + 1), 0.0);
+    for (std::size_t k = 0; k < E; ++k) {
+      double* fwd = features.data() + 2 * k * static_cast<std::size_t>(dim + 1);  // sender e[2k]
+      double* bwd = fwd + (dim + 1);                                               // sender e[2k + 1]
+      double n2 = 0;
+      for (int c = 0; c < dim; ++c) {
+        const double d = m.points[static_cast<std::size_t>(e[2 * k]) * dim + c] -
+                         m.points[static_cast<std::size_t>(e[2 * k + 1]) * dim + c];
+        fwd[c] = d;
+        bwd[c] = -d;
+        n2 += d * d;
+      }
+      fwd[dim] = bwd[dim] = std::sqrt(n2);
+    }
+    norm.accumulate(features.data(), static_cast<index_t>(2 * E));
+    edges += static_cast<long long>(E);
+  }
+  if (edges == 0) SURRO_THROW(ErrorKind::usage, "edge normalizer: the training meshes have no edges");
+  norm.finish();
+  return norm;
 }
 
 }  // namespace surro::data

@@ -233,4 +233,11 @@ GaussianNormalizer fit_normalizer(const TrajectoryStore& store, const std::vecto
 GaussianNormalizer fit_delta_normalizer(const TrajectoryStore& store, const std::vector<std::string>& fields,
                                         NormKind kind, int t0, int count);
 
+// Per-channel statistics of MeshGraphNet's edge features over every training mesh: for each mesh
+// edge in both directions (s -> r and r -> s, as the model sees them) the features
+// [pos(s) - pos(r), |pos(s) - pos(r)|], dim + 1 channels (so the dx means are 0 by symmetry).
+// DeepMind's edge normalizer accumulates the same features over its first batches; surro's meshes
+// are static, so it reads them once. Error(usage) on a grid store or a store whose meshes have no edges.
+GaussianNormalizer fit_edge_normalizer(const TrajectoryStore& store);
+
 }  // namespace surro::data

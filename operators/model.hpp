@@ -39,6 +39,14 @@ class Model {
   // non-null. Uses the activations of the last forward, on the same batch.
   virtual void backward(const Exec& exec, const Batch<Exec>& batch, const Real* params, const Real* dy,
                         Real* grads, Real* dx) = 0;
+  // Statistics for the features a model derives per edge (Architecture::edge_features()): they
+  // become (f - mean) / scale. mean, scale: (channels) device pointers that outlive the model.
+  // Models without edge features refuse (the config's normalize.edges names the mistake earlier).
+  virtual void set_edge_normalizer(const Real* mean, const Real* scale, int channels) {
+    (void)mean, (void)scale;
+    SURRO_THROW(ErrorKind::usage, "normalize.edges: this model derives no edge features, got an edge "
+                                  "normalizer of " << channels << " channels");
+  }
 };
 
 // A model planned for exactly `batch` samples of one grid (FNO, IFactFormer: FFT plans and GEMM
@@ -89,6 +97,9 @@ class Architecture {
   // The attention mask a graph batch must be built with (attention_masks.hpp; the default, mesh
   // adjacency, for the models that use no mask).
   virtual MaskSpec graph_mask() const { return MaskSpec{}; }
+  // The number of features the model derives per edge from the positions (MeshGraphNet: dx and
+  // |dx|, dims + 1), which normalize.edges standardizes; 0 for models that derive none. After bind.
+  virtual int edge_features() const { return 0; }
   // Adds every parameter under "<type>.*" names (the checkpoint's names). After bind.
   virtual void register_params(ParamTable& table) const = 0;
   // One line for logs: type, sizes, parameter count (and any count the paper uses).

@@ -15,6 +15,7 @@
 #include "operators/models/meshgraphnet.hpp"
 
 #include <type_traits>
+#include <utility>
 
 namespace surro::op {
 
@@ -54,11 +55,19 @@ class MeshGraphNetArchitecture final : public Architecture {
   void init(const ExecSpace& exec, const ParamTable& table, float* params, std::uint64_t seed) const override;
   std::unique_ptr<Model<ExecSpace, float>> make(const ExecSpace& exec, const ParamTable& table,
                                                 const PlanShape& plan, bool training) const override;
+  int edge_features() const override { return m_cfg.edge_inputs(); }
   const MeshGraphNetCfg& cfg() const { return m_cfg; }
 
  private:
   MeshGraphNetCfg m_cfg;
 };
+
+// Whether Net takes an edge normalizer (MeshGraphNet does, the transformer derives no edge features).
+template <class Net, class = void>
+struct has_edge_normalizer : std::false_type {};
+template <class Net>
+struct has_edge_normalizer<Net, std::void_t<decltype(std::declval<Net&>().set_edge_normalizer(nullptr, nullptr, 0))>>
+    : std::true_type {};
 
 // A graph model (MeshTransformer or MeshGraphNet on Exec) behind the Model interface: it reads
 // the batch's GraphBatch. Templated on the concrete model so tests can wrap double instances.
@@ -78,6 +87,12 @@ class GraphModel final : public Model<Exec, Real> {
   void backward(const Exec& exec, const Batch<Exec>& batch, const Real* params, const Real* dy, Real* grads,
                 Real* dx) override {
     m_net.backward(exec, params, graph_of(batch), dy, grads, dx);
+  }
+  void set_edge_normalizer(const Real* mean, const Real* scale, int channels) override {
+    if constexpr (has_edge_normalizer<Net>::value)
+      m_net.set_edge_normalizer(mean, scale, channels);
+    else
+      Model<Exec, Real>::set_edge_normalizer(mean, scale, channels);
   }
   Net& net() { return m_net; }
 

@@ -28,21 +28,25 @@ std::vector<int> widths(const MeshGraphNetCfg& c, int in, int out) {
   return w;
 }
 
-// ef (E, dim + 1) = [pos[s] - pos[r], |pos[s] - pos[r]|] for each directed edge (s -> r).
+// ef (E, dim + 1) = [pos[s] - pos[r], |pos[s] - pos[r]|] for each directed edge (s -> r), then
+// standardized per channel, (f - mean) / scale, when mean and scale (dim + 1) are non-null.
 template <class Exec, class Real>
 void edge_features(const Exec& exec, index_t edges, int dim, const double* pos, const int* senders,
-                   const int* receivers, Real* ef) {
+                   const int* receivers, const Real* mean, const Real* scale, Real* ef) {
   Kokkos::parallel_for(
       "surro::meshgraphnet::edge_features", Kokkos::RangePolicy<Exec>(exec, 0, edges),
       KOKKOS_LAMBDA(const index_t e) {
         const index_t s = senders[e], r = receivers[e];
         double n2 = 0;
+        Real* f = ef + e * (dim + 1);
         for (int k = 0; k < dim; ++k) {
           const double d = pos[s * dim + k] - pos[r * dim + k];
-          ef[e * (dim + 1) + k] = Real(d);
+          f[k] = Real(d);
           n2 += d * d;
         }
-        ef[e * (dim + 1) + dim] = Real(::sqrt(n2));
+        f[dim] = Real(::sqrt(n2));
+        if (mean)
+          for (int k = 0; k <= dim; ++k) f[k] = (f[k] - mean[k]) / scale[k];
       });
 }
 
@@ -275,6 +279,16 @@ template <class Exec, class Real>
 MeshGraphNet<Exec, Real>::~MeshGraphNet() = default;
 
 template <class Exec, class Real>
+void MeshGraphNet<Exec, Real>::set_edge_normalizer(const Real* mean, const Real* scale, int channels) {
+  SURRO_REQUIRE(channels == m_cfg.edge_inputs(), "meshgraphnet: an edge normalizer of "
+                                                     << channels << " channels, expected dims + 1 = "
+                                                     << m_cfg.edge_inputs() << " (dx, |dx|)");
+  SURRO_REQUIRE((mean == nullptr) == (scale == nullptr), "meshgraphnet: edge normalizer without mean or scale");
+  m_edge_mean = mean;
+  m_edge_scale = scale;
+}
+
+template <class Exec, class Real>
 bool MeshGraphNet<Exec, Real>::training() const {
   return m_state->training;
 }
@@ -307,7 +321,7 @@ void MeshGraphNet<Exec, Real>::forward(const Exec& exec, const Real* P, const Gr
   graph_ops::concat_one_hot(exec, V, c.in_channels, xin, batch.node_type(), s.enc_in);
   s.enc_node->forward(exec, P, V, s.enc_in, s.enc_node_norm.z);
   norm_forward(exec, H, V, P, s.enc_node_norm, s.x[0]);
-  edge_features(exec, E, c.dims, batch.positions(), g.senders, g.receivers, s.ef);
+  edge_features(exec, E, c.dims, batch.positions(), g.senders, g.receivers, m_edge_mean, m_edge_scale, s.ef);
   s.enc_edge->forward(exec, P, E, s.ef, s.enc_edge_norm.z);
   norm_forward(exec, H, E, P, s.enc_edge_norm, s.e[0]);
   for (int l = 0; l < c.blocks; ++l) block_forward(exec, P, g, l);

@@ -3,7 +3,9 @@
 // models.md §3.2) on a GraphBatch (operators/graph_batch.hpp): encode-process-decode.
 //
 //   x (V, Cin) node fields (normalized), channel-last; node types and positions come from the batch
-//   edge features  ef (E, dim + 1) = [pos[sender] - pos[receiver], |pos[sender] - pos[receiver]|]
+//   edge features  ef (E, dim + 1) = [pos[sender] - pos[receiver], |pos[sender] - pos[receiver]|],
+//                  standardized per channel with the training set's statistics when an edge
+//                  normalizer is set (DeepMind's edge normalizer; surro fits it on the meshes)
 //   encoder        h_0 = LN(MLP_v([x, one_hot(node_type, 9)])),  e_0 = LN(MLP_e(ef))
 //   L unshared blocks:
 //     m       = LN(MLP_edge([h_l(sender), h_l(receiver), e_l]))       (E, H)  graph_gather's order
@@ -70,6 +72,10 @@ class MeshGraphNet {
   void backward(const Exec& exec, const Real* params, const GraphBatch<Exec>& batch, const Real* dy,
                 Real* grads, Real* dx);
 
+  // Edge features become (ef - mean) / scale; mean, scale: (dims + 1) device pointers that must
+  // outlive the model (null, null: raw features). Error when the channel count is not dims + 1.
+  void set_edge_normalizer(const Real* mean, const Real* scale, int channels);
+
   const MeshGraphNetCfg& cfg() const { return m_cfg; }
   bool training() const;
   std::size_t planned_scalars() const;
@@ -81,6 +87,8 @@ class MeshGraphNet {
   MeshGraphNetCfg m_cfg;
   GraphBatchCapacity m_cap;
   std::unique_ptr<State> m_state;
+  const Real* m_edge_mean = nullptr;   // (dims + 1) or null
+  const Real* m_edge_scale = nullptr;  // (dims + 1) or null
 };
 
 }  // namespace surro::op

@@ -24,8 +24,9 @@ namespace surro::op {
 
 struct ModelNormalizers {
   std::optional<data::NormalizerView<float>> x, y;  // inputs (Cx fields), targets (Cy fields)
+  std::optional<data::NormalizerView<float>> edges;  // the inner model's edge features (Model::set_edge_normalizer)
   bool delta = false;  // the inner model predicts last(x) - y (y normalized by the change's statistics)
-  bool empty() const { return !x && !y && !delta; }
+  bool empty() const { return !x && !y && !edges && !delta; }
 };
 
 namespace normalized_impl {
@@ -50,6 +51,7 @@ class NormalizedModel final : public Model<ExecSpace, float> {
         m_out(out_channels),
         m_points(points) {
     const ModelNormalizers& n = *m_norms;
+    if (n.edges) m_inner->set_edge_normalizer(n.edges->mean.data(), n.edges->scale.data(), n.edges->channels);
     SURRO_REQUIRE(!n.delta || in_channels % out_channels == 0,
                   "normalized model: delta targets need whole frames in the window, got "
                       << in_channels << " input and " << out_channels << " output channels");

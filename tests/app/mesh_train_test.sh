@@ -59,6 +59,10 @@ grep -q 'horizon 10' roll.txt && grep -q 'forces (mean relative error' roll.txt 
   --set model.hidden=16 --set model.blocks=2 --set train.epochs=2 --set optimizer.lr=0.003 || bad "meshgraphnet train"
 "$surro" -q rollout mgn/checkpoint_last.h5 -o mgn_roll >/dev/null 2>&1 && [[ -s mgn_roll/rollout.pvd ]] && ok ||
   bad "meshgraphnet rollout"
+# Its edge features are standardized with statistics fitted on the training meshes (3 channels: dx, dy, |d|),
+# stored in the checkpoint beside the node and target normalizers.
+h5dump -d /normalizers/edges/mean mgn/checkpoint_last.h5 2>/dev/null | grep -q 'DATASPACE  SIMPLE { ( 3 )' && ok ||
+  bad "meshgraphnet checkpoint has no 3-channel /normalizers/edges"
 
 # Wrong pairings fail before any training, naming the problem.
 "$surro" -q train "$configs/train_fno_ns2d.json" --set run.output_dir=bad1 --set data.dataset=data \
@@ -71,6 +75,10 @@ grep -q 'horizon 10' roll.txt && grep -q 'forces (mean relative error' roll.txt 
 "$surro" -q train "$configs/train_mesh_transformer_cylinder.json" --set run.output_dir=bad3 "${tiny_t[@]}" \
   --set normalize.targets=none >err3.txt 2>&1
 [[ $? -ne 0 ]] && grep -q 'normalized_mse needs normalize.targets' err3.txt && ok || bad "loss without normalizer"
+"$surro" -q train "$configs/train_mesh_transformer_cylinder.json" --set run.output_dir=bad4 "${tiny_t[@]}" \
+  --set normalize.edges=channel >err4.txt 2>&1
+[[ $? -eq 2 && ! -e bad4/history.csv ]] && grep -q 'normalize.edges: "channel" but mesh_transformer derives no edge features' err4.txt &&
+  ok || bad "edge normalizer on the transformer: $(tail -2 err4.txt)"
 
 echo "mesh_train: $pass passed, $failures failed"
 [[ $failures -eq 0 ]]

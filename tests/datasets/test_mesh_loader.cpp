@@ -389,6 +389,37 @@ TEST_CASE("mesh loader: normalizers of values and of frame changes match a naive
   CHECK(sdf.mean()[0] == 0.0);
   CHECK(sdf.stddev()[0] == 0.0);
 
+  // Edge features [dx, dy, |d|] over every mesh's sides in both directions (a naive edge set from
+  // the cells, independent of mesh::unique_edges): dx and dy average to 0 exactly by symmetry.
+  {
+    std::vector<std::vector<double>> feats(3);
+    for (int s = 0; s < S; ++s) {
+      const mesh::Mesh& m = store.mesh(s);
+      std::set<std::pair<int, int>> sides;
+      for (std::size_t c = 0; c < m.cells.size() / 3; ++c)
+        for (int k = 0; k < 3; ++k) {
+          const int a = m.cells[3 * c + k], b = m.cells[3 * c + (k + 1) % 3];
+          sides.insert({std::min(a, b), std::max(a, b)});
+        }
+      for (const auto& [a, b] : sides)
+        for (const int sign : {1, -1}) {
+          const double dx = sign * (m.points[2 * a] - m.points[2 * b]);
+          const double dy = sign * (m.points[2 * a + 1] - m.points[2 * b + 1]);
+          feats[0].push_back(dx);
+          feats[1].push_back(dy);
+          feats[2].push_back(std::hypot(dx, dy));
+        }
+    }
+    std::vector<std::pair<double, double>> want;
+    for (const auto& f : feats) want.push_back(naive_stats(f, 0.0));
+    const GaussianNormalizer edges = fit_edge_normalizer(store);
+    check(edges, want);
+    // (the running mean's round-off over a few hundred unit-sized values)
+    CHECK(std::abs(edges.mean()[0]) <= 1e-13);
+    CHECK(std::abs(edges.mean()[1]) <= 1e-13);
+    require_error([&] { fit_edge_normalizer(grid_store()); }, ErrorKind::usage, "on a grid");
+  }
+
   // The stats.yaml writer (an independent pooled computation, 5 significant digits) agrees.
   const std::string yaml = (dir / "stats.yaml").string();
   write_stats_yaml(yaml, store.files());

@@ -483,6 +483,37 @@ TEMPLATE_LIST_TEST_CASE(
                     Catch::Contains("planned for inference"));
 }
 
+TEMPLATE_LIST_TEST_CASE("meshgraphnet: the edge normalizer equals its statistics folded into the first edge layer",
+                        "[meshgraphnet]", test::ExecSpaces) {
+  // The encoder's first edge layer is affine, W ((f - m) / s) + b = (W / s) f + (b - W (m / s)), so
+  // the normalized model with params p is the raw model with those folded params, to rounding.
+  using Exec = TestType;
+  const op::MeshGraphNetCfg c = tiny_mgn();
+  op::ParamTable table;
+  op::meshgraphnet_register(table, c);
+  const Vec p = mgn_params<Exec, double>(c, table);
+  const op::HostGraphBatch host = op::build_host_graph_batch(two_meshes());
+  const Vec mean = {0.3, -0.2, 0.5}, scale = {0.7, 1.9, 0.4};  // (dims + 1)
+  const auto mv = upload<Exec, double>(mean, "mean"), sv = upload<Exec, double>(scale, "scale");
+  MgnRun<Exec, double> normed(c, table, host), raw(c, table, host);
+  normed.model.set_edge_normalizer(mv.data(), sv.data(), 3);
+  const auto& w = table.slot("meshgraphnet.encoder.edge.linear0.weight");  // (H, 3)
+  const auto& b = table.slot("meshgraphnet.encoder.edge.linear0.bias");    // (H)
+  Vec folded = p;
+  for (int h = 0; h < c.hidden; ++h)
+    for (int k = 0; k < 3; ++k) {
+      const double wk = p[w.offset + std::size_t(h) * 3 + k];
+      folded[w.offset + std::size_t(h) * 3 + k] = wk / scale[k];
+      folded[b.offset + std::size_t(h)] -= wk * mean[k] / scale[k];
+    }
+  const Vec x = random_vector(normed.nx, 3);
+  CHECK(rel_l2(normed.forward(p, x), raw.forward(folded, x)) <= 1e-12);
+  CHECK(rel_l2(normed.forward(p, x), raw.forward(p, x)) > 1e-3);  // the statistics matter
+  model_gradcheck(normed, table, p, x);
+  CHECK_THROWS_WITH(raw.model.set_edge_normalizer(mv.data(), sv.data(), 2),
+                    Catch::Contains("expected dims + 1 = 3"));
+}
+
 TEMPLATE_LIST_TEST_CASE("meshgraphnet: Adam fits one input/target pair", "[meshgraphnet]", test::ExecSpaces) {
   using Exec = TestType;
   op::MeshGraphNetCfg c = tiny_mgn();
