@@ -100,11 +100,11 @@ void MeshTransformerArchitecture::init(const ExecSpace& exec, const ParamTable& 
 std::unique_ptr<Model<ExecSpace, float>> MeshTransformerArchitecture::make(const ExecSpace& exec,
                                                                            const ParamTable& table,
                                                                            const PlanShape& plan,
-                                                                           bool) const {
+                                                                           bool training) const {
   require_bound("make");
-  // The graph models plan their backward buffers always: an inference instance costs the same.
+  // An inference instance shares its block buffers (MeshTransformer's training flag).
   return std::make_unique<GraphModel<ExecSpace, float, MeshTransformer<ExecSpace, float>>>(exec, m_cfg, table,
-                                                                                           plan.graph);
+                                                                                           plan.graph, training);
 }
 
 void MeshGraphNetArchitecture::bind(const DataShape& shape) {

@@ -74,12 +74,11 @@ struct has_edge_normalizer<Net, std::void_t<decltype(std::declval<Net&>().set_ed
 template <class Exec, class Real, class Net>
 class GraphModel final : public Model<Exec, Real> {
  public:
-  // training false plans a forward-only instance where the model supports one (MeshGraphNet);
-  // others plan their backward buffers regardless.
+  // training false plans a forward-only instance (no saved activations; backward throws).
   template <class Cfg>
   GraphModel(const Exec& exec, const Cfg& cfg, const ParamTable& table, const GraphBatchCapacity& capacity,
              bool training = true)
-      : m_net(make_net(exec, cfg, table, capacity, training)) {}
+      : m_net(exec, cfg, table, capacity, training) {}
   void forward(const Exec& exec, const Batch<Exec>& batch, const Real* params, const Real* x,
                Real* y) override {
     m_net.forward(exec, params, graph_of(batch), x, y);
@@ -97,15 +96,6 @@ class GraphModel final : public Model<Exec, Real> {
   Net& net() { return m_net; }
 
  private:
-  template <class Cfg>
-  static Net make_net(const Exec& exec, const Cfg& cfg, const ParamTable& table,
-                      const GraphBatchCapacity& capacity, bool training) {
-    if constexpr (std::is_constructible_v<Net, const Exec&, const Cfg&, const ParamTable&,
-                                          const GraphBatchCapacity&, bool>)
-      return Net(exec, cfg, table, capacity, training);
-    else
-      return Net(exec, cfg, table, capacity);
-  }
   static const GraphBatch<Exec>& graph_of(const Batch<Exec>& batch) {
     SURRO_REQUIRE(batch.graph, "graph model: the batch has no graph (grid data given to a mesh model)");
     return *batch.graph;

@@ -71,33 +71,40 @@ struct MeshTransformer<Exec, Real>::State {
     std::size_t g_scale, g_w_in, g_b_in, g_w_out, g_b_out;
     Buf n1_out, rms1, q, k, v, p, o, n2_out, rms2, g_rms, g_normed, g_hidden, g_gated;
   };
+  bool training;
   gemm::Gemm<Exec> gemm;
   ReluMlp<Exec, Real> encoder, decoder;
   std::size_t enc_norm;
-  std::vector<Block> blocks;
+  std::vector<Block> blocks;     // inference: every block's buffers are the same Views
   Buf enc_in, enc_out, enc_rms;  // (V, Cin + 9), (V, d), (V)
-  std::vector<Buf> h;            // 2L + 1 streams (V, d)
-  Buf t, g, t1, t2, dq, dk, dv, ds, dgated, dhidden, dnormed, denc_in;
+  std::vector<Buf> h;            // 2L + 1 streams (V, d); inference: h[i] is one of two buffers, by parity
+  Buf t;                         // (V, d) a block's branch output
+  Buf g, t1, t2, dq, dk, dv, ds, dgated, dhidden, dnormed, denc_in;  // backward only (empty in inference)
 
-  State(const Exec& exec, const MeshTransformerCfg& c, const ParamTable& table, const GraphBatchCapacity& cap)
-      : gemm(exec, c.gemm),
+  State(const Exec& exec, const MeshTransformerCfg& c, const ParamTable& table, const GraphBatchCapacity& cap,
+        bool train)
+      : training(train),
+        gemm(exec, c.gemm),
         encoder(gemm, table, mesh_transformer_impl::name("encoder"), mesh_transformer_impl::encoder_widths(c),
-                cap.nodes),
+                cap.nodes, train),
         decoder(gemm, table, mesh_transformer_impl::name("decoder"), mesh_transformer_impl::decoder_widths(c),
-                cap.nodes) {
+                cap.nodes, train) {
     using namespace mesh_transformer_impl;
     const std::size_t V = std::size_t(cap.nodes), d = std::size_t(c.dim), F = std::size_t(c.gated_mult) * d;
     const std::size_t nnzH = std::size_t(cap.nnz) * c.heads;
+    // Backward's buffers are empty in an inference instance.
     auto buf = [](const std::string& label, std::size_t n) {
       return Buf("surro::mesh_transformer::" + label, n);
     };
+    auto bwd = [&](const std::string& label, std::size_t n) { return buf(label, training ? n : 0); };
     enc_norm = table.slot(name("encoder.norm.scale")).offset;
     enc_in = buf("enc_in", V * c.encoder_inputs());
     enc_out = buf("enc_out", V * d);
     enc_rms = buf("enc_rms", V);
-    for (int i = 0; i <= 2 * c.layers; ++i) h.push_back(buf("h", V * d));
+    // Forward reads h[i] and writes h[i + 1] only, so inference alternates two streams.
+    for (int i = 0; i <= 2 * c.layers; ++i) h.push_back(training || i < 2 ? buf("h", V * d) : h[i % 2]);
     for (int l = 0; l < c.layers; ++l) {
-      Block b;
+      Block b = l == 0 || training ? Block{} : blocks[0];  // inference: block 0's buffers
       b.n1 = table.slot(block(l, "attn_norm.scale")).offset;
       for (int s = 0; s < 4; ++s) {
         b.w[s] = table.slot(block(l, std::string("attn.") + kQkvp[s] + ".weight")).offset;
@@ -109,6 +116,10 @@ struct MeshTransformer<Exec, Real>::State {
       b.g_b_in = table.slot(block(l, "mlp.in.bias")).offset;
       b.g_w_out = table.slot(block(l, "mlp.out.weight")).offset;
       b.g_b_out = table.slot(block(l, "mlp.out.bias")).offset;
+      if (l > 0 && !training) {
+        blocks.push_back(b);
+        continue;
+      }
       b.n1_out = buf("n1", V * d);
       b.rms1 = buf("rms1", V);
       b.q = buf("q", V * d);
@@ -125,17 +136,17 @@ struct MeshTransformer<Exec, Real>::State {
       blocks.push_back(b);
     }
     t = buf("t", V * d);
-    g = buf("g", V * d);
-    t1 = buf("t1", V * d);
-    t2 = buf("t2", V * d);
-    dq = buf("dq", V * d);
-    dk = buf("dk", V * d);
-    dv = buf("dv", V * d);
-    ds = buf("ds", nnzH);
-    dgated = buf("dgated", V * F);
-    dhidden = buf("dhidden", V * 2 * F);
-    dnormed = buf("dnormed", V * d);
-    denc_in = buf("denc_in", V * c.encoder_inputs());
+    g = bwd("g", V * d);
+    t1 = bwd("t1", V * d);
+    t2 = bwd("t2", V * d);
+    dq = bwd("dq", V * d);
+    dk = bwd("dk", V * d);
+    dv = bwd("dv", V * d);
+    ds = bwd("ds", nnzH);
+    dgated = bwd("dgated", V * F);
+    dhidden = bwd("dhidden", V * 2 * F);
+    dnormed = bwd("dnormed", V * d);
+    denc_in = bwd("denc_in", V * c.encoder_inputs());
   }
 
   template <class P>
@@ -146,10 +157,16 @@ struct MeshTransformer<Exec, Real>::State {
 
 template <class Exec, class Real>
 MeshTransformer<Exec, Real>::MeshTransformer(const Exec& exec, const MeshTransformerCfg& cfg,
-                                             const ParamTable& table, const GraphBatchCapacity& cap)
+                                             const ParamTable& table, const GraphBatchCapacity& cap,
+                                             bool training)
     : m_cfg(cfg), m_cap(cap) {
   mesh_transformer_validate(cfg);
-  m_state = std::make_unique<State>(exec, cfg, table, cap);
+  m_state = std::make_unique<State>(exec, cfg, table, cap, training);
+}
+
+template <class Exec, class Real>
+bool MeshTransformer<Exec, Real>::training() const {
+  return m_state->training;
 }
 
 template <class Exec, class Real>
@@ -162,11 +179,15 @@ std::size_t MeshTransformer<Exec, Real>::planned_scalars() const {
   for (const auto* b : {&s.enc_in, &s.enc_out, &s.enc_rms, &s.t, &s.g, &s.t1, &s.t2, &s.dq, &s.dk, &s.dv,
                         &s.ds, &s.dgated, &s.dhidden, &s.dnormed, &s.denc_in})
     n += b->size();
-  for (const auto& h : s.h) n += h.size();
-  for (const auto& b : s.blocks)
+  // Inference aliases streams and block buffers: count each allocation once.
+  const std::size_t streams = s.training ? s.h.size() : 2, blocks = s.training ? s.blocks.size() : 1;
+  for (std::size_t i = 0; i < streams; ++i) n += s.h[i].size();
+  for (std::size_t l = 0; l < blocks; ++l) {
+    const auto& b = s.blocks[l];
     for (const auto* v : {&b.n1_out, &b.rms1, &b.q, &b.k, &b.v, &b.p, &b.o, &b.n2_out, &b.rms2, &b.g_rms,
                           &b.g_normed, &b.g_hidden, &b.g_gated})
       n += v->size();
+  }
   return n;
 }
 
@@ -218,6 +239,7 @@ template <class Exec, class Real>
 void MeshTransformer<Exec, Real>::backward(const Exec& exec, const Real* P, const GraphBatch<Exec>& batch,
                                            const Real* dy, Real* G, Real* dx) {
   State& s = *m_state;
+  SURRO_REQUIRE(s.training, "mesh_transformer: backward on an instance planned for inference");
   const MeshTransformerCfg& c = m_cfg;
   const index_t V = batch.nodes();
   const index_t n = V * c.dim;

@@ -12,7 +12,8 @@
 // Parameters (Cin = 2 fields + 9 one-hot = 11 inputs, Cout = 2): 6d^2 + 21d + 2 + L (13d^2 + 14d).
 // Buffers are planned once for a GraphBatchCapacity: per block the stream h_l, the two norms'
 // outputs and RMS, q, k, v, the attention probabilities (nnz, H), the attention output and the
-// GatedMLP's saved tensors; backward scratch is shared by the blocks.
+// GatedMLP's saved tensors; backward scratch is shared by the blocks. An inference instance keeps
+// one set of block buffers and two streams.
 #include "core/gemm.hpp"
 #include "core/types.hpp"
 #include "operators/graph_batch.hpp"
@@ -51,9 +52,11 @@ void mesh_transformer_init(const Exec& exec, const MeshTransformerCfg& cfg, cons
 template <class Exec, class Real>
 class MeshTransformer {
  public:
-  // Plans every buffer (training: with backward's) for batches up to `capacity`.
+  // Plans every buffer for batches up to `capacity`: with backward's and every block's saved
+  // activations when training; otherwise forward only, one set of block buffers and two streams
+  // shared by the blocks (backward then throws).
   MeshTransformer(const Exec& exec, const MeshTransformerCfg& cfg, const ParamTable& table,
-                  const GraphBatchCapacity& capacity);
+                  const GraphBatchCapacity& capacity, bool training = true);
   ~MeshTransformer();
   MeshTransformer(const MeshTransformer&) = delete;
   MeshTransformer& operator=(const MeshTransformer&) = delete;
@@ -66,6 +69,7 @@ class MeshTransformer {
                 Real* grads, Real* dx);
 
   const MeshTransformerCfg& cfg() const { return m_cfg; }
+  bool training() const;
   std::size_t planned_scalars() const;
 
  private:

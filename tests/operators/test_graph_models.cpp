@@ -351,6 +351,35 @@ TEMPLATE_LIST_TEST_CASE("mesh_transformer: float agrees with double; a batch equ
   check_batch_equals_alone<TransformerRun<Exec, float>, float>(c, table, p);
 }
 
+TEMPLATE_LIST_TEST_CASE(
+    "mesh_transformer: an inference instance gives the training forward, plans less, refuses backward",
+    "[mesh_transformer]", test::ExecSpaces) {
+  using Exec = TestType;
+  using mem = typename Exec::memory_space;
+  const op::MeshTransformerCfg c = tiny_transformer();
+  op::ParamTable table;
+  op::mesh_transformer_register(table, c);
+  const Vec p = transformer_params<Exec, double>(c, table);
+  const op::HostGraphBatch host = op::build_host_graph_batch(two_meshes(), op::MaskSpec::hops(2));
+  TransformerRun<Exec, double> train(c, table, host);
+  const Exec exec;
+  op::MeshTransformer<Exec, double> infer(exec, c, table, host.capacity(), false);
+  CHECK(train.model.training());
+  CHECK(!infer.training());
+  // Training keeps 2L + 1 streams, every block's activations and backward's scratch; inference two
+  // streams and one block's buffers (for L = 2 less than half).
+  CHECK(infer.planned_scalars() * 2 < train.model.planned_scalars());
+  const Vec x = random_vector(train.nx, 3);
+  auto pv = upload<Exec, double>(p, "p"), xv = upload<Exec, double>(x, "x");
+  View1<double, mem> y("y", train.ny), g("g", table.size()), dy("dy", train.ny);
+  infer.forward(exec, pv.data(), train.batch, xv.data(), y.data());
+  exec.fence();
+  // The same kernels in the same order on other buffers: bitwise.
+  CHECK(download(y) == train.forward(p, x));
+  CHECK_THROWS_WITH(infer.backward(exec, pv.data(), train.batch, dy.data(), g.data(), nullptr),
+                    Catch::Contains("planned for inference"));
+}
+
 TEMPLATE_LIST_TEST_CASE("mesh_transformer: Adam fits one input/target pair", "[mesh_transformer]",
                         test::ExecSpaces) {
   using Exec = TestType;
