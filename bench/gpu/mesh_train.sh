@@ -7,8 +7,8 @@
 #                             test split and print its metrics.
 # Environment: TRAIN (40), VALID (5), TEST (5), STEPS (600), SPINUP (3.0), SECONDS_EACH (300),
 #   VARIANTS ("mt mgn"): mt the shipped mesh transformer (1-hop mask), mt_k2 its 2-hop mask,
-#   mt_dilated the dilated mask (dilation 2, radius 6), mt_global 1-hop plus 8 global nodes, mgn the
-#   shipped MeshGraphNet.
+#   mt_dilated the dilated mask (dilation 2, radius 6), mt_global 1-hop plus 8 global nodes, mt_rope
+#   1-hop with rotary position encoding (the generated channel's length 2.2), mgn the shipped MeshGraphNet.
 set -u
 phase=$1
 dir=$2
@@ -34,6 +34,7 @@ variant_args() {  # variant_args NAME: the config and overrides of one variant
     mt_dilated) echo configs/train_mesh_transformer_cylinder.json --set model.mask=dilated \
       --set model.dilation=2 --set model.radius=6 ;;
     mt_global) echo configs/train_mesh_transformer_cylinder.json --set model.global_nodes=8 ;;
+    mt_rope) echo configs/train_mesh_transformer_cylinder.json --set model.rope=true --set model.rope_length=2.2 ;;
     mgn) echo configs/train_meshgraphnet_cylinder.json ;;
     *) echo "mesh_train.sh: unknown variant $1" >&2; return 1 ;;
   esac

@@ -27,6 +27,11 @@ MeshTransformerCfg read_mesh_transformer_section(config::Node& node) {
                      "interleaved"
                  ? HeadLayout::interleaved
                  : HeadLayout::blocked;
+  c.rope = node.get_bool("rope", false);
+  for (const char* key : {"rope_length", "rope_max_freq"})
+    if (!c.rope && node.has(key)) node.fail(key, "only read with \"rope\": true");
+  c.rope_length = node.get_number("rope_length", c.rope_length, config::positive_number());
+  c.rope_max_freq = node.get_number("rope_max_freq", c.rope_max_freq, config::in_range(1.0, 1e9));
   if (c.dim % c.heads != 0)
     node.fail("heads",
               "expected a divisor of dim = " + std::to_string(c.dim) + ", got " + std::to_string(c.heads));
@@ -78,6 +83,7 @@ void MeshTransformerArchitecture::bind(const DataShape& shape) {
   MeshTransformerCfg cfg = m_cfg;
   cfg.in_channels = shape.in_channels;
   cfg.out_channels = shape.out_channels;
+  cfg.dims = shape.mesh_dims;
   mesh_transformer_validate(cfg);
   record_shape(shape);
   m_cfg = cfg;
@@ -86,7 +92,9 @@ void MeshTransformerArchitecture::bind(const DataShape& shape) {
 std::string MeshTransformerArchitecture::summary(const ParamTable& table) const {
   std::ostringstream os;
   os << "mesh_transformer, dim " << m_cfg.dim << ", " << m_cfg.heads << " heads, " << m_cfg.layers
-     << " layers, mask " << m_mask.describe() << ", " << table.parameter_count() << " parameters, "
+     << " layers, mask " << m_mask.describe();
+  if (m_cfg.rope) os << ", rope (length " << m_cfg.rope_length << ", max_freq " << m_cfg.rope_max_freq << ")";
+  os << ", " << table.parameter_count() << " parameters, "
      << gemm_options_name(m_cfg.gemm) << " GEMMs";
   return os.str();
 }

@@ -39,6 +39,7 @@ void mesh_transformer_validate(const MeshTransformerCfg& c) {
   if (c.heads <= 0 || c.dim % c.heads != 0)
     fail("model.heads = " + std::to_string(c.heads) +
          ": expected a divisor of dim = " + std::to_string(c.dim));
+  if (c.rope) mesh_rope_validate(c.rope_cfg());
 }
 
 void mesh_transformer_register(ParamTable& t, const MeshTransformerCfg& c) {
@@ -79,6 +80,7 @@ struct MeshTransformer<Exec, Real>::State {
   Buf enc_in, enc_out, enc_rms;  // (V, Cin + 9), (V, d), (V)
   std::vector<Buf> h;            // 2L + 1 streams (V, d); inference: h[i] is one of two buffers, by parity
   Buf t;                         // (V, d) a block's branch output
+  Buf rope;                      // (V, dims, m, 2) rotation table of the batch's positions (rope only)
   Buf g, t1, t2, dq, dk, dv, ds, dgated, dhidden, dnormed, denc_in;  // backward only (empty in inference)
 
   State(const Exec& exec, const MeshTransformerCfg& c, const ParamTable& table, const GraphBatchCapacity& cap,
@@ -136,6 +138,7 @@ struct MeshTransformer<Exec, Real>::State {
       blocks.push_back(b);
     }
     t = buf("t", V * d);
+    if (c.rope) rope = buf("rope", V * std::size_t(c.dims) * c.rope_cfg().pairs() * 2);
     g = bwd("g", V * d);
     t1 = bwd("t1", V * d);
     t2 = bwd("t2", V * d);
@@ -176,7 +179,7 @@ template <class Exec, class Real>
 std::size_t MeshTransformer<Exec, Real>::planned_scalars() const {
   const State& s = *m_state;
   std::size_t n = s.encoder.planned_scalars() + s.decoder.planned_scalars();
-  for (const auto* b : {&s.enc_in, &s.enc_out, &s.enc_rms, &s.t, &s.g, &s.t1, &s.t2, &s.dq, &s.dk, &s.dv,
+  for (const auto* b : {&s.enc_in, &s.enc_out, &s.enc_rms, &s.t, &s.rope, &s.g, &s.t1, &s.t2, &s.dq, &s.dk, &s.dv,
                         &s.ds, &s.dgated, &s.dhidden, &s.dnormed, &s.denc_in})
     n += b->size();
   // Inference aliases streams and block buffers: count each allocation once.
@@ -208,6 +211,12 @@ void MeshTransformer<Exec, Real>::forward(const Exec& exec, const Real* P, const
   const MaskedAttentionCfg acfg{c.dim, c.heads, c.layout};
   const AttentionMask mask = batch.mask();
 
+  const MeshRopeCfg rcfg = c.rope_cfg();
+  if (c.rope) {
+    SURRO_REQUIRE(batch.dim() == c.dims,
+                  "mesh_transformer: batch of dim " << batch.dim() << ", model bound to dims " << c.dims);
+    mesh_rope_table(exec, rcfg, V, batch.positions(), s.rope.data());
+  }
   graph_ops::concat_one_hot(exec, V, c.in_channels, x, batch.node_type(), s.enc_in.data());
   s.encoder.forward(exec, P, V, s.enc_in.data(), s.enc_out.data());
   rms_norm_forward(exec, norm, V, P + s.enc_norm, static_cast<const Real*>(s.enc_out.data()), s.h[0].data(),
@@ -219,6 +228,8 @@ void MeshTransformer<Exec, Real>::forward(const Exec& exec, const Real* P, const
     Real* qkv[3] = {b.q.data(), b.k.data(), b.v.data()};
     for (int i = 0; i < 3; ++i)
       linear_forward(exec, lin, P + b.w[i], P + b.b[i], static_cast<const Real*>(b.n1_out.data()), qkv[i]);
+    if (c.rope)  // q and k are saved rotated: attention's backward reads what its forward read
+      for (int i = 0; i < 2; ++i) mesh_rope_apply(exec, rcfg, V, static_cast<const Real*>(s.rope.data()), qkv[i], false);
     masked_attention_forward(exec, acfg, mask, static_cast<const Real*>(b.q.data()),
                              static_cast<const Real*>(b.k.data()), static_cast<const Real*>(b.v.data()),
                              b.p.data(), b.o.data());
@@ -269,6 +280,9 @@ void MeshTransformer<Exec, Real>::backward(const Exec& exec, const Real* P, cons
                               static_cast<const Real*>(b.k.data()), static_cast<const Real*>(b.v.data()),
                               static_cast<const Real*>(b.p.data()), static_cast<const Real*>(t1), s.ds.data(),
                               s.dq.data(), s.dk.data(), s.dv.data());
+    if (c.rope)  // back through the rotation: its transpose, the inverse rotation
+      for (Real* d : {s.dq.data(), s.dk.data()})
+        mesh_rope_apply(exec, c.rope_cfg(), V, static_cast<const Real*>(s.rope.data()), d, true);
     const Real* dqkv[3] = {s.dq.data(), s.dk.data(), s.dv.data()};
     for (int i = 0; i < 3; ++i) {
       linear_backward(exec, lin, P + b.w[i], static_cast<const Real*>(b.n1_out.data()), dqkv[i], G + b.w[i],

@@ -6,6 +6,7 @@
 //   encoder: h0 = RMSNorm(MLP([x, one_hot(node_type, 9)]))      MLP: 4 linears, ReLU between
 //   L pre-norm blocks:
 //     h += Proj(MaskedMHA(q, k, v)),  q, k, v = Linear(d, d)(RMSNorm(h))   mask: the batch's
+//       (with rope: q and k rotated by the node positions, layers/mesh_rope.hpp; no parameters)
 //     h += GatedMLP(RMSNorm(h))                                           GatedMLP has its own RMSNorm
 //   decoder: y = MLP(h) (V, Cout)                                         4 linears, ReLU between, no norm
 //
@@ -18,6 +19,7 @@
 #include "core/types.hpp"
 #include "operators/graph_batch.hpp"
 #include "operators/layers/masked_attention.hpp"
+#include "operators/layers/mesh_rope.hpp"
 #include "operators/params.hpp"
 
 #include <cstdint>
@@ -34,8 +36,14 @@ struct MeshTransformerCfg {
   int layers = 15;       // L
   int gated_mult = 3;    // GatedMLP hidden = 3 d
   HeadLayout layout = HeadLayout::interleaved;  // graph-physics' (N, head_dim, H) view
+  // Optional rotary encoding of q and k from the node positions (layers/mesh_rope.hpp).
+  bool rope = false;
+  int dims = 2;                 // spatial dimension of the positions (bound from the data)
+  double rope_length = 1.0;     // the domain's size, in the positions' unit
+  double rope_max_freq = 64.0;  // the fastest pair's frequency relative to the slowest
   gemm::Options gemm;
   int encoder_inputs() const { return in_channels + 9; }
+  MeshRopeCfg rope_cfg() const { return MeshRopeCfg{dim, heads, dims, layout, rope_length, rope_max_freq}; }
 };
 
 // Throws (usage) naming the field when the config is unusable.

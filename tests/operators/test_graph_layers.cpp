@@ -15,6 +15,7 @@
 #include "operators/layers/graph_csr.hpp"
 #include "operators/layers/graph_gather.hpp"
 #include "operators/layers/masked_attention.hpp"
+#include "operators/layers/mesh_rope.hpp"
 #include "operators/layers/rms_norm.hpp"
 #include "operators/params.hpp"
 #include "spaces.hpp"
@@ -703,3 +704,98 @@ TEMPLATE_LIST_TEST_CASE("gated_mlp: graph-physics' GatedMLP from rms_norm, linea
     gradcheck(
         v, [&](const Vars& x) { return run.forward(x); }, r, g, names);
 }
+
+// ---------------------------------------------------------------- mesh_rope
+
+namespace graph_layers_test {
+
+// The rotation written out per head, axis and pair, in double: the channel of head h's component j
+// is j H + h (interleaved) or h Dh + j (blocked).
+std::vector<double> mesh_rope_reference(const op::MeshRopeCfg& c, const std::vector<double>& pos,
+                                        std::vector<double> x, double sign) {
+  const int H = c.heads, dh = c.dim / H, m = dh / (2 * c.dims);
+  const std::size_t V = pos.size() / c.dims;
+  auto channel = [&](int h, int j) { return c.layout == op::HeadLayout::interleaved ? j * H + h : h * dh + j; };
+  for (std::size_t v = 0; v < V; ++v)
+    for (int h = 0; h < H; ++h)
+      for (int a = 0; a < c.dims; ++a)
+        for (int k = 0; k < m; ++k) {
+          const double f = m > 1 ? std::pow(c.max_freq, double(k) / (m - 1)) : 1.0;
+          const double th = sign * M_PI * pos[v * c.dims + a] / c.length * f;
+          double& p = x[v * c.dim + channel(h, a * (dh / c.dims) + k)];
+          double& q = x[v * c.dim + channel(h, a * (dh / c.dims) + k + m)];
+          const double p0 = p, q0 = q;
+          p = p0 * std::cos(th) - q0 * std::sin(th);
+          q = q0 * std::cos(th) + p0 * std::sin(th);
+        }
+  return x;
+}
+
+template <class Exec, class Real>
+std::vector<double> mesh_rope_run(const op::MeshRopeCfg& c, const std::vector<double>& pos,
+                                  const std::vector<double>& x, bool inverse) {
+  const index_t V = index_t(pos.size()) / c.dims;
+  auto p = upload<Exec, double>(pos, "pos");
+  auto xv = upload<Exec, Real>(x, "x");
+  View1<Real, typename Exec::memory_space> table("table", std::size_t(V) * c.dims * c.pairs() * 2);
+  op::mesh_rope_table(Exec(), c, V, p.data(), table.data());
+  op::mesh_rope_apply(Exec(), c, V, table.data(), xv.data(), inverse);
+  Exec().fence();
+  return download(xv);
+}
+
+}  // namespace graph_layers_test
+
+TEMPLATE_LIST_TEST_CASE("mesh_rope: axial rotation of q and k by node positions; relative scores; inverse",
+                        "[mesh_rope]", surro::test::RealCases) {
+  using namespace graph_layers_test;
+  using Exec = typename TestType::exec;
+  using Real = typename TestType::scalar;
+  const index_t V = 7;
+  for (const auto layout : {op::HeadLayout::interleaved, op::HeadLayout::blocked})
+    for (const int dims : {2, 3}) {
+      // Dh = 12: 3 pairs per axis in 2D (frequencies 1, 8, 64), 2 in 3D (1, 64).
+      const op::MeshRopeCfg c{24, 2, dims, layout, 2.2, 64.0};
+      INFO("dims " << dims << (layout == op::HeadLayout::interleaved ? " interleaved" : " blocked"));
+      const auto pos = random_vector(std::size_t(V) * dims, 31, 0.0, 2.2);
+      const auto x = random_vector(std::size_t(V) * c.dim, 32);
+      // Each output is one 2 x 2 rotation: the table's cos and sin are rounded once to Real (a few u),
+      // and the angle, up to theta_max = pi 64 in double, is computed differently from the
+      // reference (exp of a log step against pow): a few double u relative, times theta_max absolute.
+      const auto y = mesh_rope_run<Exec, Real>(c, pos, x, false);
+      const double theta_max = M_PI * 64;
+      const double tol = 8 * epsilon<Real>() + 8 * epsilon<double>() * theta_max;
+      REQUIRE(rel_l2(y, mesh_rope_reference(c, pos, x, 1.0)) <= tol);
+      REQUIRE(rel_l2(mesh_rope_run<Exec, Real>(c, pos, x, true), mesh_rope_reference(c, pos, x, -1.0)) <= tol);
+      // Inverse after forward: the identity (a rotation preserves norms).
+      REQUIRE(rel_l2(mesh_rope_run<Exec, Real>(c, pos, y, true), x) <= 2 * tol);
+      // q_i . k_j of every head depends on pos_i - pos_j only: shifting every position by the same
+      // vector leaves the scores unchanged (the shift changes angles by up to 64 pi * 0.7 / 2.2 rad).
+      if constexpr (std::is_same_v<Real, double>) {
+        auto shifted = pos;
+        for (std::size_t i = 0; i < shifted.size(); ++i) shifted[i] += 0.37 + 0.1 * double(i % dims);
+        const auto k = random_vector(std::size_t(V) * c.dim, 33);
+        const auto q1 = mesh_rope_run<Exec, Real>(c, pos, x, false), k1 = mesh_rope_run<Exec, Real>(c, pos, k, false);
+        const auto q2 = mesh_rope_run<Exec, Real>(c, shifted, x, false),
+                   k2 = mesh_rope_run<Exec, Real>(c, shifted, k, false);
+        const int dh = c.dim / c.heads;
+        for (index_t i = 0; i < V; ++i)
+          for (index_t j = 0; j < V; ++j)
+            for (int h = 0; h < c.heads; ++h) {
+              double s1 = 0, s2 = 0;
+              for (int e = 0; e < dh; ++e) {
+                const int ch = layout == op::HeadLayout::interleaved ? e * c.heads + h : h * dh + e;
+                s1 += q1[i * c.dim + ch] * k1[j * c.dim + ch];
+                s2 += q2[i * c.dim + ch] * k2[j * c.dim + ch];
+              }
+              // angles of up to ~150 rad carry ~1e-14 absolute error in double
+              REQUIRE(std::abs(s1 - s2) <= 1e-12 * dh);
+            }
+      }
+    }
+  CHECK_THROWS_WITH(op::mesh_rope_validate(op::MeshRopeCfg{24, 4, 2, op::HeadLayout::interleaved, 1.0, 64.0}),
+                    Catch::Contains("dim / heads = 6 must be a positive multiple of 2 x the mesh dimension 2"));
+  CHECK_THROWS_WITH(op::mesh_rope_validate(op::MeshRopeCfg{24, 2, 2, op::HeadLayout::interleaved, 0.0, 64.0}),
+                    Catch::Contains("model.rope_length"));
+}
+
