@@ -30,8 +30,10 @@ MeshTransformerCfg read_mesh_transformer_section(config::Node& node) {
   c.rope = node.get_bool("rope", false);
   for (const char* key : {"rope_length", "rope_max_freq"})
     if (!c.rope && node.has(key)) node.fail(key, "only read with \"rope\": true");
-  c.rope_length = node.get_number("rope_length", c.rope_length, config::positive_number());
-  c.rope_max_freq = node.get_number("rope_max_freq", c.rope_max_freq, config::in_range(1.0, 1e9));
+  if (c.rope) {  // read (and so written into the resolved config) only with rope on
+    c.rope_length = node.get_number("rope_length", c.rope_length, config::positive_number());
+    c.rope_max_freq = node.get_number("rope_max_freq", c.rope_max_freq, config::in_range(1.0, 1e9));
+  }
   if (c.dim % c.heads != 0)
     node.fail("heads",
               "expected a divisor of dim = " + std::to_string(c.dim) + ", got " + std::to_string(c.heads));

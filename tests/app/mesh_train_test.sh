@@ -64,6 +64,12 @@ grep -q 'horizon 10' roll.txt && grep -q 'forces (mean relative error' roll.txt 
 h5dump -d /normalizers/edges/mean mgn/checkpoint_last.h5 2>/dev/null | grep -q 'DATASPACE  SIMPLE { ( 3 )' && ok ||
   bad "meshgraphnet checkpoint has no 3-channel /normalizers/edges"
 
+# With rotary position encoding the transformer trains and rolls out the same way.
+"$surro" -q train "$configs/train_mesh_transformer_cylinder.json" --set run.output_dir=rope "${tiny_t[@]}" \
+  --set train.epochs=1 --set model.rope=true --set model.rope_length=2.2 >rope.txt 2>&1 &&
+  "$surro" -q rollout rope/checkpoint_last.h5 -o rope_roll >>rope.txt 2>&1 && [[ -s rope_roll/rollout.pvd ]] && ok ||
+  bad "rope train/rollout: $(tail -3 rope.txt)"
+
 # Wrong pairings fail before any training, naming the problem.
 "$surro" -q train "$configs/train_fno_ns2d.json" --set run.output_dir=bad1 --set data.dataset=data \
   --set data.fields='["velocity"]' --set data.t_in=1 --set data.t_out=1 --set train.mode=teacher_forcing \
@@ -75,6 +81,10 @@ h5dump -d /normalizers/edges/mean mgn/checkpoint_last.h5 2>/dev/null | grep -q '
 "$surro" -q train "$configs/train_mesh_transformer_cylinder.json" --set run.output_dir=bad3 "${tiny_t[@]}" \
   --set normalize.targets=none >err3.txt 2>&1
 [[ $? -ne 0 ]] && grep -q 'normalized_mse needs normalize.targets' err3.txt && ok || bad "loss without normalizer"
+"$surro" -q train "$configs/train_mesh_transformer_cylinder.json" --set run.output_dir=bad5 "${tiny_t[@]}" \
+  --set model.rope_length=2.2 >err5.txt 2>&1
+[[ $? -eq 2 && ! -e bad5 ]] && grep -q 'rope_length.*only read with "rope": true' err5.txt && ok ||
+  bad "rope_length without rope: $(tail -2 err5.txt)"
 "$surro" -q train "$configs/train_mesh_transformer_cylinder.json" --set run.output_dir=bad4 "${tiny_t[@]}" \
   --set normalize.edges=channel >err4.txt 2>&1
 [[ $? -eq 2 && ! -e bad4/history.csv ]] && grep -q 'normalize.edges: "channel" but mesh_transformer derives no edge features' err4.txt &&
