@@ -211,6 +211,30 @@ void check_batch_equals_alone(const Cfg& cfg, const op::ParamTable& table, const
   }
 }
 
+// An instance planned with training = false: it plans less than half of the training instance,
+// its forward is the training forward bitwise (the same kernels in the same order on other
+// buffers), and its backward refuses.
+template <class RunT, class Net, class Cfg>
+void check_inference_instance(const Cfg& c, const op::ParamTable& table, const Vec& p,
+                              const op::HostGraphBatch& host) {
+  using Exec = decltype(RunT::exec);
+  using mem = typename Exec::memory_space;
+  RunT train(c, table, host);
+  const Exec exec;
+  Net infer(exec, c, table, host.capacity(), false);
+  CHECK(train.model.training());
+  CHECK(!infer.training());
+  CHECK(infer.planned_scalars() * 2 < train.model.planned_scalars());
+  const Vec x = random_vector(train.nx, 3);
+  auto pv = upload<Exec, double>(p, "p"), xv = upload<Exec, double>(x, "x");
+  View1<double, mem> y("y", train.ny), g("g", table.size()), dy("dy", train.ny);
+  infer.forward(exec, pv.data(), train.batch, xv.data(), y.data());
+  exec.fence();
+  CHECK(download(y) == train.forward(p, x));
+  CHECK_THROWS_WITH(infer.backward(exec, pv.data(), train.batch, dy.data(), g.data(), nullptr),
+                    Catch::Contains("planned for inference"));
+}
+
 // steps Adam updates (lr) of MSE(y, target) on one fixed (x, target) in float; returns (first, last) loss.
 template <class Exec, class Model, class Cfg>
 std::pair<double, double> tiny_fit(const Cfg& cfg, const op::ParamTable& table, const Vec& p0, int steps,
@@ -388,29 +412,14 @@ TEMPLATE_LIST_TEST_CASE(
     "mesh_transformer: an inference instance gives the training forward, plans less, refuses backward",
     "[mesh_transformer]", test::ExecSpaces) {
   using Exec = TestType;
-  using mem = typename Exec::memory_space;
   const op::MeshTransformerCfg c = tiny_transformer();
   op::ParamTable table;
   op::mesh_transformer_register(table, c);
-  const Vec p = transformer_params<Exec, double>(c, table);
-  const op::HostGraphBatch host = op::build_host_graph_batch(two_meshes(), op::MaskSpec::hops(2));
-  TransformerRun<Exec, double> train(c, table, host);
-  const Exec exec;
-  op::MeshTransformer<Exec, double> infer(exec, c, table, host.capacity(), false);
-  CHECK(train.model.training());
-  CHECK(!infer.training());
   // Training keeps 2L + 1 streams, every block's activations and backward's scratch; inference two
   // streams and one block's buffers (for L = 2 less than half).
-  CHECK(infer.planned_scalars() * 2 < train.model.planned_scalars());
-  const Vec x = random_vector(train.nx, 3);
-  auto pv = upload<Exec, double>(p, "p"), xv = upload<Exec, double>(x, "x");
-  View1<double, mem> y("y", train.ny), g("g", table.size()), dy("dy", train.ny);
-  infer.forward(exec, pv.data(), train.batch, xv.data(), y.data());
-  exec.fence();
-  // The same kernels in the same order on other buffers: bitwise.
-  CHECK(download(y) == train.forward(p, x));
-  CHECK_THROWS_WITH(infer.backward(exec, pv.data(), train.batch, dy.data(), g.data(), nullptr),
-                    Catch::Contains("planned for inference"));
+  check_inference_instance<TransformerRun<Exec, double>, op::MeshTransformer<Exec, double>>(
+      c, table, transformer_params<Exec, double>(c, table),
+      op::build_host_graph_batch(two_meshes(), op::MaskSpec::hops(2)));
 }
 
 TEMPLATE_LIST_TEST_CASE("mesh_transformer: Adam fits one input/target pair", "[mesh_transformer]",
@@ -521,28 +530,12 @@ TEMPLATE_LIST_TEST_CASE(
     "backward",
     "[meshgraphnet]", test::ExecSpaces) {
   using Exec = TestType;
-  using mem = typename Exec::memory_space;
   const op::MeshGraphNetCfg c = tiny_mgn();
   op::ParamTable table;
   op::meshgraphnet_register(table, c);
-  const Vec p = mgn_params<Exec, double>(c, table);
-  const op::HostGraphBatch host = op::build_host_graph_batch(two_meshes());
-  MgnRun<Exec, double> train(c, table, host);
-  const Exec exec;
-  op::MeshGraphNet<Exec, double> infer(exec, c, table, host.capacity(), false);
-  CHECK(train.model.training());
-  CHECK(!infer.training());
   // Per block, training saves the streams, MLP activations and pre-norm inputs; inference shares one set.
-  CHECK(infer.planned_scalars() * 2 < train.model.planned_scalars());
-  const Vec x = random_vector(train.nx, 3);
-  auto pv = upload<Exec, double>(p, "p"), xv = upload<Exec, double>(x, "x");
-  View1<double, mem> y("y", train.ny), g("g", table.size()), dy("dy", train.ny);
-  infer.forward(exec, pv.data(), train.batch, xv.data(), y.data());
-  exec.fence();
-  // The same kernels in the same order on other buffers: bitwise.
-  CHECK(download(y) == train.forward(p, x));
-  CHECK_THROWS_WITH(infer.backward(exec, pv.data(), train.batch, dy.data(), g.data(), nullptr),
-                    Catch::Contains("planned for inference"));
+  check_inference_instance<MgnRun<Exec, double>, op::MeshGraphNet<Exec, double>>(
+      c, table, mgn_params<Exec, double>(c, table), op::build_host_graph_batch(two_meshes()));
 }
 
 TEMPLATE_LIST_TEST_CASE("meshgraphnet: the edge normalizer equals its statistics folded into the first edge layer",
