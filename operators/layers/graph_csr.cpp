@@ -57,24 +57,4 @@ HostCsr csr_transpose(const HostCsr& a, index_t cols, std::vector<int>& perm) {
   return t;
 }
 
-HostCsr csr_from_edges(index_t nodes, const std::vector<int>& senders, const std::vector<int>& receivers) {
-  SURRO_REQUIRE(senders.size() == receivers.size(),
-                "csr_from_edges: " << senders.size() << " senders, " << receivers.size()
-                                   << " receivers: expected equal counts");
-  HostCsr a = group_by_key(nodes, receivers);
-  for (index_t i = 0; i < nodes; ++i) {
-    auto first = a.indices.begin() + a.offsets[i], last = a.indices.begin() + a.offsets[i + 1];
-    for (auto it = first; it != last; ++it) {
-      const int s = senders[*it];
-      SURRO_REQUIRE(s >= 0 && s < nodes, "csr_from_edges: sender of edge "
-                                             << *it << " = " << s << ": expected in [0, " << nodes << ")");
-      *it = s;
-    }
-    std::sort(first, last);
-    SURRO_REQUIRE(std::adjacent_find(first, last) == last,
-                  "csr_from_edges: node " << i << ": duplicate edge from the same sender");
-  }
-  return a;
-}
-
 }  // namespace surro::op

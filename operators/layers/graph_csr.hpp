@@ -35,8 +35,4 @@ HostCsr group_by_key(index_t groups, const std::vector<int>& key);
 // ascending per column; perm (nnz): perm[s] = the slot of a holding the entry of transpose slot s.
 HostCsr csr_transpose(const HostCsr& a, index_t cols, std::vector<int>& perm);
 
-// The CSR by receiver of a directed edge list (receivers[e], senders[e]) on `nodes` nodes: row i
-// holds the senders of the edges into i, sorted. Throws on duplicate edges or out-of-range nodes.
-HostCsr csr_from_edges(index_t nodes, const std::vector<int>& senders, const std::vector<int>& receivers);
-
 }  // namespace surro::op
