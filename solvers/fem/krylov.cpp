@@ -2,6 +2,7 @@
 #include "solvers/fem/krylov.hpp"
 
 #include "core/error.hpp"
+#include "solvers/fem/amg.hpp"
 
 #include <cmath>
 #include <iomanip>
@@ -79,6 +80,10 @@ void Krylov<Exec>::dot(const Exec& exec, const Vec& a, const Vec& b, int slot) {
 
 template <class Exec>
 void Krylov<Exec>::precondition(const Exec& exec, const Vec& in, const Vec& out) {
+  if (use_amg) {
+    amg->apply(exec, in, out);  // every row: inactive samples' out is not read
+    return;
+  }
   const auto ds = sys->dof_sample;
   const auto st = status;
   const auto di = dinv;
@@ -260,7 +265,10 @@ void Krylov<Exec>::cg_iteration(const Exec& exec, const Vec& value, const Vec& x
 template <class Exec>
 KrylovReport Krylov<Exec>::cg(const Exec& exec, const Vec& value, const Vec& b, const Vec& x, double tol,
                               int max_it) {
-  return converge(exec, value, b, x, tol, max_it, Method::cg);
+  use_amg = amg != nullptr;
+  const KrylovReport rep = converge(exec, value, b, x, tol, max_it, Method::cg);
+  use_amg = false;
+  return rep;
 }
 
 template <class Exec>

@@ -3,7 +3,8 @@
 // its own block with its own scalars and stops at its own convergence (its iterates do not depend
 // on the rest of the batch).
 //
-//   cg():       conjugate gradients, Jacobi-preconditioned (symmetric positive definite blocks)
+//   cg():       conjugate gradients, Jacobi- or AMG-preconditioned (symmetric positive definite
+//               blocks; amg.hpp)
 //   bicgstab(): BiCGStab (van der Vorst 1992), right Jacobi preconditioning (non-symmetric blocks)
 //
 // Stopping: relative residual |b - A x| / |b| <= tol on the recurrence residual, then confirmed on
@@ -19,6 +20,9 @@
 #include <vector>
 
 namespace surro::solvers::fem {
+
+template <class Exec>
+class Amg;
 
 // Per-sample outcome.
 enum class KrylovStatus : int { converged = 0, active = 1, breakdown = 2, exhausted = 3 };
@@ -39,6 +43,10 @@ class Krylov {
 
   explicit Krylov(const System<Exec>& system);
 
+  // Preconditioner of cg(): null (the default) is Jacobi, otherwise one V-cycle of `amg` (built for
+  // the matrix passed to cg(); not owned). BiCGStab always uses Jacobi.
+  void set_amg(Amg<Exec>* amg_) { amg = amg_; }
+
   // Solve A x = b for every sample, x (Nd) holding the initial guess; value (nnz) is A on the
   // system's pattern. Reports iterations and residuals per sample (no throw: see require_converged).
   KrylovReport cg(const Exec& exec, const Vec& value, const Vec& b, const Vec& x, double tol, int max_it);
@@ -50,6 +58,8 @@ class Krylov {
 
   // Public for nvcc (extended lambdas may not live in private members).
   const System<Exec>* sys;
+  Amg<Exec>* amg = nullptr;
+  bool use_amg = false;                 // set while cg() runs with amg
   Vec r, rhat, p, v, y, s, z, t, dinv;  // (Nd) workspace
   View1<double, Mem> partial;           // (Nch)
   View2<double, Mem> sc;                // (B, kSlots) per-sample scalars (see krylov.cpp)
