@@ -55,13 +55,17 @@ class Krylov {
 
   // Per-sample inner products out(b, slot) = sum over sample b's rows of x y, in the fixed order.
   void dot(const Exec& exec, const Vec& x, const Vec& y, int slot);
+  // Two products at once (c, d empty: only a.b), then the finishing step `fin` (Dots::Fin in
+  // krylov.cpp: store, or a CG iteration's alpha / beta-and-convergence step): one launch.
+  void dots(const Exec& exec, const Vec& a, const Vec& b, int slot0, const Vec& c, const Vec& d, int slot1,
+            int fin, double tol2, int max_it);
 
   // Public for nvcc (extended lambdas may not live in private members).
   const System<Exec>* sys;
   Amg<Exec>* amg = nullptr;
   bool use_amg = false;                 // set while cg() runs with amg
   Vec r, rhat, p, v, y, s, z, t, dinv;  // (Nd) workspace
-  View1<double, Mem> partial;           // (Nch)
+  View2<double, Mem> partial;           // (Nch, 2)
   View2<double, Mem> sc;                // (B, kSlots) per-sample scalars (see krylov.cpp)
   View1<int, Mem> status, iterations;   // (B)
   static constexpr int kSlots = 12;
