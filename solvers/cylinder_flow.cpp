@@ -105,6 +105,7 @@ class CylinderFlow final : public Solver {
     run.record_every = per_record;
     run.tolerance = m_s.tolerance;
     run.max_iterations = static_cast<int>(m_s.max_iterations);
+    run.pressure_amg = m_s.preconditioner == "amg";
     const fem::ChannelResult r = fem::solve_channel_flow(meshes, samples, run);
     for (long long b = 0; b < count; ++b) {
       auto& u = block.fields["velocity"];
@@ -235,6 +236,7 @@ CylinderFlowSettings read_cylinder_flow(config::Node& n) {
   s.tolerance = n.get_number("tolerance", s.tolerance,
                              {[](const double& v) { return v > 0 && v < 1; }, "a number in (0, 1)"});
   s.max_iterations = n.get_int("max_iterations", s.max_iterations, config::positive());
+  s.preconditioner = n.get_string("preconditioner", s.preconditioner, config::one_of({"amg", "jacobi"}));
   const auto multiple = [&](const char* key, double value) {
     const double q = value / s.dt;
     if (std::abs(q - std::llround(q)) > 1e-9 * std::max(1.0, q))

@@ -45,6 +45,7 @@ struct CylinderFlowSettings {
   double spinup = 3.0;       // simulated time before the first recorded frame
   double tolerance = 1e-10;  // relative residual of every linear solve
   long long max_iterations = 2000;
+  std::string preconditioner = "amg";  // of the pressure CG: "amg" or "jacobi"
 
   long long substeps() const;  // dt steps per recorded frame
 };

@@ -2,6 +2,7 @@
 #include "solvers/fem/krylov.hpp"
 
 #include "core/error.hpp"
+#include "solvers/fem/amg.hpp"
 
 #include <cmath>
 #include <iomanip>
@@ -49,36 +50,109 @@ Krylov<Exec>::Krylov(const System<Exec>& system) : sys(&system) {
   z = vec("z");
   t = vec("t");
   dinv = vec("dinv");
-  partial = View1<double, Mem>("surro::fem::krylov::partial", system.num_chunks);
+  partial = View2<double, Mem>("surro::fem::krylov::partial", system.num_chunks, 2);
   sc = View2<double, Mem>("surro::fem::krylov::scalars", system.batch, kSlots);
   status = View1<int, Mem>("surro::fem::krylov::status", system.batch);
   iterations = View1<int, Mem>("surro::fem::krylov::iterations", system.batch);
 }
 
+// One team per sample: its threads sum the sample's chunks (<= 256 rows each, in row order) into
+// partial, then one thread sums the chunks in order and applies `fin` to the sample's scalars. The
+// same arithmetic as a chunk kernel followed by a sample kernel, in one launch; with fin = cg_alpha
+// or cg_beta the scalar kernel of a CG iteration is folded in too.
+template <class Exec>
+struct Dots {
+  using Mem = typename Exec::memory_space;
+  using member_type = typename Kokkos::TeamPolicy<Exec>::member_type;
+  enum Fin : int { store = 0, cg_alpha = 1, cg_beta = 2 };
+  View1<double, Mem> a, b, c, d;  // (Nd) products a.b into slot0 and, with two, c.d into slot1
+  View2<double, Mem> part;        // (Nch, 2)
+  View1<index_t, Mem> cp, sch;    // (Nch + 1), (B + 1)
+  View2<double, Mem> scal;        // (B, kSlots)
+  View1<int, Mem> st, it;         // (B)
+  int slot0 = 0, slot1 = 0, two = 0, fin = store, max_it = 0;
+  double tol2 = 0;
+
+  KOKKOS_INLINE_FUNCTION void operator()(const member_type& team) const {
+    const int smp = team.league_rank();
+    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, sch(smp), sch(smp + 1)), [&](const index_t ch) {
+      double s0 = 0.0, s1 = 0.0;
+      for (index_t i = cp(ch); i < cp(ch + 1); ++i) s0 += a(i) * b(i);
+      if (two)
+        for (index_t i = cp(ch); i < cp(ch + 1); ++i) s1 += c(i) * d(i);
+      part(ch, 0) = s0;
+      part(ch, 1) = s1;
+    });
+    team.team_barrier();
+    Kokkos::single(Kokkos::PerTeam(team), [&]() {
+      double s0 = 0.0, s1 = 0.0;
+      for (index_t ch = sch(smp); ch < sch(smp + 1); ++ch) s0 += part(ch, 0);
+      if (two)
+        for (index_t ch = sch(smp); ch < sch(smp + 1); ++ch) s1 += part(ch, 1);
+      scal(smp, slot0) = s0;
+      if (two) scal(smp, slot1) = s1;
+      if (fin == cg_alpha) finish_alpha(smp);
+      if (fin == cg_beta) finish_beta(smp);
+    });
+  }
+  // alpha = rho / p.Ap (slot0 = d0).
+  KOKKOS_INLINE_FUNCTION void finish_alpha(int smp) const {
+    if (st(smp) != kActive) return;
+    if (scal(smp, d0) > 0.0)
+      scal(smp, alpha) = scal(smp, rho) / scal(smp, d0);
+    else
+      st(smp) = kBreakdown;  // p.Ap <= 0: A is not SPD on this sample
+  }
+  // Convergence test on r.r, then beta = r.z / rho (slots rr, d1).
+  KOKKOS_INLINE_FUNCTION void finish_beta(int smp) const {
+    if (st(smp) != kActive) return;
+    it(smp) += 1;
+    if (scal(smp, rr) <= tol2 * scal(smp, bb)) {
+      st(smp) = kConverged;
+    } else if (it(smp) >= max_it) {
+      st(smp) = kExhausted;
+    } else {
+      scal(smp, beta) = scal(smp, d1) / scal(smp, rho);
+      scal(smp, rho) = scal(smp, d1);
+    }
+  }
+};
+
+template <class Exec>
+void Krylov<Exec>::dots(const Exec& exec, const Vec& a, const Vec& b, int slot0, const Vec& c, const Vec& d,
+                        int slot1, int fin, double tol2, int max_it) {
+  Dots<Exec> f;
+  f.a = a;
+  f.b = b;
+  f.c = c.data() ? c : a;
+  f.d = d.data() ? d : b;
+  f.two = c.data() ? 1 : 0;
+  f.slot0 = slot0;
+  f.slot1 = slot1;
+  f.part = partial;
+  f.cp = sys->chunk_ptr;
+  f.sch = sys->sample_chunk;
+  f.scal = sc;
+  f.st = status;
+  f.it = iterations;
+  f.fin = fin;
+  f.tol2 = tol2;
+  f.max_it = max_it;
+  Kokkos::parallel_for("surro::fem::krylov::dot", Kokkos::TeamPolicy<Exec>(exec, sys->batch, Kokkos::AUTO),
+                       f);
+}
+
 template <class Exec>
 void Krylov<Exec>::dot(const Exec& exec, const Vec& a, const Vec& b, int slot) {
-  const auto cp = sys->chunk_ptr;
-  const auto sch = sys->sample_chunk;
-  const auto part = partial;
-  const auto scal = sc;
-  Kokkos::parallel_for(
-      "surro::fem::krylov::dot_chunks", Kokkos::RangePolicy<Exec>(exec, 0, sys->num_chunks),
-      KOKKOS_LAMBDA(const index_t ch) {
-        double sum = 0.0;
-        for (index_t i = cp(ch); i < cp(ch + 1); ++i) sum += a(i) * b(i);
-        part(ch) = sum;
-      });
-  Kokkos::parallel_for(
-      "surro::fem::krylov::dot_samples", Kokkos::RangePolicy<Exec>(exec, 0, sys->batch),
-      KOKKOS_LAMBDA(const index_t smp) {
-        double sum = 0.0;
-        for (index_t ch = sch(smp); ch < sch(smp + 1); ++ch) sum += part(ch);
-        scal(smp, slot) = sum;
-      });
+  dots(exec, a, b, slot, Vec(), Vec(), 0, Dots<Exec>::store, 0.0, 0);
 }
 
 template <class Exec>
 void Krylov<Exec>::precondition(const Exec& exec, const Vec& in, const Vec& out) {
+  if (use_amg) {
+    amg->apply(exec, in, out);  // every row: inactive samples' out is not read
+    return;
+  }
   const auto ds = sys->dof_sample;
   const auto st = status;
   const auto di = dinv;
@@ -108,8 +182,7 @@ void Krylov<Exec>::start(const Exec& exec, const Vec& value, const Vec& b, const
       "surro::fem::krylov::jacobi", Kokkos::RangePolicy<Exec>(exec, 0, sys->num_dofs),
       KOKKOS_LAMBDA(const index_t i) { di(i) = 1.0 / value(dg(i)); });
   residual(exec, value, b, x, r);
-  dot(exec, b, b, bb);
-  dot(exec, r, r, rr);
+  dots(exec, b, b, bb, r, r, rr, Dots<Exec>::store, 0.0, 0);
   const auto scal = sc;
   const auto st = status;
   const auto it = iterations;
@@ -213,16 +286,7 @@ void Krylov<Exec>::cg_iteration(const Exec& exec, const Vec& value, const Vec& x
   const index_t nd = sys->num_dofs;
   const int batch = sys->batch;
   sys->multiply(exec, value, P, Q);
-  dot(exec, P, Q, d0);
-  Kokkos::parallel_for(
-      "surro::fem::krylov::cg::alpha", Kokkos::RangePolicy<Exec>(exec, 0, batch),
-      KOKKOS_LAMBDA(const index_t smp) {
-        if (st(smp) != kActive) return;
-        if (scal(smp, d0) > 0.0)
-          scal(smp, alpha) = scal(smp, rho) / scal(smp, d0);
-        else
-          st(smp) = kBreakdown;  // p.Ap <= 0: A is not SPD on this sample
-      });
+  dots(exec, P, Q, d0, Vec(), Vec(), 0, Dots<Exec>::cg_alpha, tol2, max_it);
   Kokkos::parallel_for(
       "surro::fem::krylov::cg::update", Kokkos::RangePolicy<Exec>(exec, 0, nd),
       KOKKOS_LAMBDA(const index_t i) {
@@ -233,22 +297,7 @@ void Krylov<Exec>::cg_iteration(const Exec& exec, const Vec& value, const Vec& x
         R(i) -= al * Q(i);
       });
   precondition(exec, R, Z);
-  dot(exec, R, R, rr);
-  dot(exec, R, Z, d1);
-  Kokkos::parallel_for(
-      "surro::fem::krylov::cg::beta", Kokkos::RangePolicy<Exec>(exec, 0, batch),
-      KOKKOS_LAMBDA(const index_t smp) {
-        if (st(smp) != kActive) return;
-        it(smp) += 1;
-        if (scal(smp, rr) <= tol2 * scal(smp, bb)) {
-          st(smp) = kConverged;
-        } else if (it(smp) >= max_it) {
-          st(smp) = kExhausted;
-        } else {
-          scal(smp, beta) = scal(smp, d1) / scal(smp, rho);
-          scal(smp, rho) = scal(smp, d1);
-        }
-      });
+  dots(exec, R, R, rr, R, Z, d1, Dots<Exec>::cg_beta, tol2, max_it);
   Kokkos::parallel_for(
       "surro::fem::krylov::cg::direction", Kokkos::RangePolicy<Exec>(exec, 0, nd),
       KOKKOS_LAMBDA(const index_t i) {
@@ -260,7 +309,10 @@ void Krylov<Exec>::cg_iteration(const Exec& exec, const Vec& value, const Vec& x
 template <class Exec>
 KrylovReport Krylov<Exec>::cg(const Exec& exec, const Vec& value, const Vec& b, const Vec& x, double tol,
                               int max_it) {
-  return converge(exec, value, b, x, tol, max_it, Method::cg);
+  use_amg = amg != nullptr;
+  const KrylovReport rep = converge(exec, value, b, x, tol, max_it, Method::cg);
+  use_amg = false;
+  return rep;
 }
 
 template <class Exec>
@@ -312,8 +364,7 @@ void Krylov<Exec>::bicgstab_iteration(const Exec& exec, const Vec& value, const 
       });
   precondition(exec, S, Z);
   sys->multiply(exec, value, Z, T);
-  dot(exec, T, S, d0);
-  dot(exec, T, T, d1);
+  dots(exec, T, S, d0, T, T, d1, Dots<Exec>::store, 0.0, 0);
   dot(exec, S, S, d2);
   Kokkos::parallel_for(
       "surro::fem::krylov::bicgstab::omega", Kokkos::RangePolicy<Exec>(exec, 0, batch),

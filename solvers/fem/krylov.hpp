@@ -3,7 +3,8 @@
 // its own block with its own scalars and stops at its own convergence (its iterates do not depend
 // on the rest of the batch).
 //
-//   cg():       conjugate gradients, Jacobi-preconditioned (symmetric positive definite blocks)
+//   cg():       conjugate gradients, Jacobi- or AMG-preconditioned (symmetric positive definite
+//               blocks; amg.hpp)
 //   bicgstab(): BiCGStab (van der Vorst 1992), right Jacobi preconditioning (non-symmetric blocks)
 //
 // Stopping: relative residual |b - A x| / |b| <= tol on the recurrence residual, then confirmed on
@@ -19,6 +20,9 @@
 #include <vector>
 
 namespace surro::solvers::fem {
+
+template <class Exec>
+class Amg;
 
 // Per-sample outcome.
 enum class KrylovStatus : int { converged = 0, active = 1, breakdown = 2, exhausted = 3 };
@@ -39,6 +43,10 @@ class Krylov {
 
   explicit Krylov(const System<Exec>& system);
 
+  // Preconditioner of cg(): null (the default) is Jacobi, otherwise one V-cycle of `amg` (built for
+  // the matrix passed to cg(); not owned). BiCGStab always uses Jacobi.
+  void set_amg(Amg<Exec>* amg_) { amg = amg_; }
+
   // Solve A x = b for every sample, x (Nd) holding the initial guess; value (nnz) is A on the
   // system's pattern. Reports iterations and residuals per sample (no throw: see require_converged).
   KrylovReport cg(const Exec& exec, const Vec& value, const Vec& b, const Vec& x, double tol, int max_it);
@@ -47,11 +55,17 @@ class Krylov {
 
   // Per-sample inner products out(b, slot) = sum over sample b's rows of x y, in the fixed order.
   void dot(const Exec& exec, const Vec& x, const Vec& y, int slot);
+  // Two products at once (c, d empty: only a.b), then the finishing step `fin` (Dots::Fin in
+  // krylov.cpp: store, or a CG iteration's alpha / beta-and-convergence step): one launch.
+  void dots(const Exec& exec, const Vec& a, const Vec& b, int slot0, const Vec& c, const Vec& d, int slot1,
+            int fin, double tol2, int max_it);
 
   // Public for nvcc (extended lambdas may not live in private members).
   const System<Exec>* sys;
+  Amg<Exec>* amg = nullptr;
+  bool use_amg = false;                 // set while cg() runs with amg
   Vec r, rhat, p, v, y, s, z, t, dinv;  // (Nd) workspace
-  View1<double, Mem> partial;           // (Nch)
+  View2<double, Mem> partial;           // (Nch, 2)
   View2<double, Mem> sc;                // (B, kSlots) per-sample scalars (see krylov.cpp)
   View1<int, Mem> status, iterations;   // (B)
   static constexpr int kSlots = 12;

@@ -144,6 +144,7 @@ void Ipcs<Exec>::set_pressure_dirichlet(const std::vector<int>& mask) {
   m_pressure_dirichlet = false;
   for (int v : mask) m_pressure_dirichlet = m_pressure_dirichlet || v != 0;
   m_p->constrain(exec, pmask, k_p);
+  m_amg.reset();
   exec.fence();
 }
 
@@ -428,6 +429,8 @@ void Ipcs<Exec>::step(const Exec& exec) {
     m_p->lift(exec, k_p, pmask, gp, bp);  // gp = 0: phi = 0 on the outflow
   else
     subtract_mean(exec, bp);
+  if (pressure_amg && !m_amg) m_amg = std::make_unique<Amg<Exec>>(exec, *m_p, k_p);
+  m_kp->set_amg(pressure_amg ? m_amg.get() : nullptr);
   const KrylovReport rp = m_kp->cg(exec, k_p, bp, phi, tolerance, max_iterations);
   rp.require_converged("pressure correction (CG) at t = " + std::to_string(t_new), tolerance);
   // 3. Velocity correction, into ux/uy after saving u^n.
@@ -586,6 +589,7 @@ ChannelResult solve_channel_flow(const std::vector<const mesh::Mesh*>& meshes,
   Ipcs<ExecSpace> ns(meshes, nu, run.dt);
   ns.tolerance = run.tolerance;
   ns.max_iterations = run.max_iterations;
+  ns.pressure_amg = run.pressure_amg;
   const BatchLayout& l2 = ns.velocity_layout();
   const BatchLayout& l1 = ns.pressure_layout();
   std::vector<int> vmask, pmask, ob;

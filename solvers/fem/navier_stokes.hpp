@@ -24,6 +24,7 @@
 // e on the obstacle's dofs and 0 elsewhere (e = e_x: drag, e_y: lift); and the pressure difference
 // between two probe points (P1 interpolation in the containing cell).
 #include "core/types.hpp"
+#include "solvers/fem/amg.hpp"
 #include "solvers/fem/krylov.hpp"
 #include "solvers/fem/space.hpp"
 #include "solvers/fem/system.hpp"
@@ -79,6 +80,9 @@ class Ipcs {
 
   double tolerance = 1e-10;  // relative residual of every Krylov solve
   int max_iterations = 5000;
+  // Preconditioner of the pressure CG: true smoothed-aggregation AMG (built from the constant P1
+  // matrix at the first step after the pressure conditions are set), false Jacobi.
+  bool pressure_amg = true;
 
   // Kernel entry points (public for nvcc's extended lambdas).
   void momentum_elements(const Exec& exec);
@@ -92,6 +96,7 @@ class Ipcs {
   BatchLayout m_l2, m_l1;
   std::unique_ptr<System<Exec>> m_v, m_p;  // P2 velocity, P1 pressure
   std::unique_ptr<Krylov<Exec>> m_kv, m_kp;
+  std::unique_ptr<Amg<Exec>> m_amg;  // of k_p; reset when k_p changes
   double m_dt = 0, m_time = 0;
   int m_steps = 0;
   bool m_pressure_dirichlet = false, m_functionals = false;
@@ -139,6 +144,7 @@ struct ChannelRun {
   long long first_record = 0, record_every = 1;
   double tolerance = 1e-10;  // relative residual of every Krylov solve
   int max_iterations = 5000;
+  bool pressure_amg = true;  // AMG (true) or Jacobi (false) for the pressure CG
 };
 
 struct ChannelResult {
