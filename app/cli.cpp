@@ -2,6 +2,7 @@
 
 #include "app/commands.hpp"
 #include "app/exit_codes.hpp"
+#include "app/plan.hpp"
 #include "app/run_config.hpp"
 #include "app/train_config.hpp"
 #include "core/backend_info.hpp"
@@ -187,7 +188,31 @@ int run_cli(int argc, char** argv) {
   JobArgs train_args;
   bool train_resume = false;
   add_job_options(train, train_args, " with run, data, model, optimizer, schedule, train sections");
-  train->add_flag("--resume", train_resume, "Continue the run in run.output_dir from checkpoint_last.h5");
+  auto* resume_flag =
+      train->add_flag("--resume", train_resume, "Continue the run in run.output_dir from checkpoint_last.h5");
+  train
+      ->add_flag("--auto-resume", train_args.auto_resume,
+                 "Resume when run.output_dir holds checkpoint_last.h5, else start (requeued jobs)")
+      ->excludes(resume_flag);
+  bool train_dry_run = false;
+  PlanArgs plan_args;
+  train->add_flag("--dry-run", train_dry_run,
+                  "Print the memory plan (as surro plan) and exit; writes nothing");
+
+  auto* plan =
+      app.add_subcommand("plan",
+                         "Print the device memory a training config needs (parameters, gradients, "
+                         "moments, activations, workspaces, batches) and the largest batch that fits");
+  JobArgs plan_job;
+  add_job_options(plan, plan_job, " with run, data, model, optimizer, schedule, train sections");
+  for (CLI::App* cmd : {plan, train}) {
+    cmd->add_option("--memory", plan_args.memory,
+                    "Plan: memory to fit, e.g. 80GiB (default: free device memory, else host memory)");
+    cmd->add_option("--ranks", plan_args.ranks, "Plan: ranks sharing the global batch")
+        ->check(count_range(1))
+        ->capture_default_str();
+  }
+  plan->add_flag("--json", plan_args.json, "Print as JSON");
 
   RolloutArgs roll_args, eval_args;
   auto add_rollout_options = [](CLI::App* cmd, RolloutArgs& r, bool output_required) {
@@ -312,8 +337,15 @@ int run_cli(int argc, char** argv) {
     } else if (*generate) {
       kokkos.start();
       run_generate(generate_args);
+    } else if (*plan) {
+      kokkos.start();
+      run_plan(plan_job, plan_args);
     } else if (*train) {
       kokkos.start();
+      if (train_dry_run) {
+        run_plan(train_args, plan_args);
+        return kExitOk;
+      }
       return run_train(train_args, train_resume);
     } else if (*roll) {
       kokkos.start();

@@ -332,6 +332,7 @@ int run_train(const JobArgs& args, bool resume) {
   // Before any work: a run folder equal to the dataset would overwrite its config.json.
   check_output_dir("run.output_dir", out, {{"dataset folder (data.dataset)", sec.data.dataset}});
   const std::string last_path = out + "/checkpoint_last.h5", best_path = out + "/checkpoint_best.h5";
+  if (args.auto_resume) resume = fs::exists(last_path);
   if (!resume && fs::exists(last_path))
     SURRO_THROW(ErrorKind::usage, last_path
                                       << ": a training run is already there; continue it with --resume, or "
