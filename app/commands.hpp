@@ -12,6 +12,8 @@ struct JobArgs {
   // train --auto-resume: resume when run.output_dir holds checkpoint_last.h5, start fresh
   // otherwise (a requeued batch job reruns the same command).
   bool auto_resume = false;
+  // train --log-every N: a plain progress line every N optimizer steps (0: one line per epoch).
+  long long log_every = 0;
 };
 
 // surro generate: a dataset of N trajectories in The Well's layout, resumable file by file.
