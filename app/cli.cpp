@@ -2,6 +2,8 @@
 
 #include "app/commands.hpp"
 #include "app/exit_codes.hpp"
+#include "app/plan.hpp"
+#include "app/progress.hpp"
 #include "app/run_config.hpp"
 #include "app/train_config.hpp"
 #include "core/backend_info.hpp"
@@ -116,7 +118,10 @@ std::string check_kokkos_args(const std::vector<std::string>& kokkos_args) {
 // The subcommand is the first argument that is not a global flag; naming it when it is unknown
 // beats CLI11's "A subcommand is required".
 std::string check_subcommand(const CLI::App& app, const std::vector<std::string>& args) {
-  for (const auto& a : args) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    // The value of the one global option that takes one (--log plain) is no subcommand.
+    if (a == "--log") ++i;
     if (a.empty() || a[0] == '-') continue;
     for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; }))
       if (sub->check_name(a)) return "";
@@ -149,6 +154,11 @@ int run_cli(int argc, char** argv) {
   bool quiet = false, verbose = false;
   app.add_flag("-q,--quiet", quiet, "Print warnings and errors only");
   app.add_flag("-v,--verbose", verbose, "Print debug messages and where in surro an error was raised");
+  std::string log_style = "auto";
+  app.add_option("--log", log_style,
+                 "Progress style: auto (a bar on a terminal, plain lines otherwise) or plain (batch jobs)")
+      ->check(CLI::IsMember({"auto", "plain"}))
+      ->capture_default_str();
   app.footer(
       "Kokkos flags (--kokkos-...) are passed to Kokkos. Exit codes: 0 ok, 1 run failed, "
       "2 bad command line or config, 3 bad input data, 4 interrupted after a checkpoint.");
@@ -187,7 +197,36 @@ int run_cli(int argc, char** argv) {
   JobArgs train_args;
   bool train_resume = false;
   add_job_options(train, train_args, " with run, data, model, optimizer, schedule, train sections");
-  train->add_flag("--resume", train_resume, "Continue the run in run.output_dir from checkpoint_last.h5");
+  auto* resume_flag =
+      train->add_flag("--resume", train_resume, "Continue the run in run.output_dir from checkpoint_last.h5");
+  train
+      ->add_flag("--auto-resume", train_args.auto_resume,
+                 "Resume when run.output_dir holds checkpoint_last.h5, else start (requeued jobs)")
+      ->excludes(resume_flag);
+  train
+      ->add_option("--log-every", train_args.log_every,
+                   "A progress line (loss, samples/s, ETA) every N steps besides the per-epoch line")
+      ->check(count_range(0))
+      ->capture_default_str();
+  bool train_dry_run = false;
+  PlanArgs plan_args;
+  train->add_flag("--dry-run", train_dry_run,
+                  "Print the memory plan (as surro plan) and exit; writes nothing");
+
+  auto* plan =
+      app.add_subcommand("plan",
+                         "Print the device memory a training config needs (parameters, gradients, "
+                         "moments, activations, workspaces, batches) and the largest batch that fits");
+  JobArgs plan_job;
+  add_job_options(plan, plan_job, " with run, data, model, optimizer, schedule, train sections");
+  for (CLI::App* cmd : {plan, train}) {
+    cmd->add_option("--memory", plan_args.memory,
+                    "Plan: memory to fit, e.g. 80GiB (default: free device memory, else host memory)");
+    cmd->add_option("--ranks", plan_args.ranks, "Plan: ranks sharing the global batch")
+        ->check(count_range(1))
+        ->capture_default_str();
+  }
+  plan->add_flag("--json", plan_args.json, "Print as JSON");
 
   RolloutArgs roll_args, eval_args;
   auto add_rollout_options = [](CLI::App* cmd, RolloutArgs& r, bool output_required) {
@@ -295,6 +334,7 @@ int run_cli(int argc, char** argv) {
   }
   if (quiet) log::force_level(log::Level::warn);
   if (verbose) log::force_level(log::Level::debug);
+  Progress::set_plain(log_style == "plain");
 
   try {
     if (*info) {
@@ -312,8 +352,15 @@ int run_cli(int argc, char** argv) {
     } else if (*generate) {
       kokkos.start();
       run_generate(generate_args);
+    } else if (*plan) {
+      kokkos.start();
+      run_plan(plan_job, plan_args);
     } else if (*train) {
       kokkos.start();
+      if (train_dry_run) {
+        run_plan(train_args, plan_args);
+        return kExitOk;
+      }
       return run_train(train_args, train_resume);
     } else if (*roll) {
       kokkos.start();

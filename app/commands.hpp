@@ -7,8 +7,13 @@
 namespace surro::app {
 
 struct JobArgs {
-  std::string config;               // config file ("" = defaults only)
-  std::vector<std::string> sets;    // --set overrides
+  std::string config;             // config file ("" = defaults only)
+  std::vector<std::string> sets;  // --set overrides
+  // train --auto-resume: resume when run.output_dir holds checkpoint_last.h5, start fresh
+  // otherwise (a requeued batch job reruns the same command).
+  bool auto_resume = false;
+  // train --log-every N: a plain progress line every N optimizer steps (0: one line per epoch).
+  long long log_every = 0;
 };
 
 // surro generate: a dataset of N trajectories in The Well's layout, resumable file by file.
@@ -20,7 +25,7 @@ int run_train(const JobArgs& args, bool resume);
 // surro rollout / surro eval: autoregressive rollout of a checkpoint on dataset trajectories.
 struct RolloutArgs {
   std::string checkpoint;
-  std::string dataset;       // "" = the dataset the model was trained on (from the checkpoint)
+  std::string dataset;  // "" = the dataset the model was trained on (from the checkpoint)
   std::string split = "test";
   std::string output;        // folder for metrics (and, for rollout, fields); "" = print only
   long long samples = 0;     // first K trajectories; 0 = all

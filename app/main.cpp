@@ -5,4 +5,6 @@
 //   surro check configs/x.json --set run.seed=3   # validate a config, print it resolved
 #include "app/cli.hpp"
 
-int main(int argc, char** argv) { return surro::app::run_cli(argc, argv); }
+int main(int argc, char** argv) {
+  return surro::app::run_cli(argc, argv);
+}

@@ -37,8 +37,8 @@ namespace surro::app {
 namespace mesh_rollout_impl {
 
 // frame (V, C): rows whose `predicted` flag is 0 take ref's values.
-void impose_reference(const ExecSpace& exec, index_t rows, int channels, const int* predicted, const float* ref,
-                      float* frame) {
+void impose_reference(const ExecSpace& exec, index_t rows, int channels, const int* predicted,
+                      const float* ref, float* frame) {
   Kokkos::parallel_for(
       "surro::rollout::impose_reference", Kokkos::RangePolicy<ExecSpace>(exec, 0, rows * channels),
       KOKKOS_LAMBDA(const index_t k) {
@@ -47,7 +47,8 @@ void impose_reference(const ExecSpace& exec, index_t rows, int channels, const i
 }
 
 // dst (n, C) = src rows index[0 .. n).
-void gather_rows(const ExecSpace& exec, index_t n, int channels, const int* index, const float* src, float* dst) {
+void gather_rows(const ExecSpace& exec, index_t n, int channels, const int* index, const float* src,
+                 float* dst) {
   Kokkos::parallel_for(
       "surro::rollout::gather_rows", Kokkos::RangePolicy<ExecSpace>(exec, 0, n * channels),
       KOKKOS_LAMBDA(const index_t k) {
@@ -108,8 +109,9 @@ MeshRolloutPlan plan_rollout(const ExecSpace& exec, const data::TrajectoryStore&
     p.kept_offsets.push_back(static_cast<long long>(index.size()));
   }
   p.kept_index = View1<int>("surro::rollout::kept_index", index.size());
-  Kokkos::deep_copy(exec, p.kept_index, Kokkos::View<const int*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>(
-                                            index.data(), index.size()));
+  Kokkos::deep_copy(
+      exec, p.kept_index,
+      Kokkos::View<const int*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>(index.data(), index.size()));
   // The initial window (V, t_in * C): row r holds frames start .. start + t_in - 1 of its node.
   std::vector<float> window(std::size_t(V) * t_in * C), frame(std::size_t(V) * C);
   for (int t = 0; t < t_in; ++t) {
@@ -131,10 +133,10 @@ MeshRolloutPlan plan_rollout(const ExecSpace& exec, const data::TrajectoryStore&
 // The rollout's prediction on the host.
 struct Predicted {
   op::FieldLayout layout;
-  std::vector<double> times;            // (steps)
-  std::vector<float> values;            // (steps, V, C) every trajectory's nodes stacked
-  std::vector<index_t> offsets;         // (K + 1) each trajectory's first row
-  int first_frame = 0;                  // the store frame step 0 predicts
+  std::vector<double> times;     // (steps)
+  std::vector<float> values;     // (steps, V, C) every trajectory's nodes stacked
+  std::vector<index_t> offsets;  // (K + 1) each trajectory's first row
+  int first_frame = 0;           // the store frame step 0 predicts
   // Trajectory s as (steps, V_s, C).
   std::vector<float> trajectory(int s, int C) const {
     const std::size_t steps = times.size(), V = std::size_t(offsets.back());
@@ -148,11 +150,13 @@ struct Predicted {
 };
 
 // Trajectory s's reference over the rollout's steps: (steps, V_s, C).
-std::vector<float> reference_trajectory(const data::TrajectoryStore& store, int s, int first_frame, int steps) {
+std::vector<float> reference_trajectory(const data::TrajectoryStore& store, int s, int first_frame,
+                                        int steps) {
   const std::size_t n = std::size_t(store.points(s)) * store.channels();
   std::vector<float> out(std::size_t(steps) * n);
-  for (int t = 0; t < steps; ++t) std::copy(store.frame(s, first_frame + t), store.frame(s, first_frame + t) + n,
-                                            out.begin() + std::size_t(t) * n);
+  for (int t = 0; t < steps; ++t)
+    std::copy(store.frame(s, first_frame + t), store.frame(s, first_frame + t) + n,
+              out.begin() + std::size_t(t) * n);
   return out;
 }
 
@@ -170,19 +174,22 @@ void write_fields(const RolloutArgs& a, const data::TrajectoryStore& store, int 
   std::vector<double> vt;
   for (std::size_t i = 0; i < vtk_steps.size(); ++i) {
     const int step = vtk_steps[i];
-    std::copy(pred.begin() + std::size_t(step) * n, pred.begin() + std::size_t(step + 1) * n, vp.begin() + i * n);
+    std::copy(pred.begin() + std::size_t(step) * n, pred.begin() + std::size_t(step + 1) * n,
+              vp.begin() + i * n);
     const float* ref = store.frame(s, p.first_frame + step);
     std::copy(ref, ref + n, vr.begin() + i * n);
     vt.push_back(p.times[std::size_t(step)]);
   }
-  const std::string pvd = op::write_rollout_vtu(a.output, "rollout", store.mesh(s), p.layout, vt, vp.data(), vr.data());
+  const std::string pvd =
+      op::write_rollout_vtu(a.output, "rollout", store.mesh(s), p.layout, vt, vp.data(), vr.data());
 
   data::DatasetSpec spec = store.spec();
   spec.times = p.times;
   spec.provenance["checkpoint"] = a.checkpoint;
   spec.provenance["content"] = "surrogate rollout";
   spec.fields.clear();
-  for (int f = 0; f < p.layout.fields(); ++f) spec.fields.push_back({p.layout.names[f], true, p.layout.components[f]});
+  for (int f = 0; f < p.layout.fields(); ++f)
+    spec.fields.push_back({p.layout.names[f], true, p.layout.components[f]});
   data::Block block;
   block.first = 0;
   block.count = K;
@@ -223,18 +230,21 @@ void split_fields(const std::vector<float>& values, int C, int cu, int cp, std::
 // trajectories carry the cylinder's parameters; "" otherwise (with a log line saying why).
 std::string physics_report(const data::TrajectoryStore& store, int K, const Predicted& p) {
   const auto& names = p.layout.names;
-  const auto iu = std::find(names.begin(), names.end(), "velocity"), ip = std::find(names.begin(), names.end(), "pressure");
+  const auto iu = std::find(names.begin(), names.end(), "velocity"),
+             ip = std::find(names.begin(), names.end(), "pressure");
   const std::vector<std::string> known = store.sample_parameter_names();
   const bool params = std::find(known.begin(), known.end(), "u_max") != known.end() &&
                       std::find(known.begin(), known.end(), "radius") != known.end();
   if (iu == names.end() || ip == names.end() || p.layout.components[std::size_t(iu - names.begin())] != 2 ||
       !params || p.times.size() < 2) {
-    SURRO_LOG_INFO("forces: not computed (they need the fields velocity (2 components) and pressure, the "
-                   "sample parameters u_max and radius, and at least 2 steps)");
+    SURRO_LOG_INFO(
+        "forces: not computed (they need the fields velocity (2 components) and pressure, the "
+        "sample parameters u_max and radius, and at least 2 steps)");
     return "";
   }
   const int C = store.channels();
-  const int cu = p.layout.first_channel(int(iu - names.begin())), cp = p.layout.first_channel(int(ip - names.begin()));
+  const int cu = p.layout.first_channel(int(iu - names.begin())),
+            cp = p.layout.first_channel(int(ip - names.begin()));
   std::ostringstream csv;
   csv.precision(8);
   csv << "sample,drag_mean_pred,drag_mean_ref,drag_max_pred,drag_max_ref,lift_amplitude_pred,"
@@ -250,9 +260,11 @@ std::string physics_report(const data::TrajectoryStore& store, int K, const Pred
     cp_s.radius = store.sample_parameter("radius", s);
     const int steps = static_cast<int>(p.times.size());
     split_fields(p.trajectory(s, C), C, cu, cp, u, pr);
-    const solvers::CylinderForces fp = solvers::cylinder_forces(store.mesh(s), p.times, u.data(), pr.data(), cp_s);
+    const solvers::CylinderForces fp =
+        solvers::cylinder_forces(store.mesh(s), p.times, u.data(), pr.data(), cp_s);
     split_fields(reference_trajectory(store, s, p.first_frame, steps), C, cu, cp, u, pr);
-    const solvers::CylinderForces fr = solvers::cylinder_forces(store.mesh(s), p.times, u.data(), pr.data(), cp_s);
+    const solvers::CylinderForces fr =
+        solvers::cylinder_forces(store.mesh(s), p.times, u.data(), pr.data(), cp_s);
     csv << s << ',' << fp.drag_mean << ',' << fr.drag_mean << ',' << fp.drag_max << ',' << fr.drag_max << ','
         << fp.lift_amplitude << ',' << fr.lift_amplitude << ',' << fp.strouhal << ',' << fr.strouhal << '\n';
     e_drag += std::abs(fp.drag_mean - fr.drag_mean) / std::abs(fr.drag_mean);
@@ -262,11 +274,12 @@ std::string physics_report(const data::TrajectoryStore& store, int K, const Pred
       ++n_st;
     }
   }
-  std::printf("forces (mean relative error over %d trajectories, prediction vs reference): drag mean %.3e, "
-              "lift amplitude %.3e, Strouhal %s\n",
-              K, e_drag / K, e_lift / K,
-              n_st ? (std::to_string(e_st / n_st) + " (" + std::to_string(n_st) + " with two lift periods)").c_str()
-                   : "n/a (fewer than two lift periods)");
+  std::printf(
+      "forces (mean relative error over %d trajectories, prediction vs reference): drag mean %.3e, "
+      "lift amplitude %.3e, Strouhal %s\n",
+      K, e_drag / K, e_lift / K,
+      n_st ? (std::to_string(e_st / n_st) + " (" + std::to_string(n_st) + " with two lift periods)").c_str()
+           : "n/a (fewer than two lift periods)");
   return csv.str();
 }
 
@@ -285,8 +298,8 @@ int run_mesh_rollout(const RolloutInputs& in) {
   op::ModelSurrogate model([&](const ExecSpace& e, int) { return trained.make(e, shape); }, trained.params(),
                            t_in * C, C, K, V);
   SURRO_LOG_INFO("rollout: " << K << " trajectories (" << V << " nodes, " << p.kept_offsets.back()
-                             << " predicted) of " << in.dataset << ", " << steps << " steps from frames " << start
-                             << ".." << start + t_in - 1 << ", on " << ExecSpace::name());
+                             << " predicted) of " << in.dataset << ", " << steps << " steps from frames "
+                             << start << ".." << start + t_in - 1 << ", on " << ExecSpace::name());
 
   const op::FieldLayout layout = field_layout(store);
   std::vector<long long> kept_points(K);
@@ -305,17 +318,21 @@ int run_mesh_rollout(const RolloutInputs& in) {
     Kokkos::deep_copy(exec, p.ref, HostFloats(ref_host.data(), ref_host.size()));
     mesh_rollout_impl::impose_reference(exec, V, C, p.graph->predicted(), p.ref.data(), frame);
   };
-  rollout.run(exec, batch, p.window.data(), steps, [&](int step, const float* f) {
-    mesh_rollout_impl::gather_rows(exec, kept, C, p.kept_index.data(), f, p.pred_kept.data());
-    mesh_rollout_impl::gather_rows(exec, kept, C, p.kept_index.data(), p.ref.data(), p.ref_kept.data());
-    step_errors.add(exec, report, step, 0, p.kept_offsets, p.pred_kept.data(),
-                    p.ref_kept.data());
-    Kokkos::deep_copy(exec, pred_step,
-                      Kokkos::View<const float*, MemSpace, Kokkos::MemoryUnmanaged>(f, std::size_t(V) * C));
-    exec.fence();
-    check_finite_prediction(a.checkpoint, step + 1, 1, static_cast<long long>(V) * C, pred_step.data());
-    std::copy(pred_step.data(), pred_step.data() + std::size_t(V) * C, pred.begin() + std::size_t(step) * V * C);
-  }, hook);
+  rollout.run(
+      exec, batch, p.window.data(), steps,
+      [&](int step, const float* f) {
+        mesh_rollout_impl::gather_rows(exec, kept, C, p.kept_index.data(), f, p.pred_kept.data());
+        mesh_rollout_impl::gather_rows(exec, kept, C, p.kept_index.data(), p.ref.data(), p.ref_kept.data());
+        step_errors.add(exec, report, step, 0, p.kept_offsets, p.pred_kept.data(), p.ref_kept.data());
+        Kokkos::deep_copy(
+            exec, pred_step,
+            Kokkos::View<const float*, MemSpace, Kokkos::MemoryUnmanaged>(f, std::size_t(V) * C));
+        exec.fence();
+        check_finite_prediction(a.checkpoint, step + 1, 1, static_cast<long long>(V) * C, pred_step.data());
+        std::copy(pred_step.data(), pred_step.data() + std::size_t(V) * C,
+                  pred.begin() + std::size_t(step) * V * C);
+      },
+      hook);
   report.finalize();
   const double seconds = timer.seconds();
 
@@ -330,8 +347,10 @@ int run_mesh_rollout(const RolloutInputs& in) {
     std::printf("\n");
   }
   std::printf("  all-rollout (%4d steps) %-12.4e", steps, report.rmse_all_rollout);
-  for (int f = 0; f < layout.fields(); ++f) std::printf(" %-12.4e", report.field_rmse_all_rollout[std::size_t(f)]);
-  std::printf("\ntrajectory: relative L2 %.4e (mean over %d samples); %.2f s\n", report.rel_l2_mean, K, seconds);
+  for (int f = 0; f < layout.fields(); ++f)
+    std::printf(" %-12.4e", report.field_rmse_all_rollout[std::size_t(f)]);
+  std::printf("\ntrajectory: relative L2 %.4e (mean over %d samples); %.2f s\n", report.rel_l2_mean, K,
+              seconds);
 
   std::vector<double> times;
   for (int step = 0; step < steps; ++step) {

@@ -13,9 +13,9 @@ struct RolloutInputs {
   const RolloutArgs& args;
   const data::TrajectoryStore& store;  // a mesh store
   const TrainedModel& model;
-  std::string dataset;                 // for messages
-  int samples = 0;                     // K: trajectories 0 .. K - 1
-  int steps = 0;                       // checked against the store's frames
+  std::string dataset;  // for messages
+  int samples = 0;      // K: trajectories 0 .. K - 1
+  int steps = 0;        // checked against the store's frames
   int t_in = 1;
 };
 
@@ -23,6 +23,7 @@ int run_mesh_rollout(const RolloutInputs& inputs);
 
 // A prediction that is NaN or infinite ends the rollout (exit 1) at the step where it appears,
 // instead of metrics of null. `pred` is (K, frame) on the host, step counted from 1 as printed.
-void check_finite_prediction(const std::string& checkpoint, int step, int K, long long frame, const float* pred);
+void check_finite_prediction(const std::string& checkpoint, int step, int K, long long frame,
+                             const float* pred);
 
 }  // namespace surro::app

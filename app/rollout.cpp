@@ -64,7 +64,6 @@ void check_vtk_sample(const RolloutArgs& a, long long K) {
                                                   << K << " trajectories rolled out)");
 }
 
-
 // The trajectories a rollout starts from and compares with: a dataset split, or K samples simulated
 // now by the solver of the dataset's generating config (or --solver-config), with --solver-set
 // overrides (a finer solver.record_grid gives FNO's zero-shot super-resolution).
@@ -95,7 +94,8 @@ int run_pair_eval(const RolloutArgs& a, const TrainingSections& sec, const std::
                                                << store.trajectories() << " trajectories");
   check_vtk_sample(a, K);
   data::WindowLoader loader(store, sec.data.pair, K, 0, false, false);
-  const TrainedModel trained(a.checkpoint, sec, data_shape(sec, store, loader.x_channels(), loader.y_channels()));
+  const TrainedModel trained(a.checkpoint, sec,
+                             data_shape(sec, store, loader.x_channels(), loader.y_channels()));
 
   ExecSpace exec;
   const long long out_size = static_cast<long long>(loader.y_channels()) * store.points();
@@ -146,7 +146,8 @@ TrainingSections read_checkpoint_sections(const std::string& checkpoint) {
   try {
     stored = config::json::parse(config_text);
   } catch (const config::json::parse_error& e) {
-    SURRO_THROW(ErrorKind::input, checkpoint << ": /config: the stored config is not valid JSON: " << e.what());
+    SURRO_THROW(ErrorKind::input,
+                checkpoint << ": /config: the stored config is not valid JSON: " << e.what());
   }
   TrainingSections sec;
   config::Node root(stored, checkpoint + ":/config", "", nullptr);
@@ -193,8 +194,8 @@ struct GridRolloutResult {
   op::EvalReport report;
   std::vector<float> pred;  // (K, steps, C, N...)
   std::unique_ptr<op::ProfileStats<ExecSpace>> stats_pred, stats_ref;
-  std::vector<double> spec_pred, spec_ref;  // (shells) sums over samples and steps
-  double seconds = 0;                       // stepping
+  std::vector<double> spec_pred, spec_ref;      // (shells) sums over samples and steps
+  double seconds = 0;                           // stepping
   std::chrono::steady_clock::time_point start;  // the first step
   double since_start() const {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -280,13 +281,13 @@ GridRolloutResult grid_rollout_loop(const RolloutInputs& in) {
   report.finalize();
   r.seconds = r.since_start();
   return r;
-
 }
 
 // The per-step table, the trajectory summary and the profile statistics on stdout; returns the
 // times of the predicted steps.
-std::vector<double> print_grid_report(const RolloutInputs& in, const TrainingSections& sec, GridRolloutResult& r,
-                                      const op::AxisProfiles& prof_pred, const op::AxisProfiles& prof_ref) {
+std::vector<double> print_grid_report(const RolloutInputs& in, const TrainingSections& sec,
+                                      GridRolloutResult& r, const op::AxisProfiles& prof_pred,
+                                      const op::AxisProfiles& prof_ref) {
   const RolloutArgs& a = in.args;
   const data::TrajectoryStore& store = in.store;
   const int K = in.samples, steps = in.steps, t_in = in.t_in, C = store.channels();

@@ -10,6 +10,7 @@
 // batch and reaches the same weights as an uninterrupted run on the same backend.
 #include "app/commands.hpp"
 #include "app/exit_codes.hpp"
+#include "app/progress.hpp"
 #include "app/resources.hpp"
 #include "app/run_config.hpp"
 #include "app/train_config.hpp"
@@ -333,6 +334,7 @@ int run_train(const JobArgs& args, bool resume) {
   // Before any work: a run folder equal to the dataset would overwrite its config.json.
   check_output_dir("run.output_dir", out, {{"dataset folder (data.dataset)", sec.data.dataset}});
   const std::string last_path = out + "/checkpoint_last.h5", best_path = out + "/checkpoint_best.h5";
+  if (args.auto_resume) resume = fs::exists(last_path);
   if (!resume && fs::exists(last_path))
     SURRO_THROW(ErrorKind::usage, last_path
                                       << ": a training run is already there; continue it with --resume, or "
@@ -464,7 +466,8 @@ int run_train(const JobArgs& args, bool resume) {
     carried_sum = 0;
     carried_n = 0;
     double lr = sec.adam.lr;
-    for (long long b = step % steps_per_epoch; b < steps_per_epoch; ++b) {
+    const long long step_at_epoch_start = step % steps_per_epoch;
+    for (long long b = step_at_epoch_start; b < steps_per_epoch; ++b) {
       const op::Batch<ExecSpace> feed = train_feed.fill(exec, static_cast<int>(b), x.data(), y.data());
       const int n = feed.samples;
       lr = op::learning_rate(sec.schedule, sec.adam.lr, step, horizon);
@@ -495,6 +498,12 @@ int run_train(const JobArgs& args, bool resume) {
       }
       session_n += n;
       ++step;
+      if (args.log_every > 0 && step % args.log_every == 0) {
+        const double t = timer.seconds();
+        SURRO_LOG_INFO(step_line(step, horizon.total_steps, epoch + 1, sec.train.epochs,
+                                 train_n ? train_sum / train_n : 0.0, session_n / std::max(t, 1e-9),
+                                 double(b + 1 - step_at_epoch_start) / std::max(t, 1e-9), t));
+      }
       // A signal during the epoch's last step falls through to validation and the history row:
       // a resume starts at the next epoch and would never write this one's row.
       if (g_stop_signal && b + 1 < steps_per_epoch) {

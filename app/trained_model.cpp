@@ -17,9 +17,10 @@ NormalizerMap fit_normalizers(const TrainingSections& sec, const data::Trajector
   const bool pair = sec.data.kind == "pair";
   const int frames = static_cast<int>(sec.normalize.frames);
   if (sec.normalize.inputs != "none")
-    out["inputs"] = pair ? data::fit_normalizer(train, sec.data.pair.inputs, norm_kind(sec.normalize.inputs),
-                                                sec.data.pair.input_frame, 1)
-                         : data::fit_normalizer(train, sec.data.fields, norm_kind(sec.normalize.inputs), 0, frames);
+    out["inputs"] =
+        pair ? data::fit_normalizer(train, sec.data.pair.inputs, norm_kind(sec.normalize.inputs),
+                                    sec.data.pair.input_frame, 1)
+             : data::fit_normalizer(train, sec.data.fields, norm_kind(sec.normalize.inputs), 0, frames);
   if (sec.normalize.targets != "none") {
     const data::NormKind kind = norm_kind(sec.normalize.targets);
     if (pair)
@@ -87,7 +88,8 @@ std::shared_ptr<const op::ModelNormalizers> make_model_normalizers(const Normali
   return out;
 }
 
-TrainedModel::TrainedModel(const std::string& checkpoint, const TrainingSections& sec, const op::DataShape& shape)
+TrainedModel::TrainedModel(const std::string& checkpoint, const TrainingSections& sec,
+                           const op::DataShape& shape)
     : m_arch(sec.model), m_table(std::make_unique<op::ParamTable>()) {
   m_arch->bind(shape);
   require_edge_features(sec, *m_arch);
