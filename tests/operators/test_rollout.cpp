@@ -312,8 +312,12 @@ TEST_CASE("EvalReport writes JSON and CSV", "[metrics]") {
   std::string header, row;
   std::getline(cs, header);
   CHECK(header == "step,rel_l2_mean,rmse,spectrum_error_mean");
+  // Steps are numbered 1..N as in rollout's printed table (README: one convention everywhere).
   int rows = 0;
-  while (std::getline(cs, row)) ++rows;
+  while (std::getline(cs, row)) {
+    ++rows;
+    CHECK(row.substr(0, row.find(',')) == std::to_string(rows));
+  }
   CHECK(rows == 3);
 }
 
