@@ -299,11 +299,15 @@ int run_cli(int argc, char** argv) {
 
   auto* import_cmd = app.add_subcommand("import",
                                         "Convert another program's dataset (meshgraphnets: DeepMind's "
-                                        "TFRecord folder) into a surro mesh dataset; resumable");
+                                        "TFRecord folder; fno-mat: FNO .mat file; pdebench: PDEBench "
+                                        "HDF5 file) into a surro dataset; resumable");
   ImportArgs import_args;
-  import_cmd->add_option("source", import_args.source, "Source dataset folder (meta.json + <split>.tfrecord)")
+  import_cmd
+      ->add_option("source", import_args.source,
+                   "Source dataset: folder (meshgraphnets) or file (fno-mat, pdebench)")
       ->required();
-  import_cmd->add_option("--format", import_args.format, "Source format (meshgraphnets)")->required();
+  import_cmd->add_option("--format", import_args.format, "Source format (meshgraphnets, fno-mat, pdebench)")
+      ->required();
   import_cmd->add_option("-o,--output", import_args.output, "Output dataset folder")->required();
   import_cmd->add_option("--splits", import_args.splits, "Splits to import, comma-separated")
       ->delimiter(',')
@@ -312,6 +316,12 @@ int run_cli(int argc, char** argv) {
       ->capture_default_str();
   import_cmd->add_option("--limit", import_args.limit, "At most N trajectories per split (0 = all)")
       ->capture_default_str();
+  const std::string split_help =
+      "Single-file formats: samples of this split, a count or a fraction (default: valid and test 10% "
+      "each, train the rest)";
+  import_cmd->add_option("--train", import_args.train, split_help);
+  import_cmd->add_option("--valid", import_args.valid, split_help);
+  import_cmd->add_option("--test", import_args.test, split_help);
   import_cmd->add_option("--name", import_args.name,
                          "Dataset name and file stem (default: the source folder's name)");
 

@@ -1,8 +1,13 @@
-// surro import: another program's dataset converted into a surro mesh dataset (docs/datasets.md,
-// "Importing MeshGraphNets data"). Format "meshgraphnets": DeepMind's TFRecord folder
-// (meta.json + {train,valid,test}.tfrecord, datasets/meshgraphnets.hpp) becomes
+// surro import: another program's dataset converted into a surro dataset (docs/datasets.md,
+// "Importing MeshGraphNets data"). One mechanism, a table of formats (kFormats), each of which opens
+// its source as a Source (spec, trajectories per split, a reader):
+//   meshgraphnets  DeepMind's TFRecord folder (meta.json + {train,valid,test}.tfrecord,
+//                  datasets/meshgraphnets.hpp) -> mesh layout (datasets/mesh_file.hpp)
+//   fno-mat        one original FNO .mat file (MATLAB v7.3)  -> The Well's grid layout (datasets/well.hpp)
+//   pdebench       one PDEBench HDF5 file                    -> The Well's grid layout
+// Single-file formats are split by --train/--valid/--test (datasets/external.hpp reads them). Written:
 //
-//   <output>/data/<split>/<name>_<k>.hdf5   per_file trajectories each (mesh layout, datasets/mesh_file.hpp)
+//   <output>/data/<split>/<name>_<k>.hdf5   per_file trajectories each
 //   <output>/stats.yaml                     normalization statistics of the train split
 //   <output>/config.json                    source, format, options, the source's meta.json, surro version
 //
@@ -19,6 +24,7 @@
 #include "core/error.hpp"
 #include "core/io.hpp"
 #include "core/log.hpp"
+#include "datasets/external.hpp"
 #include "datasets/hdf5.hpp"
 #include "datasets/mesh_file.hpp"
 #include "datasets/meshgraphnets.hpp"
@@ -29,6 +35,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 
@@ -37,21 +44,41 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kValidFormats = "meshgraphnets";
+constexpr const char* kValidFormats = "meshgraphnets, fno-mat, pdebench";
 constexpr const char* kNotInSource =
     "density, viscosity and Reynolds number: MeshGraphNets stores no physical parameters";
 
 struct ImportFile {
   std::string split, path, fp;     // fp: the split's source fingerprint
-  long long first = 0, count = 0;  // records [first, first + count) of <split>.tfrecord
+  long long first = 0, count = 0;  // trajectories [first, first + count) of the split
   bool done = false;               // already imported by an earlier run
 };
 
+// An opened source: what it holds and how to read a split's trajectories.
+struct Source {
+  data::DatasetSpec spec;                      // dataset_name and provenance filled by run_import
+  std::map<std::string, long long> available;  // split -> trajectories
+  config::json defining;                       // what identifies the source's bytes (fingerprints)
+  config::json record;                         // format-specific entries of config.json
+  std::string not_in_source;                   // what the format cannot carry ("" = nothing known)
+  std::function<data::Block(const std::string& split, long long first, long long count)> read;
+};
+
+struct Format {
+  const char* name;
+  const char* what;  // "a MeshGraphNets dataset folder"
+  bool folder;       // the source is a folder (else one file)
+  std::function<Source(const ImportArgs&, const std::filesystem::path&)> open;
+};
+
 // The options themselves, before any file is looked at.
+const Format& find_format(const std::string& name);
+
 void check_options(const ImportArgs& a) {
-  if (a.format != "meshgraphnets")
-    SURRO_THROW(ErrorKind::usage,
-                "--format " << a.format << ": unknown format; valid formats: " << kValidFormats);
+  const Format& format = find_format(a.format);
+  if (format.folder && !(a.train + a.valid + a.test).empty())
+    SURRO_THROW(ErrorKind::usage, "--train/--valid/--test: only for single-file formats (fno-mat, pdebench); "
+                                      << a.format << " has its own splits");
   if (a.per_file < 1)
     SURRO_THROW(ErrorKind::usage, "--per-file " << a.per_file << ": expected at least 1 trajectory per file");
   if (a.limit < 0)
@@ -71,23 +98,16 @@ void check_options(const ImportArgs& a) {
                 "--name '" << a.name << "': expected a file stem without '/' or leading '.'");
 }
 
-// The source folder, canonical, after checking that it holds meta.json and every requested split.
-fs::path check_source(const ImportArgs& a) {
+// The source, canonical: a folder or a file as the format wants.
+fs::path check_source(const ImportArgs& a, const Format& format) {
   std::error_code ec;
   if (!fs::exists(a.source, ec))
-    SURRO_THROW(ErrorKind::usage, a.source << ": no such folder (expected a MeshGraphNets dataset folder)");
-  if (!fs::is_directory(a.source, ec))
-    SURRO_THROW(ErrorKind::usage, a.source << ": not a folder (expected a MeshGraphNets dataset folder)");
-  const fs::path src = fs::canonical(a.source);
-  if (!fs::is_regular_file(src / "meta.json", ec))
-    SURRO_THROW(ErrorKind::usage, (src / "meta.json").string()
-                                      << ": missing (a MeshGraphNets dataset folder holds meta.json)");
-  for (const auto& s : a.splits)
-    if (!fs::is_regular_file(src / (s + ".tfrecord"), ec))
-      SURRO_THROW(ErrorKind::usage, (src / (s + ".tfrecord")).string()
-                                        << ": missing (split '" << s
-                                        << "' requested; choose the splits with --splits)");
-  return src;
+    SURRO_THROW(ErrorKind::usage, a.source << ": no such " << (format.folder ? "folder" : "file")
+                                           << " (expected " << format.what << ")");
+  if (format.folder ? !fs::is_directory(a.source, ec) : !fs::is_regular_file(a.source, ec))
+    SURRO_THROW(ErrorKind::usage, a.source << ": not a " << (format.folder ? "folder" : "file")
+                                           << " (expected " << format.what << ")");
+  return fs::canonical(a.source);
 }
 
 // True when `p` is `dir` or lies below it (both absolute and normalized).
@@ -115,18 +135,13 @@ std::string read_text(const fs::path& path) {
   return ss.str();
 }
 
-// What defines the files of one split: the source (folder, the split file's size, meta.json's bytes)
+// What defines the files of one split: the source (Source::defining[split]: paths, sizes, meta.json)
 // and the options that decide which trajectories go to which file. Not the output folder, not --splits.
-std::string split_fingerprint(const ImportArgs& a, const fs::path& src, const std::string& name,
+std::string split_fingerprint(const ImportArgs& a, const Source& source, const std::string& name,
                               const std::string& split) {
-  const config::json defining = {{"format", a.format},
-                                 {"source", src.string()},
-                                 {"split", split},
-                                 {"split_bytes", fs::file_size(src / (split + ".tfrecord"))},
-                                 {"meta_json", fingerprint(config::json(read_text(src / "meta.json")))},
-                                 {"name", name},
-                                 {"per_file", a.per_file},
-                                 {"limit", a.limit}};
+  const config::json defining = {{"format", a.format},     {"source", source.defining.at(split)},
+                                 {"split", split},         {"name", name},
+                                 {"per_file", a.per_file}, {"limit", a.limit}};
   return fingerprint(defining);
 }
 
@@ -143,17 +158,17 @@ std::string stored_fingerprint(const std::string& path) {
 }
 
 // The file plan of every requested split; `counts` gets each split's trajectories (after --limit).
-std::vector<ImportFile> plan_files(const ImportArgs& a, const fs::path& src, const fs::path& out,
+std::vector<ImportFile> plan_files(const ImportArgs& a, const Source& source, const fs::path& out,
                                    const std::string& name, std::map<std::string, long long>& counts) {
   std::vector<ImportFile> plan;
   for (const auto& split : a.splits) {
-    const long long available = data::count_meshgraphnets(src.string(), split);
+    const long long available = source.available.at(split);
     const long long n = a.limit > 0 ? std::min(available, a.limit) : available;
     counts[split] = n;
     if (n == 0)
-      SURRO_LOG_WARN((src / (split + ".tfrecord")).string()
-                     << ": no trajectories: data/" << split << "/ stays empty (surro validate reports it)");
-    const std::string fp = split_fingerprint(a, src, name, split);
+      SURRO_LOG_WARN(a.source << ": split " << split << " has no trajectories: data/" << split
+                              << "/ stays empty (surro validate reports it)");
+    const std::string fp = split_fingerprint(a, source, name, split);
     for (long long first = 0, k = 0; first < n; first += a.per_file, ++k) {
       char stem[64];
       std::snprintf(stem, sizeof(stem), "_%04lld.hdf5", k);
@@ -212,8 +227,9 @@ std::map<std::string, long long> earlier_splits(const fs::path& out, const confi
 
 // config.json: what was imported, from where, how; splits of earlier runs of the same import kept.
 config::json import_record(const ImportArgs& a, const fs::path& out, const fs::path& src,
-                           const std::string& name, const data::DatasetSpec& spec,
+                           const std::string& name, const Source& source,
                            const std::map<std::string, long long>& counts) {
+  const data::DatasetSpec& spec = source.spec;
   config::json import = {{"source", src.string()},          {"format", a.format},     {"name", name},
                          {"splits", config::json::array()}, {"per_file", a.per_file}, {"limit", a.limit}};
   std::map<std::string, long long> all = earlier_splits(out, import);
@@ -224,47 +240,160 @@ config::json import_record(const ImportArgs& a, const fs::path& out, const fs::p
       import["splits"].push_back(split);
       trajectories[split] = all[split];
     }
-  const config::json meta =
-      config::json::parse(read_text(src / "meta.json"));  // checked by meshgraphnets_spec
-  return {{"import", import},
-          {"dataset",
-           {{"trajectories", trajectories},
-            {"field_components", {{"velocity", 2}, {"pressure", 1}}},
-            {"dt", spec.parameters.at("dt")},
-            {"steps", spec.times.size()},
-            {"not_in_source", kNotInSource}}},
-          {"source_meta_json", meta},
-          {"surro", {{"version", kVersion}, {"git", kGitHash}}}};
+  config::json components = config::json::object();
+  for (const auto& f : spec.fields) components[f.name] = f.components;
+  config::json dataset = {{"trajectories", trajectories},
+                          {"field_components", components},
+                          {"steps", spec.times.size()},
+                          {"times", spec.times},
+                          {"parameters", spec.parameters}};
+  if (spec.parameters.count("dt")) dataset["dt"] = spec.parameters.at("dt");
+  if (!source.not_in_source.empty()) dataset["not_in_source"] = source.not_in_source;
+  config::json record = {
+      {"import", import}, {"dataset", dataset}, {"surro", {{"version", kVersion}, {"git", kGitHash}}}};
+  record.update(source.record);
+  return record;
 }
 
 // One file: its trajectories read from the source, written, released.
-void import_file(const fs::path& src, const ImportFile& f, data::DatasetSpec spec) {
-  data::MeshGraphNetsData in = data::read_meshgraphnets(src.string(), f.split, f.first, f.count);
+void import_file(const Source& source, const ImportFile& f, data::DatasetSpec spec) {
+  const data::Block block = source.read(f.split, f.first, f.count);
   spec.provenance["source_split"] = f.split;
   spec.provenance["config_fingerprint"] = f.fp;
-  data::write_mesh_file(f.path, spec, in.block);
+  if (spec.on_mesh)
+    data::write_mesh_file(f.path, spec, block);
+  else
+    data::write_well_file(f.path, spec, block);
+}
+
+// ---- formats -----------------------------------------------------------------------------------
+
+Source open_meshgraphnets(const ImportArgs& a, const fs::path& src) {
+  std::error_code ec;
+  if (!fs::is_regular_file(src / "meta.json", ec))
+    SURRO_THROW(ErrorKind::usage, (src / "meta.json").string()
+                                      << ": missing (a MeshGraphNets dataset folder holds meta.json)");
+  for (const auto& s : a.splits)
+    if (!fs::is_regular_file(src / (s + ".tfrecord"), ec))
+      SURRO_THROW(ErrorKind::usage, (src / (s + ".tfrecord")).string()
+                                        << ": missing (split '" << s
+                                        << "' requested; choose the splits with --splits)");
+  Source out;
+  out.spec = data::meshgraphnets_spec(src.string());  // meta.json checked
+  const config::json meta = config::json::parse(read_text(src / "meta.json"));
+  for (const auto& s : a.splits) {
+    out.available[s] = data::count_meshgraphnets(src.string(), s);
+    out.defining[s] = {{"folder", src.string()},
+                       {"split_bytes", fs::file_size(src / (s + ".tfrecord"))},
+                       {"meta_json", fingerprint(meta)}};
+  }
+  out.record = {{"source_meta_json", meta}};
+  out.not_in_source = kNotInSource;
+  out.read = [dir = src.string()](const std::string& split, long long first, long long count) {
+    return data::read_meshgraphnets(dir, split, first, count).block;
+  };
+  return out;
+}
+
+// One --train/--valid/--test value: a count, or a fraction in (0, 1) of n (rounded down).
+long long split_size(const std::string& opt, const std::string& value, long long n) {
+  try {
+    std::size_t used = 0;
+    const double v = std::stod(value, &used);
+    if (used == value.size() && v >= 0) {
+      if (value.find_first_of(".eE") != std::string::npos) {
+        if (v < 1) return static_cast<long long>(v * static_cast<double>(n));
+      } else {
+        return static_cast<long long>(v);
+      }
+    }
+  } catch (const std::exception&) {
+  }
+  SURRO_THROW(
+      ErrorKind::usage,
+      opt << " " << value << ": expected a number of samples (e.g. 800) or a fraction below 1 (e.g. 0.8)");
+}
+
+// Single-file formats: train is the first samples, test the last, valid just before test.
+Source open_single_file(const ImportArgs& a, const fs::path& src, const data::ExternalFile& info,
+                        data::Block (*reader)(const std::string&, const data::ExternalFile&, long long,
+                                              long long)) {
+  const long long n = info.samples;
+  const long long valid = a.valid.empty() ? n / 10 : split_size("--valid", a.valid, n);
+  const long long test = a.test.empty() ? n / 10 : split_size("--test", a.test, n);
+  const long long train =
+      a.train.empty() ? std::max(0LL, n - valid - test) : split_size("--train", a.train, n);
+  if (train + valid + test > n)
+    SURRO_THROW(ErrorKind::usage, src.string()
+                                      << ": holds " << n << " samples: --train " << train << " + --valid "
+                                      << valid << " + --test " << test << " exceed them");
+  const std::map<std::string, long long> offset = {
+      {"train", 0}, {"valid", n - test - valid}, {"test", n - test}};
+  const std::map<std::string, long long> size = {{"train", train}, {"valid", valid}, {"test", test}};
+  Source out;
+  out.spec = info.spec;
+  config::json ranges = config::json::object();
+  for (const char* s : {"train", "valid", "test"}) {
+    out.available[s] = size.at(s);
+    ranges[s] = {offset.at(s), offset.at(s) + size.at(s)};
+    out.defining[s] = {
+        {"file", src.string()}, {"bytes", fs::file_size(src)}, {"samples", {offset.at(s), size.at(s)}}};
+  }
+  out.record = {{"source_samples",
+                 {{"total", n}, {"ranges", ranges}, {"layout", info.spec.provenance.at("source_layout")}}}};
+  out.read = [file = src.string(), info, offset, reader](const std::string& split, long long first,
+                                                         long long count) {
+    data::Block b = reader(file, info, offset.at(split) + first, count);
+    b.first = first;  // the trajectory's index in its split; config.json's ranges map it to the file
+    return b;
+  };
+  return out;
+}
+
+const std::vector<Format>& formats() {
+  static const std::vector<Format> table = {
+      {"meshgraphnets", "a MeshGraphNets dataset folder: meta.json + <split>.tfrecord", true,
+       open_meshgraphnets},
+      {"fno-mat", "an FNO .mat file (MATLAB v7.3)", false,
+       [](const ImportArgs& a, const fs::path& src) {
+         return open_single_file(a, src, data::inspect_fno_mat(src.string()), data::read_fno_mat);
+       }},
+      {"pdebench", "a PDEBench HDF5 file", false,
+       [](const ImportArgs& a, const fs::path& src) {
+         return open_single_file(a, src, data::inspect_pdebench(src.string()), data::read_pdebench);
+       }},
+  };
+  return table;
+}
+
+const Format& find_format(const std::string& name) {
+  for (const auto& f : formats())
+    if (name == f.name) return f;
+  SURRO_THROW(ErrorKind::usage, "--format " << name << ": unknown format; valid formats: " << kValidFormats);
 }
 
 }  // namespace
 
 void run_import(const ImportArgs& a) {
   check_options(a);
-  const fs::path src = check_source(a);
+  const Format& format = find_format(a.format);
+  const fs::path src = check_source(a, format);
   const fs::path out = check_output(a, src);
-  const std::string name = a.name.empty() ? src.filename().string() : a.name;
+  const std::string name = a.name.empty() ? (format.folder ? src.filename() : src.stem()).string() : a.name;
   if (name.empty())
-    SURRO_THROW(ErrorKind::usage, src.string() << ": the folder has no name: give one with --name");
+    SURRO_THROW(ErrorKind::usage, src.string() << ": the source has no name: give one with --name");
 
-  data::DatasetSpec spec = data::meshgraphnets_spec(src.string());  // meta.json checked
+  Source source = format.open(a, src);
+  data::DatasetSpec& spec = source.spec;
   spec.dataset_name = name;
   spec.provenance["source"] = src.string();  // absolute, replacing the reader's description
   spec.provenance["source_format"] = a.format;
   spec.provenance["surro_version"] = kVersion;
   spec.provenance["git"] = kGitHash;
-  spec.provenance["not_in_source"] = kNotInSource;
+  if (!source.not_in_source.empty()) spec.provenance["not_in_source"] = source.not_in_source;
 
   std::map<std::string, long long> counts;
-  std::vector<ImportFile> plan = plan_files(a, src, out, name, counts);
+  std::vector<ImportFile> plan = plan_files(a, source, out, name, counts);
   check_existing(out, plan, a.splits);
 
   long long total = 0, already = 0;
@@ -277,7 +406,7 @@ void run_import(const ImportArgs& a) {
     io::remove_stale_temporaries((out / "data" / split).string());
   }
   io::write_text_atomic((out / "config.json").string(),
-                        import_record(a, out, src, name, spec, counts).dump(2) + "\n");
+                        import_record(a, out, src, name, source, counts).dump(2) + "\n");
   if (already > 0)
     SURRO_LOG_INFO("resuming: " << already << " of " << total << " trajectories already imported");
   SURRO_LOG_INFO("importing " << total << " trajectories of " << src.string() << " (" << a.format << ") into "
@@ -294,7 +423,7 @@ void run_import(const ImportArgs& a) {
       SURRO_LOG_INFO(where << ": already imported, skipped");
       continue;
     }
-    import_file(src, f, spec);
+    import_file(source, f, spec);
     done += f.count;
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const double rate = (done - already) / std::max(s, 1e-9);

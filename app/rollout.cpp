@@ -392,6 +392,13 @@ void write_grid_outputs(const RolloutInputs& in, const TrainingSections& sec, co
           op::write_rollout_vtk(a.output, "rollout", spec, vtk_times, vtk_pred.data(), vtk_ref.data());
       spec.times = times;
       spec.provenance["checkpoint"] = a.checkpoint;
+      // Where the K trajectories came from: rollout.hdf5's trajectory k is trajectory k of this split
+      // (its files in name order), started at frame start.
+      spec.provenance["source_dataset"] = in.dataset;
+      spec.provenance["source_split"] =
+          a.initial == "solver" ? "simulated by the solver, seed " + std::to_string(a.seed) : a.split;
+      spec.provenance["source_trajectories"] = "0.." + std::to_string(K - 1);
+      spec.provenance["source_start_frame"] = std::to_string(a.start);
       op::write_rollout_hdf5(a.output + "/rollout.hdf5", spec, op::rollout_block(spec, 0, K, pred.data()));
       SURRO_LOG_INFO("wrote " << pvd << " (" << n_vtk << " of " << steps << " steps), " << a.output
                               << "/rollout.hdf5, metrics.json, metrics.csv");

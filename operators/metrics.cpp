@@ -662,8 +662,9 @@ void write_report_csv(const std::string& path, const EvalReport& r) {
   csv << "step,rel_l2_mean,rmse";
   for (int f = 0; f < nf; ++f) csv << ",rmse_" << r.layout.names[f];
   csv << (spec ? ",spectrum_error_mean" : "") << '\n';
-  for (int t = 0; t < r.steps; ++t) {
-    csv << t << ',' << r.rel_l2_step_mean[t] << ',' << r.rmse_step_mean[t];
+  for (int t = 0; t < r.steps; ++t) {  // steps numbered 1..N (the printed table, VTK files): the
+                                       // k-th predicted frame after the input window is step k
+    csv << t + 1 << ',' << r.rel_l2_step_mean[t] << ',' << r.rmse_step_mean[t];
     for (int f = 0; f < nf; ++f) csv << ',' << r.field_rmse_step_mean[std::size_t(f) * r.steps + t];
     if (spec) csv << ',' << r.spectrum_error_step_mean[t];
     csv << '\n';

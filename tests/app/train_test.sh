@@ -119,6 +119,12 @@ cmp -s every/rollout_000000.vti roll/rollout_000001.vti && cmp -s every/rollout_
 [[ "$(grep -o 'timestep="[^"]*"' every/rollout.pvd)" == "$(grep -o 'timestep="[^"]*"' roll/rollout.pvd | sed -n '2p;4p;5p')" ]] \
   && ok || bad "--vtk-every 2: .pvd times $(grep -o 'timestep="[^"]*"' every/rollout.pvd | tr '\n' ' ')"
 "$surro" validate roll/rollout.hdf5 >/dev/null && ok || bad "rollout.hdf5 invalid"
+# Provenance: the rollout's source dataset, split, trajectories, start frame and checkpoint.
+for attr in surro_source_split=test surro_source_trajectories=0..1 surro_source_start_frame=0 \
+            surro_source_dataset=data surro_checkpoint=full/checkpoint_best.h5; do
+  h5dump -a "${attr%%=*}" roll/rollout.hdf5 2>/dev/null | grep -q "(0): \"${attr#*=}\"" && ok ||
+    bad "rollout.hdf5: attribute ${attr%%=*}: expected ${attr#*=}: $(h5dump -a "${attr%%=*}" roll/rollout.hdf5 2>&1 | grep '(0)')"
+done
 grep -q '"rel_l2_mean"' roll/metrics.json && grep -q "^trajectory: relative L2" roll.log && ok || bad "metrics"
 # Long-rollout statistics: profiles along both axes (16 + 16 indices) and the spectrum's 12 shells.
 [[ $(grep -c "^mean," roll/statistics.csv) -eq 32 && $(grep -c "^rms," roll/statistics.csv) -eq 32 ]] && \

@@ -312,8 +312,12 @@ TEST_CASE("EvalReport writes JSON and CSV", "[metrics]") {
   std::string header, row;
   std::getline(cs, header);
   CHECK(header == "step,rel_l2_mean,rmse,spectrum_error_mean");
+  // Steps are numbered 1..N as in rollout's printed table (README: one convention everywhere).
   int rows = 0;
-  while (std::getline(cs, row)) ++rows;
+  while (std::getline(cs, row)) {
+    ++rows;
+    CHECK(row.substr(0, row.find(',')) == std::to_string(rows));
+  }
   CHECK(rows == 3);
 }
 
@@ -404,4 +408,17 @@ TEST_CASE("metrics: shells the reference does not resolve are left out of the sp
   const double e_ref2[4] = {1.0, 1.0, 1.0, 1.0};
   CHECK(surro::op::spectrum_log_error(e_pred, e_ref2, 4, 3) ==
         Approx(std::sqrt((1.0 + 2 * std::pow(std::log10(5.0), 2)) / 3)).epsilon(1e-12));
+}
+
+TEST_CASE("spectrum error counts only shells the reference resolves (above 1e-10 of its energy)",
+          "[metrics]") {
+  // Shells 0..4 (kmax 4): shell 3 holds 1e-12 and shell 4 1e-20 of the reference's energy, below the
+  // 1e-10 threshold, so wild predictions there do not count. Shells 1 and 2 count: log10 differences
+  // 0 and 1, error sqrt((0 + 1) / 2) exactly up to double rounding.
+  const double ref[5] = {1.0, 1.0, 0.1, 1e-12, 1e-20};
+  const double pred[5] = {1.0, 1.0, 1.0, 1e-3, 1.0};
+  CHECK(surro::op::spectrum_log_error(pred, ref, 5, 4) == Approx(std::sqrt(0.5)).epsilon(1e-14));
+  // Equal on the resolved shells, off by 12 and 20 decades on the others: error 0.
+  const double exact[5] = {1.0, 1.0, 0.1, 1.0, 1.0};
+  CHECK(surro::op::spectrum_log_error(exact, ref, 5, 4) == 0.0);
 }
