@@ -162,7 +162,8 @@ std::vector<float> reference_trajectory(const data::TrajectoryStore& store, int 
 
 // rollout.pvd of one trajectory (steps vtk_every, 2 vtk_every, ... and the last) and rollout.hdf5
 // of every predicted trajectory in the mesh layout.
-void write_fields(const RolloutArgs& a, const data::TrajectoryStore& store, int K, const Predicted& p) {
+void write_fields(const RolloutArgs& a, const std::string& dataset, const data::TrajectoryStore& store, int K,
+                  const Predicted& p) {
   const int C = store.channels(), steps = static_cast<int>(p.times.size());
   const int s = static_cast<int>(a.vtk_sample);
   const std::vector<float> pred = p.trajectory(s, C);
@@ -185,8 +186,7 @@ void write_fields(const RolloutArgs& a, const data::TrajectoryStore& store, int 
 
   data::DatasetSpec spec = store.spec();
   spec.times = p.times;
-  spec.provenance["checkpoint"] = a.checkpoint;
-  spec.provenance["content"] = "surrogate rollout";
+  record_rollout_provenance(a, dataset, K, spec.provenance);
   spec.fields.clear();
   for (int f = 0; f < p.layout.fields(); ++f)
     spec.fields.push_back({p.layout.names[f], true, p.layout.components[f]});
@@ -364,7 +364,7 @@ int run_mesh_rollout(const RolloutInputs& in) {
     op::write_report_json(a.output + "/metrics.json", report);
     op::write_report_csv(a.output + "/metrics.csv", report);
     if (!forces.empty()) io::write_text_atomic(a.output + "/forces.csv", forces);
-    if (a.write_fields) write_fields(a, store, K, predicted);
+    if (a.write_fields) write_fields(a, in.dataset, store, K, predicted);
     io::end_output(a.output);
   }
   SURRO_LOG_INFO("rollout: " << timer.seconds() << " s from the first step to the last output (" << seconds

@@ -5,6 +5,7 @@
 #include "app/trained_model.hpp"
 #include "datasets/loader.hpp"
 
+#include <map>
 #include <string>
 
 namespace surro::app {
@@ -25,5 +26,11 @@ int run_mesh_rollout(const RolloutInputs& inputs);
 // instead of metrics of null. `pred` is (K, frame) on the host, step counted from 1 as printed.
 void check_finite_prediction(const std::string& checkpoint, int step, int K, long long frame,
                              const float* pred);
+
+// rollout.hdf5's provenance attributes, the same for grids and meshes: its trajectory k is trajectory
+// k of `split` of `dataset` (its files in name order) started at frame --start, or the solver's
+// sample k of --seed with --initial solver; `checkpoint` names the model.
+void record_rollout_provenance(const RolloutArgs& a, const std::string& dataset, int K,
+                               std::map<std::string, std::string>& provenance);
 
 }  // namespace surro::app

@@ -391,14 +391,7 @@ void write_grid_outputs(const RolloutInputs& in, const TrainingSections& sec, co
       const std::string pvd =
           op::write_rollout_vtk(a.output, "rollout", spec, vtk_times, vtk_pred.data(), vtk_ref.data());
       spec.times = times;
-      spec.provenance["checkpoint"] = a.checkpoint;
-      // Where the K trajectories came from: rollout.hdf5's trajectory k is trajectory k of this split
-      // (its files in name order), started at frame start.
-      spec.provenance["source_dataset"] = in.dataset;
-      spec.provenance["source_split"] =
-          a.initial == "solver" ? "simulated by the solver, seed " + std::to_string(a.seed) : a.split;
-      spec.provenance["source_trajectories"] = "0.." + std::to_string(K - 1);
-      spec.provenance["source_start_frame"] = std::to_string(a.start);
+      record_rollout_provenance(a, in.dataset, K, spec.provenance);
       op::write_rollout_hdf5(a.output + "/rollout.hdf5", spec, op::rollout_block(spec, 0, K, pred.data()));
       SURRO_LOG_INFO("wrote " << pvd << " (" << n_vtk << " of " << steps << " steps), " << a.output
                               << "/rollout.hdf5, metrics.json, metrics.csv");
@@ -410,6 +403,17 @@ void write_grid_outputs(const RolloutInputs& in, const TrainingSections& sec, co
 }
 
 }  // namespace
+
+void record_rollout_provenance(const RolloutArgs& a, const std::string& dataset, int K,
+                               std::map<std::string, std::string>& provenance) {
+  provenance["checkpoint"] = a.checkpoint;
+  provenance["content"] = "surrogate rollout";
+  provenance["source_dataset"] = dataset;
+  provenance["source_split"] =
+      a.initial == "solver" ? "simulated by the solver, seed " + std::to_string(a.seed) : a.split;
+  provenance["source_trajectories"] = "0.." + std::to_string(K - 1);
+  provenance["source_start_frame"] = std::to_string(a.start);
+}
 
 int run_rollout(const RolloutArgs& a) {
   if (a.vtk_every < 1)

@@ -49,6 +49,12 @@ h5diff -q full/checkpoint_last.h5 part/checkpoint_last.h5 /params /params && ok 
 grep -q 'velocity_pred' roll/rollout_000000.vtu && grep -q 'pressure_error' roll/rollout_000000.vtu &&
   grep -q 'node_type' roll/rollout_000000.vtu && ok || bad "vtu arrays"
 "$surro" validate roll/rollout.hdf5 | grep -q valid && ok || bad "rollout.hdf5 does not validate"
+# Provenance as for grids (one function writes both): the test split's one trajectory, from frame 0.
+for attr in surro_source_split=test surro_source_trajectories=0..0 surro_source_start_frame=0 \
+            surro_source_dataset=data surro_checkpoint=mt/checkpoint_best.h5; do
+  h5dump -a "${attr%%=*}" roll/rollout.hdf5 2>/dev/null | grep -q "(0): \"${attr#*=}\"" && ok ||
+    bad "rollout.hdf5: attribute ${attr%%=*}: expected ${attr#*=}: $(h5dump -a "${attr%%=*}" roll/rollout.hdf5 2>&1 | grep '(0)')"
+done
 grep -q '"rmse_all_rollout"' roll/metrics.json && grep -q '"horizons"' roll/metrics.json && ok ||
   bad "metrics.json keys"
 grep -q 'horizon 10' roll.txt && grep -q 'forces (mean relative error' roll.txt && ok || bad "rollout table: $(cat roll.txt)"
