@@ -5,7 +5,8 @@
 //
 //   cg():       conjugate gradients, Jacobi- or AMG-preconditioned (symmetric positive definite
 //               blocks; amg.hpp)
-//   bicgstab(): BiCGStab (van der Vorst 1992), right Jacobi preconditioning (non-symmetric blocks)
+//   bicgstab(): BiCGStab (van der Vorst 1992), right Jacobi preconditioning (non-symmetric blocks);
+//               its iterations run in one launch per 16 (a team per sample; bicgstab_sweep)
 //
 // Stopping: relative residual |b - A x| / |b| <= tol on the recurrence residual, then confirmed on
 // the true residual (a sample whose true residual is above tol restarts from its iterate). A sample
