@@ -30,8 +30,7 @@ constexpr int kSweep = 16;
 // sum term(i, acc) (which adds row i's products into acc[0 .. N-1]) over the chunk's rows in
 // ascending order into part(ch, 0 .. N-1); then every thread sums the sample's chunks in ascending
 // order into out. All threads compute the same out (same operations on the same values), so no
-// broadcast is needed, and the result is the same for every team size, backend and batch. A term
-// may also write row i (a vector update fused with the products of its result). Opens with a
+// broadcast is needed, and the result is the same for every team size, backend and batch. Opens with a
 // barrier: the team's earlier vector writes are visible and its earlier reads of part are done.
 template <int N, class Member, class Ptr, class Part, class Term>
 KOKKOS_INLINE_FUNCTION void sample_sums(const Member& team, const Ptr& cp, index_t c0, index_t c1,
@@ -347,11 +346,13 @@ KrylovReport Krylov<Exec>::cg(const Exec& exec, const Vec& value, const Vec& b, 
 //   s = r - alpha v, z = D^-1 s                              rows
 //   t = A z                                                  rows
 //   t.s, t.t, s.s -> omega                                   sample_sums<3>
-//   x += alpha y + omega z, r = s - omega t, r.r, rhat.r     sample_sums<2>, the update in the term
-// The arithmetic is the separate kernels' (the same expressions, the same chunk order), so the
-// iterates are bitwise those of a kernel-per-step BiCGStab. The scalars live in registers (every
-// thread holds the same values) and team rank 0 stores them; the reduction value counts the
-// samples still active at the end (the host's poll, folded in).
+//   x += alpha y + omega z, r = s - omega t                  rows
+//   r.r, rhat.r -> convergence test                          sample_sums<2>
+// Vector updates and products run over rows (all of the team's threads), the sums over chunks
+// (a thread per chunk: ~Nd / 256 threads), so the chunk phases only read. The arithmetic is the separate
+// kernels' (the same expressions, the same chunk order), so the iterates are bitwise those of a
+// kernel-per-step BiCGStab. The scalars live in registers (every thread holds the same values) and team rank
+// 0 stores them; the reduction value counts the samples still active at the end (the host's poll, folded in).
 template <class Exec>
 struct BicgstabSweep {
   using Mem = typename Exec::memory_space;
@@ -427,14 +428,15 @@ struct BicgstabSweep {
         status = kBreakdown;  // t = 0 or t orthogonal to s: the method stagnates
         break;
       }
-      const auto update = [&](const index_t i, double* acc) {
+      Kokkos::parallel_for(Kokkos::TeamThreadRange(team, r0, r1), [&](const index_t i) {
         x(i) += al * y(i) + om * z(i);
-        const double ri = s(i) - om * t(i);
-        r(i) = ri;
-        acc[0] += ri * ri;
-        acc[1] += rhat(i) * ri;
+        r(i) = s(i) - om * t(i);
+      });
+      const auto residual_terms = [&](const index_t i, double* acc) {
+        acc[0] += r(i) * r(i);
+        acc[1] += rhat(i) * r(i);
       };
-      sample_sums<2>(team, cp, c0, c1, part, update, sum);
+      sample_sums<2>(team, cp, c0, c1, part, residual_terms, sum);
       rr_ = sum[0];
       rhr_ = sum[1];
       iter += 1;
