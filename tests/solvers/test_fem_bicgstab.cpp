@@ -292,3 +292,19 @@ TEMPLATE_LIST_TEST_CASE("fem: BiCGStab iterations take one launch per 16", "[fem
   std::printf("fem BiCGStab launches: %d iterations (slowest sample), %d sweep launches, %d in all\n",
               slowest, LaunchCounter::sweeps(), LaunchCounter::total());
 }
+
+TEMPLATE_LIST_TEST_CASE("fem: fused BiCGStab stops samples at b = 0 and at max_it", "[fem_bicgstab]",
+                        test::ExecSpaces) {
+  // Sample 0 has b = 0: x = 0 without an iteration. Sample 1 needs 32 iterations (the first test
+  // case) but gets max_it = 3: exhausted after exactly 3, reported by require_converged.
+  Batch s = make_system({5, 9}, {1e-3, 2e-2}, {0.02, 0.4});
+  for (long long i = 0; i < s.layout.dof_offset[1]; ++i) s.b[i] = 0.0;
+  const Solved out = solve_batch<TestType>(s, 1e-8, 3);
+  CHECK(out.report.status[0] == KrylovStatus::converged);
+  CHECK(out.report.iterations[0] == 0);
+  for (long long i = 0; i < s.layout.dof_offset[1]; ++i) CHECK(out.x[i] == 0.0);
+  CHECK(out.report.status[1] == KrylovStatus::exhausted);
+  CHECK(out.report.iterations[1] == 3);
+  CHECK_THROWS_WITH(out.report.require_converged("momentum", 1e-8),
+                    Catch::Contains("momentum: sample 1: no convergence after 3 iterations"));
+}
