@@ -5,7 +5,8 @@
 //
 //   cg():       conjugate gradients, Jacobi- or AMG-preconditioned (symmetric positive definite
 //               blocks; amg.hpp)
-//   bicgstab(): BiCGStab (van der Vorst 1992), right Jacobi preconditioning (non-symmetric blocks)
+//   bicgstab(): BiCGStab (van der Vorst 1992), right Jacobi preconditioning (non-symmetric blocks);
+//               its iterations run in one launch per 16 (a team per sample; bicgstab_sweep)
 //
 // Stopping: relative residual |b - A x| / |b| <= tol on the recurrence residual, then confirmed on
 // the true residual (a sample whose true residual is above tol restarts from its iterate). A sample
@@ -65,10 +66,11 @@ class Krylov {
   Amg<Exec>* amg = nullptr;
   bool use_amg = false;                 // set while cg() runs with amg
   Vec r, rhat, p, v, y, s, z, t, dinv;  // (Nd) workspace
-  View2<double, Mem> partial;           // (Nch, 2)
+  View2<double, Mem> partial;           // (Nch, kParts) chunk sums
   View2<double, Mem> sc;                // (B, kSlots) per-sample scalars (see krylov.cpp)
   View1<int, Mem> status, iterations;   // (B)
   static constexpr int kSlots = 12;
+  static constexpr int kParts = 3;
 
   void start(const Exec& exec, const Vec& value, const Vec& b, const Vec& x);
   int count_active(const Exec& exec) const;
@@ -78,7 +80,9 @@ class Krylov {
   void cg_restart(const Exec& exec, double tol2);
   // One iteration of every active sample.
   void cg_iteration(const Exec& exec, const Vec& value, const Vec& x, double tol2, int max_it);
-  void bicgstab_iteration(const Exec& exec, const Vec& value, const Vec& x, double tol2, int max_it);
+  // Up to `sweeps` iterations of every active sample in one launch (BicgstabSweep in krylov.cpp);
+  // returns the number of samples still active.
+  int bicgstab_sweep(const Exec& exec, const Vec& value, const Vec& x, double tol2, int max_it, int sweeps);
   enum class Method { cg, bicgstab };
   KrylovReport converge(const Exec& exec, const Vec& value, const Vec& b, const Vec& x, double tol,
                         int max_it, Method method);
