@@ -8,28 +8,11 @@
 
 #include <catch2/catch.hpp>
 
-#include <cstdio>
 #include <filesystem>
 #include <string>
 
 using namespace surro;
 namespace fs = std::filesystem;
-
-namespace {
-
-// Runs a command and returns its standard output.
-std::string stdout_of(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  REQUIRE(pclose(p) == 0);
-  return out;
-}
-
-}  // namespace
 
 TEST_CASE("surro export and surro validate dispatch on the mesh layout", "[dataset_commands]") {
   const fs::path dir = fs::temp_directory_path() / "surro_test_dataset_commands";
@@ -45,9 +28,7 @@ TEST_CASE("surro export and surro validate dispatch on the mesh layout", "[datas
   const std::string direct = (dir / "direct.h5").string(), out = (dir / "cli.h5").string();
   data::export_graph_physics(direct, {f1, f2});
   app::run_export((dir / "ds").string(), "train", "graph-physics", out);
-  CHECK(stdout_of("h5ls '" + out + "'") == stdout_of("h5ls '" + direct + "'"));
-  CHECK(stdout_of("h5ls '" + out + "'") ==
-        "000000                   Group\n000001                   Group\n000002                   Group\n");
+  CHECK(test::stdout_of("h5ls '" + out + "'") == test::stdout_of("h5ls '" + direct + "'"));
   CHECK(fs::exists(dir / "cli_meta.json"));
 
   std::string message = "(no error)";

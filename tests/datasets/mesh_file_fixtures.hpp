@@ -1,13 +1,17 @@
 // Mesh datasets for the tests of the mesh layout (datasets/test_mesh_file.cpp) and of the commands
 // over it (app/test_dataset_commands.cpp): strip meshes of different sizes and a DatasetSpec with a
-// vector, a scalar and a static field.
+// vector, a scalar and a static field; stdout_of runs the HDF5 command-line tools (independent readers).
 #pragma once
 
 #include "datasets/spec.hpp"
 #include "mesh/mesh.hpp"
 
+#include <catch2/catch.hpp>
+
 #include <cmath>
+#include <cstdio>
 #include <limits>
+#include <string>
 
 namespace surro::test {
 
@@ -89,6 +93,18 @@ inline data::Block mesh_block(const data::DatasetSpec& spec, long long first, lo
     }
   }
   return b;
+}
+
+// Runs a shell command and returns its standard output; the command must exit 0.
+inline std::string stdout_of(const std::string& cmd) {
+  std::string out;
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  char buf[4096];
+  std::size_t n;
+  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  REQUIRE(pclose(p) == 0);
+  return out;
 }
 
 }  // namespace surro::test

@@ -101,24 +101,12 @@ void poke(const std::string& file, const std::string& dset, hsize_t index, T val
   REQUIRE(H5Dwrite(d, mem_type, mem, space, H5P_DEFAULT, &value) >= 0);
 }
 
-// Runs a command and returns its standard output.
-std::string run(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  REQUIRE(pclose(p) == 0);
-  return out;
-}
-
 // h5dump's "DATASPACE  SIMPLE { ( 3, 12, 2 ) / ( ... ) }" and DATA { ... } of one dataset, read by
 // the HDF5 tools (an independent reader): the shape and the values, printed with %.9g, which
 // round-trips float32 (the int32 arrays of the tests are small enough to be exact in float).
 void h5dump_dataset(const std::string& file, const std::string& dset, std::vector<long long>& shape,
                     std::vector<float>& values) {
-  const std::string text = run("h5dump -d '" + dset + "' -m '%.9g' -y -w 0 '" + file + "'");
+  const std::string text = test::stdout_of("h5dump -d '" + dset + "' -m '%.9g' -y -w 0 '" + file + "'");
   const auto ds = text.find("DATASPACE");
   REQUIRE(ds != std::string::npos);
   const auto open = text.find('(', ds), close = text.find(')', ds);
@@ -522,7 +510,7 @@ TEST_CASE("mesh_file: graph-physics export read back by h5dump", "[mesh_dataset]
   REQUIRE(graph_physics_meta_path(out) == (dir / "cyl_train_meta.json").string());
 
   // Root: only the trajectory groups (graph-physics takes every root key for one).
-  const std::string listing = run("h5ls '" + out + "'");
+  const std::string listing = test::stdout_of("h5ls '" + out + "'");
   CHECK(listing ==
         "000000                   Group\n000001                   Group\n000002                   Group\n");
 
