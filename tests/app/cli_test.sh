@@ -2,29 +2,11 @@
 # End-to-end checks of the surro command line: exit codes, one-line errors naming file and JSON
 # path, and that a failing command writes nothing. Usage: cli_test.sh /path/to/surro
 set -u
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 surro=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
-failures=0
-pass=0
-
-# expect CODE PATTERN -- command...: exit code must be CODE, stderr+stdout must match PATTERN (ERE).
-expect() {
-  local code=$1 pattern=$2
-  shift 3
-  local out rc
-  out=$("$@" 2>&1)
-  rc=$?
-  if [[ $rc -ne $code ]] || ! grep -Eq -- "$pattern" <<<"$out"; then
-    echo "FAIL: $* -> exit $rc (want $code), output:"
-    echo "$out" | sed 's/^/    /'
-    echo "    expected pattern: $pattern"
-    failures=$((failures + 1))
-  else
-    pass=$((pass + 1))
-  fi
-}
 
 printf '{"run": {"name": "demo", "seed": 3}}\n' >good.json
 printf '{"run": {"name": "demo", "seeed": 3}}\n' >unknown_key.json

@@ -5,6 +5,7 @@
 # removed file is rewritten), incremental splits, refusals before anything is written, a damaged record.
 # Usage: import_test.sh SURRO PYTHON MAKE_TFRECORD_PY PROTOC PROTO_DIR
 set -u
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 surro=$(realpath "$1")
 python=$2
 script=$(realpath "$3")
@@ -13,9 +14,6 @@ proto_dir=$(realpath "$5")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
-pass=0 failures=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 # The fixtures' writer needs Python with google.protobuf: its absence fails the test, loudly.
 if [[ ! -x $python ]]; then
@@ -31,19 +29,6 @@ if [[ $rc -ne 0 ]]; then
 fi
 src=$work/src/cylinder_flow
 
-# expect CODE PATTERN -- command...: exit code CODE and output (stdout + stderr) matching PATTERN (ERE).
-expect() {
-  local code=$1 pattern=$2
-  shift 3
-  local out rc
-  out=$("$@" 2>&1)
-  rc=$?
-  if [[ $rc -ne $code ]] || ! grep -Eq -- "$pattern" <<<"$out"; then
-    bad "$* -> exit $rc (want $code), output: $out; expected pattern: $pattern"
-  else
-    ok
-  fi
-}
 count() { find "$1" -name '*.hdf5' 2>/dev/null | wc -l; }
 # One float32 value of a file's dataset, printed like expected.txt (%.9g).
 value() { h5dump -m '%.9g' -d "$2" -s "$3" -c "$4" "$1" | sed -n 's/^ *([0-9,]*): *\([^ ,]*\).*/\1/p' | head -1; }

@@ -3,14 +3,12 @@
 # export to FNO .mat, simulate to a ParaView series, and the 3D solver end to end.
 # Usage: jobs_test.sh /path/to/surro CONFIG_DIR
 set -u
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 surro=$(realpath "$1")
 configs=$(realpath "$2")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
-pass=0 failures=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 small=(--set solver.grid=64 --set solver.record_grid=32 --set solver.t_final=2 --set solver.record_steps=4
        --set solver.dt=1e-3 --set dataset.train=8 --set dataset.valid=2 --set dataset.test=2

@@ -3,14 +3,12 @@
 # generate (mesh files, killed and resumed to the same data), validate, and the graph-physics export.
 # Usage: mesh_jobs_test.sh /path/to/surro CONFIG_DIR
 set -u
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 surro=$(realpath "$1")
 configs=$(realpath "$2")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
-pass=0 failures=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 # Coarse meshes (a few hundred nodes) and a few steps: the mechanics, not the physics.
 tiny=(--set solver.mesh_size=0.08 --set solver.mesh_size_obstacle=0.02 --set solver.dt=0.01

@@ -5,14 +5,12 @@
 # a valid mesh dataset file and the physics comparison; wrong pairings of model and data are refused.
 # Usage: mesh_train_test.sh /path/to/surro CONFIG_DIR
 set -u
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 surro=$(realpath "$1")
 configs=$(realpath "$2")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
-pass=0 failures=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 # 3 + 1 + 1 trajectories of 16 recorded steps on coarse meshes (~600 nodes).
 "$surro" -q generate "$configs/cylinder_flow.json" --set run.output_dir=data --set dataset.train=3 \

@@ -1,5 +1,4 @@
 // Config machinery: loading, overrides, typed validation with exact locations, factories.
-#include "app/run_config.hpp"
 #include "core/config.hpp"
 #include "core/io.hpp"
 
@@ -58,8 +57,9 @@ TEST_CASE("config: errors name the file and the JSON path", "[config]") {
                     "cfg.json: model.modes[1]: expected a positive integer, got -3");
   CHECK_THROWS_WITH(read_model(json::parse(R"({"model": {"type": "fno", "modes": 16}})")),
                     "cfg.json: model.modes: expected an array of positive integers, got 16");
-  CHECK_THROWS_WITH(read_model(json::parse(R"({"model": {"type": "fno", "mode": [16]}})")),
-                    "cfg.json: model.mode: unknown key (did you mean 'modes'?); valid keys here: modes, type");
+  CHECK_THROWS_WITH(
+      read_model(json::parse(R"({"model": {"type": "fno", "mode": [16]}})")),
+      "cfg.json: model.mode: unknown key (did you mean 'modes'?); valid keys here: modes, type");
   CHECK_THROWS_WITH(read_model(json::parse(R"({"model": {"type": "mlp", "lr": "fast"}})")),
                     "cfg.json: model.lr: expected a number in [0, 1], got the string \"fast\"");
   CHECK_THROWS_WITH(read_model(json::parse(R"({"model": {"type": "mlp", "lr": 2}})")),
@@ -94,10 +94,10 @@ TEST_CASE("config: defaults and values land in the resolved config", "[config]")
 TEST_CASE("config: --set overrides nested keys, array elements, and types", "[config]") {
   json j = json::parse(R"({"model": {"type": "fno", "modes": [8, 8]}, "run": {"name": "a"}})");
   config::apply_override(j, "model.modes[1]=16");
-  config::apply_override(j, "run.name=ns64");       // bare word: string
-  config::apply_override(j, "run.seed=7");          // number
-  config::apply_override(j, "train.lr=1e-3");       // creates the missing object
-  config::apply_override(j, "model.modes=[4,4,4]"); // JSON value
+  config::apply_override(j, "run.name=ns64");        // bare word: string
+  config::apply_override(j, "run.seed=7");           // number
+  config::apply_override(j, "train.lr=1e-3");        // creates the missing object
+  config::apply_override(j, "model.modes=[4,4,4]");  // JSON value
   CHECK(j["model"]["modes"] == json::parse("[4,4,4]"));
   CHECK(j["run"]["name"] == "ns64");
   CHECK(j["run"]["seed"] == 7);
@@ -114,29 +114,8 @@ TEST_CASE("config: files that are missing or malformed", "[config]") {
   const std::string bad = write_temp("bad.json", "{\n  \"run\": {\n    \"seed\": 1,\n  }\n}\n");
   CHECK_THROWS_WITH(config::load_file(bad), Catch::StartsWith(bad + ":4:3: malformed JSON:"));
   const std::string arr = write_temp("array.json", "[1, 2]");
-  CHECK_THROWS_WITH(config::load_file(arr), arr + ": expected a JSON object at the top level, got the array [1,2]");
-}
-
-TEST_CASE("config: the run section resolves with CLI > file > defaults and saves atomically", "[config]") {
-  const std::string path = write_temp("run.json", R"({"run": {"name": "demo", "seed": 3}})");
-  const auto out_dir = std::filesystem::temp_directory_path() / "surro_test_config" / "out";
-  std::filesystem::remove_all(out_dir);
-  const auto cfg = app::resolve_config(path, {"run.seed=5", "run.output_dir=" + out_dir.string()});
-  CHECK(cfg.run.name == "demo");  // file
-  CHECK(cfg.run.seed == 5);       // CLI beats file
-  CHECK(cfg.run.log_level == "info");  // default
-  CHECK(cfg.resolved["run"]["log_level"] == "info");
-  const std::string saved = app::save_resolved_config(cfg);
-  CHECK(config::load_file(saved) == cfg.resolved);
-  // No temporaries are left beside it.
-  int files = 0;
-  for (const auto& e : std::filesystem::directory_iterator(out_dir)) files += e.is_regular_file();
-  CHECK(files == 1);
-
-  CHECK_THROWS_WITH(app::resolve_config(path, {"run.seed=-1"}),
-                    path + ": run.seed: expected a non-negative integer, got -1");
-  CHECK_THROWS_WITH(app::resolve_config(path, {"solver.type=ns"}),
-                    path + ": solver: unknown key; valid keys here: run");
+  CHECK_THROWS_WITH(config::load_file(arr),
+                    arr + ": expected a JSON object at the top level, got the array [1,2]");
 }
 
 TEST_CASE("io: a failed atomic write leaves the previous file untouched", "[config]") {
@@ -165,7 +144,8 @@ TEST_CASE("config: number arrays", "[config]") {
   CHECK(node.get_number_array("values", {1.0}) == std::vector<double>{12.0, 3.5});
   CHECK(node.get_number_array("absent", {1.0, 2.0}) == std::vector<double>{1.0, 2.0});
   CHECK(resolved["absent"] == json::parse("[1.0, 2.0]"));
-  CHECK_THROWS_WITH(node.get_number_array("bad", {}), "cfg.json: solver.bad[1]: expected a number, got the string \"x\"");
+  CHECK_THROWS_WITH(node.get_number_array("bad", {}),
+                    "cfg.json: solver.bad[1]: expected a number, got the string \"x\"");
   CHECK_THROWS_WITH(node.get_number_array("neg", {}, config::positive_number()),
                     "cfg.json: solver.neg[1]: expected a positive number, got -1");
   CHECK_THROWS_WITH(node.get_number_array("scalar", {}, config::positive_number()),

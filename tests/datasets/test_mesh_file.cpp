@@ -1,11 +1,11 @@
 // Mesh dataset layout: bit-exact round trips over trajectories with different meshes, a reader test
 // on a file built with raw HDF5 C calls, the validator on deliberately broken files, pooled
 // per-component statistics, dataset folders, and the graph-physics export read back by h5dump.
-#include "app/commands.hpp"
 #include "core/error.hpp"
 #include "datasets/hdf5.hpp"
 #include "datasets/mesh_file.hpp"
 #include "datasets/well.hpp"
+#include "datasets/mesh_file_fixtures.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -23,6 +23,8 @@
 
 using namespace surro;
 using namespace surro::data;
+using surro::test::mesh_block;
+using surro::test::mesh_spec;
 namespace fs = std::filesystem;
 
 namespace {
@@ -32,85 +34,6 @@ fs::path fresh_dir(const std::string& name) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
-}
-
-// A structured triangulation of [x0, x0 + nx] x [0, ny] with (nx+1)(ny+1) points, two counter-clockwise
-// triangles per square, MeshGraphNets node types (left inflow 4, right outflow 5, bottom/top wall 6)
-// and tagged boundary segments (1 inlet, 2 outlet, 3 wall).
-mesh::Mesh strip_mesh(int nx, int ny, double x0) {
-  mesh::Mesh m;
-  m.dim = 2;
-  auto id = [&](int i, int j) { return j * (nx + 1) + i; };
-  for (int j = 0; j <= ny; ++j)
-    for (int i = 0; i <= nx; ++i) {
-      m.points.push_back(x0 + i + 0.1 / 3.0);  // not representable in float32: float64 must survive
-      m.points.push_back(j);
-      int t = mesh::normal;
-      if (j == 0 || j == ny) t = mesh::wall;
-      if (i == 0) t = mesh::inflow;
-      if (i == nx) t = mesh::outflow;
-      m.node_type.push_back(t);
-    }
-  for (int j = 0; j < ny; ++j)
-    for (int i = 0; i < nx; ++i) {
-      m.cells.insert(m.cells.end(), {id(i, j), id(i + 1, j), id(i + 1, j + 1)});
-      m.cells.insert(m.cells.end(), {id(i, j), id(i + 1, j + 1), id(i, j + 1)});
-    }
-  for (int j = 0; j < ny; ++j) {
-    m.facets.insert(m.facets.end(), {id(0, j + 1), id(0, j)});
-    m.facet_tags.push_back(1);
-    m.facets.insert(m.facets.end(), {id(nx, j), id(nx, j + 1)});
-    m.facet_tags.push_back(2);
-  }
-  for (int i = 0; i < nx; ++i) {
-    m.facets.insert(m.facets.end(), {id(i, 0), id(i + 1, 0)});
-    m.facet_tags.push_back(3);
-    m.facets.insert(m.facets.end(), {id(i + 1, ny), id(i, ny)});
-    m.facet_tags.push_back(3);
-  }
-  m.tag_names = {{1, "inlet"}, {2, "outlet"}, {3, "wall"}};
-  return m;
-}
-
-DatasetSpec mesh_spec() {
-  DatasetSpec s;
-  s.dataset_name = "cylinder_test";
-  s.on_mesh = true;
-  s.dims = {"x", "y"};
-  s.times = {0.0, 0.01, 0.02};
-  s.fields = {{"velocity", true, 2}, {"pressure", true, 1}, {"sdf", false, 1}};
-  s.parameters = {{"density", 1.0}};
-  s.provenance = {{"version", "0.1.0"}, {"seed", "3"}};
-  return s;
-}
-
-// Trajectories first .. first+count-1 on meshes of different sizes; distinct values plus -0, a
-// denormal, NaN and infinity in velocity (the round trip must keep every bit).
-Block mesh_block(const DatasetSpec& spec, long long first, long long count, bool special = true) {
-  Block b;
-  b.first = first;
-  b.count = count;
-  for (long long k = 0; k < count; ++k) {
-    const long long g = first + k;
-    b.meshes.push_back(strip_mesh(2 + static_cast<int>(g % 3), 1 + static_cast<int>(g % 2), 0.5 * g));
-    b.sample_parameters["viscosity"].push_back(1e-3 * (g + 1));
-    b.sample_parameters["reynolds"].push_back(20.0 + g);
-  }
-  for (const auto& f : spec.fields) {
-    auto& v = b.fields[f.name];
-    for (const auto& m : b.meshes) {
-      const long long n =
-          (f.time_varying ? static_cast<long long>(spec.times.size()) : 1) * m.num_points() * f.components;
-      for (long long i = 0; i < n; ++i) v.push_back(static_cast<float>(std::sin(0.37 * v.size() + first)));
-    }
-    if (special && f.name == "velocity") {
-      v[0] = -0.0f;
-      v[1] = std::numeric_limits<float>::denorm_min();
-      v[2] = std::numeric_limits<float>::quiet_NaN();
-      v[3] = -std::numeric_limits<float>::infinity();
-    }
-  }
-  return b;
 }
 
 bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
@@ -178,24 +101,12 @@ void poke(const std::string& file, const std::string& dset, hsize_t index, T val
   REQUIRE(H5Dwrite(d, mem_type, mem, space, H5P_DEFAULT, &value) >= 0);
 }
 
-// Runs a command and returns its standard output.
-std::string run(const std::string& cmd) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  REQUIRE(p != nullptr);
-  char buf[4096];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  REQUIRE(pclose(p) == 0);
-  return out;
-}
-
 // h5dump's "DATASPACE  SIMPLE { ( 3, 12, 2 ) / ( ... ) }" and DATA { ... } of one dataset, read by
 // the HDF5 tools (an independent reader): the shape and the values, printed with %.9g, which
 // round-trips float32 (the int32 arrays of the tests are small enough to be exact in float).
 void h5dump_dataset(const std::string& file, const std::string& dset, std::vector<long long>& shape,
                     std::vector<float>& values) {
-  const std::string text = run("h5dump -d '" + dset + "' -m '%.9g' -y -w 0 '" + file + "'");
+  const std::string text = test::stdout_of("h5dump -d '" + dset + "' -m '%.9g' -y -w 0 '" + file + "'");
   const auto ds = text.find("DATASPACE");
   REQUIRE(ds != std::string::npos);
   const auto open = text.find('(', ds), close = text.find(')', ds);
@@ -599,7 +510,7 @@ TEST_CASE("mesh_file: graph-physics export read back by h5dump", "[mesh_dataset]
   REQUIRE(graph_physics_meta_path(out) == (dir / "cyl_train_meta.json").string());
 
   // Root: only the trajectory groups (graph-physics takes every root key for one).
-  const std::string listing = run("h5ls '" + out + "'");
+  const std::string listing = test::stdout_of("h5ls '" + out + "'");
   CHECK(listing ==
         "000000                   Group\n000001                   Group\n000002                   Group\n");
 
@@ -642,20 +553,6 @@ TEST_CASE("mesh_file: graph-physics export read back by h5dump", "[mesh_dataset]
   CHECK(meta["features"]["cells"] ==
         nlohmann::ordered_json({{"type", "static"}, {"shape", {3, -1, 3}}, {"dtype", "int32"}}));
 
-  SECTION("surro export and surro validate dispatch on the layout") {
-    const fs::path ds = dir / "ds";
-    fs::create_directories(ds / "data" / "train");
-    fs::copy_file(f1, ds / "data" / "train" / "a.hdf5");
-    fs::copy_file(f2, ds / "data" / "train" / "b.hdf5");
-    const std::string out2 = (dir / "cli.h5").string();
-    app::run_export(ds.string(), "train", "graph-physics", out2);
-    CHECK(run("h5ls '" + out2 + "'") == listing);
-    CHECK(fs::exists(dir / "cli_meta.json"));
-    CHECK_THAT(
-        message_of([&] { app::run_export(ds.string(), "train", "fno-mat", (dir / "x.mat").string()); }),
-        Catch::Contains("a mesh dataset: fno-mat needs grid data; use --format graph-physics"));
-    CHECK(app::run_validate(f1) == 0);
-  }
   SECTION("unequal time steps are refused") {
     DatasetSpec s = spec;
     s.times = {0.0, 0.01, 0.03};

@@ -10,6 +10,7 @@
 # SURRO_FAULTS_METHOD=ulimit forces the fallback.
 # Usage: disk_full.sh /path/to/surro CONFIG_DIR
 set -u
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 surro=$(realpath "$1")
 configs=$(realpath "$2")
 work=$(mktemp -d)
@@ -20,9 +21,6 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$work" || exit 1
-pass=0 failures=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 # small_dir NAME KB LIMIT_KB: a tmpfs folder that holds about KB kilobytes, or (fallback) a plain
 # folder with LIMIT_KB as the file-size limit for run_limited.

@@ -6,27 +6,12 @@
 # and stops past its limit (class 2).
 # Usage: train_bookkeeping.sh /path/to/surro CONFIG_DIR
 set -u
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 surro=$(realpath "$1")
 configs=$(realpath "$2")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
-pass=0 failures=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; failures=$((failures + 1)); }
-# expect CODE PATTERN -- command...: exit code CODE and output matching PATTERN (ERE).
-expect() {
-  local code=$1 pattern=$2
-  shift 3
-  local out rc
-  out=$("$@" 2>&1)
-  rc=$?
-  if [[ $rc -ne $code ]] || ! grep -Eq -- "$pattern" <<<"$out"; then
-    bad "$* -> exit $rc (want $code), output: $(head -c 600 <<<"$out")  [pattern: $pattern]"
-  else
-    ok
-  fi
-}
 # rows FILE: the history without the timing columns (epoch, step, lr, train_loss, valid_loss).
 rows() { cut -d, -f1-5 "$1"; }
 

@@ -6,15 +6,13 @@
 # installed) on every template.
 # Usage: slurm_test.sh /path/to/surro CONFIG_DIR SCRIPT_DIR
 set -u
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 surro=$(realpath "$1")
 configs=$(realpath "$2")
 scripts=$(realpath "$3")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
-pass=0 failures=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 for f in "$scripts"/*.sbatch; do
   bash -n "$f" && ok || bad "bash -n $f"
