@@ -396,7 +396,7 @@ int run_cli_body(int argc, char** argv) {
       run_simulate(simulate_args);
     } else if (*generate) {
       kokkos.start();
-      run_generate(generate_args);
+      return run_generate(generate_args);
     } else if (*plan) {
       kokkos.start();
       run_plan(plan_job, plan_args);

@@ -22,6 +22,7 @@
 #include "app/progress.hpp"
 #include "app/resources.hpp"
 #include "app/run_config.hpp"
+#include "app/stop_signal.hpp"
 #include "app/train_config.hpp"
 #include "core/comm.hpp"
 #include "core/error.hpp"
@@ -34,9 +35,7 @@
 #include "app/trained_model.hpp"
 #include "operators/train/trainer.hpp"
 
-#include <atomic>
 #include <cmath>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -47,13 +46,6 @@ namespace surro::app {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::atomic<int> g_stop_signal{0};
-extern "C" void on_stop_signal(int sig) {
-  g_stop_signal = sig;
-  // A second Ctrl-C while the checkpoint is being written kills at once, as users expect.
-  if (sig == SIGINT) std::signal(SIGINT, SIG_DFL);
-}
 
 // A non-finite loss or gradient norm means the weights just became (or are about to become)
 // garbage: stop at once (exit 1), before anything is written, so checkpoint_last.h5 keeps the last
@@ -69,7 +61,10 @@ void require_finite(double value, const char* quantity, long long epoch, long lo
                                                   << "or set optimizer.clip");
 }
 
+// Every rank returns only after rank 0 has written the checkpoint: a launcher (mpirun) ends the
+// whole job as soon as one rank exits non-zero.
 int stopped_by_signal(int sig, long long step, const std::string& last_path) {
+  comm::barrier();
   SURRO_LOG_WARN("stopped by signal " << sig << " at step " << step << "; wrote " << last_path
                                       << "; continue with --resume");
   return kExitInterrupted;
@@ -510,10 +505,7 @@ int run_train(const JobArgs& args, bool resume) {
 
   // 3. Train. SIGTERM/SIGUSR1/SIGINT (Ctrl-C) stop at the next step boundary after writing
   // checkpoint_last.
-  g_stop_signal = 0;
-  std::signal(SIGTERM, on_stop_signal);
-  std::signal(SIGUSR1, on_stop_signal);
-  std::signal(SIGINT, on_stop_signal);
+  install_stop_handlers();
   // (rows, Cin, P) and (rows, t_out * Cout, P): rows = samples on grids, the capacity's nodes on meshes.
   const std::size_t rows = shape.on_mesh() ? std::size_t(options.capacity.nodes) : std::size_t(batch);
   View1<float> x("surro::train::x", rows * model->in_channels() * shape.points());
@@ -592,7 +584,7 @@ int run_train(const JobArgs& args, bool resume) {
       // A signal during the epoch's last step falls through to validation and the history row:
       // a resume starts at the next epoch and would never write this one's row. A signal on any
       // rank stops every rank at this step.
-      stop = comm::max(g_stop_signal.load());
+      stop = comm::max(stop_signal());
       if (stop && b + 1 < steps_per_epoch) {
         set_info(epoch, train_sum, train_n);
         write_last();
@@ -630,9 +622,10 @@ int run_train(const JobArgs& args, bool resume) {
       data::write_checkpoint(best_path, info, trainer.params(), none, none, normalizers);
     }
     write_last();
-    stop = comm::max(g_stop_signal.load());
+    stop = comm::max(stop_signal());
     if (stop && epoch + 1 < sec.train.epochs) return stopped_by_signal(stop, step, last_path);
   }
+  comm::barrier();  // the other ranks end after rank 0's last write
   SURRO_LOG_INFO("done: best validation loss " << best << "; checkpoints in " << out);
   return kExitOk;
 }

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Data-parallel training and parallel generation under mpirun (issue #13), on 2 oversubscribed cores.
+#  - generate with 1, 2 and 4 ranks: the same files (h5diff) and stats.yaml (cmp);
+#  - train the same config (global batch 4) with 1, 2 and 4 ranks: the same history to the printed
+#    digits and weights within the round-off bound below; 2 ranks twice: bitwise the same weights;
+#  - a 2-rank run stopped by SIGUSR1 to mpirun (forwarded to the ranks, as srun does) exits 4 after
+#    one checkpoint, and resumes with 4 ranks to the uninterrupted 1-rank run's weights (bound);
+#  - SIGTERM to every rank (Slurm's preemption) and to one rank only: exit 4, every rank reports
+#    the stop at the same step, no temporaries; generate under mpirun stops and resumes likewise.
+# Round-off bound: N ranks compute the same per-sample forward and backward; only the order of the
+# gradient's sum over the batch changes (within the kernels in float, then over ranks in double,
+# core/comm.hpp). A float sum of K terms errs by at most K u sum|terms| (u = 2^-24), K = the batch's
+# values per gradient entry (batch 4 x 16 x 16 points = 1024). Adam's step m/(sqrt(v) + eps) is
+# invariant to the gradient's scale, so a relative gradient error d moves one update by at most
+# about 2 d lr; over S steps the weights differ by at most S 2 K u lr (feedback through the changed
+# weights is second order at lr 1e-3). Gradient entries that cancel (|sum| << sum|terms|) are not
+# covered by this bound; the test would show them.
+# Usage: mpi_test.sh /path/to/surro CONFIG_DIR [MPIRUN]
+set -u
+surro=$(realpath "$1")
+configs=$(realpath "$2")
+mpirun=${3:-mpirun}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 1
+pass=0 failures=0
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL: $*"; failures=$((failures + 1)); }
+# A container without network, as root, more ranks than cores: shared memory only.
+export OMPI_MCA_btl=self,vader OMPI_MCA_btl_vader_single_copy_mechanism=none
+export OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_MCA_plm=isolated OMPI_MCA_btl_base_warn_component_unused=0
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+mpi=("$mpirun" --oversubscribe -n)
+run() { local n=$1; shift; "${mpi[@]}" "$n" "$surro" "$@"; }
+
+# --- generation -------------------------------------------------------------------------------
+gen=(--set solver.grid=32 --set solver.record_grid=16 --set solver.t_final=14 --set solver.record_steps=14
+     --set solver.dt=2e-3 --set dataset.train=8 --set dataset.valid=2 --set dataset.test=2 --set dataset.per_file=2)
+"$surro" -q generate "$configs/ns2d_nu1e-3.json" --set run.output_dir=d1 "${gen[@]}" || bad "generate, 1 process"
+same_data() {  # DIR: every file of d1 is in DIR with the same values and attributes, and nothing else
+  local f
+  [[ $(cd d1 && find data -type f | sort) == $(cd "$1" && find data -type f | sort) ]] || return 1
+  for f in $(cd d1 && find data -name '*.hdf5'); do h5diff "d1/$f" "$1/$f" >/dev/null || return 1; done
+  cmp -s d1/stats.yaml "$1/stats.yaml"
+}
+for n in 2 4; do
+  run $n -q generate "$configs/ns2d_nu1e-3.json" --set run.output_dir=d$n "${gen[@]}" || bad "generate, $n ranks"
+  same_data d$n && ok || bad "generate with $n ranks differs from 1 process"
+done
+# Stopped by SIGUSR1 (forwarded by mpirun) after the first file, then resumed with 3 ranks.
+"${mpi[@]}" 2 "$surro" -q generate "$configs/ns2d_nu1e-3.json" --set run.output_dir=gs "${gen[@]}" \
+  --set dataset.per_file=1 2>gs.log &
+pid=$!
+for _ in $(seq 1 1000); do [[ -n $(find gs/data -name '*.hdf5' 2>/dev/null) ]] && break; sleep 0.01; done
+kill -USR1 $pid
+wait $pid
+rc=$?
+[[ $rc -eq 4 ]] && ok || bad "generate SIGUSR1: exit $rc, expected 4 ($(tail -3 gs.log))"
+[[ ! -e gs/stats.yaml && -z $(find gs -name '.*.tmp*') ]] && ok || bad "generate SIGUSR1: stats or temporaries"
+"$surro" -q generate "$configs/ns2d_nu1e-3.json" --set run.output_dir=g1 "${gen[@]}" --set dataset.per_file=1
+run 3 -q generate "$configs/ns2d_nu1e-3.json" --set run.output_dir=gs "${gen[@]}" --set dataset.per_file=1 \
+  || bad "generate resume, 3 ranks"
+for f in $(cd g1 && find data -name '*.hdf5'); do h5diff "g1/$f" "gs/$f" >/dev/null || bad "resumed $f differs"; done
+cmp -s g1/stats.yaml gs/stats.yaml && ok || bad "resumed stats.yaml differs"
+
+# --- training ---------------------------------------------------------------------------------
+tiny=(--set data.dataset=d1 --set train.batch=4 --set model.modes=[4,4] --set model.width=8
+      --set model.projection=16 --set train.mode=teacher_forcing --set data.t_out=1 --set data.all_starts=true)
+cfg=$configs/train_fno_ns2d.json
+rows() { cut -d, -f1-5 "$1"; }  # history without the timing columns
+# bound S: the round-off bound above for S steps (lr 1e-3, K 1024).
+bound() { awk -v s="$1" 'BEGIN { printf "%.3g", s * 2 * 1024 * 2^-24 * 1e-3 }'; }
+"$surro" -q train "$cfg" --set run.output_dir=t1 "${tiny[@]}" --set train.epochs=2 || bad "train, 1 process"
+steps=$(tail -1 t1/history.csv | cut -d, -f2)
+for n in 2 4; do
+  run $n -q train "$cfg" --set run.output_dir=t$n "${tiny[@]}" --set train.epochs=2 || bad "train, $n ranks"
+  diff <(rows t1/history.csv) <(rows t$n/history.csv) >/dev/null && ok || bad "history, $n ranks vs 1"
+  h5diff -d "$(bound "$steps")" t1/checkpoint_last.h5 t$n/checkpoint_last.h5 /params /params >/dev/null && ok \
+    || bad "weights, $n ranks vs 1: beyond $(bound "$steps")"
+  [[ $(ls -A t$n | sort | tr '\n' ' ') == "checkpoint_best.h5 checkpoint_last.h5 config.json history.csv " ]] \
+    && ok || bad "run folder, $n ranks: $(ls -A t$n)"
+done
+run 2 -q train "$cfg" --set run.output_dir=t2b "${tiny[@]}" --set train.epochs=2 || bad "train, 2 ranks again"
+h5diff t2/checkpoint_last.h5 t2b/checkpoint_last.h5 /params /params >/dev/null && ok || bad "2 ranks not bitwise reproducible"
+
+# Stop by SIGUSR1 to mpirun after the first epoch; resume with 4 ranks.
+long=("${tiny[@]}" --set train.epochs=20)
+"$surro" -q train "$cfg" --set run.output_dir=u1 "${long[@]}" || bad "train 20 epochs, 1 process"
+steps=$(tail -1 u1/history.csv | cut -d, -f2)
+"${mpi[@]}" 2 "$surro" -q train "$cfg" --set run.output_dir=r "${long[@]}" 2>r.log &
+pid=$!
+for _ in $(seq 1 1000); do [[ -s r/history.csv ]] && break; sleep 0.01; done
+kill -USR1 $pid
+wait $pid
+rc=$?
+[[ $rc -eq 4 ]] && ok || bad "train SIGUSR1: exit $rc, expected 4 (0: finished before the signal)"
+[[ $(grep -c "stopped by signal 10" r.log) -eq 2 ]] && ok || bad "train SIGUSR1: not both ranks stopped: $(cat r.log)"
+[[ -z $(find r -name '.*.tmp*') ]] && ok || bad "train SIGUSR1: temporaries left"
+run 4 -q train "$cfg" --set run.output_dir=r "${long[@]}" --resume || bad "resume with 4 ranks"
+diff <(rows u1/history.csv) <(rows r/history.csv) >/dev/null && ok || bad "history after a 2 -> 4 rank resume"
+h5diff -d "$(bound "$steps")" u1/checkpoint_last.h5 r/checkpoint_last.h5 /params /params >/dev/null && ok \
+  || bad "weights after a 2 -> 4 rank resume: beyond $(bound "$steps")"
+
+# SIGTERM to every rank (Slurm preemption), then to rank 1 only: all ranks stop at the same step.
+for who in all one; do
+  out=term_$who
+  "${mpi[@]}" 2 "$surro" -q train "$cfg" --set run.output_dir=$out "${long[@]}" 2>$out.log &
+  pid=$!
+  for _ in $(seq 1 1000); do [[ -s $out/history.csv ]] && break; sleep 0.01; done
+  ranks=($(pgrep -P $pid -f "$surro"))
+  if [[ ${#ranks[@]} -ne 2 ]]; then
+    bad "SIGTERM $who: expected 2 rank processes under mpirun, found ${#ranks[@]}"
+    kill -USR1 $pid
+  elif [[ $who == all ]]; then
+    kill -TERM "${ranks[@]}"
+  else
+    kill -TERM "${ranks[1]}"
+  fi
+  wait $pid
+  rc=$?
+  [[ $rc -eq 4 ]] && ok || bad "SIGTERM $who: exit $rc, expected 4 ($(tail -3 $out.log))"
+  stops=$(grep -o "stopped by signal 15 at step [0-9]*" $out.log | sort -u | wc -l)
+  [[ $(grep -c "stopped by signal" $out.log) -eq 2 && $stops -eq 1 ]] && ok \
+    || bad "SIGTERM $who: ranks did not stop together: $(cat $out.log)"
+  [[ -z $(find $out -name '.*.tmp*') ]] && ok || bad "SIGTERM $who: temporaries left"
+  "$surro" -q train "$cfg" --set run.output_dir=$out "${long[@]}" --resume || bad "SIGTERM $who: 1-rank resume"
+  h5diff -d "$(bound "$steps")" u1/checkpoint_last.h5 $out/checkpoint_last.h5 /params /params >/dev/null && ok \
+    || bad "SIGTERM $who: resumed weights beyond $(bound "$steps")"
+done
+
+echo "mpi_test: $pass passed, $failures failed"
+((failures == 0))
