@@ -382,6 +382,13 @@ int run_cli_body(int argc, char** argv) {
   Progress::set_plain(log_style == "plain");
 
   try {
+    if (!comm::active() && comm::launcher_size() > 1 && !*info && !*check)
+      SURRO_THROW(
+          ErrorKind::usage,
+          "started by an MPI launcher as one of "
+              << comm::launcher_size() << " processes, but this surro "
+              << "is built without MPI (SURRO_MPI=OFF): each process would run the whole job and write "
+              << "the same files; configure with -DSURRO_MPI=ON (the release preset), or run one process");
     if (*info) {
       kokkos.start();
       print_info(info_json);

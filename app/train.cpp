@@ -437,11 +437,13 @@ int run_train(const JobArgs& args, bool resume) {
   trainer.set_input_noise(sec.train.input_noise);
   trainer.set_skip_nonfinite(sec.train.skip_nonfinite > 0);
   // The global gradient's weight of this rank's share (set per step): 1 for the summed losses
-  // (rel_l2); n_share / n for mse on grids, a mean over the batch's samples.
+  // (rel_l2, and the multi-step modes, whose loss is always a sum of rel_l2 over samples and
+  // frames); n_share / n for one-step mse on grids, a mean over the batch's samples.
+  const bool mean_loss = !multi && options.loss == op::LossKind::mse;
   double share_weight = 1.0;
   std::vector<float> host_grads;
   if (comm::size() > 1) {
-    if (shape.on_mesh() && options.loss == op::LossKind::mse)
+    if (shape.on_mesh() && mean_loss)
       SURRO_THROW(ErrorKind::usage, "train.loss \""
                                         << sec.train.loss << "\" on meshes with " << comm::size()
                                         << " ranks: the masked mse is a mean over the whole batch's "
@@ -544,7 +546,7 @@ int run_train(const JobArgs& args, bool resume) {
       const BatchFeed::Share share = train_feed.fill(exec, static_cast<int>(b), x.data(), y.data());
       const int n = share.global_samples;  // the loss below is the global batch's
       lr = op::learning_rate(sec.schedule, sec.adam.lr, step, horizon);
-      share_weight = options.loss == op::LossKind::mse ? double(share.batch.samples) / n : 1.0;
+      share_weight = mean_loss ? double(share.batch.samples) / n : 1.0;
       trainer.set_input_offset(share.x_first);
       const double loss =
           share.empty() ? trainer.idle_step(exec, lr)

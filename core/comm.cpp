@@ -32,13 +32,30 @@ void check(int rc, const char* what) {
   if (rc != MPI_SUCCESS) SURRO_THROW(ErrorKind::runtime, "MPI: " << what << " failed (error " << rc << ")");
 }
 
-// Every rank's `n` doubles, rank by rank: (size, n).
-std::vector<double> gather_all(const double* values, std::size_t n) {
-  std::vector<double> all(n * std::size_t(g_size));
-  check(MPI_Allgather(values, static_cast<int>(n), MPI_DOUBLE, all.data(), static_cast<int>(n), MPI_DOUBLE,
-                      MPI_COMM_WORLD),
-        "MPI_Allgather");
-  return all;
+// Sums values (n) over ranks into `values` on every rank, n < 2^31, moving about 2 n doubles per
+// rank (as a ring all-reduce does) while fixing the order of the additions: rank q owns the slice
+// [n q / N, n (q + 1) / N); an all-to-all hands every owner the N ranks' values of its slice
+// (N, slice), which it adds rank 0 first, then rank 1, ...; an all-gather returns the sums.
+void ordered_sum(double* values, std::size_t n) {
+  const int size = g_size;
+  const std::size_t ranks = static_cast<std::size_t>(size);
+  std::vector<int> begin(ranks + 1), len(ranks);
+  for (int q = 0; q <= size; ++q) begin[std::size_t(q)] = int(static_cast<long long>(n) * q / size);
+  for (int q = 0; q < size; ++q) len[std::size_t(q)] = begin[std::size_t(q) + 1] - begin[std::size_t(q)];
+  const int mine = len[std::size_t(g_rank)];
+  std::vector<int> recv_count(ranks, mine), recv_at(ranks);
+  for (int p = 0; p < size; ++p) recv_at[std::size_t(p)] = p * mine;
+  std::vector<double> parts(ranks * std::size_t(mine));  // (N, slice)
+  check(MPI_Alltoallv(values, len.data(), begin.data(), MPI_DOUBLE, parts.data(), recv_count.data(),
+                      recv_at.data(), MPI_DOUBLE, MPI_COMM_WORLD),
+        "MPI_Alltoallv");
+  std::vector<double> slice(std::size_t(mine), 0.0);
+  for (int p = 0; p < size; ++p)
+    for (int i = 0; i < mine; ++i)
+      slice[std::size_t(i)] += parts[std::size_t(p) * std::size_t(mine) + std::size_t(i)];
+  check(MPI_Allgatherv(slice.data(), mine, MPI_DOUBLE, values, len.data(), begin.data(), MPI_DOUBLE,
+                       MPI_COMM_WORLD),
+        "MPI_Allgatherv");
 }
 #endif
 
@@ -100,6 +117,12 @@ int local_rank() {
   return g_local;
 }
 
+int launcher_size() {
+  for (const char* name : {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE"})
+    if (const char* v = std::getenv(name)) return std::max(1, std::atoi(v));
+  return 1;
+}
+
 void barrier() {
 #ifdef SURRO_MPI
   if (g_size > 1) check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
@@ -124,12 +147,9 @@ void broadcast(void* data, std::size_t bytes, int root) {
 void sum(double* values, std::size_t n) {
 #ifdef SURRO_MPI
   if (g_size == 1 || n == 0) return;
-  const std::vector<double> all = gather_all(values, n);  // (size, n)
-  for (std::size_t i = 0; i < n; ++i) {
-    double s = 0.0;
-    for (int r = 0; r < g_size; ++r) s += all[std::size_t(r) * n + i];
-    values[i] = s;
-  }
+  // Chunks below 2^31 values (MPI counts are int).
+  const std::size_t chunk = std::size_t(1) << 30;
+  for (std::size_t off = 0; off < n; off += chunk) ordered_sum(values + off, std::min(chunk, n - off));
 #else
   (void)values;
   (void)n;

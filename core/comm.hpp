@@ -6,9 +6,9 @@
 // in the environment); otherwise, and always without SURRO_MPI, it is one process: size 1, rank 0,
 // every collective the identity, and MPI_Init is never called (a laptop run needs no MPI runtime).
 //
-// Determinism: sums are formed in rank order (gather to every rank, then add rank 0, 1, ...,
-// N - 1 in double), so a given rank count reproduces itself bit for bit; MPI_Allreduce's own
-// order is not fixed by the standard and is not used for sums.
+// Determinism: sums are formed in rank order (each rank adds its slice of the vector over ranks
+// 0, 1, ..., N - 1 in double, then the slices are all-gathered), so a rank count reproduces itself
+// bit for bit; MPI_Allreduce's own order is not fixed by the standard and is not used for sums.
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -26,6 +26,10 @@ bool active();     // MPI was started (size may still be 1)
 int rank();        // 0 .. size() - 1
 int size();        // processes of the run
 int local_rank();  // rank among the processes of this node (picks the GPU)
+// The process count an MPI launcher announced in the environment (OMPI_COMM_WORLD_SIZE, PMI_SIZE),
+// 1 when none: more than 1 while active() is false means a build without SURRO_MPI was started
+// as one of several processes, each of which would run the whole job.
+int launcher_size();
 
 void barrier();
 // buffer (n) on every rank := rank `root`'s.
