@@ -7,7 +7,8 @@
 #    one checkpoint, and resumes with 4 ranks to the uninterrupted 1-rank run's weights (bound);
 #    the run folders hold only rank 0's files;
 #  - SIGTERM to every rank (Slurm's preemption) and to one rank only: exit 4, every rank reports
-#    the stop at the same step, no temporaries; generate under mpirun stops and resumes likewise.
+#    the stop at the same step, no temporaries; generate under mpirun stops and resumes likewise;
+#  - SIGKILL of one rank: the job ends, and --auto-resume completes it to the same weights.
 # Round-off bound: N ranks compute the same per-sample forward and backward; only the order of the
 # gradient's sum over the batch changes (within the kernels in float, then over ranks in double,
 # core/comm.hpp). A float sum of K terms errs by at most K u sum|terms| (u = 2^-24), K = the batch's
@@ -153,6 +154,26 @@ for who in all one; do
   h5diff -d "$(bound "$steps")" u1/checkpoint_last.h5 $out/checkpoint_last.h5 /params /params >/dev/null && ok \
     || bad "SIGTERM $who: resumed weights beyond $(bound "$steps")"
 done
+
+# A rank killed outright (SIGKILL, out of memory): mpirun ends the job non-zero; the run resumes
+# from the last checkpoint (a temporary rank 0 was writing is removed) to the same weights.
+"${mpi[@]}" 2 "$surro" -q train "$cfg" --set run.output_dir=killed "${long[@]}" 2>killed.log &
+pid=$!
+for _ in $(seq 1 1000); do [[ -s killed/history.csv ]] && break; sleep 0.01; done
+ranks=($(pgrep -P $pid -f "$surro"))
+kill -KILL "${ranks[1]}"
+wait $pid
+rc=$?
+[[ $rc -ne 0 && $rc -ne 4 ]] && ok || bad "SIGKILL of rank 1: mpirun exited $rc"
+run 2 -q train "$cfg" --set run.output_dir=killed "${long[@]}" --auto-resume || bad "resume after SIGKILL"
+h5diff -d "$(bound "$steps")" u1/checkpoint_last.h5 killed/checkpoint_last.h5 /params /params >/dev/null && ok \
+  || bad "resumed weights after SIGKILL beyond $(bound "$steps")"
+[[ -z $(find killed -name '.*.tmp*') ]] && ok || bad "SIGKILL: temporaries left after the resume"
+
+# An error on the ranks (here every rank: no such config) ends the job with its exit code.
+run 2 -q train missing.json 2>/dev/null
+rc=$?
+[[ $rc -eq 2 ]] && ok || bad "usage error under mpirun: exit $rc, expected 2"
 
 echo "mpi_test: $pass passed, $failures failed"
 ((failures == 0))
