@@ -246,7 +246,8 @@ int run_generate(const JobArgs& args) {
   const std::size_t ranks = std::size_t(comm::size()), rank = std::size_t(comm::rank());
   long long mine = 0;  // this rank's trajectories
   for (std::size_t j = rank; j < missing.size(); j += ranks) mine += plan[missing[j]].count;
-  Progress progress("generate " + spec.dataset_name, mine, 0);
+  // One process counts the whole dataset, as before; a rank counts its own files.
+  Progress progress("generate " + spec.dataset_name, ranks == 1 ? total : mine, ranks == 1 ? already : 0);
   PhaseTimers timers;
   install_stop_handlers();
   int stop = 0;  // the signal any rank received (max over ranks)
