@@ -8,7 +8,8 @@
 #    the run folders hold only rank 0's files;
 #  - SIGTERM to every rank (Slurm's preemption) and to one rank only: exit 4, every rank reports
 #    the stop at the same step, no temporaries; generate under mpirun stops and resumes likewise;
-#  - SIGKILL of one rank: the job ends, and --auto-resume completes it to the same weights.
+#  - SIGKILL of one rank: the job ends, and --auto-resume completes it to the same weights;
+#  - meshes (MeshGraphNet) with 3 ranks vs 1, idle ranks on the last batch; mesh mse refused.
 # Round-off bound: N ranks compute the same per-sample forward and backward; only the order of the
 # gradient's sum over the batch changes (within the kernels in float, then over ranks in double,
 # core/comm.hpp). A float sum of K terms errs by at most K u sum|terms| (u = 2^-24), K = the batch's
@@ -79,8 +80,9 @@ close() {
     for (i = 4; i <= 5; ++i) { d = $i - $(i + 5); if (d < 0) d = -d; if (d > 1e-4 * ($i < 0 ? -$i : $i)) exit 1 }
   } END { if (NR < 2) exit 1 }' && [[ $(wc -l <"$1") -eq $(wc -l <"$2") ]]
 }
-# bound S [K]: the round-off bound above for S steps of K-term gradient sums (lr 1e-3; K 1024).
-bound() { awk -v s="$1" -v k="${2:-1024}" 'BEGIN { printf "%.3g", s * 2 * k * 2^-24 * 1e-3 }'; }
+# bound S [K [LR]]: the round-off bound above for S steps of K-term gradient sums at learning rates
+# up to LR (K 1024, LR 1e-3 by default).
+bound() { awk -v s="$1" -v k="${2:-1024}" -v lr="${3:-1e-3}" 'BEGIN { printf "%.3g", s * 2 * k * 2^-24 * lr }'; }
 "$surro" -q train "$cfg" --set run.output_dir=t1 "${tiny[@]}" --set train.epochs=2 || bad "train, 1 process"
 steps=$(tail -1 t1/history.csv | cut -d, -f2)
 for n in 2 4; do
@@ -109,6 +111,24 @@ for variant in mse unrolled; do
 done
 run 2 -q train "$cfg" --set run.output_dir=t2b "${tiny[@]}" --set train.epochs=2 || bad "train, 2 ranks again"
 h5diff t2/checkpoint_last.h5 t2b/checkpoint_last.h5 /params /params >/dev/null && ok || bad "2 ranks not bitwise reproducible"
+
+# Meshes: shares of whole meshes (the last batch of 1 mesh leaves ranks idle), input noise keyed by
+# the node's place in the global batch. MeshGraphNet, rel_l2 (the masked mse is a mean over the
+# batch's nodes, refused with several ranks); the shipped lr 1e-4 (its step schedule only lowers it); K:
+# the gradient sums run over a batch's directed edges, under 4096 for 2 meshes of ~220 nodes.
+"$surro" -q generate "$configs/cylinder_flow.json" --set run.output_dir=cyl --set dataset.train=3 \
+  --set dataset.valid=1 --set dataset.test=1 --set dataset.per_file=2 --set dataset.batch=5 \
+  --set solver.steps=8 --set solver.spinup=1.0 --set solver.mesh_size=0.12 || bad "generate meshes"
+mesh=("$configs/train_meshgraphnet_cylinder.json" --set data.dataset=cyl --set model.hidden=16 --set model.blocks=2
+      --set data.fields='["velocity","pressure"]' --set train.epochs=1 --set train.loss=rel_l2 --set train.batch=2)
+"$surro" -q train "${mesh[@]}" --set run.output_dir=mesh1 || bad "mesh train, 1 process"
+run 3 -q train "${mesh[@]}" --set run.output_dir=mesh3 || bad "mesh train, 3 ranks"
+s=$(tail -1 mesh1/history.csv | cut -d, -f2)
+close mesh1/history.csv mesh3/history.csv && ok || bad "mesh history, 3 ranks vs 1"
+h5diff -d "$(bound "$s" 4096 1e-4)" mesh1/checkpoint_last.h5 mesh3/checkpoint_last.h5 /params /params >/dev/null \
+  && ok || bad "mesh weights, 3 ranks vs 1: beyond $(bound "$s" 4096 1e-4)"
+run 2 -q train "${mesh[@]}" --set run.output_dir=mesh_mse --set train.loss=mse 2>mse.log
+[[ $? -eq 2 ]] && grep -q "not yet reduced over ranks" mse.log && ok || bad "mesh mse with 2 ranks not refused"
 
 # Stop by SIGUSR1 to mpirun after the first epoch; resume with 4 ranks.
 long=("${tiny[@]}" --set train.epochs=20)
