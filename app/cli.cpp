@@ -62,7 +62,8 @@ class KokkosSession {
 };
 
 void print_info(bool as_json) {
-  const config::json info = backend_info();
+  config::json info = backend_info();
+  info["mpi"] = {{"built", comm::built()}, {"ranks", comm::size()}};
   if (as_json) {
     std::cout << info.dump(2) << '\n';
     return;
@@ -88,6 +89,10 @@ void print_info(bool as_json) {
                       : "")
               << "\n";
   }
+  std::cout << "MPI             "
+            << (comm::built() ? std::to_string(comm::size()) + " rank(s)"
+                              : std::string("not built (SURRO_MPI=OFF)"))
+            << "\n";
   std::cout << "FFT             " << info["fft"]["device"].get<std::string>();
   if (info["fft"]["host"] != info["fft"]["device"])
     std::cout << " (host: " << info["fft"]["host"].get<std::string>() << ")";

@@ -104,6 +104,14 @@ void abort_all(int code) {
 #endif
 }
 
+bool built() {
+#ifdef SURRO_MPI
+  return true;
+#else
+  return false;
+#endif
+}
+
 bool active() {
   return g_active;
 }

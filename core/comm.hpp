@@ -22,6 +22,7 @@ void finalize();
 // An error on one rank would leave the others waiting in a collective: with size() > 1 this ends
 // every rank (MPI_Abort with `code`); with one process it returns and the caller exits normally.
 void abort_all(int code);
+bool built();      // built with SURRO_MPI
 bool active();     // MPI was started (size may still be 1)
 int rank();        // 0 .. size() - 1
 int size();        // processes of the run

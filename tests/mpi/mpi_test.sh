@@ -36,6 +36,9 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 mpi=("$mpirun" --oversubscribe -n)
 run() { local n=$1; shift; "${mpi[@]}" "$n" "$surro" "$@"; }
 
+# MPI is started under the launcher: every rank sees the run's size.
+[[ $(run 2 info --json | grep -c '"ranks": 2') -eq 2 ]] && ok || bad "surro info under mpirun -n 2: not 2 ranks"
+
 # --- generation -------------------------------------------------------------------------------
 gen=(--set solver.grid=32 --set solver.record_grid=16 --set solver.t_final=14 --set solver.record_steps=14
      --set solver.dt=2e-3 --set dataset.train=8 --set dataset.valid=2 --set dataset.test=2 --set dataset.per_file=2)
@@ -114,8 +117,8 @@ h5diff t2/checkpoint_last.h5 t2b/checkpoint_last.h5 /params /params >/dev/null &
 
 # Meshes: shares of whole meshes (the last batch of 1 mesh leaves ranks idle), input noise keyed by
 # the node's place in the global batch. MeshGraphNet, rel_l2 (the masked mse is a mean over the
-# batch's nodes, refused with several ranks); the shipped lr 1e-4 (its step schedule only lowers it); K:
-# the gradient sums run over a batch's directed edges, under 4096 for 2 meshes of ~220 nodes.
+# batch's nodes, refused with several ranks); the shipped lr 1e-4 (its step schedule only lowers
+# it); K: the gradient sums run over a batch's directed edges, under 4096 for 2 meshes of ~220 nodes.
 "$surro" -q generate "$configs/cylinder_flow.json" --set run.output_dir=cyl --set dataset.train=3 \
   --set dataset.valid=1 --set dataset.test=1 --set dataset.per_file=2 --set dataset.batch=5 \
   --set solver.steps=8 --set solver.spinup=1.0 --set solver.mesh_size=0.12 || bad "generate meshes"
