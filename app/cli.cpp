@@ -394,6 +394,13 @@ int run_cli_body(int argc, char** argv) {
               << comm::launcher_size() << " processes, but this surro "
               << "is built without MPI (SURRO_MPI=OFF): each process would run the whole job and write "
               << "the same files; configure with -DSURRO_MPI=ON (the release preset), or run one process");
+    // Commands that write but do not split their work would repeat it in every rank, into the
+    // same files.
+    if (comm::size() > 1 && (*simulate || *roll || *eval || *export_cmd || *import_cmd))
+      SURRO_THROW(ErrorKind::usage, "started as one of "
+                                        << comm::size() << " processes (mpirun/srun): only "
+                                        << "train and generate split their work over ranks; run "
+                                        << "this command as one process");
     if (*info) {
       kokkos.start();
       print_info(info_json);

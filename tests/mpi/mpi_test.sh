@@ -198,5 +198,11 @@ run 2 -q train missing.json 2>/dev/null
 rc=$?
 [[ $rc -eq 2 ]] && ok || bad "usage error under mpirun: exit $rc, expected 2"
 
+# Commands that do not split their work refuse to run as several ranks (they would repeat it).
+run 2 -q rollout u1/checkpoint_best.h5 -o roll 2>roll.log
+rc=$?
+[[ $rc -eq 2 && ! -e roll ]] && grep -q "only train and generate split their work" roll.log && ok \
+  || bad "rollout under mpirun -n 2: exit $rc, expected 2 ($(head -2 roll.log))"
+
 echo "mpi_test: $pass passed, $failures failed"
 ((failures == 0))
