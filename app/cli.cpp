@@ -8,6 +8,7 @@
 #include "app/train_config.hpp"
 #include "core/backend_info.hpp"
 #include "core/build_info.hpp"
+#include "core/comm.hpp"
 #include "core/error.hpp"
 #include "core/profile.hpp"
 #include "core/log.hpp"
@@ -34,6 +35,13 @@ class KokkosSession {
   void start() {
     if (m_guard) return;
     m_storage = m_args;
+#ifdef KOKKOS_ENABLE_CUDA
+    // One GPU per rank: the node-local rank picks it unless --kokkos-device-id says otherwise.
+    bool has_device = false;
+    for (const auto& a : m_args) has_device = has_device || a.rfind("--kokkos-device-id", 0) == 0;
+    if (comm::size() > 1 && !has_device)
+      m_storage.push_back("--kokkos-device-id=" + std::to_string(comm::local_rank()));
+#endif
     m_storage.insert(m_storage.begin(), "surro");
     for (auto& s : m_storage) m_argv.push_back(s.data());
     int argc = static_cast<int>(m_argv.size());
@@ -54,7 +62,8 @@ class KokkosSession {
 };
 
 void print_info(bool as_json) {
-  const config::json info = backend_info();
+  config::json info = backend_info();
+  info["mpi"] = {{"built", comm::built()}, {"ranks", comm::size()}};
   if (as_json) {
     std::cout << info.dump(2) << '\n';
     return;
@@ -80,6 +89,10 @@ void print_info(bool as_json) {
                       : "")
               << "\n";
   }
+  std::cout << "MPI             "
+            << (comm::built() ? std::to_string(comm::size()) + " rank(s)"
+                              : std::string("not built (SURRO_MPI=OFF)"))
+            << "\n";
   std::cout << "FFT             " << info["fft"]["device"].get<std::string>();
   if (info["fft"]["host"] != info["fft"]["device"])
     std::cout << " (host: " << info["fft"]["host"].get<std::string>() << ")";
@@ -135,7 +148,34 @@ std::string check_subcommand(const CLI::App& app, const std::vector<std::string>
 
 }  // namespace
 
+namespace {
+
+// With several ranks an error on one would leave the others waiting in a collective: end them all.
+int failed(int code) {
+  comm::abort_all(code);
+  return code;
+}
+
+// MPI (when built with it and started by a launcher) lives around Kokkos: started first, ended last.
+struct CommSession {
+  CommSession(int* argc, char*** argv) { comm::initialize(argc, argv); }
+  ~CommSession() { comm::finalize(); }
+  CommSession(const CommSession&) = delete;
+  CommSession& operator=(const CommSession&) = delete;
+};
+
+int run_cli_body(int argc, char** argv);
+
+}  // namespace
+
 int run_cli(int argc, char** argv) {
+  CommSession mpi(&argc, &argv);
+  return run_cli_body(argc, argv);
+}
+
+namespace {
+
+int run_cli_body(int argc, char** argv) {
   std::vector<std::string> kokkos_args, args;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -347,6 +387,20 @@ int run_cli(int argc, char** argv) {
   Progress::set_plain(log_style == "plain");
 
   try {
+    if (!comm::active() && comm::launcher_size() > 1 && !*info && !*check)
+      SURRO_THROW(
+          ErrorKind::usage,
+          "started by an MPI launcher as one of "
+              << comm::launcher_size() << " processes, but this surro "
+              << "is built without MPI (SURRO_MPI=OFF): each process would run the whole job and write "
+              << "the same files; configure with -DSURRO_MPI=ON (the release preset), or run one process");
+    // Commands that write but do not split their work would repeat it in every rank, into the
+    // same files.
+    if (comm::size() > 1 && (*simulate || *roll || *eval || *export_cmd || *import_cmd))
+      SURRO_THROW(ErrorKind::usage, "started as one of "
+                                        << comm::size() << " processes (mpirun/srun): only "
+                                        << "train and generate split their work over ranks; run "
+                                        << "this command as one process");
     if (*info) {
       kokkos.start();
       print_info(info_json);
@@ -361,7 +415,7 @@ int run_cli(int argc, char** argv) {
       run_simulate(simulate_args);
     } else if (*generate) {
       kokkos.start();
-      run_generate(generate_args);
+      return run_generate(generate_args);
     } else if (*plan) {
       kokkos.start();
       run_plan(plan_job, plan_args);
@@ -391,17 +445,19 @@ int run_cli(int argc, char** argv) {
       std::cerr << "surro: raised at " << e.source_file() << ':' << e.source_line() << '\n';
     switch (e.kind()) {
       case ErrorKind::usage:
-        return kExitUsage;
+        return failed(kExitUsage);
       case ErrorKind::input:
-        return kExitInputData;
+        return failed(kExitInputData);
       case ErrorKind::runtime:
-        return kExitFailure;
+        return failed(kExitFailure);
     }
   } catch (const std::exception& e) {
     std::cerr << "surro: error: " << e.what() << '\n';
-    return kExitFailure;
+    return failed(kExitFailure);
   }
   return kExitOk;
 }
+
+}  // namespace
 
 }  // namespace surro::app

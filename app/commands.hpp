@@ -17,7 +17,8 @@ struct JobArgs {
 };
 
 // surro generate: a dataset of N trajectories in The Well's layout, resumable file by file.
-void run_generate(const JobArgs& args);
+// Returns kExitOk, or kExitInterrupted when a signal stopped it after a complete file.
+int run_generate(const JobArgs& args);
 // surro simulate: one trajectory -> ParaView time series + diagnostics CSV.
 void run_simulate(const JobArgs& args);
 // surro train: returns kExitOk, or kExitInterrupted when a signal stopped it after a checkpoint.

@@ -9,11 +9,23 @@
 // never overlap and a file's content does not depend on batch size or on resumption. Files are
 // written atomically; a restarted generation skips every file that exists and carries the same
 // config fingerprint, and refuses to mix data from a different config.
+//
+// SIGTERM/SIGUSR1/SIGINT: the file in progress is finished, then the run stops with exit 4
+// (kExitInterrupted); the rerun resumes it. Under a launcher (`mpirun -n N`/`srun`, built with
+// SURRO_MPI; core/comm.hpp) rank r writes the files still missing whose place in that list is
+// r mod N, in rounds of one file per rank; after each round the stop flag is reduced over ranks, so
+// a signal to any rank stops all after that round. Rank 0 alone creates the folders, removes stale
+// temporaries and writes config.json (before a barrier) and stats.yaml (after a barrier, once every
+// train file exists). A file's content depends only on (config, its sample range), so the dataset
+// is the same whatever N.
 #include "app/commands.hpp"
 #include "app/progress.hpp"
 #include "app/resources.hpp"
 #include "app/run_config.hpp"
+#include "app/exit_codes.hpp"
+#include "app/stop_signal.hpp"
 #include "core/build_info.hpp"
+#include "core/comm.hpp"
 #include "core/error.hpp"
 #include "core/io.hpp"
 #include "core/log.hpp"
@@ -130,9 +142,31 @@ void require_generate_resources(const ResolvedConfig& cfg, const solvers::Solver
       "generate fewer trajectories or choose another run.output_dir");
 }
 
+// Simulates file f's trajectories, batch by batch, and writes the file (atomically).
+void write_file(const ResolvedConfig& cfg, solvers::Solver* solver, const data::DatasetSpec& spec,
+                const DatasetSection& ds, const FilePlan& f, Progress& progress, PhaseTimers& timers) {
+  data::Block block;
+  block.first = f.first;
+  block.count = f.count;
+  for (long long b0 = 0; b0 < f.count; b0 += ds.batch) {
+    const long long n = std::min(ds.batch, f.count - b0);
+    Kokkos::Timer t;
+    data::Block part = solver->run(cfg.run.seed, f.first + b0, n, nullptr);
+    timers.add("simulate", t.seconds());
+    append_block(block, std::move(part));
+    progress.advance(n);
+  }
+  Kokkos::Timer t;
+  if (spec.on_mesh)
+    data::write_mesh_file(f.path, spec, block);
+  else
+    data::write_well_file(f.path, spec, block);
+  timers.add("write", t.seconds());
+}
+
 }  // namespace
 
-void run_generate(const JobArgs& args) {
+int run_generate(const JobArgs& args) {
   JobSections job;
   const ResolvedConfig cfg = resolve_config(args.config, args.sets,
                                             [&](config::Node& root) { job = read_job_sections(root, true); });
@@ -162,13 +196,16 @@ void run_generate(const JobArgs& args) {
   spec.provenance["config_fingerprint"] = fp;
 
   // File plan: global sample ranges per split.
+  const bool writer = comm::rank() == 0;
   std::vector<FilePlan> plan;
   long long next = 0;
   for (const auto& [split, n] :
        {std::pair<std::string, long long>{"train", ds.train}, {"valid", ds.valid}, {"test", ds.test}}) {
     const fs::path dir = fs::path(cfg.run.output_dir) / "data" / split;
-    fs::create_directories(dir);
-    io::remove_stale_temporaries(dir.string());  // a killed run's half-written files
+    if (writer) {
+      fs::create_directories(dir);
+      io::remove_stale_temporaries(dir.string());  // a killed run's half-written files
+    }
     for (long long k = 0, done = 0; done < n; ++k) {
       const long long count = std::min(ds.per_file, n - done);
       char name[64];
@@ -199,31 +236,34 @@ void run_generate(const JobArgs& args) {
   SURRO_LOG_INFO("generating " << total << " trajectories of " << spec.dataset_name << " into "
                                << cfg.run.output_dir << " on " << ExecSpace::name());
 
-  const std::string cfg_path = save_resolved_config(cfg);
-  Progress progress("generate " + spec.dataset_name, total, already);
+  const std::string cfg_path = writer ? save_resolved_config(cfg) : std::string();
+  // Every rank has checked the files already there before any rank writes one (and rank 0 has
+  // removed the stale temporaries).
+  comm::barrier();
+  std::vector<std::size_t> missing;  // plan indices of the files to write, in plan order
+  for (std::size_t i = 0; i < plan.size(); ++i)
+    if (!skip[i]) missing.push_back(i);
+  const std::size_t ranks = std::size_t(comm::size()), rank = std::size_t(comm::rank());
+  long long mine = 0;  // this rank's trajectories
+  for (std::size_t j = rank; j < missing.size(); j += ranks) mine += plan[missing[j]].count;
+  // One process counts the whole dataset, as before; a rank counts its own files.
+  Progress progress("generate " + spec.dataset_name, ranks == 1 ? total : mine, ranks == 1 ? already : 0);
   PhaseTimers timers;
-  for (std::size_t i = 0; i < plan.size(); ++i) {
-    if (skip[i]) continue;
-    const FilePlan& f = plan[i];
-    data::Block block;
-    block.first = f.first;
-    block.count = f.count;
-    for (long long b0 = 0; b0 < f.count; b0 += ds.batch) {
-      const long long n = std::min(ds.batch, f.count - b0);
-      Kokkos::Timer t;
-      data::Block part = solver->run(cfg.run.seed, f.first + b0, n, nullptr);
-      timers.add("simulate", t.seconds());
-      append_block(block, std::move(part));
-      progress.advance(n);
-    }
-    Kokkos::Timer t;
-    if (spec.on_mesh)
-      data::write_mesh_file(f.path, spec, block);
-    else
-      data::write_well_file(f.path, spec, block);
-    timers.add("write", t.seconds());
+  install_stop_handlers();
+  int stop = 0;  // the signal any rank received (max over ranks)
+  for (std::size_t round = 0; round * ranks < missing.size() && !stop; ++round) {
+    const std::size_t j = round * ranks + rank;
+    if (j < missing.size()) write_file(cfg, solver, spec, ds, plan[missing[j]], progress, timers);
+    stop = comm::max(stop_signal());
   }
   progress.finish();
+  if (stop) {
+    SURRO_LOG_WARN("stopped by signal " << stop << " after the file in progress; the files written are "
+                                        << "complete; rerun the same command to resume");
+    return kExitInterrupted;
+  }
+  comm::barrier();  // every file exists
+  if (!writer) return kExitOk;
 
   std::vector<std::string> train_files;
   for (const auto& f : plan)
@@ -232,6 +272,7 @@ void run_generate(const JobArgs& args) {
   data::write_stats_yaml(stats, train_files);
   SURRO_LOG_INFO("wrote " << plan.size() << " files, " << stats << ", " << cfg_path);
   SURRO_LOG_INFO("timing: " << timers.summary());
+  return kExitOk;
 }
 
 }  // namespace surro::app

@@ -8,12 +8,23 @@
 // Determinism: parameters are initialized from run.seed, and epoch e's sample order depends only
 // on (run.seed, e). A checkpoint records the optimizer step; `--resume` continues at exactly that
 // batch and reaches the same weights as an uninterrupted run on the same backend.
+//
+// Data parallel (`mpirun -n N surro train`, built with SURRO_MPI; core/comm.hpp): train.batch is the
+// global batch. Every rank loads each global batch and computes on its share, samples
+// [n r / N, n (r + 1) / N) of the batch's n (whole meshes on meshes; a share may be empty when
+// n < N); one sum over ranks (fixed rank order) of the flat gradient per step gives the 1-rank
+// step's gradient up to float round-off. Input noise is keyed by the value's place in the global
+// batch. Losses, validation sums and the stop flag are reduced the same way, so every rank takes
+// the same decisions; rank 0 alone writes. A checkpoint holds no rank count: a resume with another
+// N re-shards the same global batches (train.batch may not change, as for any resume).
 #include "app/commands.hpp"
 #include "app/exit_codes.hpp"
 #include "app/progress.hpp"
 #include "app/resources.hpp"
 #include "app/run_config.hpp"
+#include "app/stop_signal.hpp"
 #include "app/train_config.hpp"
+#include "core/comm.hpp"
 #include "core/error.hpp"
 #include "core/io.hpp"
 #include "core/log.hpp"
@@ -24,9 +35,7 @@
 #include "app/trained_model.hpp"
 #include "operators/train/trainer.hpp"
 
-#include <atomic>
 #include <cmath>
-#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -37,13 +46,6 @@ namespace surro::app {
 namespace fs = std::filesystem;
 
 namespace {
-
-std::atomic<int> g_stop_signal{0};
-extern "C" void on_stop_signal(int sig) {
-  g_stop_signal = sig;
-  // A second Ctrl-C while the checkpoint is being written kills at once, as users expect.
-  if (sig == SIGINT) std::signal(SIGINT, SIG_DFL);
-}
 
 // A non-finite loss or gradient norm means the weights just became (or are about to become)
 // garbage: stop at once (exit 1), before anything is written, so checkpoint_last.h5 keeps the last
@@ -59,9 +61,12 @@ void require_finite(double value, const char* quantity, long long epoch, long lo
                                                   << "or set optimizer.clip");
 }
 
-int stopped_by_signal(long long step, const std::string& last_path) {
-  SURRO_LOG_WARN("stopped by signal " << g_stop_signal.load() << " at step " << step << "; wrote "
-                                      << last_path << "; continue with --resume");
+// Every rank returns only after rank 0 has written the checkpoint: a launcher (mpirun) ends the
+// whole job as soon as one rank exits non-zero.
+int stopped_by_signal(int sig, long long step, const std::string& last_path) {
+  comm::barrier();
+  SURRO_LOG_WARN("stopped by signal " << sig << " at step " << step << "; wrote " << last_path
+                                      << "; continue with --resume");
   return kExitInterrupted;
 }
 
@@ -177,6 +182,15 @@ std::string history_up_to(const std::string& text, long long epochs, int* droppe
       ++*dropped;
   }
   return kept;
+}
+
+// params := rank 0's values on every rank.
+void broadcast_params(const ExecSpace& exec, const op::FlatParams<float>& params) {
+  if (comm::size() == 1) return;
+  auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), params.values());
+  comm::broadcast(h.data(), h.extent(0) * sizeof(float));
+  Kokkos::deep_copy(exec, params.values(), h);
+  exec.fence();
 }
 
 }  // namespace
@@ -298,7 +312,10 @@ class BatchFeed {
  public:
   BatchFeed(const data::TrajectoryStore& store, data::WindowLoader& loader, const op::MaskSpec& mask)
       : m_loader(&loader) {
-    if (!store.on_mesh()) return;
+    if (!store.on_mesh()) {
+      for (int n : store.grid()) m_points *= n;
+      return;
+    }
     std::vector<mesh::Mesh> meshes;
     for (int s = 0; s < store.trajectories(); ++s) meshes.push_back(store.mesh(s));
     m_cache = std::make_unique<op::GraphBatchCache>(meshes, mask);
@@ -310,15 +327,42 @@ class BatchFeed {
   void plan(const op::GraphBatchCapacity& capacity, int dims) {
     if (m_cache) m_graph = std::make_unique<op::GraphBatch<ExecSpace>>(capacity, dims);
   }
-  op::Batch<ExecSpace> fill(const ExecSpace& exec, int b, float* x, float* y) {
-    const int n = m_loader->fill(exec, b, x, y);
-    if (!m_cache) return op::grid_batch<ExecSpace>(n);
-    m_graph->upload(exec, m_cache->gather(m_loader->batch_trajectories()));
-    return op::graph_batch(*m_graph);
+  // This rank's share of global batch b: samples [n r / N, n (r + 1) / N) of the batch's n (r, N:
+  // comm::rank(), comm::size()), with x (rows, Cin, P) and y (rows, Cy, P) holding the whole batch.
+  struct Share {
+    op::Batch<ExecSpace> batch;
+    const float* x = nullptr;   // the share's first row of x
+    const float* y = nullptr;   // and of y
+    int global_samples = 0;     // n
+    std::uint64_t x_first = 0;  // the share's first value in the global batch's x
+    bool empty() const { return batch.samples == 0; }
+  };
+  Share fill(const ExecSpace& exec, int b, float* x, float* y) {
+    Share s;
+    s.global_samples = m_loader->fill(exec, b, x, y);
+    const int n = s.global_samples, r = comm::rank(), size = comm::size();
+    const int s0 = int(static_cast<long long>(n) * r / size),
+              s1 = int(static_cast<long long>(n) * (r + 1) / size);
+    // Rows before the share: samples on grids, the earlier meshes' nodes on meshes.
+    const index_t row0 = m_cache ? m_loader->batch_offsets()[std::size_t(s0)] : index_t(s0);
+    const std::size_t x_row = std::size_t(m_loader->x_channels()) * m_points;
+    const std::size_t y_row = std::size_t(m_loader->y_channels()) * m_points;
+    s.x = x + std::size_t(row0) * x_row;
+    s.y = y + std::size_t(row0) * y_row;
+    s.x_first = std::uint64_t(row0) * x_row;
+    if (!m_cache || s0 == s1) {
+      s.batch = op::grid_batch<ExecSpace>(s1 - s0);
+      return s;
+    }
+    const std::vector<int>& all = m_loader->batch_trajectories();
+    m_graph->upload(exec, m_cache->gather(std::vector<int>(all.begin() + s0, all.begin() + s1)));
+    s.batch = op::graph_batch(*m_graph);
+    return s;
   }
 
  private:
   data::WindowLoader* m_loader;
+  std::size_t m_points = 1;  // P
   std::unique_ptr<op::GraphBatchCache> m_cache;
   std::unique_ptr<op::GraphBatch<ExecSpace>> m_graph;
 };
@@ -392,6 +436,32 @@ int run_train(const JobArgs& args, bool resume) {
                       make_model_normalizers(normalizers, sec.data.delta), options);
   trainer.set_input_noise(sec.train.input_noise);
   trainer.set_skip_nonfinite(sec.train.skip_nonfinite > 0);
+  // The global gradient's weight of this rank's share (set per step): 1 for the summed losses
+  // (rel_l2, and the multi-step modes, whose loss is always a sum of rel_l2 over samples and
+  // frames); n_share / n for one-step mse on grids, a mean over the batch's samples.
+  const bool mean_loss = !multi && options.loss == op::LossKind::mse;
+  double share_weight = 1.0;
+  std::vector<float> host_grads;
+  if (comm::size() > 1) {
+    if (shape.on_mesh() && mean_loss)
+      SURRO_THROW(ErrorKind::usage, "train.loss \""
+                                        << sec.train.loss << "\" on meshes with " << comm::size()
+                                        << " ranks: the masked mse is a mean over the whole batch's "
+                                        << "predicted nodes, not yet reduced over ranks; use "
+                                        << "train.loss rel_l2, or one rank");
+    trainer.set_reducer([&](const ExecSpace& ex, float* grads, std::size_t n, double loss) {
+      host_grads.resize(n);
+      Kokkos::View<float*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged> h(host_grads.data(), n);
+      Kokkos::View<float*, ExecSpace::memory_space, Kokkos::MemoryUnmanaged> d(grads, n);
+      Kokkos::deep_copy(ex, h, d);
+      ex.fence();
+      if (share_weight != 1.0)
+        for (auto& g : host_grads) g = static_cast<float>(double(g) * share_weight);
+      comm::sum(host_grads.data(), n);
+      Kokkos::deep_copy(ex, d, h);
+      return comm::sum(loss);
+    });
+  }
   SURRO_LOG_INFO("model: " << model->summary(trainer.table()) << ", on " << ExecSpace::name());
   const long long steps_per_epoch = train_loader.batches();
   const op::Horizon horizon{steps_per_epoch, steps_per_epoch * sec.train.epochs};
@@ -408,9 +478,15 @@ int run_train(const JobArgs& args, bool resume) {
                                    << ")");
     info.config_json = cfg.resolved.dump();
   }
-  const int stale = io::remove_stale_temporaries(out);  // a kill during a checkpoint write
-  if (stale > 0) SURRO_LOG_INFO("removed " << stale << " temporary file(s) a killed run left in " << out);
-  save_resolved_config(cfg);
+  // Every rank starts from rank 0's parameters (the same seed or checkpoint gives the same ones;
+  // this also makes every rank wait here until all have checked the run folder).
+  broadcast_params(exec, trainer.params());
+  const bool writer = comm::rank() == 0;
+  if (writer) {
+    const int stale = io::remove_stale_temporaries(out);  // a kill during a checkpoint write
+    if (stale > 0) SURRO_LOG_INFO("removed " << stale << " temporary file(s) a killed run left in " << out);
+    save_resolved_config(cfg);
+  }
 
   // History rows survive a resume: read the existing CSV back, up to the checkpoint's epoch.
   std::string history;
@@ -431,10 +507,7 @@ int run_train(const JobArgs& args, bool resume) {
 
   // 3. Train. SIGTERM/SIGUSR1/SIGINT (Ctrl-C) stop at the next step boundary after writing
   // checkpoint_last.
-  g_stop_signal = 0;
-  std::signal(SIGTERM, on_stop_signal);
-  std::signal(SIGUSR1, on_stop_signal);
-  std::signal(SIGINT, on_stop_signal);
+  install_stop_handlers();
   // (rows, Cin, P) and (rows, t_out * Cout, P): rows = samples on grids, the capacity's nodes on meshes.
   const std::size_t rows = shape.on_mesh() ? std::size_t(options.capacity.nodes) : std::size_t(batch);
   View1<float> x("surro::train::x", rows * model->in_channels() * shape.points());
@@ -450,11 +523,13 @@ int run_train(const JobArgs& args, bool resume) {
     info.skipped_steps = skipped;
   };
   auto write_last = [&]() {
+    if (!writer) return;
     data::write_checkpoint(last_path, info, trainer.params(), &trainer.optimizer().m(),
                            &trainer.optimizer().v(), normalizers);
   };
 
   long long step = trainer.optimizer().steps();
+  int stop = 0;  // the signal any rank received (max over ranks)
   // A run stopped part-way through an epoch resumes that epoch's training-loss average.
   double carried_sum = info.epoch_loss_sum;
   long long carried_n = info.epoch_samples;
@@ -468,12 +543,16 @@ int run_train(const JobArgs& args, bool resume) {
     double lr = sec.adam.lr;
     const long long step_at_epoch_start = step % steps_per_epoch;
     for (long long b = step_at_epoch_start; b < steps_per_epoch; ++b) {
-      const op::Batch<ExecSpace> feed = train_feed.fill(exec, static_cast<int>(b), x.data(), y.data());
-      const int n = feed.samples;
+      const BatchFeed::Share share = train_feed.fill(exec, static_cast<int>(b), x.data(), y.data());
+      const int n = share.global_samples;  // the loss below is the global batch's
       lr = op::learning_rate(sec.schedule, sec.adam.lr, step, horizon);
-      const double loss = multi ? trainer.train_step_unrolled(exec, n, t_out, x.data(), y.data(), lr,
-                                                              op::parse_unroll_mode(sec.train.mode))
-                                : trainer.train_step(exec, feed, x.data(), y.data(), lr);
+      share_weight = mean_loss ? double(share.batch.samples) / n : 1.0;
+      trainer.set_input_offset(share.x_first);
+      const double loss =
+          share.empty() ? trainer.idle_step(exec, lr)
+          : multi       ? trainer.train_step_unrolled(exec, share.batch.samples, t_out, share.x, share.y, lr,
+                                                      op::parse_unroll_mode(sec.train.mode))
+                        : trainer.train_step(exec, share.batch, share.x, share.y, lr);
       if (trainer.last_step_skipped()) {
         // train.skip_nonfinite: nothing was updated; count, log, and stop past the limit.
         ++skipped;
@@ -505,19 +584,23 @@ int run_train(const JobArgs& args, bool resume) {
                                  double(b + 1 - step_at_epoch_start) / std::max(t, 1e-9), t));
       }
       // A signal during the epoch's last step falls through to validation and the history row:
-      // a resume starts at the next epoch and would never write this one's row.
-      if (g_stop_signal && b + 1 < steps_per_epoch) {
+      // a resume starts at the next epoch and would never write this one's row. A signal on any
+      // rank stops every rank at this step.
+      stop = comm::max(stop_signal());
+      if (stop && b + 1 < steps_per_epoch) {
         set_info(epoch, train_sum, train_n);
         write_last();
-        return stopped_by_signal(step, last_path);
+        return stopped_by_signal(stop, step, last_path);
       }
     }
-    double valid_sum = 0;
+    double valid_sum = 0;  // this rank's shares, then summed over ranks
     for (int b = 0; b < valid_loader.batches(); ++b) {
-      const op::Batch<ExecSpace> feed = valid_feed.fill(exec, b, x.data(), y.data());
-      valid_sum += multi ? trainer.evaluate_unrolled(exec, feed.samples, t_out, x.data(), y.data())
-                         : trainer.evaluate(exec, feed, x.data(), y.data(), nullptr);
+      const BatchFeed::Share share = valid_feed.fill(exec, b, x.data(), y.data());
+      if (share.empty()) continue;
+      valid_sum += multi ? trainer.evaluate_unrolled(exec, share.batch.samples, t_out, share.x, share.y)
+                         : trainer.evaluate(exec, share.batch, share.x, share.y, nullptr);
     }
+    valid_sum = comm::sum(valid_sum);
     const double train_loss = train_n ? train_sum / train_n : 0.0;
     const double valid_loss = valid_sum / std::max<long long>(1, valid_loader.samples());
     require_finite(valid_loss, "validation loss", epoch + 1, step, lr, last_path);
@@ -532,17 +615,19 @@ int run_train(const JobArgs& args, bool resume) {
     // Order: history row, best, last. A kill before checkpoint_last.h5 is written resumes from the
     // previous epoch: its history row is dropped then, and the epoch (same steps, same validation
     // loss) writes the best checkpoint again.
-    io::write_text_atomic(out + "/history.csv", history);
+    if (writer) io::write_text_atomic(out + "/history.csv", history);
     const bool improved = valid_loss < best;
     if (improved) best = valid_loss;
     set_info(epoch + 1, 0.0, 0);
-    if (improved) {
+    if (improved && writer) {
       const op::FlatParams<float>* none = nullptr;  // the best model needs no optimizer moments
       data::write_checkpoint(best_path, info, trainer.params(), none, none, normalizers);
     }
     write_last();
-    if (g_stop_signal && epoch + 1 < sec.train.epochs) return stopped_by_signal(step, last_path);
+    stop = comm::max(stop_signal());
+    if (stop && epoch + 1 < sec.train.epochs) return stopped_by_signal(stop, step, last_path);
   }
+  comm::barrier();  // the other ranks end after rank 0's last write
   SURRO_LOG_INFO("done: best validation loss " << best << "; checkpoints in " << out);
   return kExitOk;
 }

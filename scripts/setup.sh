@@ -8,6 +8,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git
   libtrilinos-kokkos-dev   # Kokkos 3.4.1 (Serial), packaged with Trilinos
   libhdf5-dev hdf5-tools   # datasets and checkpoints
+  libopenmpi-dev openmpi-bin   # SURRO_MPI: data-parallel training, parallel generation
   libvtk9-dev              # ParaView output
   libcli11-dev nlohmann-json3-dev catch2
   libfftw3-dev libopenblas-dev

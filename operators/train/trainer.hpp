@@ -18,6 +18,7 @@
 #include "operators/train/normalized_model.hpp"
 #include "operators/train/unroll.hpp"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <vector>
@@ -55,6 +56,19 @@ class Trainer {
   // count still advances (it is the run's position, which a resume continues from), and
   // last_step_skipped() reports it. Off (the default): every step updates.
   void set_skip_nonfinite(bool on) { m_skip_nonfinite = on; }
+
+  // Data-parallel training (app/train.cpp, core/comm.hpp). The reducer is called by every training
+  // step between backward and the update (clipping, the skip decision, Adam) with this process's
+  // gradient grads (n) on the device and its share's loss; it leaves the global batch's gradient in
+  // grads and returns the global loss, which train_step then returns. None (the default): one process.
+  using Reducer = std::function<double(const ExecSpace& exec, float* grads, std::size_t n, double loss)>;
+  void set_reducer(Reducer reducer) { m_reducer = std::move(reducer); }
+  // Input noise is keyed by the global batch's value index: this process's share starts at value
+  // `first` of the global batch's x (rows before the share times Cin * P). 0 for one process.
+  void set_input_offset(std::uint64_t first) { m_input_offset = first; }
+  // A step for a process whose share of the global batch is empty (a last batch smaller than the
+  // rank count): a zero gradient and loss enter the reduction, then the same update as every rank's.
+  double idle_step(const ExecSpace& exec, double lr);
   bool last_step_skipped() const { return m_skipped; }
 
   // One optimization step at learning rate lr. x (rows, Cin, P), target (rows, Cout, P), both on
@@ -106,10 +120,13 @@ class Trainer {
   View1<float> m_pred, m_dpred;  // (rows, Cout, P), grown on first use of a larger batch
   double m_grad_norm = 0.0;
   bool m_skip_nonfinite = false, m_skipped = false;
-  void update(const ExecSpace& exec, double loss, double lr);  // clip, then Adam (or skip)
+  // reduce over processes (set_reducer), clip, then Adam (or skip); returns the (global) loss
+  double update(const ExecSpace& exec, double loss, double lr);
   std::shared_ptr<const ModelNormalizers> m_norms;
   std::uint64_t m_seed;
   double m_noise = 0.0;
+  Reducer m_reducer;
+  std::uint64_t m_input_offset = 0;
   View1<float> m_noisy;  // (rows, Cin, P): the noisy input, grown on first use of a larger batch
   const float* noisy_input(const ExecSpace& exec, const Batch<ExecSpace>& batch, const float* x);
 };

@@ -2,7 +2,8 @@
 # scripts/slurm/*.sbatch without Slurm: srun, scontrol and sbatch are stubs on PATH (srun runs its
 # command, scontrol records its arguments). train.sbatch gets USR1 mid-training (as
 # --signal=B:USR1@300 sends it): a checkpoint is written, surro exits 4, the script requeues the job;
-# the requeued run (the same command) resumes to completion. bash -n (and shellcheck when
+# the requeued run (the same command) resumes to completion; generate.sbatch likewise (exit 4 after
+# the file in progress, requeue, completion). bash -n (and shellcheck when
 # installed) on every template.
 # Usage: slurm_test.sh /path/to/surro CONFIG_DIR SCRIPT_DIR
 set -u
@@ -50,6 +51,23 @@ bash "$scripts/train.sbatch" "${args[@]}" >second.log 2>&1 && ok || bad "requeue
 grep -q "resumed from run/checkpoint_last.h5" second.log && ok || bad "the requeued run did not resume"
 [[ $(wc -l <run/history.csv) -eq 31 ]] && ok || bad "history after the requeue: $(wc -l <run/history.csv) lines"
 [[ $(grep -c "scontrol requeue" calls.log) -eq 1 ]] && ok || bad "requeued twice: $(cat calls.log)"
+
+# generate.sbatch: USR1 after the first file -> exit 4 and a requeue; the requeued job completes.
+: >calls.log
+gen=("$configs/ns2d_nu1e-3.json" --set run.output_dir=gen --set solver.grid=32 --set solver.record_grid=16
+     --set solver.t_final=14 --set solver.record_steps=14 --set solver.dt=2e-3 --set dataset.train=8
+     --set dataset.valid=2 --set dataset.test=2 --set dataset.per_file=1)
+bash "$scripts/generate.sbatch" "${gen[@]}" >gen_first.log 2>&1 &
+job=$!
+for _ in $(seq 1 1000); do [[ -n $(find gen/data -name '*.hdf5' 2>/dev/null) ]] && break; sleep 0.01; done
+kill -USR1 $job
+wait $job
+rc=$?
+[[ $rc -eq 4 ]] && ok || bad "USR1: generate.sbatch exited $rc, expected 4; $(cat gen_first.log)"
+grep -qx "scontrol requeue 4242" calls.log && ok || bad "generate: no requeue after exit 4: $(cat calls.log)"
+bash "$scripts/generate.sbatch" "${gen[@]}" >gen_second.log 2>&1 && ok || bad "requeued generate failed"
+[[ $(find gen/data -name '*.hdf5' | wc -l) -eq 12 && -s gen/stats.yaml ]] && ok || bad "requeued generate incomplete"
+[[ $(grep -c "scontrol requeue" calls.log) -eq 1 ]] && ok || bad "generate requeued twice: $(cat calls.log)"
 
 echo "slurm: $pass passed, $failures failed"
 [[ $failures -eq 0 ]]

@@ -1,0 +1,46 @@
+#pragma once
+// The processes of one run (issue #13): rank, size and local rank, and the few collectives
+// data-parallel training and parallel generation need. Host buffers only; device data is staged
+// by the caller. Built with SURRO_MPI (CMake) the run is MPI_COMM_WORLD when a launcher started the
+// process (mpirun/srun: OMPI_COMM_WORLD_SIZE, PMI_SIZE, PMIX_RANK or SLURM_NTASKS with SLURM_PROCID
+// in the environment); otherwise, and always without SURRO_MPI, it is one process: size 1, rank 0,
+// every collective the identity, and MPI_Init is never called (a laptop run needs no MPI runtime).
+//
+// Determinism: sums are formed in rank order (each rank adds its slice of the vector over ranks
+// 0, 1, ..., N - 1 in double, then the slices are all-gathered), so a rank count reproduces itself
+// bit for bit; MPI_Allreduce's own order is not fixed by the standard and is not used for sums.
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace surro::comm {
+
+// Starts MPI when built with it and a launcher started this process; idempotent. Call before any
+// other function here (app/cli.cpp does, before Kokkos starts). finalize() at exit.
+void initialize(int* argc, char*** argv);
+void finalize();
+// An error on one rank would leave the others waiting in a collective: with size() > 1 this ends
+// every rank (MPI_Abort with `code`); with one process it returns and the caller exits normally.
+void abort_all(int code);
+bool built();      // built with SURRO_MPI
+bool active();     // MPI was started (size may still be 1)
+int rank();        // 0 .. size() - 1
+int size();        // processes of the run
+int local_rank();  // rank among the processes of this node (picks the GPU)
+// The process count an MPI launcher announced in the environment (OMPI_COMM_WORLD_SIZE, PMI_SIZE),
+// 1 when none: more than 1 while active() is false means a build without SURRO_MPI was started
+// as one of several processes, each of which would run the whole job.
+int launcher_size();
+
+void barrier();
+// buffer (n) on every rank := rank `root`'s.
+void broadcast(void* data, std::size_t bytes, int root = 0);
+// values (n) on every rank := the sum over ranks, added in rank order in double.
+void sum(double* values, std::size_t n);
+void sum(float* values, std::size_t n);
+double sum(double value);
+long long sum(long long value);
+// The maximum over ranks (stop flags).
+int max(int value);
+
+}  // namespace surro::comm
