@@ -4,11 +4,13 @@
 //   <output_dir>/checkpoint_best.h5   whenever the validation loss improves
 //   <output_dir>/history.csv          one row per epoch
 //   <output_dir>/config.json          the resolved config (also inside every checkpoint)
+//   <output_dir>/report.html          at the end: curves and config (app/report.hpp)
 //
 // Determinism: parameters are initialized from run.seed, and epoch e's sample order depends only
 // on (run.seed, e). A checkpoint records the optimizer step; `--resume` continues at exactly that
 // batch and reaches the same weights as an uninterrupted run on the same backend.
 #include "app/commands.hpp"
+#include "app/report.hpp"
 #include "app/exit_codes.hpp"
 #include "app/progress.hpp"
 #include "app/resources.hpp"
@@ -544,6 +546,7 @@ int run_train(const JobArgs& args, bool resume) {
     if (g_stop_signal && epoch + 1 < sec.train.epochs) return stopped_by_signal(step, last_path);
   }
   SURRO_LOG_INFO("done: best validation loss " << best << "; checkpoints in " << out);
+  report_after_job({out, ""});
   return kExitOk;
 }
 
