@@ -176,10 +176,12 @@ struct Axis {
 using namespace impl::plot;
 
 std::string line_chart_png(const LineChart& chart) {
-  auto [surface, ctx] = canvas(chart.width, chart.height);
+  // The legend sits under the plot, one row per series, so it never hides a curve.
+  const int height = chart.height + 16 * static_cast<int>(chart.series.size());
+  auto [surface, ctx] = canvas(chart.width, height);
   cairo_t* cr = ctx.get();
   const double left = 78, right = 16, top = 30, bottom = 46;
-  const double pw = chart.width - left - right, ph = chart.height - top - bottom;
+  const double pw = chart.width - left - right, ph = chart.height - top - bottom;  // the plot area
   Axis ax, ay;
   ax.log = chart.log_x;
   ay.log = chart.log_y;
@@ -195,7 +197,7 @@ std::string line_chart_png(const LineChart& chart) {
   text(cr, chart.title, chart.width / 2.0, 8, 0.5, 0);
   cairo_set_font_size(cr, 12);
   if (!std::isfinite(x0)) {
-    text(cr, "(no data to plot)", chart.width / 2.0, chart.height / 2.0, 0.5, 0.5);
+    text(cr, "(no data to plot)", chart.width / 2.0, height / 2.0, 0.5, 0.5);
     return to_png(surface.get());
   }
   ax.fit(x0, x1, false);
@@ -266,17 +268,8 @@ std::string line_chart_png(const LineChart& chart) {
   }
   cairo_restore(cr);
 
-  // Legend in the top-right corner of the plot.
-  double lw = 0;
-  for (const Series& s : chart.series) {
-    cairo_text_extents_t e;
-    cairo_text_extents(cr, s.name.c_str(), &e);
-    lw = std::max(lw, e.x_advance);
-  }
-  const double lx = left + pw - lw - 40, ly = top + 6;
-  cairo_set_source_rgba(cr, 1, 1, 1, 0.85);
-  cairo_rectangle(cr, lx - 4, ly - 2, lw + 38, 16.0 * chart.series.size() + 4);
-  cairo_fill(cr);
+  // Legend under the x label.
+  const double lx = left + 10, ly = chart.height + 2;
   for (std::size_t k = 0; k < chart.series.size(); ++k) {
     const Series& s = chart.series[k];
     const Rgb c = kPalette[static_cast<std::size_t>(s.colour) % std::size(kPalette)];
@@ -296,13 +289,19 @@ std::string line_chart_png(const LineChart& chart) {
 
 namespace impl::plot {
 
-constexpr double kPanelW = 260, kPanelH = 300, kBox = 220;  // panel size and its square drawing box
+// A panel is kPanelW wide; its drawing fits a kBox square and the panel's height follows the
+// drawing's (a long channel gives a short panel).
+constexpr double kPanelW = 260, kBox = 220;
 
-// A panel's title above and colour bar below the drawing box at (x0, 28).
-void panel_frame(cairo_t* cr, const Panel& p, double x0) {
+int panel_height(double drawing) {
+  return static_cast<int>(28 + drawing + 60);
+}
+
+// A panel's title above and colour bar below the drawing (height `drawing`) at (x0, 28).
+void panel_frame(cairo_t* cr, const Panel& p, double x0, double drawing) {
   cairo_set_source_rgb(cr, 0, 0, 0);
   text(cr, p.title, x0 + kPanelW / 2, 6, 0.5, 0);
-  const double bx = x0 + 20, by = 28 + kBox + 12, bw = kBox, bh = 12;
+  const double bx = x0 + 20, by = 28 + drawing + 12, bw = kBox, bh = 12;
   for (int i = 0; i < static_cast<int>(bw); ++i) {
     const Rgb c = colour_map((i + 0.5) / bw, p.diverging);
     cairo_set_source_rgb(cr, c.r, c.g, c.b);
@@ -326,9 +325,9 @@ double unit_value(const Panel& p, double v) {
 
 std::string grid_panels_png(int nx, int ny, const std::vector<Panel>& panels) {
   SURRO_REQUIRE(nx > 0 && ny > 0, "report: a grid snapshot of " << nx << " x " << ny << " points");
-  auto [surface, ctx] = canvas(static_cast<int>(kPanelW * panels.size()), static_cast<int>(kPanelH));
-  cairo_t* cr = ctx.get();
   const double scale = kBox / std::max(nx, ny);
+  auto [surface, ctx] = canvas(static_cast<int>(kPanelW * panels.size()), panel_height(ny * scale));
+  cairo_t* cr = ctx.get();
   for (std::size_t k = 0; k < panels.size(); ++k) {
     const Panel& p = panels[k];
     SURRO_REQUIRE(p.values.size() == std::size_t(nx) * ny, "report: panel "
@@ -349,7 +348,7 @@ std::string grid_panels_png(int nx, int ny, const std::vector<Panel>& panels) {
       }
     cairo_surface_mark_dirty(img.get());
     const double x0 = kPanelW * k;
-    const double ox = x0 + 20 + (kBox - nx * scale) / 2, oy = 28 + (kBox - ny * scale) / 2;
+    const double ox = x0 + 20 + (kBox - nx * scale) / 2, oy = 28;
     cairo_save(cr);
     cairo_translate(cr, ox, oy);
     cairo_scale(cr, scale, scale);
@@ -358,7 +357,7 @@ std::string grid_panels_png(int nx, int ny, const std::vector<Panel>& panels) {
     cairo_rectangle(cr, 0, 0, nx, ny);
     cairo_fill(cr);
     cairo_restore(cr);
-    panel_frame(cr, p, x0);
+    panel_frame(cr, p, x0, ny * scale);
   }
   return to_png(surface.get());
 }
@@ -377,13 +376,13 @@ std::string mesh_panels_png(const std::vector<double>& points, const std::vector
   const double scale = kBox / std::max({x1 - x0, y1 - y0, 1e-300});
   // Long thin domains (a channel) keep their aspect: the box shrinks to the mesh's height.
   const double h = (y1 - y0) * scale;
-  auto [surface, ctx] = canvas(static_cast<int>(kPanelW * panels.size()), static_cast<int>(kPanelH));
+  auto [surface, ctx] = canvas(static_cast<int>(kPanelW * panels.size()), panel_height(h));
   cairo_t* cr = ctx.get();
   for (std::size_t k = 0; k < panels.size(); ++k) {
     const Panel& p = panels[k];
     SURRO_REQUIRE(p.values.size() == V, "report: panel " << p.title << ": " << p.values.size()
                                                          << " values for " << V << " mesh points");
-    const double ox = kPanelW * k + 20 + (kBox - (x1 - x0) * scale) / 2, oy = 28 + (kBox - h) / 2;
+    const double ox = kPanelW * k + 20 + (kBox - (x1 - x0) * scale) / 2, oy = 28;
     auto px = [&](int v) { return ox + (points[2 * std::size_t(v)] - x0) * scale; };
     auto py = [&](int v) { return oy + h - (points[2 * std::size_t(v) + 1] - y0) * scale; };
     cairo_pattern_t* mesh = cairo_pattern_create_mesh();
@@ -401,7 +400,7 @@ std::string mesh_panels_png(const std::vector<double>& points, const std::vector
     cairo_set_source(cr, mesh);
     cairo_paint(cr);
     cairo_pattern_destroy(mesh);
-    panel_frame(cr, p, kPanelW * k);
+    panel_frame(cr, p, kPanelW * k, h);
   }
   return to_png(surface.get());
 }

@@ -259,8 +259,10 @@ void metrics_section(Page& page, const std::string& dir) {
   if (ps.contains("rmse")) {
     const std::vector<double> rmse = to_vector(ps["rmse"]), steps = iota(rmse.size(), 1);
     plot::LineChart c{"RMSE against rollout step", "step", "RMSE", false, true, {}};
-    c.series.push_back({"prediction - reference", steps, rmse, 0, false});
-    if (m.contains("fields") && m["fields"].size() > 1) {
+    const bool per_field = m.contains("fields") && m["fields"].size() > 1;
+    c.series.push_back(
+        {per_field ? "prediction - reference, all fields" : "prediction - reference", steps, rmse, 0, false});
+    if (per_field) {
       int colour = 2;
       for (auto it = m["fields"].begin(); it != m["fields"].end(); ++it)
         if (it.value().contains("per_step_rmse"))

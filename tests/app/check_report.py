@@ -2,6 +2,7 @@
 """Checks a report.html written by `surro report`, with the standard library only.
 
   check_report.py REPORT.html [--metrics metrics.json] [--min-images N]
+  check_report.py --reference-change METRICS.json FIELD STEP1.vti STEP2.vti
 
 Passes (exit 0) when the page is self-contained (no http(s) URL, every src/href a data: URI or an
 in-page anchor, no <link>/<iframe>/<object>), every <img> is a PNG whose chunks have valid CRCs and
@@ -14,6 +15,7 @@ import argparse
 import base64
 import html.parser
 import json
+import math
 import re
 import struct
 import sys
@@ -89,6 +91,44 @@ def check_png(data):
     return ""
 
 
+def vti_array(path, name):
+    """Point array `name` of a .vti written by VTK's XML writer (appended raw data, UInt64 headers,
+    optionally zlib-compressed blocks), as a list of floats (Float32 or Float64)."""
+    raw = open(path, "rb").read()
+    head = raw[:raw.index(b"<AppendedData")].decode()
+    m = re.search(r'<DataArray type="(Float32|Float64)" Name="%s"[^>]*offset="(\d+)"' % re.escape(name), head)
+    if not m:
+        raise ValueError("%s: no array %s" % (path, name))
+    fmt, offset = ("f", 4) if m.group(1) == "Float32" else ("d", 8), int(m.group(2))
+    data = raw[raw.index(b"_", raw.index(b"<AppendedData")) + 1 + offset:]
+    if 'compressor="vtkZLibDataCompressor"' in head:
+        nblocks = struct.unpack("<Q", data[:8])[0]
+        sizes = struct.unpack("<%dQ" % (3 + nblocks), data[:8 * (3 + nblocks)])[3:]
+        pos, payload = 8 * (3 + nblocks), b""
+        for size in sizes:
+            payload += zlib.decompress(data[pos:pos + size])
+            pos += size
+    else:
+        n = struct.unpack("<Q", data[:8])[0]
+        payload = data[8:8 + n]
+    return list(struct.unpack("<%d%s" % (len(payload) // fmt[1], fmt[0]), payload))
+
+
+def check_reference_change(metrics_path, field, first, second):
+    """metrics.json per_step.reference_change_rms[0] of a one-sample rollout started one frame later
+    than the one that wrote `first` (step 1) and `second` (step 2) is the RMS of their references'
+    difference: the same frames, read back from VTK's files."""
+    a, b = vti_array(first, field + "_ref"), vti_array(second, field + "_ref")
+    want = math.sqrt(sum((y - x) ** 2 for x, y in zip(a, b)) / len(a))
+    got = json.load(open(metrics_path))["per_step"]["reference_change_rms"][0]
+    # Both sum the same float32 values in double: they agree to round-off of the sums.
+    if abs(got - want) > 1e-9 * want:
+        print("FAIL: reference_change_rms[0] = %r, expected %r from %s and %s" % (got, want, first, second))
+        return 1
+    print("reference_change_rms[0] = %.9g, as from the VTK files" % got)
+    return 0
+
+
 def lookup(doc, key):
     """metrics.json value at a path like 'rel_l2_mean' or 'per_step.rmse[3]'."""
     value = doc
@@ -102,6 +142,8 @@ def lookup(doc, key):
 
 def main():
     ap = argparse.ArgumentParser()
+    if len(sys.argv) == 6 and sys.argv[1] == "--reference-change":
+        return check_reference_change(*sys.argv[2:])
     ap.add_argument("report")
     ap.add_argument("--metrics")
     ap.add_argument("--min-images", type=int, default=1)

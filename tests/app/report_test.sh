@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# surro report end to end: a tiny train and rollout (grid, NS 2D) each write report.html on their
-# own; `surro report` rewrites it; the page is self-contained, every image is a decodable PNG and
+# surro report end to end: a tiny train and rollout (grid, NS 2D; then a mesh, CylinderFlow) each
+# write report.html on their own; `surro report` rewrites it; the page is self-contained, every image is a decodable PNG and
 # every number shown equals metrics.json (check_report.py); a report that cannot be written only
 # warns. With a browser (4th argument): chromium loads the page headless and every image decodes
 # there (the page's own script marks <body data-images="decoded/total">).
@@ -36,6 +36,14 @@ grep -q '"reference_change_rms"' roll/metrics.json && ok || bad "metrics.json ha
 grep -q "Loss per epoch\|loss curves" roll/report.html && ok || bad "the rollout report lacks the training curves"
 grep -q '&quot;t_in&quot;: 4' roll/report.html && ok || bad "the rollout report lacks the resolved config"
 
+# The reference's change from the initial frame (metrics.json), against VTK's files: started one
+# frame later, step 1's change is frame t_in + 1 minus frame t_in, the references of steps 1 and 2
+# of the rollout from frame 0.
+"$surro" -q rollout run/checkpoint_best.h5 --samples 1 --steps 2 -o from0 >/dev/null &&
+  "$surro" -q eval run/checkpoint_best.h5 --samples 1 --start 1 --steps 1 -o from1 >/dev/null || bad "short rollouts"
+"$python" "$check" --reference-change from1/metrics.json vorticity from0/rollout_000000.vti from0/rollout_000001.vti \
+  && ok || bad "reference_change_rms"
+
 # surro report on its own: same checks; the training folder found through rollout.hdf5's checkpoint.
 rm roll/report.html
 "$surro" -q report roll >/dev/null && [[ -s roll/report.html ]] && ok || bad "surro report roll"
@@ -56,6 +64,20 @@ mkdir -p blocked/report.html
 "$surro" -q rollout run/checkpoint_best.h5 --samples 1 -o blocked >/dev/null 2>err.log && ok \
   || bad "a failed report failed the rollout: $(cat err.log)"
 grep -q "report: not written" err.log && [[ -s blocked/metrics.json ]] && ok || bad "no warning: $(cat err.log)"
+
+# A mesh run (CylinderFlow, 2 + 1 + 1 trajectories of 8 steps, MeshGraphNet): snapshots drawn as
+# triangles; the per-field RMSE and the reference's change are shown and match metrics.json.
+"$surro" -q generate "$configs/cylinder_flow.json" --set run.output_dir=mdata --set dataset.train=2 \
+  --set dataset.valid=1 --set dataset.test=1 --set dataset.per_file=2 --set dataset.batch=4 \
+  --set solver.steps=8 --set solver.spinup=1.0 --set solver.mesh_size=0.08 || bad "mesh generate"
+"$surro" -q train "$configs/train_meshgraphnet_cylinder.json" --set run.output_dir=mrun --set data.dataset=mdata \
+  --set model.hidden=16 --set model.blocks=2 --set data.fields='["velocity","pressure"]' --set train.epochs=2 \
+  || bad "mesh train"
+"$surro" -q rollout mrun/checkpoint_best.h5 -o mroll >/dev/null || bad "mesh rollout"
+grep -q '"reference_change_rms"' mroll/metrics.json && ok || bad "mesh metrics.json has no reference_change_rms"
+# Loss, learning rate, RMSE, relative L2, 3 snapshots x 2 fields.
+"$python" "$check" mroll/report.html --metrics mroll/metrics.json --min-images 10 && ok || bad "mesh report"
+[[ $(grep -c "<h3>rollout_0000..\.vtu" mroll/report.html) -eq 3 ]] && ok || bad "mesh report: not 3 snapshots"
 
 if [[ -n $browser ]]; then
   # Headless chromium: the page loads from file:// and every image decodes in the browser.
