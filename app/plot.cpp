@@ -171,6 +171,53 @@ struct Axis {
   }
 };
 
+// The plot area of a chart in pixels.
+struct PlotBox {
+  double left, top, w, h;
+};
+
+// Grid lines and tick labels of both axes.
+void draw_ticks(cairo_t* cr, const Axis& ax, const Axis& ay, const PlotBox& b) {
+  cairo_set_line_width(cr, 1);
+  const std::vector<std::string> x_labels = ax.labels(), y_labels = ay.labels();
+  for (std::size_t i = 0; i < ax.ticks.size(); ++i) {
+    const double px = b.left + (ax.ticks[i] - ax.lo) / (ax.hi - ax.lo) * b.w;
+    cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
+    cairo_move_to(cr, px, b.top);
+    cairo_line_to(cr, px, b.top + b.h);
+    cairo_stroke(cr);
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    text(cr, x_labels[i], px, b.top + b.h + 5, 0.5, 0);
+  }
+  for (std::size_t i = 0; i < ay.ticks.size(); ++i) {
+    const double py = b.top + b.h - (ay.ticks[i] - ay.lo) / (ay.hi - ay.lo) * b.h;
+    cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
+    cairo_move_to(cr, b.left, py);
+    cairo_line_to(cr, b.left + b.w, py);
+    cairo_stroke(cr);
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    text(cr, y_labels[i], b.left - 5, py, 1, 0.5);
+  }
+}
+
+// One row per series from (lx, ly) down: a line sample in its colour and dash, then its name.
+void draw_legend(cairo_t* cr, const std::vector<Series>& series, double lx, double ly) {
+  const double dash[] = {6, 4};
+  for (std::size_t k = 0; k < series.size(); ++k) {
+    const Series& s = series[k];
+    const Rgb c = kPalette[static_cast<std::size_t>(s.colour) % std::size(kPalette)];
+    const double yy = ly + 8 + 16.0 * k;
+    cairo_set_source_rgb(cr, c.r, c.g, c.b);
+    cairo_set_dash(cr, dash, s.dashed ? 2 : 0, 0);
+    cairo_move_to(cr, lx, yy);
+    cairo_line_to(cr, lx + 26, yy);
+    cairo_stroke(cr);
+    cairo_set_dash(cr, dash, 0, 0);
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    text(cr, s.name, lx + 32, yy, 0, 0.5);
+  }
+}
+
 }  // namespace impl::plot
 
 using namespace impl::plot;
@@ -205,29 +252,7 @@ std::string line_chart_png(const LineChart& chart) {
   auto X = [&](double v) { return left + (ax.unit(v) - ax.lo) / (ax.hi - ax.lo) * pw; };
   auto Y = [&](double v) { return top + ph - (ay.unit(v) - ay.lo) / (ay.hi - ay.lo) * ph; };
 
-  // Grid lines and tick labels, then the frame.
-  cairo_set_line_width(cr, 1);
-  const std::vector<std::string> x_labels = ax.labels(), y_labels = ay.labels();
-  for (std::size_t i = 0; i < ax.ticks.size(); ++i) {
-    const double t = ax.ticks[i];
-    const double px = left + (t - ax.lo) / (ax.hi - ax.lo) * pw;
-    cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
-    cairo_move_to(cr, px, top);
-    cairo_line_to(cr, px, top + ph);
-    cairo_stroke(cr);
-    cairo_set_source_rgb(cr, 0, 0, 0);
-    text(cr, x_labels[i], px, top + ph + 5, 0.5, 0);
-  }
-  for (std::size_t i = 0; i < ay.ticks.size(); ++i) {
-    const double t = ay.ticks[i];
-    const double py = top + ph - (t - ay.lo) / (ay.hi - ay.lo) * ph;
-    cairo_set_source_rgb(cr, 0.9, 0.9, 0.9);
-    cairo_move_to(cr, left, py);
-    cairo_line_to(cr, left + pw, py);
-    cairo_stroke(cr);
-    cairo_set_source_rgb(cr, 0, 0, 0);
-    text(cr, y_labels[i], left - 5, py, 1, 0.5);
-  }
+  draw_ticks(cr, ax, ay, {left, top, pw, ph});
   cairo_set_source_rgb(cr, 0, 0, 0);
   cairo_rectangle(cr, left, top, pw, ph);
   cairo_stroke(cr);
@@ -269,21 +294,7 @@ std::string line_chart_png(const LineChart& chart) {
   cairo_restore(cr);
 
   // Legend under the x label.
-  const double lx = left + 10, ly = chart.height + 2;
-  for (std::size_t k = 0; k < chart.series.size(); ++k) {
-    const Series& s = chart.series[k];
-    const Rgb c = kPalette[static_cast<std::size_t>(s.colour) % std::size(kPalette)];
-    const double yy = ly + 8 + 16.0 * k;
-    cairo_set_source_rgb(cr, c.r, c.g, c.b);
-    const double dash[] = {6, 4};
-    cairo_set_dash(cr, dash, s.dashed ? 2 : 0, 0);
-    cairo_move_to(cr, lx, yy);
-    cairo_line_to(cr, lx + 26, yy);
-    cairo_stroke(cr);
-    cairo_set_dash(cr, dash, 0, 0);
-    cairo_set_source_rgb(cr, 0, 0, 0);
-    text(cr, s.name, lx + 32, yy, 0, 0.5);
-  }
+  draw_legend(cr, chart.series, left + 10, chart.height + 2);
   return to_png(surface.get());
 }
 
