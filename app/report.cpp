@@ -253,10 +253,12 @@ void metrics_section(Page& page, const std::string& dir) {
   } catch (const json::parse_error& e) {
     SURRO_THROW(ErrorKind::input, path << ": not valid JSON: " << e.what());
   }
-  page.heading("Rollout error");
-  summary_table(page, m);
   const json ps = m.value("per_step", json::object());
-  if (ps.contains("rmse")) {
+  // A pair model (Darcy a -> u) predicts once: its one "step" is no curve.
+  const bool curves = m.value("steps", 0) > 1;
+  page.heading(curves ? "Rollout error" : "Prediction error");
+  summary_table(page, m);
+  if (curves && ps.contains("rmse")) {
     const std::vector<double> rmse = to_vector(ps["rmse"]), steps = iota(rmse.size(), 1);
     plot::LineChart c{"RMSE against rollout step", "step", "RMSE", false, true, {}};
     const bool per_field = m.contains("fields") && m["fields"].size() > 1;
@@ -278,13 +280,13 @@ void metrics_section(Page& page, const std::string& dir) {
           "over the same values; a prediction error near it carries no more information than holding the "
           "initial frame.");
   }
-  if (ps.contains("rel_l2")) {
+  if (curves && ps.contains("rel_l2")) {
     const std::vector<double> rel = to_vector(ps["rel_l2"]), steps = iota(rel.size(), 1);
     plot::LineChart c{"Relative L2 error against rollout step", "step", "relative L2", false, true, {}};
     c.series.push_back({"relative L2 (mean over samples)", steps, rel, 0, false});
     page.image(plot::line_chart_png(c), "relative L2 against rollout step");
   }
-  if (ps.contains("spectrum_error")) {
+  if (curves && ps.contains("spectrum_error")) {
     const std::vector<double> e = to_vector(ps["spectrum_error"]), steps = iota(e.size(), 1);
     plot::LineChart c{"Energy-spectrum error against rollout step", "step", "decades", false, false, {}};
     c.series.push_back({"RMS of log10(E_pred / E_ref) over resolved shells", steps, e, 3, false});
@@ -535,7 +537,7 @@ void provenance_section(Page& page, const std::map<std::string, std::string>& pr
   row("report written by",
       std::string("surro ") + kVersion + " (git " + kGitHash + "), images by " + plot::library_version());
   if (!training.empty()) row("training run", training);
-  for (const auto& [k, v] : prov) row("rollout " + k, v);
+  for (const auto& [k, v] : prov) row("rollout.hdf5 " + k, v);
   page.body << "</table>\n";
 }
 

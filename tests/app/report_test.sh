@@ -79,6 +79,20 @@ grep -q '"reference_change_rms"' mroll/metrics.json && ok || bad "mesh metrics.j
 "$python" "$check" mroll/report.html --metrics mroll/metrics.json --min-images 10 && ok || bad "mesh report"
 [[ $(grep -c "<h3>rollout_0000..\.vtu" mroll/report.html) -eq 3 ]] && ok || bad "mesh report: not 3 snapshots"
 
+# A pair model (Darcy a -> u) predicts once: the error table, no step curves, the snapshot of
+# prediction.pvd, and the training curves (the rollout passes the checkpoint's folder).
+"$surro" -q generate "$configs/darcy2d.json" --set run.output_dir=darcy --set solver.grid=33 \
+  --set solver.record_grid=17 --set dataset.train=8 --set dataset.valid=2 --set dataset.test=2 \
+  --set dataset.per_file=8 || bad "darcy generate"
+"$surro" -q train "$configs/train_fno_darcy2d.json" --set run.output_dir=darcy_run --set data.dataset=darcy \
+  --set model.modes=[4,4] --set model.width=8 --set model.projection=16 --set model.padding=[3,3] \
+  --set train.epochs=2 --set train.batch=4 || bad "darcy train"
+"$surro" -q rollout darcy_run/checkpoint_best.h5 -o darcy_pred >/dev/null || bad "darcy rollout"
+# Loss, learning rate, one snapshot.
+"$python" "$check" darcy_pred/report.html --metrics darcy_pred/metrics.json --min-images 3 && ok || bad "darcy report"
+grep -q "prediction_000000.vti" darcy_pred/report.html && ! grep -q "against rollout step" darcy_pred/report.html \
+  && ok || bad "darcy report: expected the prediction snapshot and no step curves"
+
 if [[ -n $browser ]]; then
   # Headless chromium: the page loads from file:// and every image decodes in the browser.
   images=$(grep -o '<img ' roll/report.html | wc -l)
