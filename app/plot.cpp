@@ -15,6 +15,8 @@
 namespace surro::plot {
 namespace impl::plot {
 
+constexpr double kPi = 3.14159265358979323846;
+
 struct Rgb {
   double r, g, b;
 };
@@ -257,7 +259,7 @@ std::string line_chart_png(const LineChart& chart) {
   cairo_rectangle(cr, left, top, pw, ph);
   cairo_stroke(cr);
   text(cr, chart.x_label, left + pw / 2, chart.height - 4, 0.5, 1);
-  text(cr, chart.y_label, 4, top + ph / 2, 0.5, 0, -M_PI / 2);
+  text(cr, chart.y_label, 4, top + ph / 2, 0.5, 0, -kPi / 2);
 
   // Series: polylines broken where a point cannot be drawn; markers when the points are few.
   cairo_save(cr);
@@ -287,7 +289,7 @@ std::string line_chart_png(const LineChart& chart) {
     if (n <= 40)
       for (std::size_t i = 0; i < n; ++i)
         if (ax.usable(s.x[i]) && ay.usable(s.y[i])) {
-          cairo_arc(cr, X(s.x[i]), Y(s.y[i]), 2.5, 0, 2 * M_PI);
+          cairo_arc(cr, X(s.x[i]), Y(s.y[i]), 2.5, 0, 2 * kPi);
           cairo_fill(cr);
         }
   }
