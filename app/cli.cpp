@@ -4,6 +4,7 @@
 #include "app/exit_codes.hpp"
 #include "app/plan.hpp"
 #include "app/progress.hpp"
+#include "app/report.hpp"
 #include "app/run_config.hpp"
 #include "app/train_config.hpp"
 #include "core/backend_info.hpp"
@@ -365,6 +366,18 @@ int run_cli_body(int argc, char** argv) {
   import_cmd->add_option("--name", import_args.name,
                          "Dataset name and file stem (default: the source folder's name)");
 
+  auto* report_cmd =
+      app.add_subcommand("report",
+                         "Write DIR/report.html, one self-contained page: loss and learning-rate "
+                         "curves, error against rollout step, spectra, profiles, snapshots, config "
+                         "(train, rollout and eval -o write it themselves at the end)");
+  ReportArgs report_args;
+  report_cmd->add_option("dir", report_args.dir, "A training run folder or a rollout/eval output folder")
+      ->required();
+  report_cmd->add_option("--training", report_args.training,
+                         "The training run's folder, for its curves and config (default: DIR itself, or the "
+                         "folder of the checkpoint rollout.hdf5 names)");
+
   if (const std::string bad = check_subcommand(app, args); !bad.empty()) {
     std::cerr << "surro: error: " << bad << "\nRun 'surro --help' for usage.\n";
     return kExitUsage;
@@ -438,6 +451,8 @@ int run_cli_body(int argc, char** argv) {
       run_export(export_dataset, export_split, export_format, export_output);
     } else if (*import_cmd) {
       run_import(import_args);
+    } else if (*report_cmd) {
+      std::cout << write_report(report_args) << '\n';
     }
   } catch (const Error& e) {
     std::cerr << "surro: error: " << e.what() << '\n';

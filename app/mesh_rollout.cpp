@@ -311,6 +311,11 @@ int run_mesh_rollout(const RolloutInputs& in) {
   std::vector<float> pred(std::size_t(steps) * V * C);  // (steps, V, C): every trajectory's prediction
   const op::Batch<ExecSpace> batch = op::graph_batch(*p.graph);
   const index_t kept = p.kept_offsets.back();
+  // The reference's change since the last input frame over the predicted nodes, RMS per step
+  // (metrics.json per_step.reference_change_rms): the scale of the prediction's error.
+  std::vector<float> initial(std::size_t(V) * C);
+  stack_frames(store, K, start + t_in - 1, initial.data());
+  std::vector<double> ref_change(static_cast<std::size_t>(steps));
   Kokkos::Timer timer;
   op::Rollout rollout(exec, model, V);
   auto hook = [&](int step, float* frame) {
@@ -321,6 +326,15 @@ int run_mesh_rollout(const RolloutInputs& in) {
   rollout.run(
       exec, batch, p.window.data(), steps,
       [&](int step, const float* f) {
+        // ref_host holds this step's reference: the hook ran before this callback.
+        double d2 = 0;
+        for (index_t r = 0; r < V; ++r)
+          if (p.host.predicted[std::size_t(r)])
+            for (int c = 0; c < C; ++c) {
+              const double d = double(ref_host[std::size_t(r) * C + c]) - initial[std::size_t(r) * C + c];
+              d2 += d * d;
+            }
+        ref_change[std::size_t(step)] = std::sqrt(d2 / double(std::max<index_t>(1, kept * C)));
         mesh_rollout_impl::gather_rows(exec, kept, C, p.kept_index.data(), f, p.pred_kept.data());
         mesh_rollout_impl::gather_rows(exec, kept, C, p.kept_index.data(), p.ref.data(), p.ref_kept.data());
         step_errors.add(exec, report, step, 0, p.kept_offsets, p.pred_kept.data(), p.ref_kept.data());
@@ -334,6 +348,7 @@ int run_mesh_rollout(const RolloutInputs& in) {
       },
       hook);
   report.finalize();
+  report.reference_change_rms = std::move(ref_change);
   const double seconds = timer.seconds();
 
   // Report: per field, the horizons and the whole rollout.

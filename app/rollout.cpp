@@ -9,12 +9,14 @@
 //              <output>/metrics.{json,csv}   relative L2 / RMSE per step and over the trajectory,
 //                                            energy-spectrum error for 2D scalar fields
 //   eval    -> the metrics only (files when -o is given), and the table on stdout.
+//   -o      -> <output>/report.html at the end (app/report.hpp; a failure there only warns).
 //   both    -> <output>/.incomplete from before the first file until after the last: a folder that
 //              still has it belongs to a run that failed, was killed or is still running.
 // Pair models (data.kind = pair: Darcy a -> u) predict once per trajectory: the same metrics, and
 // for rollout <output>/prediction.pvd with the prediction, reference and error.
 #include "app/commands.hpp"
 #include "app/mesh_rollout.hpp"
+#include "app/report.hpp"
 #include "app/run_config.hpp"
 #include "app/train_config.hpp"
 #include "core/error.hpp"
@@ -189,6 +191,21 @@ std::pair<int, int> rollout_range(const RolloutArgs& a, const data::TrajectorySt
   return {K, static_cast<int>(a.steps > 0 ? a.steps : available)};
 }
 
+// The RMS of the reference's change since the last input frame, over K samples of n values:
+// sqrt(mean over samples of mean((ref - initial)^2)), as rmse_step_mean averages the error; in a
+// fixed order (samples, then values). window (K, t_in, n), ref (K, n), on the host.
+double reference_change_rms(int K, long long n, const float* window, int t_in, const float* ref) {
+  double sum = 0;
+  for (int s = 0; s < K; ++s) {
+    const float* initial = window + (std::size_t(s) * t_in + std::size_t(t_in - 1)) * std::size_t(n);
+    const float* r = ref + std::size_t(s) * std::size_t(n);
+    double d2 = 0;
+    for (long long i = 0; i < n; ++i) d2 += (double(r[i]) - initial[i]) * (double(r[i]) - initial[i]);
+    sum += d2 / double(std::max(1LL, n));
+  }
+  return std::sqrt(sum / std::max(1, K));
+}
+
 // What the grid rollout's loop leaves for the report and the files.
 struct GridRolloutResult {
   op::EvalReport report;
@@ -250,11 +267,13 @@ GridRolloutResult grid_rollout_loop(const RolloutInputs& in) {
   std::vector<double>& spec_pred = r.spec_pred;
   std::vector<double>& spec_ref = r.spec_ref;
   r.start = std::chrono::steady_clock::now();
+  std::vector<double> ref_change(steps);  // (T) sqrt(mean over samples of mean((ref_t - ref_0)^2))
   op::Rollout rollout(exec, model, K);
   rollout.run(exec, K, window.data(), steps, [&](int step, const float* f) {
     const int t = static_cast<int>(a.start) + t_in + step;
     for (int s = 0; s < K; ++s)
       std::copy(store.frame(s, t), store.frame(s, t) + frame, ref_host.data() + std::size_t(s) * frame);
+    ref_change[std::size_t(step)] = reference_change_rms(K, frame, host_window.data(), t_in, ref_host.data());
     Kokkos::deep_copy(exec, ref, ref_host);
     step_errors.add(exec, report, step, f, ref.data());
     if (spectrum) {
@@ -279,6 +298,7 @@ GridRolloutResult grid_rollout_loop(const RolloutInputs& in) {
                 pred.begin() + (std::size_t(s) * steps + step) * frame);
   });
   report.finalize();
+  report.reference_change_rms = std::move(ref_change);
   r.seconds = r.since_start();
   return r;
 }
@@ -415,7 +435,9 @@ void record_rollout_provenance(const RolloutArgs& a, const std::string& dataset,
   provenance["source_start_frame"] = std::to_string(a.start);
 }
 
-int run_rollout(const RolloutArgs& a) {
+namespace {
+
+int rollout_job(const RolloutArgs& a) {
   if (a.vtk_every < 1)
     SURRO_THROW(ErrorKind::usage,
                 "--vtk-every " << a.vtk_every << ": expected a positive integer (1 = every step)");
@@ -443,6 +465,15 @@ int run_rollout(const RolloutArgs& a) {
   SURRO_LOG_INFO("rollout: " << r.since_start() << " s from the first step to the last output (" << r.seconds
                              << " s stepping)");
   return 0;
+}
+
+}  // namespace
+
+int run_rollout(const RolloutArgs& a) {
+  const int rc = rollout_job(a);
+  // The report reads the files just written and the training run beside the checkpoint.
+  if (!a.output.empty()) report_after_job({a.output, fs::absolute(a.checkpoint).parent_path().string()});
+  return rc;
 }
 
 }  // namespace surro::app

@@ -4,6 +4,7 @@
 //   <output_dir>/checkpoint_best.h5   whenever the validation loss improves
 //   <output_dir>/history.csv          one row per epoch
 //   <output_dir>/config.json          the resolved config (also inside every checkpoint)
+//   <output_dir>/report.html          at the end: curves and config (app/report.hpp)
 //
 // Determinism: parameters are initialized from run.seed, and epoch e's sample order depends only
 // on (run.seed, e). A checkpoint records the optimizer step; `--resume` continues at exactly that
@@ -18,6 +19,7 @@
 // the same decisions; rank 0 alone writes. A checkpoint holds no rank count: a resume with another
 // N re-shards the same global batches (train.batch may not change, as for any resume).
 #include "app/commands.hpp"
+#include "app/report.hpp"
 #include "app/exit_codes.hpp"
 #include "app/progress.hpp"
 #include "app/resources.hpp"
@@ -629,6 +631,7 @@ int run_train(const JobArgs& args, bool resume) {
   }
   comm::barrier();  // the other ranks end after rank 0's last write
   SURRO_LOG_INFO("done: best validation loss " << best << "; checkpoints in " << out);
+  report_after_job({out, ""});
   return kExitOk;
 }
 

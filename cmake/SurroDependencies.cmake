@@ -27,6 +27,8 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(FFTW3 REQUIRED IMPORTED_TARGET fftw3)
 pkg_check_modules(FFTW3F REQUIRED IMPORTED_TARGET fftw3f)
 pkg_check_modules(OPENBLAS REQUIRED IMPORTED_TARGET openblas)
+# cairo (libcairo2-dev) draws the run report's images into PNG surfaces: no display, no OpenGL.
+pkg_check_modules(CAIRO REQUIRED IMPORTED_TARGET cairo)
 
 if(SURRO_ENABLE_CUDA)
   # cuFFT and cuBLAS come with the CUDA toolkit that Kokkos was built against.

@@ -624,6 +624,7 @@ void write_report_json(const std::string& path, const EvalReport& r) {
   j["per_step"]["rel_l2"] = r.rel_l2_step_mean;
   j["per_step"]["rmse"] = r.rmse_step_mean;
   if (!r.spectrum_error.empty()) j["per_step"]["spectrum_error"] = r.spectrum_error_step_mean;
+  if (!r.reference_change_rms.empty()) j["per_step"]["reference_change_rms"] = r.reference_change_rms;
   j["per_sample"]["rel_l2_trajectory"] = r.rel_l2_trajectory;
   nlohmann::ordered_json rel = nlohmann::ordered_json::array(), rm = nlohmann::ordered_json::array();
   for (int b = 0; b < r.samples; ++b) {

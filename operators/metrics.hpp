@@ -87,6 +87,10 @@ struct EvalReport {
   std::vector<double> spectrum_error;            // (B, T)
   std::vector<double> spectrum_error_step_mean;  // (T)
   double spectrum_error_mean = 0.0;
+  // Optional, filled by the caller: the reference's own change since the last input frame, RMS per
+  // step over the same values as rmse_step_mean (the error of holding the initial frame: a scale
+  // for the prediction's error); empty when not computed.
+  std::vector<double> reference_change_rms;  // (T)
 
   // Variable sizes and fields (see the header comment); empty for the (samples, steps, frame_size)
   // form, whose reports and files are unchanged.
@@ -199,7 +203,7 @@ void add_spectrum_step(const Exec& exec, EvalReport& report, const SpectrumPlan<
                        const float* pred, const float* ref);
 
 // JSON: {"samples", "steps", "frame_size", "rel_l2_mean", "rmse", "spectrum_error_mean"?,
-//        "per_step": {"rel_l2": [T], "rmse": [T], "spectrum_error": [T]?},
+//        "per_step": {"rel_l2": [T], "rmse": [T], "spectrum_error": [T]?, "reference_change_rms": [T]?},
 //        "per_sample": {"rel_l2_trajectory": [B], "rel_l2": [[T]...], "rmse": [[T]...]}}
 // CSV: one row per step: step,rel_l2_mean,rmse[,spectrum_error_mean]. Both written atomically.
 // Variable-size form (layout or horizons set): the JSON adds "points": [B] (when sizes vary),

@@ -16,6 +16,7 @@ packages=(
   python3-protobuf         # the TFRecord test's independent writer (tests/datasets/make_tfrecord.py)
   python3-h5py python3-scipy   # FNO .mat / PDEBench test files' independent writer (tests/datasets/make_external.py)
   libgmsh-dev gmsh         # unstructured meshes (Gmsh C++ API) and the CLI that writes test fixtures
+  libcairo2-dev            # the run report's images (PNG, drawn without a display)
 )
 missing=()
 for p in "${packages[@]}"; do

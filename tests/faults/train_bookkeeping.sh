@@ -41,7 +41,7 @@ expect 2 'run\.seed, train\.batch changed' -- \
   "$surro" -q train "$cfg" --set run.output_dir=base "${tiny[@]}" --set train.batch=2 --set run.seed=3 --resume
 [[ $(md5sum base/checkpoint_last.h5 base/config.json base/history.csv) == "$base_sum" ]] && ok \
   || bad "a refused resume changed the run's files"
-[[ $(ls -A base | sort | tr '\n' ' ') == "checkpoint_best.h5 checkpoint_last.h5 config.json history.csv " ]] && ok \
+[[ $(ls -A base | sort | tr '\n' ' ') == "checkpoint_best.h5 checkpoint_last.h5 config.json history.csv report.html " ]] && ok \
   || bad "a refused resume left files: $(ls -A base)"
 # Safe: another run folder (a copied run), another spelling of the dataset path, more epochs, the log
 # level: the resumed run reaches exactly the uninterrupted run's weights and history.
