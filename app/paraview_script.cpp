@@ -122,6 +122,7 @@ if args.png:
     width, height = (int(v) for v in args.size.split("x"))
     SaveScreenshot(args.png, layout, ImageResolution=[width, height])
     print("wrote %s (%s at t = %g)" % (args.png, args.field, times[-1]))
+print("%s: prediction and reference range %.9g %.9g over %d steps" % (args.field, shared[0], shared[1], len(times)))
 )PY";
 
 // `text` as the inside of a double-quoted Python string literal: backslash and quote escaped.
