@@ -3,7 +3,7 @@
 # installing anything into the system: no root, no dpkg database, nothing removed.
 #
 #   scripts/paraview_private.sh [PREFIX]     PREFIX defaults to build/paraview-private
-#   -> PREFIX/bin/pvpython                   runs ParaView's Python with the private libraries
+#   -> PREFIX/bin/pvpython, pvbatch, paraview  run ParaView with the private libraries and modules
 #
 # Why: on Debian 12 `python3-paraview` (which provides pvpython) conflicts with `python3-vtk9`, a
 # dependency of `libvtk9-dev`, surro's build dependency; `apt-get install paraview` removes
@@ -35,29 +35,33 @@ if ((${#pkgs[@]} == 0)); then
 fi
 echo "paraview_private: fetching ${#pkgs[@]} packages into $debs"
 mkdir -p "$debs" "$root"
-(cd "$debs" && apt-get download -q "${pkgs[@]}" >/dev/null) || {
+sandbox=()
+[[ $(id -u) -ne 0 ]] || sandbox=(-o APT::Sandbox::User=root)  # root: no warning about the _apt user
+(cd "$debs" && apt-get download -q "${sandbox[@]}" "${pkgs[@]}" >/dev/null) || {
   echo "paraview_private: apt-get download failed (package lists stale? run 'apt-get update' as root)" >&2
   exit 1
 }
 for deb in "$debs"/*.deb; do dpkg -x "$deb" "$root"; done
 
-real=$root/usr/bin/pvpython
-[[ -x $real ]] || {
-  echo "paraview_private: $real missing after unpacking: expected it in package paraview" >&2
+[[ -x $root/usr/bin/pvpython ]] || {
+  echo "paraview_private: $root/usr/bin/pvpython missing after unpacking: expected it in package paraview" >&2
   exit 1
 }
-# ParaView's own libraries live in usr/lib/<triplet>/paraview-X.Y; its Python modules in
-# usr/lib/python3/dist-packages (with its Python-only dependencies such as matplotlib).
+# ParaView's libraries (libvtk*-pv5.11.so, ...) and its dependencies' live in usr/lib/<triplet>, its
+# plugins in usr/lib/<triplet>/paraview-X.Y; its Python modules in usr/lib/python3/dist-packages
+# (with its Python-only dependencies such as matplotlib). One wrapper per program.
 triplet=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -dumpmachine)
-pvlib=$(find "$root/usr/lib/$triplet" -maxdepth 1 -type d -name 'paraview-*' | head -n 1)
 mkdir -p "$prefix/bin"
-cat >"$prefix/bin/pvpython" <<EOF
+for program in pvpython pvbatch paraview; do
+  [[ -x $root/usr/bin/$program ]] || continue
+  cat >"$prefix/bin/$program" <<EOF
 #!/bin/sh
 # Written by surro's scripts/paraview_private.sh: ParaView unpacked in $root.
-export LD_LIBRARY_PATH="$pvlib:$root/usr/lib/$triplet\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
-export PYTHONPATH="$root/usr/lib/python3/dist-packages:$pvlib/site-packages\${PYTHONPATH:+:\$PYTHONPATH}"
-exec "$real" "\$@"
+export LD_LIBRARY_PATH="$root/usr/lib/$triplet\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
+export PYTHONPATH="$root/usr/lib/python3/dist-packages\${PYTHONPATH:+:\$PYTHONPATH}"
+exec "$root/usr/bin/$program" "\$@"
 EOF
-chmod +x "$prefix/bin/pvpython"
+  chmod +x "$prefix/bin/$program"
+done
 echo "paraview_private: $(du -sh "$root" | cut -f1) unpacked ($(du -sh "$debs" | cut -f1) of .deb files)"
 echo "paraview_private: pvpython is $prefix/bin/pvpython (run it under xvfb-run without a display)"
