@@ -18,7 +18,7 @@ prefix=${1:-$repo/build/paraview-private}
 mkdir -p "$prefix"
 prefix=$(cd "$prefix" && pwd)
 root=$prefix/root  # the unpacked file tree (usr/...)
-debs=$prefix/debs  # the downloaded packages, kept so a second run downloads nothing
+debs=$prefix/debs  # the downloaded packages
 
 # The packages apt would install for ParaView's Python here: the Inst lines of a simulation (which
 # also reports that it would remove python3-vtk9: we install nothing, so that never happens).
@@ -43,8 +43,10 @@ sandbox=()
 }
 for deb in "$debs"/*.deb; do dpkg -x "$deb" "$root"; done
 
-[[ -x $root/usr/bin/pvpython ]] || {
-  echo "paraview_private: $root/usr/bin/pvpython missing after unpacking: expected it in package paraview" >&2
+# With `paraview` installed from apt without its Python (--no-install-recommends: docs/paraview.md
+# route (a)), only python3-paraview is unpacked here and the programs are the system's.
+[[ -x $root/usr/bin/pvpython || -x /usr/bin/pvpython ]] || {
+  echo "paraview_private: no pvpython in $root/usr/bin or /usr/bin after unpacking: expected it in package paraview" >&2
   exit 1
 }
 # ParaView's libraries (libvtk*-pv5.11.so, ...) and its dependencies' live in usr/lib/<triplet>, its
@@ -53,13 +55,15 @@ for deb in "$debs"/*.deb; do dpkg -x "$deb" "$root"; done
 triplet=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -dumpmachine)
 mkdir -p "$prefix/bin"
 for program in pvpython pvbatch paraview; do
-  [[ -x $root/usr/bin/$program ]] || continue
+  real=$root/usr/bin/$program
+  [[ -x $real ]] || real=/usr/bin/$program
+  [[ -x $real ]] || continue
   cat >"$prefix/bin/$program" <<EOF
 #!/bin/sh
 # Written by surro's scripts/paraview_private.sh: ParaView unpacked in $root.
 export LD_LIBRARY_PATH="$root/usr/lib/$triplet\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}"
 export PYTHONPATH="$root/usr/lib/python3/dist-packages\${PYTHONPATH:+:\$PYTHONPATH}"
-exec "$root/usr/bin/$program" "\$@"
+exec "$real" "\$@"
 EOF
   chmod +x "$prefix/bin/$program"
 done
