@@ -11,10 +11,12 @@
 // both evaluated by the same method (solvers/cylinder_forces.hpp).
 //
 //   rollout -> <output>/rollout.pvd + .vtu   prediction, reference, error of one trajectory
+//              <output>/compare.py           opens them side by side in ParaView (app/paraview_script.hpp)
 //              <output>/rollout.hdf5         every predicted trajectory, in the mesh dataset layout
 //              <output>/metrics.{json,csv}   errors (see above); forces.csv when computed
 //   eval    -> the metrics only (files when -o is given), and the table on stdout.
 #include "app/mesh_rollout.hpp"
+#include "app/paraview_script.hpp"
 
 #include "core/error.hpp"
 #include "core/io.hpp"
@@ -183,6 +185,7 @@ void write_fields(const RolloutArgs& a, const std::string& dataset, const data::
   }
   const std::string pvd =
       op::write_rollout_vtu(a.output, "rollout", store.mesh(s), p.layout, vt, vp.data(), vr.data());
+  write_paraview_compare(pvd, p.layout.names);
 
   data::DatasetSpec spec = store.spec();
   spec.times = p.times;
@@ -208,7 +211,8 @@ void write_fields(const RolloutArgs& a, const std::string& dataset, const data::
       block.sample_parameters[name].push_back(store.sample_parameter(name, k));
   }
   data::write_mesh_file(a.output + "/rollout.hdf5", spec, block);
-  SURRO_LOG_INFO("wrote " << pvd << " (" << vtk_steps.size() << " of " << steps << " steps), " << a.output
+  SURRO_LOG_INFO("wrote " << pvd << " (" << vtk_steps.size() << " of " << steps << " steps), "
+                          << kParaviewScriptName << ", " << a.output
                           << "/rollout.hdf5, metrics.json, metrics.csv");
 }
 

@@ -5,6 +5,7 @@
 // window length, so no other config is needed.
 //
 //   rollout -> <output>/rollout.pvd + .vti   prediction, reference, error of one sample (ParaView)
+//              <output>/compare.py           opens them side by side in ParaView (app/paraview_script.hpp)
 //              <output>/rollout.hdf5         every predicted trajectory, in the dataset layout
 //              <output>/metrics.{json,csv}   relative L2 / RMSE per step and over the trajectory,
 //                                            energy-spectrum error for 2D scalar fields
@@ -13,9 +14,10 @@
 //   both    -> <output>/.incomplete from before the first file until after the last: a folder that
 //              still has it belongs to a run that failed, was killed or is still running.
 // Pair models (data.kind = pair: Darcy a -> u) predict once per trajectory: the same metrics, and
-// for rollout <output>/prediction.pvd with the prediction, reference and error.
+// for rollout <output>/prediction.pvd with the prediction, reference and error, and compare.py.
 #include "app/commands.hpp"
 #include "app/mesh_rollout.hpp"
+#include "app/paraview_script.hpp"
 #include "app/report.hpp"
 #include "app/run_config.hpp"
 #include "app/train_config.hpp"
@@ -127,7 +129,8 @@ int run_pair_eval(const RolloutArgs& a, const TrainingSections& sec, const std::
       const std::size_t off = std::size_t(a.vtk_sample) * out_size;
       const std::string pvd =
           op::write_rollout_vtk(a.output, "prediction", spec, {0.0}, hp.data() + off, hy.data() + off);
-      SURRO_LOG_INFO("wrote " << pvd << ", metrics.json, metrics.csv");
+      write_paraview_compare(pvd, sec.data.pair.targets);
+      SURRO_LOG_INFO("wrote " << pvd << ", " << kParaviewScriptName << ", metrics.json, metrics.csv");
     }
     io::end_output(a.output);
   }
@@ -410,11 +413,14 @@ void write_grid_outputs(const RolloutInputs& in, const TrainingSections& sec, co
                         spec.fields.end());
       const std::string pvd =
           op::write_rollout_vtk(a.output, "rollout", spec, vtk_times, vtk_pred.data(), vtk_ref.data());
+      std::vector<std::string> names;
+      for (const auto& f : spec.fields) names.push_back(f.name);
+      write_paraview_compare(pvd, names);
       spec.times = times;
       record_rollout_provenance(a, in.dataset, K, spec.provenance);
       op::write_rollout_hdf5(a.output + "/rollout.hdf5", spec, op::rollout_block(spec, 0, K, pred.data()));
-      SURRO_LOG_INFO("wrote " << pvd << " (" << n_vtk << " of " << steps << " steps), " << a.output
-                              << "/rollout.hdf5, metrics.json, metrics.csv");
+      SURRO_LOG_INFO("wrote " << pvd << " (" << n_vtk << " of " << steps << " steps), " << kParaviewScriptName
+                              << ", " << a.output << "/rollout.hdf5, metrics.json, metrics.csv");
     } else {
       SURRO_LOG_INFO("wrote " << a.output << "/metrics.json, metrics.csv");
     }
