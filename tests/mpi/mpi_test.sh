@@ -5,7 +5,7 @@
 #    within the round-off bound below, losses within 1e-4; 2 ranks twice: bitwise the same weights;
 #  - a 2-rank run stopped by SIGUSR1 to mpirun (forwarded to the ranks, as srun does) exits 4 after
 #    one checkpoint, and resumes with 4 ranks to the uninterrupted 1-rank run's weights (bound);
-#    the run folders hold only rank 0's files;
+#    the run folders hold only rank 0's files (and the report rank 0 writes at the end);
 #  - SIGTERM to every rank (Slurm's preemption) and to one rank only: exit 4, every rank reports
 #    the stop at the same step, no temporaries; generate under mpirun stops and resumes likewise;
 #  - SIGKILL of one rank: the job ends, and --auto-resume completes it to the same weights;
@@ -93,7 +93,7 @@ for n in 2 4; do
   close t1/history.csv t$n/history.csv && ok || bad "history, $n ranks vs 1"
   h5diff -d "$(bound "$steps")" t1/checkpoint_last.h5 t$n/checkpoint_last.h5 /params /params >/dev/null && ok \
     || bad "weights, $n ranks vs 1: beyond $(bound "$steps")"
-  [[ $(ls -A t$n | sort | tr '\n' ' ') == "checkpoint_best.h5 checkpoint_last.h5 config.json history.csv " ]] \
+  [[ $(ls -A t$n | sort | tr '\n' ' ') == "checkpoint_best.h5 checkpoint_last.h5 config.json history.csv report.html " ]] \
     && ok || bad "run folder, $n ranks: $(ls -A t$n)"
 done
 # The mean losses: one-step mse (each rank's share weighted by its samples / the batch's) and the
