@@ -7,12 +7,10 @@
 set -u
 surro=$(realpath "$1")
 configs=$(realpath "$2")
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
-pass=0 failures=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 # 16 one-trajectory files; a few tenths of a second each on one core.
 gen=(--set solver.grid=32 --set solver.record_grid=16 --set solver.t_final=14 --set solver.record_steps=14

@@ -11,12 +11,10 @@ configs=$(realpath "$2")
 python=$3
 check=$(realpath "$4")
 browser=${5:-}
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
-pass=0 failures=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
 # 8 + 2 + 2 trajectories of 9 frames on a 16^2 grid; a window of 4 frames leaves 5 rollout steps.
 "$surro" -q generate "$configs/ns2d_nu1e-3.json" --set run.output_dir=data --set solver.grid=32 \
