@@ -341,13 +341,18 @@ int run_cli_body(int argc, char** argv) {
   auto* import_cmd = app.add_subcommand("import",
                                         "Convert another program's dataset (meshgraphnets: DeepMind's "
                                         "TFRecord folder; fno-mat: FNO .mat file; pdebench: PDEBench "
-                                        "HDF5 file) into a surro dataset; resumable");
+                                        "HDF5 file; the-well: The Well's dataset folder or files) into a "
+                                        "surro dataset; resumable");
   ImportArgs import_args;
+  std::vector<std::string> import_sources;
   import_cmd
-      ->add_option("source", import_args.source,
-                   "Source dataset: folder (meshgraphnets) or file (fno-mat, pdebench)")
+      ->add_option("source", import_sources,
+                   "Source dataset: folder (meshgraphnets, the-well) or file (fno-mat, pdebench); the-well "
+                   "also takes one or more .hdf5 files")
       ->required();
-  import_cmd->add_option("--format", import_args.format, "Source format (meshgraphnets, fno-mat, pdebench)")
+  import_cmd
+      ->add_option("--format", import_args.format,
+                   "Source format (meshgraphnets, fno-mat, pdebench, the-well)")
       ->required();
   import_cmd->add_option("-o,--output", import_args.output, "Output dataset folder")->required();
   import_cmd->add_option("--splits", import_args.splits, "Splits to import, comma-separated")
@@ -363,8 +368,9 @@ int run_cli_body(int argc, char** argv) {
   import_cmd->add_option("--train", import_args.train, split_help);
   import_cmd->add_option("--valid", import_args.valid, split_help);
   import_cmd->add_option("--test", import_args.test, split_help);
-  import_cmd->add_option("--name", import_args.name,
-                         "Dataset name and file stem (default: the source folder's name)");
+  import_cmd->add_option(
+      "--name", import_args.name,
+      "Dataset name and file stem (default: the source folder or file name; the-well: its dataset_name)");
 
   auto* report_cmd =
       app.add_subcommand("report",
@@ -450,6 +456,8 @@ int run_cli_body(int argc, char** argv) {
     } else if (*export_cmd) {
       run_export(export_dataset, export_split, export_format, export_output);
     } else if (*import_cmd) {
+      import_args.source = import_sources.at(0);  // required: CLI11 has checked there is one
+      import_args.more_sources.assign(import_sources.begin() + 1, import_sources.end());
       run_import(import_args);
     } else if (*report_cmd) {
       std::cout << write_report(report_args) << '\n';

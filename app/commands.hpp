@@ -54,16 +54,19 @@ void run_export(const std::string& dataset, const std::string& split, const std:
 // surro import: a dataset of another program converted into surro's mesh dataset layout
 // (app/import.cpp says which formats and what is written); resumable file by file.
 struct ImportArgs {
-  std::string
-      source;  // the other program's dataset: a folder (meshgraphnets) or one file (fno-mat, pdebench)
-  std::string format;  // "meshgraphnets", "fno-mat", "pdebench"
+  // The other program's dataset: a folder (meshgraphnets, the-well) or one file (fno-mat, pdebench,
+  // the-well); the-well also takes several files, the ones after the first in more_sources.
+  std::string source;
+  std::vector<std::string> more_sources;
+  std::string format;  // "meshgraphnets", "fno-mat", "pdebench", "the-well"
   std::string output;  // the surro dataset folder written (data/<split>/, stats.yaml, config.json)
   std::string name;    // dataset_name and file stem; "" = the source folder's name
   std::vector<std::string> splits = {"train", "valid", "test"};
   long long per_file = 100;  // trajectories per HDF5 file: the unit of resumption and of memory
   long long limit = 0;       // at most this many trajectories per split (the first ones); 0 = all
-  // Single-file formats: samples per split, a count ("800") or a fraction of the file ("0.8"); "" =
-  // default (valid and test 10% each, train the rest). Train takes the first samples, test the last.
+  // Single-file formats (and the-well given files): samples per split, a count ("800") or a fraction of the
+  // file ("0.8"); "" = default (valid and test 10% each, train the rest). Train takes the first samples, test
+  // the last.
   std::string train, valid, test;
 };
 void run_import(const ImportArgs& args);

@@ -5,7 +5,11 @@
 //                  datasets/meshgraphnets.hpp) -> mesh layout (datasets/mesh_file.hpp)
 //   fno-mat        one original FNO .mat file (MATLAB v7.3)  -> The Well's grid layout (datasets/well.hpp)
 //   pdebench       one PDEBench HDF5 file                    -> The Well's grid layout
-// Single-file formats are split by --train/--valid/--test (datasets/external.hpp reads them). Written:
+//   the-well       The Well's dataset folder (data/{train,valid,test}/*.hdf5, or {train,valid,test}/)
+//                  or one or more of its files               -> The Well's grid layout (surro's subset)
+// Grid sources are a sequence of samples (one file, or The Well's files one after the other) cut into
+// consecutive split ranges (open_sequence): by --train/--valid/--test for files, by the split folders
+// for The Well's folder. datasets/external.hpp reads them. Written:
 //
 //   <output>/data/<split>/<name>_<k>.hdf5   per_file trajectories each
 //   <output>/stats.yaml                     normalization statistics of the train split
@@ -36,6 +40,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <memory>
 #include <set>
 #include <sstream>
 
@@ -44,7 +49,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kValidFormats = "meshgraphnets, fno-mat, pdebench";
+constexpr const char* kValidFormats = "meshgraphnets, fno-mat, pdebench, the-well";
 constexpr const char* kNotInSource =
     "density, viscosity and Reynolds number: MeshGraphNets stores no physical parameters";
 
@@ -61,13 +66,17 @@ struct Source {
   config::json defining;                       // what identifies the source's bytes (fingerprints)
   config::json record;                         // format-specific entries of config.json
   std::string not_in_source;                   // what the format cannot carry ("" = nothing known)
+  std::string default_name;                    // the name without --name ("" = the source's file name)
   std::function<data::Block(const std::string& split, long long first, long long count)> read;
 };
+
+// What a format's source is: a folder, one file, or (the-well) a folder or one or more files.
+enum class Input { folder, file, either };
 
 struct Format {
   const char* name;
   const char* what;  // "a MeshGraphNets dataset folder"
-  bool folder;       // the source is a folder (else one file)
+  Input input;
   std::function<Source(const ImportArgs&, const std::filesystem::path&)> open;
 };
 
@@ -76,9 +85,15 @@ const Format& find_format(const std::string& name);
 
 void check_options(const ImportArgs& a) {
   const Format& format = find_format(a.format);
-  if (format.folder && !(a.train + a.valid + a.test).empty())
-    SURRO_THROW(ErrorKind::usage, "--train/--valid/--test: only for single-file formats (fno-mat, pdebench); "
-                                      << a.format << " has its own splits");
+  if (format.input == Input::folder && !(a.train + a.valid + a.test).empty())
+    SURRO_THROW(ErrorKind::usage,
+                "--train/--valid/--test: only for single-file formats (fno-mat, pdebench, "
+                "the-well files); "
+                    << a.format << " has its own splits");
+  if (!a.more_sources.empty() && format.input != Input::either)
+    SURRO_THROW(ErrorKind::usage, a.more_sources.front()
+                                      << ": --format " << a.format << " takes one source, got "
+                                      << 1 + a.more_sources.size());
   if (a.per_file < 1)
     SURRO_THROW(ErrorKind::usage, "--per-file " << a.per_file << ": expected at least 1 trajectory per file");
   if (a.limit < 0)
@@ -98,16 +113,27 @@ void check_options(const ImportArgs& a) {
                 "--name '" << a.name << "': expected a file stem without '/' or leading '.'");
 }
 
-// The source, canonical: a folder or a file as the format wants.
-fs::path check_source(const ImportArgs& a, const Format& format) {
+// One source path, canonical: a folder or a file as the format wants.
+fs::path check_path(const std::string& path, const Format& format) {
   std::error_code ec;
-  if (!fs::exists(a.source, ec))
-    SURRO_THROW(ErrorKind::usage, a.source << ": no such " << (format.folder ? "folder" : "file")
-                                           << " (expected " << format.what << ")");
-  if (format.folder ? !fs::is_directory(a.source, ec) : !fs::is_regular_file(a.source, ec))
-    SURRO_THROW(ErrorKind::usage, a.source << ": not a " << (format.folder ? "folder" : "file")
-                                           << " (expected " << format.what << ")");
-  return fs::canonical(a.source);
+  const char* kind = format.input == Input::folder ? "folder"
+                     : format.input == Input::file ? "file"
+                                                   : "folder or file";
+  if (!fs::exists(path, ec))
+    SURRO_THROW(ErrorKind::usage, path << ": no such " << kind << " (expected " << format.what << ")");
+  const bool folder = fs::is_directory(path, ec), file = fs::is_regular_file(path, ec);
+  if (format.input == Input::folder ? !folder : format.input == Input::file ? !file : !(folder || file))
+    SURRO_THROW(ErrorKind::usage, path << ": not a " << kind << " (expected " << format.what << ")");
+  return fs::canonical(path);
+}
+
+fs::path check_source(const ImportArgs& a, const Format& format) {
+  const fs::path src = check_path(a.source, format);
+  for (const auto& more : a.more_sources)
+    if (fs::is_directory(check_path(more, format)) || fs::is_directory(src))
+      SURRO_THROW(ErrorKind::usage, more << ": several sources must all be files (a dataset folder comes "
+                                            "alone)");
+  return src;
 }
 
 // True when `p` is `dir` or lies below it (both absolute and normalized).
@@ -230,7 +256,12 @@ config::json import_record(const ImportArgs& a, const fs::path& out, const fs::p
                            const std::string& name, const Source& source,
                            const std::map<std::string, long long>& counts) {
   const data::DatasetSpec& spec = source.spec;
-  config::json import = {{"source", src.string()},          {"format", a.format},     {"name", name},
+  config::json source_paths = src.string();
+  if (!a.more_sources.empty()) {
+    source_paths = config::json::array({src.string()});
+    for (const auto& m : a.more_sources) source_paths.push_back(fs::canonical(m).string());
+  }
+  config::json import = {{"source", source_paths},          {"format", a.format},     {"name", name},
                          {"splits", config::json::array()}, {"per_file", a.per_file}, {"limit", a.limit}};
   std::map<std::string, long long> all = earlier_splits(out, import);
   for (const auto& [split, n] : counts) all[split] = n;
@@ -314,54 +345,168 @@ long long split_size(const std::string& opt, const std::string& value, long long
       opt << " " << value << ": expected a number of samples (e.g. 800) or a fraction below 1 (e.g. 0.8)");
 }
 
-// Single-file formats: train is the first samples, test the last, valid just before test.
-Source open_single_file(const ImportArgs& a, const fs::path& src, const data::ExternalFile& info,
-                        data::Block (*reader)(const std::string&, const data::ExternalFile&, long long,
-                                              long long)) {
-  const long long n = info.samples;
+// A grid source: samples [0, samples) that `read` returns in blocks, and what identifies its bytes.
+struct Sequence {
+  data::DatasetSpec spec;
+  long long samples = 0;
+  config::json defining;  // {"file", "bytes"} (one file) or {"files": [[path, bytes], ...]}
+  std::function<data::Block(long long first, long long count)> read;
+};
+
+using Ranges = std::map<std::string, std::pair<long long, long long>>;  // split -> (offset, size)
+
+// --train/--valid/--test over n samples: train is the first samples, test the last, valid just
+// before test.
+Ranges option_ranges(const ImportArgs& a, const fs::path& src, long long n) {
   const long long valid = a.valid.empty() ? n / 10 : split_size("--valid", a.valid, n);
   const long long test = a.test.empty() ? n / 10 : split_size("--test", a.test, n);
   const long long train =
       a.train.empty() ? std::max(0LL, n - valid - test) : split_size("--train", a.train, n);
   if (train + valid + test > n)
-    SURRO_THROW(ErrorKind::usage, src.string()
-                                      << ": holds " << n << " samples: --train " << train << " + --valid "
-                                      << valid << " + --test " << test << " exceed them");
-  const std::map<std::string, long long> offset = {
-      {"train", 0}, {"valid", n - test - valid}, {"test", n - test}};
-  const std::map<std::string, long long> size = {{"train", train}, {"valid", valid}, {"test", test}};
+    SURRO_THROW(ErrorKind::usage, src.string() << (a.more_sources.empty() ? "" : " and the other files")
+                                               << ": hold" << (a.more_sources.empty() ? "s " : " ") << n
+                                               << " samples: --train " << train << " + --valid " << valid
+                                               << " + --test " << test << " exceed them");
+  return {{"train", {0, train}}, {"valid", {n - test - valid, valid}}, {"test", {n - test, test}}};
+}
+
+// Each split a consecutive range of the sequence; a trajectory's index in its split is its offset in
+// the range (config.json's source_samples ranges map it back).
+Source open_sequence(Sequence seq, const Ranges& ranges) {
   Source out;
-  out.spec = info.spec;
-  config::json ranges = config::json::object();
+  out.spec = seq.spec;
+  config::json json_ranges = config::json::object();
   for (const char* s : {"train", "valid", "test"}) {
-    out.available[s] = size.at(s);
-    ranges[s] = {offset.at(s), offset.at(s) + size.at(s)};
-    out.defining[s] = {
-        {"file", src.string()}, {"bytes", fs::file_size(src)}, {"samples", {offset.at(s), size.at(s)}}};
+    const auto [offset, size] = ranges.at(s);
+    out.available[s] = size;
+    json_ranges[s] = {offset, offset + size};
+    out.defining[s] = seq.defining;
+    out.defining[s]["samples"] = {offset, size};
   }
   out.record = {{"source_samples",
-                 {{"total", n}, {"ranges", ranges}, {"layout", info.spec.provenance.at("source_layout")}}}};
-  out.read = [file = src.string(), info, offset, reader](const std::string& split, long long first,
-                                                         long long count) {
-    data::Block b = reader(file, info, offset.at(split) + first, count);
-    b.first = first;  // the trajectory's index in its split; config.json's ranges map it to the file
+                 {{"total", seq.samples},
+                  {"ranges", json_ranges},
+                  {"layout", seq.spec.provenance.at("source_layout")}}}};
+  out.read = [read = std::move(seq.read), ranges](const std::string& split, long long first,
+                                                  long long count) {
+    data::Block b = read(ranges.at(split).first + first, count);
+    b.first = first;
     return b;
   };
   return out;
 }
 
+// Single-file formats (fno-mat, pdebench): one file, split by --train/--valid/--test.
+Source open_single_file(const ImportArgs& a, const fs::path& src, const data::ExternalFile& info,
+                        data::Block (*reader)(const std::string&, const data::ExternalFile&, long long,
+                                              long long)) {
+  Sequence seq;
+  seq.spec = info.spec;
+  seq.samples = info.samples;
+  seq.defining = {{"file", src.string()}, {"bytes", fs::file_size(src)}};
+  seq.read = [file = src.string(), info, reader](long long first, long long count) {
+    return reader(file, info, first, count);
+  };
+  return open_sequence(std::move(seq), option_ranges(a, src, info.samples));
+}
+
+// The *.hdf5 / *.h5 files of a split folder, sorted (as The Well's loader globs them).
+std::vector<std::string> split_files(const fs::path& dir) {
+  std::vector<std::string> files;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string file = e.path().filename().string(), ext = e.path().extension().string();
+    if (file[0] != '.' && (ext == ".hdf5" || ext == ".h5") && e.is_regular_file())
+      files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// The Well's dataset folder: <src>/data/<split>/ (as the_well downloads it) or <src>/<split>/.
+std::map<std::string, std::vector<std::string>> well_folder(const ImportArgs& a, const fs::path& src) {
+  if (!(a.train + a.valid + a.test).empty())
+    SURRO_THROW(ErrorKind::usage, "--train/--valid/--test: " << src.string()
+                                                             << " is a folder with its own splits; these "
+                                                                "options cut files given one by one");
+  const fs::path base = fs::is_directory(src / "data") ? src / "data" : src;
+  std::map<std::string, std::vector<std::string>> by_split;
+  for (const char* split : {"train", "valid", "test"})
+    if (fs::is_directory(base / split)) by_split[split] = split_files(base / split);
+  for (const auto& split : a.splits) {
+    if (!by_split.count(split))
+      SURRO_THROW(ErrorKind::usage, (base / split).string()
+                                        << ": missing (split '" << split
+                                        << "' requested; choose the splits with --splits, or give files)");
+    if (by_split[split].empty())
+      SURRO_THROW(ErrorKind::usage, (base / split).string()
+                                        << ": no *.hdf5 or *.h5 files (split '" << split
+                                        << "' requested; choose the splits with --splits)");
+  }
+  return by_split;
+}
+
+// The Well: a dataset folder (splits from its folders) or files (one sequence, cut by
+// --train/--valid/--test). Every file of every split folder is inspected, so that separate runs for
+// separate splits agree on the dataset's parameters.
+Source open_the_well(const ImportArgs& a, const fs::path& src) {
+  const bool folder = fs::is_directory(src);
+  std::map<std::string, std::vector<std::string>> by_split;
+  std::vector<std::string> files;
+  if (folder) {
+    by_split = well_folder(a, src);
+    for (const char* split : {"train", "valid", "test"})
+      if (by_split.count(split)) files.insert(files.end(), by_split[split].begin(), by_split[split].end());
+  } else {
+    files.push_back(src.string());
+    for (const auto& m : a.more_sources) files.push_back(fs::canonical(m).string());
+  }
+  auto well = std::make_shared<const data::WellSource>(data::inspect_the_well(files));
+  Sequence seq;
+  seq.spec = well->spec;
+  seq.samples = well->samples;
+  seq.defining = {{"files", config::json::array()}};
+  for (const auto& f : files) seq.defining["files"].push_back({f, fs::file_size(f)});
+  seq.read = [well](long long first, long long count) { return data::read_the_well(*well, first, count); };
+  Ranges ranges;
+  if (folder) {
+    long long offset = 0;
+    std::size_t k = 0;  // files are in split order
+    for (const char* split : {"train", "valid", "test"}) {
+      long long n = 0;
+      for (std::size_t j = 0; by_split.count(split) && j < by_split[split].size(); ++j)
+        n += well->trajectories[k++];
+      ranges[split] = {offset, n};
+      offset += n;
+    }
+  } else {
+    ranges = option_ranges(a, src, well->samples);
+  }
+  Source out = open_sequence(std::move(seq), ranges);
+  out.default_name = well->spec.dataset_name;
+  out.record["source_files"] = folder ? config::json(by_split) : config::json(files);
+  const fs::path stats = src / "stats.yaml";
+  out.record["source_stats_yaml"] =
+      folder && fs::is_regular_file(stats) ? config::json(stats.string()) : config::json();
+  config::json per_sample = config::json::array();
+  for (const auto& kv : well->per_sample) per_sample.push_back(kv.first);
+  out.record["sample_parameters"] = per_sample;
+  return out;
+}
+
 const std::vector<Format>& formats() {
   static const std::vector<Format> table = {
-      {"meshgraphnets", "a MeshGraphNets dataset folder: meta.json + <split>.tfrecord", true,
+      {"meshgraphnets", "a MeshGraphNets dataset folder: meta.json + <split>.tfrecord", Input::folder,
        open_meshgraphnets},
-      {"fno-mat", "an FNO .mat file (MATLAB v7.3)", false,
+      {"fno-mat", "an FNO .mat file (MATLAB v7.3)", Input::file,
        [](const ImportArgs& a, const fs::path& src) {
          return open_single_file(a, src, data::inspect_fno_mat(src.string()), data::read_fno_mat);
        }},
-      {"pdebench", "a PDEBench HDF5 file", false,
+      {"pdebench", "a PDEBench HDF5 file", Input::file,
        [](const ImportArgs& a, const fs::path& src) {
          return open_single_file(a, src, data::inspect_pdebench(src.string()), data::read_pdebench);
        }},
+      {"the-well", "The Well's dataset folder (data/{train,valid,test}/*.hdf5) or its .hdf5 files",
+       Input::either, open_the_well},
   };
   return table;
 }
@@ -379,14 +524,17 @@ void run_import(const ImportArgs& a) {
   const Format& format = find_format(a.format);
   const fs::path src = check_source(a, format);
   const fs::path out = check_output(a, src);
-  const std::string name = a.name.empty() ? (format.folder ? src.filename() : src.stem()).string() : a.name;
-  if (name.empty())
-    SURRO_THROW(ErrorKind::usage, src.string() << ": the source has no name: give one with --name");
-
   Source source = format.open(a, src);
+  std::string name = a.name;
+  if (name.empty()) name = source.default_name;
+  if (name.empty()) name = (fs::is_directory(src) ? src.filename() : src.stem()).string();
+  if (name.empty() || name.find('/') != std::string::npos || name[0] == '.')
+    SURRO_THROW(ErrorKind::usage, src.string() << ": the source's name '" << name
+                                               << "' cannot be a file stem: give one with --name");
   data::DatasetSpec& spec = source.spec;
   spec.dataset_name = name;
   spec.provenance["source"] = src.string();  // absolute, replacing the reader's description
+  for (const auto& m : a.more_sources) spec.provenance["source"] += ", " + fs::canonical(m).string();
   spec.provenance["source_format"] = a.format;
   spec.provenance["surro_version"] = kVersion;
   spec.provenance["git"] = kGitHash;

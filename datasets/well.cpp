@@ -119,6 +119,14 @@ void check_block(const DatasetSpec& spec, const Block& block, const std::string&
                       << " values: expected count * sample_size = " << block.count << " * "
                       << spec.sample_size(f) << " = " << expected);
   }
+  for (const auto& [name, values] : block.sample_parameters) {
+    SURRO_REQUIRE(valid_link_name(name) && !spec.parameters.count(name),
+                  ctx << ": block: sample parameter '" << name
+                      << "': expected a name without '/' that is not also a dataset parameter");
+    SURRO_REQUIRE(static_cast<long long>(values.size()) == block.count,
+                  ctx << ": block: sample parameter '" << name << "' has " << values.size()
+                      << " values: expected one per trajectory (" << block.count << ")");
+  }
   for (const auto& kv : block.fields) {
     const bool known = std::any_of(spec.fields.begin(), spec.fields.end(),
                                    [&](const FieldSpec& f) { return f.name == kv.first; });
@@ -192,7 +200,9 @@ void write_file(const std::string& tmp, const DatasetSpec& spec, const Block& bl
   }
   {
     h5::Group g = h5::create_group(f, "scalars");
-    h5::write_string_array_attr(g, "field_names", param_names);
+    std::vector<std::string> scalar_names = param_names;
+    for (const auto& p : block.sample_parameters) scalar_names.push_back(p.first);
+    h5::write_string_array_attr(g, "field_names", scalar_names);
     for (const auto& p : spec.parameters) {
       // Rank 0: the checker wants rank = sample_varying + time_varying. float32 like every Well
       // array (the exact value is the float64 root attribute).
@@ -200,6 +210,13 @@ void write_file(const std::string& tmp, const DatasetSpec& spec, const Block& bl
       h5::write_float_dataset(g, p.first, {}, &v, false);
       h5::Dataset d = h5::open_dataset(g, p.first);
       write_varying(d, false, false);
+    }
+    for (const auto& p : block.sample_parameters) {
+      // Per-trajectory parameters: (B), sample_varying, as The Well stores them.
+      const std::vector<float> v = to_float(p.second);  // (B)
+      h5::write_float_dataset(g, p.first, {v.size()}, v.data(), false);
+      h5::Dataset d = h5::open_dataset(g, p.first);
+      write_varying(d, true, false);
     }
   }
   {
@@ -319,6 +336,15 @@ WellFile read_well_file(const std::string& path) {
     if (!h5::read_string_array_attr(g, "field_names").empty())
       h5::fail(ErrorKind::input, g, "",
                "vector and tensor fields are not supported yet: expected field_names = []");
+  }
+  {
+    // Per-trajectory parameters: /scalars entries of shape (B) that vary per sample only.
+    h5::Group g = h5::open_group(f, "scalars");
+    for (const auto& name : h5::read_string_array_attr(g, "field_names")) {
+      h5::Dataset d = h5::open_dataset(g, name);
+      if (h5::read_bool_attr(d, "sample_varying") && !h5::read_bool_attr(d, "time_varying"))
+        out.block.sample_parameters[name] = h5::read_double_dataset(g, name, {static_cast<hsize_t>(B)});
+    }
   }
   return out;
 }

@@ -15,7 +15,9 @@ namespace surro::data {
 
 // Writes trajectories [block.first, block.first + block.count) of `spec` to `path` atomically
 // (temporary file, then rename). The block is checked against the spec first: every spec field
-// present and no other, each of count * sample_size values. Errors: Error(runtime).
+// present and no other, each of count * sample_size values. Block::sample_parameters (one value per
+// trajectory) are written as /scalars/<name> of shape (B), sample_varying, as The Well stores
+// per-trajectory scalars. Errors: Error(runtime).
 void write_well_file(const std::string& path, const DatasetSpec& spec, const Block& block);
 
 struct WellFile {
@@ -24,7 +26,8 @@ struct WellFile {
 };
 
 // Reads a file back, all fields. Reads files written by write_well_file and Well files of the same
-// shape family (t0 fields that vary per sample and along every spatial axis, cartesian grid).
+// shape family (t0 fields that vary per sample and along every spatial axis, cartesian grid);
+// /scalars of shape (B) that vary per sample only come back as Block::sample_parameters.
 // Errors are Error(input) naming the file and the HDF5 path: missing, truncated or non-HDF5 file,
 // missing group/attribute/field, wrong shape ("expected shape (…), got (…)"), wrong type.
 WellFile read_well_file(const std::string& path);

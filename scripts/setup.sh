@@ -17,7 +17,7 @@ packages=(
   libfftw3-dev libopenblas-dev
   libprotobuf-dev protobuf-compiler   # MeshGraphNets TFRecord reader (tf.train.Example)
   python3-protobuf         # the TFRecord test's independent writer (tests/datasets/make_tfrecord.py)
-  python3-h5py python3-scipy   # FNO .mat / PDEBench test files' independent writer (tests/datasets/make_external.py)
+  python3-h5py python3-scipy python3-yaml  # FNO .mat / PDEBench / The Well test files (tests/datasets/make_external.py); yaml: app.import_well reads stats.yaml
   libgmsh-dev gmsh         # unstructured meshes (Gmsh C++ API) and the CLI that writes test fixtures
   libcairo2-dev            # the run report's images (PNG, drawn without a display)
 )
