@@ -18,8 +18,8 @@ namespace surro::reduce {
 
 // Most chunks a host sum is cut into, and the fewest terms a chunk of ordered_sum holds (below
 // that the range is cut into fewer chunks; ordered_team_sum's terms are whole samples, one may be
-// a chunk). 256 chunks give work to up to 256 threads. These numbers fix the rounding and are part of the
-// result's definition: changing them changes the last bits of every sum.
+// a chunk). 256 chunks give work to up to 256 threads. These numbers fix the rounding and are part
+// of the result's definition: changing them changes the last bits of every sum.
 inline constexpr index_t kMaxChunks = 256;
 inline constexpr index_t kMinChunk = 512;
 
