@@ -78,6 +78,12 @@ void print_info(bool as_json) {
             << k["memory_space"].get<std::string>() << ")\n"
             << "host space      " << k["host_execution_space"].get<std::string>() << ", "
             << k["host_concurrency"].get<int>() << " thread(s)\n";
+  if (info.contains("openmp")) {
+    const auto& o = info["openmp"];
+    std::cout << "OpenMP          " << o["threads"].get<int>()
+              << " thread(s), OMP_PROC_BIND=" << o["OMP_PROC_BIND"].get<std::string>()
+              << ", OMP_PLACES=" << o["OMP_PLACES"].get<std::string>() << "\n";
+  }
   if (d["kind"] == "gpu" && d.contains("memory_total_gib")) {
     std::cout << "device          " << d["name"].get<std::string>() << " (sm "
               << d["compute_capability"].get<std::string>() << ", " << d["multiprocessors"].get<int>()

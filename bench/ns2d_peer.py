@@ -2,7 +2,8 @@
 Crank-Nicolson on viscosity, explicit Euler advection and forcing; or IF-RK4), float64, batched.
 
 Times steps with CUDA events (or a host clock on CPU) after warm-up; prints the same key=value line
-as bench_ns2d. Usage: python3 ns2d_peer.py GRID BATCH SCHEME DEVICE [STEPS] [--compile]
+as bench_ns2d. Usage: python3 ns2d_peer.py GRID BATCH SCHEME DEVICE [STEPS] [--compile] [--threads N]
+(--threads: torch.set_num_threads on the CPU; default torch's own choice)
 """
 import math
 import sys
@@ -27,6 +28,8 @@ def main():
     n, batch, scheme, device = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4]
     steps = int(sys.argv[5]) if len(sys.argv) > 5 and not sys.argv[5].startswith("--") else 100
     compile_it = "--compile" in sys.argv
+    if "--threads" in sys.argv:
+        torch.set_num_threads(int(sys.argv[sys.argv.index("--threads") + 1]))
     nu, dt = 1e-3, 1e-4
     kx, ky, lap, lap_psi, dealias = make_operators(n, device)
     x = torch.arange(n, device=device, dtype=torch.float64) / n

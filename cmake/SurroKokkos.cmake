@@ -61,3 +61,26 @@ if(Kokkos_ENABLE_CUDA)
   endif()
   find_package(CUDAToolkit REQUIRED)
 endif()
+
+# Kokkos >= 4.5's mdspan-based View marks its members [[no_unique_address]] when not compiled by
+# nvcc; with GCC 12.2 and Kokkos 4.6.99 a default-constructed View then had a zeroed reference-count
+# word (likely the empty accessor's value-initialization landing on it), and destroying that View
+# dereferenced a null allocation record (a segfault in SharedAllocationRecord::decrement at the first `View v;` that
+# goes out of scope). CUDA builds compile through nvcc and are not affected. Build such a Kokkos
+# with -DKokkos_ENABLE_IMPL_VIEW_LEGACY=ON. Checked once per build folder by running a probe.
+if(Kokkos_VERSION VERSION_GREATER_EQUAL 4.5 AND NOT SURRO_KOKKOS_LANGUAGE STREQUAL "CUDA"
+   AND NOT DEFINED SURRO_KOKKOS_DEFAULT_VIEW_OK)
+  set(_probe "${CMAKE_BINARY_DIR}/CMakeFiles/surro_kokkos_default_view.cpp")
+  file(WRITE "${_probe}" "#include <Kokkos_Core.hpp>\nint main() {\n  { Kokkos::View<double**, Kokkos::LayoutRight, Kokkos::HostSpace> v; }\n  return 0;\n}\n")
+  try_run(_surro_view_run _surro_view_compile "${CMAKE_BINARY_DIR}/CMakeFiles/surro_kokkos_probe" "${_probe}"
+          CXX_STANDARD 17 LINK_LIBRARIES Kokkos::kokkos COMPILE_OUTPUT_VARIABLE _surro_view_log)
+  if(NOT _surro_view_compile)
+    message(FATAL_ERROR "Kokkos at ${Kokkos_DIR}: a probe including Kokkos_Core.hpp does not compile:\n${_surro_view_log}")
+  endif()
+  if(NOT _surro_view_run EQUAL 0)
+    message(FATAL_ERROR "Kokkos ${Kokkos_VERSION} at ${Kokkos_DIR} crashes destroying a default-constructed View "
+                        "with ${CMAKE_CXX_COMPILER_ID} ${CMAKE_CXX_COMPILER_VERSION} (its mdspan View's "
+                        "[[no_unique_address]] members): rebuild Kokkos with -DKokkos_ENABLE_IMPL_VIEW_LEGACY=ON")
+  endif()
+  set(SURRO_KOKKOS_DEFAULT_VIEW_OK TRUE CACHE INTERNAL "A default-constructed Kokkos View is destroyed safely")
+endif()

@@ -5,6 +5,7 @@
 #include "core/gemm.hpp"
 #include "core/types.hpp"
 
+#include <cstdlib>
 #include <thread>
 
 #ifdef KOKKOS_ENABLE_CUDA
@@ -18,12 +19,24 @@ config::json backend_info() {
   info["surro"] = {{"version", kVersion}, {"git", kGitHash}};
   const int kv = KOKKOS_VERSION;
   info["kokkos"] = {
-      {"version", std::to_string(kv / 10000) + "." + std::to_string(kv / 100 % 100) + "." + std::to_string(kv % 100)},
+      {"version",
+       std::to_string(kv / 10000) + "." + std::to_string(kv / 100 % 100) + "." + std::to_string(kv % 100)},
       {"execution_space", ExecSpace::name()},
       {"memory_space", MemSpace::name()},
       {"host_execution_space", HostExec::name()},
       {"host_concurrency", HostExec().concurrency()},
   };
+#ifdef KOKKOS_ENABLE_OPENMP
+  // The OpenMP pool Kokkos runs on (OMP_NUM_THREADS or --kokkos-num-threads) and the binding
+  // variables that decide where its threads sit; results do not depend on the count (core/reduce.hpp).
+  const auto env = [](const char* name) -> std::string {
+    const char* v = std::getenv(name);
+    return v ? v : "unset";
+  };
+  info["openmp"] = {{"threads", Kokkos::OpenMP().concurrency()},
+                    {"OMP_PROC_BIND", env("OMP_PROC_BIND")},
+                    {"OMP_PLACES", env("OMP_PLACES")}};
+#endif
   config::json device;
 #ifdef KOKKOS_ENABLE_CUDA
   int id = 0;

@@ -3,6 +3,11 @@
 // Plans are made with FFTW_ESTIMATE (no timing runs, input arrays untouched) and FFTW_UNALIGNED,
 // because Kokkos subviews need not have the alignment FFTW saw at plan time; execution uses the
 // new-array interface (fftw_execute_dft_r2c & co) on the caller's pointers.
+//
+// The plans transform one field; a batch is a parallel loop over its fields on the host execution
+// space (OpenMP threads or Serial). Each field is transformed by the same plan whichever thread
+// takes it, so the results do not depend on the thread count, and the FFTs scale with the threads
+// (FFTW's own threading would choose its algorithm by the thread count).
 #include "core/fft.hpp"
 
 #include <fftw3.h>
@@ -78,22 +83,23 @@ class FftwEngine final : public impl::Engine<Real, HostExec> {
     index_t n_real = 1;
     for (int e : shape) n_real *= e;
     const index_t n_complex = n_real / shape.back() * (shape.back() / 2 + 1);
-    SURRO_REQUIRE(batch * n_real <= index_t(std::numeric_limits<int>::max()),
-                  label << ": batch x size = " << batch * n_real
-                        << " exceeds FFTW's int indexing; split the batch");
-    m_n_real = batch * n_real;
-    m_n_complex = batch * n_complex;
+    SURRO_REQUIRE(
+        batch * n_real <= index_t(std::numeric_limits<int>::max()),
+        label << ": batch x size = " << batch * n_real << " exceeds FFTW's int indexing; split the batch");
+    m_batch = batch;
+    m_n_real = n_real;
+    m_n_complex = n_complex;
     m_forward_scale = static_cast<Real>(scale_factor(norm, false, double(n_real)));
     m_inverse_scale = static_cast<Real>(scale_factor(norm, true, double(n_real)));
 
-    // Plan on scratch arrays of the right size; FFTW_ESTIMATE does not write them.
+    // Plan one field on scratch arrays of its size; FFTW_ESTIMATE does not write them.
     Real* r = static_cast<Real*>(F::malloc(sizeof(Real) * m_n_real));
     auto* c = static_cast<typename F::complex*>(F::malloc(sizeof(typename F::complex) * m_n_complex));
     {
       std::lock_guard<std::mutex> lock(planner_mutex());
       const unsigned flags = FFTW_ESTIMATE | FFTW_UNALIGNED;
-      m_r2c = F::r2c(rank, shape.data(), static_cast<int>(batch), r, c, flags);
-      m_c2r = F::c2r(rank, shape.data(), static_cast<int>(batch), c, r, flags);
+      m_r2c = F::r2c(rank, shape.data(), 1, r, c, flags);
+      m_c2r = F::c2r(rank, shape.data(), 1, c, r, flags);
     }
     F::free(r);
     F::free(c);
@@ -105,21 +111,30 @@ class FftwEngine final : public impl::Engine<Real, HostExec> {
     F::destroy(m_c2r);
   }
 
+  // x (batch, N...) -> x_hat (batch, N.../2 + 1), one field per iteration.
   void forward(const HostExec& exec, const Real* x, Complex<Real>* x_hat) override {
-    exec.fence();  // earlier kernels on this instance may still write x (host spaces can be async)
     // r2c does not modify its input; FFTW's signature is just not const-correct.
-    F::exec_r2c(m_r2c, const_cast<Real*>(x), reinterpret_cast<typename F::complex*>(x_hat));
-    scale(exec, x_hat, m_n_complex, m_forward_scale, "surro::fft::fftw::scale_forward");
+    Real* in = const_cast<Real*>(x);
+    auto* out = reinterpret_cast<typename F::complex*>(x_hat);
+    const auto plan = m_r2c;
+    const index_t nr = m_n_real, nc = m_n_complex;
+    Kokkos::parallel_for("surro::fft::fftw::r2c", Kokkos::RangePolicy<HostExec>(exec, 0, m_batch),
+                         [=](const index_t b) { F::exec_r2c(plan, in + b * nr, out + b * nc); });
+    scale(exec, x_hat, m_batch * m_n_complex, m_forward_scale, "surro::fft::fftw::scale_forward");
   }
+  // x_hat (batch, N.../2 + 1) -> x (batch, N...); x_hat is overwritten (FFTW's c2r).
   void inverse(const HostExec& exec, Complex<Real>* x_hat, Real* x) override {
-    exec.fence();
-    F::exec_c2r(m_c2r, reinterpret_cast<typename F::complex*>(x_hat), x);
-    scale(exec, x, m_n_real, m_inverse_scale, "surro::fft::fftw::scale_inverse");
+    auto* in = reinterpret_cast<typename F::complex*>(x_hat);
+    const auto plan = m_c2r;
+    const index_t nr = m_n_real, nc = m_n_complex;
+    Kokkos::parallel_for("surro::fft::fftw::c2r", Kokkos::RangePolicy<HostExec>(exec, 0, m_batch),
+                         [=](const index_t b) { F::exec_c2r(plan, in + b * nc, x + b * nr); });
+    scale(exec, x, m_batch * m_n_real, m_inverse_scale, "surro::fft::fftw::scale_inverse");
   }
 
  private:
   std::string m_label;
-  index_t m_n_real = 0, m_n_complex = 0;
+  index_t m_batch = 0, m_n_real = 0, m_n_complex = 0;  // fields; real and complex values per field
   Real m_forward_scale = 1, m_inverse_scale = 1;
   typename F::plan m_r2c = nullptr;
   typename F::plan m_c2r = nullptr;
@@ -129,15 +144,19 @@ class FftwEngine final : public impl::Engine<Real, HostExec> {
 
 namespace impl {
 template <class Real, class Exec>
-std::unique_ptr<Engine<Real, Exec>> make_engine(const Exec&, const std::vector<int>& shape,
-                                                index_t batch, Norm norm, const std::string& label) {
+std::unique_ptr<Engine<Real, Exec>> make_engine(const Exec&, const std::vector<int>& shape, index_t batch,
+                                                Norm norm, const std::string& label) {
   static_assert(std::is_same_v<Exec, HostExec>, "fft_host.cpp serves the host execution space");
   return std::make_unique<FftwEngine<Real>>(shape, batch, norm, label);
 }
-template std::unique_ptr<Engine<float, HostExec>> make_engine<float, HostExec>(
-    const HostExec&, const std::vector<int>&, index_t, Norm, const std::string&);
-template std::unique_ptr<Engine<double, HostExec>> make_engine<double, HostExec>(
-    const HostExec&, const std::vector<int>&, index_t, Norm, const std::string&);
+template std::unique_ptr<Engine<float, HostExec>> make_engine<float, HostExec>(const HostExec&,
+                                                                               const std::vector<int>&,
+                                                                               index_t, Norm,
+                                                                               const std::string&);
+template std::unique_ptr<Engine<double, HostExec>> make_engine<double, HostExec>(const HostExec&,
+                                                                                 const std::vector<int>&,
+                                                                                 index_t, Norm,
+                                                                                 const std::string&);
 }  // namespace impl
 
 template <>

@@ -1,6 +1,7 @@
 #include "operators/loss.hpp"
 
 #include "core/error.hpp"
+#include "core/reduce.hpp"
 #include "core/timer.hpp"
 
 #include <cmath>
@@ -9,21 +10,17 @@ namespace surro::op {
 
 namespace loss_impl {
 
-// One kernel, one team per sample: two team reductions (||d||^2, ||y||^2), then the team writes
-// the sample's gradient and one thread adds the sample's relative error to the league sum. A
-// sample with a zero target adds +inf (its gradient is left 0), which the host reports; this
-// keeps the call free of allocations.
+// One team per sample: two team reductions (||d||^2, ||y||^2), then the team writes the sample's
+// gradient and returns the sample's relative error; the samples' errors are summed in the fixed
+// order of core/reduce.hpp. A sample with a zero target adds +inf (its gradient is left 0), which
+// the host reports; this keeps the call free of allocations.
 template <class Exec, class Real>
 double rel_l2(const Exec& exec, double scale, index_t B, index_t n, const Real* x, const Real* y, Real* dx) {
-  using Policy = Kokkos::TeamPolicy<Exec>;
-  using Member = typename Policy::member_type;
-  double total = 0.0;
-  Kokkos::parallel_reduce(
-      "surro::op::rel_l2_loss", Policy(exec, static_cast<int>(B), Kokkos::AUTO),
-      KOKKOS_LAMBDA(const Member& team, double& acc) {
-        const index_t b = team.league_rank();
-        const Real* xb = x + b * n;
-        const Real* yb = y + b * n;
+  using Member = typename Kokkos::TeamPolicy<Exec>::member_type;
+  return reduce::ordered_team_sum(
+      exec, "surro::op::rel_l2_loss", B, KOKKOS_LAMBDA(const Member& team, const index_t b)->double {
+        const Real* xb = x + b * n;  // (n)
+        const Real* yb = y + b * n;  // (n)
         double dd = 0.0, yy = 0.0;
         Kokkos::parallel_reduce(
             Kokkos::TeamThreadRange(team, n),
@@ -47,24 +44,19 @@ double rel_l2(const Exec& exec, double scale, index_t B, index_t n, const Real* 
             db[i] = static_cast<Real>(g * (static_cast<double>(xb[i]) - static_cast<double>(yb[i])));
           });
         }
-        Kokkos::single(Kokkos::PerTeam(team), [&]() { acc += ny > 0.0 ? scale * nd / ny : HUGE_VAL; });
-      },
-      total);
-  return total;
+        return ny > 0.0 ? scale * nd / ny : HUGE_VAL;
+      });
 }
 
 template <class Exec, class Real>
 double mse(const Exec& exec, index_t count, const Real* x, const Real* y, Real* dx) {
   const double inv = 1.0 / static_cast<double>(count);
-  double total = 0.0;
-  Kokkos::parallel_reduce(
-      "surro::op::mse_loss", Kokkos::RangePolicy<Exec>(exec, 0, count),
-      KOKKOS_LAMBDA(const index_t i, double& acc) {
+  const double total = reduce::ordered_sum(
+      exec, "surro::op::mse_loss", count, KOKKOS_LAMBDA(const index_t i)->double {
         const double d = static_cast<double>(x[i]) - static_cast<double>(y[i]);
         if (dx) dx[i] = static_cast<Real>(2.0 * inv * d);
-        acc += d * d;
-      },
-      total);
+        return d * d;
+      });
   return total * inv;
 }
 
@@ -97,21 +89,20 @@ LossKind parse_loss_kind(const std::string& name) {
   SURRO_THROW(ErrorKind::usage, "loss \"" << name << "\": expected rel_l2, mse or normalized_mse");
 }
 
-const char* to_string(LossKind kind) { return kind == LossKind::rel_l2 ? "rel_l2" : "mse"; }
+const char* to_string(LossKind kind) {
+  return kind == LossKind::rel_l2 ? "rel_l2" : "mse";
+}
 
 namespace loss_impl {
 
-// Masked relative L2 per sample: one team per sample over its rows [off[b], off[b + 1]).
+// Masked relative L2 per sample: one team per sample over its rows [off[b], off[b + 1]), the
+// samples' errors summed in core/reduce.hpp's fixed order.
 template <class Exec>
 double masked_rel_l2(const Exec& exec, int B, const index_t* off, index_t n, const int* mask, const float* x,
                      const float* y, float* dx) {
-  using Policy = Kokkos::TeamPolicy<Exec>;
-  using Member = typename Policy::member_type;
-  double total = 0.0;
-  Kokkos::parallel_reduce(
-      "surro::op::row_loss::rel_l2", Policy(exec, B, Kokkos::AUTO),
-      KOKKOS_LAMBDA(const Member& team, double& acc) {
-        const index_t b = team.league_rank();
+  using Member = typename Kokkos::TeamPolicy<Exec>::member_type;
+  return reduce::ordered_team_sum(
+      exec, "surro::op::row_loss::rel_l2", B, KOKKOS_LAMBDA(const Member& team, const index_t b)->double {
         const index_t first = off[b] * n, count = (off[b + 1] - off[b]) * n;
         double dd = 0.0, yy = 0.0;
         Kokkos::parallel_reduce(
@@ -139,10 +130,8 @@ double masked_rel_l2(const Exec& exec, int B, const index_t* off, index_t n, con
             dx[i] = (mask && !mask[i / n]) ? 0.0f : float(g * (double(x[i]) - double(y[i])));
           });
         }
-        Kokkos::single(Kokkos::PerTeam(team), [&]() { acc += ny > 0.0 ? nd / ny : HUGE_VAL; });
-      },
-      total);
-  return total;
+        return ny > 0.0 ? nd / ny : HUGE_VAL;
+      });
 }
 
 // Masked, weighted MSE over (rows, n).
@@ -158,17 +147,14 @@ double masked_mse(const Exec& exec, index_t rows, index_t n, const int* mask, co
   }
   SURRO_REQUIRE(kept > 0, "mse loss: no row of the batch is in the loss mask (no predicted node)");
   const double inv = 1.0 / (double(kept) * double(n));
-  double total = 0.0;
-  Kokkos::parallel_reduce(
-      "surro::op::row_loss::mse", Kokkos::RangePolicy<Exec>(exec, 0, rows * n),
-      KOKKOS_LAMBDA(const index_t i, double& acc) {
+  const double total = reduce::ordered_sum(
+      exec, "surro::op::row_loss::mse", rows * n, KOKKOS_LAMBDA(const index_t i)->double {
         const bool keep = !mask || mask[i / n];
         const double wi = w ? double(w[i % n]) : 1.0;
         const double d = keep ? double(x[i]) - double(y[i]) : 0.0;
         if (dx) dx[i] = float(2.0 * inv * wi * d);
-        acc += wi * d * d;
-      },
-      total);
+        return wi * d * d;
+      });
   return total * inv;
 }
 
@@ -188,22 +174,26 @@ double RowLoss<Exec>::compute(const Exec& exec, LossKind kind, const Batch<Exec>
   SURRO_REQUIRE(B > 0 && n > 0, "row loss: " << B << " samples of rows of " << n << ": expected positive");
   if (B > m_max_samples) {
     m_max_samples = B;
-    m_offsets = View1<index_t, typename Exec::memory_space>("surro::op::row_loss::offsets", std::size_t(B) + 1);
+    m_offsets =
+        View1<index_t, typename Exec::memory_space>("surro::op::row_loss::offsets", std::size_t(B) + 1);
     m_offsets_host = View1<index_t, HostMem>("surro::op::row_loss::offsets_host", std::size_t(B) + 1);
   }
   const int* mask = batch.loss_mask();
   if (!mask && !weights) {  // grids: the plain forms, bit for bit
-    return kind == LossKind::rel_l2 ? rel_l2_loss<Exec, float>(exec, Reduction::sum, B, n, pred, target, dpred)
-                                    : mse_loss<Exec, float>(exec, B, n, pred, target, dpred);
+    return kind == LossKind::rel_l2
+               ? rel_l2_loss<Exec, float>(exec, Reduction::sum, B, n, pred, target, dpred)
+               : mse_loss<Exec, float>(exec, B, n, pred, target, dpred);
   }
-  if (kind == LossKind::mse) return loss_impl::masked_mse(exec, batch.rows(), n, mask, weights, pred, target, dpred);
+  if (kind == LossKind::mse)
+    return loss_impl::masked_mse(exec, batch.rows(), n, mask, weights, pred, target, dpred);
   for (int b = 0; b <= B; ++b) m_offsets_host(b) = batch.offset(b);
   Kokkos::deep_copy(exec, Kokkos::subview(m_offsets, std::make_pair(0, B + 1)),
                     Kokkos::subview(m_offsets_host, std::make_pair(0, B + 1)));
   const double total = loss_impl::masked_rel_l2(exec, B, m_offsets.data(), n, mask, pred, target, dpred);
   if (std::isinf(total))
-    SURRO_THROW(ErrorKind::runtime, "rel_l2 loss: a sample of the batch has an all-zero target on its "
-                                    "predicted rows; use loss mse");
+    SURRO_THROW(ErrorKind::runtime,
+                "rel_l2 loss: a sample of the batch has an all-zero target on its "
+                "predicted rows; use loss mse");
   return total;
 }
 

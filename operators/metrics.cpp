@@ -68,25 +68,39 @@ struct FieldSquaredSums {
 };
 
 // Half spectrum (B, Nx, Ny/2 + 1) -> energy (B, K): shell-summed |f_hat|^2, counting each stored
-// coefficient twice when it stands for its conjugate as well (0 < ky < Ny/2).
+// coefficient twice when it stands for its conjugate as well (0 < ky < Ny/2). One thread per
+// (sample, shell) adds its shell's coefficients in (kx row, ky) order: no atomics, so the sums are
+// the same for any thread count. Along a row, shell(ky) = round(|(kx, ky)|) does not decrease with
+// ky >= 0, so a shell is one run of a row, found from a lower bound of its start.
 template <class Exec>
 struct ShellSum {
-  const Complex<float>* hat;
-  View2<double, typename Exec::memory_space> energy;
-  int nx, ny, nyh;
+  const Complex<float>* hat;                          // (B, Nx, Ny/2 + 1)
+  View2<double, typename Exec::memory_space> energy;  // (B, K)
+  int nx, ny, nyh, shells;
+  KOKKOS_INLINE_FUNCTION static int shell_of(double kx, double ky) {
+    return static_cast<int>(floor(sqrt(kx * kx + ky * ky) + 0.5));
+  }
   KOKKOS_INLINE_FUNCTION void operator()(const index_t i) const {
-    const int iy = static_cast<int>(i % nyh);
-    const int ix = static_cast<int>((i / nyh) % nx);
-    const index_t b = i / (static_cast<index_t>(nyh) * nx);
-    const double kx = ix <= nx / 2 ? ix : ix - nx;
-    const double ky = iy;
-    const bool self_conjugate = iy == 0 || (ny % 2 == 0 && iy == ny / 2);
-    const double w = self_conjugate ? 1.0 : 2.0;
-    const Complex<float> h = hat[i];
-    const double e =
-        w * (static_cast<double>(h.real()) * h.real() + static_cast<double>(h.imag()) * h.imag());
-    const int shell = static_cast<int>(floor(sqrt(kx * kx + ky * ky) + 0.5));
-    Kokkos::atomic_add(&energy(b, shell), e);
+    const int shell = static_cast<int>(i % shells);
+    const index_t b = i / shells;
+    double e = 0.0;
+    for (int ix = 0; ix < nx; ++ix) {
+      const double kx = ix <= nx / 2 ? ix : ix - nx;
+      // |(kx, ky)| >= shell - 1/2 on the shell; one below the bound absorbs the rounding of sqrt.
+      const double t = (shell - 0.5) * (shell - 0.5) - kx * kx;
+      int iy = t > 0.0 ? static_cast<int>(floor(sqrt(t))) - 1 : 0;
+      if (iy < 0) iy = 0;
+      for (; iy < nyh; ++iy) {
+        const int k = shell_of(kx, iy);
+        if (k > shell) break;
+        if (k < shell) continue;
+        const bool self_conjugate = iy == 0 || (ny % 2 == 0 && iy == ny / 2);
+        const Complex<float> h = hat[(b * nx + ix) * nyh + iy];
+        e += (self_conjugate ? 1.0 : 2.0) *
+             (static_cast<double>(h.real()) * h.real() + static_cast<double>(h.imag()) * h.imag());
+      }
+    }
+    energy(b, shell) = e;
   }
 };
 
@@ -560,11 +574,10 @@ std::vector<double> SpectrumPlan<Exec>::compute(const Exec& exec, const float* f
   ScopedRegion region("surro::op::metrics::spectrum");
   Impl& m = *m_impl;
   m.plan.forward_raw(exec, field, m.hat.data());
-  Kokkos::deep_copy(exec, m.energy, 0.0);
   const int nyh = m.ny / 2 + 1;
   Kokkos::parallel_for("surro::op::metrics::spectrum::shells",
-                       Kokkos::RangePolicy<Exec>(exec, 0, static_cast<index_t>(m.batch) * m.nx * nyh),
-                       ShellSum<Exec>{m.hat.data(), m.energy, m.nx, m.ny, nyh});
+                       Kokkos::RangePolicy<Exec>(exec, 0, static_cast<index_t>(m.batch) * m.shells),
+                       ShellSum<Exec>{m.hat.data(), m.energy, m.nx, m.ny, nyh, m.shells});
   auto host = Kokkos::create_mirror_view(m.energy);
   Kokkos::deep_copy(exec, host, m.energy);
   exec.fence();

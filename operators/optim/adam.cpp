@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/profile.hpp"
+#include "core/reduce.hpp"
 #include "core/timer.hpp"
 
 #include <cmath>
@@ -76,8 +77,7 @@ void update(const Exec& exec, const Coeffs k, std::size_t n /* trainable prefix 
             const View1<float, typename Exec::memory_space>& v) {
   profile::add_work("surro::op::adam::update", 7.0 * n * sizeof(float));  // p, g, m, v in; p, m, v out
   Kokkos::parallel_for(
-      "surro::op::adam::update", Kokkos::RangePolicy<Exec>(exec, 0, n),
-      KOKKOS_LAMBDA(const std::size_t i) {
+      "surro::op::adam::update", Kokkos::RangePolicy<Exec>(exec, 0, n), KOKKOS_LAMBDA(const std::size_t i) {
         const float pi = p(i);
         const float gi = g(i) + k.l2 * pi;
         const float mi = k.beta1 * m(i) + k.one_minus_beta1 * gi;
@@ -91,14 +91,11 @@ void update(const Exec& exec, const Coeffs k, std::size_t n /* trainable prefix 
 
 template <class Exec>
 double norm_clip(const Exec& exec, const View1<float, typename Exec::memory_space>& g, double max_norm) {
-  double sum = 0.0;
-  Kokkos::parallel_reduce(
-      "surro::op::grad_norm_clip::norm", Kokkos::RangePolicy<Exec>(exec, 0, g.extent(0)),
-      KOKKOS_LAMBDA(const std::size_t i, double& acc) {
+  const double sum = reduce::ordered_sum(
+      exec, "surro::op::grad_norm_clip::norm", index_t(g.extent(0)), KOKKOS_LAMBDA(const index_t i)->double {
         const double x = g(i);
-        acc += x * x;
-      },
-      sum);
+        return x * x;
+      });
   const double norm = std::sqrt(sum);
   if (max_norm > 0.0 && norm > max_norm) {
     const float scale = static_cast<float>(max_norm / (norm + 1e-6));
