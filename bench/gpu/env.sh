@@ -4,7 +4,7 @@
 # toolkit's lib/). OpenMPI: the machine's own where it has one (mpirun on PATH and libmpi.so.40
 # known to the loader: its libraries, plugins and mpirun agree), else the staged one (lib/mpi,
 # openmpi/ as OPAL_PREFIX); SURRO_STAGED_MPI=1 picks the staged one anyway. $surro_mpi says which.
-stage=/tmp/surro-stage
+stage=${SURRO_STAGE_DIR:-/tmp/surro-stage}
 if [[ ! -d $stage ]]; then mkdir -p "$stage" && tar -xf .device/stage.tgz -C "$stage"; fi
 cudalib=$(dirname "$(find / -name 'libcufft.so.12' -not -path '/proc/*' 2>/dev/null | head -1)")
 blaslib=$(dirname "$(find / -name 'libcublasLt.so.13' -not -path '/proc/*' 2>/dev/null | head -1)")
