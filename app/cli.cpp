@@ -10,6 +10,7 @@
 #include "core/backend_info.hpp"
 #include "core/build_info.hpp"
 #include "core/comm.hpp"
+#include "core/comm_device.hpp"
 #include "core/error.hpp"
 #include "core/profile.hpp"
 #include "core/log.hpp"
@@ -47,11 +48,14 @@ class KokkosSession {
     for (auto& s : m_storage) m_argv.push_back(s.data());
     int argc = static_cast<int>(m_argv.size());
     m_guard = std::make_unique<Kokkos::ScopeGuard>(argc, m_argv.data());
+    // The backend of the sums over ranks, once: NCCL needs the device Kokkos just picked.
+    comm::start_device(ExecSpace());
     if (const char* env = std::getenv("SURRO_PROFILE"); env && std::string(env) == "1") profile::enable();
   }
   // The profile (SURRO_PROFILE=1) goes to stderr before Kokkos finalizes.
   ~KokkosSession() {
     if (m_guard && profile::enabled()) std::fprintf(stderr, "%s", profile::report(40).c_str());
+    if (m_guard) comm::stop_device();  // NCCL's buffers live on the device Kokkos is about to release
   }
   KokkosSession(const KokkosSession&) = delete;
   KokkosSession& operator=(const KokkosSession&) = delete;
@@ -65,6 +69,9 @@ class KokkosSession {
 void print_info(bool as_json) {
   config::json info = backend_info();
   info["mpi"] = {{"built", comm::built()}, {"ranks", comm::size()}};
+  // NCCL: the library's version and whether this run sums through it (comm_device.hpp).
+  info["nccl"] = {
+      {"built", comm::nccl_built()}, {"version", comm::nccl_version()}, {"sums", comm::device_backend()}};
   if (as_json) {
     std::cout << info.dump(2) << '\n';
     return;
@@ -99,6 +106,11 @@ void print_info(bool as_json) {
   std::cout << "MPI             "
             << (comm::built() ? std::to_string(comm::size()) + " rank(s)"
                               : std::string("not built (SURRO_MPI=OFF)"))
+            << "\n";
+  std::cout << "NCCL            "
+            << (comm::nccl_built()
+                    ? comm::nccl_version() + " (sums over ranks: " + comm::device_backend() + ")"
+                    : std::string("not built (sums over ranks: host)"))
             << "\n";
   std::cout << "FFT             " << info["fft"]["device"].get<std::string>();
   if (info["fft"]["host"] != info["fft"]["device"])

@@ -13,8 +13,9 @@
 // Data parallel (`mpirun -n N surro train`, built with SURRO_MPI; core/comm.hpp): train.batch is the
 // global batch. Every rank loads each global batch and computes on its share, samples
 // [n r / N, n (r + 1) / N) of the batch's n (whole meshes on meshes; a share may be empty when
-// n < N); one sum over ranks (fixed rank order) of the flat gradient per step gives the 1-rank
-// step's gradient up to float round-off. Input noise is keyed by the value's place in the global
+// n < N); one sum over ranks of the flat gradient per step (core/comm_device.hpp: NCCL on CUDA
+// builds with it, else in fixed rank order through the host) gives the 1-rank step's gradient up
+// to float round-off. Input noise is keyed by the value's place in the global
 // batch. Losses, validation sums and the stop flag are reduced the same way, so every rank takes
 // the same decisions; rank 0 alone writes. A checkpoint holds no rank count: a resume with another
 // N re-shards the same global batches (train.batch may not change, as for any resume).
@@ -27,6 +28,7 @@
 #include "app/stop_signal.hpp"
 #include "app/train_config.hpp"
 #include "core/comm.hpp"
+#include "core/comm_device.hpp"
 #include "core/error.hpp"
 #include "core/io.hpp"
 #include "core/log.hpp"
@@ -46,6 +48,18 @@
 
 namespace surro::app {
 namespace fs = std::filesystem;
+
+namespace impl::train {
+
+// grads (n) *= weight, in double then rounded to float once.
+template <class Exec>
+void scale_gradient(const Exec& exec, float* grads, std::size_t n, double weight) {
+  Kokkos::parallel_for(
+      "surro::train::scale_gradient", Kokkos::RangePolicy<Exec>(exec, 0, n),
+      KOKKOS_LAMBDA(const std::size_t i) { grads[i] = static_cast<float>(double(grads[i]) * weight); });
+}
+
+}  // namespace impl::train
 
 namespace {
 
@@ -443,27 +457,21 @@ int run_train(const JobArgs& args, bool resume) {
   // frames); n_share / n for one-step mse on grids, a mean over the batch's samples.
   const bool mean_loss = !multi && options.loss == op::LossKind::mse;
   double share_weight = 1.0;
-  std::vector<float> host_grads;
-  if (comm::size() > 1) {
-    if (shape.on_mesh() && mean_loss)
-      SURRO_THROW(ErrorKind::usage, "train.loss \""
-                                        << sec.train.loss << "\" on meshes with " << comm::size()
-                                        << " ranks: the masked mse is a mean over the whole batch's "
-                                        << "predicted nodes, not yet reduced over ranks; use "
-                                        << "train.loss rel_l2, or one rank");
+  if (comm::size() > 1 && shape.on_mesh() && mean_loss)
+    SURRO_THROW(ErrorKind::usage, "train.loss \""
+                                      << sec.train.loss << "\" on meshes with " << comm::size()
+                                      << " ranks: the masked mse is a mean over the whole batch's "
+                                      << "predicted nodes, not yet reduced over ranks; use "
+                                      << "train.loss rel_l2, or one rank");
+  // One mechanism whatever the backend (core/comm_device.hpp): NCCL on the GPU, or staged
+  // through the host and MPI. With one rank nothing is reduced, unless SURRO_COMM=nccl runs the
+  // NCCL path on one GPU (a sum over one rank: the values are unchanged).
+  if (comm::reducing())
     trainer.set_reducer([&](const ExecSpace& ex, float* grads, std::size_t n, double loss) {
-      host_grads.resize(n);
-      Kokkos::View<float*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged> h(host_grads.data(), n);
-      Kokkos::View<float*, ExecSpace::memory_space, Kokkos::MemoryUnmanaged> d(grads, n);
-      Kokkos::deep_copy(ex, h, d);
-      ex.fence();
-      if (share_weight != 1.0)
-        for (auto& g : host_grads) g = static_cast<float>(double(g) * share_weight);
-      comm::sum(host_grads.data(), n);
-      Kokkos::deep_copy(ex, d, h);
+      if (share_weight != 1.0) impl::train::scale_gradient(ex, grads, n, share_weight);
+      comm::sum_device(ex, grads, n);
       return comm::sum(loss);
     });
-  }
   SURRO_LOG_INFO("model: " << model->summary(trainer.table()) << ", on " << ExecSpace::name());
   const long long steps_per_epoch = train_loader.batches();
   const op::Horizon horizon{steps_per_epoch, steps_per_epoch * sec.train.epochs};

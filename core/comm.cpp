@@ -1,6 +1,9 @@
 #include "core/comm.hpp"
 
 #include "core/error.hpp"
+#ifdef SURRO_NCCL
+#include "core/comm_nccl.hpp"
+#endif
 
 #include <algorithm>
 #include <cstdlib>
@@ -131,6 +134,34 @@ int launcher_size() {
   return 1;
 }
 
+bool nccl_built() {
+#ifdef SURRO_NCCL
+  return true;
+#else
+  return false;
+#endif
+}
+
+std::string nccl_version() {
+#ifdef SURRO_NCCL
+  return nccl::version();
+#else
+  return "";
+#endif
+}
+
+bool nccl_active() {
+#ifdef SURRO_NCCL
+  return nccl::running();
+#else
+  return false;
+#endif
+}
+
+bool reducing() {
+  return g_size > 1 || nccl_active();
+}
+
 void barrier() {
 #ifdef SURRO_MPI
   if (g_size > 1) check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
@@ -153,6 +184,12 @@ void broadcast(void* data, std::size_t bytes, int root) {
 }
 
 void sum(double* values, std::size_t n) {
+#ifdef SURRO_NCCL
+  if (nccl::running()) {
+    if (n > 0) nccl::sum_host(values, n);
+    return;
+  }
+#endif
 #ifdef SURRO_MPI
   if (g_size == 1 || n == 0) return;
   // Chunks below 2^31 values (MPI counts are int).
@@ -165,7 +202,7 @@ void sum(double* values, std::size_t n) {
 }
 
 void sum(float* values, std::size_t n) {
-  if (g_size == 1 || n == 0) return;
+  if (!reducing() || n == 0) return;
   std::vector<double> wide(values, values + n);
   sum(wide.data(), n);
   for (std::size_t i = 0; i < n; ++i) values[i] = static_cast<float>(wide[i]);
@@ -184,6 +221,9 @@ long long sum(long long value) {
 }
 
 int max(int value) {
+#ifdef SURRO_NCCL
+  if (nccl::running()) return nccl::max_host(value);
+#endif
 #ifdef SURRO_MPI
   if (g_size == 1) return value;
   int out = value;

@@ -9,8 +9,15 @@
 // Determinism: sums are formed in rank order (each rank adds its slice of the vector over ranks
 // 0, 1, ..., N - 1 in double, then the slices are all-gathered), so a rank count reproduces itself
 // bit for bit; MPI_Allreduce's own order is not fixed by the standard and is not used for sums.
+//
+// CUDA builds with NCCL (CMake SURRO_NCCL, core/comm_device.hpp): once Kokkos has started,
+// start_device() chooses NCCL for more than one rank (or for one, with SURRO_COMM=nccl); the
+// gradient, the scalar sums and max() below then run as ncclAllReduce on the GPU, whose order is
+// NCCL's (fixed for a fixed rank count and topology, docs/hpc.md), not rank order. MPI itself is
+// never handed a device pointer, so it need not be CUDA-aware.
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace surro::comm {
@@ -32,10 +39,20 @@ int local_rank();  // rank among the processes of this node (picks the GPU)
 // as one of several processes, each of which would run the whole job.
 int launcher_size();
 
+// NCCL: built in (CMake SURRO_NCCL); the version of the library loaded ("2.28.9", "" without it);
+// whether start_device() chose it for this run.
+bool nccl_built();
+std::string nccl_version();
+bool nccl_active();
+// Whether sums over ranks do anything: more than one rank, or NCCL chosen for one (SURRO_COMM=nccl,
+// which runs the NCCL path on a single GPU). False: every sum and max is the identity.
+bool reducing();
+
 void barrier();
 // buffer (n) on every rank := rank `root`'s.
 void broadcast(void* data, std::size_t bytes, int root = 0);
-// values (n) on every rank := the sum over ranks, added in rank order in double.
+// values (n), host memory, on every rank := the sum over ranks, added in rank order in double (with
+// NCCL active: in NCCL's order, in double, through a device buffer).
 void sum(double* values, std::size_t n);
 void sum(float* values, std::size_t n);
 double sum(double value);

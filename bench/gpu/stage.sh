@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Stages a CUDA build for a GPU machine that has the CUDA toolkit but not our Debian libraries:
 # copies the binaries, the test scripts and configs, and the shared-library closure of the
-# binaries except glibc and the CUDA libraries (libcuda, cuFFT, cuBLAS, cudart come from the
-# machine's own driver and toolkit) into .device/ (git-ignored), compressed.
+# binaries except glibc and the CUDA libraries (libcuda, cuFFT, cuBLAS, cudart, NCCL come from the
+# machine's own driver and toolkit) into .device/ (git-ignored), compressed; for an MPI build also
+# OpenMPI's libraries (lib/mpi) and runtime (openmpi/: mpirun, plugins), used by env.sh where the
+# machine has no OpenMPI of its own.
 # Usage: bench/gpu/stage.sh [build-dir]   (default build/cuda)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
@@ -16,12 +18,43 @@ for b in "$build"/bench/*; do [[ -x $b && -f $b ]] && bins+=("$b"); done
 bins+=("$(command -v h5diff)")  # the job tests compare datasets with it
 bins+=("$(command -v h5dump)")  # bench/peers/rollout.py reads HDF5 through it where h5py is missing
 cp "${bins[@]}" "$out/bin/"
-skip='^(linux-vdso|libc\.so|libm\.so|libdl\.so|libpthread\.so|librt\.so|ld-linux|libcuda\.so|libcufft|libcublas|libcudart|libnvJitLink)'
-for b in "${bins[@]}"; do
-  ldd "$b" | awk '$3 ~ /^\// {print $1, $3}' | while read -r name path; do
-    [[ $name =~ $skip ]] || cp -Lu "$path" "$out/lib/$name"
+# NCCL too: the GPU image has libnccl2 (2.28 for CUDA 13) on the loader's path, and libnccl.so.2
+# alone (218 MB) would not fit a carry.
+skip='^(linux-vdso|libc\.so|libm\.so|libdl\.so|libpthread\.so|librt\.so|ld-linux|libcuda\.so|libcufft|libcublas|libcudart|libnvJitLink|libnccl)'
+closure() {  # closure DIR FILE...: the shared libraries the files need, but the skipped ones, into DIR
+  local dir=$1 f name path
+  shift
+  for f in "$@"; do
+    ldd "$f" | awk '$3 ~ /^\// {print $1, $3}' | while read -r name path; do
+      [[ $name =~ $skip ]] || cp -Lu "$path" "$dir/$name"
+    done
   done
-done
+}
+closure "$out/lib" "${bins[@]}"
+# OpenMPI (an MPI build links libmpi): its libraries go to lib/mpi, apart, so that env.sh can use a
+# machine's own OpenMPI (libraries, plugins and mpirun of one version) where it has one; and its
+# runtime goes to openmpi/ (OPAL_PREFIX) for a machine without one: mpirun (orterun), orted, the MCA
+# plugins OpenMPI and PMIx dlopen, the help texts and the default MCA parameters. A plain
+# `surro ...` never starts MPI (core/comm.hpp), so it needs only the libraries to load.
+libmpi=$(ldd "$build/app/surro" | awk '$1 ~ /^libmpi\.so/ {print $3}')
+if [[ -n $libmpi ]]; then
+  ompi_lib=$(dirname "$(readlink -f "$libmpi")")/openmpi/lib
+  mkdir -p "$out/lib/mpi" "$out/openmpi/bin" "$out/openmpi/plugins" "$out/openmpi/pmix" "$out/openmpi/etc"
+  cp -L "$(command -v orterun)" "$out/openmpi/bin/mpirun"
+  cp -L "$(command -v orted)" "$out/openmpi/bin/orted"
+  cp -L "$ompi_lib"/openmpi3/*.so "$out/openmpi/plugins/"
+  # Debian's OpenMPI 4.1 uses the external PMIx (libpmix2), whose own plugins live here.
+  cp -L /usr/lib/x86_64-linux-gnu/pmix2/lib/pmix/*.so "$out/openmpi/pmix/"
+  cp -rL /usr/share/openmpi "$out/openmpi/share"
+  cp -L /etc/openmpi/openmpi-mca-params.conf /etc/openmpi/openmpi-default-hostfile "$out/openmpi/etc/" 2>/dev/null || true
+  closure "$out/lib/mpi" "$libmpi" "$out"/openmpi/bin/* "$out"/openmpi/plugins/*.so "$out"/openmpi/pmix/*.so
+  # OpenMPI's own libraries and its fabric stack leave lib/, so that a machine's OpenMPI is not
+  # shadowed by them (general ones such as libz stay in both).
+  ompi_family='^lib(mpi|open-rte|open-pal|oshmem|mca_common|hwloc|event|pmix|fabric|uc[pmst]|psm|infinipath|ibverbs|rdmacm|efa|nl-|munge|numa)'
+  for f in "$out"/lib/mpi/*; do
+    [[ $(basename "$f") =~ $ompi_family ]] && rm -f "$out/lib/$(basename "$f")"
+  done
+fi
 # xz, not gzip: the Gmsh closure (OpenCASCADE, FLTK) makes a gzip archive larger than a carry allows.
 # The name stays stage.tgz for the scripts that look for it; `tar -xf` reads either.
 XZ_OPT="-6 -T2" tar -cJf "$out.tgz" -C "$out" . && rm -rf "$out" && mkdir "$out" && mv "$out.tgz" "$out/stage.tgz"
