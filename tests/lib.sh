@@ -19,3 +19,21 @@ expect() {
     ok
   fi
 }
+
+# make_external PYTHON SCRIPT DIR: runs the independent writer of external formats
+# (tests/datasets/make_external.py) into DIR; on failure prints why and which Debian packages it needs
+# and returns 1 (the caller exits: nothing else can be checked without the files).
+make_external() {
+  local python=$1 script=$2 dir=$3 rc
+  if [[ ! -x $python ]]; then
+    echo "FAIL: $python not found: install the Debian packages python3 python3-h5py python3-scipy"
+    return 1
+  fi
+  mkdir -p "$dir" && "$python" "$script" "$dir" >"$dir.log" 2>&1
+  rc=$?
+  if [[ $rc -ne 0 ]]; then
+    echo "FAIL: make_external.py exited $rc (3: h5py or scipy missing, install python3-h5py python3-scipy):"
+    cat "$dir.log"
+    return 1
+  fi
+}

@@ -10,9 +10,11 @@ echo "cuFFT from $cudalib, cuBLAS from $blaslib"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
 surro info || exit 1
 tags=("$@")
-# Default: every Catch2 tag CTest runs, read from the module.tag list in tests/CMakeLists.txt.
-((${#tags[@]})) || mapfile -t tags < <(sed -n '/^foreach(entry/,/)$/p' tests/CMakeLists.txt |
+# Default: every Catch2 tag CTest runs, read from the module.tag lists (SURRO_HOST_TEST_TAGS and
+# SURRO_TEST_TAGS) in tests/CMakeLists.txt; surro_tests holds both.
+((${#tags[@]})) || mapfile -t tags < <(sed -n '/^set(SURRO_\(HOST_\)\{0,1\}TEST_TAGS/,/)$/p' tests/CMakeLists.txt |
                                         grep -oE '\b[a-z]+\.[a-z0-9_]+\b' | sed 's/^[a-z]*\.//')
+((${#tags[@]})) || { echo "no test tags found in tests/CMakeLists.txt" >&2; exit 1; }
 pass=0 fail=0
 for t in "${tags[@]}"; do
   # Catch2 exits with the count of listed tests, so read the list rather than the exit code.

@@ -15,17 +15,7 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
 
-if [[ ! -x $python ]]; then
-  echo "FAIL: $python not found: install the Debian packages python3 python3-h5py python3-scipy"
-  exit 1
-fi
-mkdir src && "$python" "$script" src >make.log 2>&1
-rc=$?
-if [[ $rc -ne 0 ]]; then
-  echo "FAIL: make_external.py exited $rc (3: h5py or scipy missing, install python3-h5py python3-scipy):"
-  cat make.log
-  exit 1
-fi
+make_external "$python" "$script" src || exit 1
 
 count() { find "$1" -name '*.hdf5' 2>/dev/null | wc -l; }
 # One value of a file's dataset at START (comma-separated), %.6g.

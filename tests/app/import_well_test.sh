@@ -8,6 +8,7 @@
 # resume, surro validate, and 2 epochs of training.
 # Usage: import_well_test.sh SURRO PYTHON MAKE_EXTERNAL_PY CONFIG_DIR
 set -u
+source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 surro=$(realpath "$1")
 python=$2
 script=$(realpath "$3")
@@ -15,34 +16,9 @@ configs=$(realpath "$4")
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
-pass=0 failures=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
-if [[ ! -x $python ]]; then
-  echo "FAIL: $python not found: install the Debian packages python3 python3-h5py python3-scipy"
-  exit 1
-fi
-mkdir src && "$python" "$script" src >make.log 2>&1
-rc=$?
-if [[ $rc -ne 0 ]]; then
-  echo "FAIL: make_external.py exited $rc (3: h5py or scipy missing, install python3-h5py python3-scipy):"
-  cat make.log
-  exit 1
-fi
+make_external "$python" "$script" src || exit 1
 
-expect() {
-  local code=$1 pattern=$2
-  shift 3
-  local out rc
-  out=$("$@" 2>&1)
-  rc=$?
-  if [[ $rc -ne $code ]] || ! grep -Eq -- "$pattern" <<<"$out"; then
-    bad "$* -> exit $rc (want $code), output: $out; expected pattern: $pattern"
-  else
-    ok
-  fi
-}
 count() { find "$1" -name '*.hdf5' 2>/dev/null | wc -l; }
 # One value of a file's dataset at START (comma-separated), %.6g.
 value() { h5dump -m '%.6g' -d "$2" -s "$3" -c "$4" "$1" | sed -n 's/^ *([0-9,]*): *\([^ ,]*\).*/\1/p' | head -1; }
