@@ -43,15 +43,44 @@ AxisView axis_view(const FactorizedCfg& c, int axis) {
   return v;
 }
 
-// out(e) = sum_p partial(p, e), e < n2 = N_a^2.
+// Groups the P partial products are cut into before they are added: on a device, one thread per
+// entry e summing all P terms gives only N_a^2 threads (256 at N_a = 16), far too few to load the
+// GPU's memory system, so P is cut into G groups summed side by side (G N_a^2 threads, about
+// kGroupThreads), then the G group sums are added. Host spaces use one group (the plain loop).
+// G depends on (P, N_a) only, so the rounding is the same run after run.
+inline constexpr index_t kGroupThreads = index_t(1) << 18;
+
+template <class Exec>
+index_t partial_groups(index_t P, index_t n2) {
+  if (!is_device_exec_v<Exec> || P < 8) return 1;
+  const index_t g = (kGroupThreads + n2 - 1) / n2;
+  return std::min(g, P / 4);  // at least 4 terms a group
+}
+
+// out(e) = sum_p partial(p, e), e < n2 = N_a^2: group g of G sums p in [chunk_begin(g), ..) into
+// group(g, e), then out(e) adds the G group sums in order (G = 1: out directly).
 template <class Exec, class Real>
-void sum_partials(const Exec& exec, index_t P, index_t n2, const Real* partial, Real* out) {
+void sum_partials(const Exec& exec, index_t P, index_t n2, const Real* partial /* (P, n2) */,
+                  Real* group /* (G, n2) */, Real* out /* (n2) */) {
   profile::add_work("surro::op::axis_kernel::sum_partials", double(P + 1) * n2 * sizeof(Real));
+  const index_t G = partial_groups<Exec>(P, n2);
+  Real* dst = G == 1 ? out : group;
   Kokkos::parallel_for(
-      "surro::op::axis_kernel::sum_partials", Kokkos::RangePolicy<Exec>(exec, 0, n2),
+      "surro::op::axis_kernel::sum_partials", Kokkos::RangePolicy<Exec>(exec, 0, G * n2),
+      KOKKOS_LAMBDA(const index_t i) {
+        const index_t g = i / n2, e = i - g * n2;
+        const index_t first = (P / G) * g + (g < P % G ? g : P % G);
+        const index_t last = (P / G) * (g + 1) + (g + 1 < P % G ? g + 1 : P % G);
+        Real s = 0;
+        for (index_t p = first; p < last; ++p) s += partial[p * n2 + e];
+        dst[i] = s;
+      });
+  if (G == 1) return;
+  Kokkos::parallel_for(
+      "surro::op::axis_kernel::sum_groups", Kokkos::RangePolicy<Exec>(exec, 0, n2),
       KOKKOS_LAMBDA(const index_t e) {
         Real s = 0;
-        for (index_t p = 0; p < P; ++p) s += partial[p * n2 + e];
+        for (index_t g = 0; g < G; ++g) s += group[g * n2 + e];
         out[e] = s;
       });
 }
@@ -71,13 +100,18 @@ FactorizedWorkspace<Exec, Real>::FactorizedWorkspace(const Exec& exec, const Fac
   SURRO_REQUIRE(c.points() * c.channels <= index_t(INT_MAX),
                 "axis_kernel: " << c.points() << " points x " << c.channels
                                 << " channels exceed the GEMM's 32-bit extents");
-  index_t need = 0;
+  index_t need = 0, need_groups = 0;
   for (int a = 0; a < c.dims(); ++a) {
     const AxisView v = axis_view(c, a);
-    if (v.P > 1) need = std::max(need, v.P * v.na * v.na);
+    if (v.P == 1) continue;
+    need = std::max(need, v.P * v.na * v.na);
+    const index_t G = partial_groups<Exec>(v.P, v.na * v.na);
+    if (G > 1) need_groups = std::max(need_groups, G * v.na * v.na);
   }
   using mem = typename Exec::memory_space;
   if (need > 0) partial = make_scratch<View1<Real, mem>>(exec, "surro::op::axis_kernel::partial", need);
+  if (need_groups > 0)
+    group = make_scratch<View1<Real, mem>>(exec, "surro::op::axis_kernel::group", need_groups);
   if (c.variant == FactorizedVariant::chained && c.dims() > 1)
     chain = make_scratch<View1<Real, mem>>(exec, "surro::op::axis_kernel::chain",
                                            index_t(c.blocks) * c.points() * c.channels);
@@ -156,7 +190,7 @@ void axis_apply_kernel_grad(const Exec& exec, const FactorizedWorkspace<Exec, Re
     ws.gemm(exec,
             gemm::make_shape(gemm::Op::none, gemm::Op::trans, na, na, Q, Q, Q, na, mat, mat, na * na, P),
             Real(1), dy + m * dy_stride, x + m * x_stride, Real(0), ws.partial.data());
-    sum_partials(exec, P, na * na, ws.partial.data(), dkernel + m * na * na);
+    sum_partials(exec, P, na * na, ws.partial.data(), ws.group.data(), dkernel + m * na * na);
   }
 }
 

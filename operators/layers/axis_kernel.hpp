@@ -56,6 +56,8 @@ struct FactorizedWorkspace {
   gemm::Gemm<Exec> gemm;
   View1<Real, typename Exec::memory_space>
       partial;  // (P, N_a, N_a) for the largest P N_a^2 over axes with P > 1
+  // (G, N_a, N_a): the group sums of `partial` on device spaces (axis_kernel.cpp), else empty
+  View1<Real, typename Exec::memory_space> group;
   View1<Real, typename Exec::memory_space> chain;  // (M, N, C), chained only
 };
 
