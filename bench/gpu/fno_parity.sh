@@ -81,6 +81,8 @@ if [[ $side != surro ]]; then
   "$py" -c 'import torch, scipy, h5py; print("python: torch", torch.__version__, "scipy", scipy.__version__, "h5py", h5py.__version__)'
 fi
 left() { echo $((deadline - $(date +%s))); }
+# Seconds a run needs left to start: a surro segment of 2 epochs, the original's load and one epoch.
+if [[ $small == 1 ]]; then surro_min=20 original_min=20; else surro_min=60 original_min=90; fi
 
 # --- data: generate (resumes), export the two .mat files, hash, the u-only dataset for surro ---
 source bench/gpu/ns_data.sh
@@ -127,7 +129,7 @@ run_surro() {
               --set data.t_out=$t_out)
   while ((ndone < epochs)); do
     if ((ndone == after)); then  # the first segment of this call measures the epoch time
-      (($(left) < 60)) && break
+      (($(left) < surro_min)) && break
       n=$((ndone + 2 < epochs ? ndone + 2 : epochs))
     else
       per=$(tail -n +2 "$dir/history.csv" | cut -d, -f6 | sort -g | tail -1)
@@ -170,7 +172,7 @@ run_original() {
   local seed=$1 arch=original_${tag}_s$1.state.pt
   local resume=()
   [[ -f $resume_dir/$arch ]] && resume=(--resume "$resume_dir/$arch") && echo "original seed $seed: state from $resume_dir/$arch"
-  if (($(left) < 90)); then report+=("original seed $seed: not started (budget)"); return; fi
+  if (($(left) < original_min)); then report+=("original seed $seed: not started (budget)"); return; fi
   PYTHONUNBUFFERED=1 "$py" bench/peers/fno_original.py --src "$src" --train "$prep/train.mat" \
     --test "$prep/test.mat" --seed "$seed" --epochs "$epochs" --step "$step" --gamma "$gamma" --ntrain "$ntrain" \
     --ntest "$ntest" --grid "$grid" --t-out $t_out --csv "$csv" --state "$out/$arch" "${resume[@]}" \
