@@ -43,8 +43,8 @@ case $case_name in
   ns | ns4)
     gen=configs/ns2d_nu1e-3.json train=configs/train_fno_ns2d.json step_frac=0.2
     [[ $case_name == ns4 ]] && gen=configs/ns2d_nu1e-4.json
-    gen_sets=(--set solver.grid=64 --set solver.scheme=ifrk4 --set solver.dt=2.5e-3 --set dataset.per_file=500
-              --set dataset.batch=500)
+    source bench/gpu/ns_data.sh  # the 64² IF-RK4 overrides, shared with fno_parity.sh
+    gen_sets=("${ns64_gen_sets[@]}")
     # What solving on 64^2 at dt 2.5e-3 changes: the same 4 samples on 128^2 at dt 1e-3.
     for v in "fine:128:1e-3" "prod:64:2.5e-3"; do
       [[ -n $config_override || ${SKIP_FIDELITY:-0} == 1 ]] && break  # measured by an earlier call
