@@ -393,7 +393,8 @@ int run_cli_body(int argc, char** argv) {
   auto* report_cmd =
       app.add_subcommand("report",
                          "Write DIR/report.html, one self-contained page: loss and learning-rate "
-                         "curves, error against rollout step, spectra, profiles, snapshots, config "
+                         "curves, error against rollout step, spectra, profiles, snapshots, the ParaView "
+                         "render DIR/compare.png when present, config "
                          "(train, rollout and eval -o write it themselves at the end)");
   ReportArgs report_args;
   report_cmd->add_option("dir", report_args.dir, "A training run folder or a rollout/eval output folder")
