@@ -393,7 +393,8 @@ int run_cli_body(int argc, char** argv) {
   auto* report_cmd =
       app.add_subcommand("report",
                          "Write DIR/report.html, one self-contained page: loss and learning-rate "
-                         "curves, error against rollout step, spectra, profiles, snapshots, config "
+                         "curves, error against rollout step, spectra, profiles, snapshots, the ParaView "
+                         "render DIR/compare.png when present, config "
                          "(train, rollout and eval -o write it themselves at the end)");
   ReportArgs report_args;
   report_cmd->add_option("dir", report_args.dir, "A training run folder or a rollout/eval output folder")
@@ -401,6 +402,17 @@ int run_cli_body(int argc, char** argv) {
   report_cmd->add_option("--training", report_args.training,
                          "The training run's folder, for its curves and config (default: DIR itself, or the "
                          "folder of the checkpoint rollout.hdf5 names)");
+  report_cmd
+      ->add_option("--paraview", report_args.paraview,
+                   "Render DIR/compare.png with DIR/compare.py first, by this pvpython (a path or a name on "
+                   "PATH; under xvfb-run when DISPLAY is unset), and embed it; a failed render is an error "
+                   "naming the command, but report.html is still written")
+      ->type_name("PVPYTHON");
+  report_cmd
+      ->add_option("--paraview-timeout", report_args.paraview_timeout,
+                   "Seconds the --paraview render may take before it is stopped")
+      ->check(CLI::PositiveNumber)
+      ->default_val(300);
 
   if (const std::string bad = check_subcommand(app, args); !bad.empty()) {
     std::cerr << "surro: error: " << bad << "\nRun 'surro --help' for usage.\n";

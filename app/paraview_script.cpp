@@ -17,15 +17,18 @@ const char* const kTemplate =
     R"PY(# ParaView view of a surro rollout: prediction, reference and error side by side at the last step.
 # Written by `surro rollout` beside @PVD@. Open it with
 #   paraview --script=compare.py                the ParaView GUI (or Python Shell > Run Script)
-#   pvpython compare.py --png compare.png       a picture of the three views (no display:
-#                                               xvfb-run pvpython ...; Debian's build needs X)
-# Options: --field NAME (one of FIELDS), --png FILE, --size WIDTHxHEIGHT.
+#   pvpython compare.py --png                   a picture of the three views, compare.png beside this
+#                                               script (no display: xvfb-run -a pvpython ...; Debian's
+#                                               build needs X); `surro report` embeds it in report.html
+# Options: --field NAME (one of FIELDS), --png [FILE], --size WIDTHxHEIGHT.
 # The three cameras are linked; prediction and reference share one colour range, the range of both
 # over every step of the series; the error's range is symmetric about 0 (its magnitude for vectors).
 import argparse
 import math
 import os
+import struct
 import sys
+import zlib
 
 from paraview.simple import *
 
@@ -35,7 +38,8 @@ WRITTEN_IN = "@DIR@"  # this script's folder when written: used where __file__ i
 
 parser = argparse.ArgumentParser(description="prediction, reference and error of a surro rollout")
 parser.add_argument("--field", default=FIELDS[0], choices=FIELDS, help="the field to show")
-parser.add_argument("--png", help="save the three views as one PNG image")
+parser.add_argument("--png", nargs="?", const="",
+                    help="save the three views as one PNG image (default name: compare.png beside this script)")
 parser.add_argument("--size", default="1800x600", help="PNG size in pixels, WIDTHxHEIGHT")
 args, _ = parser.parse_known_args(getattr(sys, "argv", [])[1:])
 
@@ -118,10 +122,30 @@ for view in views:
     Render(view)
 SetActiveView(views[0])
 
-if args.png:
+
+
+def describe_png(path, text):
+    """Adds a tEXt chunk Description (Latin-1) after the IHDR chunk of the PNG `path`: the caption
+    surro report shows. Written to a temporary file, then renamed over `path`."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+        raise SystemExit("%s: not the PNG SaveScreenshot should have written" % path)
+    body = b"tEXt" + b"Description\0" + text.encode("latin-1", "replace")
+    chunk = struct.pack(">I", len(body) - 4) + body + struct.pack(">I", zlib.crc32(body) & 0xFFFFFFFF)
+    with open(path + ".tmp", "wb") as f:
+        f.write(data[:33] + chunk + data[33:])  # signature (8) + IHDR (4 + 4 + 13 + 4)
+    os.replace(path + ".tmp", path)
+
+
+if args.png is not None:
+    png = os.path.abspath(args.png) if args.png else os.path.join(folder, "compare.png")
     width, height = (int(v) for v in args.size.split("x"))
-    SaveScreenshot(args.png, layout, ImageResolution=[width, height])
-    print("wrote %s (%s at t = %g)" % (args.png, args.field, times[-1]))
+    SaveScreenshot(png, layout, ImageResolution=[width, height])
+    describe_png(png, "%s at t = %.6g, the last of %d steps of %s: prediction | reference | error; "
+                 "prediction and reference coloured over [%.6g, %.6g], error over [%.6g, %.6g]"
+                 % (args.field, times[-1], len(times), PVD, shared[0], shared[1], error[0], error[1]))
+    print("wrote %s (%s at t = %g)" % (png, args.field, times[-1]))
 print("%s: prediction and reference range %.9g %.9g over %d steps" % (args.field, shared[0], shared[1], len(times)))
 )PY";
 

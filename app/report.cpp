@@ -1,6 +1,8 @@
 #include "app/report.hpp"
 
 #include "app/plot.hpp"
+#include "app/png_file.hpp"
+#include "app/run_program.hpp"
 #include "core/build_info.hpp"
 #include "core/error.hpp"
 #include "core/io.hpp"
@@ -24,12 +26,14 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <regex>
 #include <sstream>
+#include <unistd.h>
 
 namespace surro::app {
 namespace fs = std::filesystem;
@@ -146,6 +150,11 @@ struct Page {
   void image(const std::string& png, const std::string& alt) {
     ++images;
     body << "<img alt=\"" << escape(alt) << "\" src=\"data:image/png;base64," << plot::base64(png) << "\">\n";
+  }
+  void figure(const std::string& png, const std::string& alt, const std::string& caption) {
+    body << "<figure>";
+    image(png, alt);
+    body << "<figcaption>" << escape(caption) << "</figcaption></figure>\n";
   }
   // A number tagged with the metrics.json path it comes from (data-key), for the test.
   void cell(const std::string& key, double v) {
@@ -508,6 +517,112 @@ void snapshots_section(Page& page, const std::string& dir) {
   }
 }
 
+// ---- ParaView render ---------------------------------------------------------------------------
+
+// The argv that renders <dir>/compare.py into `png` with `pvpython` (a path): under `xvfb-run -a -n N`
+// when there is no X display and xvfb-run is on PATH (Debian's ParaView renders through X).
+std::vector<std::string> render_command(const std::string& pvpython, const std::string& dir,
+                                        const std::string& png) {
+  std::vector<std::string> argv;
+  const char* display = std::getenv("DISPLAY");
+  const std::string xvfb = find_program("xvfb-run");
+  // xvfb-run -a takes the first free display from -n on (default 99); two renders starting at once
+  // from the same number can race for it, so each process starts from its own number.
+  if ((!display || !*display) && !xvfb.empty())
+    argv = {xvfb, "-a", "-n", std::to_string(100 + ::getpid() % 5000)};
+  for (const std::string& a : {pvpython, dir + "/compare.py", std::string("--png"), png}) argv.push_back(a);
+  return argv;
+}
+
+// The last non-empty line of the file `path` (a log), "" when none.
+std::string last_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line, last;
+  while (std::getline(in, line))
+    if (line.find_first_not_of(" \t\r") != std::string::npos) last = line;
+  return last;
+}
+
+// surro report --paraview: renders <dir>/compare.png with compare.py. Returns "" on success, else
+// what failed (the command, its exit code or time limit, its log); never throws for a failed render.
+std::string render_compare(const ReportArgs& a) {
+  const std::string script = a.dir + "/compare.py";
+  if (!fs::exists(script))
+    return script +
+           ": not found (surro rollout writes it beside rollout.pvd): nothing for --paraview to render";
+  const std::string pvpython = find_program(a.paraview);
+  if (pvpython.empty())
+    return "--paraview " + a.paraview + ": no such executable" +
+           (a.paraview.find('/') == std::string::npos ? " on PATH" : "") +
+           " (scripts/paraview_private.sh writes one: docs/paraview.md)";
+  const fs::path dir = fs::absolute(a.dir);
+  const std::string tmp = (dir / "compare.tmp.png").string(), png = (dir / kParaviewPngName).string();
+  const std::string log = (dir / kParaviewLogName).string();
+  std::error_code ec;
+  fs::remove(tmp, ec);
+  fs::remove(log, ec);
+  const std::vector<std::string> argv = render_command(pvpython, dir.string(), tmp);
+  const std::string cmd = command_line(argv);
+  SURRO_LOG_INFO("report: rendering " << png << ": " << cmd);
+  try {
+    const ProgramResult r = run_program(argv, log, a.paraview_timeout);
+    std::string failed;
+    if (r.timed_out)
+      failed = "did not finish in " + fmt(a.paraview_timeout) + " s and was stopped";
+    else if (r.signal != 0)
+      failed = "was ended by signal " + std::to_string(r.signal);
+    else if (r.exit_code != 0)
+      failed = "exited with code " + std::to_string(r.exit_code);
+    if (!failed.empty()) {
+      const std::string last = last_line(log);
+      fs::remove(tmp, ec);
+      return "`" + cmd + "` " + failed + " (its output: " + log +
+             (last.empty() ? "" : "; last line: " + last) + ")";
+    }
+    check_png(tmp, read_text(tmp));
+    fs::rename(tmp, png);
+  } catch (const std::exception& e) {
+    fs::remove(tmp, ec);
+    return "`" + cmd + "`: " + e.what();
+  }
+  return "";
+}
+
+constexpr std::size_t kMaxEmbeddedPng = 32u << 20;  // bytes: a larger file is named, not embedded
+
+// <dir>/compare.png when present: checked as a PNG (a file that fails is named in a warning and a
+// note, and left out), captioned with its Description text (compare.py writes field and time there).
+void paraview_section(Page& page, const std::string& dir, const std::string& render_failure) {
+  const std::string path = dir + "/" + kParaviewPngName;
+  if (!fs::exists(path) && render_failure.empty()) return;
+  page.heading("ParaView: prediction, reference, error (" + std::string(kParaviewPngName) + ")");
+  if (!render_failure.empty()) page.note("ParaView render failed: " + render_failure);
+  if (!fs::exists(path)) return;
+  try {
+    if (fs::file_size(path) > kMaxEmbeddedPng)
+      SURRO_THROW(ErrorKind::input, path << ": " << fs::file_size(path) << " bytes: expected at most "
+                                         << kMaxEmbeddedPng << " to embed");
+    const std::string png = read_text(path);
+    const PngInfo info = check_png(path, png);
+    const auto it = info.text.find("Description");
+    const std::string caption = it != info.text.end() ? latin1_to_utf8(it->second) : "no Description text";
+    page.figure(png, "ParaView render " + std::string(kParaviewPngName),
+                std::string(kParaviewPngName) + " (" + std::to_string(info.width) + "x" +
+                    std::to_string(info.height) + "): " + caption);
+  } catch (const std::exception& e) {
+    SURRO_LOG_WARN("report: " << kParaviewPngName << " not embedded: " << e.what());
+    page.note(std::string(kParaviewPngName) + " not embedded: " + e.what());
+    return;
+  }
+  for (const char* series : {"rollout.pvd", "prediction.pvd"}) {
+    std::error_code ec;
+    const auto made = fs::last_write_time(path, ec), data = fs::last_write_time(dir + "/" + series, ec);
+    if (!ec && made < data)
+      page.note(std::string(kParaviewPngName) + " is older than " + series +
+                ": it may show an earlier rollout (render it again: docs/paraview.md).");
+  }
+}
+
 // ---- provenance and build ----------------------------------------------------------------------
 
 // rollout.hdf5's surro_* attributes (checkpoint, source dataset, split, trajectories, start frame).
@@ -583,6 +698,7 @@ std::string write_report(const ReportArgs& args) {
   if (!has_metrics && !(has_training && fs::exists(training + "/history.csv")))
     SURRO_THROW(ErrorKind::usage, args.dir << ": nothing to report: expected history.csv (a surro train "
                                            << "run.output_dir) or metrics.json (surro rollout/eval -o)");
+  const std::string render_failure = args.paraview.empty() ? "" : render_compare(args);
   Page page;
   if (has_training) training_section(page, training);
   if (has_metrics) {
@@ -591,6 +707,7 @@ std::string write_report(const ReportArgs& args) {
     profiles_section(page, args.dir);
     snapshots_section(page, args.dir);
   }
+  paraview_section(page, args.dir, render_failure);
   provenance_section(page, prov, has_training ? training : "");
   if (has_training) config_section(page, training);
 
@@ -605,6 +722,9 @@ std::string write_report(const ReportArgs& args) {
        << page.body.str() << "<script>" << kImageCheck << "</script>\n</body></html>\n";
   const std::string path = args.dir + "/report.html";
   io::write_text_atomic(path, html.str());
+  if (!render_failure.empty())
+    SURRO_THROW(ErrorKind::runtime, "report: ParaView render failed: " << render_failure << "; " << path
+                                                                       << " written without it");
   return path;
 }
 

@@ -8,6 +8,9 @@
 //     (statistics.csv) predicted against reference, snapshots of prediction, reference and error
 //     (rollout.pvd / prediction.pvd: grid .vti as images, 2D mesh .vtu as triangles), and the
 //     training run's curves and config when its folder is known;
+//     and the ParaView render of the rollout when the folder holds one: compare.png, as
+//     `pvpython compare.py --png` saves it (checked as a PNG first: app/png_file.hpp; a file that
+//     fails is named in a warning and left out), its caption from the PNG's Description text;
 //   always: the build (version, git commit) that wrote the report.
 // Host only: no Kokkos.
 #include <string>
@@ -18,10 +21,20 @@ struct ReportArgs {
   std::string dir;       // the folder reported on; report.html is written there
   std::string training;  // the training run's folder ("" = dir itself when it holds history.csv, else
                          // the folder of rollout.hdf5's surro_checkpoint when that exists)
+  std::string paraview;  // pvpython to render <dir>/compare.png with <dir>/compare.py first ("" = no);
+                         // under `xvfb-run -a -n N` when $DISPLAY is unset and xvfb-run is on PATH
+  double paraview_timeout = 300;  // seconds the render may take; then it is stopped
 };
 
-// Writes <dir>/report.html atomically and returns its path. Errors: usage (no such folder, nothing
-// to report), input (a file that cannot be read), runtime.
+// The file names in a rollout folder: the render surro report embeds, and the render's log.
+inline const char* const kParaviewPngName = "compare.png";
+inline const char* const kParaviewLogName = "compare.log";
+
+// Writes <dir>/report.html atomically and returns its path. With args.paraview, renders
+// <dir>/compare.png first (to a temporary PNG, renamed once pvpython succeeded and the file checks).
+// Errors: usage (no such folder, nothing to report), input (a file that cannot be read), runtime
+// (also when the render asked for failed or timed out: the message names the command, its exit code
+// or the time limit and its log; report.html is written before, without the new image).
 std::string write_report(const ReportArgs& args);
 
 // The end of train, rollout and eval: writes the report and logs where; a failure is logged as a

@@ -478,7 +478,12 @@ int rollout_job(const RolloutArgs& a) {
 int run_rollout(const RolloutArgs& a) {
   const int rc = rollout_job(a);
   // The report reads the files just written and the training run beside the checkpoint.
-  if (!a.output.empty()) report_after_job({a.output, fs::absolute(a.checkpoint).parent_path().string()});
+  if (!a.output.empty()) {
+    ReportArgs report_args;
+    report_args.dir = a.output;
+    report_args.training = fs::absolute(a.checkpoint).parent_path().string();
+    report_after_job(report_args);
+  }
   return rc;
 }
 

@@ -639,7 +639,9 @@ int run_train(const JobArgs& args, bool resume) {
   }
   comm::barrier();  // the other ranks end after rank 0's last write
   SURRO_LOG_INFO("done: best validation loss " << best << "; checkpoints in " << out);
-  report_after_job({out, ""});
+  ReportArgs report_args;
+  report_args.dir = out;
+  report_after_job(report_args);
   return kExitOk;
 }
 

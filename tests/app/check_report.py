@@ -3,6 +3,8 @@
 
   check_report.py REPORT.html [--metrics metrics.json] [--min-images N]
   check_report.py --reference-change METRICS.json FIELD STEP1.vti STEP2.vti
+  check_report.py --write-png FILE.png [DESCRIPTION]     a small PNG written here (struct + zlib)
+  check_report.py --embedded REPORT.html FILE.png [CAPTION_TEXT]
 
 Passes (exit 0) when the page is self-contained (no http(s) URL, every src/href a data: URI or an
 in-page anchor, no <link>/<iframe>/<object>), every <img> is a PNG whose chunks have valid CRCs and
@@ -10,6 +12,9 @@ whose image data inflates to exactly the rows its header promises, each starting
 filter byte (a full decode short of unfiltering), and every number tagged data-key="path" reads
 as metrics.json's value at that path printed with %.6g, with every per-step value shown.
 Prints one line per failure.
+--write-png writes an 8x4 RGB PNG with an optional tEXt Description (an independent writer for the
+report's ParaView image); --embedded passes when one <img> of the report decodes to exactly the bytes
+of FILE.png and its <figcaption> contains CAPTION_TEXT.
 """
 import argparse
 import base64
@@ -129,6 +134,60 @@ def check_reference_change(metrics_path, field, first, second):
     return 0
 
 
+def write_png(path, description=None):
+    """An 8x4 RGB gradient, one IDAT, written with struct and zlib only."""
+    def chunk(kind, body):
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+    rows = b"".join(b"\0" + bytes(v for x in range(8) for v in (32 * x, 64 * y, 128)) for y in range(4))
+    data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 8, 4, 8, 2, 0, 0, 0))
+    if description is not None:
+        data += chunk(b"tEXt", b"Description\0" + description.encode("latin-1"))
+    data += chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    with open(path, "wb") as f:
+        f.write(data)
+    return 0
+
+
+class Figures(html.parser.HTMLParser):
+    """(img src, figcaption text) of every <figure>."""
+
+    def __init__(self):
+        super().__init__()
+        self.figures, self._src, self._caption = [], None, None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self._src = dict(attrs).get("src", "")
+        elif tag == "figcaption":
+            self._caption = ""
+
+    def handle_data(self, data):
+        if self._caption is not None:
+            self._caption += data
+
+    def handle_endtag(self, tag):
+        if tag == "figcaption":
+            self.figures.append((self._src, self._caption))
+            self._caption = None
+
+
+def check_embedded(report, png, caption=""):
+    """One figure's image is exactly the bytes of `png` and its caption contains `caption`."""
+    want = open(png, "rb").read()
+    page = Figures()
+    page.feed(open(report, encoding="utf-8").read())
+    prefix = "data:image/png;base64,"
+    for src, text in page.figures:
+        if src and src.startswith(prefix) and base64.b64decode(src[len(prefix):]) == want:
+            if caption not in text:
+                print("FAIL: %s: the figure of %s has the caption %r, expected it to contain %r" % (report, png, text, caption))
+                return 1
+            print("%s: embeds %s (%d bytes) with the caption %r" % (report, png, len(want), text))
+            return 0
+    print("FAIL: %s: no figure decodes to the %d bytes of %s (%d figures)" % (report, len(want), png, len(page.figures)))
+    return 1
+
+
 def lookup(doc, key):
     """metrics.json value at a path like 'rel_l2_mean' or 'per_step.rmse[3]'."""
     value = doc
@@ -144,6 +203,10 @@ def main():
     ap = argparse.ArgumentParser()
     if len(sys.argv) == 6 and sys.argv[1] == "--reference-change":
         return check_reference_change(*sys.argv[2:])
+    if len(sys.argv) in (3, 4) and sys.argv[1] == "--write-png":
+        return write_png(*sys.argv[2:])
+    if len(sys.argv) in (4, 5) and sys.argv[1] == "--embedded":
+        return check_embedded(*sys.argv[2:])
     ap.add_argument("report")
     ap.add_argument("--metrics")
     ap.add_argument("--min-images", type=int, default=1)

@@ -7,12 +7,16 @@
 # and the shared colour range against the step files.
 # pvpython: $SURRO_PVPYTHON, else pvpython on PATH (scripts/paraview_private.sh makes one without
 # installing ParaView). Without one, or without xvfb-run, the test exits 77 (CTest: skipped), after
-# the checks that need neither.
+# the checks that need neither; with SURRO_REQUIRE_PARAVIEW=1 (CI) it fails instead.
+# The PNG route into the report (surro report embeds compare.png beside the .pvd): the grid's
+# compare.py saves its default compare.png, `surro report` embeds it byte for byte with its caption
+# (field and last time); `surro report mesh --paraview PVPYTHON` renders and embeds the mesh's.
 # Usage: paraview_test.sh /path/to/surro CONFIG_DIR CHECKER
 set -u
 surro=$(realpath "$1")
 configs=$(realpath "$2")
 checker=$(realpath "$3")
+check_report=$(dirname "$checker")/check_report.py
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
@@ -58,16 +62,21 @@ for c in "${cases[@]}"; do
 done
 ((failures)) && exit 1
 
-pvpython=${SURRO_PVPYTHON:-$(command -v pvpython || true)}
-if [[ -z $pvpython || ! -x $pvpython ]]; then
-  echo "SKIP: no pvpython (set SURRO_PVPYTHON, e.g. to the one scripts/paraview_private.sh writes, or put" \
-    "pvpython on PATH); the scripts were written and compile, nothing was rendered"
-  exit 77
-fi
-command -v xvfb-run >/dev/null || {
-  echo "SKIP: no xvfb-run (Debian package xvfb): Debian's pvpython needs an X display to render"
+# Skipped (77) without ParaView, unless SURRO_REQUIRE_PARAVIEW=1 (CI) makes that a failure.
+skip() {
+  if [[ ${SURRO_REQUIRE_PARAVIEW:-0} == 1 ]]; then
+    echo "FAIL (SURRO_REQUIRE_PARAVIEW=1): $*"
+    exit 1
+  fi
+  echo "SKIP: $*"
   exit 77
 }
+pvpython=${SURRO_PVPYTHON:-$(command -v pvpython || true)}
+[[ -n $pvpython && -x $pvpython ]] || skip "no pvpython (set SURRO_PVPYTHON, e.g. to the one" \
+  "scripts/paraview_private.sh writes, or put pvpython on PATH); the scripts were written and compile," \
+  "nothing was rendered"
+command -v xvfb-run >/dev/null || skip "no xvfb-run (Debian packages xvfb xauth): Debian's pvpython needs an X display"
+declare -A ranges # "dir-field" -> the shared range its compare.py printed
 for c in "${cases[@]}"; do
   read -r dir pvd field <<<"$c"
   png=$dir-$field.png
@@ -76,8 +85,27 @@ for c in "${cases[@]}"; do
     { bad "$dir/compare.py --field $field: $out"; continue; }
   range=$(sed -n "s/^$field: prediction and reference range \([^ ]*\) \([^ ]*\) over .*/\1 \2/p" <<<"$out")
   [[ -n $range ]] || { bad "$dir/compare.py printed no range: $out"; continue; }
+  ranges[$dir-$field]=$range
   # shellcheck disable=SC2086  # range is two numbers
   "$pvpython" "$checker" "$png" 1800 600 "$dir" "$field" $range || bad "$png (from $dir/compare.py)"
 done
+
+# The last time of a .pvd as compare.py prints it in the PNG's caption (%.6g).
+last_time() { python3 -c 'import re, sys; print("%.6g" % float(re.findall(r"timestep=\"([^\"]*)\"", open(sys.argv[1]).read())[-1]))' "$1"; }
+# compare.py --png without a name: compare.png beside the script, whatever the working folder.
+(cd / && xvfb-run -a "$pvpython" "$work/grid/compare.py" --png >"$work/grid.log" 2>&1) && [[ -s grid/compare.png ]] ||
+  bad "compare.py --png wrote no grid/compare.png: $(tail -5 grid.log)"
+# shellcheck disable=SC2086  # two numbers
+"$pvpython" "$checker" grid/compare.png 1800 600 grid vorticity ${ranges[grid-vorticity]:-} >/dev/null ||
+  bad "grid/compare.png"
+"$surro" -q report grid 2>report.log || bad "surro report grid: $(cat report.log)"
+python3 "$check_report" --embedded grid/report.html grid/compare.png "vorticity at t = $(last_time grid/rollout.pvd)," ||
+  bad "grid/report.html does not embed grid/compare.png"
+# surro report --paraview: the report renders compare.png itself (under xvfb-run -a without DISPLAY).
+(unset DISPLAY && "$surro" -q report mesh --paraview "$pvpython" 2>report.log) && [[ -s mesh/compare.png ]] ||
+  bad "surro report mesh --paraview $pvpython: $(cat report.log)"
+python3 "$check_report" --embedded mesh/report.html mesh/compare.png "velocity at t = $(last_time mesh/rollout.pvd)," ||
+  bad "mesh/report.html does not embed mesh/compare.png"
+python3 "$check_report" mesh/report.html --metrics mesh/metrics.json || bad "mesh/report.html"
 ((failures)) && exit 1
-echo "paraview: ${#cases[@]} comparisons rendered and checked with $pvpython"
+echo "paraview: ${#cases[@]} comparisons rendered and checked with $pvpython; 2 embedded in report.html"

@@ -51,6 +51,45 @@ grep -q "Loss per epoch\|loss curves" roll/report.html && ok || bad "surro repor
   || bad "eval -o wrote no report"
 "$python" "$check" ev/report.html --metrics ev/metrics.json --min-images 5 && ok || bad "eval report"
 
+# The ParaView render beside a rollout (compare.png): a PNG written by Python (struct + zlib, not
+# surro's cairo) is embedded byte for byte with its Description as caption; a truncated one is left
+# out with a warning naming it, and the page still checks.
+"$python" "$check" --write-png roll/compare.png "vorticity at t = 1.75" || bad "python wrote no PNG"
+"$surro" -q report roll >/dev/null 2>err.log && ok || bad "report with compare.png: $(cat err.log)"
+"$python" "$check" --embedded roll/report.html roll/compare.png "vorticity at t = 1.75" && ok \
+  || bad "compare.png not embedded"
+"$python" "$check" roll/report.html --metrics roll/metrics.json --min-images 11 && ok || bad "report with compare.png"
+head -c 60 roll/compare.png >cut.png && cp cut.png roll/compare.png
+"$surro" -q report roll >/dev/null 2>err.log && ok || bad "a truncated compare.png failed the report: $(cat err.log)"
+grep -q "compare.png not embedded: .*roll/compare.png: truncated" err.log && ok || bad "no warning: $(cat err.log)"
+grep -q "compare.png not embedded" roll/report.html && ok || bad "the page does not say compare.png was left out"
+"$python" "$check" roll/report.html --metrics roll/metrics.json --min-images 10 && ok || bad "report without compare.png"
+! "$python" "$check" --embedded roll/report.html cut.png >/dev/null && ok || bad "the truncated PNG was embedded"
+rm roll/compare.png
+
+# surro report --paraview with stand-ins for pvpython (run as `PVPYTHON compare.py --png FILE`): one
+# writing a PNG (with Python), one failing, one hanging, one missing. A failure exits 1 naming the
+# command and its exit code or time limit, and report.html is still written.
+printf '#!/bin/sh\nexec "%s" "%s" --write-png "$3" "rendered by a stand-in"\n' "$python" "$check" >fake_pv
+printf '#!/bin/sh\necho "paraview: no such array" >&2\nexit 3\n' >failing_pv
+printf '#!/bin/sh\nsleep 100\n' >hanging_pv
+chmod +x fake_pv failing_pv hanging_pv
+"$surro" -q report roll --paraview ./fake_pv >/dev/null 2>err.log && ok || bad "--paraview fake_pv: $(cat err.log)"
+"$python" "$check" --embedded roll/report.html roll/compare.png "rendered by a stand-in" && ok \
+  || bad "--paraview: compare.png not embedded"
+[[ ! -e roll/compare.tmp.png ]] && ok || bad "--paraview left its temporary PNG"
+rm roll/report.html
+expect 1 "ParaView render failed: .*failing_pv .*roll/compare.py --png .*exited with code 3 .*compare.log; last line: paraview: no such array.*report.html written without it" \
+  -- "$surro" -q report roll --paraview ./failing_pv
+[[ -s roll/report.html && -s roll/compare.png ]] && ok || bad "a failed render: no report.html, or the earlier compare.png removed"
+grep -q "ParaView render failed" roll/report.html && ok || bad "the page does not say the render failed"
+start=$(date +%s)
+expect 1 "hanging_pv .*did not finish in 2 s and was stopped" -- "$surro" -q report roll --paraview ./hanging_pv --paraview-timeout 2
+(($(date +%s) - start < 15)) && ok || bad "--paraview-timeout 2 took $(($(date +%s) - start)) s"
+expect 1 "--paraview surro-no-such-pvpython: no such executable on PATH" -- "$surro" -q report roll --paraview surro-no-such-pvpython
+"$python" "$check" roll/report.html --metrics roll/metrics.json --min-images 11 && ok || bad "report after failed renders"
+rm roll/compare.png roll/compare.log
+
 # Refusals and failures: nothing to report (exit 2, naming the folder); a report that cannot be
 # written (report.html is a folder) warns and the rollout still succeeds with its metrics.
 mkdir empty
