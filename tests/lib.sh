@@ -37,3 +37,20 @@ make_external() {
     return 1
   fi
 }
+
+# The HDF5 checks of the import tests, read with h5dump (an independent reader).
+# hdf5_count DIR: the number of .hdf5 files below DIR.
+hdf5_count() { find "$1" -name '*.hdf5' 2>/dev/null | wc -l; }
+# hdf5_value FILE DATASET START COUNT [FORMAT]: one value of a dataset at START (comma-separated
+# indices), printed with FORMAT (default %.6g).
+hdf5_value() {
+  h5dump -m "${5:-%.6g}" -d "$2" -s "$3" -c "$4" "$1" | sed -n 's/^ *([0-9,]*): *\([^ ,]*\).*/\1/p' | head -1
+}
+# hdf5_check FILE DATASET START COUNT WANT WHAT: the value equals WANT within 1e-5 (the writers'
+# values are a few units with three decimals, stored as float32: spacing below 1e-6).
+hdf5_check() {
+  local v
+  v=$(hdf5_value "$1" "$2" "$3" "$4")
+  awk -v a="$v" -v b="$5" 'BEGIN { d = a - b; exit !(d < 1e-5 && d > -1e-5) }' && ok ||
+    bad "$6: $2[$3] = '$v', expected $5"
+}

@@ -17,15 +17,6 @@ cd "$work" || exit 1
 
 make_external "$python" "$script" src || exit 1
 
-count() { find "$1" -name '*.hdf5' 2>/dev/null | wc -l; }
-# One value of a file's dataset at START (comma-separated), %.6g.
-value() { h5dump -m '%.6g' -d "$2" -s "$3" -c "$4" "$1" | sed -n 's/^ *([0-9,]*): *\([^ ,]*\).*/\1/p' | head -1; }
-same() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; exit !(d < 1e-5 && d > -1e-5) }'; }
-check() {  # FILE DATASET START COUNT WANT WHAT
-  local v
-  v=$(value "$1" "$2" "$3" "$4")
-  same "$v" "$5" && ok || bad "$6: $2[$3] = '$v', expected $5"
-}
 import() {  # FORMAT FILE OUT [options]
   local format=$1 file=$2 out=$3
   shift 3
@@ -35,47 +26,47 @@ import() {  # FORMAT FILE OUT [options]
 
 # 1. FNO Navier-Stokes: a (t = 0) then u's 6 frames at t; 10 samples: train 6, valid 0.2 -> 2, test 2.
 import fno-mat ns_V1e-3_N10_T6.mat ns --per-file 4 --valid 0.2 --test 2
-[[ $(count ns/data/train) -eq 2 && $(count ns/data/valid) -eq 1 && $(count ns/data/test) -eq 1 ]] && ok ||
+[[ $(hdf5_count ns/data/train) -eq 2 && $(hdf5_count ns/data/valid) -eq 1 && $(hdf5_count ns/data/test) -eq 1 ]] && ok ||
   bad "ns files: $(find ns -name '*.hdf5')"
 f=ns/data/train/ns_V1e-3_N10_T6_0000.hdf5
 # vorticity[1, 2, 3, 4] is u[1, 3, 4, 1] = 1 + 0.3 + 0.04 + 0.001; frame 0 is a - 0.5.
-check $f /t0_fields/vorticity 1,2,3,4 1,1,1,1 1.341 "ns u"
-check $f /t0_fields/vorticity 1,0,3,4 1,1,1,1 0.84 "ns a"
-check $f /dimensions/time 3 1 3 "ns t (a at 0, then t = 1..6)"
-check $f /dimensions/x 2 1 0.25 "ns x_i = i / 8"
+hdf5_check $f /t0_fields/vorticity 1,2,3,4 1,1,1,1 1.341 "ns u"
+hdf5_check $f /t0_fields/vorticity 1,0,3,4 1,1,1,1 0.84 "ns a"
+hdf5_check $f /dimensions/time 3 1 3 "ns t (a at 0, then t = 1..6)"
+hdf5_check $f /dimensions/x 2 1 0.25 "ns x_i = i / 8"
 # The test split is the file's last 2 samples: its trajectory 0 is sample 8.
-check ns/data/test/ns_V1e-3_N10_T6_0000.hdf5 /t0_fields/vorticity 0,1,0,0 1,1,1,1 8 "ns test split"
+hdf5_check ns/data/test/ns_V1e-3_N10_T6_0000.hdf5 /t0_fields/vorticity 0,1,0,0 1,1,1,1 8 "ns test split"
 grep -q '"valid": \[' ns/config.json && grep -q '"layout": "fno-mat time_series"' ns/config.json && ok ||
   bad "ns config.json: $(cat ns/config.json)"
 
 # 2. FNO Darcy: coeff (N, 9, 7) -> a, sol -> u; 9 != 7 catches swapped axes; x_i = i / 8.
 import fno-mat piececonst_r9_N10.mat darcy
 f=darcy/data/train/piececonst_r9_N10_0000.hdf5
-check $f /t0_fields/a 2,8,6 1,1,1 2.86 "darcy coeff"
-check $f /t0_fields/u 2,8,6 1,1,1 -2.86 "darcy sol"
-check $f /dimensions/x 8 1 1 "darcy x_8 = 1"
+hdf5_check $f /t0_fields/a 2,8,6 1,1,1 2.86 "darcy coeff"
+hdf5_check $f /t0_fields/u 2,8,6 1,1,1 -2.86 "darcy sol"
+hdf5_check $f /dimensions/x 8 1 1 "darcy x_8 = 1"
 
 # 3. FNO Burgers: u frames a (t = 0), u (t = 1).
 import fno-mat burgers_data_R10.mat burgers
 f=burgers/data/train/burgers_data_R10_0000.hdf5
-check $f /t0_fields/u 3,0,5 1,1,1 3.5 "burgers a"
-check $f /t0_fields/u 3,1,5 1,1,1 7 "burgers u"
+hdf5_check $f /t0_fields/u 3,0,5 1,1,1 3.5 "burgers a"
+hdf5_check $f /t0_fields/u 3,1,5 1,1,1 7 "burgers u"
 
 # 4. PDEBench 1D Burgers (t-coordinate one longer than T), 2D Darcy, diffusion-reaction groups.
 import pdebench 1D_Burgers_Sols_Nu0.01.hdf5 pb_burgers --train 6 --valid 2 --test 2
 f=pb_burgers/data/train/1D_Burgers_Sols_Nu0.01_0000.hdf5
-check $f /t0_fields/u 4,2,7 1,1,1 4.27 "pdebench burgers"
-check $f /dimensions/time 4 1 0.04 "pdebench burgers t"
+hdf5_check $f /t0_fields/u 4,2,7 1,1,1 4.27 "pdebench burgers"
+hdf5_check $f /dimensions/time 4 1 0.04 "pdebench burgers t"
 [[ $(h5ls $f/dimensions/time | grep -c '{5}') -eq 1 ]] && ok || bad "pdebench burgers: expected 5 times"
 h5dump -a Nu $f | grep -q '0.01' && ok || bad "pdebench burgers: attribute Nu not kept"
 import pdebench 2D_DarcyFlow_beta1.0_Train.hdf5 pb_darcy
 f=pb_darcy/data/train/2D_DarcyFlow_beta1.0_Train_0000.hdf5
-check $f /t0_fields/u 5,8,6 1,1,1 5.086 "pdebench darcy tensor (N, 1, X, Y): axis 1 is the 0.1 axis"
-check $f /t0_fields/a 5,8,6 1,1,1 6.86 "pdebench darcy nu"
+hdf5_check $f /t0_fields/u 5,8,6 1,1,1 5.086 "pdebench darcy tensor (N, 1, X, Y): axis 1 is the 0.1 axis"
+hdf5_check $f /t0_fields/a 5,8,6 1,1,1 6.86 "pdebench darcy nu"
 import pdebench 2D_diff-react_NA_NA.h5 pb_dr
 f=pb_dr/data/train/2D_diff-react_NA_NA_0000.hdf5
-check $f /t0_fields/u 3,4,7,5 1,1,1,1 3.475 "diff-react u"
-check $f /t0_fields/v 3,4,7,5 1,1,1,1 -3.475 "diff-react v"
+hdf5_check $f /t0_fields/u 3,4,7,5 1,1,1,1 3.475 "diff-react u"
+hdf5_check $f /t0_fields/v 3,4,7,5 1,1,1,1 -3.475 "diff-react v"
 
 # 5. Refusals: name the variable and its shape; v5 gets the recipe; splits beyond the file.
 expect 3 'bad_rank.mat: variable u of shape \(10, 4, 4\): expected' -- "$surro" import src/bad_rank.mat --format fno-mat -o x

@@ -29,13 +29,10 @@ if [[ $rc -ne 0 ]]; then
 fi
 src=$work/src/cylinder_flow
 
-count() { find "$1" -name '*.hdf5' 2>/dev/null | wc -l; }
-# One float32 value of a file's dataset, printed like expected.txt (%.9g).
-value() { h5dump -m '%.9g' -d "$2" -s "$3" -c "$4" "$1" | sed -n 's/^ *([0-9,]*): *\([^ ,]*\).*/\1/p' | head -1; }
 
 # 1. A full import: 5 + 2 + 2 trajectories, 2 per file -> 3 + 1 + 1 files, stats.yaml, config.json.
 "$surro" import "$src" --format meshgraphnets -o out --per-file 2 2>full.log || bad "import failed: $(cat full.log)"
-[[ $(count out/data/train) -eq 3 && $(count out/data/valid) -eq 1 && $(count out/data/test) -eq 1 ]] && ok ||
+[[ $(hdf5_count out/data/train) -eq 3 && $(hdf5_count out/data/valid) -eq 1 && $(hdf5_count out/data/test) -eq 1 ]] && ok ||
   bad "file counts: $(find out -type f)"
 [[ -f out/data/train/cylinder_flow_0002.hdf5 && -s out/stats.yaml && -s out/config.json ]] && ok ||
   bad "expected cylinder_flow_0002.hdf5, stats.yaml, config.json: $(find out -type f)"
@@ -48,11 +45,11 @@ expect 0 'out: valid' -- "$surro" validate out
 # 2. Values: trajectory r of a split is group /trajectories/<r> of file r / 2; velocity (T, V, 2) as written.
 while read -r split r k i c want; do
   file=$(printf 'out/data/%s/cylinder_flow_%04d.hdf5' "$split" $((r / 2)))
-  got=$(value "$file" "$(printf '/trajectories/%06d/velocity' "$r")" "$k,$i,$c" "1,1,1")
+  got=$(hdf5_value "$file" "$(printf '/trajectories/%06d/velocity' "$r")" "$k,$i,$c" "1,1,1" '%.9g')
   [[ $got == "$want" ]] && ok || bad "$file record $r velocity[$k,$i,$c] = '$got', the writer wrote $want"
 done <src/expected.txt
 [[ $(wc -l <src/expected.txt) -eq 4 ]] && ok || bad "expected.txt: $(cat src/expected.txt)"
-[[ $(value out/data/test/cylinder_flow_0000.hdf5 /time 4 1) == 0.08 ]] && ok || bad "time[4]: expected 4 dt = 0.08"
+[[ $(hdf5_value out/data/test/cylinder_flow_0000.hdf5 /time 4 1 '%.9g') == 0.08 ]] && ok || bad "time[4]: expected 4 dt = 0.08"
 h5dump -a /surro_source out/data/valid/cylinder_flow_0000.hdf5 | grep -q "\"$src\"" &&
   h5dump -a /dataset_name out/data/valid/cylinder_flow_0000.hdf5 | grep -q '"cylinder_flow"' && ok ||
   bad "root attributes surro_source / dataset_name"
@@ -111,7 +108,7 @@ expect 2 'Run .surro --help' -- "$surro" import "$src" -o r1
 # 6. Splits one at a time into one folder: no stats.yaml until train is in; then the same as one import.
 expect 0 'train split not imported: stats\.yaml not written' -- \
   "$surro" import "$src" --format meshgraphnets -o inc --per-file 2 --splits valid
-[[ ! -e inc/stats.yaml && $(count inc/data/valid) -eq 1 ]] && ok || bad "valid-only import: $(find inc -type f)"
+[[ ! -e inc/stats.yaml && $(hdf5_count inc/data/valid) -eq 1 ]] && ok || bad "valid-only import: $(find inc -type f)"
 "$surro" -q import "$src" --format meshgraphnets -o inc --per-file 2 --splits test,train || bad "second import failed"
 expect 0 'inc: valid' -- "$surro" validate inc
 same=1
@@ -124,7 +121,7 @@ tr -d ' \n' <inc/config.json | grep -q '"splits":\["train","valid","test"\],' &&
 
 # 7. --limit: the first N of each split; the last file holds the rest.
 "$surro" -q import "$src" --format meshgraphnets -o lim --per-file 2 --limit 3 --name cyl || bad "--limit failed"
-[[ $(count lim/data/train) -eq 2 && $(count lim/data/valid) -eq 1 && -f lim/data/train/cyl_0001.hdf5 ]] && ok ||
+[[ $(hdf5_count lim/data/train) -eq 2 && $(hdf5_count lim/data/valid) -eq 1 && -f lim/data/train/cyl_0001.hdf5 ]] && ok ||
   bad "--limit files: $(find lim -type f)"
 h5dump -a /n_trajectories lim/data/train/cyl_0001.hdf5 | grep -Eq '^ *\(0\): 1$' && ok || bad "cyl_0001: expected 1 trajectory"
 expect 0 'lim: valid' -- "$surro" validate lim
@@ -133,7 +130,7 @@ expect 0 'lim: valid' -- "$surro" validate lim
 # the files before it are complete.
 expect 3 'corrupt/train\.tfrecord: record 2 at byte [0-9]+' -- \
   "$surro" import src/corrupt --format meshgraphnets -o bad --per-file 1 --splits train
-[[ $(count bad/data/train) -eq 2 && -z $(find bad -name '.*tmp*') ]] && ok || bad "damaged import left: $(find bad)"
+[[ $(hdf5_count bad/data/train) -eq 2 && -z $(find bad -name '.*tmp*') ]] && ok || bad "damaged import left: $(find bad)"
 
 # MeshGraphNets' data, once imported, trains and rolls out like generated data (the graph models'
 # shipped config; a tiny model for 2 epochs). The fixture holds no density or viscosity, so no forces.

@@ -19,35 +19,26 @@ cd "$work" || exit 1
 
 make_external "$python" "$script" src || exit 1
 
-count() { find "$1" -name '*.hdf5' 2>/dev/null | wc -l; }
-# One value of a file's dataset at START (comma-separated), %.6g.
-value() { h5dump -m '%.6g' -d "$2" -s "$3" -c "$4" "$1" | sed -n 's/^ *([0-9,]*): *\([^ ,]*\).*/\1/p' | head -1; }
-same() { awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; exit !(d < 1e-5 && d > -1e-5) }'; }
-check() {  # FILE DATASET START COUNT WANT WHAT
-  local v
-  v=$(value "$1" "$2" "$3" "$4")
-  same "$v" "$5" && ok || bad "$6: $2[$3] = '$v', expected $5"
-}
 
 # 1. The dataset folder: train 2 + 3 trajectories, valid 2, test 1; --per-file 2 -> train 3 files.
 "$surro" -q import src/the_well_demo --format the-well -o well --per-file 2 || bad "import the_well_demo failed"
 "$surro" -q validate well >/dev/null || bad "validate well: $("$surro" validate well 2>&1)"
-[[ $(count well/data/train) -eq 3 && $(count well/data/valid) -eq 1 && $(count well/data/test) -eq 1 ]] && ok ||
+[[ $(hdf5_count well/data/train) -eq 3 && $(hdf5_count well/data/valid) -eq 1 && $(hdf5_count well/data/test) -eq 1 ]] && ok ||
   bad "well files: $(find well -name '*.hdf5')"
 f=well/data/train/the_well_demo_0001.hdf5  # train trajectories 2, 3: the second source file
-check $f /t0_fields/tracer 0,3,4,5 1,1,1,1 2.345 "t0 tracer (n = 2, t = 3, i = 4, j = 5)"
-check $f /t0_fields/velocity_x 0,3,4,5 1,1,1,1 2.345 "t1 velocity component x"
-check $f /t0_fields/velocity_y 0,3,4,5 1,1,1,1 4.69 "t1 velocity component y = 2 value"
+hdf5_check $f /t0_fields/tracer 0,3,4,5 1,1,1,1 2.345 "t0 tracer (n = 2, t = 3, i = 4, j = 5)"
+hdf5_check $f /t0_fields/velocity_x 0,3,4,5 1,1,1,1 2.345 "t1 velocity component x"
+hdf5_check $f /t0_fields/velocity_y 0,3,4,5 1,1,1,1 4.69 "t1 velocity component y = 2 value"
 # stress[c, d] = value(j = 0) + 0.1 (2c + d), stored constant along y: repeated over j.
-check $f /t0_fields/stress_yx 1,2,4,5 1,1,1,1 3.44 "t2 stress_yx (n = 3, t = 2, i = 4, any j)"
-check $f /t0_fields/stress_xy 1,2,4,0 1,1,1,1 3.34 "t2 stress_xy"
-check well/data/train/the_well_demo_0000.hdf5 /t0_fields/pressure 1,7,2 1,1,1 -1.072 "constant-in-time pressure"
-check $f /dimensions/time 4 1 2 "times kept (0.5 k)"
-check $f /dimensions/x 3 1 0.75 "x kept"
-check $f /dimensions/y 0 1 0.0833333 "y kept (cell centres)"
-check well/data/train/the_well_demo_0000.hdf5 /scalars/Rayleigh 1 1 10000 "per-trajectory Rayleigh, first file"
-check well/data/train/the_well_demo_0002.hdf5 /scalars/Rayleigh 0 1 100000 "per-trajectory Rayleigh, second file"
-check well/data/train/the_well_demo_0002.hdf5 /scalars/seed 0 1 202 "sample-varying scalar seed"
+hdf5_check $f /t0_fields/stress_yx 1,2,4,5 1,1,1,1 3.44 "t2 stress_yx (n = 3, t = 2, i = 4, any j)"
+hdf5_check $f /t0_fields/stress_xy 1,2,4,0 1,1,1,1 3.34 "t2 stress_xy"
+hdf5_check well/data/train/the_well_demo_0000.hdf5 /t0_fields/pressure 1,7,2 1,1,1 -1.072 "constant-in-time pressure"
+hdf5_check $f /dimensions/time 4 1 2 "times kept (0.5 k)"
+hdf5_check $f /dimensions/x 3 1 0.75 "x kept"
+hdf5_check $f /dimensions/y 0 1 0.0833333 "y kept (cell centres)"
+hdf5_check well/data/train/the_well_demo_0000.hdf5 /scalars/Rayleigh 1 1 10000 "per-trajectory Rayleigh, first file"
+hdf5_check well/data/train/the_well_demo_0002.hdf5 /scalars/Rayleigh 0 1 100000 "per-trajectory Rayleigh, second file"
+hdf5_check well/data/train/the_well_demo_0002.hdf5 /scalars/seed 0 1 202 "sample-varying scalar seed"
 h5dump -a Schmidt $f | grep -q '(0): 1$' && ok || bad "Schmidt (equal everywhere) not a dataset parameter"
 h5dump -a surro_boundary_conditions $f | grep -q 'x_periodic: PERIODIC on x; y_wall: WALL on y' && ok ||
   bad "boundary metadata: $(h5dump -a surro_boundary_conditions $f)"
@@ -79,8 +70,8 @@ train_files=(src/the_well_demo/data/train/*.hdf5)
 "$surro" -q import "${train_files[@]}" --format the-well -o files --train 3 --valid 1 --test 1 ||
   bad "import files failed"
 "$surro" -q validate files >/dev/null || bad "validate files: $("$surro" validate files 2>&1)"
-check files/data/test/the_well_demo_0000.hdf5 /t0_fields/tracer 0,0,0,0 1,1,1,1 4 "files: test = sample 4"
-check files/data/valid/the_well_demo_0000.hdf5 /scalars/Rayleigh 0 1 100000 "files: valid = sample 3"
+hdf5_check files/data/test/the_well_demo_0000.hdf5 /t0_fields/tracer 0,0,0,0 1,1,1,1 4 "files: test = sample 4"
+hdf5_check files/data/valid/the_well_demo_0000.hdf5 /scalars/Rayleigh 0 1 100000 "files: valid = sample 3"
 
 # 4. Refusals: each names the file, the HDF5 path and what surro cannot represent; nothing written.
 refuse() { expect 3 "well_bad_$1.hdf5: $2" -- "$surro" import "src/well_bad_$1.hdf5" --format the-well -o x; }
