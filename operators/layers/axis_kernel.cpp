@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/profile.hpp"
+#include "core/reduce.hpp"
 #include "core/timer.hpp"
 #include "operators/layers/instantiate.hpp"
 
@@ -57,7 +58,7 @@ index_t partial_groups(index_t P, index_t n2) {
   return std::min(g, P / 4);  // at least 4 terms a group
 }
 
-// out(e) = sum_p partial(p, e), e < n2 = N_a^2: group g of G sums p in [chunk_begin(g), ..) into
+// out(e) = sum_p partial(p, e), e < n2 = N_a^2: group g of G sums p in [chunk_begin(P, G, g), ..) into
 // group(g, e), then out(e) adds the G group sums in order (G = 1: out directly).
 template <class Exec, class Real>
 void sum_partials(const Exec& exec, index_t P, index_t n2, const Real* partial /* (P, n2) */,
@@ -69,8 +70,7 @@ void sum_partials(const Exec& exec, index_t P, index_t n2, const Real* partial /
       "surro::op::axis_kernel::sum_partials", Kokkos::RangePolicy<Exec>(exec, 0, G * n2),
       KOKKOS_LAMBDA(const index_t i) {
         const index_t g = i / n2, e = i - g * n2;
-        const index_t first = (P / G) * g + (g < P % G ? g : P % G);
-        const index_t last = (P / G) * (g + 1) + (g + 1 < P % G ? g + 1 : P % G);
+        const index_t first = reduce::chunk_begin(P, G, g), last = reduce::chunk_begin(P, G, g + 1);
         Real s = 0;
         for (index_t p = first; p < last; ++p) s += partial[p * n2 + e];
         dst[i] = s;
