@@ -1,6 +1,7 @@
 // core/io.hpp: atomic writes that report failures naming the target (not the temporary) and leave
 // nothing behind, run-folder markers, and an HDF5 write that fails for lack of space (here a
 // file-size limit) reported on one line, with the library still usable afterwards.
+#include "fresh_dir.hpp"
 #include "core/error.hpp"
 #include "core/io.hpp"
 #include "datasets/hdf5.hpp"
@@ -21,10 +22,7 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path fresh_dir(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("surro_test_io_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
+  return surro::test::fresh_dir("io", name + "_" + std::to_string(::getpid()));
 }
 
 std::vector<std::string> entries(const fs::path& dir) {

@@ -1,4 +1,5 @@
 // Checkpoints: bit-exact round trip, each validation error, atomic replacement.
+#include "fresh_dir.hpp"
 #include "core/build_info.hpp"
 #include "core/rng.hpp"
 #include "datasets/checkpoint.hpp"
@@ -23,10 +24,7 @@ namespace {
 using Flat = FlatParams<float, MemSpace>;
 
 fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("surro_test_checkpoint_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
+  return test::fresh_dir("checkpoint", name);
 }
 
 ParamTable table(const std::vector<int>& w_shape = {3, 7}, bool with_b = true, bool with_extra = false) {

@@ -1,5 +1,6 @@
 // FNO .mat export: read back with the HDF5 C API the way MatReader does (reverse every axis) and
 // check dims, element placement, the MATLAB userblock header and MATLAB_class.
+#include "fresh_dir.hpp"
 #include "core/error.hpp"
 #include "datasets/fno_mat.hpp"
 #include "datasets/hdf5.hpp"
@@ -17,10 +18,7 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("surro_test_fno_mat_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
+  return test::fresh_dir("fno_mat", name);
 }
 
 struct Stored {

@@ -2,6 +2,7 @@
 // the documented layout says, the epoch permutation, partial batches, and errors naming the file.
 // Every value written encodes (trajectory, time, field, point), so each placement is checked exactly
 // (small integers are exact in float: equality, no tolerance).
+#include "fresh_dir.hpp"
 #include "core/error.hpp"
 #include "datasets/loader.hpp"
 #include "datasets/well.hpp"
@@ -25,8 +26,7 @@ namespace {
 constexpr int Nx = 4, Ny = 3, P = Nx * Ny, T = 7;
 
 fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("surro_test_loader_" + name);
-  fs::remove_all(dir);
+  const fs::path dir = test::fresh_dir("loader", name);
   fs::create_directories(dir / "data" / "train");
   return dir;
 }

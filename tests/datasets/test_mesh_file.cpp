@@ -1,6 +1,7 @@
 // Mesh dataset layout: bit-exact round trips over trajectories with different meshes, a reader test
 // on a file built with raw HDF5 C calls, the validator on deliberately broken files, pooled
 // per-component statistics, dataset folders, and the graph-physics export read back by h5dump.
+#include "fresh_dir.hpp"
 #include "core/error.hpp"
 #include "datasets/hdf5.hpp"
 #include "datasets/mesh_file.hpp"
@@ -30,10 +31,7 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("surro_test_mesh_file_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
+  return test::fresh_dir("mesh_file", name);
 }
 
 bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {

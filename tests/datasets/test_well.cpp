@@ -1,5 +1,6 @@
 // The Well layout: bit-exact round trips, the validator against deliberately broken files, read
 // errors that name the file and the HDF5 path, normalization statistics, dataset folders.
+#include "fresh_dir.hpp"
 #include "core/error.hpp"
 #include "datasets/hdf5.hpp"
 #include "datasets/well.hpp"
@@ -20,10 +21,7 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("surro_test_well_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
+  return test::fresh_dir("well", name);
 }
 
 std::vector<double> linspace(int n, double lo, double hi) {

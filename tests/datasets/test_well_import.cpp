@@ -4,6 +4,7 @@
 // dim_varying, reads across file boundaries, scalars as dataset or per-trajectory parameters, and
 // each refusal's message (file, HDF5 path, what cannot be represented). The end-to-end test on files
 // of an independent writer (h5py) is tests/app/import_well_test.sh.
+#include "fresh_dir.hpp"
 #include "core/error.hpp"
 #include "datasets/external.hpp"
 #include "datasets/hdf5.hpp"
@@ -22,10 +23,7 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path fresh_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("surro_test_well_import_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
+  return test::fresh_dir("well_import", name);
 }
 
 constexpr hsize_t kT = 3, kX = 4, kY = 3;
