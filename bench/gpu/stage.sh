@@ -57,5 +57,13 @@ if [[ -n $libmpi ]]; then
 fi
 # xz, not gzip: the Gmsh closure (OpenCASCADE, FLTK) makes a gzip archive larger than a carry allows.
 # The name stays stage.tgz for the scripts that look for it; `tar -xf` reads either.
-XZ_OPT="-6 -T2" tar -cJf "$out.tgz" -C "$out" . && rm -rf "$out" && mkdir "$out" && mv "$out.tgz" "$out/stage.tgz"
+# A carry holds 64 MiB in all (with .device/fno_original beside it, ~4 MB), so an archive over
+# STAGE_MAX_MIB (default 58) is packed again with xz -9e: smaller by ~7%, ~5 min on 2 cores.
+XZ_OPT="-6 -T2" tar -cJf "$out.tgz" -C "$out" .
+max_bytes=$(( ${STAGE_MAX_MIB:-58} * 1024 * 1024 ))
+if (( $(stat -c %s "$out.tgz") > max_bytes )); then
+  echo "stage: $(du -h "$out.tgz" | cut -f1) over ${STAGE_MAX_MIB:-58} MiB; packing again with xz -9e" >&2
+  XZ_OPT="-9e -T2" tar -cJf "$out.tgz" -C "$out" .
+fi
+rm -rf "$out" && mkdir "$out" && mv "$out.tgz" "$out/stage.tgz"
 du -sh "$out/stage.tgz"
