@@ -3,8 +3,8 @@
 # for the kernels and library calls that declare their work, achieved GB/s and GFLOP/s against the
 # copy bandwidth and GEMM peaks measured at the start of each process). One file per case in $OUT
 # (or /tmp/surro-profile): the NS solver's two schemes, the FNO-2D and IFactFormer-m training
-# steps of the benchmark suite.
-# Usage: bench/gpu/profile.sh [--only ns|fno|iff]...   (after bench/gpu/stage.sh; --cpu: this machine)
+# steps of the benchmark suite, and the two graph models' training steps (bench_mesh_models).
+# Usage: bench/gpu/profile.sh [--only ns|fno|iff|mesh]...   (after bench/gpu/stage.sh; --cpu: this machine)
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 2
 cpu=0 parts=()
@@ -16,7 +16,7 @@ while (($#)); do
   esac
   shift
 done
-((${#parts[@]})) || parts=(ns fno iff)
+((${#parts[@]})) || parts=(ns fno iff mesh)
 has_part() { [[ " ${parts[*]} " == *" $1 "* ]]; }
 if ((cpu)); then
   export PATH="$PWD/${BUILD:-build/release}/bench:$PATH"
@@ -61,5 +61,12 @@ if has_part iff; then
   for m in fp32 tf32; do
     # shellcheck disable=SC2086
     run "iff_32x33x16_train_$m" bench_ifactformer --case p $iff --mode train --matmul $m --warmup 1 --reps 2 --iters 1
+  done
+fi
+if has_part mesh; then
+  # One channel mesh of about 100k nodes (4,000 here), batch 1: the "large" case of mesh_models.sh.
+  if ((cpu)); then n=4000 small=(--layers 2 --width 32); else n=100000 small=(); fi
+  for model in mesh_transformer meshgraphnet; do
+    run "${model}_n${n}" bench_mesh_models "$model" "nodes:$n" 1 --steps 3 --warmup 1 "${small[@]}"
   done
 fi

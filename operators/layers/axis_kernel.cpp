@@ -52,7 +52,8 @@ AxisView axis_view(const FactorizedCfg& c, int axis) {
 inline constexpr index_t kGroupThreads = index_t(1) << 18;
 
 template <class Exec>
-index_t partial_groups(index_t P, index_t n2) {
+index_t partial_groups(index_t P, index_t n2, int forced) {
+  if (forced > 0) return std::min<index_t>(forced, P);
   if (!is_device_exec_v<Exec> || P < 8) return 1;
   const index_t g = (kGroupThreads + n2 - 1) / n2;
   return std::min(g, P / 4);  // at least 4 terms a group
@@ -61,10 +62,10 @@ index_t partial_groups(index_t P, index_t n2) {
 // out(e) = sum_p partial(p, e), e < n2 = N_a^2: group g of G sums p in [chunk_begin(P, G, g), ..) into
 // group(g, e), then out(e) adds the G group sums in order (G = 1: out directly).
 template <class Exec, class Real>
-void sum_partials(const Exec& exec, index_t P, index_t n2, const Real* partial /* (P, n2) */,
-                  Real* group /* (G, n2) */, Real* out /* (n2) */) {
+void sum_partials(const Exec& exec, index_t P, index_t n2, int forced_groups,
+                  const Real* partial /* (P, n2) */, Real* group /* (G, n2) */, Real* out /* (n2) */) {
   profile::add_work("surro::op::axis_kernel::sum_partials", double(P + 1) * n2 * sizeof(Real));
-  const index_t G = partial_groups<Exec>(P, n2);
+  const index_t G = partial_groups<Exec>(P, n2, forced_groups);
   Real* dst = G == 1 ? out : group;
   Kokkos::parallel_for(
       "surro::op::axis_kernel::sum_partials", Kokkos::RangePolicy<Exec>(exec, 0, G * n2),
@@ -105,7 +106,7 @@ FactorizedWorkspace<Exec, Real>::FactorizedWorkspace(const Exec& exec, const Fac
     const AxisView v = axis_view(c, a);
     if (v.P == 1) continue;
     need = std::max(need, v.P * v.na * v.na);
-    const index_t G = partial_groups<Exec>(v.P, v.na * v.na);
+    const index_t G = partial_groups<Exec>(v.P, v.na * v.na, c.partial_groups);
     if (G > 1) need_groups = std::max(need_groups, G * v.na * v.na);
   }
   using mem = typename Exec::memory_space;
@@ -190,7 +191,8 @@ void axis_apply_kernel_grad(const Exec& exec, const FactorizedWorkspace<Exec, Re
     ws.gemm(exec,
             gemm::make_shape(gemm::Op::none, gemm::Op::trans, na, na, Q, Q, Q, na, mat, mat, na * na, P),
             Real(1), dy + m * dy_stride, x + m * x_stride, Real(0), ws.partial.data());
-    sum_partials(exec, P, na * na, ws.partial.data(), ws.group.data(), dkernel + m * na * na);
+    sum_partials(exec, P, na * na, ws.cfg.partial_groups, ws.partial.data(), ws.group.data(),
+                 dkernel + m * na * na);
   }
 }
 

@@ -36,6 +36,10 @@ struct FactorizedCfg {
   int kernel_dim = 0;     // Dk = Dh * kernel_multiplier, the width of q and k per head
   double scale = 1.0;
   FactorizedVariant variant = FactorizedVariant::parallel;
+  // Groups the dK partial products are summed in (axis_kernel.cpp): 0 chooses (1 on host spaces,
+  // about 2^18 / N_a^2 on devices); a positive value forces min(value, P), so that host tests cover
+  // the grouped sum the devices run.
+  int partial_groups = 0;
   int dims() const { return int(grid.size()); }
   index_t points() const;
   // Scalars of U: M d N C (parallel) or M N C (chained); of `inter`: (d - 1) M N C (chained) or 0.
