@@ -10,6 +10,12 @@ cudalib=$(dirname "$(find / -name 'libcufft.so.12' -not -path '/proc/*' 2>/dev/n
 blaslib=$(dirname "$(find / -name 'libcublasLt.so.13' -not -path '/proc/*' 2>/dev/null | head -1)")
 export LD_LIBRARY_PATH="$stage/lib:$cudalib:$blaslib:${LD_LIBRARY_PATH:-}"
 export PATH="$stage/bin:$PATH"
+# The test binary's fixture paths name the build machine's checkout (stage.sh wrote it to
+# source_dir); where that path is absent here, point it at this checkout (the current folder).
+if [[ -s $stage/source_dir ]]; then
+  surro_src=$(<"$stage/source_dir")
+  if [[ -n $surro_src && ! -e $surro_src ]]; then mkdir -p "$(dirname "$surro_src")" && ln -s "$PWD" "$surro_src"; fi
+fi
 if ! ldconfig -p 2>/dev/null | grep -q 'libnccl\.so\.2 '; then
   nccllib=$(dirname "$(find /usr/local /usr/lib /opt -name 'libnccl.so.2' 2>/dev/null | head -1)")
   [[ $nccllib != . ]] && export LD_LIBRARY_PATH="$LD_LIBRARY_PATH:$nccllib"

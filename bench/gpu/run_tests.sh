@@ -17,6 +17,11 @@ tags=("$@")
 ((${#tags[@]})) || { echo "no test tags found in tests/CMakeLists.txt" >&2; exit 1; }
 pass=0 fail=0
 for t in "${tags[@]}"; do
+  # [tfrecord] runs an independent writer in Python with google.protobuf; a GPU image without it
+  # cannot run that check (CI runs it), so say so instead of counting a failure.
+  if [[ $t == tfrecord ]] && ! python3 -c 'import google.protobuf' 2>/dev/null; then
+    echo "SKIPPED: [$t] (no python3 with google.protobuf here)"; continue
+  fi
   # Catch2 exits with the count of listed tests, so read the list rather than the exit code.
   listed=$(surro_tests "[$t]" --list-test-names-only 2>/dev/null || true)
   if [[ -n $listed ]]; then

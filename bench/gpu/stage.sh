@@ -18,6 +18,9 @@ for b in "$build"/bench/*; do [[ -x $b && -f $b ]] && bins+=("$b"); done
 bins+=("$(command -v h5diff)")  # the job tests compare datasets with it
 bins+=("$(command -v h5dump)")  # bench/peers/rollout.py reads HDF5 through it where h5py is missing
 cp "${bins[@]}" "$out/bin/"
+# The tests read their fixtures from the source folder compiled into them (SURRO_TEST_DATA_DIR and
+# friends); env.sh links that path to the device's checkout when it is missing there.
+sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$build/CMakeCache.txt" >"$out/source_dir"
 # NCCL too: the GPU image has libnccl2 (2.28 for CUDA 13) on the loader's path, and libnccl.so.2
 # alone (218 MB) would not fit a carry.
 skip='^(linux-vdso|libc\.so|libm\.so|libdl\.so|libpthread\.so|librt\.so|ld-linux|libcuda\.so|libcufft|libcublas|libcudart|libnvJitLink|libnccl)'
