@@ -21,6 +21,15 @@ cmd=$1
 mkdir -p "$2" || exit 1
 dir=$(realpath "$2")
 conf=$dir/slurm.conf
+# munged refuses a socket under a folder that others cannot traverse (mktemp -d makes 0700 ones).
+if [[ $cmd == start ]]; then
+  p=$dir
+  while [[ -n $p ]]; do
+    mode=$(stat -c %A "$p")
+    [[ ${mode:9:1} == [xt] ]] || { echo "local_cluster: $p is not searchable by others (mode $(stat -c %a "$p")); munged needs that for its socket: chmod o+x it or pick another DIR" >&2; exit 3; }
+    p=${p%/*}
+  done
+fi
 export SLURM_CONF=$conf
 
 # alive PID NAME: PID runs and is NAME (not a zombie: where nothing reaps orphans, a dead daemon
