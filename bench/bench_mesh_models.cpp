@@ -5,6 +5,7 @@
 // model in PyTorch from a --dump and prints its own line with the ratios.
 //
 // Usage: bench_mesh_models MODEL SIZE BATCH [--layers L] [--width W] [--heads H] [--k-hop K]
+//                          [--global-nodes G]
 //                          [--steps N] [--warmup N] [--seed S] [--matmul fp32|tf32] [--dump DIR]
 //                          [--case NAME]
 //   MODEL  mesh_transformer | meshgraphnet
@@ -13,7 +14,8 @@
 //          the size for about N nodes per mesh (a few meshings, each correcting the size by
 //          sqrt(V / N), stopping within 3%).
 //   --width is dim (transformer) or hidden (MeshGraphNet); defaults are the models' (128, 15 layers,
-//   4 heads). --k-hop (transformer only) widens the attention mask to k hops. --case names the case in
+//   4 heads). --k-hop (transformer only) widens the attention mask to k hops; --global-nodes G adds
+//   G global nodes per mesh to it (operators/attention_masks.hpp). --case names the case in
 //   the JSON line (bench/peers/mesh_table.py pairs lines by it).
 //
 // Timing: `warmup` calls, then `steps` back-to-back calls between two fences; the figure is the mean.
@@ -72,7 +74,7 @@ namespace bench {
 
 struct MeshArgs {
   std::string model, size, dump, matmul, name;
-  int batch = 1, layers = 0, width = 0, heads = 0, k_hop = 1, steps = 10, warmup = 3;
+  int batch = 1, layers = 0, width = 0, heads = 0, k_hop = 1, global_nodes = 0, steps = 10, warmup = 3;
   std::uint64_t seed = 0;
 };
 
@@ -87,7 +89,7 @@ int parse_int(const std::string& flag, const std::string& v, int lo) {
 MeshArgs parse_mesh_args(int argc, char** argv) {
   SURRO_REQUIRE(argc >= 4,
                 "usage: bench_mesh_models mesh_transformer|meshgraphnet SIZE|nodes:N BATCH "
-                "[--layers L] [--width W] [--heads H] [--k-hop K] [--steps N] [--warmup N] "
+                "[--layers L] [--width W] [--heads H] [--k-hop K] [--global-nodes G] [--steps N] [--warmup N] "
                 "[--seed S] [--matmul fp32|tf32] [--dump DIR] [--case NAME]");
   MeshArgs a;
   a.model = argv[1];
@@ -113,6 +115,7 @@ MeshArgs parse_mesh_args(int argc, char** argv) {
   a.width = take("--width", 0, 1);
   a.heads = take("--heads", 0, 1);
   a.k_hop = take("--k-hop", 1, 1);
+  a.global_nodes = take("--global-nodes", 0, 0);
   a.steps = take("--steps", 10, 1);
   a.warmup = take("--warmup", 3, 0);
   a.seed = std::uint64_t(take("--seed", 0, 0));
@@ -123,8 +126,8 @@ MeshArgs parse_mesh_args(int argc, char** argv) {
     kv.erase(it);
   }
   SURRO_REQUIRE(kv.empty(), "unknown flag " << kv.begin()->first);
-  SURRO_REQUIRE(a.model == "mesh_transformer" || (a.k_hop == 1 && a.heads == 0),
-                "--k-hop and --heads apply to mesh_transformer only");
+  SURRO_REQUIRE(a.model == "mesh_transformer" || (a.k_hop == 1 && a.heads == 0 && a.global_nodes == 0),
+                "--k-hop, --global-nodes and --heads apply to mesh_transformer only");
   return a;
 }
 
@@ -347,7 +350,9 @@ int run(int argc, char** argv) {
   Kokkos::Timer mesh_timer;
   double size = 0;
   const mesh::Mesh mesh = make_mesh(a.size, size);
-  const HostGraphBatch host = build_host_graph_batch(std::vector<mesh::Mesh>(a.batch, mesh), a.k_hop);
+  MaskSpec mask = MaskSpec::hops(a.k_hop);
+  mask.global_nodes = a.global_nodes;
+  const HostGraphBatch host = build_host_graph_batch(std::vector<mesh::Mesh>(a.batch, mesh), mask);
   const double mesh_s = mesh_timer.seconds();
   GraphBatch<ExecSpace> batch(host.capacity(), host.dim);
   batch.upload(exec, host);
@@ -363,6 +368,7 @@ int run(int argc, char** argv) {
   line["edges"] = host.edges();
   line["nnz"] = host.nnz();
   line["k_hop"] = a.k_hop;
+  line["global_nodes"] = a.global_nodes;
   line["mesh_seconds"] = mesh_s;
   line["steps"] = a.steps;
   line["warmup"] = a.warmup;
