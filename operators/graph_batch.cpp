@@ -213,7 +213,10 @@ GraphBatch<Exec>::GraphBatch(const GraphBatchCapacity& cap, int dim)
       m_mask_offsets_t("surro::graph_batch::mask_offsets_t", cap.nodes + 1),
       m_mask_indices("surro::graph_batch::mask_indices", cap.nnz),
       m_mask_indices_t("surro::graph_batch::mask_indices_t", cap.nnz),
-      m_mask_perm("surro::graph_batch::mask_perm", cap.nnz) {
+      m_mask_perm("surro::graph_batch::mask_perm", cap.nnz),
+      m_long_rows("surro::graph_batch::long_rows", cap.nodes),
+      m_long_cols("surro::graph_batch::long_cols", cap.nodes) {
+  m_long_host.reserve(std::size_t(std::max<index_t>(cap.nodes, 0)));
   SURRO_REQUIRE(
       cap.meshes > 0 && cap.nodes > 0 && cap.edges >= 0 && cap.nnz >= 0,
       "graph batch: capacity (meshes " << cap.meshes << ", nodes " << cap.nodes << "): expected positive");
@@ -250,6 +253,12 @@ void GraphBatch<Exec>::upload(const Exec& exec, const HostGraphBatch& h) {
   copy_front(m_mask_offsets_t, h.mask_t.offsets);
   copy_front(m_mask_indices_t, h.mask_t.indices);
   copy_front(m_mask_perm, h.mask_perm);
+  long_rows_of(h.mask.offsets, kLongRow, m_long_host);
+  m_n_long_rows = index_t(m_long_host.size());
+  copy_front(m_long_rows, m_long_host);
+  long_rows_of(h.mask_t.offsets, kLongRow, m_long_host);
+  m_n_long_cols = index_t(m_long_host.size());
+  copy_front(m_long_cols, m_long_host);
   Kokkos::fence();
   m_meshes = h.meshes();
   m_nodes = h.nodes();
@@ -287,6 +296,11 @@ AttentionMask GraphBatch<Exec>::mask() const {
   a.offsets_t = m_mask_offsets_t.data();
   a.indices_t = m_mask_indices_t.data();
   a.perm_t = m_mask_perm.data();
+  a.long_row = kLongRow;
+  a.long_rows = m_long_rows.data();
+  a.n_long_rows = m_n_long_rows;
+  a.long_cols = m_long_cols.data();
+  a.n_long_cols = m_n_long_cols;
   return a;
 }
 

@@ -150,6 +150,11 @@ class GraphBatch {
   View1<index_t, Mem> m_out_offsets, m_in_offsets;                  // (V cap + 1)
   View1<index_t, Mem> m_mask_offsets, m_mask_offsets_t;             // (V cap + 1)
   View1<int, Mem> m_mask_indices, m_mask_indices_t, m_mask_perm;    // (nnz cap)
+  // The mask's rows and columns longer than kLongRow (masked_attention.hpp), and their host staging
+  // (capacity reserved once, so upload does not allocate).
+  View1<int, Mem> m_long_rows, m_long_cols;  // (V cap)
+  index_t m_n_long_rows = 0, m_n_long_cols = 0;
+  std::vector<int> m_long_host;
 };
 
 }  // namespace surro::op

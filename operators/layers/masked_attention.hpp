@@ -29,7 +29,16 @@
 //
 // Kernels: one team per row (forward, dq) or per column (dk, dv); threads over (entry, head)
 // pairs for the dot products, over heads for the softmax, over channels for the weighted sums.
+// A device team is one warp, right for rows of a few to a few tens of entries. Rows (and columns)
+// longer than mask.long_row entries -- a global node's row spans its whole mesh -- would leave one
+// warp walking thousands of entries while the GPU idles; when the mask lists them (long_rows,
+// long_cols) the row kernels skip them and a second kernel takes them with wide teams: team
+// reductions for the softmax, the weighted sums split into slices of entries whose partial sums
+// are added in slice order. Every sum still has one fixed order for a given team size, so results
+// stay deterministic; they differ from the one-kernel path by round-off only.
 #include "core/types.hpp"
+
+#include <vector>
 
 namespace surro::op {
 
@@ -42,6 +51,9 @@ struct MaskedAttentionCfg {
   int head_dim() const { return heads > 0 ? dim / heads : 0; }
 };
 
+// Rows with more entries than this take the wide-team kernels (where the mask lists them).
+inline constexpr index_t kLongRow = 128;
+
 // Device pointers of one (block-diagonal) mask over V nodes; the transpose is read by backward only.
 struct AttentionMask {
   index_t nodes = 0;                   // V
@@ -51,7 +63,18 @@ struct AttentionMask {
   const index_t* offsets_t = nullptr;  // (V + 1) CSR by sender (transpose pattern)
   const int* indices_t = nullptr;      // (nnz) receivers, sorted per column
   const int* perm_t = nullptr;         // (nnz) transpose slot -> forward slot
+  // Optional, both or neither: exactly the rows (of offsets) and the columns (of offsets_t) with more
+  // than long_row entries, ascending (long_rows_of). Unset: one kernel does every row.
+  index_t long_row = kLongRow;
+  const int* long_rows = nullptr;  // (n_long_rows)
+  index_t n_long_rows = 0;
+  const int* long_cols = nullptr;  // (n_long_cols)
+  index_t n_long_cols = 0;
 };
+
+// The rows of a CSR with offsets (rows + 1) that hold more than long_row entries, ascending, into
+// out (cleared first; no allocation once out has the capacity).
+void long_rows_of(const std::vector<index_t>& offsets, index_t long_row, std::vector<int>& out);
 
 // Throws unless dim > 0, heads > 0 and heads divides dim.
 void masked_attention_validate(const MaskedAttentionCfg& cfg);

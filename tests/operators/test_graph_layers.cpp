@@ -173,8 +173,11 @@ struct AttentionRun {
   index_t V, nnz;
   View1<index_t, mem> off, off_t;
   View1<int, mem> idx, idx_t, perm;
+  index_t long_row;  // < 0: one kernel for every row; else rows/columns longer than it go wide
+  View1<int, mem> long_rows, long_cols;
+  index_t n_long_rows = 0, n_long_cols = 0;
   Buf p, ds;
-  AttentionRun(op::MaskedAttentionCfg c, const Mask& m)
+  AttentionRun(op::MaskedAttentionCfg c, const Mask& m, index_t long_row_ = -1)
       : cfg(c),
         V(m.V()),
         nnz(m.a.nnz()),
@@ -183,10 +186,28 @@ struct AttentionRun {
         idx(dev<Exec>(m.a.indices, "indices")),
         idx_t(dev<Exec>(m.t.indices, "indices_t")),
         perm(dev<Exec>(m.perm, "perm_t")),
+        long_row(long_row_),
         p("p", std::max<index_t>(1, nnz * c.heads)),
-        ds("ds", std::max<index_t>(1, nnz * c.heads)) {}
+        ds("ds", std::max<index_t>(1, nnz * c.heads)) {
+    if (long_row < 0) return;
+    std::vector<int> rows, cols;
+    op::long_rows_of(m.a.offsets, long_row, rows);
+    op::long_rows_of(m.t.offsets, long_row, cols);
+    n_long_rows = index_t(rows.size());
+    n_long_cols = index_t(cols.size());
+    long_rows = dev<Exec>(rows, "long_rows");
+    long_cols = dev<Exec>(cols, "long_cols");
+  }
   op::AttentionMask mask() const {
-    return {V, nnz, off.data(), idx.data(), off_t.data(), idx_t.data(), perm.data()};
+    op::AttentionMask a{V, nnz, off.data(), idx.data(), off_t.data(), idx_t.data(), perm.data()};
+    if (long_row >= 0) {
+      a.long_row = long_row;
+      a.long_rows = long_rows.data();
+      a.n_long_rows = n_long_rows;
+      a.long_cols = long_cols.data();
+      a.n_long_cols = n_long_cols;
+    }
+    return a;
   }
 
   // v = {q, k, v}
@@ -448,7 +469,10 @@ TEMPLATE_LIST_TEST_CASE("masked_attention: softmax over the mask's entries; grad
     double prob;
     bool two_hop;
   };
-  // 1-hop and 2-hop masks; blocked and interleaved heads; one head; Dh = 1.
+  // 1-hop and 2-hop masks; blocked and interleaved heads; one head; Dh = 1. long_row: -1 one kernel
+  // for all rows; 0 every nonempty row and column through the wide-team kernels; 3 a mix.
+  const index_t long_row = GENERATE(-1, 0, 3);
+  INFO("long_row " << long_row);
   const Case cases[] = {{10, 8, 2, op::HeadLayout::blocked, 0.3, false},
                         {12, 12, 3, op::HeadLayout::interleaved, 0.25, true},
                         {9, 6, 1, op::HeadLayout::blocked, 0.4, false},
@@ -459,8 +483,13 @@ TEMPLATE_LIST_TEST_CASE("masked_attention: softmax over the mask's entries; grad
     INFO("case " << which);
     const op::MaskedAttentionCfg cfg{k.D, k.H, k.layout};
     const Mask m(random_graph(k.V, k.prob, 40 + which, k.two_hop));
-    AttentionRun<Exec, Real> run(cfg, m);
+    AttentionRun<Exec, Real> run(cfg, m, long_row);
     AttentionRun<HostExec, double> ref(cfg, m);
+    if (long_row >= 0) {  // long_rows_of against a count by hand
+      index_t want = 0;
+      for (index_t i = 0; i < m.V(); ++i) want += m.a.offsets[i + 1] - m.a.offsets[i] > long_row;
+      REQUIRE(run.n_long_rows == want);
+    }
     const std::size_t n = std::size_t(k.V) * k.D;
     const Vars v{random_vector(n, 50 + which), random_vector(n, 60 + which), random_vector(n, 70 + which)};
     const double tol = 8 * u * (cfg.head_dim() + max_row(m.a) + 2);
