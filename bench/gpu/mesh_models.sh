@@ -8,6 +8,9 @@
 #   bench/gpu/mesh_models.sh                     every part (may exceed one 10-minute call: split with --only)
 #   bench/gpu/mesh_models.sh --only cyl          CylinderFlow size (size 0.0275, 1,873 nodes), batch 1 and 8
 #   bench/gpu/mesh_models.sh --only large        single meshes of about 20k, 100k and 300k nodes, batch 1
+#   bench/gpu/mesh_models.sh --only global       the mesh transformer without and with 8 global nodes
+#                                                (--global-nodes): CylinderFlow size batch 2 at the
+#                                                shipped config's width 64 and 10 layers, and ~100k nodes
 #   bench/gpu/mesh_models.sh --only sweep [--models meshgraphnet]
 #                                                the scale sweep: B copies of a ~50k-node mesh (one
 #                                                block-diagonal graph of B x 50k nodes; memory per node is
@@ -15,7 +18,7 @@
 #                                                both sides fail to train; each side's largest is in table 2
 # Here (CPU, build/release, no torch): bench/gpu/mesh_models.sh --cpu --small runs surro only (the peer is
 # skipped when `import torch` fails) at reduced sizes, and checks every dump with bench/peers/mesh_dump.py.
-# Options: --only cyl|large|sweep (repeatable), --models "mesh_transformer meshgraphnet", --cpu, --small.
+# Options: --only cyl|large|global|sweep (repeatable), --models "mesh_transformer meshgraphnet", --cpu, --small.
 # Environment: OUT (results, default /tmp/mesh-models: mesh_models.log with every JSON line,
 # mesh_models.md with the tables), PYTHON (python3), STEPS (10), WARMUP (3), LARGE_SIZES (the large
 # part's node counts), SWEEP_BATCHES (the sweep's B list), KEEP_DUMPS=1 keeps the dumps under $OUT/dumps (default: deleted after each case).
@@ -101,6 +104,18 @@ if has_part large; then
       run_case "${model}_n$n" "$model" "$size" 1
       [[ $last_mesh_size =~ ^[0-9.e-]+$ ]] && size=$last_mesh_size  # the next model meshes once, same mesh
     done
+  done
+fi
+
+if has_part global; then
+  for g in 0 8; do
+    run_case "mesh_transformer_cyl_b2_d64_g$g" mesh_transformer 0.0275 2 --layers 10 --width 64 --global-nodes $g
+  done
+  size=nodes:100000
+  for g in 0 8; do
+    ((small)) && break
+    run_case "mesh_transformer_n100000_g$g" mesh_transformer "$size" 1 --global-nodes $g
+    [[ $last_mesh_size =~ ^[0-9.e-]+$ ]] && size=$last_mesh_size  # the same mesh for both
   done
 fi
 
