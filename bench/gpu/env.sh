@@ -1,11 +1,12 @@
-# Sourced on the GPU machine after run_tests.sh (or unpack) has put the stage in /tmp/surro-stage:
+# Sourced on the GPU machine: unpacks the stage (SURRO_STAGE_TGZ, default .device/stage.tgz) into
+# SURRO_STAGE_DIR (default /tmp/surro-stage) unless it is there already,
 # puts surro's binaries on PATH and the staged libraries plus the machine's CUDA libraries on
 # LD_LIBRARY_PATH. NCCL (libnccl.so.2) comes from the machine (the loader's path, else a CUDA
 # toolkit's lib/). OpenMPI: the machine's own where it has one (mpirun on PATH and libmpi.so.40
 # known to the loader: its libraries, plugins and mpirun agree), else the staged one (lib/mpi,
 # openmpi/ as OPAL_PREFIX); SURRO_STAGED_MPI=1 picks the staged one anyway. $surro_mpi says which.
 stage=${SURRO_STAGE_DIR:-/tmp/surro-stage}
-if [[ ! -d $stage ]]; then mkdir -p "$stage" && tar -xf .device/stage.tgz -C "$stage"; fi
+if [[ ! -d $stage ]]; then mkdir -p "$stage" && tar -xf "${SURRO_STAGE_TGZ:-.device/stage.tgz}" -C "$stage"; fi
 cudalib=$(dirname "$(find / -name 'libcufft.so.12' -not -path '/proc/*' 2>/dev/null | head -1)")
 blaslib=$(dirname "$(find / -name 'libcublasLt.so.13' -not -path '/proc/*' 2>/dev/null | head -1)")
 export LD_LIBRARY_PATH="$stage/lib:$cudalib:$blaslib:${LD_LIBRARY_PATH:-}"

@@ -6,10 +6,12 @@
 # OpenMPI's libraries (lib/mpi) and runtime (openmpi/: mpirun, plugins), used by env.sh where the
 # machine has no OpenMPI of its own.
 # Usage: bench/gpu/stage.sh [build-dir]   (default build/cuda)
+# STAGE_DIR (default .device): where the archive goes, e.g. .device-omp for an OpenMP build staged
+# beside a CUDA one (env.sh reads it from SURRO_STAGE_TGZ).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 build=${1:-build/cuda}
-out=.device
+out=${STAGE_DIR:-.device}
 rm -rf "$out" && mkdir -p "$out/bin" "$out/lib"
 bins=("$build/app/surro")
 # The test binary when it is built (a run that needs only the CLI can stage without it).
