@@ -61,13 +61,14 @@ void gated_mlp_backward(const Exec& exec, const GatedMlpWorkspace<Exec>& ws,
                         Real* dx) {
   ScopedRegion region("surro::op::gated_mlp::backward");
   const GatedMlpCfg& c = ws.cfg;
-  linear_backward(exec, ws.out, p.w_out, static_cast<const Real*>(s.gated), dy, g.w_out, g.b_out, t.dgated);
+  linear_backward(exec, ws.out, p.w_out, static_cast<const Real*>(s.gated), dy, g.w_out, g.b_out, t.dgated,
+                  t.partial);
   geglu_backward(exec, ws.rows, c.hidden(), static_cast<const Real*>(s.hidden),
                  static_cast<const Real*>(t.dgated), t.dhidden);
   linear_backward(exec, ws.in, p.w_in, static_cast<const Real*>(s.normed),
-                  static_cast<const Real*>(t.dhidden), g.w_in, g.b_in, t.dnormed);
+                  static_cast<const Real*>(t.dhidden), g.w_in, g.b_in, t.dnormed, t.partial);
   rms_norm_backward(exec, gated_mlp_impl::norm_cfg(c), ws.rows, p.scale, x, static_cast<const Real*>(s.rms),
-                    static_cast<const Real*>(t.dnormed), g.scale, dx);
+                    static_cast<const Real*>(t.dnormed), g.scale, dx, t.partial);
 }
 
 #if SURRO_OP_DEVICE_BUILD

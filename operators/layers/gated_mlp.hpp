@@ -59,9 +59,10 @@ struct GatedMlpSaved {
 // Backward scratch (caller-owned).
 template <class Real>
 struct GatedMlpScratch {
-  Real* dgated;   // (R, F)
-  Real* dhidden;  // (R, 2F)
-  Real* dnormed;  // (R, D)
+  Real* dgated;             // (R, F)
+  Real* dhidden;            // (R, 2F)
+  Real* dnormed;            // (R, D)
+  Real* partial = nullptr;  // (column_sum_scratch(R, max(D, 2F))) or null: the parameter sums' scratch
 };
 
 // scale = 1; both linears torch's nn.Linear default from Philox(seed), streams `stream` .. `stream + 3`.

@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "core/profile.hpp"
 #include "core/timer.hpp"
+#include "operators/layers/column_sums.hpp"
 #include "operators/layers/instantiate.hpp"
 #include "operators/layers/param_init.hpp"
 
@@ -116,6 +117,16 @@ struct BackwardParams {
   }
 };
 
+// The terms of the parameter sums for column_sums: dy xhat and dy.
+template <class Real>
+struct DyXhat {
+  const Real *dy, *x, *mean, *rstd;
+  int dim;
+  KOKKOS_INLINE_FUNCTION Real operator()(const index_t r, const int c) const {
+    return dy[r * dim + c] * (x[r * dim + c] - mean[r]) * rstd[r];
+  }
+};
+
 }  // namespace layer_norm_impl
 
 template <class Exec, class Real>
@@ -131,16 +142,24 @@ void layer_norm_forward(const Exec& exec, const LayerNormCfg& cfg, index_t rows,
 template <class Exec, class Real>
 void layer_norm_backward(const Exec& exec, const LayerNormCfg& cfg, index_t rows, const Real* gamma,
                          const Real* x, const Real* mean, const Real* rstd, const Real* dy, Real* dgamma,
-                         Real* dbeta, Real* dx) {
+                         Real* dbeta, Real* dx, Real* partial) {
   ScopedRegion region("surro::op::layer_norm::backward");
   if (dgamma || dbeta)  // x and dy, per row mean and rstd
     profile::add_work("surro::op::layer_norm::backward_params", (2.0 * rows * cfg.dim + 2.0 * rows) * sizeof(Real));
   if (dx)  // x and dy in, dx out
     profile::add_work("surro::op::layer_norm::backward_x", (3.0 * rows * cfg.dim + 2.0 * rows) * sizeof(Real));
-  if (dgamma || dbeta)
+  if (partial) {
+    if (dgamma)
+      column_sums(exec, "surro::op::layer_norm::backward_gamma", rows, cfg.dim,
+                  layer_norm_impl::DyXhat<Real>{dy, x, mean, rstd, cfg.dim}, partial, dgamma);
+    if (dbeta)
+      column_sums(exec, "surro::op::layer_norm::backward_beta", rows, cfg.dim, ColumnOf<Real>{dy, cfg.dim},
+                  partial, dbeta);
+  } else if (dgamma || dbeta) {
     Kokkos::parallel_for(
         "surro::op::layer_norm::backward_params", Kokkos::TeamPolicy<Exec>(exec, cfg.dim, Kokkos::AUTO),
         layer_norm_impl::BackwardParams<Exec, Real>{x, mean, rstd, dy, dgamma, dbeta, rows, cfg.dim});
+  }
   if (dx)
     Kokkos::parallel_for("surro::op::layer_norm::backward_x",
                          Kokkos::TeamPolicy<Exec>(exec, int(rows), Kokkos::AUTO),
@@ -153,7 +172,7 @@ void layer_norm_backward(const Exec& exec, const LayerNormCfg& cfg, index_t rows
                                                const Real*, const Real*, Real*, Real*, Real*);             \
   template void layer_norm_backward<Exec, Real>(const Exec&, const LayerNormCfg&, index_t, const Real*,    \
                                                 const Real*, const Real*, const Real*, const Real*, Real*, \
-                                                Real*, Real*);
+                                                Real*, Real*, Real*);
 SURRO_OP_INSTANTIATE(SURRO_X)
 #undef SURRO_X
 

@@ -32,11 +32,15 @@ void layer_norm_forward(const Exec& exec, const LayerNormCfg& cfg, index_t rows,
                         const Real* beta /* (D) */, const Real* x /* (R, D) */, Real* y /* (R, D) */,
                         Real* mean /* (R) saved */, Real* rstd /* (R) saved */);
 
-// dx overwritten (may be null; must not alias x or dy); dgamma, dbeta accumulated.
+// dx overwritten (may be null; must not alias x or dy); dgamma, dbeta accumulated. With `partial`
+// (column_sum_scratch(R, D) scalars, operators/layers/column_sums.hpp) the parameter sums run as
+// block-parallel column sums, which a GPU needs when R is large (mesh nodes, edges); without it,
+// one team per channel.
 template <class Exec, class Real>
 void layer_norm_backward(const Exec& exec, const LayerNormCfg& cfg, index_t rows, const Real* gamma /* (D) */,
                          const Real* x /* (R, D) saved input */, const Real* mean /* (R) */,
                          const Real* rstd /* (R) */, const Real* dy /* (R, D) */, Real* dgamma /* (D) += */,
-                         Real* dbeta /* (D) += */, Real* dx /* (R, D) overwritten; may be null */);
+                         Real* dbeta /* (D) += */, Real* dx /* (R, D) overwritten; may be null */,
+                         Real* partial = nullptr /* (column_sum_scratch(R, D)) or null */);
 
 }  // namespace surro::op

@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "core/profile.hpp"
 #include "core/timer.hpp"
+#include "operators/layers/column_sums.hpp"
 #include "operators/layers/instantiate.hpp"
 #include "operators/layers/param_init.hpp"
 
@@ -147,7 +148,7 @@ void linear_forward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Rea
 
 template <class Exec, class Real>
 void linear_backward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Real* w, const Real* x,
-                     const Real* dy, Real* dw, Real* dbias, Real* dx) {
+                     const Real* dy, Real* dw, Real* dbias, Real* dx, Real* partial) {
   using namespace linear_impl;
   ScopedRegion region("surro::op::linear::backward");
   const LinearShape& sh = ws.shape;
@@ -174,7 +175,9 @@ void linear_backward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Re
       ws.gemm(exec, gemm::make_shape(op_dy, op_x, co, ci, R, ld_dy, ld_x, ci), Real(1), dy + b * R * co,
               x + b * R * ci, Real(1), dw);
   }
-  if (ws.cfg.bias && dbias) {
+  if (ws.cfg.bias && dbias && partial && ly == Lay::last) {
+    column_sums(exec, "surro::op::linear::bias_grad", B * R, int(co), ColumnOf<Real>{dy, co}, partial, dbias);
+  } else if (ws.cfg.bias && dbias) {
     const int dg = int(co) / sh.out_groups;
     Kokkos::parallel_for("surro::op::linear::bias_grad",
                          Kokkos::TeamPolicy<Exec>(exec, int(co), Kokkos::AUTO),
@@ -224,7 +227,7 @@ template struct LinearWorkspace<HostExec>;
   template void linear_forward<Exec, Real>(const Exec&, const LinearWorkspace<Exec>&, const Real*,  \
                                            const Real*, const Real*, Real*);                        \
   template void linear_backward<Exec, Real>(const Exec&, const LinearWorkspace<Exec>&, const Real*, \
-                                            const Real*, const Real*, Real*, Real*, Real*);
+                                            const Real*, const Real*, Real*, Real*, Real*, Real*);
 SURRO_OP_INSTANTIATE(SURRO_X)
 #undef SURRO_X
 

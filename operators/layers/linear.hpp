@@ -69,11 +69,15 @@ void linear_forward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Rea
                     Real* y /* (B, R, Cout) in out_groups layout */);
 
 // dw += sum_{b,r} dy x^T; dbias += sum_{b,r} dy; dx = dy W (overwritten; null: not needed).
+// partial: null, or column_sum_scratch(B R, Cout) scalars (operators/layers/column_sums.hpp) for a
+// block-parallel dbias when dy is plain rows (out_groups 1) -- what a GPU needs when B R is large;
+// other layouts, or null, sum one team per channel.
 template <class Exec, class Real>
 void linear_backward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Real* w /* (Cout, Cin) */,
                      const Real* x /* (B, R, Cin) saved input, in_groups layout */,
                      const Real* dy /* (B, R, Cout), out_groups layout */, Real* dw /* (Cout, Cin) += */,
                      Real* dbias /* (Cout) += ; null without bias */,
-                     Real* dx /* (B, R, Cin) in_groups layout, overwritten; may be null */);
+                     Real* dx /* (B, R, Cin) in_groups layout, overwritten; may be null */,
+                     Real* partial = nullptr /* (column_sum_scratch(B R, Cout)) or null */);
 
 }  // namespace surro::op

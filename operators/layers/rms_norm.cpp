@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "core/profile.hpp"
 #include "core/timer.hpp"
+#include "operators/layers/column_sums.hpp"
 #include "operators/layers/instantiate.hpp"
 #include "operators/layers/param_init.hpp"
 
@@ -98,6 +99,17 @@ struct BackwardScale {
   }
 };
 
+// The term of dscale for column_sums: dy x / (rms + eps).
+template <class Real>
+struct DyXOverRms {
+  const Real *dy, *x, *rms;
+  int dim;
+  Real eps;
+  KOKKOS_INLINE_FUNCTION Real operator()(const index_t r, const int c) const {
+    return dy[r * dim + c] * x[r * dim + c] / (rms[r] + eps);
+  }
+};
+
 }  // namespace rms_norm_impl
 
 template <class Exec, class Real>
@@ -113,14 +125,18 @@ void rms_norm_forward(const Exec& exec, const RmsNormCfg& cfg, index_t rows, con
 
 template <class Exec, class Real>
 void rms_norm_backward(const Exec& exec, const RmsNormCfg& cfg, index_t rows, const Real* scale,
-                       const Real* x, const Real* rms, const Real* dy, Real* dscale, Real* dx) {
+                       const Real* x, const Real* rms, const Real* dy, Real* dscale, Real* dx, Real* partial) {
   ScopedRegion region("surro::op::rms_norm::backward");
   if (rows == 0) return;
   if (dscale) {  // x and dy, per row rms
     profile::add_work("surro::op::rms_norm::backward_scale", (2.0 * rows * cfg.dim + rows) * sizeof(Real));
-    Kokkos::parallel_for(
-        "surro::op::rms_norm::backward_scale", Kokkos::TeamPolicy<Exec>(exec, cfg.dim, Kokkos::AUTO),
-        rms_norm_impl::BackwardScale<Exec, Real>{x, rms, dy, dscale, rows, cfg.dim, Real(cfg.eps)});
+    if (partial)
+      column_sums(exec, "surro::op::rms_norm::backward_scale", rows, cfg.dim,
+                  rms_norm_impl::DyXOverRms<Real>{dy, x, rms, cfg.dim, Real(cfg.eps)}, partial, dscale);
+    else
+      Kokkos::parallel_for(
+          "surro::op::rms_norm::backward_scale", Kokkos::TeamPolicy<Exec>(exec, cfg.dim, Kokkos::AUTO),
+          rms_norm_impl::BackwardScale<Exec, Real>{x, rms, dy, dscale, rows, cfg.dim, Real(cfg.eps)});
   }
   if (dx) {  // x and dy in, dx out
     profile::add_work("surro::op::rms_norm::backward_x", (3.0 * rows * cfg.dim + rows) * sizeof(Real));
@@ -135,7 +151,7 @@ void rms_norm_backward(const Exec& exec, const RmsNormCfg& cfg, index_t rows, co
   template void rms_norm_forward<Exec, Real>(const Exec&, const RmsNormCfg&, index_t, const Real*,  \
                                              const Real*, Real*, Real*);                            \
   template void rms_norm_backward<Exec, Real>(const Exec&, const RmsNormCfg&, index_t, const Real*, \
-                                              const Real*, const Real*, const Real*, Real*, Real*);
+                                              const Real*, const Real*, const Real*, Real*, Real*, Real*);
 SURRO_OP_INSTANTIATE(SURRO_X)
 #undef SURRO_X
 

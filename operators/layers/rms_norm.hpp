@@ -37,6 +37,7 @@ template <class Exec, class Real>
 void rms_norm_backward(const Exec& exec, const RmsNormCfg& cfg, index_t rows, const Real* scale /* (D) */,
                        const Real* x /* (R, D) saved input */, const Real* rms /* (R) saved */,
                        const Real* dy /* (R, D) */, Real* dscale /* (D) += */,
-                       Real* dx /* (R, D) overwritten; may be null */);
+                       Real* dx /* (R, D) overwritten; may be null */,
+                       Real* partial = nullptr /* (column_sum_scratch(R, D)) or null */);
 
 }  // namespace surro::op

@@ -1,6 +1,7 @@
 #include "operators/models/graph_mlp.hpp"
 
 #include "core/error.hpp"
+#include "operators/layers/column_sums.hpp"
 #include "operators/layers/instantiate.hpp"
 #include "operators/layers/linear.hpp"
 #include "operators/layers/param_init.hpp"
@@ -105,6 +106,11 @@ ReluMlp<Exec, Real>::ReluMlp(const gemm::Gemm<Exec>& gemm, const ParamTable& tab
     m_g0 = scratch;
     m_g1 = scratch + half;
   }
+  if (training) {
+    const int widest = *std::max_element(m_widths.begin() + 1, m_widths.end());
+    m_owned.emplace_back(prefix + ".column_sums", column_sum_scratch(cap, widest));
+    m_partial = m_owned.back().data();
+  }
 }
 
 template <class Exec, class Real>
@@ -154,7 +160,7 @@ const Real* ReluMlp<Exec, Real>::backward_rest(const Exec& exec, const Real* par
     const LinearWorkspace<Exec> ws(m_gemm, lc, LinearShape{1, rows, 1, 1});
     Real* gin = bufs[k % 2];
     linear_backward(exec, ws, params + m_w[i], static_cast<const Real*>(m_act[i]), g, grads + m_w[i],
-                    grads + m_b[i], gin);
+                    grads + m_b[i], gin, m_partial);
     graph_mlp_impl::relu_backward(exec, rows * m_widths[i], static_cast<const Real*>(m_act[i]), gin);
     g = gin;
   }
@@ -167,7 +173,7 @@ void ReluMlp<Exec, Real>::backward(const Exec& exec, const Real* params, index_t
   const Real* g = backward_rest(exec, params, rows, dy, grads);
   const LinearCfg lc{m_widths[0], m_widths[1], true};
   const LinearWorkspace<Exec> ws(m_gemm, lc, LinearShape{1, rows, 1, 1});
-  linear_backward(exec, ws, params + m_w[0], x, g, grads + m_w[0], grads + m_b[0], dx);
+  linear_backward(exec, ws, params + m_w[0], x, g, grads + m_w[0], grads + m_b[0], dx, m_partial);
 }
 
 namespace graph_ops {

@@ -27,7 +27,8 @@ void graph_model_init(const Exec& exec, const ParamTable& table, const std::stri
 
 void relu_mlp_register(ParamTable& table, const std::string& prefix, const std::vector<int>& widths);
 
-// Buffers: in training, a_1 .. a_{n-1} (R cap, w_i) each, saved for backward; a scratch of
+// Buffers: in training, a_1 .. a_{n-1} (R cap, w_i) each, saved for backward, and the bias
+// gradients' column-sum partials (column_sums.hpp: at most 4096 blocks of the widest w_i); a scratch of
 // scratch_scalars() (backward's ping-pong of layer-input gradients, or in inference the forward's
 // ping-pong of activations, nothing saved). The scratch may be the caller's, shared by MLPs that never
 // run at the same time (a model runs one MLP's forward or backward at a time).
@@ -74,6 +75,7 @@ class ReluMlp {
   std::vector<std::size_t> m_w, m_b;      // slot offsets of each linear's weight and bias
   std::vector<Real*> m_act;               // a_i (R cap, w_i), i = 1 .. n-1 (index 0 unused)
   Real *m_g0 = nullptr, *m_g1 = nullptr;  // backward ping-pong (R cap, widest hidden), in the scratch
+  Real* m_partial = nullptr;              // (column_sum_scratch(R cap, widest w_1 .. w_n)), training
   std::vector<View1<Real, Mem>> m_owned;  // what this MLP allocated
 };
 

@@ -1,12 +1,14 @@
 #include "operators/models/mesh_transformer.hpp"
 
 #include "core/error.hpp"
+#include "operators/layers/column_sums.hpp"
 #include "operators/layers/gated_mlp.hpp"
 #include "operators/layers/instantiate.hpp"
 #include "operators/layers/linear.hpp"
 #include "operators/layers/rms_norm.hpp"
 #include "operators/models/graph_mlp.hpp"
 
+#include <algorithm>
 #include <vector>
 
 namespace surro::op {
@@ -82,6 +84,7 @@ struct MeshTransformer<Exec, Real>::State {
   Buf t;                         // (V, d) a block's branch output
   Buf rope;                      // (V, dims, m, 2) rotation table of the batch's positions (rope only)
   Buf g, t1, t2, dq, dk, dv, ds, dgated, dhidden, dnormed, denc_in;  // backward only (empty in inference)
+  Buf colsum;  // backward only: the parameter sums' scratch, column_sum_scratch(V, max(d, 2F))
 
   State(const Exec& exec, const MeshTransformerCfg& c, const ParamTable& table, const GraphBatchCapacity& cap,
         bool train)
@@ -150,6 +153,7 @@ struct MeshTransformer<Exec, Real>::State {
     dhidden = bwd("dhidden", V * 2 * F);
     dnormed = bwd("dnormed", V * d);
     denc_in = bwd("denc_in", V * c.encoder_inputs());
+    colsum = bwd("colsum", column_sum_scratch(cap.nodes, int(std::max(d, 2 * F))));
   }
 
   template <class P>
@@ -259,7 +263,7 @@ void MeshTransformer<Exec, Real>::backward(const Exec& exec, const Real* P, cons
   const GatedMlpWorkspace<Exec> gws(s.gemm, GatedMlpCfg{c.dim, c.gated_mult}, V);
   const MaskedAttentionCfg acfg{c.dim, c.heads, c.layout};
   const AttentionMask mask = batch.mask();
-  Real *g = s.g.data(), *t1 = s.t1.data(), *t2 = s.t2.data();
+  Real *g = s.g.data(), *t1 = s.t1.data(), *t2 = s.t2.data(), *cs = s.colsum.data();
 
   s.decoder.backward(exec, P, V, s.h[2 * c.layers].data(), dy, G, g);  // g = dL/dh_2L
   for (int l = c.layers - 1; l >= 0; --l) {
@@ -269,13 +273,13 @@ void MeshTransformer<Exec, Real>::backward(const Exec& exec, const Real* P, cons
         exec, gws, s.gated(b, P), static_cast<const Real*>(b.n2_out.data()),
         GatedMlpSaved<Real>{b.g_rms.data(), b.g_normed.data(), b.g_hidden.data(), b.g_gated.data()},
         static_cast<const Real*>(g),
-        GatedMlpScratch<Real>{s.dgated.data(), s.dhidden.data(), s.dnormed.data()}, s.gated(b, G), t1);
+        GatedMlpScratch<Real>{s.dgated.data(), s.dhidden.data(), s.dnormed.data(), cs}, s.gated(b, G), t1);
     rms_norm_backward(exec, norm, V, P + b.n2, static_cast<const Real*>(s.h[2 * l + 1].data()),
-                      static_cast<const Real*>(b.rms2.data()), static_cast<const Real*>(t1), G + b.n2, t2);
+                      static_cast<const Real*>(b.rms2.data()), static_cast<const Real*>(t1), G + b.n2, t2, cs);
     graph_ops::add_into(exec, n, static_cast<const Real*>(t2), g);
     // h_{2l+1} = h_{2l} + Proj(MHA(q, k, v)), q k v = Linear(RMSNorm(h_{2l}))
     linear_backward(exec, lin, P + b.w[3], static_cast<const Real*>(b.o.data()), static_cast<const Real*>(g),
-                    G + b.w[3], G + b.b[3], t1);
+                    G + b.w[3], G + b.b[3], t1, cs);
     masked_attention_backward(exec, acfg, mask, static_cast<const Real*>(b.q.data()),
                               static_cast<const Real*>(b.k.data()), static_cast<const Real*>(b.v.data()),
                               static_cast<const Real*>(b.p.data()), static_cast<const Real*>(t1), s.ds.data(),
@@ -286,16 +290,16 @@ void MeshTransformer<Exec, Real>::backward(const Exec& exec, const Real* P, cons
     const Real* dqkv[3] = {s.dq.data(), s.dk.data(), s.dv.data()};
     for (int i = 0; i < 3; ++i) {
       linear_backward(exec, lin, P + b.w[i], static_cast<const Real*>(b.n1_out.data()), dqkv[i], G + b.w[i],
-                      G + b.b[i], i == 0 ? t1 : t2);
+                      G + b.b[i], i == 0 ? t1 : t2, cs);
       if (i > 0) graph_ops::add_into(exec, n, static_cast<const Real*>(t2), t1);
     }
     rms_norm_backward(exec, norm, V, P + b.n1, static_cast<const Real*>(s.h[2 * l].data()),
-                      static_cast<const Real*>(b.rms1.data()), static_cast<const Real*>(t1), G + b.n1, t2);
+                      static_cast<const Real*>(b.rms1.data()), static_cast<const Real*>(t1), G + b.n1, t2, cs);
     graph_ops::add_into(exec, n, static_cast<const Real*>(t2), g);
   }
   rms_norm_backward(exec, norm, V, P + s.enc_norm, static_cast<const Real*>(s.enc_out.data()),
                     static_cast<const Real*>(s.enc_rms.data()), static_cast<const Real*>(g), G + s.enc_norm,
-                    t1);
+                    t1, cs);
   s.encoder.backward(exec, P, V, s.enc_in.data(), t1, G, dx ? s.denc_in.data() : nullptr);
   if (dx)
     graph_ops::split(exec, V, c.in_channels, 9, static_cast<const Real*>(s.denc_in.data()), dx, false,

@@ -1,6 +1,7 @@
 #include "operators/models/meshgraphnet.hpp"
 
 #include "core/error.hpp"
+#include "operators/layers/column_sums.hpp"
 #include "operators/layers/graph_gather.hpp"
 #include "operators/layers/instantiate.hpp"
 #include "operators/layers/layer_norm.hpp"
@@ -122,6 +123,7 @@ struct MeshGraphNet<Exec, Real>::State {
   Real *tV, *gx, *dagg;                            // (V, H)
   Real *ge, *tE, *tE2;                             // (E, H)
   Real *dnin, *denc_in;                            // (V, 2H), (V, Cin + 9)
+  Real* colsum;  // (column_sum_scratch(max(V, E), H)) the norms' and the edge bias's parameter sums
 
   Real* alloc(const std::string& label, std::size_t n) {
     owned.emplace_back("surro::meshgraphnet::" + label, n);
@@ -189,6 +191,7 @@ struct MeshGraphNet<Exec, Real>::State {
     tE2 = alloc("tE2", Es * H);
     dnin = alloc("dnin", Vs * 2 * H);
     denc_in = alloc("denc_in", Vs * c.node_inputs());
+    colsum = alloc("colsum", column_sum_scratch(std::max(V, E), H));
   }
 };
 
@@ -202,13 +205,13 @@ void norm_forward(const Exec& exec, int H, index_t rows, const Real* P, const No
   layer_norm_forward(exec, LayerNormCfg{H}, rows, P + n.gamma, P + n.beta, static_cast<const Real*>(n.z), y,
                      n.mean, n.rstd);
 }
-// dz = LN backward of dy (dz must not alias dy).
+// dz = LN backward of dy (dz must not alias dy); partial: the column sums' scratch.
 template <class Exec, class Real, class Norm>
 void norm_backward(const Exec& exec, int H, index_t rows, const Real* P, const Norm& n, const Real* dy,
-                   Real* G, Real* dz) {
+                   Real* G, Real* dz, Real* partial) {
   layer_norm_backward(exec, LayerNormCfg{H}, rows, P + n.gamma, static_cast<const Real*>(n.z),
                       static_cast<const Real*>(n.mean), static_cast<const Real*>(n.rstd), dy, G + n.gamma,
-                      G + n.beta, dz);
+                      G + n.beta, dz, partial);
 }
 
 // The edge MLP's first layer on the gathered input [h(s), h(r), e] with W_0 = [W_s, W_r, W_e] (column
@@ -248,22 +251,6 @@ void edge_sums(const Exec& exec, const GraphEdges& g, int H, const Real* d /* (E
         s[i] = acc;
       });
 }
-
-// db(o) += sum_v s(v, o), s with row stride ld: one team per channel (linear's bias gradient).
-template <class Exec, class Real>
-struct ColumnSum {
-  using member_type = typename Kokkos::TeamPolicy<Exec>::member_type;
-  const Real* s;
-  Real* db;
-  index_t rows, ld;
-  KOKKOS_INLINE_FUNCTION void operator()(const member_type& team) const {
-    const index_t o = team.league_rank();
-    Real sum = 0;
-    Kokkos::parallel_reduce(
-        Kokkos::TeamThreadRange(team, rows), [&](const index_t r, Real& acc) { acc += s[r * ld + o]; }, sum);
-    Kokkos::single(Kokkos::PerTeam(team), [&]() { db[o] += sum; });
-  }
-};
 
 }  // namespace meshgraphnet_impl
 
@@ -369,9 +356,9 @@ void MeshGraphNet<Exec, Real>::backward(const Exec& exec, const Real* P, const G
   s.decoder->backward(exec, P, V, s.x[c.blocks], dy, G, s.gx);  // gx = dL/dh_L
   fill_zero(exec, E * H, s.ge);                                 // e_L feeds nothing
   for (int l = c.blocks - 1; l >= 0; --l) block_backward(exec, P, g, l, G);
-  norm_backward(exec, H, E, P, s.enc_edge_norm, static_cast<const Real*>(s.ge), G, s.tE2);
+  norm_backward(exec, H, E, P, s.enc_edge_norm, static_cast<const Real*>(s.ge), G, s.tE2, s.colsum);
   s.enc_edge->backward(exec, P, E, s.ef, s.tE2, G, static_cast<Real*>(nullptr));
-  norm_backward(exec, H, V, P, s.enc_node_norm, static_cast<const Real*>(s.gx), G, s.tV);
+  norm_backward(exec, H, V, P, s.enc_node_norm, static_cast<const Real*>(s.gx), G, s.tV, s.colsum);
   s.enc_node->backward(exec, P, V, s.enc_in, s.tV, G, dx ? s.denc_in : nullptr);
   if (dx)
     graph_ops::split(exec, V, c.in_channels, 9, static_cast<const Real*>(s.denc_in), dx, false,
@@ -389,7 +376,7 @@ void MeshGraphNet<Exec, Real>::block_backward(const Exec& exec, const Real* P, c
   typename State::Block& b = s.blocks[l];
   const Real *xl = s.x[l], *el = s.e[l];
   // h_{l+1} = h_l + LN(MLP_node([h_l, a]))
-  norm_backward(exec, H, V, P, b.node_norm, static_cast<const Real*>(s.gx), G, s.tV);
+  norm_backward(exec, H, V, P, b.node_norm, static_cast<const Real*>(s.gx), G, s.tV, s.colsum);
   graph_ops::concat(exec, V, H, xl, H, static_cast<const Real*>(b.agg), s.nin);
   b.node->backward(exec, P, V, s.nin, s.tV, G, s.dnin);
   graph_ops::split(exec, V, H, H, static_cast<const Real*>(s.dnin), s.gx, true, s.dagg);
@@ -397,7 +384,7 @@ void MeshGraphNet<Exec, Real>::block_backward(const Exec& exec, const Real* P, c
   graph_scatter_sum_backward(exec, g, H, static_cast<const Real*>(s.dagg), s.tE);
   graph_ops::add_into(exec, E * H, static_cast<const Real*>(s.ge), s.tE);
   // m = LN(MLP_edge(...)); dz_0 (E, H) at the first layer's output
-  norm_backward(exec, H, E, P, b.edge_norm, static_cast<const Real*>(s.tE), G, s.tE2);
+  norm_backward(exec, H, E, P, b.edge_norm, static_cast<const Real*>(s.tE), G, s.tE2, s.colsum);
   const Real* d = b.edge->backward_rest(exec, P, E, s.tE2, G);
   // z_0 = e_l W_e^T + (h_l W_s^T)(s) + (h_l W_r^T)(r) + b: with S_s, S_r = the sums of dz_0 over the
   // edges out of / into each node, dW_e += dz_0^T e_l, dW_s += S_s^T h_l, dW_r += S_r^T h_l,
@@ -410,8 +397,8 @@ void MeshGraphNet<Exec, Real>::block_backward(const Exec& exec, const Real* P, c
   edge_sums(exec, g, H, d, s.pq);
   s.gemm(exec, gemm::make_shape(T, N, H, H, V, 2 * H, H, 3 * H), Real(1), S, xl, Real(1), dW);
   s.gemm(exec, gemm::make_shape(T, N, H, H, V, 2 * H, H, 3 * H), Real(1), S + H, xl, Real(1), dW + H);
-  Kokkos::parallel_for("surro::meshgraphnet::edge_bias_grad", Kokkos::TeamPolicy<Exec>(exec, H, Kokkos::AUTO),
-                       ColumnSum<Exec, Real>{S, G + b.edge->bias_offset(0), V, 2 * H});
+  column_sums(exec, "surro::meshgraphnet::edge_bias_grad", V, H, ColumnOf<Real>{S, 2 * H}, s.colsum,
+              G + b.edge->bias_offset(0));
   s.gemm(exec, gemm::make_shape(N, N, V, H, H, 2 * H, 3 * H, H), Real(1), S, W, Real(1), s.gx);
   s.gemm(exec, gemm::make_shape(N, N, V, H, H, 2 * H, 3 * H, H), Real(1), S + H, W + H, Real(1), s.gx);
 }

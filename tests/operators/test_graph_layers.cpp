@@ -11,6 +11,7 @@
 // Double runs use the same formulas with the double u.
 #include "core/error.hpp"
 #include "operators/harness.hpp"
+#include "operators/layers/column_sums.hpp"
 #include "operators/layers/gated_mlp.hpp"
 #include "operators/layers/graph_csr.hpp"
 #include "operators/layers/graph_gather.hpp"
@@ -122,7 +123,9 @@ struct RmsNormRun {
   op::RmsNormCfg cfg;
   index_t R;
   Buf rms;
-  RmsNormRun(int D, index_t rows) : cfg{D}, R(rows), rms("rms", rows) {}
+  Buf partial;  // empty: one team per channel for dscale; else the column-sum path
+  RmsNormRun(int D, index_t rows, bool column_sums = false)
+      : cfg{D}, R(rows), rms("rms", rows), partial("partial", column_sums ? op::column_sum_scratch(rows, D) : 0) {}
 
   std::vector<double> forward(const Vars& v) {
     auto x = upload<Exec, Real>(v[0], "x"), s = upload<Exec, Real>(v[1], "scale");
@@ -138,7 +141,8 @@ struct RmsNormRun {
     const auto ds0 = random_vector(v[1].size(), 13);
     auto ds = upload<Exec, Real>(ds0, "dscale");
     auto dx = upload<Exec, Real>(std::vector<double>(v[0].size(), kGarbage), "dx");
-    op::rms_norm_backward(exec, cfg, R, s.data(), x.data(), rms.data(), dy.data(), ds.data(), dx.data());
+    op::rms_norm_backward(exec, cfg, R, s.data(), x.data(), rms.data(), dy.data(), ds.data(), dx.data(),
+                          partial.size() ? partial.data() : nullptr);
     exec.fence();
     return {download(dx), minus(download(ds), ds0)};
   }
@@ -410,6 +414,52 @@ TEST_CASE("graph_csr: transpose and permutation, edge grouping, validation", "[g
 
 // ---------------------------------------------------------------- rms_norm
 
+TEST_CASE("column_sums: block counts", "[column_sums]") {
+  REQUIRE(op::column_sum_blocks(0) == 0);
+  REQUIRE(op::column_sum_blocks(1) == 1);
+  REQUIRE(op::column_sum_blocks(op::kColumnSumMinRows) == 1);
+  REQUIRE(op::column_sum_blocks(op::kColumnSumMinRows + 1) == 2);
+  REQUIRE(op::column_sum_blocks(index_t(1) << 40) == op::kColumnSumMaxBlocks);
+  REQUIRE(op::column_sum_scratch(1000, 7) == std::size_t(op::column_sum_blocks(1000)) * 7);
+}
+
+// Each column sum adds R terms, in blocks then across blocks: its error is at most gamma_R times
+// the sum of |a| (Higham 4.2 for any order of summation), so the bound is R u sum_r |a(r, c)| per
+// column (plus u per element of the accumulated initial value).
+TEMPLATE_LIST_TEST_CASE("column_sums: against a double sum; accumulates; reproducible", "[column_sums]",
+                        surro::test::RealCases) {
+  using Exec = typename TestType::exec;
+  using Real = typename TestType::scalar;
+  const std::vector<index_t> row_counts{0, 1, 63, 64, 65, 1000, 300001};
+  const std::vector<int> col_counts{1, 5, 33, 128, 300};
+  for (const index_t R : row_counts)
+    for (const int C : col_counts) {
+      if (R > 1000 && C > 33) continue;  // 300,001 rows at 33 columns already spans 4,096 blocks
+      INFO("R = " << R << ", C = " << C);
+      const index_t ld = C + 3;  // padded rows: the sums must read only their columns
+      const auto a = random_vector(std::size_t(std::max<index_t>(R, 1) * ld), 31);
+      const auto out0 = random_vector(std::size_t(C), 32);
+      auto da = upload<Exec, Real>(a, "a");
+      auto out = upload<Exec, Real>(out0, "out");
+      View1<Real, typename Exec::memory_space> partial("partial", std::max<std::size_t>(1, op::column_sum_scratch(R, C)));
+      op::column_sums(Exec(), "test::column_sums", R, C, op::ColumnOf<Real>{da.data(), ld}, partial.data(),
+                      out.data());
+      Exec().fence();
+      const auto got = download(out);
+      for (int c = 0; c < C; ++c) {
+        double sum = out0[c], abs_sum = 0;
+        for (index_t r = 0; r < R; ++r) sum += a[r * ld + c], abs_sum += std::abs(a[r * ld + c]);
+        REQUIRE(std::abs(got[c] - sum) <= epsilon<Real>() * ((R + 1) * abs_sum + std::abs(out0[c]) + 1e-300));
+      }
+      // The same call again gives the same bits (a fixed grouping).
+      auto again = upload<Exec, Real>(out0, "again");
+      op::column_sums(Exec(), "test::column_sums", R, C, op::ColumnOf<Real>{da.data(), ld}, partial.data(),
+                      again.data());
+      Exec().fence();
+      REQUIRE(download(again) == got);
+    }
+}
+
 TEMPLATE_LIST_TEST_CASE("rms_norm: graph-physics' RMSNorm; gradients", "[rms_norm]", surro::test::RealCases) {
   using Exec = typename TestType::exec;
   using Real = typename TestType::scalar;
@@ -430,6 +480,15 @@ TEMPLATE_LIST_TEST_CASE("rms_norm: graph-physics' RMSNorm; gradients", "[rms_nor
   require_close(g, ref.backward(v, r), 2 * tol, {"x", "scale"});
   if constexpr (std::is_same_v<Real, double>)
     gradcheck(v, [&](const Vars& p) { return run.forward(p); }, r, g, {"x", "scale"});
+  {  // dscale through column_sums, over 150 rows (3 blocks); the sums are R-term: 16 u (R + 2)
+    const index_t R2 = 150;
+    RmsNormRun<Exec, Real> blocked(D, R2, true);
+    RmsNormRun<HostExec, double> ref2(D, R2);
+    const Vars v2{random_vector(R2 * D, 24), v[1]};
+    const auto r2 = random_vector(R2 * D, 25);
+    require_close(blocked.backward(v2, r2), ref2.backward(v2, r2), 16 * epsilon<Real>() * (R2 + 2),
+                  {"x", "scale"});
+  }
 
   // With scale = 1 every output row has RMS rms / (rms + eps), the input row's rms.
   const Vars ones{v[0], std::vector<double>(D, 1.0)};

@@ -15,6 +15,7 @@
 #include "operators/layers/geglu.hpp"
 #include "operators/layers/gelu.hpp"
 #include "operators/layers/instance_norm.hpp"
+#include "operators/layers/column_sums.hpp"
 #include "operators/layers/layer_norm.hpp"
 #include "operators/layers/linear.hpp"
 #include "operators/layers/rope.hpp"
@@ -100,7 +101,12 @@ struct LinearRun : RunBase<Exec, Real> {
   op::LinearCfg cfg;
   op::LinearShape sh;
   op::LinearWorkspace<Exec> ws;
-  LinearRun(op::LinearCfg c, op::LinearShape s) : cfg(c), sh(s), ws(this->exec, c, s) {}
+  typename RunBase<Exec, Real>::Buf partial;  // empty: one team per channel for dbias; else column_sums
+  LinearRun(op::LinearCfg c, op::LinearShape s, bool column_sums = false)
+      : cfg(c),
+        sh(s),
+        ws(this->exec, c, s),
+        partial("partial", column_sums ? op::column_sum_scratch(index_t(s.batch) * s.rows, c.c_out) : 0) {}
   std::size_t ny() const { return std::size_t(sh.batch) * sh.rows * cfg.c_out; }
 
   std::vector<double> forward(const Vars& v) {
@@ -116,7 +122,7 @@ struct LinearRun : RunBase<Exec, Real> {
     auto dw = this->up(dw0, "dw"), db = this->up(db0, "db");
     auto dx = this->garbage(v[0].size());
     op::linear_backward(this->exec, ws, w.data(), x.data(), dy.data(), dw.data(),
-                        cfg.bias ? db.data() : nullptr, dx.data());
+                        cfg.bias ? db.data() : nullptr, dx.data(), partial.size() ? partial.data() : nullptr);
     this->exec.fence();
     return {download(dx), minus(download(dw), dw0), minus(download(db), db0)};
   }
@@ -143,7 +149,13 @@ struct LayerNormRun : RunBase<Exec, Real> {
   op::LayerNormCfg cfg;
   index_t R;
   typename RunBase<Exec, Real>::Buf mean, rstd;
-  LayerNormRun(int D, index_t rows) : cfg{D}, R(rows), mean("mean", rows), rstd("rstd", rows) {}
+  typename RunBase<Exec, Real>::Buf partial;  // empty: one team per channel; else column_sums
+  LayerNormRun(int D, index_t rows, bool column_sums = false)
+      : cfg{D},
+        R(rows),
+        mean("mean", rows),
+        rstd("rstd", rows),
+        partial("partial", column_sums ? op::column_sum_scratch(rows, D) : 0) {}
 
   std::vector<double> forward(const Vars& v) {
     auto x = this->up(v[0], "x"), g = this->up(v[1], "g"), b = this->up(v[2], "b");
@@ -160,7 +172,7 @@ struct LayerNormRun : RunBase<Exec, Real> {
     auto dg = this->up(dg0, "dg"), db = this->up(db0, "db");
     auto dx = this->garbage(v[0].size());
     op::layer_norm_backward(this->exec, cfg, R, g.data(), x.data(), mean.data(), rstd.data(), dy.data(),
-                            dg.data(), db.data(), dx.data());
+                            dg.data(), db.data(), dx.data(), partial.size() ? partial.data() : nullptr);
     this->exec.fence();
     return {download(dx), minus(download(dg), dg0), minus(download(db), db0)};
   }
@@ -520,6 +532,10 @@ TEMPLATE_LIST_TEST_CASE("linear: every layout pair against a naive loop; gradien
     for (std::size_t i = 0; i < db.size(); ++i) REQUIRE(db[i] + db0[i] == double(Real(db0[i])));
   }
   check_layer(run, ref, v, linear_reference(k, B, R, v), tol, names, 100 + which);
+  // The bias gradient through column_sums (plain rows out; other layouts ignore the scratch).
+  LinearRun<Exec, Real> blocked(cfg, sh, true);
+  const auto r = random_vector(std::size_t(B) * R * k.co, 6);
+  require_grads(blocked.backward(v, r), ref.backward(v, r), tol, names);
 }
 
 TEST_CASE("linear: registration, initialization and refused layouts", "[iff_layers]") {
@@ -561,6 +577,13 @@ TEMPLATE_LIST_TEST_CASE("layer_norm: torch's LayerNorm; gradients", "[iff_layers
   const double u = epsilon<Real>();
   const double tol = 8 * u * (std::max(D, R) + 2) * std::sqrt(double(D));
   check_layer(run, ref, v, layer_norm_reference(D, v), tol, {"x", "weight", "bias"}, 24);
+  // The parameter sums through column_sums, over 150 rows (3 blocks).
+  const int R2 = 150;
+  Vars v2{random_vector(std::size_t(R2) * D, 25), v[1], v[2]};
+  LayerNormRun<Exec, Real> blocked(D, R2, true);
+  LayerNormRun<HostExec, double> ref2(D, R2);
+  check_layer(blocked, ref2, v2, layer_norm_reference(D, v2), 8 * u * (R2 + 2) * std::sqrt(double(D)),
+              {"x", "weight", "bias"}, 26);
 }
 
 TEMPLATE_LIST_TEST_CASE("geglu: gelu(a) * b over the two halves; gradients", "[iff_layers]",
