@@ -17,10 +17,11 @@ tags=("$@")
 ((${#tags[@]})) || { echo "no test tags found in tests/CMakeLists.txt" >&2; exit 1; }
 pass=0 fail=0
 for t in "${tags[@]}"; do
-  # [tfrecord] runs an independent writer in Python with google.protobuf; a GPU image without it
-  # cannot run that check (CI runs it), so say so instead of counting a failure.
-  if [[ $t == tfrecord ]] && ! python3 -c 'import google.protobuf' 2>/dev/null; then
-    echo "SKIPPED: [$t] (no python3 with google.protobuf here)"; continue
+  # [tfrecord] runs an independent writer with the Python compiled into the tests
+  # (SURRO_TEST_PYTHON, /usr/bin/python3 by default), which needs google.protobuf; a GPU image
+  # without it cannot run that check (CI runs it), so say so instead of counting a failure.
+  if [[ $t == tfrecord ]] && ! "${SURRO_TEST_PYTHON:-/usr/bin/python3}" -c 'import google.protobuf' 2>/dev/null; then
+    echo "SKIPPED: [$t] (no google.protobuf for ${SURRO_TEST_PYTHON:-/usr/bin/python3} here)"; continue
   fi
   # Catch2 exits with the count of listed tests, so read the list rather than the exit code.
   listed=$(surro_tests "[$t]" --list-test-names-only 2>/dev/null || true)

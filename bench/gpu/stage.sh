@@ -19,6 +19,7 @@ bins=("$build/app/surro")
 for b in "$build"/bench/*; do [[ -x $b && -f $b ]] && bins+=("$b"); done
 bins+=("$(command -v h5diff)")  # the job tests compare datasets with it
 bins+=("$(command -v h5dump)")  # bench/peers/rollout.py reads HDF5 through it where h5py is missing
+bins+=("$(command -v h5ls)")    # [mesh_dataset] and [dataset_commands] list written files with it
 cp "${bins[@]}" "$out/bin/"
 # The tests read their fixtures from the source folder compiled into them (SURRO_TEST_DATA_DIR and
 # friends); env.sh links that path to the device's checkout when it is missing there.
