@@ -125,7 +125,8 @@ void rms_norm_forward(const Exec& exec, const RmsNormCfg& cfg, index_t rows, con
 
 template <class Exec, class Real>
 void rms_norm_backward(const Exec& exec, const RmsNormCfg& cfg, index_t rows, const Real* scale,
-                       const Real* x, const Real* rms, const Real* dy, Real* dscale, Real* dx, Real* partial) {
+                       const Real* x, const Real* rms, const Real* dy, Real* dscale, Real* dx,
+                       Real* partial) {
   ScopedRegion region("surro::op::rms_norm::backward");
   if (rows == 0) return;
   if (dscale) {  // x and dy, per row rms

@@ -275,7 +275,8 @@ void MeshTransformer<Exec, Real>::backward(const Exec& exec, const Real* P, cons
         static_cast<const Real*>(g),
         GatedMlpScratch<Real>{s.dgated.data(), s.dhidden.data(), s.dnormed.data(), cs}, s.gated(b, G), t1);
     rms_norm_backward(exec, norm, V, P + b.n2, static_cast<const Real*>(s.h[2 * l + 1].data()),
-                      static_cast<const Real*>(b.rms2.data()), static_cast<const Real*>(t1), G + b.n2, t2, cs);
+                      static_cast<const Real*>(b.rms2.data()), static_cast<const Real*>(t1), G + b.n2, t2,
+                      cs);
     graph_ops::add_into(exec, n, static_cast<const Real*>(t2), g);
     // h_{2l+1} = h_{2l} + Proj(MHA(q, k, v)), q k v = Linear(RMSNorm(h_{2l}))
     linear_backward(exec, lin, P + b.w[3], static_cast<const Real*>(b.o.data()), static_cast<const Real*>(g),
@@ -294,7 +295,8 @@ void MeshTransformer<Exec, Real>::backward(const Exec& exec, const Real* P, cons
       if (i > 0) graph_ops::add_into(exec, n, static_cast<const Real*>(t2), t1);
     }
     rms_norm_backward(exec, norm, V, P + b.n1, static_cast<const Real*>(s.h[2 * l].data()),
-                      static_cast<const Real*>(b.rms1.data()), static_cast<const Real*>(t1), G + b.n1, t2, cs);
+                      static_cast<const Real*>(b.rms1.data()), static_cast<const Real*>(t1), G + b.n1, t2,
+                      cs);
     graph_ops::add_into(exec, n, static_cast<const Real*>(t2), g);
   }
   rms_norm_backward(exec, norm, V, P + s.enc_norm, static_cast<const Real*>(s.enc_out.data()),

@@ -125,7 +125,10 @@ struct RmsNormRun {
   Buf rms;
   Buf partial;  // empty: one team per channel for dscale; else the column-sum path
   RmsNormRun(int D, index_t rows, bool column_sums = false)
-      : cfg{D}, R(rows), rms("rms", rows), partial("partial", column_sums ? op::column_sum_scratch(rows, D) : 0) {}
+      : cfg{D},
+        R(rows),
+        rms("rms", rows),
+        partial("partial", column_sums ? op::column_sum_scratch(rows, D) : 0) {}
 
   std::vector<double> forward(const Vars& v) {
     auto x = upload<Exec, Real>(v[0], "x"), s = upload<Exec, Real>(v[1], "scale");
@@ -441,7 +444,8 @@ TEMPLATE_LIST_TEST_CASE("column_sums: against a double sum; accumulates; reprodu
       const auto out0 = random_vector(std::size_t(C), 32);
       auto da = upload<Exec, Real>(a, "a");
       auto out = upload<Exec, Real>(out0, "out");
-      View1<Real, typename Exec::memory_space> partial("partial", std::max<std::size_t>(1, op::column_sum_scratch(R, C)));
+      const std::size_t scratch = std::max<std::size_t>(1, op::column_sum_scratch(R, C));
+      View1<Real, typename Exec::memory_space> partial("partial", scratch);
       op::column_sums(Exec(), "test::column_sums", R, C, op::ColumnOf<Real>{da.data(), ld}, partial.data(),
                       out.data());
       Exec().fence();
