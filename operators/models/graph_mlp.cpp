@@ -79,8 +79,13 @@ std::size_t ReluMlp<Exec, Real>::scratch_scalars(const std::vector<int>& widths,
 }
 
 template <class Exec, class Real>
+std::size_t ReluMlp<Exec, Real>::partial_scalars(const std::vector<int>& widths, index_t cap) {
+  return column_sum_scratch(cap, *std::max_element(widths.begin() + 1, widths.end()));
+}
+
+template <class Exec, class Real>
 ReluMlp<Exec, Real>::ReluMlp(const gemm::Gemm<Exec>& gemm, const ParamTable& table, const std::string& prefix,
-                             std::vector<int> widths, index_t cap, bool training, Real* scratch)
+                             std::vector<int> widths, index_t cap, bool training, Real* scratch, Real* partial)
     : m_gemm(gemm), m_widths(std::move(widths)), m_cap(cap), m_training(training) {
   const std::size_t n = m_widths.size() - 1;
   for (std::size_t i = 0; i < n; ++i) {
@@ -106,11 +111,11 @@ ReluMlp<Exec, Real>::ReluMlp(const gemm::Gemm<Exec>& gemm, const ParamTable& tab
     m_g0 = scratch;
     m_g1 = scratch + half;
   }
-  if (training) {
-    const int widest = *std::max_element(m_widths.begin() + 1, m_widths.end());
-    m_owned.emplace_back(prefix + ".column_sums", column_sum_scratch(cap, widest));
-    m_partial = m_owned.back().data();
+  if (training && !partial) {
+    m_owned.emplace_back(prefix + ".column_sums", partial_scalars(m_widths, cap));
+    partial = m_owned.back().data();
   }
+  if (training) m_partial = partial;
 }
 
 template <class Exec, class Real>

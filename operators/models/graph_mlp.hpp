@@ -28,7 +28,7 @@ void graph_model_init(const Exec& exec, const ParamTable& table, const std::stri
 void relu_mlp_register(ParamTable& table, const std::string& prefix, const std::vector<int>& widths);
 
 // Buffers: in training, a_1 .. a_{n-1} (R cap, w_i) each, saved for backward, and the bias
-// gradients' column-sum partials (column_sums.hpp: at most 4096 blocks of the widest w_i); a scratch of
+// gradients' column-sum partials (partial_scalars(); the caller's when it passes one); a scratch of
 // scratch_scalars() (backward's ping-pong of layer-input gradients, or in inference the forward's
 // ping-pong of activations, nothing saved). The scratch may be the caller's, shared by MLPs that never
 // run at the same time (a model runs one MLP's forward or backward at a time).
@@ -37,10 +37,15 @@ class ReluMlp {
  public:
   using Mem = typename Exec::memory_space;
   // scratch: null to allocate one; else a buffer of at least scratch_scalars(widths, capacity_rows).
+  // partial (training only): null to allocate one; else at least partial_scalars(widths, capacity_rows),
+  // which may be shared with anything that does not run during this MLP's backward.
   ReluMlp(const gemm::Gemm<Exec>& gemm, const ParamTable& table, const std::string& prefix,
-          std::vector<int> widths, index_t capacity_rows, bool training = true, Real* scratch = nullptr);
+          std::vector<int> widths, index_t capacity_rows, bool training = true, Real* scratch = nullptr,
+          Real* partial = nullptr);
   // 2 R cap (widest hidden width); 0 without hidden layers.
   static std::size_t scratch_scalars(const std::vector<int>& widths, index_t capacity_rows);
+  // column_sum_scratch(R cap, widest of w_1 .. w_n): the bias gradients' partials.
+  static std::size_t partial_scalars(const std::vector<int>& widths, index_t capacity_rows);
   void forward(const Exec& exec, const Real* params, index_t rows, const Real* x /* (R, w_0) */,
                Real* y /* (R, w_n) */);
   // Parameter gradients accumulated (+=); dx (R, w_0) overwritten, may be null. Uses the last

@@ -76,6 +76,9 @@ struct MeshTransformer<Exec, Real>::State {
   };
   bool training;
   gemm::Gemm<Exec> gemm;
+  // Backward only: the scratch of every parameter sum (norms, linear and MLP biases; they run one
+  // after another), column_sum_scratch(V, widest summed width).
+  Buf colsum;
   ReluMlp<Exec, Real> encoder, decoder;
   std::size_t enc_norm;
   std::vector<Block> blocks;     // inference: every block's buffers are the same Views
@@ -84,16 +87,18 @@ struct MeshTransformer<Exec, Real>::State {
   Buf t;                         // (V, d) a block's branch output
   Buf rope;                      // (V, dims, m, 2) rotation table of the batch's positions (rope only)
   Buf g, t1, t2, dq, dk, dv, ds, dgated, dhidden, dnormed, denc_in;  // backward only (empty in inference)
-  Buf colsum;  // backward only: the parameter sums' scratch, column_sum_scratch(V, max(d, 2F))
 
   State(const Exec& exec, const MeshTransformerCfg& c, const ParamTable& table, const GraphBatchCapacity& cap,
         bool train)
       : training(train),
         gemm(exec, c.gemm),
+        colsum("surro::mesh_transformer::colsum",
+               train ? column_sum_scratch(cap.nodes, std::max({c.dim, 2 * c.gated_mult * c.dim, c.out_channels}))
+                     : 0),
         encoder(gemm, table, mesh_transformer_impl::name("encoder"), mesh_transformer_impl::encoder_widths(c),
-                cap.nodes, train),
+                cap.nodes, train, nullptr, colsum.data()),
         decoder(gemm, table, mesh_transformer_impl::name("decoder"), mesh_transformer_impl::decoder_widths(c),
-                cap.nodes, train) {
+                cap.nodes, train, nullptr, colsum.data()) {
     using namespace mesh_transformer_impl;
     const std::size_t V = std::size_t(cap.nodes), d = std::size_t(c.dim), F = std::size_t(c.gated_mult) * d;
     const std::size_t nnzH = std::size_t(cap.nnz) * c.heads;
@@ -153,7 +158,6 @@ struct MeshTransformer<Exec, Real>::State {
     dhidden = bwd("dhidden", V * 2 * F);
     dnormed = bwd("dnormed", V * d);
     denc_in = bwd("denc_in", V * c.encoder_inputs());
-    colsum = bwd("colsum", column_sum_scratch(cap.nodes, int(std::max(d, 2 * F))));
   }
 
   template <class P>

@@ -123,7 +123,7 @@ struct MeshGraphNet<Exec, Real>::State {
   Real *tV, *gx, *dagg;                            // (V, H)
   Real *ge, *tE, *tE2;                             // (E, H)
   Real *dnin, *denc_in;                            // (V, 2H), (V, Cin + 9)
-  Real* colsum;  // (column_sum_scratch(max(V, E), H)) the norms' and the edge bias's parameter sums
+  Real* colsum;  // training: the parameter sums' scratch, shared by the norms, the edge bias and the MLPs
 
   Real* alloc(const std::string& label, std::size_t n) {
     owned.emplace_back("surro::meshgraphnet::" + label, n);
@@ -156,8 +156,15 @@ struct MeshGraphNet<Exec, Real>::State {
          std::initializer_list<Plan>{{w_enc_node, V}, {w_enc_edge, E}, {w_dec, V}, {w_edge, E}, {w_node, V}})
       scratch = std::max(scratch, Mlp::scratch_scalars(p.first, p.second));
     mlp_scratch = scratch > 0 ? alloc("mlp_scratch", scratch) : nullptr;
+    // One column-sum scratch for every parameter sum of a step (they run one after another): the
+    // norms' and the edge bias's (H columns over E or V rows) and the MLPs' bias sums.
+    std::size_t partial = column_sum_scratch(std::max(V, E), H);
+    for (const Plan& p :
+         std::initializer_list<Plan>{{w_enc_node, V}, {w_enc_edge, E}, {w_dec, V}, {w_edge, E}, {w_node, V}})
+      partial = std::max(partial, Mlp::partial_scalars(p.first, p.second));
+    colsum = training ? alloc("colsum", partial) : nullptr;
     auto mlp = [&](const std::string& prefix, const std::vector<int>& w, index_t rows) {
-      return std::make_unique<Mlp>(gemm, table, prefix, w, rows, training, mlp_scratch);
+      return std::make_unique<Mlp>(gemm, table, prefix, w, rows, training, mlp_scratch, colsum);
     };
     enc_node = mlp(name("encoder.node"), w_enc_node, V);
     enc_edge = mlp(name("encoder.edge"), w_enc_edge, E);
@@ -191,7 +198,6 @@ struct MeshGraphNet<Exec, Real>::State {
     tE2 = alloc("tE2", Es * H);
     dnin = alloc("dnin", Vs * 2 * H);
     denc_in = alloc("denc_in", Vs * c.node_inputs());
-    colsum = alloc("colsum", column_sum_scratch(std::max(V, E), H));
   }
 };
 
