@@ -6,6 +6,7 @@
 #include "operators/layers/column_sums.hpp"
 #include "operators/layers/instantiate.hpp"
 #include "operators/layers/param_init.hpp"
+#include "operators/layers/row_policy.hpp"
 
 #include <cmath>
 
@@ -33,60 +34,65 @@ KOKKOS_INLINE_FUNCTION Real inv_sqrt(Real v) {
     return 1.0 / ::sqrt(v);
 }
 
-// One team per row: two-pass mean and variance, then the affine output.
+// One row per vector (row_policy.hpp): two-pass mean and variance, then the affine output.
 template <class Exec, class Real>
 struct Forward {
   using member_type = typename Kokkos::TeamPolicy<Exec>::member_type;
   const Real *gamma, *beta, *x;  // (D), (D), (R, D)
   Real *y, *mean, *rstd;         // (R, D), (R), (R)
+  index_t rows;
   int dim;
   Real eps;
 
   KOKKOS_INLINE_FUNCTION void operator()(const member_type& team) const {
-    const index_t r = team.league_rank();
+    const index_t r = row_index(team);
+    if (r >= rows) return;
     const Real* xr = x + r * dim;
     Real s = 0, v = 0;
     Kokkos::parallel_reduce(
-        Kokkos::TeamThreadRange(team, dim), [&](const int c, Real& acc) { acc += xr[c]; }, s);
+        Kokkos::ThreadVectorRange(team, dim), [&](const int c, Real& acc) { acc += xr[c]; }, s);
     const Real mu = s / Real(dim);
     Kokkos::parallel_reduce(
-        Kokkos::TeamThreadRange(team, dim),
+        Kokkos::ThreadVectorRange(team, dim),
         [&](const int c, Real& acc) {
           const Real d = xr[c] - mu;
           acc += d * d;
         },
         v);
     const Real rs = inv_sqrt(v / Real(dim) + eps);
-    team.team_barrier();  // every thread has read its x before y (which may alias x) is written
-    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, dim),
+    // y may alias x: the reductions above are complete in every lane (they end in a broadcast), and
+    // each lane reads x(r, c) before writing y(r, c) for its own c.
+    Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, dim),
                          [&](const int c) { y[r * dim + c] = (xr[c] - mu) * rs * gamma[c] + beta[c]; });
-    Kokkos::single(Kokkos::PerTeam(team), [&]() {
+    Kokkos::single(Kokkos::PerThread(team), [&]() {
       mean[r] = mu;
       rstd[r] = rs;
     });
   }
 };
 
-// One team per row: dx = rstd (g - mean(g) - xhat mean(g xhat)), g = gamma dy.
+// One row per vector: dx = rstd (g - mean(g) - xhat mean(g xhat)), g = gamma dy.
 template <class Exec, class Real>
 struct BackwardX {
   using member_type = typename Kokkos::TeamPolicy<Exec>::member_type;
-  const Real *gamma, *x, *mean, *rstd, *dy;
-  Real* dx;
+  const Real *gamma, *x, *mean, *rstd, *dy;  // (D), (R, D), (R), (R), (R, D)
+  Real* dx;                                  // (R, D)
+  index_t rows;
   int dim;
 
   KOKKOS_INLINE_FUNCTION void operator()(const member_type& team) const {
-    const index_t r = team.league_rank();
+    const index_t r = row_index(team);
+    if (r >= rows) return;
     const Real mu = mean[r], rs = rstd[r];
     const Real *xr = x + r * dim, *dyr = dy + r * dim;
     Real s1 = 0, s2 = 0;
     Kokkos::parallel_reduce(
-        Kokkos::TeamThreadRange(team, dim), [&](const int c, Real& acc) { acc += gamma[c] * dyr[c]; }, s1);
+        Kokkos::ThreadVectorRange(team, dim), [&](const int c, Real& acc) { acc += gamma[c] * dyr[c]; }, s1);
     Kokkos::parallel_reduce(
-        Kokkos::TeamThreadRange(team, dim),
+        Kokkos::ThreadVectorRange(team, dim),
         [&](const int c, Real& acc) { acc += gamma[c] * dyr[c] * (xr[c] - mu) * rs; }, s2);
     const Real m1 = s1 / Real(dim), m2 = s2 / Real(dim);
-    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, dim), [&](const int c) {
+    Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, dim), [&](const int c) {
       dx[r * dim + c] = rs * (gamma[c] * dyr[c] - m1 - (xr[c] - mu) * rs * m2);
     });
   }
@@ -135,8 +141,8 @@ void layer_norm_forward(const Exec& exec, const LayerNormCfg& cfg, index_t rows,
   ScopedRegion region("surro::op::layer_norm::forward");
   profile::add_work("surro::op::layer_norm::forward", (2.0 * rows * cfg.dim + 2.0 * rows) * sizeof(Real));
   Kokkos::parallel_for(
-      "surro::op::layer_norm::forward", Kokkos::TeamPolicy<Exec>(exec, int(rows), Kokkos::AUTO),
-      layer_norm_impl::Forward<Exec, Real>{gamma, beta, x, y, mean, rstd, cfg.dim, Real(cfg.eps)});
+      "surro::op::layer_norm::forward", row_policy(exec, rows),
+      layer_norm_impl::Forward<Exec, Real>{gamma, beta, x, y, mean, rstd, rows, cfg.dim, Real(cfg.eps)});
 }
 
 template <class Exec, class Real>
@@ -161,9 +167,8 @@ void layer_norm_backward(const Exec& exec, const LayerNormCfg& cfg, index_t rows
         layer_norm_impl::BackwardParams<Exec, Real>{x, mean, rstd, dy, dgamma, dbeta, rows, cfg.dim});
   }
   if (dx)
-    Kokkos::parallel_for("surro::op::layer_norm::backward_x",
-                         Kokkos::TeamPolicy<Exec>(exec, int(rows), Kokkos::AUTO),
-                         layer_norm_impl::BackwardX<Exec, Real>{gamma, x, mean, rstd, dy, dx, cfg.dim});
+    Kokkos::parallel_for("surro::op::layer_norm::backward_x", row_policy(exec, rows),
+                         layer_norm_impl::BackwardX<Exec, Real>{gamma, x, mean, rstd, dy, dx, rows, cfg.dim});
 }
 
 #define SURRO_X(Exec, Real)                                                                                \

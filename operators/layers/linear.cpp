@@ -27,20 +27,36 @@ inline Lay kind(int groups, int channels) {
   return groups == 1 ? Lay::last : (groups == channels ? Lay::first : Lay::grouped);
 }
 
-// The channel of element i of a (B, R, C) activation stored in `groups` groups (linear.hpp).
-KOKKOS_INLINE_FUNCTION int channel_of(index_t i, index_t rows, int channels, int groups) {
+// The channel of element i of a (B, R, C) activation stored in `groups` groups (linear.hpp). The
+// workspace bounds B R C by INT_MAX, so this is 32-bit arithmetic: 64-bit divisions cost a GPU many
+// instructions and held the bias fill at a quarter of the copy bandwidth.
+KOKKOS_INLINE_FUNCTION int channel_of(int i, int rows, int channels, int groups) {
+  if (groups == 1) return i % channels;
   const int dg = channels / groups;
-  return int((i / (rows * dg)) % groups) * dg + int(i % dg);
+  return (i / (rows * dg)) % groups * dg + i % dg;
 }
 
+// y = bias, broadcast over rows: what a beta = 1 GEMM then adds to.
 template <class Exec, class Real>
 void fill_bias(const Exec& exec, const LinearShape& sh, int c_out, const Real* bias, Real* y) {
-  const index_t rows = sh.rows;
-  const int groups = sh.out_groups;
+  const int rows = int(sh.rows), groups = sh.out_groups;
   profile::add_work("surro::op::linear::bias", (double(sh.batch) * rows * c_out + c_out) * sizeof(Real));
   Kokkos::parallel_for(
       "surro::op::linear::bias", Kokkos::RangePolicy<Exec>(exec, 0, index_t(sh.batch) * rows * c_out),
-      KOKKOS_LAMBDA(const index_t i) { y[i] = bias[channel_of(i, rows, c_out, groups)]; });
+      KOKKOS_LAMBDA(const index_t i) { y[i] = bias[channel_of(int(i), rows, c_out, groups)]; });
+}
+
+// y = relu(y + bias) (bias null: relu(y)) in one read and one write of y, after a beta = 0 GEMM.
+template <class Exec, class Real>
+void bias_relu(const Exec& exec, const LinearShape& sh, int c_out, const Real* bias, Real* y) {
+  const int rows = int(sh.rows), groups = sh.out_groups;
+  profile::add_work("surro::op::linear::bias_relu", (2.0 * sh.batch * rows * c_out + c_out) * sizeof(Real));
+  Kokkos::parallel_for(
+      "surro::op::linear::bias_relu", Kokkos::RangePolicy<Exec>(exec, 0, index_t(sh.batch) * rows * c_out),
+      KOKKOS_LAMBDA(const index_t i) {
+        const Real v = bias ? y[i] + bias[channel_of(int(i), rows, c_out, groups)] : y[i];
+        y[i] = v > Real(0) ? v : Real(0);
+      });
 }
 
 // db(o) += sum_{b, r} dy(b, r, o), dy in `groups` layout: one team per output channel.
@@ -107,14 +123,14 @@ void linear_init(const Exec& exec, const LinearCfg& cfg, Real* w, Real* bias, st
 
 template <class Exec, class Real>
 void linear_forward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Real* w, const Real* bias,
-                    const Real* x, Real* y) {
+                    const Real* x, Real* y, Activation act) {
   using namespace linear_impl;
   ScopedRegion region("surro::op::linear::forward");
   const LinearShape& sh = ws.shape;
   const index_t ci = ws.cfg.c_in, co = ws.cfg.c_out, R = sh.rows, B = sh.batch;
-  const bool with_bias = ws.cfg.bias && bias;
-  if (with_bias) fill_bias(exec, sh, int(co), bias, y);
-  const Real beta = with_bias ? Real(1) : Real(0);
+  const bool with_bias = ws.cfg.bias && bias, fused = act != Activation::none;
+  if (with_bias && !fused) fill_bias(exec, sh, int(co), bias, y);
+  const Real beta = with_bias && !fused ? Real(1) : Real(0);
   const Lay lx = kind(sh.in_groups, int(ci)), ly = kind(sh.out_groups, int(co));
   if (lx == Lay::last && ly == Lay::last) {  // (B R x Cout) = (B R x Cin) W^T
     ws.gemm(exec, gemm::make_shape(N, T, B * R, co, ci, ci, ci, co), Real(1), x, w, beta, y);
@@ -144,6 +160,7 @@ void linear_forward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Rea
                 x, w + g * dg * ci, beta, y + g * R * dg);
     }
   }
+  if (fused) bias_relu(exec, sh, int(co), with_bias ? bias : static_cast<const Real*>(nullptr), y);
 }
 
 template <class Exec, class Real>
@@ -225,7 +242,7 @@ template struct LinearWorkspace<HostExec>;
   template void linear_init<Exec, Real>(const Exec&, const LinearCfg&, Real*, Real*, std::uint64_t, \
                                         std::uint64_t);                                             \
   template void linear_forward<Exec, Real>(const Exec&, const LinearWorkspace<Exec>&, const Real*,  \
-                                           const Real*, const Real*, Real*);                        \
+                                           const Real*, const Real*, Real*, Activation);            \
   template void linear_backward<Exec, Real>(const Exec&, const LinearWorkspace<Exec>&, const Real*, \
                                             const Real*, const Real*, Real*, Real*, Real*, Real*);
 SURRO_OP_INSTANTIATE(SURRO_X)

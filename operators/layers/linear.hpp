@@ -61,12 +61,18 @@ template <class Exec, class Real>
 void linear_init(const Exec& exec, const LinearCfg& cfg, Real* w /* (Cout, Cin) */,
                  Real* bias /* (Cout), null without bias */, std::uint64_t seed, std::uint64_t stream);
 
-// y = x W^T + bias in the workspace's layouts. x and y must not overlap.
+// An elementwise function applied to the layer's output in the same pass as the bias.
+enum class Activation { none, relu };
+
+// y = act(x W^T + bias) in the workspace's layouts. x and y must not overlap. Without an
+// activation the bias is written first and the GEMM adds to it (beta = 1); with one the GEMM writes
+// y (beta = 0) and one pass adds the bias and applies the activation, so y is read and written
+// once after the GEMM instead of twice. A caller's backward takes relu'(z) = [y > 0] from y.
 template <class Exec, class Real>
 void linear_forward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Real* w /* (Cout, Cin) */,
                     const Real* bias /* (Cout) or null */,
                     const Real* x /* (B, R, Cin) in in_groups layout */,
-                    Real* y /* (B, R, Cout) in out_groups layout */);
+                    Real* y /* (B, R, Cout) in out_groups layout */, Activation act = Activation::none);
 
 // dw += sum_{b,r} dy x^T; dbias += sum_{b,r} dy; dx = dy W (overwritten; null: not needed).
 // partial: null, or column_sum_scratch(B R, Cout) scalars (operators/layers/column_sums.hpp) for a

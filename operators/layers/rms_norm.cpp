@@ -6,6 +6,7 @@
 #include "operators/layers/column_sums.hpp"
 #include "operators/layers/instantiate.hpp"
 #include "operators/layers/param_init.hpp"
+#include "operators/layers/row_policy.hpp"
 
 #include <cmath>
 #include <type_traits>
@@ -32,49 +33,54 @@ KOKKOS_INLINE_FUNCTION Real sqrt_of(Real v) {
     return ::sqrt(v);
 }
 
-// One team per row: the sum of squares, then the scaled output.
+// One row per vector (row_policy.hpp): the sum of squares, then the scaled output.
 template <class Exec, class Real>
 struct Forward {
   using member_type = typename Kokkos::TeamPolicy<Exec>::member_type;
   const Real *scale, *x;  // (D), (R, D)
   Real *y, *rms;          // (R, D), (R)
+  index_t rows;
   int dim;
   Real eps;
 
   KOKKOS_INLINE_FUNCTION void operator()(const member_type& team) const {
-    const index_t r = team.league_rank();
+    const index_t r = row_index(team);
+    if (r >= rows) return;
     const Real* xr = x + r * dim;
     Real ss = 0;
     Kokkos::parallel_reduce(
-        Kokkos::TeamThreadRange(team, dim), [&](const int c, Real& acc) { acc += xr[c] * xr[c]; }, ss);
+        Kokkos::ThreadVectorRange(team, dim), [&](const int c, Real& acc) { acc += xr[c] * xr[c]; }, ss);
     const Real rm = sqrt_of(ss / Real(dim));
     const Real inv = Real(1) / (rm + eps);
-    team.team_barrier();  // every thread has read its x before y (which may alias x) is written
-    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, dim),
+    // y may alias x: the sum is complete in every lane (it ends in a broadcast), and each lane reads
+    // x(r, c) before writing y(r, c) for its own c.
+    Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, dim),
                          [&](const int c) { y[r * dim + c] = scale[c] * xr[c] * inv; });
-    Kokkos::single(Kokkos::PerTeam(team), [&]() { rms[r] = rm; });
+    Kokkos::single(Kokkos::PerThread(team), [&]() { rms[r] = rm; });
   }
 };
 
-// One team per row: dx = (g - x <g, x> / (D rms d)) / d, g = scale dy.
+// One row per vector: dx = (g - x <g, x> / (D rms d)) / d, g = scale dy.
 template <class Exec, class Real>
 struct BackwardX {
   using member_type = typename Kokkos::TeamPolicy<Exec>::member_type;
-  const Real *scale, *x, *rms, *dy;
-  Real* dx;
+  const Real *scale, *x, *rms, *dy;  // (D), (R, D), (R), (R, D)
+  Real* dx;                          // (R, D)
+  index_t rows;
   int dim;
   Real eps;
 
   KOKKOS_INLINE_FUNCTION void operator()(const member_type& team) const {
-    const index_t r = team.league_rank();
+    const index_t r = row_index(team);
+    if (r >= rows) return;
     const Real *xr = x + r * dim, *dyr = dy + r * dim;
     const Real rm = rms[r], d = rm + eps;
     Real gx = 0;
     Kokkos::parallel_reduce(
-        Kokkos::TeamThreadRange(team, dim), [&](const int c, Real& acc) { acc += scale[c] * dyr[c] * xr[c]; },
-        gx);
+        Kokkos::ThreadVectorRange(team, dim),
+        [&](const int c, Real& acc) { acc += scale[c] * dyr[c] * xr[c]; }, gx);
     const Real k = rm > Real(0) ? gx / (Real(dim) * rm * d) : Real(0);
-    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, dim),
+    Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, dim),
                          [&](const int c) { dx[r * dim + c] = (scale[c] * dyr[c] - xr[c] * k) / d; });
   }
 };
@@ -118,9 +124,8 @@ void rms_norm_forward(const Exec& exec, const RmsNormCfg& cfg, index_t rows, con
   ScopedRegion region("surro::op::rms_norm::forward");
   if (rows == 0) return;
   profile::add_work("surro::op::rms_norm::forward", (2.0 * rows * cfg.dim + rows + cfg.dim) * sizeof(Real));
-  Kokkos::parallel_for("surro::op::rms_norm::forward",
-                       Kokkos::TeamPolicy<Exec>(exec, int(rows), Kokkos::AUTO),
-                       rms_norm_impl::Forward<Exec, Real>{scale, x, y, rms, cfg.dim, Real(cfg.eps)});
+  Kokkos::parallel_for("surro::op::rms_norm::forward", row_policy(exec, rows),
+                       rms_norm_impl::Forward<Exec, Real>{scale, x, y, rms, rows, cfg.dim, Real(cfg.eps)});
 }
 
 template <class Exec, class Real>
@@ -141,9 +146,9 @@ void rms_norm_backward(const Exec& exec, const RmsNormCfg& cfg, index_t rows, co
   }
   if (dx) {  // x and dy in, dx out
     profile::add_work("surro::op::rms_norm::backward_x", (3.0 * rows * cfg.dim + rows) * sizeof(Real));
-    Kokkos::parallel_for("surro::op::rms_norm::backward_x",
-                         Kokkos::TeamPolicy<Exec>(exec, int(rows), Kokkos::AUTO),
-                         rms_norm_impl::BackwardX<Exec, Real>{scale, x, rms, dy, dx, cfg.dim, Real(cfg.eps)});
+    Kokkos::parallel_for(
+        "surro::op::rms_norm::backward_x", row_policy(exec, rows),
+        rms_norm_impl::BackwardX<Exec, Real>{scale, x, rms, dy, dx, rows, cfg.dim, Real(cfg.eps)});
   }
 }
 

@@ -18,14 +18,6 @@ std::string linear_name(const std::string& prefix, std::size_t i) {
   return prefix + ".linear" + std::to_string(i);
 }
 
-// a = relu(a) in place.
-template <class Exec, class Real>
-void relu(const Exec& exec, index_t n, Real* a) {
-  Kokkos::parallel_for(
-      "surro::graph_mlp::relu", Kokkos::RangePolicy<Exec>(exec, 0, n),
-      KOKKOS_LAMBDA(const index_t i) { a[i] = a[i] > Real(0) ? a[i] : Real(0); });
-}
-
 // g *= [a > 0]: the gradient through relu, from the saved post-activation a.
 template <class Exec, class Real>
 void relu_backward(const Exec& exec, index_t n, const Real* a, Real* g) {
@@ -135,8 +127,8 @@ void ReluMlp<Exec, Real>::run_layers(const Exec& exec, const Real* params, index
     const LinearCfg lc{m_widths[i], m_widths[i + 1], true};
     const LinearWorkspace<Exec> ws(m_gemm, lc, LinearShape{1, rows, 1, 1});
     Real* out = i + 1 < n ? m_act[i + 1] : y;
-    linear_forward(exec, ws, params + m_w[i], params + m_b[i], in, out);
-    if (i + 1 < n) graph_mlp_impl::relu(exec, rows * m_widths[i + 1], out);
+    linear_forward(exec, ws, params + m_w[i], params + m_b[i], in, out,
+                   i + 1 < n ? Activation::relu : Activation::none);
     in = out;
   }
 }

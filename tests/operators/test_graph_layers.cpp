@@ -493,6 +493,17 @@ TEMPLATE_LIST_TEST_CASE("rms_norm: graph-physics' RMSNorm; gradients", "[rms_nor
     require_close(blocked.backward(v2, r2), ref2.backward(v2, r2), 16 * epsilon<Real>() * (R2 + 2),
                   {"x", "scale"});
   }
+  {  // A row wider than a GPU's 32 lanes (D = 40) and R = 21 rows (the last team of 8 partly empty).
+    const int D3 = 40;
+    const index_t R3 = 21;
+    RmsNormRun<Exec, Real> wide(D3, R3);
+    RmsNormRun<HostExec, double> ref3(D3, R3);
+    const Vars v3{random_vector(R3 * D3, 26), random_vector(D3, 27, 0.5, 1.5)};
+    const double tol3 = 8 * epsilon<Real>() * (D3 + 2);
+    REQUIRE(rel_l2(wide.forward(v3), rms_norm_reference(D3, v3)) <= tol3);
+    const auto r3 = random_vector(R3 * D3, 28);
+    require_close(wide.backward(v3, r3), ref3.backward(v3, r3), 2 * tol3, {"x", "scale"});
+  }
 
   // With scale = 1 every output row has RMS rms / (rms + eps), the input row's rms.
   const Vars ones{v[0], std::vector<double>(D, 1.0)};

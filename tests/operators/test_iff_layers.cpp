@@ -24,6 +24,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cmath>
 
 using namespace surro;
@@ -102,17 +103,20 @@ struct LinearRun : RunBase<Exec, Real> {
   op::LinearShape sh;
   op::LinearWorkspace<Exec> ws;
   typename RunBase<Exec, Real>::Buf partial;  // empty: one team per channel for dbias; else column_sums
-  LinearRun(op::LinearCfg c, op::LinearShape s, bool column_sums = false)
+  op::Activation act;                         // forward's fused activation
+  LinearRun(op::LinearCfg c, op::LinearShape s, bool column_sums = false,
+            op::Activation a = op::Activation::none)
       : cfg(c),
         sh(s),
         ws(this->exec, c, s),
-        partial("partial", column_sums ? op::column_sum_scratch(index_t(s.batch) * s.rows, c.c_out) : 0) {}
+        partial("partial", column_sums ? op::column_sum_scratch(index_t(s.batch) * s.rows, c.c_out) : 0),
+        act(a) {}
   std::size_t ny() const { return std::size_t(sh.batch) * sh.rows * cfg.c_out; }
 
   std::vector<double> forward(const Vars& v) {
     auto x = this->up(v[0], "x"), w = this->up(v[1], "w"), b = this->up(v[2], "b");
     auto y = this->up(std::vector<double>(ny(), kGarbage), "y");
-    op::linear_forward(this->exec, ws, w.data(), cfg.bias ? b.data() : nullptr, x.data(), y.data());
+    op::linear_forward(this->exec, ws, w.data(), cfg.bias ? b.data() : nullptr, x.data(), y.data(), act);
     this->exec.fence();
     return download(y);
   }
@@ -536,6 +540,15 @@ TEMPLATE_LIST_TEST_CASE("linear: every layout pair against a naive loop; gradien
   LinearRun<Exec, Real> blocked(cfg, sh, true);
   const auto r = random_vector(std::size_t(B) * R * k.co, 6);
   require_grads(blocked.backward(v, r), ref.backward(v, r), tol, names);
+  // The ReLU fused into the bias pass (the GEMM writes y, one pass adds the bias and clips), in
+  // every layout: relu is 1-Lipschitz, so the error is at most the pre-activation's, tol ||z||.
+  LinearRun<Exec, Real> fused(cfg, sh, false, op::Activation::relu);
+  const auto z = linear_reference(k, B, R, v);
+  auto want = z;
+  for (double& e : want) e = std::max(e, 0.0);
+  const auto got = fused.forward(v);
+  REQUIRE(norm(minus(got, want)) <= tol * norm(z));
+  REQUIRE(std::count(want.begin(), want.end(), 0.0) > 0);  // the data cross zero: the clip is tested
 }
 
 TEST_CASE("linear: registration, initialization and refused layouts", "[iff_layers]") {
@@ -584,6 +597,14 @@ TEMPLATE_LIST_TEST_CASE("layer_norm: torch's LayerNorm; gradients", "[iff_layers
   LayerNormRun<HostExec, double> ref2(D, R2);
   check_layer(blocked, ref2, v2, layer_norm_reference(D, v2), 8 * u * (R2 + 2) * std::sqrt(double(D)),
               {"x", "weight", "bias"}, 26);
+  // A row wider than a GPU's 32 lanes (D = 40: lanes hold one or two channels) and R = 21 rows (the
+  // last team of 8 rows partly empty).
+  const int D3 = 40, R3 = 21;
+  Vars v3{random_vector(std::size_t(R3) * D3, 27), random_vector(D3, 28, 0.5, 1.5), random_vector(D3, 29)};
+  LayerNormRun<Exec, Real> wide(D3, R3);
+  LayerNormRun<HostExec, double> ref3(D3, R3);
+  check_layer(wide, ref3, v3, layer_norm_reference(D3, v3),
+              8 * u * (std::max(D3, R3) + 2) * std::sqrt(double(D3)), {"x", "weight", "bias"}, 30);
 }
 
 TEMPLATE_LIST_TEST_CASE("geglu: gelu(a) * b over the two halves; gradients", "[iff_layers]",
