@@ -77,12 +77,22 @@ else
   scancel --signal=USR1 --batch "$job" || bad "scancel --signal=USR1 --batch $job"
   # The script requeues the job: back to PENDING (Slurm delays a requeued job's start by 120 s).
   for _ in $(seq 1 300); do [[ $(job_field "$job" Restarts) == 1 ]] && break; sleep 0.1; done
+  # The requeue (and with it slurmd's revocation of the first run's credential) happened by now.
+  requeued_at=$(date +%s)
   [[ $(job_field "$job" Restarts) == 1 ]] && ok || bad "job $job not requeued: $(scontrol show job "$job"; cat job.log)"
   grep -q "surro: interrupted after a checkpoint; requeueing job $job" job.log && ok \
     || bad "train.sbatch did not report exit 4 and requeue: $(cat job.log)"
   [[ -s job/checkpoint_last.h5 ]] && ok || bad "no checkpoint after USR1"
   first=$(($(wc -l <job/history.csv) - 1))
   [[ $first -lt 30 ]] && ok || bad "the job finished its 30 epochs before USR1 arrived"
+  # Start the requeued job now rather than in 120 s, but only as Slurm's delay would: after the first
+  # run has ended (PENDING, no longer COMPLETING: its end sets the 120 s delay, which would override
+  # StartTime) and in a later second than the requeue. slurmd refuses a launch credential created
+  # in the second of the revocation (whole seconds), and slurmctld then fails the job ("Killing
+  # non-startable batch JobId=N: Job credential revoked"): a start within that second is Slurm's
+  # refusal, not the script's behaviour.
+  for _ in $(seq 1 300); do [[ $(job_field "$job" JobState) == PENDING ]] && break; sleep 0.1; done
+  while (($(date +%s) <= requeued_at)); do sleep 0.1; done
   scontrol update JobId="$job" StartTime=now || bad "scontrol update StartTime=now"
   for _ in $(seq 1 1200); do [[ $(job_field "$job" JobState) =~ ^(COMPLETED|FAILED|CANCELLED|TIMEOUT)$ ]] && break; sleep 0.1; done
   [[ $(job_field "$job" JobState) == COMPLETED && $(job_field "$job" Restarts) == 1 ]] && ok \
