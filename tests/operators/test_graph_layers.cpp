@@ -180,11 +180,12 @@ struct AttentionRun {
   index_t V, nnz;
   View1<index_t, mem> off, off_t;
   View1<int, mem> idx, idx_t, perm;
-  index_t long_row;  // < 0: one kernel for every row; else rows/columns longer than it go wide
-  View1<int, mem> long_rows, long_cols;
-  index_t n_long_rows = 0, n_long_cols = 0;
+  index_t long_row;  // < 0: one kernel for every row; else rows/columns longer than it are tiled
+  std::vector<int> rows, cols, row_tiles, col_tiles;  // long_rows_of, long_tiles_of
+  View1<int, mem> long_rows, long_cols, long_row_tiles, long_col_tiles;
   Buf p, ds;
-  AttentionRun(op::MaskedAttentionCfg c, const Mask& m, index_t long_row_ = -1)
+  Buf scratch;  // masked_attention_long_scratch, pre-filled with garbage
+  AttentionRun(op::MaskedAttentionCfg c, const Mask& m, index_t long_row_ = -1, index_t tile = op::kLongTile)
       : cfg(c),
         V(m.V()),
         nnz(m.a.nnz()),
@@ -196,23 +197,31 @@ struct AttentionRun {
         long_row(long_row_),
         p("p", std::max<index_t>(1, nnz * c.heads)),
         ds("ds", std::max<index_t>(1, nnz * c.heads)) {
-    if (long_row < 0) return;
-    std::vector<int> rows, cols;
-    op::long_rows_of(m.a.offsets, long_row, rows);
-    op::long_rows_of(m.t.offsets, long_row, cols);
-    n_long_rows = index_t(rows.size());
-    n_long_cols = index_t(cols.size());
-    long_rows = dev<Exec>(rows, "long_rows");
-    long_cols = dev<Exec>(cols, "long_cols");
+    if (long_row >= 0) {
+      op::long_rows_of(m.a.offsets, long_row, rows);
+      op::long_rows_of(m.t.offsets, long_row, cols);
+      op::long_tiles_of(m.a.offsets, rows, tile, row_tiles);
+      op::long_tiles_of(m.t.offsets, cols, tile, col_tiles);
+      long_rows = dev<Exec>(rows, "long_rows");
+      long_cols = dev<Exec>(cols, "long_cols");
+      long_row_tiles = dev<Exec>(row_tiles, "long_row_tiles");
+      long_col_tiles = dev<Exec>(col_tiles, "long_col_tiles");
+    }
+    scratch = Buf("long_scratch", std::max<std::size_t>(1, op::masked_attention_long_scratch(cfg, mask())));
+    Kokkos::deep_copy(scratch, Real(kGarbage));
   }
   op::AttentionMask mask() const {
     op::AttentionMask a{V, nnz, off.data(), idx.data(), off_t.data(), idx_t.data(), perm.data()};
     if (long_row >= 0) {
       a.long_row = long_row;
       a.long_rows = long_rows.data();
-      a.n_long_rows = n_long_rows;
+      a.long_row_tiles = long_row_tiles.data();
+      a.n_long_rows = index_t(rows.size());
+      a.n_row_tiles = row_tiles.back();
       a.long_cols = long_cols.data();
-      a.n_long_cols = n_long_cols;
+      a.long_col_tiles = long_col_tiles.data();
+      a.n_long_cols = index_t(cols.size());
+      a.n_col_tiles = col_tiles.back();
     }
     return a;
   }
@@ -222,7 +231,8 @@ struct AttentionRun {
     auto q = upload<Exec, Real>(v[0], "q"), k = upload<Exec, Real>(v[1], "k"),
          x = upload<Exec, Real>(v[2], "v");
     auto o = upload<Exec, Real>(std::vector<double>(v[0].size(), kGarbage), "o");
-    op::masked_attention_forward(exec, cfg, mask(), q.data(), k.data(), x.data(), p.data(), o.data());
+    op::masked_attention_forward(exec, cfg, mask(), q.data(), k.data(), x.data(), p.data(), o.data(),
+                                 scratch.data());
     exec.fence();
     return download(o);
   }
@@ -241,7 +251,7 @@ struct AttentionRun {
     for (int a = 0; a < 3; ++a)
       d.push_back(upload<Exec, Real>(std::vector<double>(v[a].size(), kGarbage), "d"));
     op::masked_attention_backward(exec, cfg, mask(), q.data(), k.data(), x.data(), p.data(), dout.data(),
-                                  ds.data(), d[0].data(), d[1].data(), d[2].data());
+                                  ds.data(), d[0].data(), d[1].data(), d[2].data(), scratch.data());
     exec.fence();
     for (auto& e : d) g.push_back(download(e));
     return g;
@@ -562,7 +572,7 @@ TEMPLATE_LIST_TEST_CASE("masked_attention: softmax over the mask's entries; grad
     if (long_row >= 0) {  // long_rows_of against a count by hand
       index_t want = 0;
       for (index_t i = 0; i < m.V(); ++i) want += m.a.offsets[i + 1] - m.a.offsets[i] > long_row;
-      REQUIRE(run.n_long_rows == want);
+      REQUIRE(index_t(run.rows.size()) == want);
     }
     const std::size_t n = std::size_t(k.V) * k.D;
     const Vars v{random_vector(n, 50 + which), random_vector(n, 60 + which), random_vector(n, 70 + which)};
