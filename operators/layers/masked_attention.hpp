@@ -34,13 +34,14 @@
 // Long rows. A global node's row (and column) spans its whole mesh: 100k entries that one team
 // would walk while the GPU idles. When the mask lists the rows and columns longer than
 // mask.long_row (long_rows, long_cols), the row kernels skip them and the tiled kernels take them:
-// a long row of n entries is cut into T = ceil(n / tile) tiles of consecutive entries (balanced:
-// lengths differ by at most one, boundaries reduce::chunk_begin(n, T, t), from n alone), one team
-// per tile, and the tiles' partial results are combined per row in tile order:
+// a long row of n entries is cut into T = ceil(n / tile) tiles (GraphBatch: kLongTile) of
+// consecutive entries, balanced (lengths differ by at most one; boundaries reduce::chunk_begin(n,
+// T, t), from n alone), one team per tile, and the tiles' partial results are combined per row in
+// tile order:
 //   forward   tile t: raw scores, the tile max m_t(h), x = exp(score - m_t) into p, l_t(h) = sum x,
 //                     o_t = sum x v;
 //             row:    m = max_t m_t, w_t = exp(m_t - m), l = sum_t w_t l_t, o = (sum_t w_t o_t) / l;
-//             tile t: p *= w_t / l   (the row softmax, equal to the one-team one up to round-off)
+//             tile t: p *= w_t / l   (the row softmax, equal to the row kernel's up to round-off)
 //   backward  tile t: dp into ds, the tile's sum p dp per head;
 //             tile t: <p, dp>_row = the tiles' sums in tile order (every tile team adds the same
 //                     terms in the same order), ds = p (dp - <p, dp>_row), dq_t = sum ds k;
