@@ -215,8 +215,11 @@ GraphBatch<Exec>::GraphBatch(const GraphBatchCapacity& cap, int dim)
       m_mask_indices_t("surro::graph_batch::mask_indices_t", cap.nnz),
       m_mask_perm("surro::graph_batch::mask_perm", cap.nnz),
       m_long_rows("surro::graph_batch::long_rows", cap.nodes),
-      m_long_cols("surro::graph_batch::long_cols", cap.nodes) {
+      m_long_cols("surro::graph_batch::long_cols", cap.nodes),
+      m_long_row_tiles("surro::graph_batch::long_row_tiles", cap.nodes + 1),
+      m_long_col_tiles("surro::graph_batch::long_col_tiles", cap.nodes + 1) {
   m_long_host.reserve(std::size_t(std::max<index_t>(cap.nodes, 0)));
+  m_tiles_host.reserve(std::size_t(std::max<index_t>(cap.nodes, 0)) + 1);
   SURRO_REQUIRE(
       cap.meshes > 0 && cap.nodes > 0 && cap.edges >= 0 && cap.nnz >= 0,
       "graph batch: capacity (meshes " << cap.meshes << ", nodes " << cap.nodes << "): expected positive");
@@ -254,11 +257,17 @@ void GraphBatch<Exec>::upload(const Exec& exec, const HostGraphBatch& h) {
   copy_front(m_mask_indices_t, h.mask_t.indices);
   copy_front(m_mask_perm, h.mask_perm);
   long_rows_of(h.mask.offsets, kLongRow, m_long_host);
+  long_tiles_of(h.mask.offsets, m_long_host, kLongTile, m_tiles_host);
   m_n_long_rows = index_t(m_long_host.size());
+  m_n_row_tiles = m_tiles_host.back();
   copy_front(m_long_rows, m_long_host);
+  copy_front(m_long_row_tiles, m_tiles_host);
   long_rows_of(h.mask_t.offsets, kLongRow, m_long_host);
+  long_tiles_of(h.mask_t.offsets, m_long_host, kLongTile, m_tiles_host);
   m_n_long_cols = index_t(m_long_host.size());
+  m_n_col_tiles = m_tiles_host.back();
   copy_front(m_long_cols, m_long_host);
+  copy_front(m_long_col_tiles, m_tiles_host);
   Kokkos::fence();
   m_meshes = h.meshes();
   m_nodes = h.nodes();
@@ -298,9 +307,13 @@ AttentionMask GraphBatch<Exec>::mask() const {
   a.perm_t = m_mask_perm.data();
   a.long_row = kLongRow;
   a.long_rows = m_long_rows.data();
+  a.long_row_tiles = m_long_row_tiles.data();
   a.n_long_rows = m_n_long_rows;
+  a.n_row_tiles = m_n_row_tiles;
   a.long_cols = m_long_cols.data();
+  a.long_col_tiles = m_long_col_tiles.data();
   a.n_long_cols = m_n_long_cols;
+  a.n_col_tiles = m_n_col_tiles;
   return a;
 }
 

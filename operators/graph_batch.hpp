@@ -15,7 +15,8 @@
 //   mask        (nnz)        the attention mask, a CSR by receiver, per mesh for a MaskSpec
 //                            (attention_masks.hpp: adjacency = the edges' pattern, k-hop, dilated,
 //                            each optionally with global nodes); with its transpose and slot
-//                            permutation (AttentionMask, masked_attention.hpp).
+//                            permutation (AttentionMask, masked_attention.hpp); its rows and
+//                            columns longer than kLongRow and their tiles, for the tiled kernels.
 // Meshes never connect: every structure is block-diagonal, so a batch's outputs on mesh b equal
 // the outputs of mesh b alone.
 #include "core/types.hpp"
@@ -150,11 +151,12 @@ class GraphBatch {
   View1<index_t, Mem> m_out_offsets, m_in_offsets;                  // (V cap + 1)
   View1<index_t, Mem> m_mask_offsets, m_mask_offsets_t;             // (V cap + 1)
   View1<int, Mem> m_mask_indices, m_mask_indices_t, m_mask_perm;    // (nnz cap)
-  // The mask's rows and columns longer than kLongRow (masked_attention.hpp), and their host staging
-  // (capacity reserved once, so upload does not allocate).
-  View1<int, Mem> m_long_rows, m_long_cols;  // (V cap)
-  index_t m_n_long_rows = 0, m_n_long_cols = 0;
-  std::vector<int> m_long_host;
+  // The mask's rows and columns longer than kLongRow (masked_attention.hpp), the prefix sums of their
+  // kLongTile-tile counts, and their host staging (capacity reserved once: upload does not allocate).
+  View1<int, Mem> m_long_rows, m_long_cols;            // (V cap)
+  View1<int, Mem> m_long_row_tiles, m_long_col_tiles;  // (V cap + 1)
+  index_t m_n_long_rows = 0, m_n_long_cols = 0, m_n_row_tiles = 0, m_n_col_tiles = 0;
+  std::vector<int> m_long_host, m_tiles_host;
 };
 
 }  // namespace surro::op

@@ -29,15 +29,35 @@
 //
 // Kernels: one team per row (forward, dq) or per column (dk, dv); threads over (entry, head)
 // pairs for the dot products, over heads for the softmax, over channels for the weighted sums.
-// A device team is one warp, right for rows of a few to a few tens of entries. Rows (and columns)
-// longer than mask.long_row entries -- a global node's row spans its whole mesh -- would leave one
-// warp walking thousands of entries while the GPU idles; when the mask lists them (long_rows,
-// long_cols) the row kernels skip them and a second kernel takes them with wide teams: team
-// reductions for the softmax, the weighted sums split into slices of entries whose partial sums
-// are added in slice order. Every sum still has one fixed order for a given team size, so results
-// stay deterministic; they differ from the one-kernel path by round-off only.
+// A device team is one warp, right for rows of a few to a few tens of entries.
+//
+// Long rows. A global node's row (and column) spans its whole mesh: 100k entries that one team
+// would walk while the GPU idles. When the mask lists the rows and columns longer than
+// mask.long_row (long_rows, long_cols), the row kernels skip them and the tiled kernels take them:
+// a long row of n entries is cut into T = ceil(n / tile) tiles (GraphBatch: kLongTile) of
+// consecutive entries, balanced (lengths differ by at most one; boundaries reduce::chunk_begin(n,
+// T, t), from n alone), one team per tile, and the tiles' partial results are combined per row in
+// tile order:
+//   forward   tile t: raw scores, the tile max m_t(h), x = exp(score - m_t) into p, l_t(h) = sum x,
+//                     o_t = sum x v;
+//             row:    m = max_t m_t, w_t = exp(m_t - m), l = sum_t w_t l_t, o = (sum_t w_t o_t) / l;
+//             tile t: p *= w_t / l   (the row softmax, equal to the row kernel's up to round-off)
+//   backward  tile t: dp into ds, the tile's sum p dp per head;
+//             tile t: <p, dp>_row = the tiles' sums in tile order (every tile team adds the same
+//                     terms in the same order), ds = p (dp - <p, dp>_row), dq_t = sum ds k;
+//             row:    dq = sum_t dq_t / sqrt(Dh);
+//   columns   tile t: dv_t = sum p do, dk_t = sum ds q over the tile's transpose entries;
+//             column: dv = sum_t dv_t, dk = sum_t dk_t / sqrt(Dh)  (after every row's ds is final).
+// Every sum inside a team runs over a fixed number of slices, a function of the sum's width (H or
+// D) only, each slice in entry order, the slices then in slice order; so the order of every sum
+// depends on the mask alone -- not on the team size, the OpenMP thread count or the scheduling --
+// and a run reproduces its bits (no atomics). The partials live in the caller's long_scratch,
+// masked_attention_long_scratch(cfg, mask) scalars: max(row tiles (D + 2H), column tiles 2 D).
+// Since every long row holds more than long_row entries, the tiles of any mask of nnz entries over
+// V nodes number at most nnz / tile + min(V, nnz / (long_row + 1)), the bound a caller plans for.
 #include "core/types.hpp"
 
+#include <cstddef>
 #include <vector>
 
 namespace surro::op {
@@ -51,8 +71,10 @@ struct MaskedAttentionCfg {
   int head_dim() const { return heads > 0 ? dim / heads : 0; }
 };
 
-// Rows with more entries than this take the wide-team kernels (where the mask lists them).
+// Rows with more entries than this take the tiled kernels (where the mask lists them), in tiles of
+// at most kLongTile entries.
 inline constexpr index_t kLongRow = 128;
+inline constexpr index_t kLongTile = 256;
 
 // Device pointers of one (block-diagonal) mask over V nodes; the transpose is read by backward only.
 struct AttentionMask {
@@ -63,34 +85,55 @@ struct AttentionMask {
   const index_t* offsets_t = nullptr;  // (V + 1) CSR by sender (transpose pattern)
   const int* indices_t = nullptr;      // (nnz) receivers, sorted per column
   const int* perm_t = nullptr;         // (nnz) transpose slot -> forward slot
-  // Optional, both or neither: exactly the rows (of offsets) and the columns (of offsets_t) with more
-  // than long_row entries, ascending (long_rows_of). Unset: one kernel does every row.
+  // Optional, all or none: exactly the rows (of offsets) and the columns (of offsets_t) with more
+  // than long_row entries, ascending (long_rows_of), and the prefix sums of their tile counts
+  // (long_tiles_of): long row r owns tiles [long_row_tiles[r], long_row_tiles[r + 1]). n_row_tiles
+  // and n_col_tiles are the prefixes' last values, on the host. Unset: one kernel does every row.
   index_t long_row = kLongRow;
-  const int* long_rows = nullptr;  // (n_long_rows)
-  index_t n_long_rows = 0;
-  const int* long_cols = nullptr;  // (n_long_cols)
-  index_t n_long_cols = 0;
+  const int* long_rows = nullptr;       // (n_long_rows)
+  const int* long_row_tiles = nullptr;  // (n_long_rows + 1)
+  index_t n_long_rows = 0, n_row_tiles = 0;
+  const int* long_cols = nullptr;       // (n_long_cols)
+  const int* long_col_tiles = nullptr;  // (n_long_cols + 1)
+  index_t n_long_cols = 0, n_col_tiles = 0;
 };
 
 // The rows of a CSR with offsets (rows + 1) that hold more than long_row entries, ascending, into
 // out (cleared first; no allocation once out has the capacity).
 void long_rows_of(const std::vector<index_t>& offsets, index_t long_row, std::vector<int>& out);
 
+// The prefix sums (rows.size() + 1) of the tile counts ceil(n / tile) of the CSR rows `rows` (n
+// entries each, n > 0), into out (cleared first; no allocation once out has the capacity).
+// Error(usage) unless tile > 0.
+void long_tiles_of(const std::vector<index_t>& offsets, const std::vector<int>& rows, index_t tile,
+                   std::vector<int>& out);
+
+// Scalars of long_scratch that forward and backward need for this mask (0 without long rows).
+std::size_t masked_attention_long_scratch(const MaskedAttentionCfg& cfg, const AttentionMask& mask);
+// An upper bound of it for every mask of `nodes` rows and `nnz` entries whose long rows are cut at
+// long_row and tiled by `tile` (GraphBatch's: kLongRow, kLongTile): what a caller plans for a capacity.
+std::size_t masked_attention_long_scratch(const MaskedAttentionCfg& cfg, index_t nodes, index_t nnz,
+                                          index_t long_row = kLongRow, index_t tile = kLongTile);
+
 // Throws unless dim > 0, heads > 0 and heads divides dim.
 void masked_attention_validate(const MaskedAttentionCfg& cfg);
 
-// o must not alias q, k or v.
+// o must not alias q, k or v. long_scratch: masked_attention_long_scratch(cfg, mask) scalars (may
+// be null when that is 0).
 template <class Exec, class Real>
 void masked_attention_forward(const Exec& exec, const MaskedAttentionCfg& cfg, const AttentionMask& mask,
                               const Real* q /* (V, D) */, const Real* k /* (V, D) */,
-                              const Real* v /* (V, D) */, Real* p /* (nnz, H) saved */, Real* o /* (V, D) */);
+                              const Real* v /* (V, D) */, Real* p /* (nnz, H) saved */, Real* o /* (V, D) */,
+                              Real* long_scratch /* (masked_attention_long_scratch) */);
 
-// dq, dk, dv overwritten (each may be null); ds is scratch. None may alias an input.
+// dq, dk, dv overwritten (each may be null); ds and long_scratch are scratch (long_scratch as in
+// forward). None may alias an input.
 template <class Exec, class Real>
 void masked_attention_backward(const Exec& exec, const MaskedAttentionCfg& cfg, const AttentionMask& mask,
                                const Real* q /* (V, D) */, const Real* k /* (V, D) */,
                                const Real* v /* (V, D) */, const Real* p /* (nnz, H) saved */,
                                const Real* dout /* (V, D) */, Real* ds /* (nnz, H) scratch */,
-                               Real* dq /* (V, D) */, Real* dk /* (V, D) */, Real* dv /* (V, D) */);
+                               Real* dq /* (V, D) */, Real* dk /* (V, D) */, Real* dv /* (V, D) */,
+                               Real* long_scratch /* (masked_attention_long_scratch) */);
 
 }  // namespace surro::op

@@ -86,6 +86,9 @@ struct MeshTransformer<Exec, Real>::State {
   std::vector<Buf> h;            // 2L + 1 streams (V, d); inference: h[i] is one of two buffers, by parity
   Buf t;                         // (V, d) a block's branch output
   Buf rope;                      // (V, dims, m, 2) rotation table of the batch's positions (rope only)
+  // The attention's tiled long rows' partials (masked_attention_long_scratch for the capacity),
+  // shared by the blocks, forward and backward.
+  Buf long_scratch;
   Buf g, t1, t2, dq, dk, dv, ds, dgated, dhidden, dnormed, denc_in;  // backward only (empty in inference)
 
   State(const Exec& exec, const MeshTransformerCfg& c, const ParamTable& table, const GraphBatchCapacity& cap,
@@ -147,6 +150,8 @@ struct MeshTransformer<Exec, Real>::State {
     }
     t = buf("t", V * d);
     if (c.rope) rope = buf("rope", V * std::size_t(c.dims) * c.rope_cfg().pairs() * 2);
+    long_scratch = buf("long_scratch", masked_attention_long_scratch(
+                                           MaskedAttentionCfg{c.dim, c.heads, c.layout}, cap.nodes, cap.nnz));
     g = bwd("g", V * d);
     t1 = bwd("t1", V * d);
     t2 = bwd("t2", V * d);
@@ -187,8 +192,8 @@ template <class Exec, class Real>
 std::size_t MeshTransformer<Exec, Real>::planned_scalars() const {
   const State& s = *m_state;
   std::size_t n = s.encoder.planned_scalars() + s.decoder.planned_scalars();
-  for (const auto* b : {&s.enc_in, &s.enc_out, &s.enc_rms, &s.t, &s.rope, &s.g, &s.t1, &s.t2, &s.dq, &s.dk, &s.dv,
-                        &s.ds, &s.dgated, &s.dhidden, &s.dnormed, &s.denc_in})
+  for (const auto* b : {&s.enc_in, &s.enc_out, &s.enc_rms, &s.t, &s.rope, &s.long_scratch, &s.g, &s.t1, &s.t2,
+                        &s.dq, &s.dk, &s.dv, &s.ds, &s.dgated, &s.dhidden, &s.dnormed, &s.denc_in})
     n += b->size();
   // Inference aliases streams and block buffers: count each allocation once.
   const std::size_t streams = s.training ? s.h.size() : 2, blocks = s.training ? s.blocks.size() : 1;
@@ -218,6 +223,10 @@ void MeshTransformer<Exec, Real>::forward(const Exec& exec, const Real* P, const
   const GatedMlpWorkspace<Exec> gws(s.gemm, GatedMlpCfg{c.dim, c.gated_mult}, V);
   const MaskedAttentionCfg acfg{c.dim, c.heads, c.layout};
   const AttentionMask mask = batch.mask();
+  SURRO_REQUIRE(masked_attention_long_scratch(acfg, mask) <= s.long_scratch.size(),
+                "mesh_transformer: the batch's long mask rows need "
+                    << masked_attention_long_scratch(acfg, mask) << " scalars of scratch, planned "
+                    << s.long_scratch.size());
 
   const MeshRopeCfg rcfg = c.rope_cfg();
   if (c.rope) {
@@ -240,7 +249,7 @@ void MeshTransformer<Exec, Real>::forward(const Exec& exec, const Real* P, const
       for (int i = 0; i < 2; ++i) mesh_rope_apply(exec, rcfg, V, static_cast<const Real*>(s.rope.data()), qkv[i], false);
     masked_attention_forward(exec, acfg, mask, static_cast<const Real*>(b.q.data()),
                              static_cast<const Real*>(b.k.data()), static_cast<const Real*>(b.v.data()),
-                             b.p.data(), b.o.data());
+                             b.p.data(), b.o.data(), s.long_scratch.data());
     linear_forward(exec, lin, P + b.w[3], P + b.b[3], static_cast<const Real*>(b.o.data()), s.t.data());
     graph_ops::add(exec, n, h_in, static_cast<const Real*>(s.t.data()), s.h[2 * l + 1].data());
     const Real* h_mid = s.h[2 * l + 1].data();
@@ -288,7 +297,7 @@ void MeshTransformer<Exec, Real>::backward(const Exec& exec, const Real* P, cons
     masked_attention_backward(exec, acfg, mask, static_cast<const Real*>(b.q.data()),
                               static_cast<const Real*>(b.k.data()), static_cast<const Real*>(b.v.data()),
                               static_cast<const Real*>(b.p.data()), static_cast<const Real*>(t1), s.ds.data(),
-                              s.dq.data(), s.dk.data(), s.dv.data());
+                              s.dq.data(), s.dk.data(), s.dv.data(), s.long_scratch.data());
     if (c.rope)  // back through the rotation: its transpose, the inverse rotation
       for (Real* d : {s.dq.data(), s.dk.data()})
         mesh_rope_apply(exec, c.rope_cfg(), V, static_cast<const Real*>(s.rope.data()), d, true);

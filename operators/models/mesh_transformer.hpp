@@ -13,7 +13,8 @@
 // Parameters (Cin = 2 fields + 9 one-hot = 11 inputs, Cout = 2): 6d^2 + 21d + 2 + L (13d^2 + 14d).
 // Buffers are planned once for a GraphBatchCapacity: per block the stream h_l, the two norms'
 // outputs and RMS, q, k, v, the attention probabilities (nnz, H), the attention output and the
-// GatedMLP's saved tensors; backward scratch is shared by the blocks. An inference instance keeps
+// GatedMLP's saved tensors; backward scratch is shared by the blocks, and so is the attention's
+// long-row scratch (masked_attention_long_scratch for the capacity). An inference instance keeps
 // one set of block buffers and two streams.
 #include "core/gemm.hpp"
 #include "core/types.hpp"

@@ -180,11 +180,12 @@ struct AttentionRun {
   index_t V, nnz;
   View1<index_t, mem> off, off_t;
   View1<int, mem> idx, idx_t, perm;
-  index_t long_row;  // < 0: one kernel for every row; else rows/columns longer than it go wide
-  View1<int, mem> long_rows, long_cols;
-  index_t n_long_rows = 0, n_long_cols = 0;
+  index_t long_row;  // < 0: one kernel for every row; else rows/columns longer than it are tiled
+  std::vector<int> rows, cols, row_tiles, col_tiles;  // long_rows_of, long_tiles_of
+  View1<int, mem> long_rows, long_cols, long_row_tiles, long_col_tiles;
   Buf p, ds;
-  AttentionRun(op::MaskedAttentionCfg c, const Mask& m, index_t long_row_ = -1)
+  Buf scratch;  // masked_attention_long_scratch, pre-filled with garbage
+  AttentionRun(op::MaskedAttentionCfg c, const Mask& m, index_t long_row_ = -1, index_t tile = op::kLongTile)
       : cfg(c),
         V(m.V()),
         nnz(m.a.nnz()),
@@ -196,23 +197,31 @@ struct AttentionRun {
         long_row(long_row_),
         p("p", std::max<index_t>(1, nnz * c.heads)),
         ds("ds", std::max<index_t>(1, nnz * c.heads)) {
-    if (long_row < 0) return;
-    std::vector<int> rows, cols;
-    op::long_rows_of(m.a.offsets, long_row, rows);
-    op::long_rows_of(m.t.offsets, long_row, cols);
-    n_long_rows = index_t(rows.size());
-    n_long_cols = index_t(cols.size());
-    long_rows = dev<Exec>(rows, "long_rows");
-    long_cols = dev<Exec>(cols, "long_cols");
+    if (long_row >= 0) {
+      op::long_rows_of(m.a.offsets, long_row, rows);
+      op::long_rows_of(m.t.offsets, long_row, cols);
+      op::long_tiles_of(m.a.offsets, rows, tile, row_tiles);
+      op::long_tiles_of(m.t.offsets, cols, tile, col_tiles);
+      long_rows = dev<Exec>(rows, "long_rows");
+      long_cols = dev<Exec>(cols, "long_cols");
+      long_row_tiles = dev<Exec>(row_tiles, "long_row_tiles");
+      long_col_tiles = dev<Exec>(col_tiles, "long_col_tiles");
+    }
+    scratch = Buf("long_scratch", std::max<std::size_t>(1, op::masked_attention_long_scratch(cfg, mask())));
+    Kokkos::deep_copy(scratch, Real(kGarbage));
   }
   op::AttentionMask mask() const {
     op::AttentionMask a{V, nnz, off.data(), idx.data(), off_t.data(), idx_t.data(), perm.data()};
     if (long_row >= 0) {
       a.long_row = long_row;
       a.long_rows = long_rows.data();
-      a.n_long_rows = n_long_rows;
+      a.long_row_tiles = long_row_tiles.data();
+      a.n_long_rows = index_t(rows.size());
+      a.n_row_tiles = row_tiles.back();
       a.long_cols = long_cols.data();
-      a.n_long_cols = n_long_cols;
+      a.long_col_tiles = long_col_tiles.data();
+      a.n_long_cols = index_t(cols.size());
+      a.n_col_tiles = col_tiles.back();
     }
     return a;
   }
@@ -222,7 +231,8 @@ struct AttentionRun {
     auto q = upload<Exec, Real>(v[0], "q"), k = upload<Exec, Real>(v[1], "k"),
          x = upload<Exec, Real>(v[2], "v");
     auto o = upload<Exec, Real>(std::vector<double>(v[0].size(), kGarbage), "o");
-    op::masked_attention_forward(exec, cfg, mask(), q.data(), k.data(), x.data(), p.data(), o.data());
+    op::masked_attention_forward(exec, cfg, mask(), q.data(), k.data(), x.data(), p.data(), o.data(),
+                                 scratch.data());
     exec.fence();
     return download(o);
   }
@@ -241,7 +251,7 @@ struct AttentionRun {
     for (int a = 0; a < 3; ++a)
       d.push_back(upload<Exec, Real>(std::vector<double>(v[a].size(), kGarbage), "d"));
     op::masked_attention_backward(exec, cfg, mask(), q.data(), k.data(), x.data(), p.data(), dout.data(),
-                                  ds.data(), d[0].data(), d[1].data(), d[2].data());
+                                  ds.data(), d[0].data(), d[1].data(), d[2].data(), scratch.data());
     exec.fence();
     for (auto& e : d) g.push_back(download(e));
     return g;
@@ -544,9 +554,12 @@ TEMPLATE_LIST_TEST_CASE("masked_attention: softmax over the mask's entries; grad
     bool two_hop;
   };
   // 1-hop and 2-hop masks; blocked and interleaved heads; one head; Dh = 1. long_row: -1 one kernel
-  // for all rows; 0 every nonempty row and column through the wide-team kernels; 3 a mix.
+  // for all rows; 0 every nonempty row and column through the tiled kernels; 3 a mix. tile: every
+  // entry its own tile (1), rows of several uneven tiles (3), one tile per row (kLongTile).
   const index_t long_row = GENERATE(-1, 0, 3);
-  INFO("long_row " << long_row);
+  const index_t tile = GENERATE(as<index_t>{}, 1, 3, op::kLongTile);
+  if (long_row < 0 && tile != op::kLongTile) return;  // no tiles: one run is enough
+  INFO("long_row " << long_row << ", tile " << tile);
   const Case cases[] = {{10, 8, 2, op::HeadLayout::blocked, 0.3, false},
                         {12, 12, 3, op::HeadLayout::interleaved, 0.25, true},
                         {9, 6, 1, op::HeadLayout::blocked, 0.4, false},
@@ -557,12 +570,18 @@ TEMPLATE_LIST_TEST_CASE("masked_attention: softmax over the mask's entries; grad
     INFO("case " << which);
     const op::MaskedAttentionCfg cfg{k.D, k.H, k.layout};
     const Mask m(random_graph(k.V, k.prob, 40 + which, k.two_hop));
-    AttentionRun<Exec, Real> run(cfg, m, long_row);
+    AttentionRun<Exec, Real> run(cfg, m, long_row, tile);
     AttentionRun<HostExec, double> ref(cfg, m);
-    if (long_row >= 0) {  // long_rows_of against a count by hand
-      index_t want = 0;
-      for (index_t i = 0; i < m.V(); ++i) want += m.a.offsets[i + 1] - m.a.offsets[i] > long_row;
-      REQUIRE(run.n_long_rows == want);
+    if (long_row >= 0) {  // long_rows_of and long_tiles_of against counts by hand
+      index_t want = 0, tiles = 0;
+      for (index_t i = 0; i < m.V(); ++i) {
+        const index_t len = m.a.offsets[i + 1] - m.a.offsets[i];
+        want += len > long_row;
+        tiles += len > long_row ? (len + tile - 1) / tile : 0;
+      }
+      REQUIRE(index_t(run.rows.size()) == want);
+      REQUIRE(run.row_tiles.size() == run.rows.size() + 1);
+      REQUIRE(run.row_tiles.back() == tiles);
     }
     const std::size_t n = std::size_t(k.V) * k.D;
     const Vars v{random_vector(n, 50 + which), random_vector(n, 60 + which), random_vector(n, 70 + which)};
@@ -601,6 +620,9 @@ TEMPLATE_LIST_TEST_CASE("masked_attention: a block-diagonal batch of two graphs 
   using Exec = typename TestType::exec;
   using Real = typename TestType::scalar;
   const op::MaskedAttentionCfg cfg{8, 2};
+  // long_row 2, tile 2: the rows and columns of more than two entries tiled, in tiles of two.
+  const index_t long_row = GENERATE(-1, 2);
+  INFO("long_row " << long_row);
   const op::HostCsr a = random_graph(9, 0.3, 7, false), b = random_graph(12, 0.3, 8, true);
   const Mask ma(a), mb(b), mab(block_diagonal(a, b));
   const std::size_t na = std::size_t(a.rows()) * cfg.dim, nb = std::size_t(b.rows()) * cfg.dim;
@@ -614,7 +636,8 @@ TEMPLATE_LIST_TEST_CASE("masked_attention: a block-diagonal batch of two graphs 
   const auto ra = random_vector(na, 100), rb = random_vector(nb, 101);
   auto rab = ra;
   rab.insert(rab.end(), rb.begin(), rb.end());
-  AttentionRun<Exec, Real> run_a(cfg, ma), run_b(cfg, mb), run_ab(cfg, mab);
+  AttentionRun<Exec, Real> run_a(cfg, ma, long_row, 2), run_b(cfg, mb, long_row, 2),
+      run_ab(cfg, mab, long_row, 2);
   // Same rows, same operations in the same order: the batched run reproduces each exactly.
   auto oa = run_a.forward(va);
   const auto ob = run_b.forward(vb);
@@ -625,6 +648,95 @@ TEMPLATE_LIST_TEST_CASE("masked_attention: a block-diagonal batch of two graphs 
     auto want = ga[t];
     want.insert(want.end(), gb[t].begin(), gb[t].end());
     REQUIRE(gab[t] == want);
+  }
+}
+
+// A mask with global-node rows and columns of chosen lengths: nodes 0 .. G - 1 (G = lengths.size())
+// are global, node g's row is the first lengths[g] non-global nodes (G, G + 1, ...), and each of
+// those attends back to g, so column g holds the same lengths[g] entries. The non-global nodes
+// also attend to their ring neighbours at distances 1, 2 and 7 (rows of 6 local entries).
+op::HostCsr global_rows(int V, const std::vector<int>& lengths) {
+  const int G = int(lengths.size()), L = V - G;
+  std::vector<std::set<int>> adj(V);
+  for (int g = 0; g < G; ++g)
+    for (int j = G; j < G + lengths[g]; ++j) adj[g].insert(j), adj[j].insert(g);
+  for (int i = 0; i < L; ++i)
+    for (int d : {1, 2, 7}) adj[G + i].insert(G + (i + d) % L), adj[G + (i + d) % L].insert(G + i);
+  op::HostCsr a;
+  a.offsets.push_back(0);
+  for (int i = 0; i < V; ++i) {
+    a.indices.insert(a.indices.end(), adj[i].begin(), adj[i].end());
+    a.offsets.push_back(index_t(a.indices.size()));
+  }
+  return a;
+}
+
+TEMPLATE_LIST_TEST_CASE("masked_attention: long rows and columns over many tiles", "[masked_attention]",
+                        surro::test::RealCases) {
+  using Exec = typename TestType::exec;
+  using Real = typename TestType::scalar;
+  const double u = epsilon<Real>();
+  // Global rows (and columns) of 2095 entries (9 uneven tiles of kLongTile), 512 (two full tiles),
+  // 257 (two tiles, 129 + 128), 256 (exactly one full tile) and 200 (one tile). Tiles are balanced
+  // (lengths differ by at most one), so a row not a multiple of the tile has no short last tile but
+  // tiles of two lengths. tile 100 and 7 cut the same rows into 2 to 300 tiles, tile 1 into one
+  // tile per entry. long_row 0 also tiles the local rows (6 to 11 entries).
+  const std::vector<int> lengths{2095, 512, 257, 256, 200};
+  const int V = 2100;
+  const auto [long_row, tile] = GENERATE(table<index_t, index_t>({{op::kLongRow, op::kLongTile},
+                                                                  {op::kLongRow, 100},
+                                                                  {op::kLongRow, 7},
+                                                                  {op::kLongRow, 1},
+                                                                  {0, op::kLongTile},
+                                                                  {0, 7}}));
+  INFO("long_row " << long_row << ", tile " << tile);
+  const Mask m(global_rows(V, lengths));
+  for (int g = 0; g < int(lengths.size()); ++g) {
+    REQUIRE(m.a.offsets[g + 1] - m.a.offsets[g] == lengths[g]);
+    REQUIRE(m.t.offsets[g + 1] - m.t.offsets[g] == lengths[g]);
+  }
+  const op::MaskedAttentionCfg cfgs[] = {{8, 2, op::HeadLayout::interleaved},
+                                         {6, 3, op::HeadLayout::blocked}};
+  int which = 0;
+  for (const auto& cfg : cfgs) {
+    ++which;
+    INFO("cfg " << which);
+    AttentionRun<Exec, Real> run(cfg, m, long_row, tile);
+    AttentionRun<HostExec, double> ref(cfg, m);  // the one-kernel path in double
+    // The five global rows are long (and the local ones with long_row 0), each in ceil(n / tile) tiles;
+    // the capacity bound covers the scratch.
+    REQUIRE(run.rows.size() == (long_row == 0 ? std::size_t(V) : lengths.size()));
+    for (int g = 0; g < int(lengths.size()); ++g)
+      REQUIRE(run.row_tiles[g + 1] - run.row_tiles[g] == (lengths[g] + tile - 1) / tile);
+    REQUIRE(run.col_tiles == run.row_tiles);  // the mask is symmetric
+    REQUIRE(op::masked_attention_long_scratch(cfg, run.mask()) <=
+            op::masked_attention_long_scratch(cfg, m.V(), m.a.nnz(), long_row, tile));
+
+    const std::size_t n = std::size_t(V) * cfg.dim;
+    const Vars v{random_vector(n, 150 + which), random_vector(n, 160 + which), random_vector(n, 170 + which)};
+    const double tol = 8 * u * (cfg.head_dim() + max_row(m.a) + 2);
+    std::vector<double> p_want;
+    const auto o = run.forward(v);
+    REQUIRE(rel_l2(o, attention_reference(cfg, m.a, v, &p_want)) <= tol);
+    const auto p = run.probs();
+    REQUIRE(rel_l2(p, p_want) <= tol);
+    for (int g = 0; g < int(lengths.size()); ++g)  // a global row's softmax sums to one (n u per sum)
+      for (int h = 0; h < cfg.heads; ++h) {
+        double sum = 0;
+        for (index_t e = m.a.offsets[g]; e < m.a.offsets[g + 1]; ++e) sum += p[e * cfg.heads + h];
+        REQUIRE(std::abs(sum - 1.0) <= 4 * u * (lengths[g] + 1));
+      }
+    const auto r = random_vector(n, 180 + which);
+    const auto g = run.backward(v, r);
+    require_close(g, ref.backward(v, r), 2 * tol, {"q", "k", "v"});
+
+    // Two runs give the same bits: every sum has one order (a fresh scratch of other garbage, too).
+    AttentionRun<Exec, Real> again(cfg, m, long_row, tile);
+    Kokkos::deep_copy(again.scratch, Real(-7));
+    REQUIRE(again.forward(v) == o);
+    REQUIRE(again.probs() == p);
+    REQUIRE(again.backward(v, r) == g);
+    REQUIRE(run.backward(v, r) == g);
   }
 }
 

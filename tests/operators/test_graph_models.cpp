@@ -98,6 +98,73 @@ TEST_CASE("graph_batch: capacity planning and refusal", "[graph_batch]") {
   CHECK_THROWS_WITH(op::build_host_graph_batch({meshes[0], untyped}), Catch::Contains("mesh 1: node_type"));
 }
 
+// The first n values behind a device pointer.
+template <class Exec, class T>
+std::vector<T> front(const T* p, std::size_t n) {
+  Kokkos::View<T*, typename Exec::memory_space, Kokkos::MemoryUnmanaged> d(const_cast<T*>(p), n);
+  Kokkos::View<T*, HostMem> h("front", n);
+  Kokkos::deep_copy(h, d);
+  return std::vector<T>(h.data(), h.data() + n);
+}
+
+TEMPLATE_LIST_TEST_CASE("graph_batch: the mask's long rows and columns and their tiles", "[graph_batch]",
+                        test::ExecSpaces) {
+  using Exec = TestType;
+  // Three global nodes per mesh: on the 20 x 20 mesh their rows and columns hold 399 entries (two
+  // tiles of kLongTile), on the 12 x 12 mesh 143 (one tile); the local rows are short.
+  op::MaskSpec spec = op::MaskSpec::hops(1);
+  spec.global_nodes = 3;
+  const op::HostGraphBatch big =
+      op::build_host_graph_batch({grid_mesh(20, 20, 3), grid_mesh(12, 12, 4)}, spec);
+  const op::HostGraphBatch small = op::build_host_graph_batch({grid_mesh(12, 12, 4)}, spec);
+  op::GraphBatch<Exec> batch(big.capacity());
+  const op::MaskedAttentionCfg cfg{8, 2};
+  View1<double, typename Exec::memory_space> scratch(
+      "scratch", op::masked_attention_long_scratch(cfg, big.capacity().nodes, big.capacity().nnz));
+  for (const op::HostGraphBatch* h : {&big, &small, &big}) {  // each upload replaces the lists
+    batch.upload(Exec(), *h);
+    const op::AttentionMask m = batch.mask();
+    std::vector<int> rows, cols, row_tiles, col_tiles;
+    op::long_rows_of(h->mask.offsets, op::kLongRow, rows);
+    op::long_rows_of(h->mask_t.offsets, op::kLongRow, cols);
+    op::long_tiles_of(h->mask.offsets, rows, op::kLongTile, row_tiles);
+    op::long_tiles_of(h->mask_t.offsets, cols, op::kLongTile, col_tiles);
+    REQUIRE(rows.size() == (h == &small ? 3u : 6u));
+    REQUIRE(row_tiles.back() == (h == &small ? 3 : 9));
+    REQUIRE((m.long_row == op::kLongRow && m.n_long_rows == index_t(rows.size()) &&
+             m.n_long_cols == index_t(cols.size())));
+    REQUIRE((m.n_row_tiles == row_tiles.back() && m.n_col_tiles == col_tiles.back()));
+    CHECK(front<Exec>(m.long_rows, rows.size()) == rows);
+    CHECK(front<Exec>(m.long_cols, cols.size()) == cols);
+    CHECK(front<Exec>(m.long_row_tiles, row_tiles.size()) == row_tiles);
+    CHECK(front<Exec>(m.long_col_tiles, col_tiles.size()) == col_tiles);
+    REQUIRE(op::masked_attention_long_scratch(cfg, m) <= scratch.size());
+
+    // Through attention, against the same mask without the lists (every row in the row kernels),
+    // in double: sums of at most 399 terms, 8 u (Dh + 399 + 2).
+    op::AttentionMask plain = m;
+    plain.long_rows = plain.long_cols = plain.long_row_tiles = plain.long_col_tiles = nullptr;
+    const std::size_t n = std::size_t(h->nodes()) * cfg.dim, nnzH = std::size_t(h->nnz()) * cfg.heads;
+    std::vector<View1<double, typename Exec::memory_space>> in;
+    for (unsigned seed : {21u, 22u, 23u, 24u})
+      in.push_back(upload<Exec, double>(random_vector(n, seed), "in"));
+    Vec got[2][4];  // (tiled, plain) x (o, dq, dk, dv)
+    for (int t = 0; t < 2; ++t) {
+      View1<double, typename Exec::memory_space> p("p", nnzH), ds("ds", nnzH), o("o", n), dq("dq", n),
+          dk("dk", n), dv("dv", n);
+      const op::AttentionMask& mk = t == 0 ? m : plain;
+      op::masked_attention_forward(Exec(), cfg, mk, in[0].data(), in[1].data(), in[2].data(), p.data(),
+                                   o.data(), scratch.data());
+      op::masked_attention_backward(Exec(), cfg, mk, in[0].data(), in[1].data(), in[2].data(), p.data(),
+                                    in[3].data(), ds.data(), dq.data(), dk.data(), dv.data(), scratch.data());
+      Exec().fence();
+      got[t][0] = download(o), got[t][1] = download(dq), got[t][2] = download(dk), got[t][3] = download(dv);
+    }
+    const double tol = 8 * test::epsilon<double>() * (cfg.head_dim() + 399 + 2);
+    for (int a = 0; a < 4; ++a) CHECK(rel_l2(got[0][a], got[1][a]) <= 2 * tol);
+  }
+}
+
 // ---------------------------------------------------------------- shared model runner
 
 namespace graph_models_test {
