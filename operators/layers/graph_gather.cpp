@@ -3,6 +3,7 @@
 #include "core/profile.hpp"
 #include "core/timer.hpp"
 #include "operators/layers/instantiate.hpp"
+#include "operators/layers/row_policy.hpp"
 
 namespace surro::op {
 
@@ -73,16 +74,31 @@ void graph_scatter_sum_forward(const Exec& exec, const GraphEdges& g, int dim, c
 }
 
 template <class Exec, class Real>
-void graph_scatter_sum_backward(const Exec& exec, const GraphEdges& g, int dim, const Real* dy, Real* dm) {
+void graph_scatter_sum_backward(const Exec& exec, const GraphEdges& g, int dim, const Real* dy, Real* dm,
+                                const Real* add) {
   if (!dm) return;
   ScopedRegion region("surro::op::graph_scatter_sum::backward");
-  const index_t D = dim;
+  const index_t edges = g.edges;
+  const int D = dim;
   profile::add_work("surro::op::graph_scatter_sum::backward",
-                    2.0 * g.edges * D * sizeof(Real) + 4.0 * g.edges);
+                    (add ? 3.0 : 2.0) * edges * D * sizeof(Real) + 4.0 * edges);
   const int* rcv = g.receivers;
+  using member_type = typename Kokkos::TeamPolicy<Exec>::member_type;
   Kokkos::parallel_for(
-      "surro::op::graph_scatter_sum::backward", Kokkos::RangePolicy<Exec>(exec, 0, g.edges * D),
-      KOKKOS_LAMBDA(const index_t t) { dm[t] = dy[index_t(rcv[t / D]) * D + t % D]; });
+      "surro::op::graph_scatter_sum::backward", row_policy(exec, edges),
+      KOKKOS_LAMBDA(const member_type& team) {
+        const index_t e = row_index(team);
+        if (e >= edges) return;
+        const Real* src = dy + index_t(rcv[e]) * D;
+        Real* out = dm + e * D;
+        if (add) {
+          const Real* a = add + e * D;
+          Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, D),
+                               [&](const int c) { out[c] = src[c] + a[c]; });
+        } else {
+          Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, D), [&](const int c) { out[c] = src[c]; });
+        }
+      });
 }
 
 #define SURRO_X(Exec, Real)                                                                              \
@@ -93,7 +109,7 @@ void graph_scatter_sum_backward(const Exec& exec, const GraphEdges& g, int dim, 
   template void graph_scatter_sum_forward<Exec, Real>(const Exec&, const GraphEdges&, int, const Real*,  \
                                                       Real*);                                            \
   template void graph_scatter_sum_backward<Exec, Real>(const Exec&, const GraphEdges&, int, const Real*, \
-                                                       Real*);
+                                                       Real*, const Real*);
 SURRO_OP_INSTANTIATE(SURRO_X)
 #undef SURRO_X
 

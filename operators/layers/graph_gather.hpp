@@ -42,9 +42,11 @@ template <class Exec, class Real>
 void graph_scatter_sum_forward(const Exec& exec, const GraphEdges& g, int dim, const Real* m /* (E, D) */,
                                Real* y /* (V, D) */);
 
-// dm(e) = dy(receivers[e]), overwritten.
+// dm(e) = dy(receivers[e]) + add(e), overwritten; add null: + 0. `add` folds in a gradient that
+// reaches m by another path (MeshGraphNet's edge residual) in the same pass. dm may alias add.
+// One row per vector (row_policy.hpp): edge e's D channels on a warp's lanes, no index division.
 template <class Exec, class Real>
 void graph_scatter_sum_backward(const Exec& exec, const GraphEdges& g, int dim, const Real* dy /* (V, D) */,
-                                Real* dm /* (E, D) */);
+                                Real* dm /* (E, D) */, const Real* add = nullptr /* (E, D) or null */);
 
 }  // namespace surro::op

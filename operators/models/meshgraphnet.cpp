@@ -387,8 +387,8 @@ void MeshGraphNet<Exec, Real>::block_backward(const Exec& exec, const Real* P, c
   b.node->backward(exec, P, V, s.nin, s.tV, G, s.dnin);
   graph_ops::split(exec, V, H, H, static_cast<const Real*>(s.dnin), s.gx, true, s.dagg);
   // a = scatter_sum(m); e_{l+1} = e_l + m: dm = scatter' (da) + de_{l+1}
-  graph_scatter_sum_backward(exec, g, H, static_cast<const Real*>(s.dagg), s.tE);
-  graph_ops::add_into(exec, E * H, static_cast<const Real*>(s.ge), s.tE);
+  graph_scatter_sum_backward(exec, g, H, static_cast<const Real*>(s.dagg), s.tE,
+                             static_cast<const Real*>(s.ge));
   // m = LN(MLP_edge(...)); dz_0 (E, H) at the first layer's output
   norm_backward(exec, H, E, P, b.edge_norm, static_cast<const Real*>(s.tE), G, s.tE2, s.colsum);
   const Real* d = b.edge->backward_rest(exec, P, E, s.tE2, G);

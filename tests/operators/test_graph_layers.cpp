@@ -374,6 +374,17 @@ struct GatherRun {
     exec.fence();
     return {download(dm)};
   }
+  // dm = dy(receivers) + add, add in its own buffer or in dm itself (in place).
+  std::vector<double> scatter_backward_add(const std::vector<double>& r, const std::vector<double>& add,
+                                           bool in_place) {
+    auto dy = upload<Exec, Real>(r, "dy");
+    auto a = upload<Exec, Real>(add, "add");
+    auto dm = in_place ? a : upload<Exec, Real>(std::vector<double>(add.size(), kGarbage), "dm");
+    op::graph_scatter_sum_backward(exec, edges(), D, dy.data(), dm.data(),
+                                   static_cast<const Real*>(a.data()));
+    exec.fence();
+    return download(dm);
+  }
 };
 
 }  // namespace graph_layers_test
@@ -793,6 +804,18 @@ TEMPLATE_LIST_TEST_CASE("graph_gather, graph_scatter_sum: MeshGraphNet's moves; 
   REQUIRE(rel_l2(gs[0], dm) <= epsilon<Real>());
   if constexpr (std::is_same_v<Real, double>)
     gradcheck(m, [&](const Vars& x) { return run.scatter(x); }, rs, gs, {"m"});
+  // With a second gradient added in the same pass (MeshGraphNet's edge residual), apart and in
+  // place: one rounding of each input to Real and one of the sum, so |error| <= eps (|dm| + |add|)
+  // per element.
+  const auto add = random_vector(E * D, 115);
+  for (const bool in_place : {false, true}) {
+    CAPTURE(in_place);
+    const auto got_add = run.scatter_backward_add(rs, add, in_place);
+    REQUIRE(got_add.size() == dm.size());
+    for (std::size_t i = 0; i < dm.size(); ++i)
+      REQUIRE(std::abs(got_add[i] - (dm[i] + add[i])) <=
+              epsilon<Real>() * (std::abs(dm[i]) + std::abs(add[i])));
+  }
 
   // A batch of two graphs (b's edges after a's, node numbers shifted) equals each alone, exactly:
   // every node sum sees the same edges in the same order.
