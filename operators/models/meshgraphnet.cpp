@@ -5,6 +5,7 @@
 #include "operators/layers/graph_gather.hpp"
 #include "operators/layers/instantiate.hpp"
 #include "operators/layers/layer_norm.hpp"
+#include "operators/layers/row_policy.hpp"
 #include "operators/models/graph_mlp.hpp"
 
 #include <algorithm>
@@ -226,35 +227,48 @@ void norm_backward(const Exec& exec, int H, index_t rows, const Real* P, const N
 template <class Exec, class Real>
 void edge_first_layer(const Exec& exec, const GraphEdges& g, int H, const Real* pq /* (V, 2H) */,
                       const Real* bias /* (H) */, bool relu, Real* z /* (E, H) */) {
+  using member_type = typename Kokkos::TeamPolicy<Exec>::member_type;
   const int* snd = g.senders;
   const int* rcv = g.receivers;
+  const index_t edges = g.edges;
+  // One edge per vector (row_policy.hpp): no index division per element.
   Kokkos::parallel_for(
-      "surro::meshgraphnet::edge_first_layer", Kokkos::RangePolicy<Exec>(exec, 0, g.edges * H),
-      KOKKOS_LAMBDA(const index_t i) {
-        const index_t e = i / H, o = i % H;
-        const Real v = z[i] + pq[index_t(snd[e]) * 2 * H + o] + pq[index_t(rcv[e]) * 2 * H + H + o] + bias[o];
-        z[i] = relu ? (v > Real(0) ? v : Real(0)) : v;
+      "surro::meshgraphnet::edge_first_layer", row_policy(exec, edges),
+      KOKKOS_LAMBDA(const member_type& team) {
+        const index_t e = row_index(team);
+        if (e >= edges) return;
+        const Real *ps = pq + index_t(snd[e]) * 2 * H, *pr = pq + index_t(rcv[e]) * 2 * H + H;
+        Real* ze = z + e * H;
+        Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, H), [&](const int o) {
+          const Real v = ze[o] + ps[o] + pr[o] + bias[o];
+          ze[o] = relu ? (v > Real(0) ? v : Real(0)) : v;
+        });
       });
 }
 
 // s (V, 2H) = [sum of d over the edges out of each node, over the edges into it], each sum in
-// ascending edge order (the GraphEdges groupings); no atomics.
+// ascending edge order (the GraphEdges groupings); no atomics. One node per vector, its lanes over
+// the 2H sums, so neighbouring lanes read neighbouring channels of an edge's row.
 template <class Exec, class Real>
 void edge_sums(const Exec& exec, const GraphEdges& g, int H, const Real* d /* (E, H) */,
                Real* s /* (V, 2H) */) {
+  using member_type = typename Kokkos::TeamPolicy<Exec>::member_type;
   const index_t *oo = g.out_offsets, *io = g.in_offsets;
   const int *oe = g.out_edges, *ie = g.in_edges;
+  const index_t nodes = g.nodes;
   Kokkos::parallel_for(
-      "surro::meshgraphnet::edge_sums", Kokkos::RangePolicy<Exec>(exec, 0, g.nodes * 2 * H),
-      KOKKOS_LAMBDA(const index_t i) {
-        const index_t v = i / (2 * H), k = i % (2 * H);
-        const bool out = k < H;
-        const index_t o = out ? k : k - H;
-        const index_t* off = out ? oo : io;
-        const int* edges = out ? oe : ie;
-        Real acc = 0;
-        for (index_t j = off[v]; j < off[v + 1]; ++j) acc += d[index_t(edges[j]) * H + o];
-        s[i] = acc;
+      "surro::meshgraphnet::edge_sums", row_policy(exec, nodes), KOKKOS_LAMBDA(const member_type& team) {
+        const index_t v = row_index(team);
+        if (v >= nodes) return;
+        Kokkos::parallel_for(Kokkos::ThreadVectorRange(team, 2 * H), [&](const int k) {
+          const bool out = k < H;
+          const int o = out ? k : k - H;
+          const index_t* off = out ? oo : io;
+          const int* list = out ? oe : ie;
+          Real acc = 0;
+          for (index_t j = off[v]; j < off[v + 1]; ++j) acc += d[index_t(list[j]) * H + o];
+          s[v * 2 * H + k] = acc;
+        });
       });
 }
 
