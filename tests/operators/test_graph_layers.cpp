@@ -62,6 +62,17 @@ void require_close(const Vars& g, const Vars& ref, double tol, const std::vector
   }
 }
 
+// The CSR of adjacency sets: row i holds adj[i] in ascending order.
+op::HostCsr csr_of(const std::vector<std::set<int>>& adj) {
+  op::HostCsr a;
+  a.offsets.push_back(0);
+  for (const auto& row : adj) {
+    a.indices.insert(a.indices.end(), row.begin(), row.end());
+    a.offsets.push_back(index_t(a.indices.size()));
+  }
+  return a;
+}
+
 // A random undirected graph on V nodes without self loops (edge probability `prob`), both
 // directions stored; node V - 1 isolated (a row with no entries), node V - 2 joined to node 0
 // only (a row with one entry). two_hop: the support of A + A^2 without the diagonal (denser rows,
@@ -83,13 +94,7 @@ op::HostCsr random_graph(int V, double prob, unsigned seed, bool two_hop) {
   }
   adj[V - 2].insert(0);
   adj[0].insert(V - 2);
-  op::HostCsr a;
-  a.offsets.push_back(0);
-  for (int i = 0; i < V; ++i) {
-    a.indices.insert(a.indices.end(), adj[i].begin(), adj[i].end());
-    a.offsets.push_back(index_t(a.indices.size()));
-  }
-  return a;
+  return csr_of(adj);
 }
 
 // The block-diagonal CSR of two graphs (b's nodes after a's).
@@ -673,13 +678,7 @@ op::HostCsr global_rows(int V, const std::vector<int>& lengths) {
     for (int j = G; j < G + lengths[g]; ++j) adj[g].insert(j), adj[j].insert(g);
   for (int i = 0; i < L; ++i)
     for (int d : {1, 2, 7}) adj[G + i].insert(G + (i + d) % L), adj[G + (i + d) % L].insert(G + i);
-  op::HostCsr a;
-  a.offsets.push_back(0);
-  for (int i = 0; i < V; ++i) {
-    a.indices.insert(a.indices.end(), adj[i].begin(), adj[i].end());
-    a.offsets.push_back(index_t(a.indices.size()));
-  }
-  return a;
+  return csr_of(adj);
 }
 
 TEMPLATE_LIST_TEST_CASE("masked_attention: long rows and columns over many tiles", "[masked_attention]",
