@@ -260,12 +260,14 @@ void GraphBatch<Exec>::upload(const Exec& exec, const HostGraphBatch& h) {
   long_tiles_of(h.mask.offsets, m_long_host, kLongTile, m_tiles_host);
   m_n_long_rows = index_t(m_long_host.size());
   m_n_row_tiles = m_tiles_host.back();
+  m_long_row_nnz = long_entries_of(h.mask.offsets, m_long_host);
   copy_front(m_long_rows, m_long_host);
   copy_front(m_long_row_tiles, m_tiles_host);
   long_rows_of(h.mask_t.offsets, kLongRow, m_long_host);
   long_tiles_of(h.mask_t.offsets, m_long_host, kLongTile, m_tiles_host);
   m_n_long_cols = index_t(m_long_host.size());
   m_n_col_tiles = m_tiles_host.back();
+  m_long_col_nnz = long_entries_of(h.mask_t.offsets, m_long_host);
   copy_front(m_long_cols, m_long_host);
   copy_front(m_long_col_tiles, m_tiles_host);
   Kokkos::fence();
@@ -314,6 +316,8 @@ AttentionMask GraphBatch<Exec>::mask() const {
   a.long_col_tiles = m_long_col_tiles.data();
   a.n_long_cols = m_n_long_cols;
   a.n_col_tiles = m_n_col_tiles;
+  a.long_row_nnz = m_long_row_nnz;
+  a.long_col_nnz = m_long_col_nnz;
   return a;
 }
 

@@ -156,6 +156,7 @@ class GraphBatch {
   View1<int, Mem> m_long_rows, m_long_cols;            // (V cap)
   View1<int, Mem> m_long_row_tiles, m_long_col_tiles;  // (V cap + 1)
   index_t m_n_long_rows = 0, m_n_long_cols = 0, m_n_row_tiles = 0, m_n_col_tiles = 0;
+  index_t m_long_row_nnz = 0, m_long_col_nnz = 0;  // entries of the long rows / columns
   std::vector<int> m_long_host, m_tiles_host;
 };
 

@@ -35,6 +35,12 @@ void long_tiles_of(const std::vector<index_t>& offsets, const std::vector<int>& 
   }
 }
 
+index_t long_entries_of(const std::vector<index_t>& offsets, const std::vector<int>& rows) {
+  index_t n = 0;
+  for (const int r : rows) n += offsets[std::size_t(r) + 1] - offsets[std::size_t(r)];
+  return n;
+}
+
 std::size_t masked_attention_long_scratch(const MaskedAttentionCfg& cfg, const AttentionMask& mask) {
   if (!mask.long_rows) return 0;
   const std::size_t D = std::size_t(cfg.dim), H = std::size_t(cfg.heads);
@@ -165,6 +171,20 @@ KOKKOS_INLINE_FUNCTION void sliced_reduce(const Member& team, int n, int W, Real
     out(w, acc);
   });
   team.team_barrier();
+}
+
+// out(c, sum over e < n of w(slot(e), head of c) x(row(e), c)) for c < D: the weighted sum of rows
+// that every tiled kernel forms (o_t = sum p v, dq_t = sum ds k, dv_t = sum p do, dk_t = sum ds q,
+// o = sum w_t o_t), as one sliced_reduce over (n, D). w: (., H), x: (., D); part: (S, D) team scratch.
+template <class Member, class Real, class Slot, class Row, class Out>
+KOKKOS_INLINE_FUNCTION void weighted_rows(const Member& team, const Heads& hd, int n, Real* part,
+                                          const Real* w, Slot slot, const Real* x, Row row, Out out) {
+  sliced_reduce(
+      team, n, hd.dim, Real(0), part,
+      [&](const int e, const int c) {
+        return w[index_t(slot(e)) * hd.heads + hd.head_of(c)] * x[index_t(row(e)) * hd.dim + c];
+      },
+      Plus{}, out);
 }
 
 // A tile of a long row (or column): its node, its entries [begin, end) in the CSR, and its row's
@@ -325,8 +345,8 @@ template <class Exec, class Real>
 struct LongForwardTiles {
   using member_type = typename Kokkos::TeamPolicy<Exec>::member_type;
   Heads hd;
-  const index_t* offsets;  // (V + 1)
-  const int* indices;      // (nnz)
+  const index_t* offsets;   // (V + 1)
+  const int* indices;       // (nnz)
   const int *rows, *tiles;  // (long rows), (long rows + 1)
   int n_rows;
   const Real *q, *k, *v;  // (V, D)
@@ -361,12 +381,10 @@ struct LongForwardTiles {
     sliced_reduce(
         team, n, H, Real(0), part, [&](const int e, const int h) { return p[(b + e) * H + h]; }, Plus{},
         [&](const int h, const Real l) { lt[index_t(t) * H + h] = l; });
-    sliced_reduce(
-        team, n, D, Real(0), part,
-        [&](const int e, const int c) {
-          return p[(b + e) * H + hd.head_of(c)] * v[index_t(indices[b + e]) * D + c];
-        },
-        Plus{}, [&](const int c, const Real acc) { ot[index_t(t) * D + c] = acc; });
+    weighted_rows(
+        team, hd, n, part, p, [&](const int e) { return b + e; }, v,
+        [&](const int e) { return indices[b + e]; },
+        [&](const int c, const Real acc) { ot[index_t(t) * D + c] = acc; });
   }
 };
 
@@ -404,10 +422,9 @@ struct LongForwardRows {
       const int u = x / H, h = x % H;
       lt[(t0 + u) * H + h] = mt[(t0 + u) * H + h] * hx[h];
     });
-    sliced_reduce(
-        team, T, D, Real(0), part,
-        [&](const int u, const int c) { return mt[(t0 + u) * H + hd.head_of(c)] * ot[(t0 + u) * D + c]; },
-        Plus{}, [&](const int c, const Real acc) { o[i * D + c] = acc * hx[hd.head_of(c)]; });
+    const auto tile_u = [&](const int u) { return t0 + u; };
+    weighted_rows(team, hd, T, part, mt, tile_u, ot, tile_u,
+                  [&](const int c, const Real acc) { o[i * D + c] = acc * hx[hd.head_of(c)]; });
   }
 };
 
@@ -494,12 +511,10 @@ struct LongBackwardDs {
     });
     if (!qt) return;
     team.team_barrier();
-    sliced_reduce(
-        team, n, D, Real(0), part,
-        [&](const int e, const int c) {
-          return ds[(b + e) * H + hd.head_of(c)] * k[index_t(indices[b + e]) * D + c];
-        },
-        Plus{}, [&](const int c, const Real acc) { qt[index_t(t) * D + c] = acc; });
+    weighted_rows(
+        team, hd, n, part, ds, [&](const int e) { return b + e; }, k,
+        [&](const int e) { return indices[b + e]; },
+        [&](const int c, const Real acc) { qt[index_t(t) * D + c] = acc; });
   }
 };
 
@@ -543,20 +558,14 @@ struct LongColumnTiles {
     const index_t b = tile.begin;
     const int n = int(tile.end - b);
     LongScratch<Exec, Real> scratch(team.team_scratch(0), std::size_t(long_partials(hd) + H));
+    const auto slot = [&](const int e) { return perm_t[b + e]; };
+    const auto row = [&](const int e) { return indices_t[b + e]; };
     if (vt)
-      sliced_reduce(
-          team, n, D, Real(0), scratch.data(),
-          [&](const int e, const int c) {
-            return p[index_t(perm_t[b + e]) * H + hd.head_of(c)] * dout[index_t(indices_t[b + e]) * D + c];
-          },
-          Plus{}, [&](const int c, const Real acc) { vt[index_t(t) * D + c] = acc; });
+      weighted_rows(team, hd, n, scratch.data(), p, slot, dout, row,
+                    [&](const int c, const Real acc) { vt[index_t(t) * D + c] = acc; });
     if (kt)
-      sliced_reduce(
-          team, n, D, Real(0), scratch.data(),
-          [&](const int e, const int c) {
-            return ds[index_t(perm_t[b + e]) * H + hd.head_of(c)] * q[index_t(indices_t[b + e]) * D + c];
-          },
-          Plus{}, [&](const int c, const Real acc) { kt[index_t(t) * D + c] = acc; });
+      weighted_rows(team, hd, n, scratch.data(), ds, slot, q, row,
+                    [&](const int c, const Real acc) { kt[index_t(t) * D + c] = acc; });
   }
 };
 
@@ -570,11 +579,14 @@ void masked_attention_forward(const Exec& exec, const MaskedAttentionCfg& cfg, c
   ScopedRegion region("surro::op::masked_attention::forward");
   masked_attention_validate(cfg);
   if (mask.nodes == 0) return;
-  const double V = double(mask.nodes), D = cfg.dim, nnz = double(mask.nnz);
+  const double V = double(mask.nodes), D = cfg.dim, H = cfg.heads, nl = double(mask.long_row_nnz);
+  const double nnz = double(mask.nnz) - nl;  // the row kernel's entries
   // q and o once, k and v once per entry (gathered rows), p written, the CSR read.
   profile::add_work("surro::op::masked_attention::forward",
-                    (2 * V * D + 2 * nnz * D + nnz * cfg.heads) * sizeof(Real) + nnz * 4 + V * 8,
-                    4 * nnz * D);
+                    (2 * V * D + 2 * nnz * D + nnz * H) * sizeof(Real) + nnz * 4 + V * 8, 4 * nnz * D);
+  // The long rows' tiles: k and v gathered, p written and rewritten, the columns read.
+  profile::add_work("surro::op::masked_attention::forward_long::tiles",
+                    (2 * nl * D + 2 * nl * H) * sizeof(Real) + nl * 4, 4 * nl * D);
   const impl::Heads hd{cfg.dim, cfg.heads, cfg.head_dim(), cfg.layout == HeadLayout::blocked};
   const Real scale = Real(1.0 / std::sqrt(double(cfg.head_dim())));
   const index_t skip = impl::long_cut(mask);
@@ -611,7 +623,9 @@ void masked_attention_backward(const Exec& exec, const MaskedAttentionCfg& cfg, 
   if (mask.nodes == 0) return;
   const impl::Heads hd{cfg.dim, cfg.heads, cfg.head_dim(), cfg.layout == HeadLayout::blocked};
   const Real scale = Real(1.0 / std::sqrt(double(cfg.head_dim())));
-  const double V = double(mask.nodes), D = cfg.dim, nnz = double(mask.nnz);
+  const double V = double(mask.nodes), D = cfg.dim, H = cfg.heads;
+  const double nl = double(mask.long_row_nnz), nlc = double(mask.long_col_nnz);
+  const double nnz = double(mask.nnz) - nl, nnzc = double(mask.nnz) - nlc;  // the row kernels' entries
   const index_t skip = impl::long_cut(mask);
   const bool tiled = mask.long_rows && (mask.n_long_rows > 0 || mask.n_long_cols > 0);
   SURRO_REQUIRE(!tiled || long_scratch, "masked_attention_backward: long_scratch: expected "
@@ -620,8 +634,12 @@ void masked_attention_backward(const Exec& exec, const MaskedAttentionCfg& cfg, 
   const std::size_t team = impl::long_team_bytes<Exec, Real>(hd);
   if (dq || dk) {
     profile::add_work("surro::op::masked_attention::backward_rows",
-                      (2 * V * D + 2 * nnz * D + 2 * nnz * cfg.heads) * sizeof(Real) + nnz * 4 + V * 8,
-                      4 * nnz * D);
+                      (2 * V * D + 2 * nnz * D + 2 * nnz * H) * sizeof(Real) + nnz * 4 + V * 8, 4 * nnz * D);
+    // The long rows' tiles: v gathered, p read, ds written (tiles); k gathered, p read, ds rewritten (ds).
+    profile::add_work("surro::op::masked_attention::backward_rows_long::tiles",
+                      (nl * D + 2 * nl * H) * sizeof(Real) + nl * 4, 2 * nl * D);
+    profile::add_work("surro::op::masked_attention::backward_rows_long::ds",
+                      (nl * D + 3 * nl * H) * sizeof(Real) + nl * 4, 2 * nl * D);
     Kokkos::parallel_for(
         "surro::op::masked_attention::backward_rows", impl::row_policy(exec, mask.nodes),
         impl::BackwardRow<Exec, Real>{hd, mask.offsets, mask.indices, k, v, p, dout, ds, dq, scale, skip});
@@ -649,8 +667,11 @@ void masked_attention_backward(const Exec& exec, const MaskedAttentionCfg& cfg, 
         mask.offsets_t && mask.indices_t && mask.perm_t,
         "masked_attention_backward: mask: expected the transpose pattern (offsets_t, indices_t, perm_t)");
     profile::add_work("surro::op::masked_attention::backward_columns",
-                      (2 * V * D + 2 * nnz * D + 2 * nnz * cfg.heads) * sizeof(Real) + nnz * 8 + V * 8,
-                      4 * nnz * D);
+                      (2 * V * D + 2 * nnzc * D + 2 * nnzc * H) * sizeof(Real) + nnzc * 8 + V * 8,
+                      4 * nnzc * D);
+    // The long columns' tiles: q and do gathered, p and ds read through perm_t.
+    profile::add_work("surro::op::masked_attention::backward_columns_long::tiles",
+                      (2 * nlc * D + 2 * nlc * H) * sizeof(Real) + nlc * 8, 4 * nlc * D);
     Kokkos::parallel_for("surro::op::masked_attention::backward_columns", impl::row_policy(exec, mask.nodes),
                          impl::BackwardColumn<Exec, Real>{hd, mask.offsets_t, mask.indices_t, mask.perm_t, q,
                                                           p, ds, dout, dk, dv, scale, skip});

@@ -96,6 +96,9 @@ struct AttentionMask {
   const int* long_cols = nullptr;       // (n_long_cols)
   const int* long_col_tiles = nullptr;  // (n_long_cols + 1)
   index_t n_long_cols = 0, n_col_tiles = 0;
+  // The entries of the long rows and of the long columns (long_entries_of), on the host: the
+  // profile's work counts of the row and the tiled kernels (0 when unknown: all go to the rows).
+  index_t long_row_nnz = 0, long_col_nnz = 0;
 };
 
 // The rows of a CSR with offsets (rows + 1) that hold more than long_row entries, ascending, into
@@ -107,6 +110,9 @@ void long_rows_of(const std::vector<index_t>& offsets, index_t long_row, std::ve
 // Error(usage) unless tile > 0.
 void long_tiles_of(const std::vector<index_t>& offsets, const std::vector<int>& rows, index_t tile,
                    std::vector<int>& out);
+
+// The entries of the CSR rows `rows` (offsets: rows + 1 of the whole CSR).
+index_t long_entries_of(const std::vector<index_t>& offsets, const std::vector<int>& rows);
 
 // Scalars of long_scratch that forward and backward need for this mask (0 without long rows).
 std::size_t masked_attention_long_scratch(const MaskedAttentionCfg& cfg, const AttentionMask& mask);

@@ -134,6 +134,12 @@ TEMPLATE_LIST_TEST_CASE("graph_batch: the mask's long rows and columns and their
     REQUIRE((m.long_row == op::kLongRow && m.n_long_rows == index_t(rows.size()) &&
              m.n_long_cols == index_t(cols.size())));
     REQUIRE((m.n_row_tiles == row_tiles.back() && m.n_col_tiles == col_tiles.back()));
+    // The long rows' and columns' entries: the tiled kernels' share of the profile's work.
+    index_t row_nnz = 0, col_nnz = 0;
+    for (const int r : rows) row_nnz += h->mask.offsets[r + 1] - h->mask.offsets[r];
+    for (const int c : cols) col_nnz += h->mask_t.offsets[c + 1] - h->mask_t.offsets[c];
+    CHECK((row_nnz > op::kLongRow * index_t(rows.size()) && m.long_row_nnz == row_nnz));
+    CHECK((col_nnz > op::kLongRow * index_t(cols.size()) && m.long_col_nnz == col_nnz));
     CHECK(front<Exec>(m.long_rows, rows.size()) == rows);
     CHECK(front<Exec>(m.long_cols, cols.size()) == cols);
     CHECK(front<Exec>(m.long_row_tiles, row_tiles.size()) == row_tiles);
@@ -405,8 +411,9 @@ TEMPLATE_LIST_TEST_CASE("mesh_transformer: finite-difference gradients of every 
   }
 }
 
-TEMPLATE_LIST_TEST_CASE("mesh_transformer with rope: finite differences; translating the meshes changes nothing",
-                        "[mesh_transformer]", test::ExecSpaces) {
+TEMPLATE_LIST_TEST_CASE(
+    "mesh_transformer with rope: finite differences; translating the meshes changes nothing",
+    "[mesh_transformer]", test::ExecSpaces) {
   using Exec = TestType;
   for (const op::HeadLayout layout : {op::HeadLayout::interleaved, op::HeadLayout::blocked}) {
     op::MeshTransformerCfg c = tiny_transformer();
@@ -605,8 +612,9 @@ TEMPLATE_LIST_TEST_CASE(
       c, table, mgn_params<Exec, double>(c, table), op::build_host_graph_batch(two_meshes()));
 }
 
-TEMPLATE_LIST_TEST_CASE("meshgraphnet: the edge normalizer equals its statistics folded into the first edge layer",
-                        "[meshgraphnet]", test::ExecSpaces) {
+TEMPLATE_LIST_TEST_CASE(
+    "meshgraphnet: the edge normalizer equals its statistics folded into the first edge layer",
+    "[meshgraphnet]", test::ExecSpaces) {
   // The encoder's first edge layer is affine, W ((f - m) / s) + b = (W / s) f + (b - W (m / s)), so
   // the normalized model with params p is the raw model with those folded params, to rounding.
   using Exec = TestType;
