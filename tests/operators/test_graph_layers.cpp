@@ -187,6 +187,7 @@ struct AttentionRun {
   View1<int, mem> idx, idx_t, perm;
   index_t long_row;  // < 0: one kernel for every row; else rows/columns longer than it are tiled
   std::vector<int> rows, cols, row_tiles, col_tiles;  // long_rows_of, long_tiles_of
+  index_t row_nnz = 0, col_nnz = 0;                   // long_entries_of
   View1<int, mem> long_rows, long_cols, long_row_tiles, long_col_tiles;
   Buf p, ds;
   Buf scratch;  // masked_attention_long_scratch, pre-filled with garbage
@@ -207,6 +208,8 @@ struct AttentionRun {
       op::long_rows_of(m.t.offsets, long_row, cols);
       op::long_tiles_of(m.a.offsets, rows, tile, row_tiles);
       op::long_tiles_of(m.t.offsets, cols, tile, col_tiles);
+      row_nnz = op::long_entries_of(m.a.offsets, rows);
+      col_nnz = op::long_entries_of(m.t.offsets, cols);
       long_rows = dev<Exec>(rows, "long_rows");
       long_cols = dev<Exec>(cols, "long_cols");
       long_row_tiles = dev<Exec>(row_tiles, "long_row_tiles");
@@ -227,6 +230,8 @@ struct AttentionRun {
       a.long_col_tiles = long_col_tiles.data();
       a.n_long_cols = index_t(cols.size());
       a.n_col_tiles = col_tiles.back();
+      a.long_row_nnz = row_nnz;
+      a.long_col_nnz = col_nnz;
     }
     return a;
   }
@@ -950,7 +955,9 @@ std::vector<double> mesh_rope_reference(const op::MeshRopeCfg& c, const std::vec
                                         std::vector<double> x, double sign) {
   const int H = c.heads, dh = c.dim / H, m = dh / (2 * c.dims);
   const std::size_t V = pos.size() / c.dims;
-  auto channel = [&](int h, int j) { return c.layout == op::HeadLayout::interleaved ? j * H + h : h * dh + j; };
+  auto channel = [&](int h, int j) {
+    return c.layout == op::HeadLayout::interleaved ? j * H + h : h * dh + j;
+  };
   for (std::size_t v = 0; v < V; ++v)
     for (int h = 0; h < H; ++h)
       for (int a = 0; a < c.dims; ++a)
@@ -1001,7 +1008,8 @@ TEMPLATE_LIST_TEST_CASE("mesh_rope: axial rotation of q and k by node positions;
       const double theta_max = M_PI * 64;
       const double tol = 8 * epsilon<Real>() + 8 * epsilon<double>() * theta_max;
       REQUIRE(rel_l2(y, mesh_rope_reference(c, pos, x, 1.0)) <= tol);
-      REQUIRE(rel_l2(mesh_rope_run<Exec, Real>(c, pos, x, true), mesh_rope_reference(c, pos, x, -1.0)) <= tol);
+      REQUIRE(rel_l2(mesh_rope_run<Exec, Real>(c, pos, x, true), mesh_rope_reference(c, pos, x, -1.0)) <=
+              tol);
       // Inverse after forward: the identity (a rotation preserves norms).
       REQUIRE(rel_l2(mesh_rope_run<Exec, Real>(c, pos, y, true), x) <= 2 * tol);
       // q_i . k_j of every head depends on pos_i - pos_j only: shifting every position by the same
@@ -1010,7 +1018,8 @@ TEMPLATE_LIST_TEST_CASE("mesh_rope: axial rotation of q and k by node positions;
         auto shifted = pos;
         for (std::size_t i = 0; i < shifted.size(); ++i) shifted[i] += 0.37 + 0.1 * double(i % dims);
         const auto k = random_vector(std::size_t(V) * c.dim, 33);
-        const auto q1 = mesh_rope_run<Exec, Real>(c, pos, x, false), k1 = mesh_rope_run<Exec, Real>(c, pos, k, false);
+        const auto q1 = mesh_rope_run<Exec, Real>(c, pos, x, false),
+                   k1 = mesh_rope_run<Exec, Real>(c, pos, k, false);
         const auto q2 = mesh_rope_run<Exec, Real>(c, shifted, x, false),
                    k2 = mesh_rope_run<Exec, Real>(c, shifted, k, false);
         const int dh = c.dim / c.heads;
@@ -1028,9 +1037,9 @@ TEMPLATE_LIST_TEST_CASE("mesh_rope: axial rotation of q and k by node positions;
             }
       }
     }
-  CHECK_THROWS_WITH(op::mesh_rope_validate(op::MeshRopeCfg{24, 4, 2, op::HeadLayout::interleaved, 1.0, 64.0}),
-                    Catch::Contains("dim / heads = 6 must be a positive multiple of 2 x the mesh dimension 2"));
+  CHECK_THROWS_WITH(
+      op::mesh_rope_validate(op::MeshRopeCfg{24, 4, 2, op::HeadLayout::interleaved, 1.0, 64.0}),
+      Catch::Contains("dim / heads = 6 must be a positive multiple of 2 x the mesh dimension 2"));
   CHECK_THROWS_WITH(op::mesh_rope_validate(op::MeshRopeCfg{24, 2, 2, op::HeadLayout::interleaved, 0.0, 64.0}),
                     Catch::Contains("model.rope_length"));
 }
-
