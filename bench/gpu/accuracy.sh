@@ -15,6 +15,14 @@
 # in proportion (same number of decays). The calibration trains on the valid split and scales by
 # the train/valid sample ratio, so a long epoch costs little to measure. The log says which.
 #
+# Chunks (a schedule longer than one device call): CHUNK_S=N stops training after N seconds with
+# SIGTERM (surro checkpoints and exits 4) and packs the run folder into $OUT/run_<tag>.tgz;
+# RESUME_TGZ=FILE (such a pack, carried back) continues it with `surro train --resume`, and a run
+# folder left by an earlier call on the same machine continues without it. The data are generated
+# again on a fresh machine; the sha256 of the stored field values (`data_sha256`, printed and kept
+# in the pack) must match the pack's, else the script stops: a resume on other data is refused.
+# Evaluation runs once the schedule is complete.
+#
 # ns: generating the shipped ns2d_nu1e-3 config (256^2, Crank-Nicolson, dt 1e-4: 5e5 steps) takes
 # about 1.4 h on an H100, beyond one call. This script solves the same equation, forcing and
 # initial-condition distribution on the recorded 64^2 grid with IF-RK4 at dt 2.5e-3 instead, and
@@ -93,18 +101,58 @@ if [[ $budget -gt 0 ]]; then
   echo "calibration: ${epoch_s} s/epoch on the valid split, $n_train/$n_valid trajectories:" \
     "≈ ${scaled} s/epoch; training $epochs epochs, StepLR step $step"
 fi
-rm -rf "$work/run_$tag"
+# The stored field values, hashed in file order (HDF5 files themselves carry object times).
+data_sha256() {
+  local f field tmp
+  tmp=$(mktemp)
+  for f in $(find "$data/data" -name '*.hdf5' | sort); do
+    for field in $(h5ls "$f/t0_fields" | awk '{print $1}'); do
+      h5dump -b LE -d "/t0_fields/$field" -o "$tmp" "$f" >/dev/null && sha256sum <"$tmp"
+    done
+  done | sha256sum | cut -d' ' -f1
+  rm -f "$tmp"
+}
+hash=$(data_sha256)
+echo "data_sha256 $hash"
+run=$work/run_$tag
+resume=()
+if [[ -n ${RESUME_TGZ:-} && ! -f $run/checkpoint_last.h5 ]]; then
+  rm -rf "$run" && mkdir -p "$run" && tar -xzf "$RESUME_TGZ" -C "$run" || { echo "FAILED: unpack $RESUME_TGZ"; exit 1; }
+fi
+if [[ -n ${CHUNK_S:-} || -n ${RESUME_TGZ:-} ]] && [[ -f $run/checkpoint_last.h5 ]]; then
+  if [[ $(cat "$run/data.sha256" 2>/dev/null) != "$hash" ]]; then
+    echo "FAILED: the run in $run was trained on data with sha256 $(cat "$run/data.sha256" 2>/dev/null)," \
+      "these data have $hash: not resuming"
+    exit 1
+  fi
+  resume=(--resume)
+  echo "resuming $run at epoch $(($(wc -l <"$run/history.csv") - 1))"
+else
+  rm -rf "$run"
+  : >"$work/train_$tag.log"
+fi
 start=$SECONDS
-surro train "$train" --set run.output_dir="$work/run_$tag" --set data.dataset="$data" \
-  --set train.epochs="$epochs" --set schedule.step_size="$step" "${sets[@]}" >"$work/train_$tag.log" 2>&1
-echo "train_rc=$? train_seconds=$((SECONDS - start))"
-grep -E "model:|data:" "$work/train_$tag.log"
+limit=()
+[[ -n ${CHUNK_S:-} ]] && limit=(timeout -s TERM "$CHUNK_S")
+"${limit[@]}" surro train "$train" "${resume[@]}" --set run.output_dir="$run" --set data.dataset="$data" \
+  --set train.epochs="$epochs" --set schedule.step_size="$step" "${sets[@]}" >>"$work/train_$tag.log" 2>&1
+train_rc=$?
+echo "train_rc=$train_rc train_seconds=$((SECONDS - start))"
+echo "$hash" >"$run/data.sha256"
+grep -E "model:|data:" "$work/train_$tag.log" | tail -n 2
 tail -n 2 "$work/train_$tag.log"
-cp "$work/run_$tag/history.csv" "$out/"
+cp "$run/history.csv" "$out/"
+if [[ -n ${CHUNK_S:-} ]]; then
+  tar -czf "${OUT:-$work/out}/run_$tag.tgz" -C "$run" .
+  if [[ $train_rc -ne 0 ]]; then
+    echo "chunk ended at epoch $(($(wc -l <"$run/history.csv") - 1)) of $epochs; continue with RESUME_TGZ"
+    exit 0
+  fi
+fi
 # Window models: the 40 steps the FNO benchmark predicts (frames 10..49), also for other configs.
 steps=()
 [[ $case_name == ns ]] && steps=(--steps 40)
 [[ $case_name == ns4 ]] && steps=(--steps 20)
-surro -q eval "$work/run_$tag/checkpoint_best.h5" --split test "${steps[@]}" -o "$work/eval_$tag"
+surro -q eval "$run/checkpoint_best.h5" --split test "${steps[@]}" -o "$work/eval_$tag"
 cp "$work/eval_$tag/metrics.csv" "$out/eval_metrics.csv"
 [[ -f $work/eval_$tag/statistics.json ]] && cp "$work/eval_$tag/statistics.json" "$out/"
