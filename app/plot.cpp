@@ -1,5 +1,6 @@
 #include "app/plot.hpp"
 
+#include "core/constants.hpp"
 #include "core/error.hpp"
 
 #include <cairo.h>
@@ -15,7 +16,6 @@
 namespace surro::plot {
 namespace impl::plot {
 
-constexpr double kPi = 3.14159265358979323846;
 
 struct Rgb {
   double r, g, b;

@@ -30,6 +30,13 @@ class Error : public std::runtime_error {
   int m_line;
 };
 
+// A number as messages print it: 6 significant digits, the stream's default ("0.001", "1e-06").
+inline std::string format_number(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
 }  // namespace surro
 
 // SURRO_THROW(kind, "shape[" << i << "] = " << n << ": expected a positive extent")
@@ -41,7 +48,7 @@ class Error : public std::runtime_error {
   } while (false)
 
 // Runtime precondition on the host: SURRO_REQUIRE(n > 0, "fft plan: batch = " << n << ": expected > 0")
-#define SURRO_REQUIRE(cond, stream_expr)                              \
-  do {                                                                \
+#define SURRO_REQUIRE(cond, stream_expr)                                \
+  do {                                                                  \
     if (!(cond)) SURRO_THROW(::surro::ErrorKind::runtime, stream_expr); \
   } while (false)

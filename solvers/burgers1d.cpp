@@ -1,6 +1,7 @@
 // 1D viscous Burgers: ETDRK4 pseudo-spectral solver (see burgers1d.hpp for the method).
 #include "solvers/burgers1d.hpp"
 
+#include "core/constants.hpp"
 #include "core/fft.hpp"
 #include "core/rng.hpp"
 #include "core/timer.hpp"
@@ -18,7 +19,6 @@ namespace surro::solvers {
 // enclosing function has internal linkage.
 namespace impl::burgers {
 
-constexpr double kPi = 3.141592653589793238462643383279502884;
 using cplx = std::complex<double>;
 
 // ---------------------------------------------------------------------------------------------
@@ -82,34 +82,28 @@ double grf_lambda(double alpha, double tau, double sigma, int m) {
   return sigma * sigma * std::pow(k2 + tau * tau, -alpha);
 }
 
-std::string fmt(double v) {
-  std::ostringstream os;
-  os << std::setprecision(6) << v;
-  return os.str();
-}
-
 // Checks shared by the config reader (which reports "file: solver.key: ...") and the constructor;
 // returns the stability bound at the config amplitude.
 double validate(const BurgersSettings& s, const std::function<void(const char*, const std::string&)>& fail) {
-  if (!(s.viscosity > 0)) fail("viscosity", "expected a positive number, got " + fmt(s.viscosity));
+  if (!(s.viscosity > 0)) fail("viscosity", "expected a positive number, got " + format_number(s.viscosity));
   if (s.grid < 4) fail("grid", "expected an integer >= 4, got " + std::to_string(s.grid));
   if (s.record_grid < 1 || s.grid % s.record_grid != 0)
     fail("record_grid", "expected a positive divisor of grid = " + std::to_string(s.grid) + ", got " +
                             std::to_string(s.record_grid));
-  if (!(s.t_final > 0)) fail("t_final", "expected a positive number, got " + fmt(s.t_final));
+  if (!(s.t_final > 0)) fail("t_final", "expected a positive number, got " + format_number(s.t_final));
   if (s.record_steps < 1)
     fail("record_steps", "expected a positive integer, got " + std::to_string(s.record_steps));
-  if (!(s.alpha > 0)) fail("alpha", "expected a positive number, got " + fmt(s.alpha));
-  if (!(s.tau >= 0)) fail("tau", "expected a non-negative number, got " + fmt(s.tau));
-  if (!(s.sigma > 0)) fail("sigma", "expected a positive number, got " + fmt(s.sigma));
-  if (!(s.dt > 0)) fail("dt", "expected a positive number, got " + fmt(s.dt));
+  if (!(s.alpha > 0)) fail("alpha", "expected a positive number, got " + format_number(s.alpha));
+  if (!(s.tau >= 0)) fail("tau", "expected a non-negative number, got " + format_number(s.tau));
+  if (!(s.sigma > 0)) fail("sigma", "expected a positive number, got " + format_number(s.sigma));
+  if (!(s.dt > 0)) fail("dt", "expected a positive number, got " + format_number(s.dt));
   const double interval = s.t_final / s.record_steps;
   const double amplitude = 6.0 * burgers_grf_std(s);
   const double bound = burgers_stability_bound(s.grid, s.viscosity, amplitude, interval);
   if (s.dt > bound)
-    fail("dt", "expected dt <= " + fmt(bound) + " (the ETDRK4 stability bound for grid " +
-                   std::to_string(s.grid) + ", viscosity " + fmt(s.viscosity) + " and amplitude " +
-                   fmt(amplitude) + " = 6 GRF standard deviations), got " + fmt(s.dt));
+    fail("dt", "expected dt <= " + format_number(bound) + " (the ETDRK4 stability bound for grid " +
+                   std::to_string(s.grid) + ", viscosity " + format_number(s.viscosity) + " and amplitude " +
+                   format_number(amplitude) + " = 6 GRF standard deviations), got " + format_number(s.dt));
   return bound;
 }
 
@@ -367,8 +361,9 @@ std::pair<View2<double>, View1<double>> Burgers1D::device_tables() const {
     const int h = static_cast<int>(m_grf_scale_host.size());
     m_coef = View2<double>("surro::burgers::coef", 6, h);
     m_grf_scale = View1<double>("surro::burgers::grf_scale", h);
-    Kokkos::deep_copy(m_coef, Kokkos::View<const double**, Kokkos::LayoutRight, Kokkos::HostSpace,
-                                           Kokkos::MemoryUnmanaged>(m_coef_host.data(), 6, h));
+    Kokkos::deep_copy(
+        m_coef, Kokkos::View<const double**, Kokkos::LayoutRight, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>(
+                    m_coef_host.data(), 6, h));
     Kokkos::deep_copy(m_grf_scale, Kokkos::View<const double*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>(
                                        m_grf_scale_host.data(), h));
   }
@@ -418,7 +413,7 @@ Burgers1D::Burgers1D(const BurgersSettings& s) : m_settings(s) {
   m_spec.provenance = {{"solver", "burgers_1d"},
                        {"method", "Fourier pseudo-spectral, 2/3-rule dealiasing, ETDRK4 (Cox-Matthews)"},
                        {"grid", std::to_string(n)},
-                       {"internal_step", fmt(m_step)},
+                       {"internal_step", format_number(m_step)},
                        {"initial_condition", grf.str()}};
 }
 
@@ -468,11 +463,11 @@ View3<double> Burgers1D::simulate(const View2<double>& u0, long long first, Diag
       const double interval = m_settings.t_final / m_settings.record_steps;
       const double bound = burgers_stability_bound(n, m_settings.viscosity, host(worst), interval);
       if (m_step > bound)
-        SURRO_THROW(ErrorKind::runtime, "burgers_1d: sample " << first + worst
-                                                              << ": max|u0| = " << fmt(host(worst))
-                                                              << " needs an internal step <= " << fmt(bound)
-                                                              << " for ETDRK4 stability, got " << fmt(m_step)
-                                                              << "; lower burgers_1d.dt");
+        SURRO_THROW(ErrorKind::runtime, "burgers_1d: sample "
+                                            << first + worst << ": max|u0| = " << format_number(host(worst))
+                                            << " needs an internal step <= " << format_number(bound)
+                                            << " for ETDRK4 stability, got " << format_number(m_step)
+                                            << "; lower burgers_1d.dt");
     }
   }
 

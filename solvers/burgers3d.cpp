@@ -43,15 +43,9 @@ struct Grid {
   }
 };
 
-std::string fmt(double v) {
-  std::ostringstream os;
-  os << std::setprecision(6) << v;
-  return os.str();
-}
-
 // Checks shared by the config reader (which reports "file: solver.key: ...") and the constructor.
 void validate(const Burgers3DConfig& c, const std::function<void(const char*, const std::string&)>& fail) {
-  if (!(c.viscosity > 0)) fail("viscosity", "expected a positive number, got " + fmt(c.viscosity));
+  if (!(c.viscosity > 0)) fail("viscosity", "expected a positive number, got " + format_number(c.viscosity));
   if (c.grid < 4 || c.grid > 1024)
     fail("grid", "expected an integer in [4, 1024], got " + std::to_string(c.grid));
   if (c.record_grid < 1 || c.grid % c.record_grid != 0)
@@ -59,18 +53,18 @@ void validate(const Burgers3DConfig& c, const std::function<void(const char*, co
          "expected a divisor of grid = " + std::to_string(c.grid) + ", got " + std::to_string(c.record_grid));
   if (c.record_method != "stride" && c.record_method != "spectral")
     fail("record_method", "expected one of \"stride\", \"spectral\", got \"" + c.record_method + "\"");
-  if (!(c.t_final > 0)) fail("t_final", "expected a positive number, got " + fmt(c.t_final));
+  if (!(c.t_final > 0)) fail("t_final", "expected a positive number, got " + format_number(c.t_final));
   if (c.record_steps < 1)
     fail("record_steps", "expected a positive integer, got " + std::to_string(c.record_steps));
   const double per_record = c.t_final / c.record_steps / c.dt;
   if (!(c.dt > 0) || std::abs(per_record - std::llround(per_record)) > 1e-9 * per_record ||
       std::llround(per_record) < 1)
     fail("dt", "expected a step that divides the record interval t_final / record_steps = " +
-                   fmt(c.t_final / c.record_steps) + ", got " + fmt(c.dt));
+                   format_number(c.t_final / c.record_steps) + ", got " + format_number(c.dt));
   if (!(c.alpha > 2.5))
-    fail("alpha", "expected a number > 2.5 (finite velocity variance), got " + fmt(c.alpha));
-  if (!(c.tau >= 0)) fail("tau", "expected a non-negative number, got " + fmt(c.tau));
-  if (!(c.amplitude > 0)) fail("amplitude", "expected a positive number, got " + fmt(c.amplitude));
+    fail("alpha", "expected a number > 2.5 (finite velocity variance), got " + format_number(c.alpha));
+  if (!(c.tau >= 0)) fail("tau", "expected a non-negative number, got " + format_number(c.tau));
+  if (!(c.amplitude > 0)) fail("amplitude", "expected a positive number, got " + format_number(c.amplitude));
 }
 
 // Initial potential spectrum psi_hat (B, Nx, Ny, H), unnormalized DFT (N^3 times the Fourier
@@ -347,7 +341,7 @@ class Burgers3D final : public Solver {
     s.provenance = {{"solver", "burgers_3d"},
                     {"method", "Fourier pseudo-spectral, 2/3-rule dealiasing, IF-RK4"},
                     {"internal_grid", std::to_string(c.grid)},
-                    {"dt", fmt(c.dt)},
+                    {"dt", format_number(c.dt)},
                     {"record_method", c.record_method},
                     {"initial_condition", grf.str()},
                     {"backend", ExecSpace::name()}};
@@ -486,13 +480,14 @@ data::Block Burgers3D::integrate(const Spec& psi_hat, long long first, Diagnosti
       if (stats_host(b, 2) > stats_host(worst, 2)) worst = b;
     const double speed_sum = stats_host(worst, 2), cfl = cfl_per_speed * speed_sum;
     if (!(cfl <= cfl_max))
-      SURRO_THROW(ErrorKind::runtime,
-                  "burgers_3d: time step dt = "
-                      << fmt(c.dt) << " violates the stability bound dt <= " << fmt(c.dt_bound(speed_sum))
-                      << " (CFL 2 pi K dt max(|u|+|v|+|w|) = " << fmt(cfl)
-                      << " > 2 sqrt(2) = " << fmt(cfl_max) << ", K = " << g.K << " for grid " << n
-                      << "; sample " << first + worst << " has max(|u|+|v|+|w|) = " << fmt(speed_sum)
-                      << " at t = " << fmt(m_spec.times[frame]) << ")");
+      SURRO_THROW(ErrorKind::runtime, "burgers_3d: time step dt = "
+                                          << format_number(c.dt) << " violates the stability bound dt <= "
+                                          << format_number(c.dt_bound(speed_sum))
+                                          << " (CFL 2 pi K dt max(|u|+|v|+|w|) = " << format_number(cfl)
+                                          << " > 2 sqrt(2) = " << format_number(cfl_max) << ", K = " << g.K
+                                          << " for grid " << n << "; sample " << first + worst
+                                          << " has max(|u|+|v|+|w|) = " << format_number(speed_sum)
+                                          << " at t = " << format_number(m_spec.times[frame]) << ")");
     for (int b = 0; b < B; ++b)
       for (int f = 0; f < 3; ++f)
         std::copy(rec_host.data() + (std::size_t(b) * 3 + f) * rec_points,

@@ -23,12 +23,6 @@ double draw(const rng::Philox& philox, long long sample, Draw what, const std::a
   return range[0] + u * (range[1] - range[0]);
 }
 
-std::string fmt(double v) {
-  std::ostringstream os;
-  os << v;
-  return os.str();
-}
-
 // A per-sample draw: geometry and flow.
 struct SampleDraw {
   mesh::ChannelGeometry geometry;
@@ -240,7 +234,7 @@ CylinderFlowSettings read_cylinder_flow(config::Node& n) {
   const auto multiple = [&](const char* key, double value) {
     const double q = value / s.dt;
     if (std::abs(q - std::llround(q)) > 1e-9 * std::max(1.0, q))
-      n.fail(key, "expected a multiple of dt = " + fmt(s.dt) + ", got " + fmt(value));
+      n.fail(key, "expected a multiple of dt = " + format_number(s.dt) + ", got " + format_number(value));
   };
   multiple("record_dt", s.record_dt);
   multiple("spinup", s.spinup);

@@ -1,6 +1,7 @@
 // 2D Darcy flow: thresholded-GRF coefficient and batched Jacobi-preconditioned CG (see darcy2d.hpp).
 #include "solvers/darcy2d.hpp"
 
+#include "core/constants.hpp"
 #include "core/fft.hpp"
 #include "core/rng.hpp"
 #include "core/timer.hpp"
@@ -15,16 +16,8 @@ namespace surro::solvers {
 // Named namespace: nvcc rejects extended lambdas in functions with internal linkage.
 namespace impl::darcy {
 
-constexpr double kPi = 3.141592653589793238462643383279502884;
-
 // Per-sample CG state.
 enum Status : int { converged = 0, active = 1, breakdown = 2, exhausted = 3 };
-
-std::string fmt(double v) {
-  std::ostringstream os;
-  os << std::setprecision(6) << v;
-  return os.str();
-}
 
 void validate(const DarcySettings& s, const std::function<void(const char*, const std::string&)>& fail) {
   if (s.grid < 3 || s.grid > 65536)
@@ -33,11 +26,12 @@ void validate(const DarcySettings& s, const std::function<void(const char*, cons
     fail("record_grid", "expected nr >= 2 with (grid - 1) / (nr - 1) an integer (grid = " +
                             std::to_string(s.grid) + "), got " + std::to_string(s.record_grid));
   if (!(s.a_high > 0) || !(s.a_low > 0))
-    fail("values", "expected two positive numbers, got [" + fmt(s.a_high) + ", " + fmt(s.a_low) + "]");
-  if (!(s.alpha > 0)) fail("alpha", "expected a positive number, got " + fmt(s.alpha));
-  if (!(s.tau >= 0)) fail("tau", "expected a non-negative number, got " + fmt(s.tau));
+    fail("values", "expected two positive numbers, got [" + format_number(s.a_high) + ", " +
+                       format_number(s.a_low) + "]");
+  if (!(s.alpha > 0)) fail("alpha", "expected a positive number, got " + format_number(s.alpha));
+  if (!(s.tau >= 0)) fail("tau", "expected a non-negative number, got " + format_number(s.tau));
   if (!(s.tolerance > 0 && s.tolerance < 1))
-    fail("tolerance", "expected a number in (0, 1), got " + fmt(s.tolerance));
+    fail("tolerance", "expected a number in (0, 1), got " + format_number(s.tolerance));
   if (s.max_iterations < 0)
     fail("max_iterations", "expected a positive integer, got " + std::to_string(s.max_iterations));
 }
@@ -356,8 +350,10 @@ View2<double> Darcy2D::grf_amplitude() const {
   if (m_grf_amplitude.extent(0) == 0) {
     const int n = m_settings.grid;
     m_grf_amplitude = View2<double>("surro::darcy::grf_amplitude", n, n);
-    Kokkos::deep_copy(m_grf_amplitude, Kokkos::View<const double**, Kokkos::LayoutRight, Kokkos::HostSpace,
-                                                    Kokkos::MemoryUnmanaged>(m_grf_amplitude_host.data(), n, n));
+    Kokkos::deep_copy(
+        m_grf_amplitude,
+        Kokkos::View<const double**, Kokkos::LayoutRight, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>(
+            m_grf_amplitude_host.data(), n, n));
   }
   return m_grf_amplitude;
 }
@@ -397,7 +393,7 @@ Darcy2D::Darcy2D(const DarcySettings& s) : m_settings(s) {
       {"solver", "darcy_2d"},
       {"method", "5-point finite differences (arithmetic face means), Jacobi-preconditioned CG"},
       {"grid", std::to_string(n)},
-      {"tolerance", fmt(s.tolerance)},
+      {"tolerance", format_number(s.tolerance)},
       {"coefficient", grf.str()}};
 }
 
@@ -500,13 +496,13 @@ View3<double> Darcy2D::solve(const View3<double>& a, const View3<double>& f, lon
       SURRO_THROW(ErrorKind::runtime, "darcy_2d: sample "
                                           << first + b << ": CG broke down (p.Ap <= 0) after "
                                           << iterations(b) << " iterations at relative residual "
-                                          << fmt(residual) << "; is the coefficient positive?");
+                                          << format_number(residual) << "; is the coefficient positive?");
     if (status(b) != converged)
       SURRO_THROW(ErrorKind::runtime, "darcy_2d: sample "
                                           << first + b << ": CG did not reach the relative residual "
-                                          << fmt(m_settings.tolerance) << " in " << max_it
+                                          << format_number(m_settings.tolerance) << " in " << max_it
                                           << " iterations (darcy_2d.max_iterations): relative residual "
-                                          << fmt(residual));
+                                          << format_number(residual));
   }
   return x;
 }

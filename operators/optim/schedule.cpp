@@ -1,5 +1,6 @@
 #include "operators/optim/schedule.hpp"
 
+#include "core/constants.hpp"
 #include "core/error.hpp"
 
 #include <algorithm>
@@ -9,7 +10,6 @@ namespace surro::op {
 
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
 
 // torch OneCycleLR's _annealing_cos: from `start` (pct = 0) to `end` (pct = 1).
 double anneal_cos(double start, double end, double pct) {

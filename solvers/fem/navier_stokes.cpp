@@ -1,6 +1,7 @@
 // Taylor-Hood IPCS Navier-Stokes solver (see navier_stokes.hpp).
 #include "solvers/fem/navier_stokes.hpp"
 
+#include "core/constants.hpp"
 #include "core/error.hpp"
 #include "core/timer.hpp"
 #include "solvers/fem/element.hpp"
@@ -12,7 +13,6 @@ namespace surro::solvers::fem {
 
 namespace impl::fem_ns {
 
-constexpr double kPi = 3.141592653589793238462643383279502884;
 
 template <class V3>
 KOKKOS_INLINE_FUNCTION double geometry(const V3& cell_xy, index_t c, double gl[3][2]) {

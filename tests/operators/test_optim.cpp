@@ -1,6 +1,7 @@
 // Adam/AdamW against a naive double-precision host loop, convergence on a quadratic, the exact
 // AdamW - Adam relation, schedules in closed form, global-norm clipping, config readers.
 #include "core/config.hpp"
+#include "core/constants.hpp"
 #include "core/rng.hpp"
 #include "operators/optim/adam.hpp"
 #include "operators/optim/schedule.hpp"
@@ -15,7 +16,6 @@ using namespace surro::op;
 
 namespace {
 
-constexpr double kPi = 3.14159265358979323846;
 
 // A table with a real and a complex slot whose sizes are not multiples of the alignment, so the
 // flat View has padding.

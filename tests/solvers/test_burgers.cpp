@@ -2,7 +2,10 @@
 // conservation of the mean, bitwise determinism over batch splits, and the initial GRF's spectrum.
 // The solver runs on surro::ExecSpace; references are computed on the host from copied-back data.
 #include "solvers/burgers1d.hpp"
+
+#include "core/constants.hpp"
 #include "solvers/solver.hpp"
+#include "spaces.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -15,8 +18,6 @@ using namespace surro;
 using namespace surro::solvers;
 
 namespace {
-
-constexpr double kPi = 3.141592653589793238462643383279502884;
 
 // Modified Bessel function I_n(x) by its power series (all terms positive: no cancellation).
 double bessel_i(int n, double x) {
@@ -53,12 +54,6 @@ View2<double> to_device(const std::vector<double>& host, index_t rows, index_t c
   return v;
 }
 
-template <class V>
-std::vector<double> to_host(const V& v) {
-  auto m = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), v);
-  return std::vector<double>(m.data(), m.data() + m.span());
-}
-
 // Max over all recorded frames t_k = k/10, k = 0..10, of |u - u_exact| for u0 = sin(2 pi x).
 double sine_error(int grid, double dt) {
   BurgersSettings s;
@@ -69,7 +64,7 @@ double sine_error(int grid, double dt) {
   Burgers1D solver(s);
   std::vector<double> u0(grid);
   for (int j = 0; j < grid; ++j) u0[j] = std::sin(2.0 * kPi * j / grid);
-  const std::vector<double> frames = to_host(solver.simulate(to_device(u0, 1, grid), 0, nullptr));
+  const std::vector<double> frames = test::to_host(solver.simulate(to_device(u0, 1, grid), 0, nullptr));
   double err = 0;
   for (int k = 0; k <= 10; ++k)
     for (int j = 0; j < grid; ++j)
@@ -157,9 +152,11 @@ TEST_CASE("burgers: sample i depends only on (seed, i), bit for bit", "[burgers]
   CHECK(hi.first == 2);
   CHECK(hi.count == 2);
   // The double-precision trajectories too, not only their float32 rounding.
-  const std::vector<double> d_all = to_host(solver.simulate(solver.initial_condition(5, 0, 4), 0, nullptr));
-  std::vector<double> d_split = to_host(solver.simulate(solver.initial_condition(5, 0, 2), 0, nullptr));
-  const std::vector<double> d_hi = to_host(solver.simulate(solver.initial_condition(5, 2, 2), 2, nullptr));
+  const std::vector<double> d_all =
+      test::to_host(solver.simulate(solver.initial_condition(5, 0, 4), 0, nullptr));
+  std::vector<double> d_split = test::to_host(solver.simulate(solver.initial_condition(5, 0, 2), 0, nullptr));
+  const std::vector<double> d_hi =
+      test::to_host(solver.simulate(solver.initial_condition(5, 2, 2), 2, nullptr));
   d_split.insert(d_split.end(), d_hi.begin(), d_hi.end());
   CHECK(d_split == d_all);
   // Another seed gives other data.
@@ -173,7 +170,7 @@ TEST_CASE("burgers: the initial GRF has the prescribed spectrum", "[burgers]") {
   Burgers1D solver(s);
   const int n = s.grid, mc = solver.retained_modes();
   const index_t samples = 4000;
-  const std::vector<double> u = to_host(solver.initial_condition(123, 0, samples));
+  const std::vector<double> u = test::to_host(solver.initial_condition(123, 0, samples));
   // |u_hat_m|^2 / lambda_m = (xi_1^2 + xi_2^2)/2 is Exp(1): mean 1, standard deviation 1, so the
   // sample mean over S draws has standard error 1/sqrt(S). Four standard errors per mode: with
   // 21 modes the chance of a false failure is about 21 * 6e-5 ~ 1e-3.

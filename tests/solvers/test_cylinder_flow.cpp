@@ -3,6 +3,7 @@
 // DFG 2D-1); the jobs (simulate, generate resumed and re-batched to the same bits) in
 // tests/app/mesh_jobs_test.sh.
 #include "core/config.hpp"
+#include "core/constants.hpp"
 #include "core/error.hpp"
 #include "solvers/cylinder_flow.hpp"
 
@@ -15,7 +16,6 @@ using namespace surro;
 
 namespace {
 
-constexpr double kPi = 3.141592653589793238462643383279502884;
 
 solvers::CylinderFlowSettings parse(const std::string& text) {
   const config::json j = config::json::parse(text);

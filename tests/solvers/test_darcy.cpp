@@ -2,6 +2,7 @@
 // manufactured solution, CG residuals checked independently, the thresholded GRF coefficient and its
 // DCT synthesis, bitwise determinism over batch splits, config validation and the dataset spec.
 // The solver runs on surro::ExecSpace; references are computed on the host from copied-back data.
+#include "core/constants.hpp"
 #include "core/rng.hpp"
 #include "solvers/darcy2d.hpp"
 #include "solvers/solver.hpp"
@@ -16,8 +17,6 @@ using namespace surro::solvers;
 
 namespace {
 
-constexpr double kPi = 3.141592653589793238462643383279502884;
-
 template <class F>
 View3<double> node_field(index_t batch, int n, F&& value) {
   View3<double> v("test::darcy::field", batch, n, n);
@@ -31,7 +30,7 @@ View3<double> node_field(index_t batch, int n, F&& value) {
 }
 
 template <class V>
-auto to_host(const V& v) {
+auto host_mirror(const V& v) {
   return Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), v);
 }
 
@@ -60,7 +59,8 @@ double smooth_f(double x, double y) {
 double manufactured_error(int n) {
   Darcy2D solver(settings(n, n));
   std::vector<CgReport> report;
-  const auto u = to_host(solver.solve(node_field(1, n, smooth_a), node_field(1, n, smooth_f), 0, &report));
+  const auto u =
+      host_mirror(solver.solve(node_field(1, n, smooth_a), node_field(1, n, smooth_f), 0, &report));
   CHECK(report[0].residual <= 1e-10);
   const double h = 1.0 / (n - 1);
   double err = 0;
@@ -114,7 +114,7 @@ TEST_CASE("darcy: CG reaches the requested relative residual", "[darcy]") {
     const View3<double> f = node_field(3, n, [](double, double) { return 1.0; });
     std::vector<CgReport> report;
     const View3<double> u = solver.solve(a, f, 0, &report);
-    const auto ah = to_host(a), uh = to_host(u);
+    const auto ah = host_mirror(a), uh = host_mirror(u);
     REQUIRE(report.size() == 3);
     for (int b = 0; b < 3; ++b) {
       CHECK(report[b].iterations > 0);
@@ -148,7 +148,7 @@ TEST_CASE("darcy: the coefficient takes only the two values, from the cosine-ser
   DarcySettings s = settings(n, n);
   Darcy2D solver(s);
   const std::uint64_t seed = 77;
-  const auto z = to_host(solver.random_field(seed, 3, 2));
+  const auto z = host_mirror(solver.random_field(seed, 3, 2));
   const rng::Philox philox{seed};
   for (int b = 0; b < 2; ++b) {
     double worst = 0, sum_abs = 0;
@@ -173,7 +173,7 @@ TEST_CASE("darcy: the coefficient takes only the two values, from the cosine-ser
   s = settings(65, 65);
   s.a_high = 5.0;
   s.a_low = 0.5;
-  const auto a = to_host(Darcy2D(s).coefficient(1, 0, 4));
+  const auto a = host_mirror(Darcy2D(s).coefficient(1, 0, 4));
   std::size_t high = 0, low = 0;
   for (std::size_t i = 0; i < a.span(); ++i) {
     high += a.data()[i] == 5.0;

@@ -2,6 +2,8 @@
 // convergence orders on unstructured meshes, batch independence (bitwise), the CSR pattern and
 // the batched Krylov solvers.
 #include "solvers/fem/amg.hpp"
+
+#include "core/constants.hpp"
 #include "solvers/fem/element.hpp"
 #include "solvers/fem/krylov.hpp"
 #include "solvers/fem/space.hpp"
@@ -21,7 +23,6 @@ using namespace surro::solvers::fem;
 
 namespace {
 
-constexpr double kPi = 3.141592653589793238462643383279502884;
 
 // Manufactured solution with non-zero Dirichlet data: u = e^x sin(pi y) + x y, -Lap u = f.
 double exact(double x, double y) {

@@ -1,6 +1,8 @@
 // Taylor-Hood IPCS Navier-Stokes (solvers/fem/navier_stokes): Taylor-Green vortex with exact
 // time-dependent Dirichlet data (spatial and temporal orders), and the DFG 2D-1 benchmark.
 #include "mesh/gmsh_io.hpp"
+
+#include "core/constants.hpp"
 #include "solvers/fem/element.hpp"
 #include "solvers/fem/navier_stokes.hpp"
 #include "tests/solvers/fem_meshes.hpp"
@@ -17,7 +19,6 @@ using namespace surro::solvers::fem;
 
 namespace {
 
-constexpr double kPi = 3.141592653589793238462643383279502884;
 
 // Taylor-Green vortex on the unit square, an exact Navier-Stokes solution:
 //   u = (-cos(pi x) sin(pi y), sin(pi x) cos(pi y)) e^{-2 pi^2 nu t},
