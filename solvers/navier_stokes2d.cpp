@@ -26,8 +26,8 @@ NavierStokes2DConfig read_navier_stokes_2d(config::Node& n) {
   const auto even = config::Check<long long>{[](const long long& v) { return v >= 4 && v % 2 == 0; },
                                              "an even integer >= 4"};
   c.grid = static_cast<int>(n.get_int("grid", c.grid, even));
-  c.record_grid = static_cast<int>(n.get_int("record_grid", std::min<long long>(c.record_grid, c.grid),
-                                             config::positive()));
+  c.record_grid = static_cast<int>(
+      n.get_int("record_grid", std::min<long long>(c.record_grid, c.grid), config::positive()));
   if (c.grid % c.record_grid != 0)
     n.fail("record_grid", "expected a divisor of grid = " + std::to_string(c.grid) + ", got " +
                               std::to_string(c.record_grid));
@@ -41,7 +41,8 @@ NavierStokes2DConfig read_navier_stokes_2d(config::Node& n) {
   c.scheme = n.get_string("scheme", c.scheme, config::one_of({"crank_nicolson", "ifrk4"}));
   c.forcing = n.get_string("forcing", c.forcing, config::one_of({"fno", "kolmogorov", "none"}));
   c.forcing_amplitude = n.get_number("forcing_amplitude", c.forcing_amplitude);
-  c.forcing_wavenumber = static_cast<int>(n.get_int("forcing_wavenumber", c.forcing_wavenumber, config::positive()));
+  c.forcing_wavenumber =
+      static_cast<int>(n.get_int("forcing_wavenumber", c.forcing_wavenumber, config::positive()));
   c.initial = n.get_string("initial", c.initial, config::one_of({"grf", "taylor_green"}));
   c.grf_alpha = n.get_number("grf_alpha", c.grf_alpha, config::positive_number());
   c.grf_tau = n.get_number("grf_tau", c.grf_tau, config::positive_number());
@@ -57,17 +58,21 @@ NavierStokes2DConfig read_navier_stokes_2d(config::Node& n) {
 namespace ns_impl {
 
 using C = Complex<double>;
-using Spec = View3<C>;      // (B, Nx, H), H = Nx/2 + 1: rfft2 half spectrum, ky along the last axis
-using Phys = View3<double>; // (B, Nx, Nx), y along the last axis
+using Spec = View3<C>;        // (B, Nx, H), H = Nx/2 + 1: rfft2 half spectrum, ky along the last axis
+using Phys = View3<double>;   // (B, Nx, Nx), y along the last axis
 using Table = View2<double>;  // (Nx, H) per-mode coefficients
 
 constexpr double kTwoPi = 6.283185307179586476925286766559;
 
 // Signed wavenumber of FFT index i on an n-point axis (index n/2 maps to -n/2, as numpy/FNO).
-KOKKOS_INLINE_FUNCTION int wavenumber(int i, int n) { return i < n / 2 ? i : i - n; }
+KOKKOS_INLINE_FUNCTION int wavenumber(int i, int n) {
+  return i < n / 2 ? i : i - n;
+}
 
 // Weight of a half-spectrum column in Parseval sums: columns 0 and n/2 stand for themselves only.
-KOKKOS_INLINE_FUNCTION double column_weight(int j, int n) { return (j == 0 || 2 * j == n) ? 1.0 : 2.0; }
+KOKKOS_INLINE_FUNCTION double column_weight(int j, int n) {
+  return (j == 0 || 2 * j == n) ? 1.0 : 2.0;
+}
 
 struct Grid {
   int n = 0, h = 0;
@@ -80,7 +85,8 @@ struct Grid {
 // each times 1/Nx^2: the inverse FFT of work runs unnormalized (fft_inverse4 is Norm::none), so
 // the scaling costs no pass of its own. Shared by the stepping kernels, which write the next
 // stage's inputs as they produce it, and by velocity_and_gradient.
-KOKKOS_INLINE_FUNCTION void write_rhs_inputs(const Spec& work, int B, const Grid& g, int b, int i, int j, C w) {
+KOKKOS_INLINE_FUNCTION void write_rhs_inputs(const Spec& work, int B, const Grid& g, int b, int i, int j,
+                                             C w) {
   const double kx = wavenumber(i, g.n), ky = j;
   const double inv_points = 1.0 / (double(g.n) * g.n);
   const double lap = kTwoPi * kTwoPi * (kx * kx + ky * ky);  // (2 pi)^2 |k|^2
@@ -104,9 +110,10 @@ void velocity_and_gradient(const ExecSpace& exec, const Grid g, const Spec& w_ha
   const int B = static_cast<int>(w_hat.extent(0));
   profile::add_work("surro::ns2d::velocity_and_gradient", 5.0 * B * g.n * g.h * sizeof(C));  // 1 in, 4 out
   Kokkos::parallel_for(
-      "surro::ns2d::velocity_and_gradient",
-      MDRange3<ExecSpace>(exec, {0, 0, 0}, {B, g.n, g.h}),
-      KOKKOS_LAMBDA(const int b, const int i, const int j) { write_rhs_inputs(work, B, g, b, i, j, w_hat(b, i, j)); });
+      "surro::ns2d::velocity_and_gradient", MDRange3<ExecSpace>(exec, {0, 0, 0}, {B, g.n, g.h}),
+      KOKKOS_LAMBDA(const int b, const int i, const int j) {
+        write_rhs_inputs(work, B, g, b, i, j, w_hat(b, i, j));
+      });
 }
 
 // phys(0:B) = u w_x + v w_y from the four stacked physical slots.
@@ -179,10 +186,10 @@ void ifrk4_stage(const ExecSpace& exec, const Grid g, Stage stage, const Spec& w
       });
 }
 
-// Initial vorticity spectrum: a GRF with E|W_k|^2 = S_k^2, S_k = Nx^2 sqrt(2) sigma (4 pi^2 |k|^2 + tau^2)^(-alpha/2),
-// S_0 = 0 -- the distribution of the FNO generator's Re(ifft2(S xi)). Each mode's two normals come
-// from the counter RNG at (stream = sample, index = mode_index(kx, ky)), a function of the signed
-// wavenumber only, so grids of different sizes draw the same coefficients for the modes they share:
+// Initial vorticity spectrum: a GRF with E|W_k|^2 = S_k^2, S_k = Nx^2 sqrt(2) sigma (4 pi^2 |k|^2 +
+// tau^2)^(-alpha/2), S_0 = 0 -- the distribution of the FNO generator's Re(ifft2(S xi)). Each mode's two
+// normals come from the counter RNG at (stream = sample, index = mode_index(kx, ky)), a function of the
+// signed wavenumber only, so grids of different sizes draw the same coefficients for the modes they share:
 // sample s at 64^2 is sample s at 256^2 truncated (up to the Nyquist modes). The ky = 0 and ky = Nx/2 columns
 // are made Hermitian explicitly (W(-kx) = conj W(kx), real at kx = 0, Nx/2), so the spectrum is
 // exactly that of a real field and every FFT backend reads it the same way.
@@ -201,19 +208,23 @@ void grf_spectrum(const ExecSpace& exec, const Grid g, const Spec& w_hat, std::u
         const bool mirrored = edge_column && 2 * i > g.n;  // conj of the draw at Nx - i
         const int di = mirrored ? g.n - i : i;
         double z0, z1;
-        const std::uint64_t mode_index =
-            (static_cast<std::uint64_t>(wavenumber(di, g.n) + (1 << 30)) << 32) | static_cast<std::uint64_t>(j);
+        const std::uint64_t mode_index = (static_cast<std::uint64_t>(wavenumber(di, g.n) + (1 << 30)) << 32) |
+                                         static_cast<std::uint64_t>(j);
         gen.normal2(static_cast<std::uint64_t>(first_sample + b), mode_index, z0, z1);
         C w;
-        if (i == 0 && j == 0) w = C(0.0);
-        else if (self_conjugate) w = C(s * z0, 0.0);
-        else w = C(s * z0 / ::sqrt(2.0), (mirrored ? -1.0 : 1.0) * s * z1 / ::sqrt(2.0));
+        if (i == 0 && j == 0)
+          w = C(0.0);
+        else if (self_conjugate)
+          w = C(s * z0, 0.0);
+        else
+          w = C(s * z0 / ::sqrt(2.0), (mirrored ? -1.0 : 1.0) * s * z1 / ::sqrt(2.0));
         w_hat(b, i, j) = w;
       });
 }
 
 // Physical field on the grid (x_i = i / Nx), sampled by f(x, y).
-void forcing_field(const ExecSpace& exec, const Grid g, const View2<double>& f, const NavierStokes2DConfig& c) {
+void forcing_field(const ExecSpace& exec, const Grid g, const View2<double>& f,
+                   const NavierStokes2DConfig& c) {
   const double amp = c.forcing_amplitude;
   const int kind = c.forcing == "fno" ? 0 : c.forcing == "kolmogorov" ? 1 : 2;
   const int n_wave = c.forcing_wavenumber;
@@ -222,8 +233,10 @@ void forcing_field(const ExecSpace& exec, const Grid g, const View2<double>& f, 
       KOKKOS_LAMBDA(const int x, const int y) {
         const double X = double(x) / g.n, Y = double(y) / g.n;
         double v = 0.0;
-        if (kind == 0) v = amp * (::sin(kTwoPi * (X + Y)) + ::cos(kTwoPi * (X + Y)));
-        else if (kind == 1) v = -kTwoPi * n_wave * amp * ::cos(kTwoPi * n_wave * Y);
+        if (kind == 0)
+          v = amp * (::sin(kTwoPi * (X + Y)) + ::cos(kTwoPi * (X + Y)));
+        else if (kind == 1)
+          v = -kTwoPi * n_wave * amp * ::cos(kTwoPi * n_wave * Y);
         f(x, y) = v;
       });
 }
@@ -240,7 +253,8 @@ void taylor_green(const ExecSpace& exec, const Grid g, const Phys& w, double amp
 // Per sample: kinetic energy <|u|^2>/2 and enstrophy <w^2>/2 by Parseval on the half spectrum,
 // and (optionally) the kinetic energy per integer shell.
 void energy_enstrophy(const ExecSpace& exec, const Grid g, const Spec& w_hat, const View1<double>& energy,
-                      const View1<double>& enstrophy, const View2<double>& spectrum /* (B, Nx/2+1) or empty */) {
+                      const View1<double>& enstrophy,
+                      const View2<double>& spectrum /* (B, Nx/2+1) or empty */) {
   const int B = static_cast<int>(w_hat.extent(0));
   const int modes = g.n * g.h;
   const double norm = 1.0 / (double(g.n) * g.n * double(g.n) * g.n);  // 1/N^2, N = Nx^2 points
@@ -288,8 +302,7 @@ void energy_enstrophy(const ExecSpace& exec, const Grid g, const Spec& w_hat, co
 double max_velocity(const ExecSpace& exec, const Grid g, const Phys& phys, int B) {
   double vmax = 0.0;
   Kokkos::parallel_reduce(
-      "surro::ns2d::max_velocity",
-      MDRange3<ExecSpace>(exec, {0, 0, 0}, {2 * B, g.n, g.n}),
+      "surro::ns2d::max_velocity", MDRange3<ExecSpace>(exec, {0, 0, 0}, {2 * B, g.n, g.n}),
       KOKKOS_LAMBDA(const int b, const int x, const int y, double& m) {
         const double v = ::fabs(phys(b, x, y));
         if (v > m) m = v;
@@ -302,9 +315,10 @@ double max_velocity(const ExecSpace& exec, const Grid g, const Phys& phys, int B
 void subsample(const ExecSpace& exec, const Phys& w, const View3<float>& rec, int stride) {
   Kokkos::parallel_for(
       "surro::ns2d::subsample",
-      MDRange3<ExecSpace>(exec, {0, 0, 0},
-                                                        {int(rec.extent(0)), int(rec.extent(1)), int(rec.extent(2))}),
-      KOKKOS_LAMBDA(const int b, const int x, const int y) { rec(b, x, y) = static_cast<float>(w(b, x * stride, y * stride)); });
+      MDRange3<ExecSpace>(exec, {0, 0, 0}, {int(rec.extent(0)), int(rec.extent(1)), int(rec.extent(2))}),
+      KOKKOS_LAMBDA(const int b, const int x, const int y) {
+        rec(b, x, y) = static_cast<float>(w(b, x * stride, y * stride));
+      });
 }
 
 class NavierStokes2D final : public Solver {
@@ -323,13 +337,10 @@ class NavierStokes2D final : public Solver {
     for (int k = 0; k <= c.record_steps; ++k) s.times.push_back(c.t_final * k / c.record_steps);
     s.fields = {{"vorticity", true}};
     s.parameters = {{"viscosity", c.viscosity}};
-    s.provenance = {{"solver", "navier_stokes_2d"},
-                    {"scheme", c.scheme},
-                    {"internal_grid", std::to_string(c.grid)},
-                    {"dt", std::to_string(c.dt)},
-                    {"forcing", c.forcing},
-                    {"initial", c.initial},
-                    {"backend", ExecSpace::name()}};
+    s.provenance = {
+        {"solver", "navier_stokes_2d"}, {"scheme", c.scheme},   {"internal_grid", std::to_string(c.grid)},
+        {"dt", std::to_string(c.dt)},   {"forcing", c.forcing}, {"initial", c.initial},
+        {"backend", ExecSpace::name()}};
   }
 
   const data::DatasetSpec& spec() const override { return m_spec; }
@@ -373,7 +384,8 @@ data::Block NavierStokes2D::run_impl(std::uint64_t seed, long long first, long l
   {
     View2<double> f = make_scratch<View2<double>>(exec, "surro::ns2d::forcing", n, n);
     forcing_field(exec, g, f, c);
-    fft::RealFftPlan<double, ExecSpace> plan(exec, {n, n}, 1, fft::Norm::backward, "surro::ns2d::fft_forcing");
+    fft::RealFftPlan<double, ExecSpace> plan(exec, {n, n}, 1, fft::Norm::backward,
+                                             "surro::ns2d::fft_forcing");
     plan.forward_raw(exec, f.data(), f_hat.data());
   }
   View3<float> rec("surro::ns2d::record", B, r, r);  // (B, r, r)
@@ -427,11 +439,10 @@ data::Block NavierStokes2D::run_impl(std::uint64_t seed, long long first, long l
     const double cfl = c.dt * umax * dx_inv;
     if (!(cfl <= limit))
       SURRO_THROW(ErrorKind::runtime,
-                  "navier_stokes_2d: time step dt = " << c.dt << " violates the stability bound dt <= "
-                                                      << limit / (umax * dx_inv) << " (CFL " << cfl << " > "
-                                                      << limit << " for scheme " << c.scheme << ", max velocity "
-                                                      << umax << " at t = " << m_spec.times[frame]
-                                                      << ", grid " << n << ")");
+                  "navier_stokes_2d: time step dt = "
+                      << c.dt << " violates the stability bound dt <= " << limit / (umax * dx_inv) << " (CFL "
+                      << cfl << " > " << limit << " for scheme " << c.scheme << ", max velocity " << umax
+                      << " at t = " << m_spec.times[frame] << ", grid " << n << ")");
     Kokkos::deep_copy(exec, Spec(work.data(), B, n, g.h), w_hat);
     inv1.inverse_raw(exec, work.data(), phys.data());
     subsample(exec, Phys(phys.data(), B, n, n), rec, stride);

@@ -24,7 +24,11 @@ const config::Registry<std::unique_ptr<Solver>>& registry() {
 
 }  // namespace
 
-std::unique_ptr<Solver> make_solver(config::Node& section) { return registry().make(section); }
-std::vector<std::string> solver_types() { return registry().types(); }
+std::unique_ptr<Solver> make_solver(config::Node& section) {
+  return registry().make(section);
+}
+std::vector<std::string> solver_types() {
+  return registry().types();
+}
 
 }  // namespace surro::solvers
