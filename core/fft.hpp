@@ -50,6 +50,15 @@ std::unique_ptr<Engine<Real, Exec>> make_engine(const Exec& exec, const std::vec
 // Library name and version of the FFT backend used for Exec, e.g. "FFTW fftw-3.3.10".
 template <class Exec>
 std::string backend_name();
+// Each backend's source defines its specialization (fft_host.cpp, fft_cuda.cpp); declared here so
+// that a use compiled before the definition (in the same unity unit) does not instantiate the
+// primary template.
+template <>
+std::string backend_name<HostExec>();
+#if defined(KOKKOS_ENABLE_CUDA)
+template <>
+std::string backend_name<Kokkos::Cuda>();
+#endif
 
 template <class Real, class Exec>
 class RealFftPlan {
@@ -63,8 +72,8 @@ class RealFftPlan {
     SURRO_REQUIRE(!m_shape.empty() && m_shape.size() <= 3,
                   m_label << ": " << m_shape.size() << " transform axes: expected 1, 2 or 3");
     for (std::size_t i = 0; i < m_shape.size(); ++i)
-      SURRO_REQUIRE(m_shape[i] > 0, m_label << ": shape[" << i << "] = " << m_shape[i]
-                                            << ": expected a positive extent");
+      SURRO_REQUIRE(m_shape[i] > 0,
+                    m_label << ": shape[" << i << "] = " << m_shape[i] << ": expected a positive extent");
     SURRO_REQUIRE(m_batch > 0, m_label << ": batch = " << m_batch << ": expected > 0");
     m_engine = impl::make_engine<Real, Exec>(exec, m_shape, m_batch, norm, m_label);
   }
@@ -112,7 +121,8 @@ class RealFftPlan {
   // and the output written once.
   std::unique_ptr<profile::Region> profile_region(const char* direction) const {
     if (!profile::enabled()) return nullptr;
-    const double bytes = double(m_batch) * (double(real_size()) * sizeof(Real) + double(complex_size()) * sizeof(complex_type));
+    const double bytes = double(m_batch) *
+                         (double(real_size()) * sizeof(Real) + double(complex_size()) * sizeof(complex_type));
     return std::make_unique<profile::Region>(m_label + "::" + direction, bytes);
   }
 
@@ -126,17 +136,17 @@ class RealFftPlan {
     static_assert(std::is_same_v<value_type, Real> || std::is_same_v<value_type, complex_type>,
                   "RealFftPlan: view value type must be Real or Kokkos::complex<Real>");
     const bool is_complex = std::is_same_v<value_type, complex_type>;
-    SURRO_REQUIRE(is_complex == spectral, m_label << ": " << name << " must be "
-                                                  << (spectral ? "complex" : "real"));
+    SURRO_REQUIRE(is_complex == spectral,
+                  m_label << ": " << name << " must be " << (spectral ? "complex" : "real"));
     const int r = static_cast<int>(V::rank);
-    SURRO_REQUIRE(r >= rank(), m_label << ": " << name << " has rank " << r
-                                       << ": expected at least " << rank());
+    SURRO_REQUIRE(r >= rank(),
+                  m_label << ": " << name << " has rank " << r << ": expected at least " << rank());
     for (int i = 0; i < rank(); ++i) {
       const bool last = i == rank() - 1;
       const index_t want = (spectral && last) ? m_shape[i] / 2 + 1 : m_shape[i];
       const index_t got = static_cast<index_t>(v.extent(r - rank() + i));
-      SURRO_REQUIRE(got == want, m_label << ": " << name << ".extent(" << r - rank() + i
-                                         << ") = " << got << ": expected " << want);
+      SURRO_REQUIRE(got == want, m_label << ": " << name << ".extent(" << r - rank() + i << ") = " << got
+                                         << ": expected " << want);
     }
     const index_t per = spectral ? complex_size() : real_size();
     SURRO_REQUIRE(static_cast<index_t>(v.span()) == per * m_batch && v.span_is_contiguous(),
@@ -153,10 +163,14 @@ class RealFftPlan {
 // 1/N, 1/sqrt(N) or 1 for the given normalization and direction; shared by the backends.
 inline double scale_factor(Norm norm, bool inverse, double n) {
   switch (norm) {
-    case Norm::backward: return inverse ? 1.0 / n : 1.0;
-    case Norm::forward: return inverse ? 1.0 : 1.0 / n;
-    case Norm::ortho: return 1.0 / std::sqrt(n);
-    case Norm::none: return 1.0;
+    case Norm::backward:
+      return inverse ? 1.0 / n : 1.0;
+    case Norm::forward:
+      return inverse ? 1.0 : 1.0 / n;
+    case Norm::ortho:
+      return 1.0 / std::sqrt(n);
+    case Norm::none:
+      return 1.0;
   }
   return 1.0;
 }
@@ -165,8 +179,8 @@ inline double scale_factor(Norm norm, bool inverse, double n) {
 template <class Exec, class T, class Real>
 void scale(const Exec& exec, T* data, index_t n, Real factor, const char* label) {
   if (factor == Real(1)) return;
-  Kokkos::parallel_for(label, Kokkos::RangePolicy<Exec>(exec, 0, n),
-                       KOKKOS_LAMBDA(const index_t i) { data[i] *= factor; });
+  Kokkos::parallel_for(
+      label, Kokkos::RangePolicy<Exec>(exec, 0, n), KOKKOS_LAMBDA(const index_t i) { data[i] *= factor; });
 }
 
 }  // namespace surro::fft

@@ -43,8 +43,8 @@ namespace impl {
 // The profiler's region for one call (only while the profiler is on): named by backend, type and
 // shape, e.g. "surro::gemm::cublas sgemm NT 96x1440x84480 b1"; its work is A and B read once and
 // C written once (also read when beta != 0), and 2mnk flops per matrix (8mnk when complex).
-std::unique_ptr<profile::Region> profile_region(const char* backend, const Shape& s, char type, std::size_t bytes,
-                                                bool reads_c, bool tf32);
+std::unique_ptr<profile::Region> profile_region(const char* backend, const Shape& s, char type,
+                                                std::size_t bytes, bool reads_c, bool tf32);
 template <class Scalar>
 std::unique_ptr<profile::Region> profile_region(const char* backend, const Shape& s, Scalar beta, bool tf32) {
   if (!profile::enabled()) return nullptr;
@@ -52,7 +52,8 @@ std::unique_ptr<profile::Region> profile_region(const char* backend, const Shape
                         : std::is_same_v<Scalar, double>         ? 'd'
                         : std::is_same_v<Scalar, Complex<float>> ? 'c'
                                                                  : 'z';
-  return profile_region(backend, s, type, sizeof(Scalar), beta != Scalar(0), tf32 && (type == 's' || type == 'c'));
+  return profile_region(backend, s, type, sizeof(Scalar), beta != Scalar(0),
+                        tf32 && (type == 's' || type == 'c'));
 }
 }  // namespace impl
 
@@ -94,6 +95,14 @@ class Gemm {
   Options m_options;
   std::shared_ptr<State> m_state;
 };
+// Defined by each backend's source (gemm_host.cpp, gemm_cuda.cpp), declared for the reason given
+// at fft::backend_name.
+template <>
+std::string Gemm<HostExec>::backend_name();
+#if defined(KOKKOS_ENABLE_CUDA)
+template <>
+std::string Gemm<Kokkos::Cuda>::backend_name();
+#endif
 
 // View form for the common case: contiguous LayoutRight (batch, rows, cols) operands, or rank-2
 // operands broadcast over the batch. op_a/op_b say how A and B are read.

@@ -2,8 +2,14 @@
 // Execution spaces (and scalar types) the tests sweep. Every numeric test runs on the host space
 // and, in a device build, on the device too: comparing both against the same naive reference is
 // the host/device agreement check.
+#include "core/error.hpp"
+#include "core/rng.hpp"
 #include "core/types.hpp"
 
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -19,10 +25,10 @@ struct Case {
 using ExecSpaces = std::tuple<HostExec, Kokkos::Cuda>;
 using RealCases = std::tuple<Case<HostExec, float>, Case<HostExec, double>, Case<Kokkos::Cuda, float>,
                              Case<Kokkos::Cuda, double>>;
-using GemmCases = std::tuple<Case<HostExec, float>, Case<HostExec, double>, Case<HostExec, Complex<float>>,
-                             Case<HostExec, Complex<double>>, Case<Kokkos::Cuda, float>,
-                             Case<Kokkos::Cuda, double>, Case<Kokkos::Cuda, Complex<float>>,
-                             Case<Kokkos::Cuda, Complex<double>>>;
+using GemmCases =
+    std::tuple<Case<HostExec, float>, Case<HostExec, double>, Case<HostExec, Complex<float>>,
+               Case<HostExec, Complex<double>>, Case<Kokkos::Cuda, float>, Case<Kokkos::Cuda, double>,
+               Case<Kokkos::Cuda, Complex<float>>, Case<Kokkos::Cuda, Complex<double>>>;
 #else
 using ExecSpaces = std::tuple<HostExec>;
 using RealCases = std::tuple<Case<HostExec, float>, Case<HostExec, double>>;
@@ -49,6 +55,28 @@ std::vector<typename V::non_const_value_type> to_host(const V& v) {
 template <class T>
 constexpr double epsilon() {
   return static_cast<double>(std::numeric_limits<T>::epsilon());
+}
+
+// n uniform draws in [lo, hi) from Philox stream `stream` of `seed`.
+inline std::vector<double> uniform_draws(std::uint64_t seed, std::uint64_t stream, std::size_t n, double lo,
+                                         double hi) {
+  const rng::Philox gen{seed};
+  std::vector<double> v(n);
+  for (std::size_t i = 0; i < n; ++i) v[i] = lo + (hi - lo) * gen.uniform<double>(stream, i);
+  return v;
+}
+
+// Runs f and requires a surro::Error of `kind` whose message contains `needle`.
+template <class F>
+void require_error(F&& f, ErrorKind kind, const std::string& needle) {
+  try {
+    f();
+    FAIL("expected surro::Error containing \"" << needle << "\"");
+  } catch (const Error& e) {
+    INFO(e.what());
+    CHECK(e.kind() == kind);
+    CHECK_THAT(e.what(), Catch::Contains(needle));
+  }
 }
 
 }  // namespace surro::test

@@ -90,19 +90,7 @@ fs::path make_dataset(const std::string& name, bool steady = false) {
   return dir;
 }
 
-constexpr int S = 5;
-
-template <class F>
-void require_error(F&& f, ErrorKind kind, const std::string& needle) {
-  try {
-    f();
-    FAIL("expected surro::Error containing \"" << needle << "\"");
-  } catch (const Error& e) {
-    INFO(e.what());
-    CHECK(e.kind() == kind);
-    CHECK_THAT(e.what(), Catch::Contains(needle));
-  }
-}
+constexpr int kLoaderTrajectories = 5;
 
 // Fills every batch of the current epoch into Exec's memory and checks each sample's x and y
 // against `expect(s, t0, x_or_y, channel, p)`. Returns the (s, t0) pairs seen, in order.
@@ -144,7 +132,7 @@ TEST_CASE("loader: a split in host memory, channel-first, files sorted, dot-file
   const DatasetSpec spec = make_spec();
   const std::vector<std::string> fields = {"v", "a", "u"};  // not the file's order
   const TrajectoryStore store = load_split(dir.string(), "train", fields);
-  CHECK(store.trajectories() == S);
+  CHECK(store.trajectories() == kLoaderTrajectories);
   CHECK(store.frames() == T);
   CHECK(store.channels() == 3);
   CHECK(store.points() == P);
@@ -155,7 +143,7 @@ TEST_CASE("loader: a split in host memory, channel-first, files sorted, dot-file
   REQUIRE(store.files().size() == 2);
   CHECK(fs::path(store.files()[0]).filename() == "ns_0000.hdf5");
   CHECK(store.channel("u") == 2);
-  for (int s = 0; s < S; ++s)
+  for (int s = 0; s < kLoaderTrajectories; ++s)
     for (int t = 0; t < T; ++t)
       for (int c = 0; c < 3; ++c)
         for (int p = 0; p < P; ++p)
@@ -164,9 +152,9 @@ TEST_CASE("loader: a split in host memory, channel-first, files sorted, dot-file
   // Steady data: one frame.
   const fs::path darcy = make_dataset("store_steady", true);
   const TrajectoryStore steady = load_split(darcy.string(), "train", {"u", "a"});
-  CHECK(steady.trajectories() == S);
+  CHECK(steady.trajectories() == kLoaderTrajectories);
   CHECK(steady.frames() == 1);
-  for (int s = 0; s < S; ++s)
+  for (int s = 0; s < kLoaderTrajectories; ++s)
     for (int p = 0; p < P; ++p) {
       REQUIRE(steady.frame(s, 0)[p] == value(s, 0, "u", p, make_spec(true)));
       REQUIRE(steady.frame(s, 0)[P + p] == value(s, 0, "a", p, make_spec(true)));
@@ -195,7 +183,7 @@ TEMPLATE_LIST_TEST_CASE("loader: every window's x and y hold the documented fram
                    << cs.w.stride << " shuffle " << shuffle);
       WindowLoader loader(store, cs.w, 4, 11, shuffle, false);
       REQUIRE(loader.windows_per_trajectory() == cs.per);
-      REQUIRE(loader.samples() == S * cs.per);
+      REQUIRE(loader.samples() == kLoaderTrajectories * cs.per);
       CHECK(loader.x_channels() == cs.w.t_in * C);
       CHECK(loader.y_channels() == cs.w.t_out * C);
       const int t_in = cs.w.t_in;
@@ -209,7 +197,7 @@ TEMPLATE_LIST_TEST_CASE("loader: every window's x and y hold the documented fram
         const auto seen = check_epoch<Exec>(loader, cs.per, cs.w.all_starts ? cs.w.stride : 1, expect);
         // Each window exactly once per epoch.
         std::set<std::pair<int, int>> expected;
-        for (int s = 0; s < S; ++s)
+        for (int s = 0; s < kLoaderTrajectories; ++s)
           for (int k = 0; k < cs.per; ++k) expected.emplace(s, k * cs.w.stride);
         CHECK(seen.size() == expected.size());
         CHECK(std::set<std::pair<int, int>>(seen.begin(), seen.end()) == expected);
@@ -272,23 +260,25 @@ TEMPLATE_LIST_TEST_CASE("loader: the last partial batch, and drop_last", "[loade
   for (int batch : {1, 2, 3, 5, 8}) {
     INFO("batch " << batch);
     WindowLoader keep(store, w, batch, 3, true, false), drop(store, w, batch, 3, true, true);
-    CHECK(keep.batches() == (S + batch - 1) / batch);
-    CHECK(drop.batches() == S / batch);
+    CHECK(keep.batches() == (kLoaderTrajectories + batch - 1) / batch);
+    CHECK(drop.batches() == kLoaderTrajectories / batch);
     using Mem = typename Exec::memory_space;
     View1<float, Mem> x("x", static_cast<std::size_t>(batch) * 4 * P),
         y("y", static_cast<std::size_t>(batch) * 2 * P);
     int total = 0;
     for (int b = 0; b < keep.batches(); ++b) {
       const int n = keep.fill(Exec(), b, x.data(), y.data());
-      CHECK(n == std::min(batch, S - b * batch));
+      CHECK(n == std::min(batch, kLoaderTrajectories - b * batch));
       total += n;
     }
-    CHECK(total == S);
+    CHECK(total == kLoaderTrajectories);
     for (int b = 0; b < drop.batches(); ++b) CHECK(drop.fill(Exec(), b, x.data(), y.data()) == batch);
-    CHECK(check_epoch<Exec>(keep, 1, 1, expect).size() == static_cast<std::size_t>(S));
-    CHECK(check_epoch<Exec>(drop, 1, 1, expect).size() == static_cast<std::size_t>(S / batch * batch));
-    require_error([&] { keep.fill(Exec(), keep.batches(), x.data(), y.data()); }, ErrorKind::usage, "batch");
-    require_error([&] { keep.fill(Exec(), -1, x.data(), y.data()); }, ErrorKind::usage, "batch");
+    CHECK(check_epoch<Exec>(keep, 1, 1, expect).size() == static_cast<std::size_t>(kLoaderTrajectories));
+    CHECK(check_epoch<Exec>(drop, 1, 1, expect).size() ==
+          static_cast<std::size_t>(kLoaderTrajectories / batch * batch));
+    test::require_error([&] { keep.fill(Exec(), keep.batches(), x.data(), y.data()); }, ErrorKind::usage,
+                        "batch");
+    test::require_error([&] { keep.fill(Exec(), -1, x.data(), y.data()); }, ErrorKind::usage, "batch");
   }
 }
 
@@ -300,13 +290,13 @@ TEMPLATE_LIST_TEST_CASE("loader: steady pairs (Darcy a -> u) and frame pairs (Bu
     const DatasetSpec spec = make_spec(true);
     const TrajectoryStore store = load_split(dir.string(), "train", {"a", "u"});
     WindowLoader loader(store, PairSpec{{"a"}, {"u"}}, 2, 5, true, false);
-    CHECK(loader.samples() == S);
+    CHECK(loader.samples() == kLoaderTrajectories);
     CHECK(loader.x_channels() == 1);
     CHECK(loader.y_channels() == 1);
     auto expect = [&](int s, int, bool is_x, int, int p) { return value(s, 0, is_x ? "a" : "u", p, spec); };
-    CHECK(check_epoch<Exec>(loader, 1, 1, expect).size() == static_cast<std::size_t>(S));
+    CHECK(check_epoch<Exec>(loader, 1, 1, expect).size() == static_cast<std::size_t>(kLoaderTrajectories));
     // A window needs time: the steady store has one frame.
-    require_error(
+    test::require_error(
         [&] {
           WindowLoader(store, WindowSpec{1, 1, true, 1}, 2, 5, true, false);
         },
@@ -320,25 +310,26 @@ TEMPLATE_LIST_TEST_CASE("loader: steady pairs (Darcy a -> u) and frame pairs (Bu
     auto first_last = [&](int s, int, bool is_x, int, int p) {
       return value(s, is_x ? 0 : T - 1, "u", p, spec);
     };
-    CHECK(check_epoch<Exec>(burgers, 1, 1, first_last).size() == static_cast<std::size_t>(S));
+    CHECK(check_epoch<Exec>(burgers, 1, 1, first_last).size() ==
+          static_cast<std::size_t>(kLoaderTrajectories));
     // Several fields, in the PairSpec's order, at other frames.
     WindowLoader multi(store, PairSpec{{"a", "u"}, {"v", "u"}, 2, -3}, 2, 5, true, false);
     CHECK(multi.x_channels() == 2);
     auto expect = [&](int s, int, bool is_x, int k, int p) {
       return is_x ? value(s, 2, k ? "u" : "a", p, spec) : value(s, T - 3, k ? "u" : "v", p, spec);
     };
-    CHECK(check_epoch<Exec>(multi, 1, 1, expect).size() == static_cast<std::size_t>(S));
-    require_error(
+    CHECK(check_epoch<Exec>(multi, 1, 1, expect).size() == static_cast<std::size_t>(kLoaderTrajectories));
+    test::require_error(
         [&] {
           WindowLoader(store, PairSpec{{"a"}, {"w"}}, 2, 5, true, false);
         },
         ErrorKind::usage, "\"w\"");
-    require_error(
+    test::require_error(
         [&] {
           WindowLoader(store, PairSpec{{"a"}, {"u"}, T, -1}, 2, 5, true, false);
         },
         ErrorKind::usage, "input_frame = 7");
-    require_error(
+    test::require_error(
         [&] {
           WindowLoader(store, PairSpec{{"a"}, {"u"}, 0, -T - 1}, 2, 5, true, false);
         },
@@ -360,31 +351,31 @@ TEST_CASE("loader: files that disagree are refused with Error(input) naming the 
     DatasetSpec s = make_spec();
     s.coords[1] = {0.0, 0.5, 1.0, 1.5};  // P changes too; make_block writes P values per frame
     s.coords[0] = {0.0, 0.5, 0.75};
-    require_error([&] { load_split(mismatched("grid", s), "train", {"u"}); }, ErrorKind::input,
-                  bad + ": grid (3, 4)");
+    test::require_error([&] { load_split(mismatched("grid", s), "train", {"u"}); }, ErrorKind::input,
+                        bad + ": grid (3, 4)");
   }
   {
     DatasetSpec s = make_spec();
     s.coords[0][1] = 0.3;
-    require_error([&] { load_split(mismatched("coords", s), "train", {"u"}); }, ErrorKind::input,
-                  bad + ": /dimensions/x");
+    test::require_error([&] { load_split(mismatched("coords", s), "train", {"u"}); }, ErrorKind::input,
+                        bad + ": /dimensions/x");
   }
   {
     DatasetSpec s = make_spec();
     s.times.back() = 9.0;
-    require_error([&] { load_split(mismatched("times", s), "train", {"u"}); }, ErrorKind::input,
-                  bad + ": /dimensions/time");
+    test::require_error([&] { load_split(mismatched("times", s), "train", {"u"}); }, ErrorKind::input,
+                        bad + ": /dimensions/time");
   }
   {
     DatasetSpec s = make_spec();
     s.times.pop_back();
-    require_error([&] { load_split(mismatched("ntimes", s), "train", {"u"}); }, ErrorKind::input,
-                  bad + ": /dimensions/time: 6 times");
+    test::require_error([&] { load_split(mismatched("ntimes", s), "train", {"u"}); }, ErrorKind::input,
+                        bad + ": /dimensions/time: 6 times");
   }
   {
     DatasetSpec s = make_spec();
     s.fields = {{"u", true}, {"a", false}};
-    require_error(
+    test::require_error(
         [&] {
           load_split(mismatched("field", s), "train", {"u", "v"});
         },
@@ -395,27 +386,27 @@ TEST_CASE("loader: files that disagree are refused with Error(input) naming the 
   {
     DatasetSpec s = make_spec();
     s.fields = {{"u", false}, {"v", true}, {"a", false}};
-    require_error([&] { load_split(mismatched("varying", s), "train", {"u"}); }, ErrorKind::input,
-                  bad + ": /t0_fields/u: time_varying = false");
+    test::require_error([&] { load_split(mismatched("varying", s), "train", {"u"}); }, ErrorKind::input,
+                        bad + ": /t0_fields/u: time_varying = false");
   }
   {
     DatasetSpec s = make_spec();
     s.dataset_name = "other";
-    require_error([&] { load_split(mismatched("name", s), "train", {"u"}); }, ErrorKind::input,
-                  bad + ": dataset_name \"other\"");
+    test::require_error([&] { load_split(mismatched("name", s), "train", {"u"}); }, ErrorKind::input,
+                        bad + ": dataset_name \"other\"");
   }
   // The first file lacks a requested field; a folder without data; no folder; a broken file.
   const fs::path dir = make_dataset("errors");
-  require_error(
+  test::require_error(
       [&] {
         load_split(dir.string(), "train", {"u", "w"});
       },
       ErrorKind::input, "ns_0000.hdf5: /t0_fields/w: field missing");
   fs::create_directories(dir / "data" / "valid");
-  require_error([&] { load_split(dir.string(), "valid", {"u"}); }, ErrorKind::input, "no *.hdf5 files");
-  require_error([&] { load_split(dir.string(), "test", {"u"}); }, ErrorKind::input, "not a folder");
+  test::require_error([&] { load_split(dir.string(), "valid", {"u"}); }, ErrorKind::input, "no *.hdf5 files");
+  test::require_error([&] { load_split(dir.string(), "test", {"u"}); }, ErrorKind::input, "not a folder");
   std::ofstream(dir / "data" / "train" / "ns_0002.hdf5") << "not HDF5";
-  require_error([&] { load_split(dir.string(), "train", {"u"}); }, ErrorKind::input, "ns_0002.hdf5");
-  require_error([&] { load_split(dir.string(), "train", {}); }, ErrorKind::usage, "no fields");
-  require_error([&] { load_split(dir.string(), "train", {"u", "u"}); }, ErrorKind::usage, "distinct");
+  test::require_error([&] { load_split(dir.string(), "train", {"u"}); }, ErrorKind::input, "ns_0002.hdf5");
+  test::require_error([&] { load_split(dir.string(), "train", {}); }, ErrorKind::usage, "no fields");
+  test::require_error([&] { load_split(dir.string(), "train", {"u", "u"}); }, ErrorKind::usage, "distinct");
 }

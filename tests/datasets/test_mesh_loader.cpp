@@ -26,8 +26,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr int T = 6;  // recorded times
-constexpr int S = 3;  // trajectories
+constexpr int kMeshFrames = 6;        // recorded times
+constexpr int kMeshTrajectories = 3;  // trajectories
 
 // A structured triangulation of [0, nx] x [0, ny]: (nx + 1)(ny + 1) nodes, two triangles per square,
 // node types: left inflow, right outflow, bottom/top wall, interior normal.
@@ -64,7 +64,7 @@ DatasetSpec mesh_spec() {
   s.dataset_name = "mesh_loader_test";
   s.on_mesh = true;
   s.dims = {"x", "y"};
-  for (int t = 0; t < T; ++t) s.times.push_back(0.1 * t);
+  for (int t = 0; t < kMeshFrames; ++t) s.times.push_back(0.1 * t);
   s.fields = {{"pressure", true, 1}, {"sdf", false, 1}, {"velocity", true, 2}};
   s.parameters = {{"density", 1.0}};
   return s;
@@ -92,7 +92,7 @@ Block mesh_block(const DatasetSpec& spec, int first, int count) {
     auto& out = b.fields[f.name];
     for (int s = first; s < first + count; ++s) {
       const int V = static_cast<int>(traj_mesh(s).num_points());
-      for (int t = 0; t < (f.time_varying ? T : 1); ++t)
+      for (int t = 0; t < (f.time_varying ? kMeshFrames : 1); ++t)
         for (int v = 0; v < V; ++v)
           for (int k = 0; k < f.components; ++k) out.push_back(value(s, t, f.name, k, v));
     }
@@ -125,18 +125,6 @@ float stored(int s, int t, int c, int v) {
   return c < 2 ? value(s, t, "velocity", c, v) : value(s, t, c == 2 ? "pressure" : "sdf", 0, v);
 }
 
-template <class F>
-void require_error(F&& f, ErrorKind kind, const std::string& needle) {
-  try {
-    f();
-    FAIL("expected surro::Error containing \"" << needle << "\"");
-  } catch (const Error& e) {
-    INFO(e.what());
-    CHECK(e.kind() == kind);
-    CHECK_THAT(e.what(), Catch::Contains(needle));
-  }
-}
-
 // A grid store of S trajectories and T frames (for the order and grid-offset comparisons).
 TrajectoryStore grid_store() {
   DatasetSpec spec;
@@ -144,12 +132,12 @@ TrajectoryStore grid_store() {
   spec.dims = {"x"};
   spec.coords = {{0.0, 0.5, 1.0}};
   spec.boundaries = {Boundary::periodic};
-  for (int t = 0; t < T; ++t) spec.times.push_back(0.1 * t);
+  for (int t = 0; t < kMeshFrames; ++t) spec.times.push_back(0.1 * t);
   spec.fields = {{"u", true}};
   Block b;
-  b.count = S;
-  for (int s = 0; s < S; ++s)
-    for (int t = 0; t < T; ++t)
+  b.count = kMeshTrajectories;
+  for (int s = 0; s < kMeshTrajectories; ++s)
+    for (int t = 0; t < kMeshFrames; ++t)
       for (int p = 0; p < 3; ++p) b.fields["u"].push_back(static_cast<float>(s * 100 + t * t * 10 + p));
   return store_from_block(spec, b, {"u"}, "grid block");
 }
@@ -192,8 +180,8 @@ TEST_CASE("mesh loader: a mesh split in host memory, channel-last (T, V_s, C), f
   const fs::path dir = make_mesh_dataset("store");
   const TrajectoryStore store = load_split(dir.string(), "train", kFields);
   REQUIRE(store.on_mesh());
-  REQUIRE(store.trajectories() == S);
-  CHECK(store.frames() == T);
+  REQUIRE(store.trajectories() == kMeshTrajectories);
+  CHECK(store.frames() == kMeshFrames);
   CHECK(store.channels() == C);
   CHECK(store.components() == std::vector<int>{2, 1, 1});
   CHECK(store.channel("velocity") == 0);
@@ -204,7 +192,7 @@ TEST_CASE("mesh loader: a mesh split in host memory, channel-last (T, V_s, C), f
   CHECK(store.times() == mesh_spec().times);
   REQUIRE(store.files().size() == 2);
   CHECK(fs::path(store.files()[0]).filename() == "cyl_0000.hdf5");
-  for (int s = 0; s < S; ++s) {
+  for (int s = 0; s < kMeshTrajectories; ++s) {
     const mesh::Mesh m = traj_mesh(s);
     REQUIRE(store.points(s) == m.num_points());
     CHECK(store.mesh(s).points == m.points);
@@ -212,22 +200,23 @@ TEST_CASE("mesh loader: a mesh split in host memory, channel-last (T, V_s, C), f
     CHECK(store.mesh(s).node_type == m.node_type);
     CHECK(store.sample_parameter("reynolds", s) == 20.0 + 10 * s);
     CHECK(store.sample_parameter("viscosity", s) == 1e-3 * (s + 1));
-    for (int t = 0; t < T; ++t)
+    for (int t = 0; t < kMeshFrames; ++t)
       for (int v = 0; v < m.num_points(); ++v)
         for (int c = 0; c < C; ++c)
           REQUIRE(store.frame(s, t)[v * C + c] == stored(s, t, c, v));  // sdf repeats
   }
-  require_error([&] { store.sample_parameter("radius", 0); }, ErrorKind::usage, "reynolds, viscosity");
-  require_error([&] { store.sample_parameter("radius", 0); }, ErrorKind::usage, "radius");
-  require_error([&] { store.mesh(S); }, ErrorKind::usage, "mesh(3)");
-  require_error([&] { grid_store().mesh(0); }, ErrorKind::usage, "grid");
+  test::require_error([&] { store.sample_parameter("radius", 0); }, ErrorKind::usage, "reynolds, viscosity");
+  test::require_error([&] { store.sample_parameter("radius", 0); }, ErrorKind::usage, "radius");
+  test::require_error([&] { store.mesh(kMeshTrajectories); }, ErrorKind::usage, "mesh(3)");
+  test::require_error([&] { grid_store().mesh(0); }, ErrorKind::usage, "grid");
 
   // The same trajectories from memory (a solver's block) give the same store.
   const DatasetSpec spec = mesh_spec();
-  const TrajectoryStore mem = store_from_block(spec, mesh_block(spec, 0, S), kFields, "block");
-  REQUIRE(mem.trajectories() == S);
-  for (int s = 0; s < S; ++s)
-    for (int t = 0; t < T; ++t)
+  const TrajectoryStore mem =
+      store_from_block(spec, mesh_block(spec, 0, kMeshTrajectories), kFields, "block");
+  REQUIRE(mem.trajectories() == kMeshTrajectories);
+  for (int s = 0; s < kMeshTrajectories; ++s)
+    for (int t = 0; t < kMeshFrames; ++t)
       REQUIRE(std::equal(mem.frame(s, t), mem.frame(s, t) + store.points(s) * C, store.frame(s, t)));
 }
 
@@ -259,7 +248,7 @@ TEMPLATE_LIST_TEST_CASE("mesh loader: every window row holds the documented node
       WindowLoader loader(store, cs.w, cs.batch, 7, shuffle, cs.drop_last);
       REQUIRE(loader.on_mesh());
       REQUIRE(loader.windows_per_trajectory() == cs.per);
-      REQUIRE(loader.samples() == S * cs.per);
+      REQUIRE(loader.samples() == kMeshTrajectories * cs.per);
       REQUIRE(loader.max_rows(cs.batch) == cs.rows);
       const int CX = loader.x_channels(), CY = loader.y_channels();
       CHECK(CX == cs.w.t_in * C);
@@ -339,7 +328,7 @@ TEMPLATE_LIST_TEST_CASE("mesh loader: grid loaders report one row per sample; pa
 
   const fs::path dir = make_mesh_dataset("pairs");
   const TrajectoryStore store = load_split(dir.string(), "train", kFields);
-  require_error(
+  test::require_error(
       [&] {
         WindowLoader(store, PairSpec{{"pressure"}, {"velocity"}}, 2, 0, false, false);
       },
@@ -357,7 +346,7 @@ TEST_CASE("mesh loader: normalizers of values and of frame changes match a naive
     std::vector<std::pair<double, double>> out;
     for (int c : channels) {
       std::vector<double> xs;
-      for (int s = 0; s < S; ++s)
+      for (int s = 0; s < kMeshTrajectories; ++s)
         for (int t = first; t < first + n; ++t)
           for (int v = 0; v < store.points(s); ++v)
             xs.push_back(delta ? double(stored(s, t + 1, c, v)) - double(stored(s, t, c, v))
@@ -381,9 +370,10 @@ TEST_CASE("mesh loader: normalizers of values and of frame changes match a naive
   // Fields pressure then velocity: channels 2, 0, 1 of the store.
   check(fit_normalizer(store, {"pressure", "velocity"}, NormKind::channel, 1, 3),
         naive({2, 0, 1}, 1, 3, false));
-  check(fit_normalizer(store, {"velocity"}, NormKind::channel, -2, 0), naive({0, 1}, T - 2, 2, false));
+  check(fit_normalizer(store, {"velocity"}, NormKind::channel, -2, 0),
+        naive({0, 1}, kMeshFrames - 2, 2, false));
   check(fit_delta_normalizer(store, {"velocity", "pressure"}, NormKind::channel, 0, 0),
-        naive({0, 1, 2}, 0, T - 1, true));
+        naive({0, 1, 2}, 0, kMeshFrames - 1, true));
   check(fit_delta_normalizer(store, {"pressure"}, NormKind::channel, 2, 2), naive({2}, 2, 2, true));
   const auto sdf = fit_delta_normalizer(store, {"sdf"}, NormKind::channel, 0, 0);  // constant: no change
   CHECK(sdf.mean()[0] == 0.0);
@@ -393,7 +383,7 @@ TEST_CASE("mesh loader: normalizers of values and of frame changes match a naive
   // the cells, independent of mesh::unique_edges): dx and dy average to 0 exactly by symmetry.
   {
     std::vector<std::vector<double>> feats(3);
-    for (int s = 0; s < S; ++s) {
+    for (int s = 0; s < kMeshTrajectories; ++s) {
       const mesh::Mesh& m = store.mesh(s);
       std::set<std::pair<int, int>> sides;
       for (std::size_t c = 0; c < m.cells.size() / 3; ++c)
@@ -417,7 +407,7 @@ TEST_CASE("mesh loader: normalizers of values and of frame changes match a naive
     // (the running mean's round-off over a few hundred unit-sized values)
     CHECK(std::abs(edges.mean()[0]) <= 1e-13);
     CHECK(std::abs(edges.mean()[1]) <= 1e-13);
-    require_error([&] { fit_edge_normalizer(grid_store()); }, ErrorKind::usage, "on a grid");
+    test::require_error([&] { fit_edge_normalizer(grid_store()); }, ErrorKind::usage, "on a grid");
   }
 
   // The stats.yaml writer (an independent pooled computation, 5 significant digits) agrees.
@@ -435,14 +425,14 @@ TEST_CASE("mesh loader: normalizers of values and of frame changes match a naive
     CHECK(deltas.stddev()[c] == Approx(stats.at("std_delta").at(keys[c])).epsilon(1e-4));
   }
 
-  require_error([&] { fit_normalizer(store, {"velocity"}, NormKind::pointwise, 0, 0); }, ErrorKind::usage,
-                "pointwise on a mesh store");
-  require_error([&] { fit_delta_normalizer(store, {"velocity"}, NormKind::pointwise, 0, 0); },
-                ErrorKind::usage, "pointwise on a mesh store");
-  require_error([&] { fit_delta_normalizer(store, {"velocity"}, NormKind::channel, 3, 3); }, ErrorKind::usage,
-                "outside trajectories of 6 frames");
-  require_error([&] { fit_normalizer(store, {"density"}, NormKind::channel, 0, 0); }, ErrorKind::usage,
-                "\"density\" is not loaded");
+  test::require_error([&] { fit_normalizer(store, {"velocity"}, NormKind::pointwise, 0, 0); },
+                      ErrorKind::usage, "pointwise on a mesh store");
+  test::require_error([&] { fit_delta_normalizer(store, {"velocity"}, NormKind::pointwise, 0, 0); },
+                      ErrorKind::usage, "pointwise on a mesh store");
+  test::require_error([&] { fit_delta_normalizer(store, {"velocity"}, NormKind::channel, 3, 3); },
+                      ErrorKind::usage, "outside trajectories of 6 frames");
+  test::require_error([&] { fit_normalizer(store, {"density"}, NormKind::channel, 0, 0); }, ErrorKind::usage,
+                      "\"density\" is not loaded");
 
   // Grids: frame changes per point, unbiased (ddof 1) as the pointwise kind is.
   const TrajectoryStore grid = grid_store();
@@ -450,8 +440,8 @@ TEST_CASE("mesh loader: normalizers of values and of frame changes match a naive
   REQUIRE(pw.points() == 3);
   for (int p = 0; p < 3; ++p) {
     std::vector<double> xs;
-    for (int s = 0; s < S; ++s)
-      for (int t = 0; t + 1 < T; ++t)
+    for (int s = 0; s < kMeshTrajectories; ++s)
+      for (int t = 0; t + 1 < kMeshFrames; ++t)
         xs.push_back(double(grid.frame(s, t + 1)[p]) - double(grid.frame(s, t)[p]));
     const auto want = naive_stats(xs, 1.0);
     CHECK(pw.mean()[p] == Approx(want.first).epsilon(1e-12));
@@ -474,8 +464,8 @@ TEST_CASE("mesh loader: a split mixing grid and mesh files is refused naming the
   gb.fields["pressure"] = {1.0f, 2.0f, 3.0f, 4.0f};
   const std::string grid_file = (dir / "data" / "train" / "grid_0000.hdf5").string();
   write_well_file(grid_file, gs, gb);
-  require_error([&] { load_split(dir.string(), "train", {"pressure"}); }, ErrorKind::input,
-                grid_file + ": grid file: expected the mesh layout");
+  test::require_error([&] { load_split(dir.string(), "train", {"pressure"}); }, ErrorKind::input,
+                      grid_file + ": grid file: expected the mesh layout");
 
   // And the other way round: a mesh file after a grid file.
   const fs::path dir2 = fresh_split("mixed2");
@@ -483,8 +473,8 @@ TEST_CASE("mesh loader: a split mixing grid and mesh files is refused naming the
   const DatasetSpec ms = mesh_spec();
   const std::string mesh_file = (dir2 / "data" / "train" / "b_mesh.hdf5").string();
   write_mesh_file(mesh_file, ms, mesh_block(ms, 0, 1));
-  require_error([&] { load_split(dir2.string(), "train", {"pressure"}); }, ErrorKind::input,
-                mesh_file + ": mesh");
+  test::require_error([&] { load_split(dir2.string(), "train", {"pressure"}); }, ErrorKind::input,
+                      mesh_file + ": mesh");
 
   // Mesh files that disagree on a field's components.
   const fs::path dir3 = make_mesh_dataset("components");
@@ -494,8 +484,8 @@ TEST_CASE("mesh loader: a split mixing grid and mesh files is refused naming the
   ob.fields["pressure"].resize(ob.fields["pressure"].size() * 2, 0.5f);
   const std::string odd = (dir3 / "data" / "train" / "cyl_0002.hdf5").string();
   write_mesh_file(odd, other, ob);
-  require_error([&] { load_split(dir3.string(), "train", kFields); }, ErrorKind::input,
-                odd + ": field pressure: 2 components: expected 1");
+  test::require_error([&] { load_split(dir3.string(), "train", kFields); }, ErrorKind::input,
+                      odd + ": field pressure: 2 components: expected 1");
 }
 
 TEST_CASE("mesh loader: concatenated graph batches equal the batch built at once", "[mesh_loader]") {
@@ -543,7 +533,7 @@ TEST_CASE("mesh loader: concatenated graph batches equal the batch built at once
   }
   const op::HostGraphBatch one = op::build_host_graph_batch({meshes[0]}, 1);
   const op::HostGraphBatch two = op::build_host_graph_batch({meshes[0]}, 2);
-  require_error([&] { op::concat_graph_batches({&one, &two}); }, ErrorKind::usage, "part 1");
+  test::require_error([&] { op::concat_graph_batches({&one, &two}); }, ErrorKind::usage, "part 1");
   op::GraphBatchCache cache(meshes, 1);
-  require_error([&] { cache.gather({0, 3}); }, ErrorKind::usage, "mesh 3");
+  test::require_error([&] { cache.gather({0, 3}); }, ErrorKind::usage, "mesh 3");
 }

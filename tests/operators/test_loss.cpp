@@ -14,13 +14,6 @@ using namespace surro::op;
 
 namespace {
 
-std::vector<double> draws(std::uint64_t stream, std::size_t n, double lo, double hi) {
-  const rng::Philox gen{2024};
-  std::vector<double> v(n);
-  for (std::size_t i = 0; i < n; ++i) v[i] = lo + (hi - lo) * gen.uniform<double>(stream, i);
-  return v;
-}
-
 template <class Real>
 std::vector<Real> cast(const std::vector<double>& v) {
   return std::vector<Real>(v.begin(), v.end());
@@ -74,8 +67,8 @@ TEMPLATE_LIST_TEST_CASE("loss: relative L2 and MSE against naive double loops", 
   using Exec = typename TestType::exec;
   using Real = typename TestType::scalar;
   const int B = 3, n = 257;
-  const auto xr = cast<Real>(draws(1, B * n, -1.0, 1.0));
-  const auto yr = cast<Real>(draws(2, B * n, -1.0, 1.0));
+  const auto xr = cast<Real>(test::uniform_draws(2024, 1, B * n, -1.0, 1.0));
+  const auto yr = cast<Real>(test::uniform_draws(2024, 2, B * n, -1.0, 1.0));
   const std::vector<double> x(xr.begin(), xr.end()), y(yr.begin(), yr.end());  // the exact inputs
   const auto dx = surro::test::to_device<Exec>(xr, "x");
   const auto dy = surro::test::to_device<Exec>(yr, "y");
@@ -131,7 +124,8 @@ TEMPLATE_LIST_TEST_CASE("loss: gradients match central finite differences in dou
                         surro::test::ExecSpaces) {
   using Exec = TestType;
   const int B = 2, n = 33;
-  const auto x = draws(3, B * n, -1.0, 1.0), y = draws(4, B * n, -1.0, 1.0);
+  const auto x = test::uniform_draws(2024, 3, B * n, -1.0, 1.0),
+             y = test::uniform_draws(2024, 4, B * n, -1.0, 1.0);
   const auto dyv = surro::test::to_device<Exec>(y, "y");
   auto device_loss = [&](bool rel, const std::vector<double>& xs, std::vector<double>* grad) {
     const auto dxv = surro::test::to_device<Exec>(xs, "x");

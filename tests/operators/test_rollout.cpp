@@ -101,13 +101,6 @@ std::vector<float> frame_to_host(const float* frame, std::size_t n) {
   return test::to_host(v);
 }
 
-std::vector<double> draws(std::uint64_t stream, std::size_t n, double lo, double hi) {
-  const rng::Philox gen{77};
-  std::vector<double> v(n);
-  for (std::size_t i = 0; i < n; ++i) v[i] = lo + (hi - lo) * gen.uniform<double>(stream, i);
-  return v;
-}
-
 }  // namespace
 
 TEST_CASE("rollout of a roll surrogate equals the closed form exactly", "[rollout]") {
@@ -191,7 +184,8 @@ TEMPLATE_LIST_TEST_CASE("relative L2 and RMSE equal naive double sums", "[metric
   const int B = 3, T = 4;
   const long long n = 37;
   const std::size_t total = static_cast<std::size_t>(B) * T * n;
-  const std::vector<double> rd = draws(1, total, -2.0, 2.0), pd = draws(2, total, -2.0, 2.0);
+  const std::vector<double> rd = test::uniform_draws(77, 1, total, -2.0, 2.0),
+                            pd = test::uniform_draws(77, 2, total, -2.0, 2.0);
   std::vector<float> ref(rd.begin(), rd.end()), pred(total);
   for (std::size_t i = 0; i < total; ++i) pred[i] = ref[i] + 0.1f * static_cast<float>(pd[i]);
   auto dref = test::to_device<Exec>(ref, "ref");
@@ -250,7 +244,7 @@ TEMPLATE_LIST_TEST_CASE("energy spectrum: one Fourier mode in its shell; Parseva
   const int Nx = 16, Ny = 12;
   const double pi = 3.14159265358979323846;
   std::vector<float> f(2 * Nx * Ny);
-  const std::vector<double> noise = draws(3, Nx * Ny, -1.0, 1.0);
+  const std::vector<double> noise = test::uniform_draws(77, 3, Nx * Ny, -1.0, 1.0);
   for (int i = 0; i < Nx; ++i)
     for (int j = 0; j < Ny; ++j) {
       // Sample 0: 2 cos(2 pi (3x + 4y)), |k| = 5, energy 2^2 / 2 = 2. Sample 1: noise.

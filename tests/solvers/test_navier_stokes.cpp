@@ -2,6 +2,7 @@
 // spectrum, conservation of the mean, determinism across batch splits, and the stability bound.
 #include "solvers/navier_stokes2d.hpp"
 #include "core/fft.hpp"
+#include "operators/harness.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -34,15 +35,6 @@ std::vector<double> final_frame(const NavierStokes2DConfig& c, std::uint64_t see
   for (long long s = 0; s < count; ++s)
     out.insert(out.end(), v.begin() + (s * 2 + 1) * frame, v.begin() + (s * 2 + 2) * frame);
   return out;
-}
-
-double rel_l2(const std::vector<double>& a, const std::vector<double>& b) {
-  double num = 0, den = 0;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    num += (a[i] - b[i]) * (a[i] - b[i]);
-    den += b[i] * b[i];
-  }
-  return std::sqrt(num / den);
 }
 
 // Energies from the diagnostics of a taylor_green run, at t = 0 and t_final.
@@ -103,7 +95,7 @@ TEST_CASE("ns2d: observed orders with advection: 1 for the FNO scheme, 4 for IF-
     std::vector<double> err;
     for (double f : {1.0, 0.5, 0.25}) {
       c.dt = dt0 * f;
-      err.push_back(rel_l2(solvers::navier_stokes_2d_final_vorticity(c, 1, 0, 1), ref));
+      err.push_back(test::layers::rel_l2(solvers::navier_stokes_2d_final_vorticity(c, 1, 0, 1), ref));
     }
     for (int i = 0; i + 1 < 3; ++i) {
       const double order = std::log2(err[i] / err[i + 1]);
@@ -140,11 +132,13 @@ TEST_CASE("ns2d: the initial GRF has the prescribed spectrum", "[ns2d]") {
       for (int j = 0; j < h; ++j) {
         if (i == 0 && j == 0) continue;
         const double kx = i < n / 2 ? i : i - n, ky = j;
-        const double S = n * n * std::sqrt(2.0) * sigma *
-                         std::pow(4 * M_PI * M_PI * (kx * kx + ky * ky) + c.grf_tau * c.grf_tau, -c.grf_alpha / 2);
+        const double S =
+            n * n * std::sqrt(2.0) * sigma *
+            std::pow(4 * M_PI * M_PI * (kx * kx + ky * ky) + c.grf_tau * c.grf_tau, -c.grf_alpha / 2);
         const int shell = static_cast<int>(std::lround(std::sqrt(kx * kx + ky * ky)));
         if (shell >= n / 2) continue;
-        sum[shell] += (w_hat(i, j).real() * w_hat(i, j).real() + w_hat(i, j).imag() * w_hat(i, j).imag()) / (S * S);
+        sum[shell] +=
+            (w_hat(i, j).real() * w_hat(i, j).real() + w_hat(i, j).imag() * w_hat(i, j).imag()) / (S * S);
         modes[shell] += 1;
       }
   }
@@ -177,7 +171,8 @@ TEST_CASE("ns2d: the initial GRF is the same function on every grid (shared mode
   double largest = 0, diff = 0, diff_other = 0;
   for (int kx = -15; kx <= 15; ++kx)
     for (int ky = 0; ky <= 15; ++ky) {
-      const Complex<double> wa = a((kx + 32) % 32, ky), wb = b((kx + 64) % 64, ky), wo = other((kx + 64) % 64, ky);
+      const Complex<double> wa = a((kx + 32) % 32, ky), wb = b((kx + 64) % 64, ky),
+                            wo = other((kx + 64) % 64, ky);
       largest = std::max(largest, Kokkos::abs(wb));
       diff = std::max(diff, Kokkos::abs(wa - wb));
       diff_other = std::max(diff_other, Kokkos::abs(wo - wb));
@@ -224,9 +219,11 @@ TEST_CASE("ns2d: config validation names the key", "[ns2d]") {
   CHECK(parse(R"({"viscosity": 1e-4})").viscosity == 1e-4);
   CHECK_THROWS_WITH(parse(R"({"grid": 100, "record_grid": 64})"),
                     "ns.json: solver.record_grid: expected a divisor of grid = 100, got 64");
-  CHECK_THROWS_WITH(parse(R"({"dt": 0.3})"), Catch::StartsWith("ns.json: solver.dt: expected a step that divides"));
-  CHECK_THROWS_WITH(parse(R"({"scheme": "rk3"})"),
-                    "ns.json: solver.scheme: expected one of \"crank_nicolson\", \"ifrk4\", got the string \"rk3\"");
+  CHECK_THROWS_WITH(parse(R"({"dt": 0.3})"),
+                    Catch::StartsWith("ns.json: solver.dt: expected a step that divides"));
+  CHECK_THROWS_WITH(
+      parse(R"({"scheme": "rk3"})"),
+      "ns.json: solver.scheme: expected one of \"crank_nicolson\", \"ifrk4\", got the string \"rk3\"");
 }
 
 TEST_CASE("ns2d: Kolmogorov forcing drives the exact laminar shear flow", "[ns2d]") {
@@ -245,7 +242,8 @@ TEST_CASE("ns2d: Kolmogorov forcing drives the exact laminar shear flow", "[ns2d
   c.tg_amplitude = 0.0;  // start from rest
   const auto w = solvers::navier_stokes_2d_final_vorticity(c, 0, 0, 1);
   const double k = 2 * M_PI * c.forcing_wavenumber;
-  const double amp = -c.forcing_amplitude * k / (c.viscosity * k * k) * (1 - std::exp(-c.viscosity * k * k * 1.0));
+  const double amp =
+      -c.forcing_amplitude * k / (c.viscosity * k * k) * (1 - std::exp(-c.viscosity * k * k * 1.0));
   double err = 0, scale = std::abs(amp);
   for (int x = 0; x < 32; ++x)
     for (int y = 0; y < 32; ++y) err = std::max(err, std::abs(w[x * 32 + y] - amp * std::cos(k * y / 32.0)));
