@@ -40,10 +40,18 @@ class Engine {
   virtual void inverse(const Exec& exec, Complex<Real>* x_hat, Real* x) = 0;
 };
 
-// Defined and explicitly instantiated per backend (fft_host.cpp, fft_cuda.cpp).
-template <class Real, class Exec>
-std::unique_ptr<Engine<Real, Exec>> make_engine(const Exec& exec, const std::vector<int>& shape,
-                                                index_t batch, Norm norm, const std::string& label);
+// One overload per backend, chosen by the execution space, each defined and explicitly
+// instantiated in its own source (fft_host.cpp, fft_cuda.cpp): distinct templates, so the two
+// sources can share a unity unit.
+template <class Real>
+std::unique_ptr<Engine<Real, HostExec>> make_engine(const HostExec& exec, const std::vector<int>& shape,
+                                                    index_t batch, Norm norm, const std::string& label);
+#if defined(KOKKOS_ENABLE_CUDA)
+template <class Real>
+std::unique_ptr<Engine<Real, Kokkos::Cuda>> make_engine(const Kokkos::Cuda& exec,
+                                                        const std::vector<int>& shape, index_t batch,
+                                                        Norm norm, const std::string& label);
+#endif
 
 }  // namespace impl
 
@@ -75,7 +83,7 @@ class RealFftPlan {
       SURRO_REQUIRE(m_shape[i] > 0,
                     m_label << ": shape[" << i << "] = " << m_shape[i] << ": expected a positive extent");
     SURRO_REQUIRE(m_batch > 0, m_label << ": batch = " << m_batch << ": expected > 0");
-    m_engine = impl::make_engine<Real, Exec>(exec, m_shape, m_batch, norm, m_label);
+    m_engine = impl::make_engine<Real>(exec, m_shape, m_batch, norm, m_label);
   }
 
   int rank() const { return static_cast<int>(m_shape.size()); }

@@ -11,25 +11,33 @@ namespace {
 
 const char* cufft_error_name(cufftResult r) {
   switch (r) {
-    case CUFFT_SUCCESS: return "CUFFT_SUCCESS";
-    case CUFFT_INVALID_PLAN: return "CUFFT_INVALID_PLAN";
-    case CUFFT_ALLOC_FAILED: return "CUFFT_ALLOC_FAILED";
-    case CUFFT_INVALID_VALUE: return "CUFFT_INVALID_VALUE";
-    case CUFFT_INTERNAL_ERROR: return "CUFFT_INTERNAL_ERROR";
-    case CUFFT_EXEC_FAILED: return "CUFFT_EXEC_FAILED";
-    case CUFFT_SETUP_FAILED: return "CUFFT_SETUP_FAILED";
-    case CUFFT_INVALID_SIZE: return "CUFFT_INVALID_SIZE";
-    default: return "cufftResult";
+    case CUFFT_SUCCESS:
+      return "CUFFT_SUCCESS";
+    case CUFFT_INVALID_PLAN:
+      return "CUFFT_INVALID_PLAN";
+    case CUFFT_ALLOC_FAILED:
+      return "CUFFT_ALLOC_FAILED";
+    case CUFFT_INVALID_VALUE:
+      return "CUFFT_INVALID_VALUE";
+    case CUFFT_INTERNAL_ERROR:
+      return "CUFFT_INTERNAL_ERROR";
+    case CUFFT_EXEC_FAILED:
+      return "CUFFT_EXEC_FAILED";
+    case CUFFT_SETUP_FAILED:
+      return "CUFFT_SETUP_FAILED";
+    case CUFFT_INVALID_SIZE:
+      return "CUFFT_INVALID_SIZE";
+    default:
+      return "cufftResult";
   }
 }
 
-#define SURRO_CUFFT(call, label)                                                          \
-  do {                                                                                    \
-    const cufftResult surro_r_ = (call);                                                  \
-    if (surro_r_ != CUFFT_SUCCESS)                                                        \
-      SURRO_THROW(::surro::ErrorKind::runtime, label << ": " #call " failed: "            \
-                                                     << cufft_error_name(surro_r_) << " (" \
-                                                     << int(surro_r_) << ")");             \
+#define SURRO_CUFFT(call, label)                                                                             \
+  do {                                                                                                       \
+    const cufftResult surro_r_ = (call);                                                                     \
+    if (surro_r_ != CUFFT_SUCCESS)                                                                           \
+      SURRO_THROW(::surro::ErrorKind::runtime, label << ": " #call " failed: " << cufft_error_name(surro_r_) \
+                                                     << " (" << int(surro_r_) << ")");                       \
   } while (false)
 
 template <class Real>
@@ -72,11 +80,13 @@ class CufftEngine final : public impl::Engine<Real, Kokkos::Cuda> {
 
     std::size_t work = 0;
     SURRO_CUFFT(cufftCreate(&m_r2c), label);
-    SURRO_CUFFT(cufftMakePlanMany64(m_r2c, rank, n, inembed, 1, n_real, onembed, 1, n_complex,
-                                    T::r2c, batch, &work), label);
+    SURRO_CUFFT(
+        cufftMakePlanMany64(m_r2c, rank, n, inembed, 1, n_real, onembed, 1, n_complex, T::r2c, batch, &work),
+        label);
     SURRO_CUFFT(cufftCreate(&m_c2r), label);
-    SURRO_CUFFT(cufftMakePlanMany64(m_c2r, rank, n, onembed, 1, n_complex, inembed, 1, n_real,
-                                    T::c2r, batch, &work), label);
+    SURRO_CUFFT(
+        cufftMakePlanMany64(m_c2r, rank, n, onembed, 1, n_complex, inembed, 1, n_real, T::c2r, batch, &work),
+        label);
   }
   ~CufftEngine() override {
     cufftDestroy(m_r2c);
@@ -105,15 +115,17 @@ class CufftEngine final : public impl::Engine<Real, Kokkos::Cuda> {
 }  // namespace
 
 namespace impl {
-template <class Real, class Exec>
-std::unique_ptr<Engine<Real, Exec>> make_engine(const Exec&, const std::vector<int>& shape,
-                                                index_t batch, Norm norm, const std::string& label) {
+template <class Real>
+std::unique_ptr<Engine<Real, Kokkos::Cuda>> make_engine(const Kokkos::Cuda&, const std::vector<int>& shape,
+                                                        index_t batch, Norm norm, const std::string& label) {
   return std::make_unique<CufftEngine<Real>>(shape, batch, norm, label);
 }
-template std::unique_ptr<Engine<float, Kokkos::Cuda>> make_engine<float, Kokkos::Cuda>(
-    const Kokkos::Cuda&, const std::vector<int>&, index_t, Norm, const std::string&);
-template std::unique_ptr<Engine<double, Kokkos::Cuda>> make_engine<double, Kokkos::Cuda>(
-    const Kokkos::Cuda&, const std::vector<int>&, index_t, Norm, const std::string&);
+template std::unique_ptr<Engine<float, Kokkos::Cuda>> make_engine<float>(const Kokkos::Cuda&,
+                                                                         const std::vector<int>&, index_t,
+                                                                         Norm, const std::string&);
+template std::unique_ptr<Engine<double, Kokkos::Cuda>> make_engine<double>(const Kokkos::Cuda&,
+                                                                           const std::vector<int>&, index_t,
+                                                                           Norm, const std::string&);
 }  // namespace impl
 
 template <>

@@ -143,20 +143,16 @@ class FftwEngine final : public impl::Engine<Real, HostExec> {
 }  // namespace
 
 namespace impl {
-template <class Real, class Exec>
-std::unique_ptr<Engine<Real, Exec>> make_engine(const Exec&, const std::vector<int>& shape, index_t batch,
-                                                Norm norm, const std::string& label) {
-  static_assert(std::is_same_v<Exec, HostExec>, "fft_host.cpp serves the host execution space");
+template <class Real>
+std::unique_ptr<Engine<Real, HostExec>> make_engine(const HostExec&, const std::vector<int>& shape,
+                                                    index_t batch, Norm norm, const std::string& label) {
   return std::make_unique<FftwEngine<Real>>(shape, batch, norm, label);
 }
-template std::unique_ptr<Engine<float, HostExec>> make_engine<float, HostExec>(const HostExec&,
-                                                                               const std::vector<int>&,
-                                                                               index_t, Norm,
-                                                                               const std::string&);
-template std::unique_ptr<Engine<double, HostExec>> make_engine<double, HostExec>(const HostExec&,
-                                                                                 const std::vector<int>&,
-                                                                                 index_t, Norm,
-                                                                                 const std::string&);
+template std::unique_ptr<Engine<float, HostExec>> make_engine<float>(const HostExec&, const std::vector<int>&,
+                                                                     index_t, Norm, const std::string&);
+template std::unique_ptr<Engine<double, HostExec>> make_engine<double>(const HostExec&,
+                                                                       const std::vector<int>&, index_t, Norm,
+                                                                       const std::string&);
 }  // namespace impl
 
 template <>

@@ -95,14 +95,25 @@ class Gemm {
   Options m_options;
   std::shared_ptr<State> m_state;
 };
-// Defined by each backend's source (gemm_host.cpp, gemm_cuda.cpp), declared for the reason given
-// at fft::backend_name.
-template <>
-std::string Gemm<HostExec>::backend_name();
+// Each backend's source specializes Gemm's members for its execution space (gemm_host.cpp,
+// gemm_cuda.cpp). Declared here, so that a source compiled before them in the same unity unit
+// (profile.cpp's calibration, say) does not instantiate the primary members first.
+#define SURRO_GEMM_BACKEND(EXEC)                                                               \
+  template <>                                                                                  \
+  struct Gemm<EXEC>::State;                                                                    \
+  template <>                                                                                  \
+  Gemm<EXEC>::Gemm(const EXEC& exec, Options options);                                         \
+  template <>                                                                                  \
+  template <class Scalar>                                                                      \
+  void Gemm<EXEC>::operator()(const EXEC& exec, const Shape& s, Scalar alpha, const Scalar* a, \
+                              const Scalar* b, Scalar beta, Scalar* c) const;                  \
+  template <>                                                                                  \
+  std::string Gemm<EXEC>::backend_name();
+SURRO_GEMM_BACKEND(HostExec)
 #if defined(KOKKOS_ENABLE_CUDA)
-template <>
-std::string Gemm<Kokkos::Cuda>::backend_name();
+SURRO_GEMM_BACKEND(Kokkos::Cuda)
 #endif
+#undef SURRO_GEMM_BACKEND
 
 // View form for the common case: contiguous LayoutRight (batch, rows, cols) operands, or rank-2
 // operands broadcast over the batch. op_a/op_b say how A and B are read.
