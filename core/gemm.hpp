@@ -100,8 +100,6 @@ class Gemm {
 // (profile.cpp's calibration, say) does not instantiate the primary members first.
 #define SURRO_GEMM_BACKEND(EXEC)                                                               \
   template <>                                                                                  \
-  struct Gemm<EXEC>::State;                                                                    \
-  template <>                                                                                  \
   Gemm<EXEC>::Gemm(const EXEC& exec, Options options);                                         \
   template <>                                                                                  \
   template <class Scalar>                                                                      \
