@@ -6,6 +6,7 @@
 # OpenMPI's libraries (lib/mpi) and runtime (openmpi/: mpirun, plugins), used by env.sh where the
 # machine has no OpenMPI of its own.
 # Usage: bench/gpu/stage.sh [build-dir]   (default build/cuda)
+# STAGE_CLI_ONLY=1: surro and the HDF5 tools only (no surro_tests, no bench programs).
 # STAGE_DIR (default .device): where the archive goes, e.g. .device-omp for an OpenMP build staged
 # beside a CUDA one (env.sh reads it from SURRO_STAGE_TGZ).
 set -euo pipefail
@@ -14,9 +15,12 @@ build=${1:-build/cuda}
 out=${STAGE_DIR:-.device}
 rm -rf "$out" && mkdir -p "$out/bin" "$out/lib"
 bins=("$build/app/surro")
-# The test binary when it is built (a run that needs only the CLI can stage without it).
-[[ -x $build/tests/surro_tests ]] && bins+=("$build/tests/surro_tests")
-for b in "$build"/bench/*; do [[ -x $b && -f $b ]] && bins+=("$b"); done
+# The test binary and the benchmarks when they are built, unless STAGE_CLI_ONLY=1: a run that needs
+# only the CLI (a training chunk) then fits the device's 64 MiB transfer beside a carried run.
+if [[ ${STAGE_CLI_ONLY:-0} != 1 ]]; then
+  [[ -x $build/tests/surro_tests ]] && bins+=("$build/tests/surro_tests")
+  for b in "$build"/bench/*; do [[ -x $b && -f $b ]] && bins+=("$b"); done
+fi
 bins+=("$(command -v h5diff)")  # the job tests compare datasets with it
 bins+=("$(command -v h5dump)")  # bench/peers/rollout.py reads HDF5 through it where h5py is missing
 bins+=("$(command -v h5ls)")    # [mesh_dataset] and [dataset_commands] list written files with it
