@@ -1,6 +1,7 @@
 #include "operators/models/graph_mlp.hpp"
 
 #include "core/error.hpp"
+#include "core/profile.hpp"
 #include "operators/layers/column_sums.hpp"
 #include "operators/layers/instantiate.hpp"
 #include "operators/layers/linear.hpp"
@@ -21,6 +22,8 @@ std::string linear_name(const std::string& prefix, std::size_t i) {
 // g *= [a > 0]: the gradient through relu, from the saved post-activation a.
 template <class Exec, class Real>
 void relu_backward(const Exec& exec, index_t n, const Real* a, Real* g) {
+  profile::add_work("surro::graph_mlp::relu_backward",
+                    3.0 * double(n) * sizeof(Real));  // a, g read; g written
   Kokkos::parallel_for(
       "surro::graph_mlp::relu_backward", Kokkos::RangePolicy<Exec>(exec, 0, n),
       KOKKOS_LAMBDA(const index_t i) { g[i] = a[i] > Real(0) ? g[i] : Real(0); });
@@ -77,7 +80,8 @@ std::size_t ReluMlp<Exec, Real>::partial_scalars(const std::vector<int>& widths,
 
 template <class Exec, class Real>
 ReluMlp<Exec, Real>::ReluMlp(const gemm::Gemm<Exec>& gemm, const ParamTable& table, const std::string& prefix,
-                             std::vector<int> widths, index_t cap, bool training, Real* scratch, Real* partial)
+                             std::vector<int> widths, index_t cap, bool training, Real* scratch,
+                             Real* partial)
     : m_gemm(gemm), m_widths(std::move(widths)), m_cap(cap), m_training(training) {
   const std::size_t n = m_widths.size() - 1;
   for (std::size_t i = 0; i < n; ++i) {
@@ -177,6 +181,7 @@ namespace graph_ops {
 
 template <class Exec, class Real>
 void add(const Exec& exec, index_t n, const Real* a, const Real* b, Real* out) {
+  profile::add_work("surro::graph_ops::add", 3.0 * double(n) * sizeof(Real));
   Kokkos::parallel_for(
       "surro::graph_ops::add", Kokkos::RangePolicy<Exec>(exec, 0, n),
       KOKKOS_LAMBDA(const index_t i) { out[i] = a[i] + b[i]; });
@@ -184,6 +189,7 @@ void add(const Exec& exec, index_t n, const Real* a, const Real* b, Real* out) {
 
 template <class Exec, class Real>
 void add_into(const Exec& exec, index_t n, const Real* a, Real* out) {
+  profile::add_work("surro::graph_ops::add_into", 3.0 * double(n) * sizeof(Real));
   Kokkos::parallel_for(
       "surro::graph_ops::add_into", Kokkos::RangePolicy<Exec>(exec, 0, n),
       KOKKOS_LAMBDA(const index_t i) { out[i] += a[i]; });
@@ -192,6 +198,7 @@ void add_into(const Exec& exec, index_t n, const Real* a, Real* out) {
 template <class Exec, class Real>
 void concat(const Exec& exec, index_t rows, int ca, const Real* a, int cb, const Real* b, Real* y) {
   const int c = ca + cb;
+  profile::add_work("surro::graph_ops::concat", 2.0 * double(rows) * c * sizeof(Real));
   Kokkos::parallel_for(
       "surro::graph_ops::concat", Kokkos::RangePolicy<Exec>(exec, 0, rows * c),
       KOKKOS_LAMBDA(const index_t i) {
@@ -204,6 +211,7 @@ void concat(const Exec& exec, index_t rows, int ca, const Real* a, int cb, const
 template <class Exec, class Real>
 void concat_one_hot(const Exec& exec, index_t rows, int ca, const Real* x, const int* node_type, Real* y) {
   const int c = ca + 9;
+  profile::add_work("surro::graph_ops::concat_one_hot", double(rows) * (ca + c) * sizeof(Real) + 4.0 * rows);
   Kokkos::parallel_for(
       "surro::graph_ops::concat_one_hot", Kokkos::RangePolicy<Exec>(exec, 0, rows * c),
       KOKKOS_LAMBDA(const index_t i) {
@@ -217,6 +225,9 @@ template <class Exec, class Real>
 void split(const Exec& exec, index_t rows, int ca, int cb, const Real* dy, Real* da, bool accumulate,
            Real* db) {
   const int c = ca + cb;
+  // dy read; da and db written (da also read when accumulating), each only where asked for.
+  profile::add_work("surro::graph_ops::split",
+                    double(rows) * (c + (da ? (accumulate ? 2 : 1) * ca : 0) + (db ? cb : 0)) * sizeof(Real));
   Kokkos::parallel_for(
       "surro::graph_ops::split", Kokkos::RangePolicy<Exec>(exec, 0, rows * c),
       KOKKOS_LAMBDA(const index_t i) {

@@ -1,6 +1,7 @@
 #include "operators/models/meshgraphnet.hpp"
 
 #include "core/error.hpp"
+#include "core/profile.hpp"
 #include "operators/layers/column_sums.hpp"
 #include "operators/layers/graph_gather.hpp"
 #include "operators/layers/instantiate.hpp"
@@ -231,6 +232,9 @@ void edge_first_layer(const Exec& exec, const GraphEdges& g, int H, const Real* 
   const int* snd = g.senders;
   const int* rcv = g.receivers;
   const index_t edges = g.edges;
+  // z read and written, the two gathered rows of pq read, the edge's two indices.
+  profile::add_work("surro::meshgraphnet::edge_first_layer",
+                    4.0 * double(edges) * H * sizeof(Real) + 8.0 * double(edges));
   // One edge per vector (row_policy.hpp): no index division per element.
   Kokkos::parallel_for(
       "surro::meshgraphnet::edge_first_layer", row_policy(exec, edges),
@@ -256,6 +260,11 @@ void edge_sums(const Exec& exec, const GraphEdges& g, int H, const Real* d /* (E
   const index_t *oo = g.out_offsets, *io = g.in_offsets;
   const int *oe = g.out_edges, *ie = g.in_edges;
   const index_t nodes = g.nodes;
+  // Every edge's row of d read twice (once by its sender's sums, once by its receiver's), s written,
+  // the two groupings read.
+  profile::add_work("surro::meshgraphnet::edge_sums",
+                    (2.0 * double(g.edges) * H + 2.0 * double(nodes) * H) * sizeof(Real) +
+                        8.0 * double(g.edges) + 16.0 * double(nodes));
   Kokkos::parallel_for(
       "surro::meshgraphnet::edge_sums", row_policy(exec, nodes), KOKKOS_LAMBDA(const member_type& team) {
         const index_t v = row_index(team);
@@ -287,10 +296,11 @@ MeshGraphNet<Exec, Real>::~MeshGraphNet() = default;
 
 template <class Exec, class Real>
 void MeshGraphNet<Exec, Real>::set_edge_normalizer(const Real* mean, const Real* scale, int channels) {
-  SURRO_REQUIRE(channels == m_cfg.edge_inputs(), "meshgraphnet: an edge normalizer of "
-                                                     << channels << " channels, expected dims + 1 = "
-                                                     << m_cfg.edge_inputs() << " (dx, |dx|)");
-  SURRO_REQUIRE((mean == nullptr) == (scale == nullptr), "meshgraphnet: edge normalizer without mean or scale");
+  SURRO_REQUIRE(channels == m_cfg.edge_inputs(),
+                "meshgraphnet: an edge normalizer of "
+                    << channels << " channels, expected dims + 1 = " << m_cfg.edge_inputs() << " (dx, |dx|)");
+  SURRO_REQUIRE((mean == nullptr) == (scale == nullptr),
+                "meshgraphnet: edge normalizer without mean or scale");
   m_edge_mean = mean;
   m_edge_scale = scale;
 }
