@@ -561,11 +561,23 @@ std::string render_compare(const ReportArgs& a) {
   std::error_code ec;
   fs::remove(tmp, ec);
   fs::remove(log, ec);
-  const std::vector<std::string> argv = render_command(pvpython, dir.string(), tmp);
-  const std::string cmd = command_line(argv);
+  std::vector<std::string> argv = render_command(pvpython, dir.string(), tmp);
+  std::string cmd = command_line(argv);
   SURRO_LOG_INFO("report: rendering " << png << ": " << cmd);
   try {
-    const ProgramResult r = run_program(argv, log, a.paraview_timeout);
+    ProgramResult r = run_program(argv, log, a.paraview_timeout);
+    // Under load a fresh xvfb-run server is sometimes not yet accepting when pvpython connects ("bad X
+    // server connection", then an abort): no fault of the script, so that alone is retried, twice at
+    // most, each time from another display number.
+    for (int retry = 0;
+         retry < 2 && (r.exit_code != 0 || r.signal != 0) && argv.size() > 3 && argv[2] == "-n" &&
+         read_text(log).find("bad X server connection") != std::string::npos;
+         ++retry) {
+      argv[3] = std::to_string(std::stoi(argv[3]) + 97);
+      cmd = command_line(argv);
+      SURRO_LOG_WARN("report: the X server was not ready; rendering again: " << cmd);
+      r = run_program(argv, log, a.paraview_timeout);
+    }
     std::string failed;
     if (r.timed_out)
       failed = "did not finish in " + fmt(a.paraview_timeout) + " s and was stopped";
