@@ -36,6 +36,19 @@ struct Options {
   bool allow_tf32 = false;
 };
 
+// What the product's own store also does to C, after alpha op(A) op(B) + beta C (real scalars):
+//   C(b, i, j) += bias[j]      bias (n): one value per column of row-major C, for every batch entry
+//   C = max(C, 0)              with relu, after the bias
+// cuBLASLt applies both in the GEMM's epilogue (CUBLASLT_EPILOGUE_BIAS / RELU_BIAS / RELU) for a
+// single product, so C is written once; the host backend and batched products apply them in one
+// pass after the GEMM (impl::apply_epilogue). An empty Epilogue is a plain GEMM.
+template <class Scalar>
+struct Epilogue {
+  const Scalar* bias = nullptr;  // (n) or null
+  bool relu = false;
+  bool empty() const { return bias == nullptr && !relu; }
+};
+
 // Throws if lda/ldb/ldc are too small for the shape or a size is negative.
 void validate(const Shape& s, const char* label);
 
@@ -54,6 +67,28 @@ std::unique_ptr<profile::Region> profile_region(const char* backend, const Shape
                                                                  : 'z';
   return profile_region(backend, s, type, sizeof(Scalar), beta != Scalar(0),
                         tf32 && (type == 's' || type == 'c'));
+}
+
+// The epilogue as a pass over C (batch, m, n) after the product: what the host backend does, and
+// what the CUDA one does where cuBLASLt does not take it (batched products, no algorithm found).
+template <class Exec, class Scalar>
+void apply_epilogue(const Exec& exec, const Shape& s, const Epilogue<Scalar>& ep, Scalar* c) {
+  if constexpr (!std::is_floating_point_v<Scalar>) {
+    SURRO_REQUIRE(ep.empty(), "surro::gemm: an epilogue (bias, relu) needs a real scalar type");
+  } else {
+    if (ep.empty() || s.batch == 0 || s.m == 0 || s.n == 0) return;
+    const index_t total = index_t(s.batch) * s.m * s.n, m = s.m, n = s.n, ldc = s.ldc, stride = s.stride_c;
+    const Scalar* bias = ep.bias;
+    const bool relu = ep.relu;
+    profile::add_work("surro::gemm::epilogue", (2.0 * double(total) + (bias ? n : 0)) * sizeof(Scalar));
+    Kokkos::parallel_for(
+        "surro::gemm::epilogue", Kokkos::RangePolicy<Exec>(exec, 0, total), KOKKOS_LAMBDA(const index_t q) {
+          const index_t j = q % n, i = q / n % m, b = q / (n * m);
+          Scalar& v = c[b * stride + i * ldc + j];
+          const Scalar z = bias ? v + bias[j] : v;
+          v = relu && !(z > Scalar(0)) ? Scalar(0) : z;
+        });
+  }
 }
 }  // namespace impl
 
@@ -82,16 +117,20 @@ class Gemm {
  public:
   explicit Gemm(const Exec& exec, Options options = {});
 
+  // C = alpha op(A) op(B) + beta C, then the epilogue (real scalars; empty by default).
   template <class Scalar>
   void operator()(const Exec& exec, const Shape& s, Scalar alpha, const Scalar* a, const Scalar* b,
-                  Scalar beta, Scalar* c) const;
+                  Scalar beta, Scalar* c, const Epilogue<Scalar>& epilogue = {}) const;
 
   const Options& options() const { return m_options; }
   // Library name and version, e.g. "OpenBLAS 0.3.21 (CBLAS)".
   static std::string backend_name();
 
+  // Backend handles and plans; defined per backend (named here so that a backend's helper
+  // functions can take it).
+  struct State;
+
  private:
-  struct State;  // backend handle; defined per backend
   Options m_options;
   std::shared_ptr<State> m_state;
 };
@@ -104,7 +143,8 @@ class Gemm {
   template <>                                                                                  \
   template <class Scalar>                                                                      \
   void Gemm<EXEC>::operator()(const EXEC& exec, const Shape& s, Scalar alpha, const Scalar* a, \
-                              const Scalar* b, Scalar beta, Scalar* c) const;                  \
+                              const Scalar* b, Scalar beta, Scalar* c,                         \
+                              const Epilogue<Scalar>& epilogue) const;                         \
   template <>                                                                                  \
   std::string Gemm<EXEC>::backend_name();
 SURRO_GEMM_BACKEND(HostExec)

@@ -6,7 +6,12 @@
 #include "core/error.hpp"
 #include "core/gemm.hpp"
 
+#include <cublasLt.h>
 #include <cublas_v2.h>
+
+#include <cstdint>
+#include <map>
+#include <tuple>
 
 namespace surro::gemm {
 namespace {
@@ -49,13 +54,116 @@ struct CublasType<Complex<double>> {
 
 }  // namespace
 
+// The largest power of two (up to 256) that divides a pointer's address: cuBLASLt's heuristic
+// assumes 256-byte aligned operands unless told otherwise, and our operands are often offsets into
+// one activation buffer.
+std::uint32_t alignment_of(const void* p) {
+  const auto a = reinterpret_cast<std::uintptr_t>(p);
+  std::uint32_t align = 256;
+  while (align > 4 && a % align != 0) align /= 2;
+  return align;
+}
+
+// One cuBLASLt product with an epilogue: its descriptors and the algorithm the heuristic chose,
+// planned on the first call of a (shape, type, epilogue, alignments) and reused.
+struct LtPlan {
+  cublasLtMatmulDesc_t op = nullptr;
+  cublasLtMatrixLayout_t first = nullptr, second = nullptr, out = nullptr;
+  cublasLtMatmulAlgo_t algo{};
+  bool found = false;  // false: no algorithm takes this product; the caller falls back
+  LtPlan() = default;
+  LtPlan(const LtPlan&) = delete;
+  LtPlan& operator=(const LtPlan&) = delete;
+  ~LtPlan() {
+    if (out) cublasLtMatrixLayoutDestroy(out);
+    if (second) cublasLtMatrixLayoutDestroy(second);
+    if (first) cublasLtMatrixLayoutDestroy(first);
+    if (op) cublasLtMatmulDescDestroy(op);
+  }
+};
+
+using LtKey = std::tuple<int, int, int, int, int, int, int, int, int, int, int, std::uint32_t, std::uint32_t,
+                         std::uint32_t, std::uint32_t>;
+
+}  // namespace
+
 template <>
 struct Gemm<Kokkos::Cuda>::State {
   cublasHandle_t handle = nullptr;
+  cublasLtHandle_t lt = nullptr;     // created on the first product with an epilogue
+  void* workspace = nullptr;         // (kLtWorkspace bytes) for cuBLASLt's split-K algorithms
+  std::map<LtKey, LtPlan> lt_plans;  // one per (shape, type, epilogue, alignments)
+  static constexpr std::size_t kLtWorkspace = std::size_t(32) << 20;  // NVIDIA's advice for Hopper
   ~State() {
+    lt_plans.clear();
+    if (workspace) cudaFree(workspace);
+    if (lt) cublasLtDestroy(lt);
     if (handle) cublasDestroy(handle);
   }
 };
+
+namespace {
+
+// Plans (first call) or finds the cuBLASLt product C = epilogue(alpha op(A) op(B) + beta C) for a
+// single row-major product, read as the column-major C^T = op(B)^T op(A)^T as cublasGemm is above.
+template <class Scalar>
+const LtPlan& lt_plan(Gemm<Kokkos::Cuda>::State& st, const Shape& s, const Scalar* a, const Scalar* b,
+                      const Scalar* c, const Epilogue<Scalar>& ep, cublasComputeType_t compute) {
+  constexpr const char* label = "surro::gemm::cublasLt";
+  constexpr cudaDataType_t type = CublasType<Scalar>::data;
+  const std::uint32_t al_a = alignment_of(a), al_b = alignment_of(b), al_c = alignment_of(c),
+                      al_bias = ep.bias ? alignment_of(ep.bias) : 256;
+  const LtKey key{int(type), int(compute), int(s.op_a), int(s.op_b), s.m, s.n, s.k, s.lda, s.ldb, s.ldc,
+                  (ep.bias ? 1 : 0) + (ep.relu ? 2 : 0), al_a, al_b, al_c, al_bias};
+  auto found = st.lt_plans.find(key);
+  if (found != st.lt_plans.end()) return found->second;
+  if (!st.lt) {
+    SURRO_CUBLAS(cublasLtCreate(&st.lt), label);
+    if (cudaMalloc(&st.workspace, st.kLtWorkspace) != cudaSuccess)
+      SURRO_THROW(ErrorKind::runtime, label << ": cudaMalloc of a " << (st.kLtWorkspace >> 20)
+                                            << " MiB workspace failed");
+  }
+  LtPlan& plan = st.lt_plans[key];
+  const cudaDataType_t scale = type;
+  SURRO_CUBLAS(cublasLtMatmulDescCreate(&plan.op, compute, scale), label);
+  const cublasOperation_t op_first = s.op_b == Op::none ? CUBLAS_OP_N : CUBLAS_OP_T,
+                          op_second = s.op_a == Op::none ? CUBLAS_OP_N : CUBLAS_OP_T;
+  SURRO_CUBLAS(cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_TRANSA, &op_first, sizeof(op_first)),
+               label);
+  SURRO_CUBLAS(cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_TRANSB, &op_second, sizeof(op_second)),
+               label);
+  const cublasLtEpilogue_t epilogue = ep.bias ? (ep.relu ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_BIAS)
+                                              : (ep.relu ? CUBLASLT_EPILOGUE_RELU : CUBLASLT_EPILOGUE_DEFAULT);
+  SURRO_CUBLAS(cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue, sizeof(epilogue)),
+               label);
+  if (ep.bias)  // the heuristic reads the pointer's alignment from it
+    SURRO_CUBLAS(cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &ep.bias,
+                                                sizeof(ep.bias)),
+                 label);
+  // Column-major views: the first operand is B (n x k, or k x n transposed), the second A.
+  const bool bn = s.op_b == Op::none, an = s.op_a == Op::none;
+  SURRO_CUBLAS(cublasLtMatrixLayoutCreate(&plan.first, type, bn ? s.n : s.k, bn ? s.k : s.n, s.ldb), label);
+  SURRO_CUBLAS(cublasLtMatrixLayoutCreate(&plan.second, type, an ? s.k : s.m, an ? s.m : s.k, s.lda), label);
+  SURRO_CUBLAS(cublasLtMatrixLayoutCreate(&plan.out, type, s.n, s.m, s.ldc), label);
+  cublasLtMatmulPreference_t pref = nullptr;
+  SURRO_CUBLAS(cublasLtMatmulPreferenceCreate(&pref), label);
+  const std::uint64_t ws_bytes = st.kLtWorkspace;
+  cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws_bytes, sizeof(ws_bytes));
+  cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &al_b, sizeof(al_b));
+  cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &al_a, sizeof(al_a));
+  cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &al_c, sizeof(al_c));
+  cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &al_c, sizeof(al_c));
+  cublasLtMatmulHeuristicResult_t result{};
+  int count = 0;
+  const cublasStatus_t status = cublasLtMatmulAlgoGetHeuristic(st.lt, plan.op, plan.first, plan.second, plan.out,
+                                                               plan.out, pref, 1, &result, &count);
+  cublasLtMatmulPreferenceDestroy(pref);
+  plan.found = status == CUBLAS_STATUS_SUCCESS && count > 0 && result.state == CUBLAS_STATUS_SUCCESS;
+  if (plan.found) plan.algo = result.algo;
+  return plan;
+}
+
+}  // namespace
 
 template <>
 Gemm<Kokkos::Cuda>::Gemm(const Kokkos::Cuda&, Options options)
@@ -66,7 +174,8 @@ Gemm<Kokkos::Cuda>::Gemm(const Kokkos::Cuda&, Options options)
 template <>
 template <class Scalar>
 void Gemm<Kokkos::Cuda>::operator()(const Kokkos::Cuda& exec, const Shape& s, Scalar alpha,
-                                    const Scalar* a, const Scalar* b, Scalar beta, Scalar* c) const {
+                                    const Scalar* a, const Scalar* b, Scalar beta, Scalar* c,
+                                    const Epilogue<Scalar>& epilogue) const {
   constexpr const char* label = "surro::gemm::cublas";
   validate(s, label);
   if (s.batch == 0 || s.m == 0 || s.n == 0) return;
@@ -74,6 +183,26 @@ void Gemm<Kokkos::Cuda>::operator()(const Kokkos::Cuda& exec, const Shape& s, Sc
   cublasComputeType_t compute = CUBLAS_COMPUTE_64F;
   if constexpr (std::is_same_v<Scalar, float> || std::is_same_v<Scalar, Complex<float>>)
     compute = m_options.allow_tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+  // A single real product with an epilogue goes to cuBLASLt, which applies it in the GEMM's store;
+  // batched ones, and shapes no cuBLASLt algorithm takes, run as a plain GEMM and one pass after.
+  if constexpr (std::is_floating_point_v<Scalar>) {
+    if (!epilogue.empty() && s.batch == 1) {
+      const LtPlan& plan = lt_plan(*m_state, s, a, b, c, epilogue, compute);
+      if (plan.found) {
+        const auto region = impl::profile_region(epilogue.relu ? "cublasLt(bias,relu)" : "cublasLt(bias)", s, beta,
+                                                 m_options.allow_tf32);
+        if (epilogue.bias)
+          SURRO_CUBLAS(cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &epilogue.bias,
+                                                      sizeof(epilogue.bias)),
+                       label);
+        SURRO_CUBLAS(cublasLtMatmul(m_state->lt, plan.op, &alpha, b, plan.first, a, plan.second, &beta, c, plan.out,
+                                    c, plan.out, &plan.algo, m_state->workspace, m_state->kLtWorkspace,
+                                    exec.cuda_stream()),
+                     label);
+        return;
+      }
+    }
+  }
   const auto region = impl::profile_region("cublas", s, beta, m_options.allow_tf32);
   // Op::conj_trans on real data is a plain transpose; cuBLAS accepts OP_C for real types too.
   SURRO_CUBLAS(cublasSetStream(m_state->handle, exec.cuda_stream()), label);
@@ -82,19 +211,17 @@ void Gemm<Kokkos::Cuda>::operator()(const Kokkos::Cuda& exec, const Shape& s, Sc
                                           s.stride_a, &beta, c, type, s.ldc, s.stride_c, s.batch,
                                           compute, CUBLAS_GEMM_DEFAULT),
                label);
+  impl::apply_epilogue(exec, s, epilogue, c);
 }
 
-template void Gemm<Kokkos::Cuda>::operator()<float>(const Kokkos::Cuda&, const Shape&, float,
-                                                    const float*, const float*, float, float*) const;
-template void Gemm<Kokkos::Cuda>::operator()<double>(const Kokkos::Cuda&, const Shape&, double,
-                                                     const double*, const double*, double,
-                                                     double*) const;
-template void Gemm<Kokkos::Cuda>::operator()<Complex<float>>(
-    const Kokkos::Cuda&, const Shape&, Complex<float>, const Complex<float>*, const Complex<float>*,
-    Complex<float>, Complex<float>*) const;
-template void Gemm<Kokkos::Cuda>::operator()<Complex<double>>(
-    const Kokkos::Cuda&, const Shape&, Complex<double>, const Complex<double>*, const Complex<double>*,
-    Complex<double>, Complex<double>*) const;
+#define SURRO_X(T)                                                                                 \
+  template void Gemm<Kokkos::Cuda>::operator()<T>(const Kokkos::Cuda&, const Shape&, T, const T*, const T*, \
+                                                  T, T*, const Epilogue<T>&) const;
+SURRO_X(float)
+SURRO_X(double)
+SURRO_X(Complex<float>)
+SURRO_X(Complex<double>)
+#undef SURRO_X
 
 template <>
 std::string Gemm<Kokkos::Cuda>::backend_name() {

@@ -88,7 +88,7 @@ Gemm<HostExec>::Gemm(const HostExec&, Options options)
 template <>
 template <class Scalar>
 void Gemm<HostExec>::operator()(const HostExec& exec, const Shape& s, Scalar alpha, const Scalar* a,
-                                const Scalar* b, Scalar beta, Scalar* c) const {
+                                const Scalar* b, Scalar beta, Scalar* c, const Epilogue<Scalar>& epilogue) const {
   validate(s, "surro::gemm::cblas");
   const auto region = impl::profile_region("cblas", s, beta, false);
   exec.fence();  // operands may come from kernels still running on this instance
@@ -106,18 +106,17 @@ void Gemm<HostExec>::operator()(const HostExec& exec, const Shape& s, Scalar alp
   } else {
     for (index_t i = 0; i < s.batch; ++i) call(s, Tile{i, 0, s.m, 0, s.n}, alpha, a, b, beta, c);
   }
+  impl::apply_epilogue(exec, s, epilogue, c);
 }
 
-template void Gemm<HostExec>::operator()<float>(const HostExec&, const Shape&, float, const float*,
-                                                const float*, float, float*) const;
-template void Gemm<HostExec>::operator()<double>(const HostExec&, const Shape&, double, const double*,
-                                                 const double*, double, double*) const;
-template void Gemm<HostExec>::operator()<Complex<float>>(const HostExec&, const Shape&, Complex<float>,
-                                                         const Complex<float>*, const Complex<float>*,
-                                                         Complex<float>, Complex<float>*) const;
-template void Gemm<HostExec>::operator()<Complex<double>>(const HostExec&, const Shape&, Complex<double>,
-                                                          const Complex<double>*, const Complex<double>*,
-                                                          Complex<double>, Complex<double>*) const;
+#define SURRO_X(T)                                                                                        \
+  template void Gemm<HostExec>::operator()<T>(const HostExec&, const Shape&, T, const T*, const T*, T, T*, \
+                                              const Epilogue<T>&) const;
+SURRO_X(float)
+SURRO_X(double)
+SURRO_X(Complex<float>)
+SURRO_X(Complex<double>)
+#undef SURRO_X
 
 template <>
 std::string Gemm<HostExec>::backend_name() {

@@ -128,15 +128,22 @@ void linear_forward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Rea
   ScopedRegion region("surro::op::linear::forward");
   const LinearShape& sh = ws.shape;
   const index_t ci = ws.cfg.c_in, co = ws.cfg.c_out, R = sh.rows, B = sh.batch;
-  const bool with_bias = ws.cfg.bias && bias, fused = act != Activation::none;
-  if (with_bias && !fused) fill_bias(exec, sh, int(co), bias, y);
-  const Real beta = with_bias && !fused ? Real(1) : Real(0);
+  const bool with_bias = ws.cfg.bias && bias, relu = act == Activation::relu;
   const Lay lx = kind(sh.in_groups, int(ci)), ly = kind(sh.out_groups, int(co));
+  // A channel-last y has one bias per column: the bias and the ReLU go into the GEMM's epilogue
+  // (core/gemm.hpp; on CUDA cuBLASLt's store, so y is written once). The other layouts have the
+  // bias along rows, which an epilogue does not take: the bias is written first and the GEMM adds
+  // to it (beta = 1), or, with a ReLU, the GEMM writes y and one pass adds the bias and applies it.
+  const bool in_epilogue = ly == Lay::last;
+  const gemm::Epilogue<Real> ep{with_bias ? bias : nullptr, relu};
+  const bool filled = !in_epilogue && with_bias && !relu;
+  if (filled) fill_bias(exec, sh, int(co), bias, y);
+  const Real beta = filled ? Real(1) : Real(0);
   if (lx == Lay::last && ly == Lay::last) {  // (B R x Cout) = (B R x Cin) W^T
-    ws.gemm(exec, gemm::make_shape(N, T, B * R, co, ci, ci, ci, co), Real(1), x, w, beta, y);
+    ws.gemm(exec, gemm::make_shape(N, T, B * R, co, ci, ci, ci, co), Real(1), x, w, beta, y, ep);
   } else if (lx == Lay::first && ly == Lay::last) {  // y_b (R x Cout) = x_b^T W^T
     ws.gemm(exec, gemm::make_shape(T, T, R, co, ci, R, ci, co, ci * R, 0, R * co, int(B)), Real(1), x, w,
-            beta, y);
+            beta, y, ep);
   } else if (lx == Lay::last && ly == Lay::first) {  // y_b (Cout x R) = W x_b^T
     ws.gemm(exec, gemm::make_shape(N, T, co, R, ci, ci, ci, R, 0, R * ci, co * R, int(B)), Real(1), w, x,
             beta, y);
@@ -145,9 +152,9 @@ void linear_forward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Rea
             y);
   } else if (lx == Lay::grouped) {  // y_b (R x Cout) += x_{b,g} (R x Dg) W_g^T, W_g = W(:, g Dg : (g+1) Dg)
     const index_t G = sh.in_groups, dg = ci / G;
-    for (index_t g = 0; g < G; ++g)
+    for (index_t g = 0; g < G; ++g)  // the epilogue once, on the last group's sum
       ws.gemm(exec, gemm::make_shape(N, T, R, co, dg, dg, ci, co, G * R * dg, 0, R * co, int(B)), Real(1),
-              x + g * R * dg, w + g * dg, g == 0 ? beta : Real(1), y);
+              x + g * R * dg, w + g * dg, g == 0 ? beta : Real(1), y, g + 1 == G ? ep : gemm::Epilogue<Real>{});
   } else {  // y_{b,g} (R x Dg) = x_b (R x Cin) W_g^T, W_g = W(g Dg : (g+1) Dg, :)
     const index_t G = sh.out_groups, dg = co / G;
     if (B <= G) {
@@ -160,7 +167,7 @@ void linear_forward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Rea
                 x, w + g * dg * ci, beta, y + g * R * dg);
     }
   }
-  if (fused) bias_relu(exec, sh, int(co), with_bias ? bias : static_cast<const Real*>(nullptr), y);
+  if (relu && !in_epilogue) bias_relu(exec, sh, int(co), with_bias ? bias : static_cast<const Real*>(nullptr), y);
 }
 
 template <class Exec, class Real>

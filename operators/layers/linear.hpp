@@ -64,10 +64,11 @@ void linear_init(const Exec& exec, const LinearCfg& cfg, Real* w /* (Cout, Cin) 
 // An elementwise function applied to the layer's output in the same pass as the bias.
 enum class Activation { none, relu };
 
-// y = act(x W^T + bias) in the workspace's layouts. x and y must not overlap. Without an
-// activation the bias is written first and the GEMM adds to it (beta = 1); with one the GEMM writes
-// y (beta = 0) and one pass adds the bias and applies the activation, so y is read and written
-// once after the GEMM instead of twice. A caller's backward takes relu'(z) = [y > 0] from y.
+// y = act(x W^T + bias) in the workspace's layouts. x and y must not overlap. A channel-last y
+// (out_groups 1) takes the bias and the activation in the GEMM's epilogue (cuBLASLt on CUDA: y is
+// written once). Otherwise, without an activation, the bias is written first and the GEMM adds to
+// it (beta = 1); with one, the GEMM writes y and one pass adds the bias and applies the activation.
+// A caller's backward takes relu'(z) = [y > 0] from y.
 template <class Exec, class Real>
 void linear_forward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Real* w /* (Cout, Cin) */,
                     const Real* bias /* (Cout) or null */,

@@ -119,6 +119,71 @@ TEMPLATE_LIST_TEST_CASE("gemm: strided batched matches a naive loop for every op
       }
 }
 
+// The epilogue (bias per column, then ReLU) against the naive product. The bound is the one above
+// with the bias as one more term: gamma_{k+3} (|alpha| (|A||B|)_ij + |beta| |C0_ij| + |bias_j|); a
+// ReLU is 1-Lipschitz and keeps it. Operands start one element past an aligned address, so that
+// cuBLASLt is planned for the alignment our activation buffers give it, not its default 256 bytes.
+TEMPLATE_LIST_TEST_CASE("gemm: an epilogue adds a bias per column and applies ReLU", "[gemm]",
+                        surro::test::RealCases) {
+  using Exec = typename TestType::exec;
+  using T = typename TestType::scalar;
+  const auto op_a = GENERATE(gemm::Op::none, gemm::Op::trans);
+  const auto op_b = GENERATE(gemm::Op::none, gemm::Op::trans);
+  const int batch = GENERATE(1, 2);  // 2: the pass after the product on every backend
+  const int kind = GENERATE(1, 2, 3);  // bias, relu, both
+  const double beta = GENERATE(0.0, 0.75);
+  const bool with_bias = kind & 1, relu = kind & 2;
+  CAPTURE(int(op_a), int(op_b), batch, with_bias, relu, beta);
+
+  const int m = 37, n = 20, k = 33;
+  const int a_rows = op_a == gemm::Op::none ? m : k, a_cols = op_a == gemm::Op::none ? k : m;
+  const int b_rows = op_b == gemm::Op::none ? k : n, b_cols = op_b == gemm::Op::none ? n : k;
+  const int ldc = n + 3;
+  const gemm::Shape s = gemm::make_shape(op_a, op_b, m, n, k, a_cols, b_cols, ldc, index_t(a_rows) * a_cols,
+                                         index_t(b_rows) * b_cols, index_t(m) * ldc, batch);
+  std::mt19937 gen(7);
+  std::vector<T> a(1 + batch * s.stride_a), b(1 + batch * s.stride_b), c0(1 + batch * s.stride_c), bias(1 + n);
+  for (auto* v : {&a, &b, &c0, &bias})
+    for (auto& x : *v) x = random_value<T>(gen);
+  const T alpha = T(1.25);
+
+  Exec exec;
+  gemm::Gemm<Exec> g(exec);
+  auto da = test::to_device<Exec>(a, "a");
+  auto db = test::to_device<Exec>(b, "b");
+  auto dc = test::to_device<Exec>(c0, "c");
+  auto dbias = test::to_device<Exec>(bias, "bias");
+  const gemm::Epilogue<T> ep{with_bias ? dbias.data() + 1 : nullptr, relu};
+  g(exec, s, alpha, da.data() + 1, db.data() + 1, T(beta), dc.data() + 1, ep);
+  exec.fence();
+  const std::vector<T> c = test::to_host(dc);
+
+  const double u = epsilon<T>(), gamma = (k + 3) * u / (1 - (k + 3) * u);
+  REQUIRE(c[0] == c0[0]);
+  for (int bi = 0; bi < batch; ++bi)
+    for (int i = 0; i < m; ++i)
+      for (int j = 0; j < ldc; ++j) {
+        const index_t at = 1 + bi * s.stride_c + index_t(i) * ldc + j;
+        if (j >= n) {  // padding between rows of C is never written
+          REQUIRE(c[at] == c0[at]);
+          continue;
+        }
+        double dot = 0, mag = 0;
+        for (int p = 0; p < k; ++p) {
+          const double x = op_at(a, 1 + bi * s.stride_a, s.lda, op_a, i, p).real(),
+                       y = op_at(b, 1 + bi * s.stride_b, s.ldb, op_b, p, j).real();
+          dot += x * y;
+          mag += std::abs(x) * std::abs(y);
+        }
+        const double bj = with_bias ? double(bias[1 + j]) : 0.0;
+        const double z = double(alpha) * dot + beta * double(c0[at]) + bj;
+        const double want = relu ? std::max(z, 0.0) : z;
+        const double bound = 2 * gamma * (std::abs(double(alpha)) * mag + beta * std::abs(double(c0[at])) + std::abs(bj));
+        INFO("batch " << bi << " C(" << i << ", " << j << ") = " << c[at] << ", want " << want);
+        REQUIRE(std::abs(double(c[at]) - want) <= bound);
+      }
+}
+
 TEMPLATE_LIST_TEST_CASE("gemm: View form infers the shape and broadcasts rank-2 weights", "[gemm]",
                         surro::test::ExecSpaces) {
   using Exec = TestType;
@@ -166,4 +231,15 @@ TEST_CASE("gemm: leading dimensions are validated", "[gemm]") {
   s.ldc = 3;
   std::vector<double> a(8), b(12), c(6);
   CHECK_THROWS_WITH(g(exec, s, 1.0, a.data(), b.data(), 0.0, c.data()), Catch::Contains("lda = 3: expected >= 4"));
+}
+
+TEST_CASE("gemm: an epilogue on complex scalars is refused", "[gemm]") {
+  HostExec exec;
+  gemm::Gemm<HostExec> g(exec);
+  const gemm::Shape s = gemm::make_shape(gemm::Op::none, gemm::Op::none, 2, 2, 2, 2, 2, 2);
+  std::vector<Complex<double>> a(4), b(4), c(4);
+  gemm::Epilogue<Complex<double>> ep;
+  ep.relu = true;
+  CHECK_THROWS_WITH(g(exec, s, Complex<double>(1), a.data(), b.data(), Complex<double>(0), c.data(), ep),
+                    Catch::Contains("needs a real scalar type"));
 }
