@@ -52,8 +52,6 @@ struct CublasType<Complex<double>> {
   static constexpr cudaDataType_t data = CUDA_C_64F;
 };
 
-}  // namespace
-
 // The largest power of two (up to 256) that divides a pointer's address: cuBLASLt's heuristic
 // assumes 256-byte aligned operands unless told otherwise, and our operands are often offsets into
 // one activation buffer.
