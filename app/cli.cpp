@@ -405,7 +405,7 @@ int run_cli_body(int argc, char** argv) {
   report_cmd
       ->add_option("--paraview", report_args.paraview,
                    "Render DIR/compare.png with DIR/compare.py first, by this pvpython (a path or a name on "
-                   "PATH; under xvfb-run when DISPLAY is unset), and embed it; a failed render is an error "
+                   "PATH; on an Xvfb of its own when DISPLAY is unset), and embed it; a failed render is an error "
                    "naming the command, but report.html is still written")
       ->type_name("PVPYTHON");
   report_cmd

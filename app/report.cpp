@@ -31,9 +31,9 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <regex>
 #include <sstream>
-#include <unistd.h>
 
 namespace surro::app {
 namespace fs = std::filesystem;
@@ -519,21 +519,6 @@ void snapshots_section(Page& page, const std::string& dir) {
 
 // ---- ParaView render ---------------------------------------------------------------------------
 
-// The argv that renders <dir>/compare.py into `png` with `pvpython` (a path): under `xvfb-run -a -n N`
-// when there is no X display and xvfb-run is on PATH (Debian's ParaView renders through X).
-std::vector<std::string> render_command(const std::string& pvpython, const std::string& dir,
-                                        const std::string& png) {
-  std::vector<std::string> argv;
-  const char* display = std::getenv("DISPLAY");
-  const std::string xvfb = find_program("xvfb-run");
-  // xvfb-run -a takes the first free display from -n on (default 99); two renders starting at once
-  // from the same number can race for it, so each process starts from its own number.
-  if ((!display || !*display) && !xvfb.empty())
-    argv = {xvfb, "-a", "-n", std::to_string(100 + ::getpid() % 5000)};
-  for (const std::string& a : {pvpython, dir + "/compare.py", std::string("--png"), png}) argv.push_back(a);
-  return argv;
-}
-
 // The last non-empty line of the file `path` (a log), "" when none.
 std::string last_line(const std::string& path) {
   std::ifstream in(path);
@@ -561,23 +546,22 @@ std::string render_compare(const ReportArgs& a) {
   std::error_code ec;
   fs::remove(tmp, ec);
   fs::remove(log, ec);
-  std::vector<std::string> argv = render_command(pvpython, dir.string(), tmp);
+  const std::vector<std::string> argv = {pvpython, (dir / "compare.py").string(), "--png", tmp};
   std::string cmd = command_line(argv);
-  SURRO_LOG_INFO("report: rendering " << png << ": " << cmd);
   try {
-    ProgramResult r = run_program(argv, log, a.paraview_timeout);
-    // Under load a fresh xvfb-run server is sometimes not yet accepting when pvpython connects ("bad X
-    // server connection", then an abort): no fault of the script, so that alone is retried, twice at
-    // most, each time from another display number.
-    for (int retry = 0;
-         retry < 2 && (r.exit_code != 0 || r.signal != 0) && argv.size() > 3 && argv[2] == "-n" &&
-         read_text(log).find("bad X server connection") != std::string::npos;
-         ++retry) {
-      argv[3] = std::to_string(std::stoi(argv[3]) + 97);
-      cmd = command_line(argv);
-      SURRO_LOG_WARN("report: the X server was not ready; rendering again: " << cmd);
-      r = run_program(argv, log, a.paraview_timeout);
+    // Debian's ParaView renders through X: without a display, an Xvfb of the render's own, which
+    // reports its display once it accepts connections (run_program.hpp).
+    std::unique_ptr<XServer> x;
+    std::vector<std::string> env;
+    const char* display = std::getenv("DISPLAY");
+    const std::string xvfb = find_program("Xvfb");
+    if ((!display || !*display) && !xvfb.empty()) {
+      x = std::make_unique<XServer>(xvfb, log, 30.0);
+      env = {"DISPLAY=" + x->display()};
+      cmd = "DISPLAY=" + x->display() + " " + cmd;
     }
+    SURRO_LOG_INFO("report: rendering " << png << ": " << cmd);
+    const ProgramResult r = run_program(argv, log, a.paraview_timeout, env);
     std::string failed;
     if (r.timed_out)
       failed = "did not finish in " + fmt(a.paraview_timeout) + " s and was stopped";

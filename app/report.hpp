@@ -22,7 +22,7 @@ struct ReportArgs {
   std::string training;  // the training run's folder ("" = dir itself when it holds history.csv, else
                          // the folder of rollout.hdf5's surro_checkpoint when that exists)
   std::string paraview;  // pvpython to render <dir>/compare.png with <dir>/compare.py first ("" = no);
-                         // under `xvfb-run -a -n N` when $DISPLAY is unset and xvfb-run is on PATH
+                         // on an Xvfb of its own when $DISPLAY is unset and Xvfb is on PATH
   double paraview_timeout = 300;  // seconds the render may take; then it is stopped
 };
 

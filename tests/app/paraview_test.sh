@@ -2,11 +2,11 @@
 # The ParaView script surro rollout writes beside its .pvd (app/paraview_script.hpp), on three tiny
 # runs: a grid rollout (.vti series, NS 2D vorticity), a pair model's single prediction (Darcy) and a
 # mesh rollout (.vtu series, velocity vector and pressure). Every run must write compare.py, and
-# python3 must compile it. Then, with a pvpython, each script renders its PNG under xvfb-run and
+# python3 must compile it. Then, with a pvpython, each script renders its PNG on one Xvfb and
 # check_compare_png.py checks the image (size, data drawn and coloured in each of the three panels)
 # and the shared colour range against the step files.
 # pvpython: $SURRO_PVPYTHON, else pvpython on PATH (scripts/paraview_private.sh makes one without
-# installing ParaView). Without one, or without xvfb-run, the test exits 77 (CTest: skipped), after
+# installing ParaView). Without one, or without Xvfb, the test exits 77 (CTest: skipped), after
 # the checks that need neither; with SURRO_REQUIRE_PARAVIEW=1 (CI) it fails instead.
 # The PNG route into the report (surro report embeds compare.png beside the .pvd): the grid's
 # compare.py saves its default compare.png, `surro report` embeds it byte for byte with its caption
@@ -18,7 +18,8 @@ configs=$(realpath "$2")
 checker=$(realpath "$3")
 check_report=$(dirname "$checker")/check_report.py
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+xvfb_pid=
+trap '[[ -n $xvfb_pid ]] && kill "$xvfb_pid" 2>/dev/null; rm -rf "$work"' EXIT
 cd "$work" || exit 1
 failures=0
 bad() { echo "FAIL: $*"; failures=$((failures + 1)); }
@@ -75,32 +76,27 @@ pvpython=${SURRO_PVPYTHON:-$(command -v pvpython || true)}
 [[ -n $pvpython && -x $pvpython ]] || skip "no pvpython (set SURRO_PVPYTHON, e.g. to the one" \
   "scripts/paraview_private.sh writes, or put pvpython on PATH); the scripts were written and compile," \
   "nothing was rendered"
-command -v xvfb-run >/dev/null || skip "no xvfb-run (Debian packages xvfb xauth): Debian's pvpython needs an X display"
+command -v Xvfb >/dev/null || skip "no Xvfb (Debian package xvfb): Debian's pvpython needs an X display"
 declare -A ranges # "dir-field" -> the shared range its compare.py printed
-# A render under its own X server: xvfb-run -a from a display number of this (sub)shell's own (two
-# xvfb-run starting from the same number at once can pick the same display; surro report uses
-# 100 + pid % 5000, this range lies above it). Under load the new server is sometimes not yet
-# accepting when pvpython connects ("bad X server connection", then SIGABRT: seen in CI, about one
-# run in three under a parallel ctest); that failure, which no script of surro's can cause, is
-# retried on a new server up to twice. Any other failure is returned as is.
-xrun() {
-  local log rc try
-  log=$(mktemp)
-  for try in 1 2 3; do
-    xvfb-run -a -n $((5200 + (BASHPID + 97 * try) % 4000)) "$@" >"$log" 2>&1
-    rc=$?
-    ((rc != 0)) && grep -q "bad X server connection" "$log" && ((try < 3)) && continue
-    break
-  done
-  cat "$log"
-  rm -f "$log"
-  return "$rc"
-}
+# One X server for this script's renders. Xvfb -displayfd picks a free display and writes its number
+# only once it accepts connections, so no render meets a server still starting (xvfb-run's fixed
+# wait did, under a parallel ctest: "bad X server connection", then SIGABRT). surro report starts
+# its own the same way (app/run_program.hpp), which the last render below checks with DISPLAY unset.
+Xvfb -displayfd 1 -screen 0 1920x1080x24 -nolisten tcp >"$work/xvfb.display" 2>"$work/xvfb.log" &
+xvfb_pid=$!
+for _ in $(seq 300); do
+  grep -q '^[0-9][0-9]*$' "$work/xvfb.display" 2>/dev/null && break
+  kill -0 "$xvfb_pid" 2>/dev/null || break
+  sleep 0.1
+done
+grep -q '^[0-9][0-9]*$' "$work/xvfb.display" 2>/dev/null ||
+  { echo "FAIL: Xvfb reported no display in 30 s: $(tail -5 "$work/xvfb.log")"; exit 1; }
+export DISPLAY=":$(head -n 1 "$work/xvfb.display")"
 for c in "${cases[@]}"; do
   read -r dir pvd field <<<"$c"
   png=$dir-$field.png
   # Run from another folder: the script finds its series beside itself, not in the working directory.
-  out=$(xrun "$pvpython" "$dir/compare.py" --field "$field" --png "$PWD/$png" --size 1800x600 2>&1) ||
+  out=$("$pvpython" "$dir/compare.py" --field "$field" --png "$PWD/$png" --size 1800x600 2>&1) ||
     { bad "$dir/compare.py --field $field: $out"; continue; }
   range=$(sed -n "s/^$field: prediction and reference range \([^ ]*\) \([^ ]*\) over .*/\1 \2/p" <<<"$out")
   [[ -n $range ]] || { bad "$dir/compare.py printed no range: $out"; continue; }
@@ -112,7 +108,7 @@ done
 # The last time of a .pvd as compare.py prints it in the PNG's caption (%.6g).
 last_time() { python3 -c 'import re, sys; print("%.6g" % float(re.findall(r"timestep=\"([^\"]*)\"", open(sys.argv[1]).read())[-1]))' "$1"; }
 # compare.py --png without a name: compare.png beside the script, whatever the working folder.
-(cd / && xrun "$pvpython" "$work/grid/compare.py" --png >"$work/grid.log" 2>&1) && [[ -s grid/compare.png ]] ||
+(cd / && "$pvpython" "$work/grid/compare.py" --png >"$work/grid.log" 2>&1) && [[ -s grid/compare.png ]] ||
   bad "compare.py --png wrote no grid/compare.png: $(tail -5 grid.log)"
 # shellcheck disable=SC2086  # two numbers
 "$pvpython" "$checker" grid/compare.png 1800 600 grid vorticity ${ranges[grid-vorticity]:-} >/dev/null ||
@@ -120,7 +116,7 @@ last_time() { python3 -c 'import re, sys; print("%.6g" % float(re.findall(r"time
 "$surro" -q report grid 2>report.log || bad "surro report grid: $(cat report.log)"
 python3 "$check_report" --embedded grid/report.html grid/compare.png "vorticity at t = $(last_time grid/rollout.pvd)," ||
   bad "grid/report.html does not embed grid/compare.png"
-# surro report --paraview: the report renders compare.png itself (under xvfb-run -a without DISPLAY).
+# surro report --paraview: the report renders compare.png itself (on an Xvfb of its own: no DISPLAY).
 (unset DISPLAY && "$surro" -q report mesh --paraview "$pvpython" 2>report.log) && [[ -s mesh/compare.png ]] ||
   bad "surro report mesh --paraview $pvpython: $(cat report.log)"
 python3 "$check_report" --embedded mesh/report.html mesh/compare.png "velocity at t = $(last_time mesh/rollout.pvd)," ||

@@ -7,6 +7,8 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <csignal>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -59,5 +61,69 @@ TEST_CASE("run_program returns the exit code, logs the output and keeps its time
   CHECK(app::find_program((dir / "nothing").string()).empty());
   CHECK(app::command_line({"/usr/bin/pvpython", "a b/compare.py", "it's"}) ==
         "/usr/bin/pvpython 'a b/compare.py' 'it'\\''s'");
+  fs::remove_all(dir);
+}
+
+TEST_CASE("run_program sets the environment entries it is given", "[run_program]") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / "surro_run_program_env";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string log = (dir / "log").string();
+  ::setenv("SURRO_RUN_PROGRAM_A", "old", 1);
+  const app::ProgramResult r = app::run_program(
+      {app::find_program("sh"), "-c", "echo $SURRO_RUN_PROGRAM_A $SURRO_RUN_PROGRAM_B $HOME"}, log, 30,
+      {"SURRO_RUN_PROGRAM_A=new", "SURRO_RUN_PROGRAM_B=added"});
+  ::unsetenv("SURRO_RUN_PROGRAM_A");
+  CHECK(r.exit_code == 0);
+  std::ifstream in(log);
+  std::string a, b, home;
+  in >> a >> b >> home;
+  CHECK(a == "new");
+  CHECK(b == "added");
+  CHECK(home == std::string(std::getenv("HOME")));  // the rest of the environment is kept
+  fs::remove_all(dir);
+}
+
+// XServer against stand-ins for Xvfb (shell scripts that take -displayfd 3 as Xvfb does), so that
+// each way it can end is checked without an X server: a display reported, a server that exits
+// without one, one that never reports; then the real Xvfb where it is installed.
+TEST_CASE("XServer uses the display Xvfb reports and stops the server", "[run_program]") {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / "surro_xserver_test";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string log = (dir / "log").string();
+  auto script = [&](const std::string& name, const std::string& body) {
+    const fs::path p = dir / name;
+    std::ofstream(p) << "#!/bin/sh\n" << body << "\n";
+    fs::permissions(p, fs::perms::owner_all);
+    return p.string();
+  };
+  const std::string pid_file = (dir / "pid").string();
+  {
+    app::XServer x(script("reports", "echo $$ > " + pid_file + "; sleep 0.2; echo 57 >&3; exec sleep 60"), log, 10);
+    CHECK(x.display() == ":57");
+  }
+  int pid = 0;
+  std::ifstream(pid_file) >> pid;
+  REQUIRE(pid > 0);
+  CHECK(::kill(pid, 0) != 0);  // stopped and reaped when the XServer went out of scope
+
+  CHECK_THROWS_WITH(app::XServer(script("exits", "echo cannot open display >&2; exit 1"), log, 10),
+                    Catch::Contains("reported no display within 10 s") && Catch::Contains(log));
+  const auto start = std::chrono::steady_clock::now();
+  CHECK_THROWS_WITH(app::XServer(script("silent", "exec sleep 60"), log, 0.5),
+                    Catch::Contains("reported no display within 0.5 s"));
+  CHECK(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() < 5);
+  CHECK_THROWS_WITH(app::XServer(script("garbled", "echo :x >&3; exec sleep 60"), log, 10),
+                    Catch::Contains("reported no display"));
+
+  const std::string xvfb = app::find_program("Xvfb");
+  if (!xvfb.empty()) {
+    app::XServer x(xvfb, log, 30);
+    INFO("Xvfb display " << x.display());
+    CHECK(fs::exists("/tmp/.X11-unix/X" + x.display().substr(1)));  // its socket, accepting
+  }
   fs::remove_all(dir);
 }
