@@ -14,6 +14,7 @@
 // The grouping depends on R and C only, so the bits do not change with the OpenMP thread count, and
 // a GPU reproduces its own bits. `partial` is planned by the caller: column_sum_scratch(R, C)
 // scalars, at most kColumnSumMaxBlocks * C whatever R.
+#include "core/profile.hpp"
 #include "core/reduce.hpp"
 #include "core/types.hpp"
 
@@ -85,11 +86,19 @@ struct Columns {
 }  // namespace column_sums_impl
 
 // out(c) += sum_r term(r, c); label names the two kernels (label + "::blocks", "::columns").
+// term_bytes: what one term reads (the profiler's work: sizeof(Real) for ColumnOf, more for a
+// term that combines several arrays).
 template <class Exec, class Real, class Term>
 void column_sums(const Exec& exec, const std::string& label, index_t rows, int cols, const Term& term,
-                 Real* partial /* (column_sum_scratch(R, C)) */, Real* out /* (C) += */) {
+                 Real* partial /* (column_sum_scratch(R, C)) */, Real* out /* (C) += */,
+                 double term_bytes = sizeof(Real)) {
   const index_t blocks = column_sum_blocks(rows);
   if (blocks == 0 || cols <= 0) return;
+  if (profile::enabled()) {  // blocks: the terms in, the partials out; columns: partials in, out read and written
+    const double partials = double(blocks) * cols * sizeof(Real);
+    profile::add_work((label + "::blocks").c_str(), double(rows) * cols * term_bytes + partials);
+    profile::add_work((label + "::columns").c_str(), partials + 2.0 * cols * sizeof(Real));
+  }
   using Policy = Kokkos::TeamPolicy<Exec>;
   // A device team covers the columns in whole warps (up to 256 threads); a host team is one thread.
   const int team = cols < 256 ? (cols + 31) / 32 * 32 : 256;

@@ -157,7 +157,7 @@ void layer_norm_backward(const Exec& exec, const LayerNormCfg& cfg, index_t rows
   if (partial) {
     if (dgamma)
       column_sums(exec, "surro::op::layer_norm::backward_gamma", rows, cfg.dim,
-                  layer_norm_impl::DyXhat<Real>{dy, x, mean, rstd, cfg.dim}, partial, dgamma);
+                  layer_norm_impl::DyXhat<Real>{dy, x, mean, rstd, cfg.dim}, partial, dgamma, 2.0 * sizeof(Real));
     if (dbeta)
       column_sums(exec, "surro::op::layer_norm::backward_beta", rows, cfg.dim, ColumnOf<Real>{dy, cfg.dim},
                   partial, dbeta);

@@ -138,7 +138,8 @@ void rms_norm_backward(const Exec& exec, const RmsNormCfg& cfg, index_t rows, co
     profile::add_work("surro::op::rms_norm::backward_scale", (2.0 * rows * cfg.dim + rows) * sizeof(Real));
     if (partial)
       column_sums(exec, "surro::op::rms_norm::backward_scale", rows, cfg.dim,
-                  rms_norm_impl::DyXOverRms<Real>{dy, x, rms, cfg.dim, Real(cfg.eps)}, partial, dscale);
+                  rms_norm_impl::DyXOverRms<Real>{dy, x, rms, cfg.dim, Real(cfg.eps)}, partial, dscale,
+                  2.0 * sizeof(Real));
     else
       Kokkos::parallel_for(
           "surro::op::rms_norm::backward_scale", Kokkos::TeamPolicy<Exec>(exec, cfg.dim, Kokkos::AUTO),
