@@ -92,6 +92,7 @@ struct Gemm<Kokkos::Cuda>::State {
   void* workspace = nullptr;         // (kLtWorkspace bytes) for cuBLASLt's split-K algorithms
   std::map<LtKey, LtPlan> lt_plans;  // one per (shape, type, epilogue, alignments)
   static constexpr std::size_t kLtWorkspace = std::size_t(32) << 20;  // NVIDIA's advice for Hopper
+  static constexpr std::size_t kLtMaxPlans = 1024;
   ~State() {
     lt_plans.clear();
     if (workspace) cudaFree(workspace);
@@ -121,6 +122,9 @@ const LtPlan& lt_plan(Gemm<Kokkos::Cuda>::State& st, const Shape& s, const Scala
       SURRO_THROW(ErrorKind::runtime, label << ": cudaMalloc of a " << (st.kLtWorkspace >> 20)
                                             << " MiB workspace failed");
   }
+  // Graph batches change the row count from one batch to the next, so the plans are bounded: a
+  // full cache starts again (a plan costs one heuristic query, tens of microseconds).
+  if (st.lt_plans.size() >= st.kLtMaxPlans) st.lt_plans.clear();
   LtPlan& plan = st.lt_plans[key];
   const cudaDataType_t scale = type;
   SURRO_CUBLAS(cublasLtMatmulDescCreate(&plan.op, compute, scale), label);
