@@ -123,7 +123,7 @@ const LtPlan& lt_plan(Gemm<Kokkos::Cuda>::State& st, const Shape& s, const Scala
                                             << " MiB workspace failed");
   }
   // Graph batches change the row count from one batch to the next, so the plans are bounded: a
-  // full cache starts again (a plan costs one heuristic query, tens of microseconds).
+  // full cache starts again (a plan costs one heuristic query and four descriptors).
   if (st.lt_plans.size() >= st.kLtMaxPlans) st.lt_plans.clear();
   LtPlan& plan = st.lt_plans[key];
   const cudaDataType_t scale = type;
