@@ -403,10 +403,11 @@ int run_cli_body(int argc, char** argv) {
                          "The training run's folder, for its curves and config (default: DIR itself, or the "
                          "folder of the checkpoint rollout.hdf5 names)");
   report_cmd
-      ->add_option("--paraview", report_args.paraview,
-                   "Render DIR/compare.png with DIR/compare.py first, by this pvpython (a path or a name on "
-                   "PATH; on an Xvfb of its own when DISPLAY is unset), and embed it; a failed render is an error "
-                   "naming the command, but report.html is still written")
+      ->add_option(
+          "--paraview", report_args.paraview,
+          "Render DIR/compare.png with DIR/compare.py first, by this pvpython (a path or a name on "
+          "PATH; on an Xvfb of its own when DISPLAY is unset), and embed it; a failed render is an error "
+          "naming the command, but report.html is still written")
       ->type_name("PVPYTHON");
   report_cmd
       ->add_option("--paraview-timeout", report_args.paraview_timeout,

@@ -57,8 +57,8 @@ std::vector<std::string> environment_with(const std::vector<std::string>& set) {
 // posix_spawn of argv in a process group of its own, with the default signal mask and handlers,
 // stdin from /dev/null, stdout and stderr appended to log_path, the environment `env`, and
 // `fd3` (-1: none; a descriptor of ours with FD_CLOEXEC, not 3 itself) as its descriptor 3.
-pid_t spawn(const std::vector<std::string>& argv, const std::string& log_path, const std::vector<std::string>& env,
-            int fd3) {
+pid_t spawn(const std::vector<std::string>& argv, const std::string& log_path,
+            const std::vector<std::string>& env, int fd3) {
   SURRO_REQUIRE(!argv.empty(), "run_program: expected a program to run");
   posix_spawn_file_actions_t files;
   posix_spawnattr_t attr;
@@ -160,7 +160,9 @@ XServer::XServer(const std::string& xvfb, const std::string& log_path, double ti
   // The write end above 3, so that the spawn's dup2 onto 3 is a real copy (which clears FD_CLOEXEC).
   const int w = ::fcntl(fds[1], F_DUPFD_CLOEXEC, 10);
   ::close(fds[1]);
-  const std::vector<std::string> argv = {xvfb, "-displayfd", "3", "-screen", "0", "1920x1080x24", "-nolisten", "tcp"};
+  // -noreset: no server reset when a client leaves (a client connecting during one is refused).
+  const std::vector<std::string> argv = {xvfb,           "-displayfd", "3",   "-screen", "0",
+                                         "1920x1080x24", "-nolisten",  "tcp", "-noreset"};
   try {
     m_pid = spawn(argv, log_path, environment_with({}), w);
   } catch (...) {
@@ -170,10 +172,12 @@ XServer::XServer(const std::string& xvfb, const std::string& log_path, double ti
   }
   ::close(w);  // the server holds the only write end now: end of file means it exited
   std::string got;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                                                std::chrono::duration<double>(timeout_s));
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                             std::chrono::duration<double>(timeout_s));
   while (got.find('\n') == std::string::npos) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
     pollfd p{fds[0], POLLIN, 0};
     const int ready = ::poll(&p, 1, int(std::min<long long>(left.count(), 1000)));
@@ -191,8 +195,9 @@ XServer::XServer(const std::string& xvfb, const std::string& log_path, double ti
       number.find_first_not_of("0123456789") != std::string::npos) {
     int status = 0;
     stop_group(m_pid, std::chrono::seconds(2), status);
-    SURRO_THROW(ErrorKind::runtime, command_line(argv) << ": the X server reported no display within " << timeout_s
-                                                       << " s (its messages: " << log_path << ")");
+    SURRO_THROW(ErrorKind::runtime, command_line(argv)
+                                        << ": the X server reported no display within " << timeout_s
+                                        << " s (its messages: " << log_path << ")");
   }
   m_display = ":" + number;
 }

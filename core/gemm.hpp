@@ -137,15 +137,15 @@ class Gemm {
 // Each backend's source specializes Gemm's members for its execution space (gemm_host.cpp,
 // gemm_cuda.cpp). Declared here, so that a source compiled before them in the same unity unit
 // (profile.cpp's calibration, say) does not instantiate the primary members first.
-#define SURRO_GEMM_BACKEND(EXEC)                                                               \
-  template <>                                                                                  \
-  Gemm<EXEC>::Gemm(const EXEC& exec, Options options);                                         \
-  template <>                                                                                  \
-  template <class Scalar>                                                                      \
-  void Gemm<EXEC>::operator()(const EXEC& exec, const Shape& s, Scalar alpha, const Scalar* a, \
-                              const Scalar* b, Scalar beta, Scalar* c,                         \
-                              const Epilogue<Scalar>& epilogue) const;                         \
-  template <>                                                                                  \
+#define SURRO_GEMM_BACKEND(EXEC)                                                                         \
+  template <>                                                                                            \
+  Gemm<EXEC>::Gemm(const EXEC& exec, Options options);                                                   \
+  template <>                                                                                            \
+  template <class Scalar>                                                                                \
+  void Gemm<EXEC>::operator()(const EXEC& exec, const Shape& s, Scalar alpha, const Scalar* a,           \
+                              const Scalar* b, Scalar beta, Scalar* c, const Epilogue<Scalar>& epilogue) \
+      const;                                                                                             \
+  template <>                                                                                            \
   std::string Gemm<EXEC>::backend_name();
 SURRO_GEMM_BACKEND(HostExec)
 #if defined(KOKKOS_ENABLE_CUDA)

@@ -88,7 +88,8 @@ Gemm<HostExec>::Gemm(const HostExec&, Options options)
 template <>
 template <class Scalar>
 void Gemm<HostExec>::operator()(const HostExec& exec, const Shape& s, Scalar alpha, const Scalar* a,
-                                const Scalar* b, Scalar beta, Scalar* c, const Epilogue<Scalar>& epilogue) const {
+                                const Scalar* b, Scalar beta, Scalar* c,
+                                const Epilogue<Scalar>& epilogue) const {
   validate(s, "surro::gemm::cblas");
   const auto region = impl::profile_region("cblas", s, beta, false);
   exec.fence();  // operands may come from kernels still running on this instance
@@ -109,7 +110,7 @@ void Gemm<HostExec>::operator()(const HostExec& exec, const Shape& s, Scalar alp
   impl::apply_epilogue(exec, s, epilogue, c);
 }
 
-#define SURRO_X(T)                                                                                        \
+#define SURRO_X(T)                                                                                         \
   template void Gemm<HostExec>::operator()<T>(const HostExec&, const Shape&, T, const T*, const T*, T, T*, \
                                               const Epilogue<T>&) const;
 SURRO_X(float)

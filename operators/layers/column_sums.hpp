@@ -94,7 +94,8 @@ void column_sums(const Exec& exec, const std::string& label, index_t rows, int c
                  double term_bytes = sizeof(Real)) {
   const index_t blocks = column_sum_blocks(rows);
   if (blocks == 0 || cols <= 0) return;
-  if (profile::enabled()) {  // blocks: the terms in, the partials out; columns: partials in, out read and written
+  if (profile::enabled()) {  // blocks: the terms in, the partials out; columns: partials in, out read and
+                             // written
     const double partials = double(blocks) * cols * sizeof(Real);
     profile::add_work((label + "::blocks").c_str(), double(rows) * cols * term_bytes + partials);
     profile::add_work((label + "::columns").c_str(), partials + 2.0 * cols * sizeof(Real));

@@ -154,7 +154,8 @@ void linear_forward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Rea
     const index_t G = sh.in_groups, dg = ci / G;
     for (index_t g = 0; g < G; ++g)  // the epilogue once, on the last group's sum
       ws.gemm(exec, gemm::make_shape(N, T, R, co, dg, dg, ci, co, G * R * dg, 0, R * co, int(B)), Real(1),
-              x + g * R * dg, w + g * dg, g == 0 ? beta : Real(1), y, g + 1 == G ? ep : gemm::Epilogue<Real>{});
+              x + g * R * dg, w + g * dg, g == 0 ? beta : Real(1), y,
+              g + 1 == G ? ep : gemm::Epilogue<Real>{});
   } else {  // y_{b,g} (R x Dg) = x_b (R x Cin) W_g^T, W_g = W(g Dg : (g+1) Dg, :)
     const index_t G = sh.out_groups, dg = co / G;
     if (B <= G) {
@@ -167,7 +168,8 @@ void linear_forward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Rea
                 x, w + g * dg * ci, beta, y + g * R * dg);
     }
   }
-  if (relu && !in_epilogue) bias_relu(exec, sh, int(co), with_bias ? bias : static_cast<const Real*>(nullptr), y);
+  if (relu && !in_epilogue)
+    bias_relu(exec, sh, int(co), with_bias ? bias : static_cast<const Real*>(nullptr), y);
 }
 
 template <class Exec, class Real>

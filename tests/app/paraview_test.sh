@@ -82,7 +82,9 @@ declare -A ranges # "dir-field" -> the shared range its compare.py printed
 # only once it accepts connections, so no render meets a server still starting (xvfb-run's fixed
 # wait did, under a parallel ctest: "bad X server connection", then SIGABRT). surro report starts
 # its own the same way (app/run_program.hpp), which the last render below checks with DISPLAY unset.
-Xvfb -displayfd 1 -screen 0 1920x1080x24 -nolisten tcp >"$work/xvfb.display" 2>"$work/xvfb.log" &
+# -noreset: by default the server resets when its last client leaves, and a render that connects
+# during the reset is refused (seen in CI: the fifth render of five aborted).
+Xvfb -displayfd 1 -screen 0 1920x1080x24 -nolisten tcp -noreset >"$work/xvfb.display" 2>"$work/xvfb.log" &
 xvfb_pid=$!
 for _ in $(seq 300); do
   grep -q '^[0-9][0-9]*$' "$work/xvfb.display" 2>/dev/null && break

@@ -102,7 +102,8 @@ TEST_CASE("XServer uses the display Xvfb reports and stops the server", "[run_pr
   };
   const std::string pid_file = (dir / "pid").string();
   {
-    app::XServer x(script("reports", "echo $$ > " + pid_file + "; sleep 0.2; echo 57 >&3; exec sleep 60"), log, 10);
+    app::XServer x(script("reports", "echo $$ > " + pid_file + "; sleep 0.2; echo 57 >&3; exec sleep 60"),
+                   log, 10);
     CHECK(x.display() == ":57");
   }
   int pid = 0;
