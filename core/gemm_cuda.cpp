@@ -16,19 +16,22 @@
 namespace surro::gemm {
 namespace {
 
-#define SURRO_CUBLAS(call, label)                                                             \
-  do {                                                                                        \
-    const cublasStatus_t surro_s_ = (call);                                                   \
-    if (surro_s_ != CUBLAS_STATUS_SUCCESS)                                                    \
-      SURRO_THROW(::surro::ErrorKind::runtime, label << ": " #call " failed: "                \
-                                                     << cublasGetStatusName(surro_s_));       \
+#define SURRO_CUBLAS(call, label)                                                    \
+  do {                                                                               \
+    const cublasStatus_t surro_s_ = (call);                                          \
+    if (surro_s_ != CUBLAS_STATUS_SUCCESS)                                           \
+      SURRO_THROW(::surro::ErrorKind::runtime,                                       \
+                  label << ": " #call " failed: " << cublasGetStatusName(surro_s_)); \
   } while (false)
 
 cublasOperation_t to_cublas(Op op) {
   switch (op) {
-    case Op::none: return CUBLAS_OP_N;
-    case Op::trans: return CUBLAS_OP_T;
-    case Op::conj_trans: return CUBLAS_OP_C;
+    case Op::none:
+      return CUBLAS_OP_N;
+    case Op::trans:
+      return CUBLAS_OP_T;
+    case Op::conj_trans:
+      return CUBLAS_OP_C;
   }
   return CUBLAS_OP_N;
 }
@@ -112,15 +115,28 @@ const LtPlan& lt_plan(Gemm<Kokkos::Cuda>::State& st, const Shape& s, const Scala
   constexpr cudaDataType_t type = CublasType<Scalar>::data;
   const std::uint32_t al_a = alignment_of(a), al_b = alignment_of(b), al_c = alignment_of(c),
                       al_bias = ep.bias ? alignment_of(ep.bias) : 256;
-  const LtKey key{int(type), int(compute), int(s.op_a), int(s.op_b), s.m, s.n, s.k, s.lda, s.ldb, s.ldc,
-                  (ep.bias ? 1 : 0) + (ep.relu ? 2 : 0), al_a, al_b, al_c, al_bias};
+  const LtKey key{int(type),
+                  int(compute),
+                  int(s.op_a),
+                  int(s.op_b),
+                  s.m,
+                  s.n,
+                  s.k,
+                  s.lda,
+                  s.ldb,
+                  s.ldc,
+                  (ep.bias ? 1 : 0) + (ep.relu ? 2 : 0),
+                  al_a,
+                  al_b,
+                  al_c,
+                  al_bias};
   auto found = st.lt_plans.find(key);
   if (found != st.lt_plans.end()) return found->second;
   if (!st.lt) {
     SURRO_CUBLAS(cublasLtCreate(&st.lt), label);
     if (cudaMalloc(&st.workspace, st.kLtWorkspace) != cudaSuccess)
-      SURRO_THROW(ErrorKind::runtime, label << ": cudaMalloc of a " << (st.kLtWorkspace >> 20)
-                                            << " MiB workspace failed");
+      SURRO_THROW(ErrorKind::runtime,
+                  label << ": cudaMalloc of a " << (st.kLtWorkspace >> 20) << " MiB workspace failed");
   }
   // Graph batches change the row count from one batch to the next, so the plans are bounded: a
   // full cache starts again (a plan costs one heuristic query and four descriptors).
@@ -130,18 +146,22 @@ const LtPlan& lt_plan(Gemm<Kokkos::Cuda>::State& st, const Shape& s, const Scala
   SURRO_CUBLAS(cublasLtMatmulDescCreate(&plan.op, compute, scale), label);
   const cublasOperation_t op_first = s.op_b == Op::none ? CUBLAS_OP_N : CUBLAS_OP_T,
                           op_second = s.op_a == Op::none ? CUBLAS_OP_N : CUBLAS_OP_T;
-  SURRO_CUBLAS(cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_TRANSA, &op_first, sizeof(op_first)),
-               label);
-  SURRO_CUBLAS(cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_TRANSB, &op_second, sizeof(op_second)),
-               label);
-  const cublasLtEpilogue_t epilogue = ep.bias ? (ep.relu ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_BIAS)
-                                              : (ep.relu ? CUBLASLT_EPILOGUE_RELU : CUBLASLT_EPILOGUE_DEFAULT);
-  SURRO_CUBLAS(cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue, sizeof(epilogue)),
-               label);
+  SURRO_CUBLAS(
+      cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_TRANSA, &op_first, sizeof(op_first)),
+      label);
+  SURRO_CUBLAS(
+      cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_TRANSB, &op_second, sizeof(op_second)),
+      label);
+  const cublasLtEpilogue_t epilogue = ep.bias
+                                          ? (ep.relu ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_BIAS)
+                                          : (ep.relu ? CUBLASLT_EPILOGUE_RELU : CUBLASLT_EPILOGUE_DEFAULT);
+  SURRO_CUBLAS(
+      cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue, sizeof(epilogue)),
+      label);
   if (ep.bias)  // the heuristic reads the pointer's alignment from it
-    SURRO_CUBLAS(cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &ep.bias,
-                                                sizeof(ep.bias)),
-                 label);
+    SURRO_CUBLAS(
+        cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &ep.bias, sizeof(ep.bias)),
+        label);
   // Column-major views: the first operand is B (n x k, or k x n transposed), the second A.
   const bool bn = s.op_b == Op::none, an = s.op_a == Op::none;
   SURRO_CUBLAS(cublasLtMatrixLayoutCreate(&plan.first, type, bn ? s.n : s.k, bn ? s.k : s.n, s.ldb), label);
@@ -150,15 +170,16 @@ const LtPlan& lt_plan(Gemm<Kokkos::Cuda>::State& st, const Shape& s, const Scala
   cublasLtMatmulPreference_t pref = nullptr;
   SURRO_CUBLAS(cublasLtMatmulPreferenceCreate(&pref), label);
   const std::uint64_t ws_bytes = st.kLtWorkspace;
-  cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws_bytes, sizeof(ws_bytes));
+  cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws_bytes,
+                                       sizeof(ws_bytes));
   cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &al_b, sizeof(al_b));
   cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &al_a, sizeof(al_a));
   cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &al_c, sizeof(al_c));
   cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &al_c, sizeof(al_c));
   cublasLtMatmulHeuristicResult_t result{};
   int count = 0;
-  const cublasStatus_t status = cublasLtMatmulAlgoGetHeuristic(st.lt, plan.op, plan.first, plan.second, plan.out,
-                                                               plan.out, pref, 1, &result, &count);
+  const cublasStatus_t status = cublasLtMatmulAlgoGetHeuristic(st.lt, plan.op, plan.first, plan.second,
+                                                               plan.out, plan.out, pref, 1, &result, &count);
   cublasLtMatmulPreferenceDestroy(pref);
   plan.found = status == CUBLAS_STATUS_SUCCESS && count > 0 && result.state == CUBLAS_STATUS_SUCCESS;
   if (plan.found) plan.algo = result.algo;
@@ -175,8 +196,8 @@ Gemm<Kokkos::Cuda>::Gemm(const Kokkos::Cuda&, Options options)
 
 template <>
 template <class Scalar>
-void Gemm<Kokkos::Cuda>::operator()(const Kokkos::Cuda& exec, const Shape& s, Scalar alpha,
-                                    const Scalar* a, const Scalar* b, Scalar beta, Scalar* c,
+void Gemm<Kokkos::Cuda>::operator()(const Kokkos::Cuda& exec, const Shape& s, Scalar alpha, const Scalar* a,
+                                    const Scalar* b, Scalar beta, Scalar* c,
                                     const Epilogue<Scalar>& epilogue) const {
   constexpr const char* label = "surro::gemm::cublas";
   validate(s, label);
@@ -191,15 +212,17 @@ void Gemm<Kokkos::Cuda>::operator()(const Kokkos::Cuda& exec, const Shape& s, Sc
     if (!epilogue.empty() && s.batch == 1) {
       const LtPlan& plan = lt_plan(*m_state, s, a, b, c, epilogue, compute);
       if (plan.found) {
-        const auto region = impl::profile_region(epilogue.relu ? "cublasLt(bias,relu)" : "cublasLt(bias)", s, beta,
-                                                 m_options.allow_tf32);
+        const char* name = !epilogue.bias  ? "cublasLt(relu)"
+                           : epilogue.relu ? "cublasLt(bias,relu)"
+                                           : "cublasLt(bias)";
+        const auto region = impl::profile_region(name, s, beta, m_options.allow_tf32);
         if (epilogue.bias)
-          SURRO_CUBLAS(cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &epilogue.bias,
-                                                      sizeof(epilogue.bias)),
+          SURRO_CUBLAS(cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
+                                                      &epilogue.bias, sizeof(epilogue.bias)),
                        label);
-        SURRO_CUBLAS(cublasLtMatmul(m_state->lt, plan.op, &alpha, b, plan.first, a, plan.second, &beta, c, plan.out,
-                                    c, plan.out, &plan.algo, m_state->workspace, m_state->kLtWorkspace,
-                                    exec.cuda_stream()),
+        SURRO_CUBLAS(cublasLtMatmul(m_state->lt, plan.op, &alpha, b, plan.first, a, plan.second, &beta, c,
+                                    plan.out, c, plan.out, &plan.algo, m_state->workspace,
+                                    m_state->kLtWorkspace, exec.cuda_stream()),
                      label);
         return;
       }
@@ -208,15 +231,15 @@ void Gemm<Kokkos::Cuda>::operator()(const Kokkos::Cuda& exec, const Shape& s, Sc
   const auto region = impl::profile_region("cublas", s, beta, m_options.allow_tf32);
   // Op::conj_trans on real data is a plain transpose; cuBLAS accepts OP_C for real types too.
   SURRO_CUBLAS(cublasSetStream(m_state->handle, exec.cuda_stream()), label);
-  SURRO_CUBLAS(cublasGemmStridedBatchedEx(m_state->handle, to_cublas(s.op_b), to_cublas(s.op_a), s.n,
-                                          s.m, s.k, &alpha, b, type, s.ldb, s.stride_b, a, type, s.lda,
-                                          s.stride_a, &beta, c, type, s.ldc, s.stride_c, s.batch,
-                                          compute, CUBLAS_GEMM_DEFAULT),
-               label);
+  SURRO_CUBLAS(
+      cublasGemmStridedBatchedEx(m_state->handle, to_cublas(s.op_b), to_cublas(s.op_a), s.n, s.m, s.k, &alpha,
+                                 b, type, s.ldb, s.stride_b, a, type, s.lda, s.stride_a, &beta, c, type,
+                                 s.ldc, s.stride_c, s.batch, compute, CUBLAS_GEMM_DEFAULT),
+      label);
   impl::apply_epilogue(exec, s, epilogue, c);
 }
 
-#define SURRO_X(T)                                                                                 \
+#define SURRO_X(T)                                                                                          \
   template void Gemm<Kokkos::Cuda>::operator()<T>(const Kokkos::Cuda&, const Shape&, T, const T*, const T*, \
                                                   T, T*, const Epilogue<T>&) const;
 SURRO_X(float)
