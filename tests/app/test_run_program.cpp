@@ -16,11 +16,19 @@
 
 using namespace surro;
 
+namespace {
+// An empty folder of this name under the system's temporary folder.
+std::filesystem::path fresh_dir(const std::string& name) {
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / name;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+}  // namespace
+
 TEST_CASE("run_program returns the exit code, logs the output and keeps its time limit", "[run_program]") {
   namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / "surro_run_program_test";
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const fs::path dir = fresh_dir("surro_run_program_test");
   const std::string sh = app::find_program("sh");
   REQUIRE(!sh.empty());
   const std::string log = (dir / "log").string();
@@ -66,22 +74,22 @@ TEST_CASE("run_program returns the exit code, logs the output and keeps its time
 
 TEST_CASE("run_program sets the environment entries it is given", "[run_program]") {
   namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / "surro_run_program_env";
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const fs::path dir = fresh_dir("surro_run_program_env");
   const std::string log = (dir / "log").string();
   ::setenv("SURRO_RUN_PROGRAM_A", "old", 1);
   const app::ProgramResult r = app::run_program(
-      {app::find_program("sh"), "-c", "echo $SURRO_RUN_PROGRAM_A $SURRO_RUN_PROGRAM_B $HOME"}, log, 30,
+      {app::find_program("sh"), "-c", "echo $SURRO_RUN_PROGRAM_A $SURRO_RUN_PROGRAM_B $PATH"}, log, 30,
       {"SURRO_RUN_PROGRAM_A=new", "SURRO_RUN_PROGRAM_B=added"});
   ::unsetenv("SURRO_RUN_PROGRAM_A");
   CHECK(r.exit_code == 0);
   std::ifstream in(log);
-  std::string a, b, home;
-  in >> a >> b >> home;
+  std::string a, b, path;
+  in >> a >> b >> path;
   CHECK(a == "new");
   CHECK(b == "added");
-  CHECK(home == std::string(std::getenv("HOME")));  // the rest of the environment is kept
+  const char* ours = std::getenv("PATH");
+  REQUIRE(ours != nullptr);
+  CHECK(path == ours);  // the rest of the environment is kept
   fs::remove_all(dir);
 }
 
@@ -90,9 +98,7 @@ TEST_CASE("run_program sets the environment entries it is given", "[run_program]
 // without one, one that never reports; then the real Xvfb where it is installed.
 TEST_CASE("XServer uses the display Xvfb reports and stops the server", "[run_program]") {
   namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / "surro_xserver_test";
-  fs::remove_all(dir);
-  fs::create_directories(dir);
+  const fs::path dir = fresh_dir("surro_xserver_test");
   const std::string log = (dir / "log").string();
   auto script = [&](const std::string& name, const std::string& body) {
     const fs::path p = dir / name;
