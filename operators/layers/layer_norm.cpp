@@ -150,8 +150,6 @@ void layer_norm_backward(const Exec& exec, const LayerNormCfg& cfg, index_t rows
                          const Real* x, const Real* mean, const Real* rstd, const Real* dy, Real* dgamma,
                          Real* dbeta, Real* dx, Real* partial) {
   ScopedRegion region("surro::op::layer_norm::backward");
-  if (dgamma || dbeta)  // x and dy, per row mean and rstd
-    profile::add_work("surro::op::layer_norm::backward_params", (2.0 * rows * cfg.dim + 2.0 * rows) * sizeof(Real));
   if (dx)  // x and dy in, dx out
     profile::add_work("surro::op::layer_norm::backward_x", (3.0 * rows * cfg.dim + 2.0 * rows) * sizeof(Real));
   if (partial) {
@@ -161,7 +159,8 @@ void layer_norm_backward(const Exec& exec, const LayerNormCfg& cfg, index_t rows
     if (dbeta)
       column_sums(exec, "surro::op::layer_norm::backward_beta", rows, cfg.dim, ColumnOf<Real>{dy, cfg.dim},
                   partial, dbeta);
-  } else if (dgamma || dbeta) {
+  } else if (dgamma || dbeta) {  // x and dy, per row mean and rstd (column_sums declares its own)
+    profile::add_work("surro::op::layer_norm::backward_params", (2.0 * rows * cfg.dim + 2.0 * rows) * sizeof(Real));
     Kokkos::parallel_for(
         "surro::op::layer_norm::backward_params", Kokkos::TeamPolicy<Exec>(exec, cfg.dim, Kokkos::AUTO),
         layer_norm_impl::BackwardParams<Exec, Real>{x, mean, rstd, dy, dgamma, dbeta, rows, cfg.dim});

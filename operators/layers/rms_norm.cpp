@@ -134,16 +134,17 @@ void rms_norm_backward(const Exec& exec, const RmsNormCfg& cfg, index_t rows, co
                        Real* partial) {
   ScopedRegion region("surro::op::rms_norm::backward");
   if (rows == 0) return;
-  if (dscale) {  // x and dy, per row rms
-    profile::add_work("surro::op::rms_norm::backward_scale", (2.0 * rows * cfg.dim + rows) * sizeof(Real));
-    if (partial)
+  if (dscale) {
+    if (partial) {  // column_sums declares its kernels' work
       column_sums(exec, "surro::op::rms_norm::backward_scale", rows, cfg.dim,
                   rms_norm_impl::DyXOverRms<Real>{dy, x, rms, cfg.dim, Real(cfg.eps)}, partial, dscale,
                   2.0 * sizeof(Real));
-    else
+    } else {  // x and dy, per row rms
+      profile::add_work("surro::op::rms_norm::backward_scale", (2.0 * rows * cfg.dim + rows) * sizeof(Real));
       Kokkos::parallel_for(
           "surro::op::rms_norm::backward_scale", Kokkos::TeamPolicy<Exec>(exec, cfg.dim, Kokkos::AUTO),
           rms_norm_impl::BackwardScale<Exec, Real>{x, rms, dy, dscale, rows, cfg.dim, Real(cfg.eps)});
+    }
   }
   if (dx) {  // x and dy in, dx out
     profile::add_work("surro::op::rms_norm::backward_x", (3.0 * rows * cfg.dim + rows) * sizeof(Real));
