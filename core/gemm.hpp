@@ -92,23 +92,6 @@ std::unique_ptr<profile::Region> profile_region(const char* backend, const Shape
                         tf32 && (type == 's' || type == 'c'));
 }
 
-// bits = [C > 0] for C (m, n) with leading dimension ldc, in the layout of relu_bits_ld: what a
-// ReLU epilogue stores, for a ReLU computed outside a GEMM (the padding bits are clear).
-template <class Exec, class Scalar>
-void store_relu_bits(const Exec& exec, index_t m, index_t n, const Scalar* c /* (m, ldc) */, index_t ldc,
-                     std::uint32_t* bits /* (relu_bits_words(m, n)) */) {
-  const index_t words = index_t(relu_bits_words(m, n)), per_row = relu_bits_ld(n) / 32;
-  profile::add_work("surro::gemm::relu_bits", double(m) * n * sizeof(Scalar) + 4.0 * double(words));
-  Kokkos::parallel_for(  // one word (32 columns of one row) per index
-      "surro::gemm::relu_bits", Kokkos::RangePolicy<Exec>(exec, 0, words), KOKKOS_LAMBDA(const index_t w) {
-        const index_t i = w / per_row, j0 = (w % per_row) * 32;
-        std::uint32_t word = 0;
-        for (int t = 0; t < 32 && j0 + t < n; ++t)
-          if (c[i * ldc + j0 + t] > Scalar(0)) word |= std::uint32_t(1) << t;
-        bits[w] = word;
-      });
-}
-
 // Throws unless the epilogue's fields go together (forward or backward, not both; bits and the
 // bias gradient on single products; partial with bias_grad).
 template <class Scalar>
@@ -149,7 +132,20 @@ void apply_epilogue(const Exec& exec, const Shape& s, const Epilogue<Scalar>& ep
             v = relu && !(z > Scalar(0)) ? Scalar(0) : z;
           });
     }
-    if (ep.relu_bits) store_relu_bits(exec, m, n, static_cast<const Scalar*>(c), ldc, ep.relu_bits);
+    if (ep.relu_bits) {  // one word (32 columns of one row) per index; the padding bits are clear
+      std::uint32_t* bits = ep.relu_bits;
+      const index_t words = index_t(relu_bits_words(m, n)), per_row = ld_bits / 32;
+      profile::add_work("surro::gemm::relu_bits", double(total) * sizeof(Scalar) + 4.0 * double(words));
+      Kokkos::parallel_for(
+          "surro::gemm::relu_bits", Kokkos::RangePolicy<Exec>(exec, 0, words),
+          KOKKOS_LAMBDA(const index_t w) {
+            const index_t i = w / per_row, j0 = (w % per_row) * 32;
+            std::uint32_t word = 0;
+            for (int t = 0; t < 32 && j0 + t < n; ++t)
+              if (c[i * ldc + j0 + t] > Scalar(0)) word |= std::uint32_t(1) << t;
+            bits[w] = word;
+          });
+    }
     if (ep.drelu_bits) {
       const std::uint32_t* bits = ep.drelu_bits;
       profile::add_work("surro::gemm::drelu", (2.0 * double(total)) * sizeof(Scalar) + double(total) / 8.0);

@@ -154,10 +154,9 @@ void ReluMlp<Exec, Real>::forward(const Exec& exec, const Real* params, index_t 
 }
 
 template <class Exec, class Real>
-void ReluMlp<Exec, Real>::forward_rest(const Exec& exec, const Real* params, index_t rows, Real* y,
-                                       bool first_bits_written) {
+void ReluMlp<Exec, Real>::forward_rest(const Exec& exec, const Real* params, index_t rows, Real* y) {
   if (layers() > 1) {
-    m_bits_valid[1] = m_training && first_bits_written;  // the caller wrote a_1
+    m_bits_valid[1] = 0;  // the caller wrote a_1
     run_layers(exec, params, rows, 1, m_act[1], y);
   }
 }

@@ -58,14 +58,11 @@ class ReluMlp {
 
   // A caller that computes layer 0 itself (MeshGraphNet's edge MLP reads its gathered input from
   // node-level products): it writes z_0 = x W_0^T + b_0, with the ReLU when layers() > 1, into
-  // first_output(y) (R, w_1), in training also [a_1 > 0] into first_bits() when it is not null
-  // (gemm::impl::store_relu_bits), then calls forward_rest, saying whether it wrote them. backward_rest runs
-  // layers n-1 .. 1 and returns dL/dz_0 (R, w_1) (the ReLU's derivative applied): dy itself when layers() ==
-  // 1, else in the scratch (valid until the scratch's next use). Layer 0's gradients are the caller's.
+  // first_output(y) (R, w_1), then calls forward_rest. backward_rest runs layers n-1 .. 1 and
+  // returns dL/dz_0 (R, w_1) (the ReLU's derivative applied): dy itself when layers() == 1, else
+  // in the scratch (valid until the scratch's next use). Layer 0's gradients are the caller's.
   Real* first_output(Real* y /* (R, w_n) */) const { return layers() > 1 ? m_act[1] : y; }
-  std::uint32_t* first_bits() const { return m_training && layers() > 1 ? m_bits[1].data() : nullptr; }
-  void forward_rest(const Exec& exec, const Real* params, index_t rows, Real* y /* (R, w_n) */,
-                    bool first_bits_written = false);
+  void forward_rest(const Exec& exec, const Real* params, index_t rows, Real* y /* (R, w_n) */);
   const Real* backward_rest(const Exec& exec, const Real* params, index_t rows, const Real* dy /* (R, w_n) */,
                             Real* grads);
 
@@ -94,7 +91,7 @@ class ReluMlp {
   Real* m_partial = nullptr;              // (column_sum_scratch(R cap, widest w_1 .. w_n)), training
   std::vector<View1<Real, Mem>> m_owned;  // what this MLP allocated
   // [a_i > 0] (relu_bits_words(R cap, w_i)), i = 1 .. n-1, training; m_bits_valid[i]: written by the
-  // last forward (by the caller for a_1 when forward_rest says so)
+  // last forward (not when the caller computed a_1: forward_rest)
   std::vector<View1<std::uint32_t, Mem>> m_bits;
   std::vector<char> m_bits_valid;
 };

@@ -361,10 +361,7 @@ void MeshGraphNet<Exec, Real>::block_forward(const Exec& exec, const Real* P, co
   s.gemm(exec, gemm::make_shape(N, T, E, H, H, H, 3 * H, H), Real(1), el, W + 2 * H, Real(0), z0);
   edge_first_layer(exec, g, H, static_cast<const Real*>(s.pq), P + b.edge->bias_offset(0),
                    b.edge->layers() > 1, z0);
-  // The ReLU's bits, so that backward folds its gradient into the product for dz_0 (graph_mlp.hpp).
-  std::uint32_t* bits = b.edge->first_bits();
-  if (bits) gemm::impl::store_relu_bits(exec, E, H, static_cast<const Real*>(z0), H, bits);
-  b.edge->forward_rest(exec, P, E, b.edge_norm.z, bits != nullptr);
+  b.edge->forward_rest(exec, P, E, b.edge_norm.z);
   norm_forward(exec, H, E, P, b.edge_norm, s.m);
   // h_{l+1} = h_l + LN(MLP_node([h_l, a])), a = the messages summed at their receivers
   graph_scatter_sum_forward(exec, g, H, static_cast<const Real*>(s.m), b.agg);
