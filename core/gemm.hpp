@@ -10,12 +10,10 @@
 // real type is the same as Op::trans.
 //
 // A Gemm object is built once (it owns the cuBLAS handle) and reused; calls allocate nothing.
-#include "core/column_sums.hpp"
 #include "core/error.hpp"
 #include "core/profile.hpp"
 #include "core/types.hpp"
 
-#include <cstdint>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -38,39 +36,18 @@ struct Options {
   bool allow_tf32 = false;
 };
 
-// What the product's own store also does to C, after alpha op(A) op(B) + beta C (real scalars).
-// Forward, through a bias and a ReLU:
+// What the product's own store also does to C, after alpha op(A) op(B) + beta C (real scalars):
 //   C(b, i, j) += bias[j]      bias (n): one value per column of row-major C, for every batch entry
-//   C = max(C, 0)              with relu, after the bias; relu_bits also stores [C > 0] as bits
-// Backward, through that ReLU (single products only):
-//   C(i, j) = 0 where bit (i, j) of drelu_bits is clear   (the forward's relu_bits: the gradient of
-//                                                         the ReLU folded into the product computing dy)
-//   bias_grad[j] += sum_i C(i, j)                         (the bias gradient of the layer before it)
-// cuBLASLt applies these in the GEMM's epilogue (CUBLASLT_EPILOGUE_BIAS / RELU_BIAS / RELU /
-// RELU_AUX(_BIAS) / DRELU / DRELU_BGRAD), so C is written once; the host backend, batched products
-// and shapes no cuBLASLt algorithm takes apply them in passes after the GEMM (impl::apply_epilogue),
-// which read and write the bits in cuBLASLt's layout (relu_bits_ld). An empty Epilogue is a plain GEMM.
+//   C = max(C, 0)              with relu, after the bias
+// cuBLASLt applies both in the GEMM's epilogue (CUBLASLT_EPILOGUE_BIAS / RELU_BIAS / RELU) for a
+// single product, so C is written once; the host backend and batched products apply them in one
+// pass after the GEMM (impl::apply_epilogue). An empty Epilogue is a plain GEMM.
 template <class Scalar>
 struct Epilogue {
   const Scalar* bias = nullptr;  // (n) or null
   bool relu = false;
-  std::uint32_t* relu_bits = nullptr;         // (relu_bits_words(m, n)) written, with relu; or null
-  const std::uint32_t* drelu_bits = nullptr;  // (relu_bits_words(m, n)) a forward's relu_bits, or null
-  Scalar* bias_grad = nullptr;                // (n) +=, or null
-  Scalar* partial = nullptr;                  // (column_sum_scratch(m, n)) with bias_grad: the pass's sums
-  bool empty() const { return bias == nullptr && !relu && drelu_bits == nullptr && bias_grad == nullptr; }
-  bool backward() const { return drelu_bits != nullptr || bias_grad != nullptr; }
+  bool empty() const { return bias == nullptr && !relu; }
 };
-
-// The bits of C (m, n) in cuBLASLt's ReLU mask layout: element (i, j) is bit i * ld + j with
-// ld = relu_bits_ld(n) (n rounded up to a multiple of 128, as cuBLASLt requires), bit q being bit
-// q % 32 of word q / 32.
-inline index_t relu_bits_ld(index_t n) {
-  return (n + 127) / 128 * 128;
-}
-inline std::size_t relu_bits_words(index_t m, index_t n) {
-  return std::size_t(m) * std::size_t(relu_bits_ld(n) / 32);
-}
 
 // Throws if lda/ldb/ldc are too small for the shape or a size is negative.
 void validate(const Shape& s, const char* label);
@@ -92,72 +69,25 @@ std::unique_ptr<profile::Region> profile_region(const char* backend, const Shape
                         tf32 && (type == 's' || type == 'c'));
 }
 
-// Throws unless the epilogue's fields go together (forward or backward, not both; bits and the
-// bias gradient on single products; partial with bias_grad).
-template <class Scalar>
-void validate_epilogue(const Shape& s, const Epilogue<Scalar>& ep) {
-  if constexpr (!std::is_floating_point_v<Scalar>) {
-    SURRO_REQUIRE(ep.empty(),
-                  "surro::gemm: an epilogue (bias, relu, relu gradient) needs a real scalar type");
-  } else {
-    SURRO_REQUIRE(
-        !(ep.backward() && (ep.bias || ep.relu)),
-        "surro::gemm: an epilogue is forward (bias, relu) or backward (drelu_bits, bias_grad), not both");
-    SURRO_REQUIRE(!ep.relu_bits || ep.relu, "surro::gemm: relu_bits given without relu");
-    SURRO_REQUIRE(!(ep.relu_bits || ep.backward()) || s.batch == 1,
-                  "surro::gemm: relu bits and bias gradients need a single product, got batch " << s.batch);
-    SURRO_REQUIRE(!ep.bias_grad || ep.partial,
-                  "surro::gemm: bias_grad needs partial (column_sum_scratch(m, n) scalars)");
-  }
-}
-
-// The epilogue as passes over C (batch, m, n) after the product: what the host backend does, and
+// The epilogue as a pass over C (batch, m, n) after the product: what the host backend does, and
 // what the CUDA one does where cuBLASLt does not take it (batched products, no algorithm found).
 template <class Exec, class Scalar>
 void apply_epilogue(const Exec& exec, const Shape& s, const Epilogue<Scalar>& ep, Scalar* c) {
-  validate_epilogue(s, ep);
-  if constexpr (std::is_floating_point_v<Scalar>) {
+  if constexpr (!std::is_floating_point_v<Scalar>) {
+    SURRO_REQUIRE(ep.empty(), "surro::gemm: an epilogue (bias, relu) needs a real scalar type");
+  } else {
     if (ep.empty() || s.batch == 0 || s.m == 0 || s.n == 0) return;
     const index_t total = index_t(s.batch) * s.m * s.n, m = s.m, n = s.n, ldc = s.ldc, stride = s.stride_c;
-    const index_t ld_bits = relu_bits_ld(n);
-    if (ep.bias || ep.relu) {
-      const Scalar* bias = ep.bias;
-      const bool relu = ep.relu;
-      profile::add_work("surro::gemm::epilogue", (2.0 * double(total) + (bias ? n : 0)) * sizeof(Scalar));
-      Kokkos::parallel_for(
-          "surro::gemm::epilogue", Kokkos::RangePolicy<Exec>(exec, 0, total), KOKKOS_LAMBDA(const index_t q) {
-            const index_t j = q % n, i = q / n % m, b = q / (n * m);
-            Scalar& v = c[b * stride + i * ldc + j];
-            const Scalar z = bias ? v + bias[j] : v;
-            v = relu && !(z > Scalar(0)) ? Scalar(0) : z;
-          });
-    }
-    if (ep.relu_bits) {  // one word (32 columns of one row) per index; the padding bits are clear
-      std::uint32_t* bits = ep.relu_bits;
-      const index_t words = index_t(relu_bits_words(m, n)), per_row = ld_bits / 32;
-      profile::add_work("surro::gemm::relu_bits", double(total) * sizeof(Scalar) + 4.0 * double(words));
-      Kokkos::parallel_for(
-          "surro::gemm::relu_bits", Kokkos::RangePolicy<Exec>(exec, 0, words),
-          KOKKOS_LAMBDA(const index_t w) {
-            const index_t i = w / per_row, j0 = (w % per_row) * 32;
-            std::uint32_t word = 0;
-            for (int t = 0; t < 32 && j0 + t < n; ++t)
-              if (c[i * ldc + j0 + t] > Scalar(0)) word |= std::uint32_t(1) << t;
-            bits[w] = word;
-          });
-    }
-    if (ep.drelu_bits) {
-      const std::uint32_t* bits = ep.drelu_bits;
-      profile::add_work("surro::gemm::drelu", (2.0 * double(total)) * sizeof(Scalar) + double(total) / 8.0);
-      Kokkos::parallel_for(
-          "surro::gemm::drelu", Kokkos::RangePolicy<Exec>(exec, 0, total), KOKKOS_LAMBDA(const index_t q) {
-            const index_t j = q % n, i = q / n, bit = i * ld_bits + j;
-            if (!((bits[bit / 32] >> (bit % 32)) & 1u)) c[i * ldc + j] = Scalar(0);
-          });
-    }
-    if (ep.bias_grad)
-      column_sums(exec, "surro::gemm::bias_grad", m, int(n), ColumnOf<Scalar>{c, ldc}, ep.partial,
-                  ep.bias_grad);
+    const Scalar* bias = ep.bias;
+    const bool relu = ep.relu;
+    profile::add_work("surro::gemm::epilogue", (2.0 * double(total) + (bias ? n : 0)) * sizeof(Scalar));
+    Kokkos::parallel_for(
+        "surro::gemm::epilogue", Kokkos::RangePolicy<Exec>(exec, 0, total), KOKKOS_LAMBDA(const index_t q) {
+          const index_t j = q % n, i = q / n % m, b = q / (n * m);
+          Scalar& v = c[b * stride + i * ldc + j];
+          const Scalar z = bias ? v + bias[j] : v;
+          v = relu && !(z > Scalar(0)) ? Scalar(0) : z;
+        });
   }
 }
 }  // namespace impl

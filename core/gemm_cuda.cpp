@@ -10,8 +10,6 @@
 #include <cublas_v2.h>
 
 #include <cstdint>
-#include <cstdlib>
-#include <string>
 #include <map>
 #include <tuple>
 
@@ -86,72 +84,20 @@ struct LtPlan {
 };
 
 using LtKey = std::tuple<int, int, int, int, int, int, int, int, int, int, int, std::uint32_t, std::uint32_t,
-                         std::uint32_t, std::uint32_t, std::uint32_t>;
-
-// Which epilogues go to cuBLASLt (SURRO_CUBLASLT, read once per Gemm): "all" (the default),
-// "forward" (bias and ReLU only; the ReLU gradient and bias gradient in passes) or "off" (every
-// epilogue in passes after cublasGemm). The passes compute the same values: it is a way to compare
-// the fused and unfused steps in one build, or to step around a cuBLASLt problem.
-enum class LtMode { all, forward, off };
-LtMode lt_mode_from_environment() {
-  const char* env = std::getenv("SURRO_CUBLASLT");
-  const std::string mode = env && *env ? env : "all";
-  if (mode == "all") return LtMode::all;
-  if (mode == "forward") return LtMode::forward;
-  if (mode == "off") return LtMode::off;
-  SURRO_THROW(ErrorKind::usage,
-              "SURRO_CUBLASLT (environment): expected all, forward or off, got \"" << mode << "\"");
-}
-
-// The cuBLASLt epilogue that does an Epilogue's work in the product's store, or DEFAULT where none
-// does (a bias gradient without the ReLU gradient: cuBLASLt's BGRADA/B sum an operand, not C).
-template <class Scalar>
-cublasLtEpilogue_t lt_epilogue(const Epilogue<Scalar>& ep) {
-  if (ep.drelu_bits) return ep.bias_grad ? CUBLASLT_EPILOGUE_DRELU_BGRAD : CUBLASLT_EPILOGUE_DRELU;
-  if (ep.bias_grad) return CUBLASLT_EPILOGUE_DEFAULT;
-  if (!ep.relu) return ep.bias ? CUBLASLT_EPILOGUE_BIAS : CUBLASLT_EPILOGUE_DEFAULT;
-  if (ep.relu_bits) return ep.bias ? CUBLASLT_EPILOGUE_RELU_AUX_BIAS : CUBLASLT_EPILOGUE_RELU_AUX;
-  return ep.bias ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_RELU;
-}
-
-// The profiler's name for a cuBLASLt product with that epilogue.
-const char* lt_name(cublasLtEpilogue_t e) {
-  switch (e) {
-    case CUBLASLT_EPILOGUE_BIAS:
-      return "cublasLt(bias)";
-    case CUBLASLT_EPILOGUE_RELU:
-      return "cublasLt(relu)";
-    case CUBLASLT_EPILOGUE_RELU_BIAS:
-      return "cublasLt(bias,relu)";
-    case CUBLASLT_EPILOGUE_RELU_AUX:
-      return "cublasLt(relu,bits)";
-    case CUBLASLT_EPILOGUE_RELU_AUX_BIAS:
-      return "cublasLt(bias,relu,bits)";
-    case CUBLASLT_EPILOGUE_DRELU:
-      return "cublasLt(drelu)";
-    case CUBLASLT_EPILOGUE_DRELU_BGRAD:
-      return "cublasLt(drelu,bgrad)";
-    default:
-      return "cublasLt";
-  }
-}
+                         std::uint32_t, std::uint32_t>;
 
 }  // namespace
 
 template <>
 struct Gemm<Kokkos::Cuda>::State {
   cublasHandle_t handle = nullptr;
-  cublasLtHandle_t lt = nullptr;  // created on the first product with an epilogue
-  void* workspace = nullptr;      // (kLtWorkspace bytes) for cuBLASLt's split-K algorithms
-  void* bgrad = nullptr;          // (bgrad_bytes) a DRELU_BGRAD's bias gradient, added to the caller's
-  std::size_t bgrad_bytes = 0;
-  LtMode lt_mode = LtMode::all;
+  cublasLtHandle_t lt = nullptr;     // created on the first product with an epilogue
+  void* workspace = nullptr;         // (kLtWorkspace bytes) for cuBLASLt's split-K algorithms
   std::map<LtKey, LtPlan> lt_plans;  // one per (shape, type, epilogue, alignments)
   static constexpr std::size_t kLtWorkspace = std::size_t(32) << 20;  // NVIDIA's advice for Hopper
   static constexpr std::size_t kLtMaxPlans = 1024;
   ~State() {
     lt_plans.clear();
-    if (bgrad) cudaFree(bgrad);
     if (workspace) cudaFree(workspace);
     if (lt) cublasLtDestroy(lt);
     if (handle) cublasDestroy(handle);
@@ -164,17 +110,26 @@ namespace {
 // single row-major product, read as the column-major C^T = op(B)^T op(A)^T as cublasGemm is above.
 template <class Scalar>
 const LtPlan& lt_plan(Gemm<Kokkos::Cuda>::State& st, const Shape& s, const Scalar* a, const Scalar* b,
-                      const Scalar* c, const Epilogue<Scalar>& ep, cublasLtEpilogue_t epilogue,
-                      cublasComputeType_t compute) {
+                      const Scalar* c, const Epilogue<Scalar>& ep, cublasComputeType_t compute) {
   constexpr const char* label = "surro::gemm::cublasLt";
   constexpr cudaDataType_t type = CublasType<Scalar>::data;
   const std::uint32_t al_a = alignment_of(a), al_b = alignment_of(b), al_c = alignment_of(c),
-                      al_bias = ep.bias ? alignment_of(ep.bias) : 256,
-                      al_bits = ep.relu_bits    ? alignment_of(ep.relu_bits)
-                                : ep.drelu_bits ? alignment_of(ep.drelu_bits)
-                                                : 256;
-  const LtKey key{int(type), int(compute), int(s.op_a),   int(s.op_b), s.m,  s.n,  s.k,     s.lda,
-                  s.ldb,     s.ldc,        int(epilogue), al_a,        al_b, al_c, al_bias, al_bits};
+                      al_bias = ep.bias ? alignment_of(ep.bias) : 256;
+  const LtKey key{int(type),
+                  int(compute),
+                  int(s.op_a),
+                  int(s.op_b),
+                  s.m,
+                  s.n,
+                  s.k,
+                  s.lda,
+                  s.ldb,
+                  s.ldc,
+                  (ep.bias ? 1 : 0) + (ep.relu ? 2 : 0),
+                  al_a,
+                  al_b,
+                  al_c,
+                  al_bias};
   auto found = st.lt_plans.find(key);
   if (found != st.lt_plans.end()) return found->second;
   if (!st.lt) {
@@ -187,68 +142,47 @@ const LtPlan& lt_plan(Gemm<Kokkos::Cuda>::State& st, const Shape& s, const Scala
   // full cache starts again (a plan costs one heuristic query and four descriptors).
   if (st.lt_plans.size() >= st.kLtMaxPlans) st.lt_plans.clear();
   LtPlan& plan = st.lt_plans[key];
-  try {  // a plan that failed half-way is not kept: the next call plans again
-    const cudaDataType_t scale = type;
-    SURRO_CUBLAS(cublasLtMatmulDescCreate(&plan.op, compute, scale), label);
-    const cublasOperation_t op_first = s.op_b == Op::none ? CUBLAS_OP_N : CUBLAS_OP_T,
-                            op_second = s.op_a == Op::none ? CUBLAS_OP_N : CUBLAS_OP_T;
+  const cudaDataType_t scale = type;
+  SURRO_CUBLAS(cublasLtMatmulDescCreate(&plan.op, compute, scale), label);
+  const cublasOperation_t op_first = s.op_b == Op::none ? CUBLAS_OP_N : CUBLAS_OP_T,
+                          op_second = s.op_a == Op::none ? CUBLAS_OP_N : CUBLAS_OP_T;
+  SURRO_CUBLAS(
+      cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_TRANSA, &op_first, sizeof(op_first)),
+      label);
+  SURRO_CUBLAS(
+      cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_TRANSB, &op_second, sizeof(op_second)),
+      label);
+  const cublasLtEpilogue_t epilogue = ep.bias
+                                          ? (ep.relu ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_BIAS)
+                                          : (ep.relu ? CUBLASLT_EPILOGUE_RELU : CUBLASLT_EPILOGUE_DEFAULT);
+  SURRO_CUBLAS(
+      cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue, sizeof(epilogue)),
+      label);
+  if (ep.bias)  // the heuristic reads the pointer's alignment from it
     SURRO_CUBLAS(
-        cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_TRANSA, &op_first, sizeof(op_first)),
+        cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &ep.bias, sizeof(ep.bias)),
         label);
-    SURRO_CUBLAS(
-        cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_TRANSB, &op_second, sizeof(op_second)),
-        label);
-    SURRO_CUBLAS(
-        cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue, sizeof(epilogue)),
-        label);
-    if (ep.bias)  // the heuristic reads the pointer's alignment from it
-      SURRO_CUBLAS(cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &ep.bias,
-                                                  sizeof(ep.bias)),
-                   label);
-    if (ep.relu_bits || ep.drelu_bits) {
-      const void* bits = ep.relu_bits ? static_cast<const void*>(ep.relu_bits) : ep.drelu_bits;
-      const std::int64_t ld = relu_bits_ld(s.n);
-      SURRO_CUBLAS(cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_POINTER, &bits,
-                                                  sizeof(bits)),
-                   label);
-      SURRO_CUBLAS(
-          cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_LD, &ld, sizeof(ld)),
-          label);
-    }
-    if (ep.bias_grad)  // the State's bgrad buffer, 256-byte aligned
-      SURRO_CUBLAS(cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &st.bgrad,
-                                                  sizeof(st.bgrad)),
-                   label);
-    // Column-major views: the first operand is B (n x k, or k x n transposed), the second A.
-    const bool bn = s.op_b == Op::none, an = s.op_a == Op::none;
-    SURRO_CUBLAS(cublasLtMatrixLayoutCreate(&plan.first, type, bn ? s.n : s.k, bn ? s.k : s.n, s.ldb), label);
-    SURRO_CUBLAS(cublasLtMatrixLayoutCreate(&plan.second, type, an ? s.k : s.m, an ? s.m : s.k, s.lda),
-                 label);
-    SURRO_CUBLAS(cublasLtMatrixLayoutCreate(&plan.out, type, s.n, s.m, s.ldc), label);
-    cublasLtMatmulPreference_t pref = nullptr;
-    SURRO_CUBLAS(cublasLtMatmulPreferenceCreate(&pref), label);
-    const std::uint64_t ws_bytes = st.kLtWorkspace;
-    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws_bytes,
-                                         sizeof(ws_bytes));
-    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &al_b,
-                                         sizeof(al_b));
-    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &al_a,
-                                         sizeof(al_a));
-    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &al_c,
-                                         sizeof(al_c));
-    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &al_c,
-                                         sizeof(al_c));
-    cublasLtMatmulHeuristicResult_t result{};
-    int count = 0;
-    const cublasStatus_t status = cublasLtMatmulAlgoGetHeuristic(
-        st.lt, plan.op, plan.first, plan.second, plan.out, plan.out, pref, 1, &result, &count);
-    cublasLtMatmulPreferenceDestroy(pref);
-    plan.found = status == CUBLAS_STATUS_SUCCESS && count > 0 && result.state == CUBLAS_STATUS_SUCCESS;
-    if (plan.found) plan.algo = result.algo;
-  } catch (...) {
-    st.lt_plans.erase(key);
-    throw;
-  }
+  // Column-major views: the first operand is B (n x k, or k x n transposed), the second A.
+  const bool bn = s.op_b == Op::none, an = s.op_a == Op::none;
+  SURRO_CUBLAS(cublasLtMatrixLayoutCreate(&plan.first, type, bn ? s.n : s.k, bn ? s.k : s.n, s.ldb), label);
+  SURRO_CUBLAS(cublasLtMatrixLayoutCreate(&plan.second, type, an ? s.k : s.m, an ? s.m : s.k, s.lda), label);
+  SURRO_CUBLAS(cublasLtMatrixLayoutCreate(&plan.out, type, s.n, s.m, s.ldc), label);
+  cublasLtMatmulPreference_t pref = nullptr;
+  SURRO_CUBLAS(cublasLtMatmulPreferenceCreate(&pref), label);
+  const std::uint64_t ws_bytes = st.kLtWorkspace;
+  cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws_bytes,
+                                       sizeof(ws_bytes));
+  cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &al_b, sizeof(al_b));
+  cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &al_a, sizeof(al_a));
+  cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &al_c, sizeof(al_c));
+  cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &al_c, sizeof(al_c));
+  cublasLtMatmulHeuristicResult_t result{};
+  int count = 0;
+  const cublasStatus_t status = cublasLtMatmulAlgoGetHeuristic(st.lt, plan.op, plan.first, plan.second,
+                                                               plan.out, plan.out, pref, 1, &result, &count);
+  cublasLtMatmulPreferenceDestroy(pref);
+  plan.found = status == CUBLAS_STATUS_SUCCESS && count > 0 && result.state == CUBLAS_STATUS_SUCCESS;
+  if (plan.found) plan.algo = result.algo;
   return plan;
 }
 
@@ -258,7 +192,6 @@ template <>
 Gemm<Kokkos::Cuda>::Gemm(const Kokkos::Cuda&, Options options)
     : m_options(options), m_state(std::make_shared<State>()) {
   SURRO_CUBLAS(cublasCreate(&m_state->handle), "surro::gemm::cublas");
-  m_state->lt_mode = lt_mode_from_environment();
 }
 
 template <>
@@ -273,50 +206,24 @@ void Gemm<Kokkos::Cuda>::operator()(const Kokkos::Cuda& exec, const Shape& s, Sc
   cublasComputeType_t compute = CUBLAS_COMPUTE_64F;
   if constexpr (std::is_same_v<Scalar, float> || std::is_same_v<Scalar, Complex<float>>)
     compute = m_options.allow_tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
-  impl::validate_epilogue(s, epilogue);
   // A single real product with an epilogue goes to cuBLASLt, which applies it in the GEMM's store;
-  // batched ones, and shapes no cuBLASLt algorithm takes, run as a plain GEMM and passes after.
+  // batched ones, and shapes no cuBLASLt algorithm takes, run as a plain GEMM and one pass after.
   if constexpr (std::is_floating_point_v<Scalar>) {
-    const cublasLtEpilogue_t lt_ep = lt_epilogue(epilogue);
-    const LtMode mode = m_state->lt_mode;
-    if (lt_ep != CUBLASLT_EPILOGUE_DEFAULT && s.batch == 1 &&
-        (mode == LtMode::all || (mode == LtMode::forward && !epilogue.backward()))) {
-      State& st = *m_state;
-      if (epilogue.bias_grad && st.bgrad_bytes < s.n * sizeof(Scalar)) {  // grows to the widest n once
-        if (st.bgrad) cudaFree(st.bgrad);
-        st.bgrad = nullptr;
-        st.bgrad_bytes = 0;
-        if (cudaMalloc(&st.bgrad, s.n * sizeof(Scalar)) != cudaSuccess)
-          SURRO_THROW(ErrorKind::runtime, label << ": cudaMalloc of a bias gradient of " << s.n << " failed");
-        st.bgrad_bytes = s.n * sizeof(Scalar);
-        st.lt_plans.clear();  // the plans point at the old buffer
-      }
-      const LtPlan& plan = lt_plan(st, s, a, b, c, epilogue, lt_ep, compute);
+    if (!epilogue.empty() && s.batch == 1) {
+      const LtPlan& plan = lt_plan(*m_state, s, a, b, c, epilogue, compute);
       if (plan.found) {
-        const auto region = impl::profile_region(lt_name(lt_ep), s, beta, m_options.allow_tf32);
+        const char* name = !epilogue.bias  ? "cublasLt(relu)"
+                           : epilogue.relu ? "cublasLt(bias,relu)"
+                                           : "cublasLt(bias)";
+        const auto region = impl::profile_region(name, s, beta, m_options.allow_tf32);
         if (epilogue.bias)
           SURRO_CUBLAS(cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_BIAS_POINTER,
                                                       &epilogue.bias, sizeof(epilogue.bias)),
                        label);
-        if (epilogue.relu_bits || epilogue.drelu_bits) {
-          const void* bits =
-              epilogue.relu_bits ? static_cast<const void*>(epilogue.relu_bits) : epilogue.drelu_bits;
-          SURRO_CUBLAS(cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_EPILOGUE_AUX_POINTER,
-                                                      &bits, sizeof(bits)),
-                       label);
-        }
-        SURRO_CUBLAS(
-            cublasLtMatmul(st.lt, plan.op, &alpha, b, plan.first, a, plan.second, &beta, c, plan.out, c,
-                           plan.out, &plan.algo, st.workspace, st.kLtWorkspace, exec.cuda_stream()),
-            label);
-        if (epilogue.bias_grad) {  // cuBLASLt writes the gradient; the caller's accumulates
-          const Scalar* g = static_cast<const Scalar*>(st.bgrad);
-          Scalar* out = epilogue.bias_grad;
-          profile::add_work("surro::gemm::bias_grad_add", 3.0 * s.n * sizeof(Scalar));
-          Kokkos::parallel_for(
-              "surro::gemm::bias_grad_add", Kokkos::RangePolicy<Kokkos::Cuda>(exec, 0, s.n),
-              KOKKOS_LAMBDA(const int j) { out[j] += g[j]; });
-        }
+        SURRO_CUBLAS(cublasLtMatmul(m_state->lt, plan.op, &alpha, b, plan.first, a, plan.second, &beta, c,
+                                    plan.out, c, plan.out, &plan.algo, m_state->workspace,
+                                    m_state->kLtWorkspace, exec.cuda_stream()),
+                     label);
         return;
       }
     }

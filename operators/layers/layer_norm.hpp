@@ -33,7 +33,7 @@ void layer_norm_forward(const Exec& exec, const LayerNormCfg& cfg, index_t rows,
                         Real* mean /* (R) saved */, Real* rstd /* (R) saved */);
 
 // dx overwritten (may be null; must not alias x or dy); dgamma, dbeta accumulated. With `partial`
-// (column_sum_scratch(R, D) scalars, core/column_sums.hpp) the parameter sums run as
+// (column_sum_scratch(R, D) scalars, operators/layers/column_sums.hpp) the parameter sums run as
 // block-parallel column sums, which a GPU needs when R is large (mesh nodes, edges); without it,
 // one team per channel.
 template <class Exec, class Real>

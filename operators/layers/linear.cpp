@@ -3,7 +3,7 @@
 #include "core/error.hpp"
 #include "core/profile.hpp"
 #include "core/timer.hpp"
-#include "core/column_sums.hpp"
+#include "operators/layers/column_sums.hpp"
 #include "operators/layers/instantiate.hpp"
 #include "operators/layers/param_init.hpp"
 
@@ -123,7 +123,7 @@ void linear_init(const Exec& exec, const LinearCfg& cfg, Real* w, Real* bias, st
 
 template <class Exec, class Real>
 void linear_forward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Real* w, const Real* bias,
-                    const Real* x, Real* y, Activation act, std::uint32_t* relu_bits) {
+                    const Real* x, Real* y, Activation act) {
   using namespace linear_impl;
   ScopedRegion region("surro::op::linear::forward");
   const LinearShape& sh = ws.shape;
@@ -135,13 +135,7 @@ void linear_forward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Rea
   // bias along rows, which an epilogue does not take: the bias is written first and the GEMM adds
   // to it (beta = 1), or, with a ReLU, the GEMM writes y and one pass adds the bias and applies it.
   const bool in_epilogue = ly == Lay::last;
-  SURRO_REQUIRE(!relu_bits || (relu && in_epilogue && lx != Lay::grouped),
-                "linear: relu_bits need a ReLU, a channel-last y and one product (in_groups "
-                    << sh.in_groups << ", out_groups " << sh.out_groups << ")");
-  gemm::Epilogue<Real> ep;
-  ep.bias = with_bias ? bias : nullptr;
-  ep.relu = relu;
-  ep.relu_bits = relu_bits;
+  const gemm::Epilogue<Real> ep{with_bias ? bias : nullptr, relu};
   const bool filled = !in_epilogue && with_bias && !relu;
   if (filled) fill_bias(exec, sh, int(co), bias, y);
   const Real beta = filled ? Real(1) : Real(0);
@@ -180,8 +174,7 @@ void linear_forward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Rea
 
 template <class Exec, class Real>
 void linear_backward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Real* w, const Real* x,
-                     const Real* dy, Real* dw, Real* dbias, Real* dx, Real* partial,
-                     const gemm::Epilogue<Real>& dx_epilogue) {
+                     const Real* dy, Real* dw, Real* dbias, Real* dx, Real* partial) {
   using namespace linear_impl;
   ScopedRegion region("surro::op::linear::backward");
   const LinearShape& sh = ws.shape;
@@ -216,13 +209,9 @@ void linear_backward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Re
                          Kokkos::TeamPolicy<Exec>(exec, int(co), Kokkos::AUTO),
                          BiasGrad<Exec, Real>{dy, dbias, R, B * R, sh.out_groups, dg});
   }
-  SURRO_REQUIRE(dx_epilogue.empty() || (dx && lx == Lay::last && ly == Lay::last && dx_epilogue.backward()),
-                "linear: a dx epilogue needs dx, channel-last x and y and backward fields (in_groups "
-                    << sh.in_groups << ", out_groups " << sh.out_groups << ")");
   if (!dx) return;
   if (lx == Lay::last && ly == Lay::last) {  // dx (B R x Cin) = dy W
-    ws.gemm(exec, gemm::make_shape(N, N, B * R, ci, co, co, ci, ci), Real(1), dy, w, Real(0), dx,
-            dx_epilogue);
+    ws.gemm(exec, gemm::make_shape(N, N, B * R, ci, co, co, ci, ci), Real(1), dy, w, Real(0), dx);
   } else if (lx == Lay::first && ly == Lay::last) {  // dx_b (Cin x R) = W^T dy_b^T
     ws.gemm(exec, gemm::make_shape(T, T, ci, R, co, ci, co, R, 0, R * co, ci * R, int(B)), Real(1), w, dy,
             Real(0), dx);
@@ -258,14 +247,13 @@ template struct LinearWorkspace<ExecSpace>;
 template struct LinearWorkspace<HostExec>;
 #endif
 
-#define SURRO_X(Exec, Real)                                                                              \
-  template void linear_init<Exec, Real>(const Exec&, const LinearCfg&, Real*, Real*, std::uint64_t,      \
-                                        std::uint64_t);                                                  \
-  template void linear_forward<Exec, Real>(const Exec&, const LinearWorkspace<Exec>&, const Real*,       \
-                                           const Real*, const Real*, Real*, Activation, std::uint32_t*); \
-  template void linear_backward<Exec, Real>(const Exec&, const LinearWorkspace<Exec>&, const Real*,      \
-                                            const Real*, const Real*, Real*, Real*, Real*, Real*,        \
-                                            const gemm::Epilogue<Real>&);
+#define SURRO_X(Exec, Real)                                                                         \
+  template void linear_init<Exec, Real>(const Exec&, const LinearCfg&, Real*, Real*, std::uint64_t, \
+                                        std::uint64_t);                                             \
+  template void linear_forward<Exec, Real>(const Exec&, const LinearWorkspace<Exec>&, const Real*,  \
+                                           const Real*, const Real*, Real*, Activation);            \
+  template void linear_backward<Exec, Real>(const Exec&, const LinearWorkspace<Exec>&, const Real*, \
+                                            const Real*, const Real*, Real*, Real*, Real*, Real*);
 SURRO_OP_INSTANTIATE(SURRO_X)
 #undef SURRO_X
 

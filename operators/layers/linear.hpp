@@ -68,31 +68,23 @@ enum class Activation { none, relu };
 // (out_groups 1) takes the bias and the activation in the GEMM's epilogue (cuBLASLt on CUDA: y is
 // written once). Otherwise, without an activation, the bias is written first and the GEMM adds to
 // it (beta = 1); with one, the GEMM writes y and one pass adds the bias and applies the activation.
-// A caller's backward takes relu'(z) = [y > 0] from y, or from relu_bits: with a ReLU and a
-// channel-last y, [y > 0] stored as bits (gemm::relu_bits_words(B R, Cout) words), which the next
-// layer's linear_backward takes in its dx_epilogue.
+// A caller's backward takes relu'(z) = [y > 0] from y.
 template <class Exec, class Real>
 void linear_forward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Real* w /* (Cout, Cin) */,
                     const Real* bias /* (Cout) or null */,
                     const Real* x /* (B, R, Cin) in in_groups layout */,
-                    Real* y /* (B, R, Cout) in out_groups layout */, Activation act = Activation::none,
-                    std::uint32_t* relu_bits = nullptr /* (relu_bits_words(B R, Cout)) or null */);
+                    Real* y /* (B, R, Cout) in out_groups layout */, Activation act = Activation::none);
 
 // dw += sum_{b,r} dy x^T; dbias += sum_{b,r} dy; dx = dy W (overwritten; null: not needed).
-// partial: null, or column_sum_scratch(B R, Cout) scalars (core/column_sums.hpp) for a
+// partial: null, or column_sum_scratch(B R, Cout) scalars (operators/layers/column_sums.hpp) for a
 // block-parallel dbias when dy is plain rows (out_groups 1) -- what a GPU needs when B R is large;
 // other layouts, or null, sum one team per channel.
-// dx_epilogue (channel-last x and y only): a backward epilogue (core/gemm.hpp) for the product
-// that writes dx, taking dx through the ReLU that produced x (drelu_bits: that forward's
-// relu_bits) and summing the bias gradient of the layer before it (bias_grad, partial) in the
-// product's store, where the backend can: then dx is dL/dz of that layer, not dL/dx.
 template <class Exec, class Real>
 void linear_backward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Real* w /* (Cout, Cin) */,
                      const Real* x /* (B, R, Cin) saved input, in_groups layout */,
                      const Real* dy /* (B, R, Cout), out_groups layout */, Real* dw /* (Cout, Cin) += */,
                      Real* dbias /* (Cout) += ; null without bias */,
                      Real* dx /* (B, R, Cin) in_groups layout, overwritten; may be null */,
-                     Real* partial = nullptr /* (column_sum_scratch(B R, Cout)) or null */,
-                     const gemm::Epilogue<Real>& dx_epilogue = {});
+                     Real* partial = nullptr /* (column_sum_scratch(B R, Cout)) or null */);
 
 }  // namespace surro::op

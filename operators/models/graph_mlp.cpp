@@ -2,7 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/profile.hpp"
-#include "core/column_sums.hpp"
+#include "operators/layers/column_sums.hpp"
 #include "operators/layers/instantiate.hpp"
 #include "operators/layers/linear.hpp"
 #include "operators/layers/param_init.hpp"
@@ -112,20 +112,12 @@ ReluMlp<Exec, Real>::ReluMlp(const gemm::Gemm<Exec>& gemm, const ParamTable& tab
     partial = m_owned.back().data();
   }
   if (training) m_partial = partial;
-  m_bits.resize(n);
-  m_bits_valid.assign(n, 0);
-  if (training)
-    for (std::size_t i = 1; i < n; ++i)
-      m_bits[i] =
-          View1<std::uint32_t, Mem>(Kokkos::view_alloc(prefix + ".relu_bits", Kokkos::WithoutInitializing),
-                                    gemm::relu_bits_words(cap, m_widths[i]));
 }
 
 template <class Exec, class Real>
 std::size_t ReluMlp<Exec, Real>::planned_scalars() const {
   std::size_t s = 0;
   for (const auto& a : m_owned) s += a.size();
-  for (const auto& b : m_bits) s += (b.size() * sizeof(std::uint32_t) + sizeof(Real) - 1) / sizeof(Real);
   return s;
 }
 
@@ -139,10 +131,8 @@ void ReluMlp<Exec, Real>::run_layers(const Exec& exec, const Real* params, index
     const LinearCfg lc{m_widths[i], m_widths[i + 1], true};
     const LinearWorkspace<Exec> ws(m_gemm, lc, LinearShape{1, rows, 1, 1});
     Real* out = i + 1 < n ? m_act[i + 1] : y;
-    std::uint32_t* bits = m_training && i + 1 < n ? m_bits[i + 1].data() : nullptr;
     linear_forward(exec, ws, params + m_w[i], params + m_b[i], in, out,
-                   i + 1 < n ? Activation::relu : Activation::none, bits);
-    if (bits) m_bits_valid[i + 1] = 1;
+                   i + 1 < n ? Activation::relu : Activation::none);
     in = out;
   }
 }
@@ -155,61 +145,36 @@ void ReluMlp<Exec, Real>::forward(const Exec& exec, const Real* params, index_t 
 
 template <class Exec, class Real>
 void ReluMlp<Exec, Real>::forward_rest(const Exec& exec, const Real* params, index_t rows, Real* y) {
-  if (layers() > 1) {
-    m_bits_valid[1] = 0;  // the caller wrote a_1
-    run_layers(exec, params, rows, 1, m_act[1], y);
-  }
-}
-
-template <class Exec, class Real>
-const Real* ReluMlp<Exec, Real>::backward_layers(const Exec& exec, const Real* params, index_t rows,
-                                                 const Real* dy, Real* grads, bool first_bias,
-                                                 bool* first_bias_done) {
-  SURRO_REQUIRE(m_training, "relu_mlp: backward on an instance planned for inference");
-  const std::size_t n = layers();
-  const Real* g = dy;
-  Real* bufs[2] = {m_g0, m_g1};
-  bool bias_done = false;  // b_i's gradient came with the product for dL/da_{i+1}
-  for (std::size_t k = 0; k + 1 < n; ++k) {
-    const std::size_t i = n - 1 - k;  // i >= 1: its input a_i is saved
-    const LinearCfg lc{m_widths[i], m_widths[i + 1], true};
-    const LinearWorkspace<Exec> ws(m_gemm, lc, LinearShape{1, rows, 1, 1});
-    Real* gin = bufs[k % 2];
-    // dL/da_i through the ReLU is dL/dz_{i-1}: in the product's store where the forward left bits.
-    gemm::Epilogue<Real> ep;
-    if (m_bits_valid[i]) {
-      ep.drelu_bits = m_bits[i].data();
-      if (i > 1 || first_bias) {
-        ep.bias_grad = grads + m_b[i - 1];
-        ep.partial = m_partial;
-      }
-    }
-    linear_backward(exec, ws, params + m_w[i], static_cast<const Real*>(m_act[i]), g, grads + m_w[i],
-                    bias_done ? nullptr : grads + m_b[i], gin, m_partial, ep);
-    if (!m_bits_valid[i])
-      graph_mlp_impl::relu_backward(exec, rows * m_widths[i], static_cast<const Real*>(m_act[i]), gin);
-    bias_done = ep.bias_grad != nullptr;
-    g = gin;
-  }
-  if (first_bias_done) *first_bias_done = bias_done;
-  return g;
+  if (layers() > 1) run_layers(exec, params, rows, 1, m_act[1], y);
 }
 
 template <class Exec, class Real>
 const Real* ReluMlp<Exec, Real>::backward_rest(const Exec& exec, const Real* params, index_t rows,
                                                const Real* dy, Real* grads) {
-  return backward_layers(exec, params, rows, dy, grads, false, nullptr);
+  SURRO_REQUIRE(m_training, "relu_mlp: backward on an instance planned for inference");
+  const std::size_t n = layers();
+  const Real* g = dy;
+  Real* bufs[2] = {m_g0, m_g1};
+  for (std::size_t k = 0; k + 1 < n; ++k) {
+    const std::size_t i = n - 1 - k;  // i >= 1: its input a_i is saved
+    const LinearCfg lc{m_widths[i], m_widths[i + 1], true};
+    const LinearWorkspace<Exec> ws(m_gemm, lc, LinearShape{1, rows, 1, 1});
+    Real* gin = bufs[k % 2];
+    linear_backward(exec, ws, params + m_w[i], static_cast<const Real*>(m_act[i]), g, grads + m_w[i],
+                    grads + m_b[i], gin, m_partial);
+    graph_mlp_impl::relu_backward(exec, rows * m_widths[i], static_cast<const Real*>(m_act[i]), gin);
+    g = gin;
+  }
+  return g;
 }
 
 template <class Exec, class Real>
 void ReluMlp<Exec, Real>::backward(const Exec& exec, const Real* params, index_t rows, const Real* x,
                                    const Real* dy, Real* grads, Real* dx) {
-  bool first_bias_done = false;
-  const Real* g = backward_layers(exec, params, rows, dy, grads, true, &first_bias_done);
+  const Real* g = backward_rest(exec, params, rows, dy, grads);
   const LinearCfg lc{m_widths[0], m_widths[1], true};
   const LinearWorkspace<Exec> ws(m_gemm, lc, LinearShape{1, rows, 1, 1});
-  linear_backward(exec, ws, params + m_w[0], x, g, grads + m_w[0], first_bias_done ? nullptr : grads + m_b[0],
-                  dx, m_partial);
+  linear_backward(exec, ws, params + m_w[0], x, g, grads + m_w[0], grads + m_b[0], dx, m_partial);
 }
 
 namespace graph_ops {

@@ -6,11 +6,8 @@
 //   a_0 = x (R, w_0);  a_i = relu(a_{i-1} W_{i-1}^T + b_{i-1}) (R, w_i), 0 < i < n;
 //   y = a_{n-1} W_{n-1}^T + b_{n-1} (R, w_n).
 // Parameters prefix.linear{i}.weight (w_{i+1}, w_i) and .bias (w_{i+1}). Forward keeps a_i (the
-// post-ReLU activations, i = 1 .. n-1) for backward, and in training also [a_i > 0] as bits written
-// by the product that computes a_i (gemm::Epilogue::relu_bits): backward's product for dL/da_i then
-// applies relu'(z) and sums b_{i-1}'s gradient in its store (cuBLASLt's DRELU_BGRAD on CUDA).
-// Rows vary per call up to the planned capacity; a LinearWorkspace per call is only a shape over the
-// shared GEMM handle.
+// post-ReLU activations, i = 1 .. n-1) for backward: relu'(z) = [a > 0]. Rows vary per call up to
+// the planned capacity; a LinearWorkspace per call is only a shape over the shared GEMM handle.
 #include "core/gemm.hpp"
 #include "core/types.hpp"
 #include "operators/params.hpp"
@@ -30,8 +27,8 @@ void graph_model_init(const Exec& exec, const ParamTable& table, const std::stri
 
 void relu_mlp_register(ParamTable& table, const std::string& prefix, const std::vector<int>& widths);
 
-// Buffers: in training, a_1 .. a_{n-1} (R cap, w_i) each and their ReLU bits, saved for backward, and the
-// bias gradients' column-sum partials (partial_scalars(); the caller's when it passes one); a scratch of
+// Buffers: in training, a_1 .. a_{n-1} (R cap, w_i) each, saved for backward, and the bias
+// gradients' column-sum partials (partial_scalars(); the caller's when it passes one); a scratch of
 // scratch_scalars() (backward's ping-pong of layer-input gradients, or in inference the forward's
 // ping-pong of activations, nothing saved). The scratch may be the caller's, shared by MLPs that never
 // run at the same time (a model runs one MLP's forward or backward at a time).
@@ -70,17 +67,12 @@ class ReluMlp {
   std::size_t weight_offset(std::size_t i) const { return m_w[i]; }  // linear i's (w_{i+1}, w_i)
   std::size_t bias_offset(std::size_t i) const { return m_b[i]; }
   const std::vector<int>& widths() const { return m_widths; }
-  // Scalars this MLP allocated itself (saved activations and, in scalars' worth, their ReLU bits; its
-  // scratch unless the caller's).
+  // Scalars this MLP allocated itself (saved activations; its scratch unless the caller's).
   std::size_t planned_scalars() const;
 
  private:
   void run_layers(const Exec& exec, const Real* params, index_t rows, std::size_t first, const Real* x,
                   Real* y);
-  // Layers n-1 .. 1; returns dL/dz_0. With first_bias, b_0's gradient is summed where the product
-  // for dL/da_1 can do it; *first_bias_done says whether it was.
-  const Real* backward_layers(const Exec& exec, const Real* params, index_t rows, const Real* dy, Real* grads,
-                              bool first_bias, bool* first_bias_done);
   gemm::Gemm<Exec> m_gemm;
   std::vector<int> m_widths;
   index_t m_cap;
@@ -90,10 +82,6 @@ class ReluMlp {
   Real *m_g0 = nullptr, *m_g1 = nullptr;  // backward ping-pong (R cap, widest hidden), in the scratch
   Real* m_partial = nullptr;              // (column_sum_scratch(R cap, widest w_1 .. w_n)), training
   std::vector<View1<Real, Mem>> m_owned;  // what this MLP allocated
-  // [a_i > 0] (relu_bits_words(R cap, w_i)), i = 1 .. n-1, training; m_bits_valid[i]: written by the
-  // last forward (not when the caller computed a_1: forward_rest)
-  std::vector<View1<std::uint32_t, Mem>> m_bits;
-  std::vector<char> m_bits_valid;
 };
 
 // Elementwise steps (graph_mlp.cpp), all on R rows.

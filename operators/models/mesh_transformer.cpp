@@ -1,7 +1,7 @@
 #include "operators/models/mesh_transformer.hpp"
 
 #include "core/error.hpp"
-#include "core/column_sums.hpp"
+#include "operators/layers/column_sums.hpp"
 #include "operators/layers/gated_mlp.hpp"
 #include "operators/layers/instantiate.hpp"
 #include "operators/layers/linear.hpp"

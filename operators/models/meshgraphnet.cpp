@@ -2,7 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/profile.hpp"
-#include "core/column_sums.hpp"
+#include "operators/layers/column_sums.hpp"
 #include "operators/layers/graph_gather.hpp"
 #include "operators/layers/instantiate.hpp"
 #include "operators/layers/layer_norm.hpp"

@@ -32,19 +32,15 @@ struct Traits<Complex<R>> {
 using cd = std::complex<double>;
 template <class T>
 cd to_cd(const T& v) {
-  if constexpr (Traits<T>::is_complex)
-    return cd(v.real(), v.imag());
-  else
-    return cd(double(v), 0.0);
+  if constexpr (Traits<T>::is_complex) return cd(v.real(), v.imag());
+  else return cd(double(v), 0.0);
 }
 
 template <class T>
 T random_value(std::mt19937& gen) {
   std::uniform_real_distribution<double> d(-1.0, 1.0);
-  if constexpr (Traits<T>::is_complex)
-    return T(d(gen), d(gen));
-  else
-    return T(d(gen));
+  if constexpr (Traits<T>::is_complex) return T(d(gen), d(gen));
+  else return T(d(gen));
 }
 
 // Element (r, c) of op(X) for a row-major X with leading dimension ld.
@@ -112,14 +108,12 @@ TEMPLATE_LIST_TEST_CASE("gemm: strided batched matches a naive loop for every op
         cd dot = 0;
         double mag = 0;
         for (int p = 0; p < s.k; ++p) {
-          const cd x = op_at(a, bi * s.stride_a, s.lda, op_a, i, p),
-                   y = op_at(b, bi * s.stride_b, s.ldb, op_b, p, j);
+          const cd x = op_at(a, bi * s.stride_a, s.lda, op_a, i, p), y = op_at(b, bi * s.stride_b, s.ldb, op_b, p, j);
           dot += x * y;
           mag += std::abs(x) * std::abs(y);
         }
         const cd want = to_cd(alpha) * dot + to_cd(beta) * to_cd(c0[at]);
-        const double bound =
-            2 * gamma * (std::abs(to_cd(alpha)) * mag + std::abs(to_cd(beta)) * std::abs(to_cd(c0[at])));
+        const double bound = 2 * gamma * (std::abs(to_cd(alpha)) * mag + std::abs(to_cd(beta)) * std::abs(to_cd(c0[at])));
         INFO("batch " << bi << " C(" << i << ", " << j << ")");
         REQUIRE(std::abs(to_cd(c[at]) - want) <= bound);
       }
@@ -135,7 +129,7 @@ TEMPLATE_LIST_TEST_CASE("gemm: an epilogue adds a bias per column and applies Re
   using T = typename TestType::scalar;
   const auto op_a = GENERATE(gemm::Op::none, gemm::Op::trans);
   const auto op_b = GENERATE(gemm::Op::none, gemm::Op::trans);
-  const int batch = GENERATE(1, 2);    // 2: the pass after the product on every backend
+  const int batch = GENERATE(1, 2);  // 2: the pass after the product on every backend
   const int kind = GENERATE(1, 2, 3);  // bias, relu, both
   const double beta = GENERATE(0.0, 0.75);
   const bool with_bias = kind & 1, relu = kind & 2;
@@ -148,8 +142,7 @@ TEMPLATE_LIST_TEST_CASE("gemm: an epilogue adds a bias per column and applies Re
   const gemm::Shape s = gemm::make_shape(op_a, op_b, m, n, k, a_cols, b_cols, ldc, index_t(a_rows) * a_cols,
                                          index_t(b_rows) * b_cols, index_t(m) * ldc, batch);
   std::mt19937 gen(7);
-  std::vector<T> a(1 + batch * s.stride_a), b(1 + batch * s.stride_b), c0(1 + batch * s.stride_c),
-      bias(1 + n);
+  std::vector<T> a(1 + batch * s.stride_a), b(1 + batch * s.stride_b), c0(1 + batch * s.stride_c), bias(1 + n);
   for (auto* v : {&a, &b, &c0, &bias})
     for (auto& x : *v) x = random_value<T>(gen);
   const T alpha = T(1.25);
@@ -185,156 +178,10 @@ TEMPLATE_LIST_TEST_CASE("gemm: an epilogue adds a bias per column and applies Re
         const double bj = with_bias ? double(bias[1 + j]) : 0.0;
         const double z = double(alpha) * dot + beta * double(c0[at]) + bj;
         const double want = relu ? std::max(z, 0.0) : z;
-        const double bound =
-            2 * gamma * (std::abs(double(alpha)) * mag + beta * std::abs(double(c0[at])) + std::abs(bj));
+        const double bound = 2 * gamma * (std::abs(double(alpha)) * mag + beta * std::abs(double(c0[at])) + std::abs(bj));
         INFO("batch " << bi << " C(" << i << ", " << j << ") = " << c[at] << ", want " << want);
         REQUIRE(std::abs(double(c[at]) - want) <= bound);
       }
-}
-
-// The ReLU bits a forward product stores (Epilogue::relu_bits), in cuBLASLt's layout on every
-// backend: bit i * relu_bits_ld(n) + j is [C(i, j) > 0] after the bias. Widths on both sides of a
-// 128-bit row (20: one padded row of bits; 130: two).
-TEMPLATE_LIST_TEST_CASE("gemm: a ReLU epilogue stores its bits in cuBLASLt's layout", "[gemm]",
-                        surro::test::RealCases) {
-  using Exec = typename TestType::exec;
-  using T = typename TestType::scalar;
-  const int n = GENERATE(20, 130);
-  const bool with_bias = GENERATE(false, true);
-  CAPTURE(n, with_bias);
-  const int m = 67, k = 9;
-  const gemm::Shape s = gemm::make_shape(gemm::Op::none, gemm::Op::trans, m, n, k, k, k, n);
-  std::mt19937 gen(11);
-  std::vector<T> a(index_t(m) * k), b(index_t(n) * k), bias(n);
-  for (auto* v : {&a, &b, &bias})
-    for (auto& x : *v) x = random_value<T>(gen);
-  Exec exec;
-  gemm::Gemm<Exec> g(exec);
-  auto da = test::to_device<Exec>(a, "a");
-  auto db = test::to_device<Exec>(b, "b");
-  auto dbias = test::to_device<Exec>(bias, "bias");
-  Kokkos::View<T*, typename Exec::memory_space> dc("c", index_t(m) * n);
-  Kokkos::View<std::uint32_t*, typename Exec::memory_space> bits("bits", gemm::relu_bits_words(m, n));
-  REQUIRE(gemm::relu_bits_ld(n) == (n <= 128 ? 128 : 256));
-  gemm::Epilogue<T> ep;
-  ep.bias = with_bias ? dbias.data() : nullptr;
-  ep.relu = true;
-  ep.relu_bits = bits.data();
-  g(exec, s, T(1), da.data(), db.data(), T(0), dc.data(), ep);
-  exec.fence();
-  const auto c = test::to_host(dc);
-  auto hbits = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), bits);
-  const index_t ld = gemm::relu_bits_ld(n);
-  index_t positive = 0;
-  for (int i = 0; i < m; ++i)
-    for (int j = 0; j < n; ++j) {
-      const index_t q = i * ld + j;
-      const bool bit = (hbits(q / 32) >> (q % 32)) & 1u;
-      INFO("C(" << i << ", " << j << ") = " << c[index_t(i) * n + j]);
-      REQUIRE(bit == (c[index_t(i) * n + j] > T(0)));
-      positive += bit;
-    }
-  // Both signs occur (random operands), so a mask of all ones or all zeros cannot pass.
-  REQUIRE(positive > m * n / 4);
-  REQUIRE(positive < 3 * m * n / 4);
-}
-
-// The backward epilogue: C = [bit] (alpha op(A) op(B) + beta C0) from bits in cuBLASLt's layout,
-// and bias_grad += the column sums of that C. Element bound as above (gamma_{k+2}); a sum over m
-// rows of computed elements adds gamma_m (sum_i |C_ij| + |g0_j|) to the sum of their bounds. 300
-// rows: the pass after the product sums them in five blocks.
-TEMPLATE_LIST_TEST_CASE(
-    "gemm: a backward epilogue applies a ReLU's gradient from bits and sums a bias gradient", "[gemm]",
-    surro::test::RealCases) {
-  using Exec = typename TestType::exec;
-  using T = typename TestType::scalar;
-  const auto op_a = GENERATE(gemm::Op::none, gemm::Op::trans);
-  const auto op_b = GENERATE(gemm::Op::none, gemm::Op::trans);
-  const bool with_grad = GENERATE(false, true);
-  const double beta = GENERATE(0.0, 0.75);
-  CAPTURE(int(op_a), int(op_b), with_grad, beta);
-  const int m = 300, n = 40, k = 24;
-  const int a_cols = op_a == gemm::Op::none ? k : m, a_rows = op_a == gemm::Op::none ? m : k;
-  const int b_cols = op_b == gemm::Op::none ? n : k, b_rows = op_b == gemm::Op::none ? k : n;
-  const gemm::Shape s = gemm::make_shape(op_a, op_b, m, n, k, a_cols, b_cols, n);
-  std::mt19937 gen(13);
-  std::vector<T> a(index_t(a_rows) * a_cols), b(index_t(b_rows) * b_cols), c0(index_t(m) * n), g0(n);
-  for (auto* v : {&a, &b, &c0, &g0})
-    for (auto& x : *v) x = random_value<T>(gen);
-  const index_t ld = gemm::relu_bits_ld(n);
-  std::vector<std::uint32_t> bits(gemm::relu_bits_words(m, n), 0);
-  std::bernoulli_distribution coin(0.5);
-  for (int i = 0; i < m; ++i)
-    for (int j = 0; j < n; ++j)
-      if (coin(gen)) bits[(i * ld + j) / 32] |= std::uint32_t(1) << ((i * ld + j) % 32);
-  Exec exec;
-  gemm::Gemm<Exec> g(exec);
-  auto da = test::to_device<Exec>(a, "a");
-  auto db = test::to_device<Exec>(b, "b");
-  auto dc = test::to_device<Exec>(c0, "c");
-  auto dg = test::to_device<Exec>(g0, "bias_grad");
-  auto dbits = test::to_device<Exec>(bits, "bits");
-  Kokkos::View<T*, typename Exec::memory_space> partial("partial", column_sum_scratch(m, n));
-  gemm::Epilogue<T> ep;
-  ep.drelu_bits = dbits.data();
-  if (with_grad) {
-    ep.bias_grad = dg.data();
-    ep.partial = partial.data();
-  }
-  const T alpha = T(1.25);
-  g(exec, s, alpha, da.data(), db.data(), T(beta), dc.data(), ep);
-  exec.fence();
-  const auto c = test::to_host(dc);
-  const auto grad = test::to_host(dg);
-  const double u = epsilon<T>(), gamma = (k + 2) * u / (1 - (k + 2) * u), gamma_m = m * u / (1 - m * u);
-  for (int j = 0; j < n; ++j) {
-    double sum = 0, sum_bound = 0, sum_abs = 0;
-    for (int i = 0; i < m; ++i) {
-      const index_t at = index_t(i) * n + j, q = i * ld + j;
-      const bool keep = (bits[q / 32] >> (q % 32)) & 1u;
-      double dot = 0, mag = 0;
-      for (int p = 0; p < k; ++p) {
-        const double x = op_at(a, 0, s.lda, op_a, i, p).real(), y = op_at(b, 0, s.ldb, op_b, p, j).real();
-        dot += x * y;
-        mag += std::abs(x) * std::abs(y);
-      }
-      const double want = keep ? double(alpha) * dot + beta * double(c0[at]) : 0.0;
-      const double bound =
-          keep ? 2 * gamma * (std::abs(double(alpha)) * mag + beta * std::abs(double(c0[at]))) : 0.0;
-      INFO("C(" << i << ", " << j << ") = " << c[at] << ", want " << want << (keep ? "" : " (masked)"));
-      REQUIRE(std::abs(double(c[at]) - want) <= bound);
-      sum += want, sum_bound += bound, sum_abs += std::abs(want);
-    }
-    const double want = with_grad ? double(g0[j]) + sum : double(g0[j]);
-    INFO("bias_grad(" << j << ") = " << grad[j] << ", want " << want);
-    REQUIRE(std::abs(double(grad[j]) - want) <=
-            sum_bound + 2 * gamma_m * (sum_abs + std::abs(double(g0[j]))));
-  }
-}
-
-TEST_CASE("gemm: an epilogue's fields must go together", "[gemm]") {
-  HostExec exec;
-  gemm::Gemm<HostExec> g(exec);
-  const gemm::Shape one = gemm::make_shape(gemm::Op::none, gemm::Op::none, 2, 2, 2, 2, 2, 2);
-  const gemm::Shape two = gemm::make_shape(gemm::Op::none, gemm::Op::none, 2, 2, 2, 2, 2, 2, 4, 4, 4, 2);
-  std::vector<double> a(8), b(8), c(8), bias(2), grad(2), partial(2);
-  std::vector<std::uint32_t> bits(8);
-  gemm::Epilogue<double> mixed;
-  mixed.relu = true;
-  mixed.drelu_bits = bits.data();
-  CHECK_THROWS_WITH(g(exec, one, 1.0, a.data(), b.data(), 0.0, c.data(), mixed), Catch::Contains("not both"));
-  gemm::Epilogue<double> no_relu;
-  no_relu.relu_bits = bits.data();
-  CHECK_THROWS_WITH(g(exec, one, 1.0, a.data(), b.data(), 0.0, c.data(), no_relu),
-                    Catch::Contains("relu_bits given without relu"));
-  gemm::Epilogue<double> batched;
-  batched.drelu_bits = bits.data();
-  CHECK_THROWS_WITH(g(exec, two, 1.0, a.data(), b.data(), 0.0, c.data(), batched),
-                    Catch::Contains("single product, got batch 2"));
-  gemm::Epilogue<double> no_partial;
-  no_partial.bias_grad = grad.data();
-  CHECK_THROWS_WITH(g(exec, one, 1.0, a.data(), b.data(), 0.0, c.data(), no_partial),
-                    Catch::Contains("needs partial"));
 }
 
 TEMPLATE_LIST_TEST_CASE("gemm: View form infers the shape and broadcasts rank-2 weights", "[gemm]",
@@ -383,8 +230,7 @@ TEST_CASE("gemm: leading dimensions are validated", "[gemm]") {
   s.ldb = 3;
   s.ldc = 3;
   std::vector<double> a(8), b(12), c(6);
-  CHECK_THROWS_WITH(g(exec, s, 1.0, a.data(), b.data(), 0.0, c.data()),
-                    Catch::Contains("lda = 3: expected >= 4"));
+  CHECK_THROWS_WITH(g(exec, s, 1.0, a.data(), b.data(), 0.0, c.data()), Catch::Contains("lda = 3: expected >= 4"));
 }
 
 TEST_CASE("gemm: an epilogue on complex scalars is refused", "[gemm]") {

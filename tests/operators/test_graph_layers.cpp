@@ -11,7 +11,7 @@
 // Double runs use the same formulas with the double u.
 #include "core/error.hpp"
 #include "operators/harness.hpp"
-#include "core/column_sums.hpp"
+#include "operators/layers/column_sums.hpp"
 #include "operators/layers/gated_mlp.hpp"
 #include "operators/layers/graph_csr.hpp"
 #include "operators/layers/graph_gather.hpp"
@@ -133,7 +133,7 @@ struct RmsNormRun {
       : cfg{D},
         R(rows),
         rms("rms", rows),
-        partial("partial", column_sums ? surro::column_sum_scratch(rows, D) : 0) {}
+        partial("partial", column_sums ? op::column_sum_scratch(rows, D) : 0) {}
 
   std::vector<double> forward(const Vars& v) {
     auto x = upload<Exec, Real>(v[0], "x"), s = upload<Exec, Real>(v[1], "scale");
@@ -449,12 +449,12 @@ TEST_CASE("graph_csr: transpose and permutation, edge grouping, validation", "[g
 // ---------------------------------------------------------------- rms_norm
 
 TEST_CASE("column_sums: block counts", "[column_sums]") {
-  REQUIRE(surro::column_sum_blocks(0) == 0);
-  REQUIRE(surro::column_sum_blocks(1) == 1);
-  REQUIRE(surro::column_sum_blocks(surro::kColumnSumMinRows) == 1);
-  REQUIRE(surro::column_sum_blocks(surro::kColumnSumMinRows + 1) == 2);
-  REQUIRE(surro::column_sum_blocks(index_t(1) << 40) == surro::kColumnSumMaxBlocks);
-  REQUIRE(surro::column_sum_scratch(1000, 7) == std::size_t(surro::column_sum_blocks(1000)) * 7);
+  REQUIRE(op::column_sum_blocks(0) == 0);
+  REQUIRE(op::column_sum_blocks(1) == 1);
+  REQUIRE(op::column_sum_blocks(op::kColumnSumMinRows) == 1);
+  REQUIRE(op::column_sum_blocks(op::kColumnSumMinRows + 1) == 2);
+  REQUIRE(op::column_sum_blocks(index_t(1) << 40) == op::kColumnSumMaxBlocks);
+  REQUIRE(op::column_sum_scratch(1000, 7) == std::size_t(op::column_sum_blocks(1000)) * 7);
 }
 
 // Each column sum adds R terms, in blocks then across blocks: its error is at most gamma_R times
@@ -475,9 +475,9 @@ TEMPLATE_LIST_TEST_CASE("column_sums: against a double sum; accumulates; reprodu
       const auto out0 = random_vector(std::size_t(C), 32);
       auto da = upload<Exec, Real>(a, "a");
       auto out = upload<Exec, Real>(out0, "out");
-      const std::size_t scratch = std::max<std::size_t>(1, surro::column_sum_scratch(R, C));
+      const std::size_t scratch = std::max<std::size_t>(1, op::column_sum_scratch(R, C));
       View1<Real, typename Exec::memory_space> partial("partial", scratch);
-      surro::column_sums(Exec(), "test::column_sums", R, C, surro::ColumnOf<Real>{da.data(), ld}, partial.data(),
+      op::column_sums(Exec(), "test::column_sums", R, C, op::ColumnOf<Real>{da.data(), ld}, partial.data(),
                       out.data());
       Exec().fence();
       const auto got = download(out);
@@ -488,7 +488,7 @@ TEMPLATE_LIST_TEST_CASE("column_sums: against a double sum; accumulates; reprodu
       }
       // The same call again gives the same bits (a fixed grouping).
       auto again = upload<Exec, Real>(out0, "again");
-      surro::column_sums(Exec(), "test::column_sums", R, C, surro::ColumnOf<Real>{da.data(), ld}, partial.data(),
+      op::column_sums(Exec(), "test::column_sums", R, C, op::ColumnOf<Real>{da.data(), ld}, partial.data(),
                       again.data());
       Exec().fence();
       REQUIRE(download(again) == got);

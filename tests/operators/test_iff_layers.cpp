@@ -15,7 +15,7 @@
 #include "operators/layers/geglu.hpp"
 #include "operators/layers/gelu.hpp"
 #include "operators/layers/instance_norm.hpp"
-#include "core/column_sums.hpp"
+#include "operators/layers/column_sums.hpp"
 #include "operators/layers/layer_norm.hpp"
 #include "operators/layers/linear.hpp"
 #include "operators/layers/rope.hpp"
@@ -109,7 +109,7 @@ struct LinearRun : RunBase<Exec, Real> {
       : cfg(c),
         sh(s),
         ws(this->exec, c, s),
-        partial("partial", column_sums ? surro::column_sum_scratch(index_t(s.batch) * s.rows, c.c_out) : 0),
+        partial("partial", column_sums ? op::column_sum_scratch(index_t(s.batch) * s.rows, c.c_out) : 0),
         act(a) {}
   std::size_t ny() const { return std::size_t(sh.batch) * sh.rows * cfg.c_out; }
 
@@ -159,7 +159,7 @@ struct LayerNormRun : RunBase<Exec, Real> {
         R(rows),
         mean("mean", rows),
         rstd("rstd", rows),
-        partial("partial", column_sums ? surro::column_sum_scratch(rows, D) : 0) {}
+        partial("partial", column_sums ? op::column_sum_scratch(rows, D) : 0) {}
 
   std::vector<double> forward(const Vars& v) {
     auto x = this->up(v[0], "x"), g = this->up(v[1], "g"), b = this->up(v[2], "b");

@@ -21,7 +21,7 @@
 #include <cstddef>
 #include <string>
 
-namespace surro {
+namespace surro::op {
 
 // Blocks hold at least kColumnSumMinRows rows (all R when fewer); at most kColumnSumMaxBlocks blocks.
 inline constexpr index_t kColumnSumMinRows = 64;
@@ -111,4 +111,4 @@ void column_sums(const Exec& exec, const std::string& label, index_t rows, int c
                        column_sums_impl::Columns<Exec, Real>{partial, out, blocks, cols});
 }
 
-}  // namespace surro
+}  // namespace surro::op
