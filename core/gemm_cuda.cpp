@@ -10,6 +10,8 @@
 #include <cublas_v2.h>
 
 #include <cstdint>
+#include <cstdlib>
+#include <string>
 #include <map>
 #include <tuple>
 
@@ -83,6 +85,17 @@ struct LtPlan {
   }
 };
 
+// Whether epilogues go to cuBLASLt (SURRO_CUBLASLT, read once per Gemm): "all" (the default) or
+// "off" (every epilogue in the pass after cublasGemm, impl::apply_epilogue): the same values, a way
+// to compare the two in one build or to step around a cuBLASLt problem.
+bool lt_from_environment() {
+  const char* env = std::getenv("SURRO_CUBLASLT");
+  const std::string mode = env && *env ? env : "all";
+  if (mode == "all") return true;
+  if (mode == "off") return false;
+  SURRO_THROW(ErrorKind::usage, "SURRO_CUBLASLT (environment): expected all or off, got \"" << mode << "\"");
+}
+
 using LtKey = std::tuple<int, int, int, int, int, int, int, int, int, int, int, std::uint32_t, std::uint32_t,
                          std::uint32_t, std::uint32_t>;
 
@@ -94,6 +107,7 @@ struct Gemm<Kokkos::Cuda>::State {
   cublasLtHandle_t lt = nullptr;     // created on the first product with an epilogue
   void* workspace = nullptr;         // (kLtWorkspace bytes) for cuBLASLt's split-K algorithms
   std::map<LtKey, LtPlan> lt_plans;  // one per (shape, type, epilogue, alignments)
+  bool use_lt = true;                // SURRO_CUBLASLT
   static constexpr std::size_t kLtWorkspace = std::size_t(32) << 20;  // NVIDIA's advice for Hopper
   static constexpr std::size_t kLtMaxPlans = 1024;
   ~State() {
@@ -142,47 +156,57 @@ const LtPlan& lt_plan(Gemm<Kokkos::Cuda>::State& st, const Shape& s, const Scala
   // full cache starts again (a plan costs one heuristic query and four descriptors).
   if (st.lt_plans.size() >= st.kLtMaxPlans) st.lt_plans.clear();
   LtPlan& plan = st.lt_plans[key];
-  const cudaDataType_t scale = type;
-  SURRO_CUBLAS(cublasLtMatmulDescCreate(&plan.op, compute, scale), label);
-  const cublasOperation_t op_first = s.op_b == Op::none ? CUBLAS_OP_N : CUBLAS_OP_T,
-                          op_second = s.op_a == Op::none ? CUBLAS_OP_N : CUBLAS_OP_T;
-  SURRO_CUBLAS(
-      cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_TRANSA, &op_first, sizeof(op_first)),
-      label);
-  SURRO_CUBLAS(
-      cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_TRANSB, &op_second, sizeof(op_second)),
-      label);
-  const cublasLtEpilogue_t epilogue = ep.bias
-                                          ? (ep.relu ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_BIAS)
-                                          : (ep.relu ? CUBLASLT_EPILOGUE_RELU : CUBLASLT_EPILOGUE_DEFAULT);
-  SURRO_CUBLAS(
-      cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue, sizeof(epilogue)),
-      label);
-  if (ep.bias)  // the heuristic reads the pointer's alignment from it
+  try {  // a plan that failed half-way is not kept: the next call plans again
+    const cudaDataType_t scale = type;
+    SURRO_CUBLAS(cublasLtMatmulDescCreate(&plan.op, compute, scale), label);
+    const cublasOperation_t op_first = s.op_b == Op::none ? CUBLAS_OP_N : CUBLAS_OP_T,
+                            op_second = s.op_a == Op::none ? CUBLAS_OP_N : CUBLAS_OP_T;
     SURRO_CUBLAS(
-        cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &ep.bias, sizeof(ep.bias)),
+        cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_TRANSA, &op_first, sizeof(op_first)),
         label);
-  // Column-major views: the first operand is B (n x k, or k x n transposed), the second A.
-  const bool bn = s.op_b == Op::none, an = s.op_a == Op::none;
-  SURRO_CUBLAS(cublasLtMatrixLayoutCreate(&plan.first, type, bn ? s.n : s.k, bn ? s.k : s.n, s.ldb), label);
-  SURRO_CUBLAS(cublasLtMatrixLayoutCreate(&plan.second, type, an ? s.k : s.m, an ? s.m : s.k, s.lda), label);
-  SURRO_CUBLAS(cublasLtMatrixLayoutCreate(&plan.out, type, s.n, s.m, s.ldc), label);
-  cublasLtMatmulPreference_t pref = nullptr;
-  SURRO_CUBLAS(cublasLtMatmulPreferenceCreate(&pref), label);
-  const std::uint64_t ws_bytes = st.kLtWorkspace;
-  cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws_bytes,
-                                       sizeof(ws_bytes));
-  cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &al_b, sizeof(al_b));
-  cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &al_a, sizeof(al_a));
-  cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &al_c, sizeof(al_c));
-  cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &al_c, sizeof(al_c));
-  cublasLtMatmulHeuristicResult_t result{};
-  int count = 0;
-  const cublasStatus_t status = cublasLtMatmulAlgoGetHeuristic(st.lt, plan.op, plan.first, plan.second,
-                                                               plan.out, plan.out, pref, 1, &result, &count);
-  cublasLtMatmulPreferenceDestroy(pref);
-  plan.found = status == CUBLAS_STATUS_SUCCESS && count > 0 && result.state == CUBLAS_STATUS_SUCCESS;
-  if (plan.found) plan.algo = result.algo;
+    SURRO_CUBLAS(
+        cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_TRANSB, &op_second, sizeof(op_second)),
+        label);
+    const cublasLtEpilogue_t epilogue = ep.bias
+                                            ? (ep.relu ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_BIAS)
+                                            : (ep.relu ? CUBLASLT_EPILOGUE_RELU : CUBLASLT_EPILOGUE_DEFAULT);
+    SURRO_CUBLAS(
+        cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue, sizeof(epilogue)),
+        label);
+    if (ep.bias)  // the heuristic reads the pointer's alignment from it
+      SURRO_CUBLAS(cublasLtMatmulDescSetAttribute(plan.op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &ep.bias,
+                                                  sizeof(ep.bias)),
+                   label);
+    // Column-major views: the first operand is B (n x k, or k x n transposed), the second A.
+    const bool bn = s.op_b == Op::none, an = s.op_a == Op::none;
+    SURRO_CUBLAS(cublasLtMatrixLayoutCreate(&plan.first, type, bn ? s.n : s.k, bn ? s.k : s.n, s.ldb), label);
+    SURRO_CUBLAS(cublasLtMatrixLayoutCreate(&plan.second, type, an ? s.k : s.m, an ? s.m : s.k, s.lda),
+                 label);
+    SURRO_CUBLAS(cublasLtMatrixLayoutCreate(&plan.out, type, s.n, s.m, s.ldc), label);
+    cublasLtMatmulPreference_t pref = nullptr;
+    SURRO_CUBLAS(cublasLtMatmulPreferenceCreate(&pref), label);
+    const std::uint64_t ws_bytes = st.kLtWorkspace;
+    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES, &ws_bytes,
+                                         sizeof(ws_bytes));
+    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, &al_b,
+                                         sizeof(al_b));
+    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, &al_a,
+                                         sizeof(al_a));
+    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, &al_c,
+                                         sizeof(al_c));
+    cublasLtMatmulPreferenceSetAttribute(pref, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, &al_c,
+                                         sizeof(al_c));
+    cublasLtMatmulHeuristicResult_t result{};
+    int count = 0;
+    const cublasStatus_t status = cublasLtMatmulAlgoGetHeuristic(
+        st.lt, plan.op, plan.first, plan.second, plan.out, plan.out, pref, 1, &result, &count);
+    cublasLtMatmulPreferenceDestroy(pref);
+    plan.found = status == CUBLAS_STATUS_SUCCESS && count > 0 && result.state == CUBLAS_STATUS_SUCCESS;
+    if (plan.found) plan.algo = result.algo;
+  } catch (...) {
+    st.lt_plans.erase(key);
+    throw;
+  }
   return plan;
 }
 
@@ -192,6 +216,7 @@ template <>
 Gemm<Kokkos::Cuda>::Gemm(const Kokkos::Cuda&, Options options)
     : m_options(options), m_state(std::make_shared<State>()) {
   SURRO_CUBLAS(cublasCreate(&m_state->handle), "surro::gemm::cublas");
+  m_state->use_lt = lt_from_environment();
 }
 
 template <>
@@ -209,7 +234,7 @@ void Gemm<Kokkos::Cuda>::operator()(const Kokkos::Cuda& exec, const Shape& s, Sc
   // A single real product with an epilogue goes to cuBLASLt, which applies it in the GEMM's store;
   // batched ones, and shapes no cuBLASLt algorithm takes, run as a plain GEMM and one pass after.
   if constexpr (std::is_floating_point_v<Scalar>) {
-    if (!epilogue.empty() && s.batch == 1) {
+    if (!epilogue.empty() && s.batch == 1 && m_state->use_lt) {
       const LtPlan& plan = lt_plan(*m_state, s, a, b, c, epilogue, compute);
       if (plan.found) {
         const char* name = !epilogue.bias  ? "cublasLt(relu)"
