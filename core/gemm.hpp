@@ -14,6 +14,7 @@
 #include "core/profile.hpp"
 #include "core/types.hpp"
 
+#include <climits>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -77,17 +78,46 @@ void apply_epilogue(const Exec& exec, const Shape& s, const Epilogue<Scalar>& ep
     SURRO_REQUIRE(ep.empty(), "surro::gemm: an epilogue (bias, relu) needs a real scalar type");
   } else {
     if (ep.empty() || s.batch == 0 || s.m == 0 || s.n == 0) return;
-    const index_t total = index_t(s.batch) * s.m * s.n, m = s.m, n = s.n, ldc = s.ldc, stride = s.stride_c;
+    const index_t rows = index_t(s.batch) * s.m, m = s.m, ldc = s.ldc, stride = s.stride_c;
+    const int n = s.n;
     const Scalar* bias = ep.bias;
     const bool relu = ep.relu;
-    profile::add_work("surro::gemm::epilogue", (2.0 * double(total) + (bias ? n : 0)) * sizeof(Scalar));
-    Kokkos::parallel_for(
-        "surro::gemm::epilogue", Kokkos::RangePolicy<Exec>(exec, 0, total), KOKKOS_LAMBDA(const index_t q) {
-          const index_t j = q % n, i = q / n % m, b = q / (n * m);
-          Scalar& v = c[b * stride + i * ldc + j];
-          const Scalar z = bias ? v + bias[j] : v;
-          v = relu && !(z > Scalar(0)) ? Scalar(0) : z;
-        });
+    profile::add_work("surro::gemm::epilogue", (2.0 * double(rows) * n + (bias ? n : 0)) * sizeof(Scalar));
+    if constexpr (is_device_exec_v<Exec>) {
+      // One element per thread, so that a warp writes consecutive columns. The row and column come
+      // from one division of a 32-bit index where the elements fit one: a 64-bit division per
+      // element held such a pass at a quarter of the copy bandwidth.
+      const index_t total = rows * n;
+      if (total <= index_t(INT_MAX)) {
+        Kokkos::parallel_for(
+            "surro::gemm::epilogue", Kokkos::RangePolicy<Exec>(exec, 0, total),
+            KOKKOS_LAMBDA(const index_t q) {
+              const int r = int(q) / n, j = int(q) - r * n;
+              Scalar& v = c[index_t(r / int(m)) * stride + index_t(r % int(m)) * ldc + j];
+              const Scalar z = bias ? v + bias[j] : v;
+              v = relu && !(z > Scalar(0)) ? Scalar(0) : z;
+            });
+      } else {
+        Kokkos::parallel_for(
+            "surro::gemm::epilogue", Kokkos::RangePolicy<Exec>(exec, 0, total),
+            KOKKOS_LAMBDA(const index_t q) {
+              const index_t r = q / n;
+              const int j = int(q - r * n);
+              Scalar& v = c[r / m * stride + r % m * ldc + j];
+              const Scalar z = bias ? v + bias[j] : v;
+              v = relu && !(z > Scalar(0)) ? Scalar(0) : z;
+            });
+      }
+    } else {  // a host thread per row, its columns in a loop: no division per element
+      Kokkos::parallel_for(
+          "surro::gemm::epilogue", Kokkos::RangePolicy<Exec>(exec, 0, rows), KOKKOS_LAMBDA(const index_t r) {
+            Scalar* row = c + r / m * stride + r % m * ldc;
+            for (int j = 0; j < n; ++j) {
+              const Scalar z = bias ? row[j] + bias[j] : row[j];
+              row[j] = relu && !(z > Scalar(0)) ? Scalar(0) : z;
+            }
+          });
+    }
   }
 }
 }  // namespace impl
