@@ -48,6 +48,11 @@ struct Epilogue {
   const Scalar* bias = nullptr;  // (n) or null
   bool relu = false;
   bool empty() const { return bias == nullptr && !relu; }
+  // v after the epilogue, v in column j (real scalars): what every pass that applies it computes.
+  KOKKOS_INLINE_FUNCTION Scalar operator()(const Scalar v, const int j) const {
+    const Scalar z = bias ? v + bias[j] : v;
+    return relu && !(z > Scalar(0)) ? Scalar(0) : z;
+  }
 };
 
 // Throws if lda/ldb/ldc are too small for the shape or a size is negative.
@@ -80,9 +85,7 @@ void apply_epilogue(const Exec& exec, const Shape& s, const Epilogue<Scalar>& ep
     if (ep.empty() || s.batch == 0 || s.m == 0 || s.n == 0) return;
     const index_t rows = index_t(s.batch) * s.m, m = s.m, ldc = s.ldc, stride = s.stride_c;
     const int n = s.n;
-    const Scalar* bias = ep.bias;
-    const bool relu = ep.relu;
-    profile::add_work("surro::gemm::epilogue", (2.0 * double(rows) * n + (bias ? n : 0)) * sizeof(Scalar));
+    profile::add_work("surro::gemm::epilogue", (2.0 * double(rows) * n + (ep.bias ? n : 0)) * sizeof(Scalar));
     if constexpr (is_device_exec_v<Exec>) {
       // One element per thread, so that a warp writes consecutive columns. The row and column come
       // from one division of a 32-bit index where the elements fit one: a 64-bit division per
@@ -94,8 +97,7 @@ void apply_epilogue(const Exec& exec, const Shape& s, const Epilogue<Scalar>& ep
             KOKKOS_LAMBDA(const index_t q) {
               const int r = int(q) / n, j = int(q) - r * n;
               Scalar& v = c[index_t(r / int(m)) * stride + index_t(r % int(m)) * ldc + j];
-              const Scalar z = bias ? v + bias[j] : v;
-              v = relu && !(z > Scalar(0)) ? Scalar(0) : z;
+              v = ep(v, j);
             });
       } else {
         Kokkos::parallel_for(
@@ -104,18 +106,14 @@ void apply_epilogue(const Exec& exec, const Shape& s, const Epilogue<Scalar>& ep
               const index_t r = q / n;
               const int j = int(q - r * n);
               Scalar& v = c[r / m * stride + r % m * ldc + j];
-              const Scalar z = bias ? v + bias[j] : v;
-              v = relu && !(z > Scalar(0)) ? Scalar(0) : z;
+              v = ep(v, j);
             });
       }
     } else {  // a host thread per row, its columns in a loop: no division per element
       Kokkos::parallel_for(
           "surro::gemm::epilogue", Kokkos::RangePolicy<Exec>(exec, 0, rows), KOKKOS_LAMBDA(const index_t r) {
             Scalar* row = c + r / m * stride + r % m * ldc;
-            for (int j = 0; j < n; ++j) {
-              const Scalar z = bias ? row[j] + bias[j] : row[j];
-              row[j] = relu && !(z > Scalar(0)) ? Scalar(0) : z;
-            }
+            for (int j = 0; j < n; ++j) row[j] = ep(row[j], j);
           });
     }
   }

@@ -50,13 +50,13 @@ void fill_bias(const Exec& exec, const LinearShape& sh, int c_out, const Real* b
 template <class Exec, class Real>
 void bias_relu(const Exec& exec, const LinearShape& sh, int c_out, const Real* bias, Real* y) {
   const int rows = int(sh.rows), groups = sh.out_groups;
+  gemm::Epilogue<Real> ep;  // the GEMM's epilogue, with the channel of this layout for its column
+  ep.bias = bias;
+  ep.relu = true;
   profile::add_work("surro::op::linear::bias_relu", (2.0 * sh.batch * rows * c_out + c_out) * sizeof(Real));
   Kokkos::parallel_for(
       "surro::op::linear::bias_relu", Kokkos::RangePolicy<Exec>(exec, 0, index_t(sh.batch) * rows * c_out),
-      KOKKOS_LAMBDA(const index_t i) {
-        const Real v = bias ? y[i] + bias[channel_of(int(i), rows, c_out, groups)] : y[i];
-        y[i] = v > Real(0) ? v : Real(0);
-      });
+      KOKKOS_LAMBDA(const index_t i) { y[i] = ep(y[i], channel_of(int(i), rows, c_out, groups)); });
 }
 
 // db(o) += sum_{b, r} dy(b, r, o), dy in `groups` layout: one team per output channel.

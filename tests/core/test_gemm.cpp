@@ -11,6 +11,7 @@
 #include <catch2/catch.hpp>
 
 #include <complex>
+#include <cstdlib>
 #include <random>
 
 using namespace surro;
@@ -32,15 +33,19 @@ struct Traits<Complex<R>> {
 using cd = std::complex<double>;
 template <class T>
 cd to_cd(const T& v) {
-  if constexpr (Traits<T>::is_complex) return cd(v.real(), v.imag());
-  else return cd(double(v), 0.0);
+  if constexpr (Traits<T>::is_complex)
+    return cd(v.real(), v.imag());
+  else
+    return cd(double(v), 0.0);
 }
 
 template <class T>
 T random_value(std::mt19937& gen) {
   std::uniform_real_distribution<double> d(-1.0, 1.0);
-  if constexpr (Traits<T>::is_complex) return T(d(gen), d(gen));
-  else return T(d(gen));
+  if constexpr (Traits<T>::is_complex)
+    return T(d(gen), d(gen));
+  else
+    return T(d(gen));
 }
 
 // Element (r, c) of op(X) for a row-major X with leading dimension ld.
@@ -108,12 +113,14 @@ TEMPLATE_LIST_TEST_CASE("gemm: strided batched matches a naive loop for every op
         cd dot = 0;
         double mag = 0;
         for (int p = 0; p < s.k; ++p) {
-          const cd x = op_at(a, bi * s.stride_a, s.lda, op_a, i, p), y = op_at(b, bi * s.stride_b, s.ldb, op_b, p, j);
+          const cd x = op_at(a, bi * s.stride_a, s.lda, op_a, i, p),
+                   y = op_at(b, bi * s.stride_b, s.ldb, op_b, p, j);
           dot += x * y;
           mag += std::abs(x) * std::abs(y);
         }
         const cd want = to_cd(alpha) * dot + to_cd(beta) * to_cd(c0[at]);
-        const double bound = 2 * gamma * (std::abs(to_cd(alpha)) * mag + std::abs(to_cd(beta)) * std::abs(to_cd(c0[at])));
+        const double bound =
+            2 * gamma * (std::abs(to_cd(alpha)) * mag + std::abs(to_cd(beta)) * std::abs(to_cd(c0[at])));
         INFO("batch " << bi << " C(" << i << ", " << j << ")");
         REQUIRE(std::abs(to_cd(c[at]) - want) <= bound);
       }
@@ -129,7 +136,7 @@ TEMPLATE_LIST_TEST_CASE("gemm: an epilogue adds a bias per column and applies Re
   using T = typename TestType::scalar;
   const auto op_a = GENERATE(gemm::Op::none, gemm::Op::trans);
   const auto op_b = GENERATE(gemm::Op::none, gemm::Op::trans);
-  const int batch = GENERATE(1, 2);  // 2: the pass after the product on every backend
+  const int batch = GENERATE(1, 2);    // 2: the pass after the product on every backend
   const int kind = GENERATE(1, 2, 3);  // bias, relu, both
   const double beta = GENERATE(0.0, 0.75);
   const bool with_bias = kind & 1, relu = kind & 2;
@@ -142,7 +149,8 @@ TEMPLATE_LIST_TEST_CASE("gemm: an epilogue adds a bias per column and applies Re
   const gemm::Shape s = gemm::make_shape(op_a, op_b, m, n, k, a_cols, b_cols, ldc, index_t(a_rows) * a_cols,
                                          index_t(b_rows) * b_cols, index_t(m) * ldc, batch);
   std::mt19937 gen(7);
-  std::vector<T> a(1 + batch * s.stride_a), b(1 + batch * s.stride_b), c0(1 + batch * s.stride_c), bias(1 + n);
+  std::vector<T> a(1 + batch * s.stride_a), b(1 + batch * s.stride_b), c0(1 + batch * s.stride_c),
+      bias(1 + n);
   for (auto* v : {&a, &b, &c0, &bias})
     for (auto& x : *v) x = random_value<T>(gen);
   const T alpha = T(1.25);
@@ -178,7 +186,8 @@ TEMPLATE_LIST_TEST_CASE("gemm: an epilogue adds a bias per column and applies Re
         const double bj = with_bias ? double(bias[1 + j]) : 0.0;
         const double z = double(alpha) * dot + beta * double(c0[at]) + bj;
         const double want = relu ? std::max(z, 0.0) : z;
-        const double bound = 2 * gamma * (std::abs(double(alpha)) * mag + beta * std::abs(double(c0[at])) + std::abs(bj));
+        const double bound =
+            2 * gamma * (std::abs(double(alpha)) * mag + beta * std::abs(double(c0[at])) + std::abs(bj));
         INFO("batch " << bi << " C(" << i << ", " << j << ") = " << c[at] << ", want " << want);
         REQUIRE(std::abs(double(c[at]) - want) <= bound);
       }
@@ -230,8 +239,25 @@ TEST_CASE("gemm: leading dimensions are validated", "[gemm]") {
   s.ldb = 3;
   s.ldc = 3;
   std::vector<double> a(8), b(12), c(6);
-  CHECK_THROWS_WITH(g(exec, s, 1.0, a.data(), b.data(), 0.0, c.data()), Catch::Contains("lda = 3: expected >= 4"));
+  CHECK_THROWS_WITH(g(exec, s, 1.0, a.data(), b.data(), 0.0, c.data()),
+                    Catch::Contains("lda = 3: expected >= 4"));
 }
+
+#if defined(KOKKOS_ENABLE_CUDA)
+// SURRO_CUBLASLT is read when a CUDA Gemm is built: all (the default) or off; anything else is an
+// error naming the variable and the values it takes.
+TEST_CASE("gemm: SURRO_CUBLASLT takes all or off and refuses anything else", "[gemm]") {
+  Kokkos::Cuda exec;
+  ::setenv("SURRO_CUBLASLT", "fused", 1);
+  CHECK_THROWS_WITH(gemm::Gemm<Kokkos::Cuda>(exec),
+                    Catch::Contains("SURRO_CUBLASLT (environment): expected all or off, got \"fused\""));
+  for (const char* mode : {"off", "all", ""}) {
+    ::setenv("SURRO_CUBLASLT", mode, 1);
+    CHECK_NOTHROW(gemm::Gemm<Kokkos::Cuda>(exec));
+  }
+  ::unsetenv("SURRO_CUBLASLT");
+}
+#endif
 
 TEST_CASE("gemm: an epilogue on complex scalars is refused", "[gemm]") {
   HostExec exec;
