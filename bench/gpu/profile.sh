@@ -3,7 +3,8 @@
 # for the kernels and library calls that declare their work, achieved GB/s and GFLOP/s against the
 # copy bandwidth and GEMM peaks measured at the start of each process). One file per case in $OUT
 # (or /tmp/surro-profile): the NS solver's two schemes, the FNO-2D and IFactFormer-m training
-# steps of the benchmark suite, and the two graph models' training steps (bench_mesh_models).
+# steps and inference forwards of the benchmark suite, and the two graph models' training steps
+# (bench_mesh_models).
 # Usage: bench/gpu/profile.sh [--only ns|fno|iff|mesh]...   (after bench/gpu/stage.sh; --cpu: this machine)
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 2
@@ -50,6 +51,13 @@ if has_part fno; then
     run "fno2d_m12w32_train_$m" bench_fno --case p --modes 12,12 --width 32 --in 10 --out 1 $g --mode train \
       --matmul $m "${timing[@]}"
   done
+  # Issue 14's inference targets: both FNO-2D widths, batch 20.
+  for mw in "8 20" "12 32"; do
+    read -r m w <<<"$mw"
+    # shellcheck disable=SC2086
+    run "fno2d_m${m}w${w}_infer" bench_fno --case p --modes $m,$m --width $w --in 10 --out 1 $g --mode infer \
+      "${timing[@]}"
+  done
 fi
 if has_part iff; then
   L="--lengths 12.566370614359172,2,4.1887902047863905"
@@ -62,6 +70,8 @@ if has_part iff; then
     # shellcheck disable=SC2086
     run "iff_32x33x16_train_$m" bench_ifactformer --case p $iff --mode train --matmul $m --warmup 1 --reps 2 --iters 1
   done
+  # shellcheck disable=SC2086
+  run "iff_32x33x16_infer" bench_ifactformer --case p $iff --mode infer --warmup 1 --reps 2 --iters 1
 fi
 if has_part mesh; then
   # One channel mesh of about 100k nodes (4,000 here), batch 1: the "large" case of mesh_models.sh.

@@ -7,6 +7,7 @@
 # machine has no OpenMPI of its own.
 # Usage: bench/gpu/stage.sh [build-dir]   (default build/cuda)
 # STAGE_CLI_ONLY=1: surro and the HDF5 tools only (no surro_tests, no bench programs).
+# STAGE_BENCH="bench_mesh_models ...": of the bench programs, only these (default: all).
 # STAGE_DIR (default .device): where the archive goes, e.g. .device-omp for an OpenMP build staged
 # beside a CUDA one (env.sh reads it from SURRO_STAGE_TGZ).
 set -euo pipefail
@@ -19,7 +20,13 @@ bins=("$build/app/surro")
 # only the CLI (a training chunk) then fits the device's 64 MiB transfer beside a carried run.
 if [[ ${STAGE_CLI_ONLY:-0} != 1 ]]; then
   [[ -x $build/tests/surro_tests ]] && bins+=("$build/tests/surro_tests")
-  for b in "$build"/bench/*; do [[ -x $b && -f $b ]] && bins+=("$b"); done
+  for b in "$build"/bench/*; do
+    [[ -x $b && -f $b ]] || continue
+    # STAGE_BENCH="bench_a bench_b": only these benchmark programs (the full set with the tests does
+    # not fit a carry beside a training pack).
+    [[ -n ${STAGE_BENCH:-} && " $STAGE_BENCH " != *" $(basename "$b") "* ]] && continue
+    bins+=("$b")
+  done
 fi
 bins+=("$(command -v h5diff)")  # the job tests compare datasets with it
 bins+=("$(command -v h5dump)")  # bench/peers/rollout.py reads HDF5 through it where h5py is missing
