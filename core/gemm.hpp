@@ -6,6 +6,10 @@
 //   op(A_b): (m, k), op(B_b): (k, n), C_b: (m, n), all row-major with leading dimensions lda, ldb,
 //   ldc (the distance between consecutive rows), and X_b = X + b * stride_x. A stride of 0
 //   broadcasts one matrix to every batch entry (shared weights).
+// An outer count repeats that batch with strides of its own: entry (o, b), o < outer, is
+//   X_{o,b} = X + o * outer_x + b * stride_x, all outer * batch products in one library call (on
+//   CUDA through pointer arrays). It is how a block of P matrices for each of M blocks, laid out
+//   with a block stride that is not P times the matrix stride, runs as one call instead of M.
 // Scalars: float, double, Kokkos::complex<float>, Kokkos::complex<double>. Op::conj_trans on a
 // real type is the same as Op::trans.
 //
@@ -29,6 +33,13 @@ struct Shape {
   int lda = 0, ldb = 0, ldc = 0;
   index_t stride_a = 0, stride_b = 0, stride_c = 0;
   int batch = 1;
+  int outer = 1;  // see above; 1: a plain strided batch
+  index_t outer_a = 0, outer_b = 0, outer_c = 0;
+  index_t entries() const { return index_t(outer) * batch; }
+  // The offset of entry q = o * batch + b (q < entries()) in an operand with these strides.
+  KOKKOS_INLINE_FUNCTION static index_t offset(index_t q, int batch, index_t stride, index_t outer_stride) {
+    return q / batch * outer_stride + q % batch * stride;
+  }
 };
 
 struct Options {
@@ -83,6 +94,8 @@ void apply_epilogue(const Exec& exec, const Shape& s, const Epilogue<Scalar>& ep
     SURRO_REQUIRE(ep.empty(), "surro::gemm: an epilogue (bias, relu) needs a real scalar type");
   } else {
     if (ep.empty() || s.batch == 0 || s.m == 0 || s.n == 0) return;
+    SURRO_REQUIRE(s.outer == 1, "surro::gemm: an epilogue (bias, relu) with outer = " << s.outer
+                                    << ": expected outer 1 (no caller needs both)");
     const index_t rows = index_t(s.batch) * s.m, m = s.m, ldc = s.ldc, stride = s.stride_c;
     const int n = s.n;
     profile::add_work("surro::gemm::epilogue", (2.0 * double(rows) * n + (ep.bias ? n : 0)) * sizeof(Scalar));
@@ -137,6 +150,15 @@ inline Shape make_shape(Op op_a, Op op_b, index_t m, index_t n, index_t k, index
   s.stride_b = stride_b;
   s.stride_c = stride_c;
   s.batch = int(batch);
+  return s;
+}
+
+// The Shape with an outer count and its strides (Shape's outer, outer_a, outer_b, outer_c).
+inline Shape with_outer(Shape s, index_t outer, index_t outer_a, index_t outer_b, index_t outer_c) {
+  s.outer = int(outer);
+  s.outer_a = outer_a;
+  s.outer_b = outer_b;
+  s.outer_c = outer_c;
   return s;
 }
 

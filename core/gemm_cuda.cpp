@@ -108,10 +108,17 @@ struct Gemm<Kokkos::Cuda>::State {
   void* workspace = nullptr;         // (kLtWorkspace bytes) for cuBLASLt's split-K algorithms
   std::map<LtKey, LtPlan> lt_plans;  // one per (shape, type, epilogue, alignments)
   bool use_lt = true;                // SURRO_CUBLASLT
+  // (3, capacity) device pointers for a product with an outer count (gemm.hpp): B's, A's and C's
+  // entries for cublasGemmBatchedEx, written by a kernel on the call's stream before the call. Grown
+  // on a larger call (cudaFree synchronizes, so a model's first steps pay it, not its later ones).
+  // Like the cuBLAS handle, the buffer serves one stream at a time.
+  void** pointers = nullptr;
+  std::size_t pointer_capacity = 0;
   static constexpr std::size_t kLtWorkspace = std::size_t(32) << 20;  // NVIDIA's advice for Hopper
   static constexpr std::size_t kLtMaxPlans = 1024;
   ~State() {
     lt_plans.clear();
+    if (pointers) cudaFree(pointers);
     if (workspace) cudaFree(workspace);
     if (lt) cublasLtDestroy(lt);
     if (handle) cublasDestroy(handle);
@@ -210,6 +217,37 @@ const LtPlan& lt_plan(Gemm<Kokkos::Cuda>::State& st, const Shape& s, const Scala
   return plan;
 }
 
+// The outer * batch entries' pointers (B's, then A's, then C's: cuBLAS's operand order) in
+// st.pointers, written on the call's stream.
+template <class Scalar>
+void** entry_pointers(Gemm<Kokkos::Cuda>::State& st, const Kokkos::Cuda& exec, const Shape& s, const Scalar* a,
+                      const Scalar* b, Scalar* c) {
+  const index_t count = s.entries();
+  if (std::size_t(count) > st.pointer_capacity) {
+    if (st.pointers) cudaFree(st.pointers);
+    st.pointers = nullptr;
+    st.pointer_capacity = 0;
+    if (cudaMalloc(reinterpret_cast<void**>(&st.pointers), 3 * sizeof(void*) * std::size_t(count)) != cudaSuccess)
+      SURRO_THROW(ErrorKind::runtime, "surro::gemm::cublas: cudaMalloc of " << 3 * count
+                                          << " entry pointers failed");
+    st.pointer_capacity = std::size_t(count);
+  }
+  void** p = st.pointers;
+  const int batch = s.batch;
+  const index_t sa = s.stride_a, sb = s.stride_b, sc = s.stride_c, oa = s.outer_a, ob = s.outer_b,
+                oc = s.outer_c;
+  Scalar* a_ = const_cast<Scalar*>(a);  // cuBLAS reads A and B through const pointers
+  Scalar* b_ = const_cast<Scalar*>(b);
+  Kokkos::parallel_for(
+      "surro::gemm::entry_pointers", Kokkos::RangePolicy<Kokkos::Cuda>(exec, 0, count),
+      KOKKOS_LAMBDA(const index_t q) {
+        p[q] = b_ + Shape::offset(q, batch, sb, ob);
+        p[count + q] = a_ + Shape::offset(q, batch, sa, oa);
+        p[2 * count + q] = c + Shape::offset(q, batch, sc, oc);
+      });
+  return p;
+}
+
 }  // namespace
 
 template <>
@@ -226,7 +264,7 @@ void Gemm<Kokkos::Cuda>::operator()(const Kokkos::Cuda& exec, const Shape& s, Sc
                                     const Epilogue<Scalar>& epilogue) const {
   constexpr const char* label = "surro::gemm::cublas";
   validate(s, label);
-  if (s.batch == 0 || s.m == 0 || s.n == 0) return;
+  if (s.entries() == 0 || s.m == 0 || s.n == 0) return;
   constexpr cudaDataType_t type = CublasType<Scalar>::data;
   cublasComputeType_t compute = CUBLAS_COMPUTE_64F;
   if constexpr (std::is_same_v<Scalar, float> || std::is_same_v<Scalar, Complex<float>>)
@@ -234,7 +272,7 @@ void Gemm<Kokkos::Cuda>::operator()(const Kokkos::Cuda& exec, const Shape& s, Sc
   // A single real product with an epilogue goes to cuBLASLt, which applies it in the GEMM's store;
   // batched ones, and shapes no cuBLASLt algorithm takes, run as a plain GEMM and one pass after.
   if constexpr (std::is_floating_point_v<Scalar>) {
-    if (!epilogue.empty() && s.batch == 1 && m_state->use_lt) {
+    if (!epilogue.empty() && s.entries() == 1 && m_state->use_lt) {
       const LtPlan& plan = lt_plan(*m_state, s, a, b, c, epilogue, compute);
       if (plan.found) {
         const char* name = !epilogue.bias  ? "cublasLt(relu)"
@@ -256,6 +294,16 @@ void Gemm<Kokkos::Cuda>::operator()(const Kokkos::Cuda& exec, const Shape& s, Sc
   const auto region = impl::profile_region("cublas", s, beta, m_options.allow_tf32);
   // Op::conj_trans on real data is a plain transpose; cuBLAS accepts OP_C for real types too.
   SURRO_CUBLAS(cublasSetStream(m_state->handle, exec.cuda_stream()), label);
+  if (s.outer != 1) {
+    void** p = entry_pointers(*m_state, exec, s, a, b, c);
+    const int count = int(s.entries());
+    SURRO_CUBLAS(cublasGemmBatchedEx(m_state->handle, to_cublas(s.op_b), to_cublas(s.op_a), s.n, s.m, s.k,
+                                     &alpha, p, type, s.ldb, p + count, type, s.lda, &beta, p + 2 * count, type,
+                                     s.ldc, count, compute, CUBLAS_GEMM_DEFAULT),
+                 label);
+    impl::apply_epilogue(exec, s, epilogue, c);
+    return;
+  }
   SURRO_CUBLAS(
       cublasGemmStridedBatchedEx(m_state->handle, to_cublas(s.op_b), to_cublas(s.op_a), s.n, s.m, s.k, &alpha,
                                  b, type, s.ldb, s.stride_b, a, type, s.lda, s.stride_a, &beta, c, type,

@@ -22,7 +22,7 @@ CBLAS_TRANSPOSE to_cblas(Op op, bool is_complex) {
   return CblasNoTrans;
 }
 
-// One tile of batch entry b: rows [r0, r0 + mr) and columns [c0, c0 + nc) of C, all of k. Row r of
+// One tile of entry b (o * batch + i, Shape::offset): rows [r0, r0 + mr) and columns [c0, c0 + nc) of C, all of k. Row r of
 // op(A) starts at A + r lda (no transpose) or at A + r (transposed: a column of A); column j of op(B)
 // at B + j (no transpose) or B + j ldb.
 struct Tile {
@@ -31,15 +31,15 @@ struct Tile {
 };
 template <class T>
 const T* a_tile(const Shape& s, const T* a, const Tile& t) {
-  return a + t.b * s.stride_a + (s.op_a == Op::none ? index_t(t.r0) * s.lda : index_t(t.r0));
+  return a + Shape::offset(t.b, s.batch, s.stride_a, s.outer_a) + (s.op_a == Op::none ? index_t(t.r0) * s.lda : index_t(t.r0));
 }
 template <class T>
 const T* b_tile(const Shape& s, const T* bm, const Tile& t) {
-  return bm + t.b * s.stride_b + (s.op_b == Op::none ? index_t(t.c0) : index_t(t.c0) * s.ldb);
+  return bm + Shape::offset(t.b, s.batch, s.stride_b, s.outer_b) + (s.op_b == Op::none ? index_t(t.c0) : index_t(t.c0) * s.ldb);
 }
 template <class T>
 T* c_tile(const Shape& s, T* c, const Tile& t) {
-  return c + t.b * s.stride_c + index_t(t.r0) * s.ldc + t.c0;
+  return c + Shape::offset(t.b, s.batch, s.stride_c, s.outer_c) + index_t(t.r0) * s.ldc + t.c0;
 }
 
 void call(const Shape& s, const Tile& t, float alpha, const float* a, const float* bm, float beta, float* c) {
@@ -95,7 +95,7 @@ void Gemm<HostExec>::operator()(const HostExec& exec, const Shape& s, Scalar alp
   exec.fence();  // operands may come from kernels still running on this instance
   if constexpr (kTiled) {
     const int tm = (s.m + kTile - 1) / kTile, tn = (s.n + kTile - 1) / kTile;
-    const index_t tiles = index_t(s.batch) * tm * tn;
+    const index_t tiles = s.entries() * tm * tn;
     Kokkos::parallel_for("surro::gemm::cblas_tiles", Kokkos::RangePolicy<HostExec>(exec, 0, tiles),
                          [=](const index_t q) {
                            const int i = int(q % tn), j = int(q / tn % tm);
@@ -105,7 +105,7 @@ void Gemm<HostExec>::operator()(const HostExec& exec, const Shape& s, Scalar alp
                          });
     exec.fence();
   } else {
-    for (index_t i = 0; i < s.batch; ++i) call(s, Tile{i, 0, s.m, 0, s.n}, alpha, a, b, beta, c);
+    for (index_t i = 0; i < s.entries(); ++i) call(s, Tile{i, 0, s.m, 0, s.n}, alpha, a, b, beta, c);
   }
   impl::apply_epilogue(exec, s, epilogue, c);
 }

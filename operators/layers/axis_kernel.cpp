@@ -45,44 +45,61 @@ AxisView axis_view(const FactorizedCfg& c, int axis) {
 }
 
 // Groups the P partial products are cut into before they are added: on a device, one thread per
-// entry e summing all P terms gives only N_a^2 threads (256 at N_a = 16), far too few to load the
-// GPU's memory system, so P is cut into G groups summed side by side (G N_a^2 threads, about
-// kGroupThreads), then the G group sums are added. Host spaces use one group (the plain loop).
-// G depends on (P, N_a) only, so the rounding is the same run after run.
+// output entry summing all P terms gives only mc N_a^2 threads (256 per block at N_a = 16), too few
+// to load the GPU's memory system, so P is cut into G groups summed side by side (G mc N_a^2
+// threads, about kGroupThreads), then the G group sums are added. Host spaces use one group (the
+// plain loop). G depends on (P, mc N_a^2) only, fixed by the config, so the rounding is the same
+// run after run.
 inline constexpr index_t kGroupThreads = index_t(1) << 18;
 
 template <class Exec>
-index_t partial_groups(index_t P, index_t n2, int forced) {
+index_t partial_groups(index_t P, index_t outputs, int forced) {
   if (forced > 0) return std::min<index_t>(forced, P);
   if (!is_device_exec_v<Exec> || P < 8) return 1;
-  const index_t g = (kGroupThreads + n2 - 1) / n2;
+  const index_t g = (kGroupThreads + outputs - 1) / outputs;
   return std::min(g, P / 4);  // at least 4 terms a group
 }
 
-// out(e) = sum_p partial(p, e), e < n2 = N_a^2: group g of G sums p in [chunk_begin(P, G, g), ..) into
-// group(g, e), then out(e) adds the G group sums in order (G = 1: out directly).
+// The partial products of dK for P > 1 (axis_apply_kernel_grad) are computed for up to this many
+// scalars at once: blocks are taken kPartialBudget / (P N_a^2) at a time (at least one). More blocks
+// per call give a GPU more independent products in one launch; the bound keeps the workspace at
+// 16 MiB of floats (32 of doubles) where one block's partials fit.
+inline constexpr index_t kPartialBudget = index_t(1) << 22;
+
+index_t blocks_per_call(const FactorizedCfg& c, const AxisView& v) {
+  if (c.partial_blocks > 0) return std::min<index_t>(c.partial_blocks, c.blocks);
+  const index_t per_block = v.P * v.na * v.na;
+  return std::max<index_t>(1, std::min<index_t>(c.blocks, kPartialBudget / per_block));
+}
+
+// out(m, e) = sum_p partial(m, p, e), m < mc, e < n2 = N_a^2: group g of G sums p in
+// [chunk_begin(P, G, g), ..) into group(m, g, e), then out(m, e) adds the G group sums in order
+// (G = 1: out directly).
 template <class Exec, class Real>
-void sum_partials(const Exec& exec, index_t P, index_t n2, int forced_groups,
-                  const Real* partial /* (P, n2) */, Real* group /* (G, n2) */, Real* out /* (n2) */) {
-  profile::add_work("surro::op::axis_kernel::sum_partials", double(P + 1) * n2 * sizeof(Real));
-  const index_t G = partial_groups<Exec>(P, n2, forced_groups);
+void sum_partials(const Exec& exec, index_t mc, index_t P, index_t n2, int forced_groups,
+                  const Real* partial /* (mc, P, n2) */, Real* group /* (mc, G, n2) */,
+                  Real* out /* (mc, n2) */) {
+  profile::add_work("surro::op::axis_kernel::sum_partials", double(mc) * (P + 1) * n2 * sizeof(Real));
+  const index_t G = partial_groups<Exec>(P, mc * n2, forced_groups);
   Real* dst = G == 1 ? out : group;
   Kokkos::parallel_for(
-      "surro::op::axis_kernel::sum_partials", Kokkos::RangePolicy<Exec>(exec, 0, G * n2),
+      "surro::op::axis_kernel::sum_partials", Kokkos::RangePolicy<Exec>(exec, 0, mc * G * n2),
       KOKKOS_LAMBDA(const index_t i) {
-        const index_t g = i / n2, e = i - g * n2;
+        const index_t m = i / (G * n2), r = i - m * G * n2, g = r / n2, e = r - g * n2;
         const index_t first = reduce::chunk_begin(P, G, g), last = reduce::chunk_begin(P, G, g + 1);
+        const Real* src = partial + m * P * n2 + e;
         Real s = 0;
-        for (index_t p = first; p < last; ++p) s += partial[p * n2 + e];
+        for (index_t p = first; p < last; ++p) s += src[p * n2];
         dst[i] = s;
       });
   if (G == 1) return;
   Kokkos::parallel_for(
-      "surro::op::axis_kernel::sum_groups", Kokkos::RangePolicy<Exec>(exec, 0, n2),
-      KOKKOS_LAMBDA(const index_t e) {
+      "surro::op::axis_kernel::sum_groups", Kokkos::RangePolicy<Exec>(exec, 0, mc * n2),
+      KOKKOS_LAMBDA(const index_t i) {
+        const index_t m = i / n2, e = i - m * n2;
         Real s = 0;
-        for (index_t g = 0; g < G; ++g) s += group[g * n2 + e];
-        out[e] = s;
+        for (index_t g = 0; g < G; ++g) s += group[(m * G + g) * n2 + e];
+        out[i] = s;
       });
 }
 
@@ -105,9 +122,10 @@ FactorizedWorkspace<Exec, Real>::FactorizedWorkspace(const Exec& exec, const Fac
   for (int a = 0; a < c.dims(); ++a) {
     const AxisView v = axis_view(c, a);
     if (v.P == 1) continue;
-    need = std::max(need, v.P * v.na * v.na);
-    const index_t G = partial_groups<Exec>(v.P, v.na * v.na, c.partial_groups);
-    if (G > 1) need_groups = std::max(need_groups, G * v.na * v.na);
+    const index_t mc = blocks_per_call(c, v);
+    need = std::max(need, mc * v.P * v.na * v.na);
+    const index_t G = partial_groups<Exec>(v.P, mc * v.na * v.na, c.partial_groups);
+    if (G > 1) need_groups = std::max(need_groups, mc * G * v.na * v.na);
   }
   using mem = typename Exec::memory_space;
   if (need > 0) partial = make_scratch<View1<Real, mem>>(exec, "surro::op::axis_kernel::partial", need);
@@ -157,19 +175,10 @@ void axis_apply(const Exec& exec, const FactorizedWorkspace<Exec, Real>& ws, int
   const AxisView v = axis_view(ws.cfg, axis);
   const index_t M = ws.cfg.blocks, na = v.na, Q = v.Q, P = v.P, mat = na * Q;
   const gemm::Op op = transpose ? gemm::Op::trans : gemm::Op::none;
-  // Y_{m,p} (N_a x Q) = op(K_m) X_{m,p}; X_{m,p} at x + m x_stride + p N_a Q.
-  if (P == 1) {
-    ws.gemm(exec, gemm::make_shape(op, gemm::Op::none, na, Q, na, na, Q, Q, na * na, x_stride, y_stride, M),
-            Real(1), kernel, x, beta, y);
-  } else if (M <= P) {
-    for (index_t m = 0; m < M; ++m)
-      ws.gemm(exec, gemm::make_shape(op, gemm::Op::none, na, Q, na, na, Q, Q, 0, mat, mat, P), Real(1),
-              kernel + m * na * na, x + m * x_stride, beta, y + m * y_stride);
-  } else {
-    for (index_t p = 0; p < P; ++p)
-      ws.gemm(exec, gemm::make_shape(op, gemm::Op::none, na, Q, na, na, Q, Q, na * na, x_stride, y_stride, M),
-              Real(1), kernel, x + p * mat, beta, y + p * mat);
-  }
+  // Y_{m,p} (N_a x Q) = op(K_m) X_{m,p}; X_{m,p} at x + m x_stride + p N_a Q: P products per block
+  // (the block's K for all of them), M blocks, one call.
+  const gemm::Shape one = gemm::make_shape(op, gemm::Op::none, na, Q, na, na, Q, Q, 0, mat, mat, P);
+  ws.gemm(exec, gemm::with_outer(one, M, na * na, x_stride, y_stride), Real(1), kernel, x, beta, y);
 }
 
 template <class Exec, class Real>
@@ -186,13 +195,14 @@ void axis_apply_kernel_grad(const Exec& exec, const FactorizedWorkspace<Exec, Re
             Real(1), dy, x, Real(0), dkernel);
     return;
   }
-  // Per block: the P products dY_{m,p} X_{m,p}^T side by side, then their sum.
-  for (index_t m = 0; m < M; ++m) {
-    ws.gemm(exec,
-            gemm::make_shape(gemm::Op::none, gemm::Op::trans, na, na, Q, Q, Q, na, mat, mat, na * na, P),
-            Real(1), dy + m * dy_stride, x + m * x_stride, Real(0), ws.partial.data());
-    sum_partials(exec, P, na * na, ws.cfg.partial_groups, ws.partial.data(), ws.group.data(),
-                 dkernel + m * na * na);
+  // The P products dY_{m,p} X_{m,p}^T of mc blocks side by side in one call, then their sums over p.
+  const index_t n2 = na * na, per_call = blocks_per_call(ws.cfg, v);
+  const gemm::Shape one = gemm::make_shape(gemm::Op::none, gemm::Op::trans, na, na, Q, Q, Q, na, mat, mat, n2, P);
+  for (index_t m0 = 0; m0 < M; m0 += per_call) {
+    const index_t mc = std::min(per_call, M - m0);
+    ws.gemm(exec, gemm::with_outer(one, mc, dy_stride, x_stride, P * n2), Real(1), dy + m0 * dy_stride,
+            x + m0 * x_stride, Real(0), ws.partial.data());
+    sum_partials(exec, mc, P, n2, ws.cfg.partial_groups, ws.partial.data(), ws.group.data(), dkernel + m0 * n2);
   }
 }
 

@@ -8,8 +8,8 @@
 //
 // Application along axis a of a head-major activation x (M, N0, N1[, N2], C), C = Dh:
 //   (K_a *_a x)(m, .., i, ..) = sum_j K_a(m)(i, j) x(m, .., j, ..)     (identity on the other axes)
-// With P = N0..N_{a-1} and Q = N_{a+1}.. C, block m is P matrices (N_a, Q): one batched GEMM per
-// call, or min(M, P) of them.
+// With P = N0..N_{a-1} and Q = N_{a+1}.. C, block m is P matrices (N_a, Q): one GEMM call of M P
+// products (gemm's outer count: blocks, then the P matrices of each).
 //
 // The two ways of combining the axes (variant):
 //   parallel (IFactFormer-m): U(m, a) = K_a *_a v for every axis a, U (M, d, N..., C): torch's
@@ -18,7 +18,8 @@
 //             d - 1 intermediates are saved for backward in a caller buffer `inter` ((d-1), M, N..., C).
 // Backward: d v = sum_a K_a^T *_a dU_a (parallel) or the chain in reverse, and
 //   dK_a(m) = sum_{p, q} dU_a(m, p, :, q) x_a(m, p, :, q)^T  (x_a: what K_a was applied to),
-// through a batched GEMM into the workspace's partial products and a sum over p.
+// through one GEMM call into the workspace's partial products of several blocks (as many as fit
+// kPartialBudget in axis_kernel.cpp) and one sum over p for them.
 #include "core/gemm.hpp"
 #include "core/types.hpp"
 
@@ -37,9 +38,13 @@ struct FactorizedCfg {
   double scale = 1.0;
   FactorizedVariant variant = FactorizedVariant::parallel;
   // Groups the dK partial products are summed in (axis_kernel.cpp): 0 chooses (1 on host spaces,
-  // about 2^18 / N_a^2 on devices); a positive value forces min(value, P), so that host tests cover
+  // about 2^18 / (mc N_a^2) on devices); a positive value forces min(value, P), so that host tests cover
   // the grouped sum the devices run.
   int partial_groups = 0;
+  // Blocks whose dK partial products one GEMM call computes (axis_kernel.cpp): 0 chooses (as many as
+  // fit 2^22 scalars, at least one); a positive value forces min(value, M), so that host tests cover
+  // the calls of a few blocks each that large grids make.
+  int partial_blocks = 0;
   int dims() const { return int(grid.size()); }
   index_t points() const;
   // Scalars of U: M d N C (parallel) or M N C (chained); of `inter`: (d - 1) M N C (chained) or 0.
@@ -58,9 +63,9 @@ struct FactorizedWorkspace {
   FactorizedWorkspace(const Exec& exec, const FactorizedCfg& cfg);
   FactorizedCfg cfg;
   gemm::Gemm<Exec> gemm;
-  View1<Real, typename Exec::memory_space>
-      partial;  // (P, N_a, N_a) for the largest P N_a^2 over axes with P > 1
-  // (G, N_a, N_a): the group sums of `partial` on device spaces (axis_kernel.cpp), else empty
+  // (mc, P, N_a, N_a), mc blocks per call (axis_kernel.cpp), for the largest over axes with P > 1
+  View1<Real, typename Exec::memory_space> partial;
+  // (mc, G, N_a, N_a): the group sums of `partial` on device spaces (axis_kernel.cpp), else empty
   View1<Real, typename Exec::memory_space> group;
   View1<Real, typename Exec::memory_space> chain;  // (M, N, C), chained only
 };

@@ -65,7 +65,10 @@ TEMPLATE_LIST_TEST_CASE("gemm: strided batched matches a naive loop for every op
   const auto op_a = GENERATE(gemm::Op::none, gemm::Op::trans, gemm::Op::conj_trans);
   const auto op_b = GENERATE(gemm::Op::none, gemm::Op::trans, gemm::Op::conj_trans);
   const bool broadcast_a = GENERATE(false, true);  // stride_a = 0: one A for every batch entry
-  CAPTURE(int(op_a), int(op_b), broadcast_a);
+  // outer 2: two strided batches in one call, each operand's outer stride leaving a gap after its
+  // batch (C's gap must stay unwritten); a broadcast A is then one A per outer entry.
+  const int outer = GENERATE(1, 2);
+  CAPTURE(int(op_a), int(op_b), broadcast_a, outer);
 
   gemm::Shape s;
   s.op_a = op_a;
@@ -79,13 +82,15 @@ TEMPLATE_LIST_TEST_CASE("gemm: strided batched matches a naive loop for every op
   s.lda = a_cols + 2;  // padded rows exercise the leading dimensions
   s.ldb = b_cols + 1;
   s.ldc = s.n + 3;
-  s.stride_a = broadcast_a ? 0 : index_t(a_rows) * s.lda;
+  const index_t a_mat = index_t(a_rows) * s.lda;
+  s.stride_a = broadcast_a ? 0 : a_mat;
   s.stride_b = index_t(b_rows) * s.ldb;
   s.stride_c = index_t(s.m) * s.ldc;
+  s = gemm::with_outer(s, outer, (broadcast_a ? 1 : s.batch) * a_mat + 4, s.batch * s.stride_b + 3,
+                       s.batch * s.stride_c + 5);
 
   std::mt19937 gen(42);
-  std::vector<T> a((broadcast_a ? 1 : s.batch) * index_t(a_rows) * s.lda), b(s.batch * s.stride_b),
-      c0(s.batch * s.stride_c);
+  std::vector<T> a(outer * s.outer_a), b(outer * s.outer_b), c0(outer * s.outer_c);
   for (auto& v : a) v = random_value<T>(gen);
   for (auto& v : b) v = random_value<T>(gen);
   for (auto& v : c0) v = random_value<T>(gen);
@@ -102,28 +107,31 @@ TEMPLATE_LIST_TEST_CASE("gemm: strided batched matches a naive loop for every op
 
   const double u = epsilon<typename Traits<T>::real>();
   const double gamma = (s.k + 2) * u / (1 - (s.k + 2) * u);
-  for (int bi = 0; bi < s.batch; ++bi)
+  std::vector<char> product(c.size(), 0);  // 1 where some entry's C(i, j) lies
+  for (index_t q = 0; q < s.entries(); ++q) {
+    const index_t oa = gemm::Shape::offset(q, s.batch, s.stride_a, s.outer_a),
+                  ob = gemm::Shape::offset(q, s.batch, s.stride_b, s.outer_b),
+                  oc = gemm::Shape::offset(q, s.batch, s.stride_c, s.outer_c);
     for (int i = 0; i < s.m; ++i)
-      for (int j = 0; j < s.ldc; ++j) {
-        const index_t at = bi * s.stride_c + index_t(i) * s.ldc + j;
-        if (j >= s.n) {  // padding between rows of C is never written
-          REQUIRE(to_cd(c[at]) == to_cd(c0[at]));
-          continue;
-        }
+      for (int j = 0; j < s.n; ++j) {
+        const index_t at = oc + index_t(i) * s.ldc + j;
+        product[at] = 1;
         cd dot = 0;
         double mag = 0;
         for (int p = 0; p < s.k; ++p) {
-          const cd x = op_at(a, bi * s.stride_a, s.lda, op_a, i, p),
-                   y = op_at(b, bi * s.stride_b, s.ldb, op_b, p, j);
+          const cd x = op_at(a, oa, s.lda, op_a, i, p), y = op_at(b, ob, s.ldb, op_b, p, j);
           dot += x * y;
           mag += std::abs(x) * std::abs(y);
         }
         const cd want = to_cd(alpha) * dot + to_cd(beta) * to_cd(c0[at]);
         const double bound =
             2 * gamma * (std::abs(to_cd(alpha)) * mag + std::abs(to_cd(beta)) * std::abs(to_cd(c0[at])));
-        INFO("batch " << bi << " C(" << i << ", " << j << ")");
+        INFO("entry " << q << " C(" << i << ", " << j << ")");
         REQUIRE(std::abs(to_cd(c[at]) - want) <= bound);
       }
+  }
+  for (std::size_t at = 0; at < c.size(); ++at)  // row padding and the gaps are never written
+    if (!product[at]) REQUIRE(to_cd(c[at]) == to_cd(c0[at]));
 }
 
 // The epilogue (bias per column, then ReLU) against the naive product. The bound is the one above
@@ -268,4 +276,14 @@ TEST_CASE("gemm: an epilogue on complex scalars is refused", "[gemm]") {
   ep.relu = true;
   CHECK_THROWS_WITH(g(exec, s, Complex<double>(1), a.data(), b.data(), Complex<double>(0), c.data(), ep),
                     Catch::Contains("needs a real scalar type"));
+}
+
+TEST_CASE("gemm: an epilogue with an outer count is refused", "[gemm]") {
+  HostExec exec;
+  gemm::Gemm<HostExec> g(exec);
+  const gemm::Shape s =
+      gemm::with_outer(gemm::make_shape(gemm::Op::none, gemm::Op::none, 2, 2, 2, 2, 2, 2, 4, 4, 4, 1), 2, 4, 4, 4);
+  std::vector<double> a(8), b(8), c(8), bias(2);
+  const gemm::Epilogue<double> ep{bias.data(), false};
+  CHECK_THROWS_WITH(g(exec, s, 1.0, a.data(), b.data(), 0.0, c.data(), ep), Catch::Contains("outer = 2"));
 }

@@ -772,10 +772,11 @@ TEMPLATE_LIST_TEST_CASE(
     surro::test::RealCases) {
   using Exec = typename TestType::exec;
   using Real = typename TestType::scalar;
-  // 3D with M = 6 blocks: axis 0 is one batched GEMM (P = 1), axis 1 loops over P = 4 < M, axis 2
-  // over M <= P = 12; 2D with M = 3 <= P = 5 on axis 1. Cases 4 and 5 are the 3D ones with dK's
-  // partial products summed in 3 groups (P = 4: groups of 1 and 2 terms; P = 12: 4 each), as device
-  // spaces do, on every space.
+  // 3D with M = 6 blocks: axis 0 is one batched GEMM (P = 1), axes 1 and 2 are M x P products in
+  // one call (gemm's outer count; P = 4 and 12); 2D with M = 3, P = 5 on axis 1. Cases 4 and 5 are
+  // the 3D ones with dK's partial products summed in 3 groups (P = 4: groups of 1 and 2 terms;
+  // P = 12: 4 each), as device spaces do, and computed 4 blocks per call (calls of 4 and 2 blocks),
+  // as large grids are, on every space.
   const int which = GENERATE(0, 1, 2, 3, 4, 5);
   op::FactorizedCfg cfg;
   const bool three_d = which < 2 || which > 3;
@@ -784,7 +785,7 @@ TEMPLATE_LIST_TEST_CASE(
   cfg.channels = 2;
   cfg.kernel_dim = 4;
   cfg.variant = which % 2 == 0 ? op::FactorizedVariant::parallel : op::FactorizedVariant::chained;
-  if (which > 3) cfg.partial_groups = 3;
+  if (which > 3) cfg.partial_groups = 3, cfg.partial_blocks = 4;
   CAPTURE(which);
   Vars v{random_vector(std::size_t(cfg.blocks) * cfg.points() * cfg.channels, 101 + which)};
   for (int a = 0; a < cfg.dims(); ++a)
