@@ -60,15 +60,46 @@ index_t partial_groups(index_t P, index_t outputs, int forced) {
   return std::min(g, P / 4);  // at least 4 terms a group
 }
 
-// The partial products of dK for P > 1 (axis_apply_kernel_grad) are computed for up to this many
-// scalars at once: blocks are taken kPartialBudget / (P N_a^2) at a time (at least one). More blocks
-// per call give a GPU more independent products in one launch; the bound keeps the workspace at
-// 16 MiB of floats (32 of doubles) where one block's partials fit.
+// dK_m = sum_t dY_{m,t} X_{m,t}^T over T terms, each an (N_a x k) slab of the block (row stride Q,
+// term t at t * stride):
+//   P > 1: the P matrices (N_a, Q) of the block: T = P, stride N_a Q, k = Q;
+//   P = 1: one matrix (N_a, Q) whose columns are cut into S slices (split-K): T = S, stride and k
+//          Q / S. S = 1 is one product straight into dK. On devices S is the largest divisor of Q up
+//          to 64 that leaves k >= 512: M products of N_a x N_a over k = Q (32 x 32 over 50,688 for
+//          IFactFormer's first axis) give a GPU M thread blocks, which left it at 3% of its fp32
+//          peak (bench/RESULTS.md, 2026-11-22). Host spaces keep S = 1; FactorizedCfg::split_k forces S.
+struct KernelGradTerms {
+  index_t T = 1, stride = 0, k = 0;
+};
+
+template <class Exec>
+KernelGradTerms kernel_grad_terms(const FactorizedCfg& c, const AxisView& v) {
+  if (v.P > 1) return {v.P, v.na * v.Q, v.Q};
+  index_t cap = 1, min_k = 1;
+  if (c.split_k > 0) {
+    cap = c.split_k;
+  } else if (is_device_exec_v<Exec>) {
+    cap = 64;
+    min_k = 512;
+  }
+  index_t S = 1;
+  for (index_t t = std::min(cap, v.Q); t > 1; --t)
+    if (v.Q % t == 0 && v.Q / t >= min_k) {
+      S = t;
+      break;
+    }
+  return {S, v.Q / S, v.Q / S};
+}
+
+// The partial products of dK (T > 1 terms) are computed for up to this many scalars at once: blocks
+// are taken kPartialBudget / (T N_a^2) at a time (at least one). More blocks per call give a GPU
+// more independent products in one launch; the bound keeps the workspace at 16 MiB of floats (32 of
+// doubles) where one block's partials fit.
 inline constexpr index_t kPartialBudget = index_t(1) << 22;
 
-index_t blocks_per_call(const FactorizedCfg& c, const AxisView& v) {
+index_t blocks_per_call(const FactorizedCfg& c, const AxisView& v, index_t T) {
   if (c.partial_blocks > 0) return std::min<index_t>(c.partial_blocks, c.blocks);
-  const index_t per_block = v.P * v.na * v.na;
+  const index_t per_block = T * v.na * v.na;
   return std::max<index_t>(1, std::min<index_t>(c.blocks, kPartialBudget / per_block));
 }
 
@@ -121,10 +152,11 @@ FactorizedWorkspace<Exec, Real>::FactorizedWorkspace(const Exec& exec, const Fac
   index_t need = 0, need_groups = 0;
   for (int a = 0; a < c.dims(); ++a) {
     const AxisView v = axis_view(c, a);
-    if (v.P == 1) continue;
-    const index_t mc = blocks_per_call(c, v);
-    need = std::max(need, mc * v.P * v.na * v.na);
-    const index_t G = partial_groups<Exec>(v.P, mc * v.na * v.na, c.partial_groups);
+    const KernelGradTerms t = kernel_grad_terms<Exec>(c, v);
+    if (t.T == 1) continue;
+    const index_t mc = blocks_per_call(c, v, t.T);
+    need = std::max(need, mc * t.T * v.na * v.na);
+    const index_t G = partial_groups<Exec>(t.T, mc * v.na * v.na, c.partial_groups);
     if (G > 1) need_groups = std::max(need_groups, mc * G * v.na * v.na);
   }
   using mem = typename Exec::memory_space;
@@ -187,22 +219,23 @@ void axis_apply_kernel_grad(const Exec& exec, const FactorizedWorkspace<Exec, Re
                             Real* dkernel) {
   using namespace axis_kernel_impl;
   const AxisView v = axis_view(ws.cfg, axis);
-  const index_t M = ws.cfg.blocks, na = v.na, Q = v.Q, P = v.P, mat = na * Q;
-  if (P == 1) {  // dK_m (N_a x N_a) = dY_m X_m^T
+  const index_t M = ws.cfg.blocks, na = v.na, Q = v.Q, n2 = na * na;
+  const KernelGradTerms t = kernel_grad_terms<Exec>(ws.cfg, v);
+  if (t.T == 1) {  // dK_m (N_a x N_a) = dY_m X_m^T
     ws.gemm(exec,
-            gemm::make_shape(gemm::Op::none, gemm::Op::trans, na, na, Q, Q, Q, na, dy_stride, x_stride,
-                             na * na, M),
+            gemm::make_shape(gemm::Op::none, gemm::Op::trans, na, na, Q, Q, Q, na, dy_stride, x_stride, n2, M),
             Real(1), dy, x, Real(0), dkernel);
     return;
   }
-  // The P products dY_{m,p} X_{m,p}^T of mc blocks side by side in one call, then their sums over p.
-  const index_t n2 = na * na, per_call = blocks_per_call(ws.cfg, v);
-  const gemm::Shape one = gemm::make_shape(gemm::Op::none, gemm::Op::trans, na, na, Q, Q, Q, na, mat, mat, n2, P);
+  // The T products dY_{m,t} X_{m,t}^T of mc blocks side by side in one call, then their sums over t.
+  const index_t per_call = blocks_per_call(ws.cfg, v, t.T);
+  const gemm::Shape one =
+      gemm::make_shape(gemm::Op::none, gemm::Op::trans, na, na, t.k, Q, Q, na, t.stride, t.stride, n2, t.T);
   for (index_t m0 = 0; m0 < M; m0 += per_call) {
     const index_t mc = std::min(per_call, M - m0);
-    ws.gemm(exec, gemm::with_outer(one, mc, dy_stride, x_stride, P * n2), Real(1), dy + m0 * dy_stride,
+    ws.gemm(exec, gemm::with_outer(one, mc, dy_stride, x_stride, t.T * n2), Real(1), dy + m0 * dy_stride,
             x + m0 * x_stride, Real(0), ws.partial.data());
-    sum_partials(exec, mc, P, n2, ws.cfg.partial_groups, ws.partial.data(), ws.group.data(), dkernel + m0 * n2);
+    sum_partials(exec, mc, t.T, n2, ws.cfg.partial_groups, ws.partial.data(), ws.group.data(), dkernel + m0 * n2);
   }
 }
 

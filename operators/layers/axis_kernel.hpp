@@ -19,7 +19,8 @@
 // Backward: d v = sum_a K_a^T *_a dU_a (parallel) or the chain in reverse, and
 //   dK_a(m) = sum_{p, q} dU_a(m, p, :, q) x_a(m, p, :, q)^T  (x_a: what K_a was applied to),
 // through one GEMM call into the workspace's partial products of several blocks (as many as fit
-// kPartialBudget in axis_kernel.cpp) and one sum over p for them.
+// kPartialBudget in axis_kernel.cpp) and one sum over p for them; where P = 1, devices cut the sum
+// over q into slices the same way (split-K).
 #include "core/gemm.hpp"
 #include "core/types.hpp"
 
@@ -45,6 +46,10 @@ struct FactorizedCfg {
   // fit 2^22 scalars, at least one); a positive value forces min(value, M), so that host tests cover
   // the calls of a few blocks each that large grids make.
   int partial_blocks = 0;
+  // Axes with P = 1: dK's reduction over Q cut into S slices summed like the P > 1 partials
+  // (split-K, axis_kernel.cpp): 0 chooses (1 on host spaces; on devices up to 64 slices of at least
+  // 512); a positive value forces the largest divisor of Q up to it, so that host tests cover it.
+  int split_k = 0;
   int dims() const { return int(grid.size()); }
   index_t points() const;
   // Scalars of U: M d N C (parallel) or M N C (chained); of `inter`: (d - 1) M N C (chained) or 0.
@@ -63,7 +68,7 @@ struct FactorizedWorkspace {
   FactorizedWorkspace(const Exec& exec, const FactorizedCfg& cfg);
   FactorizedCfg cfg;
   gemm::Gemm<Exec> gemm;
-  // (mc, P, N_a, N_a), mc blocks per call (axis_kernel.cpp), for the largest over axes with P > 1
+  // (mc, T, N_a, N_a), mc blocks per call and T terms (axis_kernel.cpp), the largest over the axes
   View1<Real, typename Exec::memory_space> partial;
   // (mc, G, N_a, N_a): the group sums of `partial` on device spaces (axis_kernel.cpp), else empty
   View1<Real, typename Exec::memory_space> group;

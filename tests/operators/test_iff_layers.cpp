@@ -776,7 +776,8 @@ TEMPLATE_LIST_TEST_CASE(
   // one call (gemm's outer count; P = 4 and 12); 2D with M = 3, P = 5 on axis 1. Cases 4 and 5 are
   // the 3D ones with dK's partial products summed in 3 groups (P = 4: groups of 1 and 2 terms;
   // P = 12: 4 each), as device spaces do, and computed 4 blocks per call (calls of 4 and 2 blocks),
-  // as large grids are, on every space.
+  // as large grids are, with axis 0's reduction (P = 1, Q = 30) cut in 5 slices (split-K), on every
+  // space.
   const int which = GENERATE(0, 1, 2, 3, 4, 5);
   op::FactorizedCfg cfg;
   const bool three_d = which < 2 || which > 3;
@@ -785,7 +786,7 @@ TEMPLATE_LIST_TEST_CASE(
   cfg.channels = 2;
   cfg.kernel_dim = 4;
   cfg.variant = which % 2 == 0 ? op::FactorizedVariant::parallel : op::FactorizedVariant::chained;
-  if (which > 3) cfg.partial_groups = 3, cfg.partial_blocks = 4;
+  if (which > 3) cfg.partial_groups = 3, cfg.partial_blocks = 4, cfg.split_k = 5;
   CAPTURE(which);
   Vars v{random_vector(std::size_t(cfg.blocks) * cfg.points() * cfg.channels, 101 + which)};
   for (int a = 0; a < cfg.dims(); ++a)
