@@ -7,6 +7,7 @@
 #include "operators/layers/instantiate.hpp"
 #include "operators/layers/param_init.hpp"
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 
@@ -85,6 +86,26 @@ struct BiasGrad {
 
 constexpr gemm::Op N = gemm::Op::none, T = gemm::Op::trans;
 
+// Whether backward computes dW as B per-sample products side by side in the scratch and then their
+// sum (add_sample_sums), rather than B GEMM calls accumulating into dW one after another: every
+// layout pair but channel-last on both sides (one GEMM over all B R rows), when B > 1.
+bool folds_samples(const LinearShape& sh, int c_in, int c_out) {
+  return sh.batch > 1 && !(kind(sh.in_groups, c_in) == Lay::last && kind(sh.out_groups, c_out) == Lay::last);
+}
+
+// dw(e) += sum_b partial(b, e), b in sample order (deterministic), e < n.
+template <class Exec, class Real>
+void add_sample_sums(const Exec& exec, index_t B, index_t n, const Real* partial /* (B, n) */,
+                     Real* dw /* (n) += */) {
+  profile::add_work("surro::op::linear::weight_grad_sum", double(B + 2) * n * sizeof(Real));
+  Kokkos::parallel_for(
+      "surro::op::linear::weight_grad_sum", Kokkos::RangePolicy<Exec>(exec, 0, n), KOKKOS_LAMBDA(const index_t e) {
+        Real s = partial[e];
+        for (index_t b = 1; b < B; ++b) s += partial[b * n + e];
+        dw[e] += s;
+      });
+}
+
 }  // namespace linear_impl
 
 template <class Exec>
@@ -111,6 +132,18 @@ LinearWorkspace<Exec>::LinearWorkspace(const gemm::Gemm<Exec>& shared, const Lin
   SURRO_REQUIRE(s.batch * s.rows <= index_t(INT_MAX) / std::max(c.c_in, c.c_out),
                 "linear: " << s.batch << " x " << s.rows << " rows x " << std::max(c.c_in, c.c_out)
                            << " channels exceed the GEMM's 32-bit extents");
+}
+
+template <class Exec>
+std::size_t linear_backward_scratch(const LinearWorkspace<Exec>& ws) {
+  using namespace linear_impl;
+  const LinearShape& sh = ws.shape;
+  const int ci = ws.cfg.c_in, co = ws.cfg.c_out;
+  const std::size_t sums = ws.cfg.bias && kind(sh.out_groups, co) == Lay::last
+                               ? column_sum_scratch(index_t(sh.batch) * sh.rows, co)
+                               : 0;
+  const std::size_t samples = folds_samples(sh, ci, co) ? std::size_t(sh.batch) * co * ci : 0;
+  return std::max(sums, samples);
 }
 
 template <class Exec, class Real>
@@ -180,26 +213,36 @@ void linear_backward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Re
   const LinearShape& sh = ws.shape;
   const index_t ci = ws.cfg.c_in, co = ws.cfg.c_out, R = sh.rows, B = sh.batch;
   const Lay lx = kind(sh.in_groups, int(ci)), ly = kind(sh.out_groups, int(co));
-  // dW (Cout x Cin) += sum_b dy_b^T x_b. Samples are separate GEMMs (beta = 1) unless they fold
-  // into one: a batched call would have every batch entry accumulate into the same dW at once.
+  // dW (Cout x Cin) += sum_b dy_b^T x_b. Channel-last on both sides is one GEMM over all B R rows.
+  // Otherwise each sample is one product (batched over the groups where a side is group-major): with
+  // the scratch, all B of them in one call (gemm's outer count over samples) into `partial` (B, Cout,
+  // Cin) and then their sum; without it, one call per sample accumulating into dW (beta = 1), since
+  // one batched call cannot have its entries accumulate into the same dW.
+  const bool fold = partial && folds_samples(sh, int(ci), int(co));
+  Real* dst = fold ? partial : dw;
+  const Real dst_beta = fold ? Real(0) : Real(1);
+  const index_t dst_outer = co * ci;  // the next sample's products in `partial`
+  auto per_sample = [&](const gemm::Shape& one, index_t dy_outer, index_t x_outer) {
+    if (fold) {
+      ws.gemm(exec, gemm::with_outer(one, B, dy_outer, x_outer, dst_outer), Real(1), dy, x, dst_beta, dst);
+      add_sample_sums(exec, B, co * ci, (const Real*)partial, dw);
+    } else {
+      for (index_t b = 0; b < B; ++b)
+        ws.gemm(exec, one, Real(1), dy + b * dy_outer, x + b * x_outer, dst_beta, dst);
+    }
+  };
   if (lx == Lay::last && ly == Lay::last) {
     ws.gemm(exec, gemm::make_shape(T, N, co, ci, B * R, co, ci, ci), Real(1), dy, x, Real(1), dw);
   } else if (lx == Lay::grouped) {  // dW_g (Cout x Dg) += dy_b^T x_{b,g}, batched over g
     const index_t G = sh.in_groups, dg = ci / G;
-    for (index_t b = 0; b < B; ++b)
-      ws.gemm(exec, gemm::make_shape(T, N, co, dg, R, co, dg, ci, 0, R * dg, dg, int(G)), Real(1),
-              dy + b * R * co, x + b * G * R * dg, Real(1), dw);
+    per_sample(gemm::make_shape(T, N, co, dg, R, co, dg, ci, 0, R * dg, dg, int(G)), R * co, G * R * dg);
   } else if (ly == Lay::grouped) {  // dW_g (Dg x Cin) += dy_{b,g}^T x_b, batched over g
     const index_t G = sh.out_groups, dg = co / G;
-    for (index_t b = 0; b < B; ++b)
-      ws.gemm(exec, gemm::make_shape(T, N, dg, ci, R, dg, ci, ci, R * dg, 0, dg * ci, int(G)), Real(1),
-              dy + b * G * R * dg, x + b * R * ci, Real(1), dw);
+    per_sample(gemm::make_shape(T, N, dg, ci, R, dg, ci, ci, R * dg, 0, dg * ci, int(G)), G * R * dg, R * ci);
   } else {
     const gemm::Op op_dy = ly == Lay::first ? N : T, op_x = lx == Lay::first ? T : N;
     const index_t ld_dy = ly == Lay::first ? R : co, ld_x = lx == Lay::first ? R : ci;
-    for (index_t b = 0; b < B; ++b)
-      ws.gemm(exec, gemm::make_shape(op_dy, op_x, co, ci, R, ld_dy, ld_x, ci), Real(1), dy + b * R * co,
-              x + b * R * ci, Real(1), dw);
+    per_sample(gemm::make_shape(op_dy, op_x, co, ci, R, ld_dy, ld_x, ci), R * co, R * ci);
   }
   if (ws.cfg.bias && dbias && partial && ly == Lay::last) {
     column_sums(exec, "surro::op::linear::bias_grad", B * R, int(co), ColumnOf<Real>{dy, co}, partial, dbias);
@@ -243,8 +286,11 @@ void linear_backward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Re
 #if SURRO_OP_DEVICE_BUILD
 template struct LinearWorkspace<HostExec>;
 template struct LinearWorkspace<ExecSpace>;
+template std::size_t linear_backward_scratch(const LinearWorkspace<HostExec>&);
+template std::size_t linear_backward_scratch(const LinearWorkspace<ExecSpace>&);
 #else
 template struct LinearWorkspace<HostExec>;
+template std::size_t linear_backward_scratch(const LinearWorkspace<HostExec>&);
 #endif
 
 #define SURRO_X(Exec, Real)                                                                         \

@@ -23,6 +23,7 @@
 #include "core/types.hpp"
 #include "operators/params.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -75,10 +76,20 @@ void linear_forward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Rea
                     const Real* x /* (B, R, Cin) in in_groups layout */,
                     Real* y /* (B, R, Cout) in out_groups layout */, Activation act = Activation::none);
 
+// Scalars of linear_backward's `partial` for this workspace: column_sum_scratch(B R, Cout)
+// (operators/layers/column_sums.hpp) for a block-parallel dbias when dy is plain rows (out_groups
+// 1) and the layer has a bias, and B Cout Cin for the per-sample weight gradients when B > 1 and a
+// side is not channel-last; the larger of the two (they are used one after the other), 0 if neither.
+template <class Exec>
+std::size_t linear_backward_scratch(const LinearWorkspace<Exec>& ws);
+
 // dw += sum_{b,r} dy x^T; dbias += sum_{b,r} dy; dx = dy W (overwritten; null: not needed).
-// partial: null, or column_sum_scratch(B R, Cout) scalars (operators/layers/column_sums.hpp) for a
-// block-parallel dbias when dy is plain rows (out_groups 1) -- what a GPU needs when B R is large;
-// other layouts, or null, sum one team per channel.
+// partial: null, or linear_backward_scratch(ws) scalars. With it, dbias of plain-row dy is summed
+// block-parallel (what a GPU needs when B R is large) and, for B > 1 samples in layouts other than
+// channel-last on both sides, the B per-sample weight gradients are one GEMM call into it and then
+// one sum in sample order, instead of B calls one after another (each small: the IFactFormer's
+// head-major layers gave a GPU B calls of G products of 96 x 96 over 16,896 rows each). Without
+// it, dbias sums one team per channel and the samples take one call each.
 template <class Exec, class Real>
 void linear_backward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Real* w /* (Cout, Cin) */,
                      const Real* x /* (B, R, Cin) saved input, in_groups layout */,

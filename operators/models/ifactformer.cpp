@@ -14,6 +14,7 @@
 #include "operators/layers/param_init.hpp"
 #include "operators/layers/rope.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -285,6 +286,9 @@ struct IFactFormer<Exec, Real>::State {
   Buf hh, ha;              // (B, N, D/2): head hidden before / after GELU
   // Gradients (training only).
   Buf du, dtmp, d1, dubar, dv, dU, dpe, dr2, dha, dlift;
+  // linear_backward's scratch for the layers with B > 1 samples in a head-major or channel-first
+  // layout (their per-sample weight gradients in one call): the largest any of them needs.
+  Buf lin_scratch;
   Small dsm;
 
   std::size_t planned = 0;
@@ -449,7 +453,8 @@ struct IFactFormer<Exec, Real>::State {
     blk = buf(exec, "block", BND);
     hh = buf(exec, "head_hidden", BND / 2);
     ha = buf(exec, "head_hidden_act", BND / 2);
-    planned += fac.partial.extent(0) + fac.chain.extent(0) + inorm.partial.extent(0) + inorm.stats.extent(0);
+    planned += fac.partial.extent(0) + fac.group.extent(0) + fac.chain.extent(0) + inorm.partial.extent(0) +
+               inorm.stats.extent(0);
     if (!training) return;
     du = buf(exec, "d_u", BND);
     dtmp = buf(exec, "d_tmp", BND);
@@ -462,6 +467,11 @@ struct IFactFormer<Exec, Real>::State {
     dr2 = buf(exec, "d_reducer_out_k", index_t(B) * rows * D);
     dha = buf(exec, "d_head_hidden", BND / 2);
     dlift = buf(exec, "d_lift", BKN);
+    std::size_t need = std::max({linear_backward_scratch(to_out1), linear_backward_scratch(to_v),
+                                 linear_backward_scratch(head2), linear_backward_scratch(lift_lin)});
+    for (int a = 0; a < d; ++a)
+      need = std::max({need, linear_backward_scratch(to_q[a]), linear_backward_scratch(to_k[a])});
+    lin_scratch = buf(exec, "linear_scratch", index_t(need));
   }
 
   void rope_table_fill(const Exec& exec, int a) {
@@ -559,11 +569,11 @@ void block_backward(const Exec& exec, State& s, const Real* P, Real* G, const Re
                   s.d1.data());
   gelu_backward(exec, BND, z1, s.d1.data(), s.d1.data());
   linear_backward(exec, s.to_out1, P + s.p.out1, s.U.data(), s.d1.data(), G + s.p.out1, (Real*)nullptr,
-                  s.dU.data());
+                  s.dU.data(), s.lin_scratch.data());
   instance_norm_backward(exec, s.inorm, s.U.data(), s.in_rstd.data(), s.dU.data(), s.dU.data());
   factorized_backward(exec, s.fac, K, v, s.inter.data(), s.dU.data(), dK, s.dv.data());
   linear_backward(exec, s.to_v, P + s.p.to_v, s.ubar.data(), s.dv.data(), G + s.p.to_v, (Real*)nullptr,
-                  s.dubar.data());
+                  s.dubar.data(), s.lin_scratch.data());
 
   // Kernels and reducers, axis by axis, down to d(axis means).
   for (int a = 0; a < s.d; ++a) {
@@ -573,9 +583,9 @@ void block_backward(const Exec& exec, State& s, const Real* P, Real* G, const Re
     rope_backward(exec, s.rope, bh, s.n[a], s.rope_table[a].data(), (const Real*)dq, dq);
     rope_backward(exec, s.rope, bh, s.n[a], s.rope_table[a].data(), (const Real*)dk, dk);
     linear_backward(exec, s.to_q[a], P + s.p.q[a], S.r.data() + o, (const Real*)dq, G + s.p.q[a],
-                    (Real*)nullptr, s.dsm.r.data() + o);
+                    (Real*)nullptr, s.dsm.r.data() + o, s.lin_scratch.data());
     linear_backward(exec, s.to_k[a], P + s.p.k[a], S.r.data() + o, (const Real*)dk, G + s.p.k[a],
-                    (Real*)nullptr, s.dr2.data() + o);
+                    (Real*)nullptr, s.dr2.data() + o, s.lin_scratch.data());
     add_into(exec, ra * s.D, (const Real*)s.dr2.data() + o, s.dsm.r.data() + o);
     linear_backward(exec, s.mlp2[a], P + s.p.mlp2_w[a], S.gg.data() + o, (const Real*)s.dsm.r.data() + o,
                     G + s.p.mlp2_w[a], G + s.p.mlp2_b[a], s.dsm.gg.data() + o);
@@ -638,7 +648,7 @@ void IFactFormer<Exec, Real>::backward(const Exec& exec, const Real* params, con
   Real* G = grads;
   const index_t BKN = index_t(s.B) * s.K * s.N, BNH = index_t(s.B) * s.N * (s.D / 2);
   linear_backward(exec, s.head2, P + s.p.head2_w, s.ha.data(), dy, G + s.p.head2_w, G + s.p.head2_b,
-                  s.dha.data());
+                  s.dha.data(), s.lin_scratch.data());
   gelu_backward(exec, BNH, (const Real*)s.hh.data(), (const Real*)s.dha.data(), s.dha.data());
   linear_backward(exec, s.head1, P + s.p.head1, (const Real*)s.u[s.L].data(), (const Real*)s.dha.data(),
                   G + s.p.head1, (Real*)nullptr, s.du.data());
@@ -650,7 +660,7 @@ void IFactFormer<Exec, Real>::backward(const Exec& exec, const Real* params, con
   linear_backward(exec, s.pos_lin, P + s.p.pos_w, s.ff_out.data(), (const Real*)s.dpe.data(), G + s.p.pos_w,
                   G + s.p.pos_b, (Real*)nullptr);
   linear_backward(exec, s.lift_lin, P + s.p.lift_lin, s.lift_g.data(), (const Real*)s.du.data(),
-                  G + s.p.lift_lin, (Real*)nullptr, s.dlift.data());
+                  G + s.p.lift_lin, (Real*)nullptr, s.dlift.data(), s.lin_scratch.data());
   gelu_backward(exec, BKN, (const Real*)s.lift_a.data(), (const Real*)s.dlift.data(), s.dlift.data());
   field_lift_backward(exec, s.lift_cfg, s.B, s.N, P + s.p.lift_w, s.x_saved.data(),
                       (const Real*)s.dlift.data(), G + s.p.lift_w, G + s.p.lift_b, dx);

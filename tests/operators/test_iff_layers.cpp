@@ -102,15 +102,15 @@ struct LinearRun : RunBase<Exec, Real> {
   op::LinearCfg cfg;
   op::LinearShape sh;
   op::LinearWorkspace<Exec> ws;
-  typename RunBase<Exec, Real>::Buf partial;  // empty: one team per channel for dbias; else column_sums
-  op::Activation act;                         // forward's fused activation
-  LinearRun(op::LinearCfg c, op::LinearShape s, bool column_sums = false,
-            op::Activation a = op::Activation::none)
-      : cfg(c),
-        sh(s),
-        ws(this->exec, c, s),
-        partial("partial", column_sums ? op::column_sum_scratch(index_t(s.batch) * s.rows, c.c_out) : 0),
-        act(a) {}
+  // Empty: one team per channel for dbias and one GEMM call per sample for dW; else
+  // linear_backward_scratch(ws) scalars of garbage (column_sums; the samples' dW in one call).
+  typename RunBase<Exec, Real>::Buf partial;
+  op::Activation act;  // forward's fused activation
+  LinearRun(op::LinearCfg c, op::LinearShape s, bool scratch = false, op::Activation a = op::Activation::none)
+      : cfg(c), sh(s), ws(this->exec, c, s), act(a) {
+    if (scratch && op::linear_backward_scratch(ws) > 0)
+      partial = this->garbage(op::linear_backward_scratch(ws));
+  }
   std::size_t ny() const { return std::size_t(sh.batch) * sh.rows * cfg.c_out; }
 
   std::vector<double> forward(const Vars& v) {
@@ -536,7 +536,12 @@ TEMPLATE_LIST_TEST_CASE("linear: every layout pair against a naive loop; gradien
     for (std::size_t i = 0; i < db.size(); ++i) REQUIRE(db[i] + db0[i] == double(Real(db0[i])));
   }
   check_layer(run, ref, v, linear_reference(k, B, R, v), tol, names, 100 + which);
-  // The bias gradient through column_sums (plain rows out; other layouts ignore the scratch).
+  // With the scratch: the bias gradient through column_sums (plain rows out), and the B samples'
+  // weight gradients in one GEMM call and one sum (B > 1 and a side not channel-last: all but case 0
+  // and the channel-last cases 8 and 9).
+  const std::size_t sums = k.bias && k.gy == 1 ? op::column_sum_scratch(index_t(B) * R, k.co) : 0,
+                    samples = k.gx != 1 || k.gy != 1 ? std::size_t(B) * k.co * k.ci : 0;
+  REQUIRE(op::linear_backward_scratch(op::LinearWorkspace<Exec>(Exec(), cfg, sh)) == std::max(sums, samples));
   LinearRun<Exec, Real> blocked(cfg, sh, true);
   const auto r = random_vector(std::size_t(B) * R * k.co, 6);
   require_grads(blocked.backward(v, r), ref.backward(v, r), tol, names);
