@@ -94,8 +94,8 @@ void apply_epilogue(const Exec& exec, const Shape& s, const Epilogue<Scalar>& ep
     SURRO_REQUIRE(ep.empty(), "surro::gemm: an epilogue (bias, relu) needs a real scalar type");
   } else {
     if (ep.empty() || s.batch == 0 || s.m == 0 || s.n == 0) return;
-    SURRO_REQUIRE(s.outer == 1, "surro::gemm: an epilogue (bias, relu) with outer = " << s.outer
-                                    << ": expected outer 1 (no caller needs both)");
+    SURRO_REQUIRE(s.outer == 1, "surro::gemm: an epilogue (bias, relu) with outer = "
+                                    << s.outer << ": expected outer 1 (no caller needs both)");
     const index_t rows = index_t(s.batch) * s.m, m = s.m, ldc = s.ldc, stride = s.stride_c;
     const int n = s.n;
     profile::add_work("surro::gemm::epilogue", (2.0 * double(rows) * n + (ep.bias ? n : 0)) * sizeof(Scalar));
@@ -150,6 +150,28 @@ inline Shape make_shape(Op op_a, Op op_b, index_t m, index_t n, index_t k, index
   s.stride_b = stride_b;
   s.stride_c = stride_c;
   s.batch = int(batch);
+  return s;
+}
+
+// The same products as a plain strided batch (outer 1) where the strides allow it: batch 1 (the outer
+// strides become the batch's), or each operand's outer stride batch times its stride (the outer
+// entries follow one another). Otherwise s itself. Backends call it first, so that a caller may use
+// an outer count without asking whether it is needed (cuBLAS then needs no pointer arrays).
+inline Shape flattened(Shape s) {
+  if (s.outer == 1) return s;
+  const bool contiguous = s.outer_a == index_t(s.batch) * s.stride_a &&
+                          s.outer_b == index_t(s.batch) * s.stride_b &&
+                          s.outer_c == index_t(s.batch) * s.stride_c;
+  if (s.batch == 1) {
+    s.stride_a = s.outer_a;
+    s.stride_b = s.outer_b;
+    s.stride_c = s.outer_c;
+  } else if (!contiguous) {
+    return s;
+  }
+  s.batch = int(s.entries());
+  s.outer = 1;
+  s.outer_a = s.outer_b = s.outer_c = 0;
   return s;
 }
 

@@ -10,9 +10,9 @@ void validate(const Shape& s, const char* label) {
   SURRO_REQUIRE(s.m >= 0 && s.n >= 0 && s.k >= 0 && s.batch >= 0 && s.outer >= 0,
                 label << ": m, n, k, batch, outer = " << s.m << ", " << s.n << ", " << s.k << ", " << s.batch
                       << ", " << s.outer << ": expected non-negative sizes");
-  SURRO_REQUIRE(s.entries() <= index_t(INT_MAX),
-                label << ": outer x batch = " << s.outer << " x " << s.batch << ": expected at most " << INT_MAX
-                      << " products in one call");
+  SURRO_REQUIRE(s.entries() <= index_t(INT_MAX), label << ": outer x batch = " << s.outer << " x " << s.batch
+                                                       << ": expected at most " << INT_MAX
+                                                       << " products in one call");
   const int a_cols = s.op_a == Op::none ? s.k : s.m;
   const int b_cols = s.op_b == Op::none ? s.n : s.k;
   SURRO_REQUIRE(s.lda >= std::max(1, a_cols), label << ": lda = " << s.lda << ": expected >= " << a_cols);
@@ -22,8 +22,8 @@ void validate(const Shape& s, const char* label) {
 
 namespace impl {
 
-std::unique_ptr<profile::Region> profile_region(const char* backend, const Shape& s, char type, std::size_t bytes,
-                                                bool reads_c, bool tf32) {
+std::unique_ptr<profile::Region> profile_region(const char* backend, const Shape& s, char type,
+                                                std::size_t bytes, bool reads_c, bool tf32) {
   auto op = [](Op o) { return o == Op::none ? 'N' : o == Op::trans ? 'T' : 'C'; };
   char name[160];
   char batch[32];
@@ -31,8 +31,8 @@ std::unique_ptr<profile::Region> profile_region(const char* backend, const Shape
     std::snprintf(batch, sizeof(batch), "b%d", s.batch);
   else
     std::snprintf(batch, sizeof(batch), "b%dx%d", s.outer, s.batch);
-  std::snprintf(name, sizeof(name), "surro::gemm::%s %cgemm%s %c%c %dx%dx%d %s", backend, type, tf32 ? "(tf32)" : "",
-                op(s.op_a), op(s.op_b), s.m, s.n, s.k, batch);
+  std::snprintf(name, sizeof(name), "surro::gemm::%s %cgemm%s %c%c %dx%dx%d %s", backend, type,
+                tf32 ? "(tf32)" : "", op(s.op_a), op(s.op_b), s.m, s.n, s.k, batch);
   const double mats = double(s.entries()), m = s.m, n = s.n, k = s.k;
   // An operand with stride 0 is one matrix read for every batch entry (per outer entry, unless its
   // outer stride is 0 as well).
@@ -43,10 +43,10 @@ std::unique_ptr<profile::Region> profile_region(const char* backend, const Shape
   const double c = mats * m * n * (reads_c ? 2.0 : 1.0);
   const bool complex = type == 'c' || type == 'z';
   const profile::Peak peak = type == 'd' || type == 'z' ? profile::Peak::fp64
-                             : tf32                    ? profile::Peak::tf32
-                                                       : profile::Peak::fp32;
-  return std::make_unique<profile::Region>(name, (a + b + c) * double(bytes), (complex ? 8.0 : 2.0) * mats * m * n * k,
-                                           peak);
+                             : tf32                     ? profile::Peak::tf32
+                                                        : profile::Peak::fp32;
+  return std::make_unique<profile::Region>(name, (a + b + c) * double(bytes),
+                                           (complex ? 8.0 : 2.0) * mats * m * n * k, peak);
 }
 
 }  // namespace impl

@@ -220,16 +220,17 @@ const LtPlan& lt_plan(Gemm<Kokkos::Cuda>::State& st, const Shape& s, const Scala
 // The outer * batch entries' pointers (B's, then A's, then C's: cuBLAS's operand order) in
 // st.pointers, written on the call's stream.
 template <class Scalar>
-void** entry_pointers(Gemm<Kokkos::Cuda>::State& st, const Kokkos::Cuda& exec, const Shape& s, const Scalar* a,
-                      const Scalar* b, Scalar* c) {
+void** entry_pointers(Gemm<Kokkos::Cuda>::State& st, const Kokkos::Cuda& exec, const Shape& s,
+                      const Scalar* a, const Scalar* b, Scalar* c) {
   const index_t count = s.entries();
   if (std::size_t(count) > st.pointer_capacity) {
     if (st.pointers) cudaFree(st.pointers);
     st.pointers = nullptr;
     st.pointer_capacity = 0;
-    if (cudaMalloc(reinterpret_cast<void**>(&st.pointers), 3 * sizeof(void*) * std::size_t(count)) != cudaSuccess)
-      SURRO_THROW(ErrorKind::runtime, "surro::gemm::cublas: cudaMalloc of " << 3 * count
-                                          << " entry pointers failed");
+    if (cudaMalloc(reinterpret_cast<void**>(&st.pointers), 3 * sizeof(void*) * std::size_t(count)) !=
+        cudaSuccess)
+      SURRO_THROW(ErrorKind::runtime,
+                  "surro::gemm::cublas: cudaMalloc of " << 3 * count << " entry pointers failed");
     st.pointer_capacity = std::size_t(count);
   }
   void** p = st.pointers;
@@ -259,11 +260,12 @@ Gemm<Kokkos::Cuda>::Gemm(const Kokkos::Cuda&, Options options)
 
 template <>
 template <class Scalar>
-void Gemm<Kokkos::Cuda>::operator()(const Kokkos::Cuda& exec, const Shape& s, Scalar alpha, const Scalar* a,
-                                    const Scalar* b, Scalar beta, Scalar* c,
+void Gemm<Kokkos::Cuda>::operator()(const Kokkos::Cuda& exec, const Shape& shape, Scalar alpha,
+                                    const Scalar* a, const Scalar* b, Scalar beta, Scalar* c,
                                     const Epilogue<Scalar>& epilogue) const {
   constexpr const char* label = "surro::gemm::cublas";
-  validate(s, label);
+  validate(shape, label);
+  const Shape s = flattened(shape);  // pointer arrays only where the outer count needs them
   if (s.entries() == 0 || s.m == 0 || s.n == 0) return;
   constexpr cudaDataType_t type = CublasType<Scalar>::data;
   cublasComputeType_t compute = CUBLAS_COMPUTE_64F;
@@ -298,8 +300,8 @@ void Gemm<Kokkos::Cuda>::operator()(const Kokkos::Cuda& exec, const Shape& s, Sc
     void** p = entry_pointers(*m_state, exec, s, a, b, c);
     const int count = int(s.entries());
     SURRO_CUBLAS(cublasGemmBatchedEx(m_state->handle, to_cublas(s.op_b), to_cublas(s.op_a), s.n, s.m, s.k,
-                                     &alpha, p, type, s.ldb, p + count, type, s.lda, &beta, p + 2 * count, type,
-                                     s.ldc, count, compute, CUBLAS_GEMM_DEFAULT),
+                                     &alpha, p, type, s.ldb, p + count, type, s.lda, &beta, p + 2 * count,
+                                     type, s.ldc, count, compute, CUBLAS_GEMM_DEFAULT),
                  label);
     impl::apply_epilogue(exec, s, epilogue, c);
     return;

@@ -22,20 +22,22 @@ CBLAS_TRANSPOSE to_cblas(Op op, bool is_complex) {
   return CblasNoTrans;
 }
 
-// One tile of entry b (o * batch + i, Shape::offset): rows [r0, r0 + mr) and columns [c0, c0 + nc) of C, all of k. Row r of
-// op(A) starts at A + r lda (no transpose) or at A + r (transposed: a column of A); column j of op(B)
-// at B + j (no transpose) or B + j ldb.
+// One tile of entry b (o * batch + i, Shape::offset): rows [r0, r0 + mr) and columns [c0, c0 + nc) of C, all
+// of k. Row r of op(A) starts at A + r lda (no transpose) or at A + r (transposed: a column of A); column j
+// of op(B) at B + j (no transpose) or B + j ldb.
 struct Tile {
   index_t b;
   int r0, mr, c0, nc;
 };
 template <class T>
 const T* a_tile(const Shape& s, const T* a, const Tile& t) {
-  return a + Shape::offset(t.b, s.batch, s.stride_a, s.outer_a) + (s.op_a == Op::none ? index_t(t.r0) * s.lda : index_t(t.r0));
+  return a + Shape::offset(t.b, s.batch, s.stride_a, s.outer_a) +
+         (s.op_a == Op::none ? index_t(t.r0) * s.lda : index_t(t.r0));
 }
 template <class T>
 const T* b_tile(const Shape& s, const T* bm, const Tile& t) {
-  return bm + Shape::offset(t.b, s.batch, s.stride_b, s.outer_b) + (s.op_b == Op::none ? index_t(t.c0) : index_t(t.c0) * s.ldb);
+  return bm + Shape::offset(t.b, s.batch, s.stride_b, s.outer_b) +
+         (s.op_b == Op::none ? index_t(t.c0) : index_t(t.c0) * s.ldb);
 }
 template <class T>
 T* c_tile(const Shape& s, T* c, const Tile& t) {
@@ -87,10 +89,11 @@ Gemm<HostExec>::Gemm(const HostExec&, Options options)
 
 template <>
 template <class Scalar>
-void Gemm<HostExec>::operator()(const HostExec& exec, const Shape& s, Scalar alpha, const Scalar* a,
+void Gemm<HostExec>::operator()(const HostExec& exec, const Shape& shape, Scalar alpha, const Scalar* a,
                                 const Scalar* b, Scalar beta, Scalar* c,
                                 const Epilogue<Scalar>& epilogue) const {
-  validate(s, "surro::gemm::cblas");
+  validate(shape, "surro::gemm::cblas");
+  const Shape s = flattened(shape);  // the same products; the profile names the plain batch
   const auto region = impl::profile_region("cblas", s, beta, false);
   exec.fence();  // operands may come from kernels still running on this instance
   if constexpr (kTiled) {

@@ -222,9 +222,10 @@ void axis_apply_kernel_grad(const Exec& exec, const FactorizedWorkspace<Exec, Re
   const index_t M = ws.cfg.blocks, na = v.na, Q = v.Q, n2 = na * na;
   const KernelGradTerms t = kernel_grad_terms<Exec>(ws.cfg, v);
   if (t.T == 1) {  // dK_m (N_a x N_a) = dY_m X_m^T
-    ws.gemm(exec,
-            gemm::make_shape(gemm::Op::none, gemm::Op::trans, na, na, Q, Q, Q, na, dy_stride, x_stride, n2, M),
-            Real(1), dy, x, Real(0), dkernel);
+    ws.gemm(
+        exec,
+        gemm::make_shape(gemm::Op::none, gemm::Op::trans, na, na, Q, Q, Q, na, dy_stride, x_stride, n2, M),
+        Real(1), dy, x, Real(0), dkernel);
     return;
   }
   // The T products dY_{m,t} X_{m,t}^T of mc blocks side by side in one call, then their sums over t.
@@ -235,7 +236,8 @@ void axis_apply_kernel_grad(const Exec& exec, const FactorizedWorkspace<Exec, Re
     const index_t mc = std::min(per_call, M - m0);
     ws.gemm(exec, gemm::with_outer(one, mc, dy_stride, x_stride, t.T * n2), Real(1), dy + m0 * dy_stride,
             x + m0 * x_stride, Real(0), ws.partial.data());
-    sum_partials(exec, mc, t.T, n2, ws.cfg.partial_groups, ws.partial.data(), ws.group.data(), dkernel + m0 * n2);
+    sum_partials(exec, mc, t.T, n2, ws.cfg.partial_groups, ws.partial.data(), ws.group.data(),
+                 dkernel + m0 * n2);
   }
 }
 

@@ -99,7 +99,8 @@ void add_sample_sums(const Exec& exec, index_t B, index_t n, const Real* partial
                      Real* dw /* (n) += */) {
   profile::add_work("surro::op::linear::weight_grad_sum", double(B + 2) * n * sizeof(Real));
   Kokkos::parallel_for(
-      "surro::op::linear::weight_grad_sum", Kokkos::RangePolicy<Exec>(exec, 0, n), KOKKOS_LAMBDA(const index_t e) {
+      "surro::op::linear::weight_grad_sum", Kokkos::RangePolicy<Exec>(exec, 0, n),
+      KOKKOS_LAMBDA(const index_t e) {
         Real s = partial[e];
         for (index_t b = 1; b < B; ++b) s += partial[b * n + e];
         dw[e] += s;

@@ -3,6 +3,7 @@
 #include "core/error.hpp"
 #include "core/timer.hpp"
 #include "operators/layers/axis_mean.hpp"
+#include "operators/layers/column_sums.hpp"
 #include "operators/layers/field_lift.hpp"
 #include "operators/layers/fourier_features.hpp"
 #include "operators/layers/geglu.hpp"
@@ -286,9 +287,11 @@ struct IFactFormer<Exec, Real>::State {
   Buf hh, ha;              // (B, N, D/2): head hidden before / after GELU
   // Gradients (training only).
   Buf du, dtmp, d1, dubar, dv, dU, dpe, dr2, dha, dlift;
-  // linear_backward's scratch for the layers with B > 1 samples in a head-major or channel-first
-  // layout (their per-sample weight gradients in one call): the largest any of them needs.
-  Buf lin_scratch;
+  // Backward scratch, used by one call at a time: linear_backward's for the layers with B > 1
+  // samples in a head-major or channel-first layout (their per-sample weight gradients in one call),
+  // and the block LayerNorm's block-parallel parameter sums over its B N rows (a team per channel
+  // ran at 2% of the copy bandwidth, bench/RESULTS.md 2026-12-07). The largest of them.
+  Buf bwd_scratch;
   Small dsm;
 
   std::size_t planned = 0;
@@ -471,7 +474,8 @@ struct IFactFormer<Exec, Real>::State {
                                  linear_backward_scratch(head2), linear_backward_scratch(lift_lin)});
     for (int a = 0; a < d; ++a)
       need = std::max({need, linear_backward_scratch(to_q[a]), linear_backward_scratch(to_k[a])});
-    lin_scratch = buf(exec, "linear_scratch", index_t(need));
+    need = std::max(need, column_sum_scratch(index_t(B) * N, D));
+    bwd_scratch = buf(exec, "backward_scratch", index_t(need));
   }
 
   void rope_table_fill(const Exec& exec, int a) {
@@ -490,7 +494,11 @@ struct IFactFormer<Exec, Real>::State {
 template <class Exec, class Real>
 IFactFormer<Exec, Real>::IFactFormer(const Exec& exec, const IFactFormerCfg& cfg, const ParamTable& table,
                                      int batch, std::vector<int> grid, bool training)
-    : GridModel<Exec, Real>(batch), m_cfg(cfg), m_batch(batch), m_grid(std::move(grid)), m_training(training) {
+    : GridModel<Exec, Real>(batch),
+      m_cfg(cfg),
+      m_batch(batch),
+      m_grid(std::move(grid)),
+      m_training(training) {
   ifactformer_validate(cfg, m_grid);
   SURRO_REQUIRE(batch > 0, "ifactformer: batch = " << batch << ": expected > 0");
   m_state = std::make_unique<State>(exec, cfg, table, batch, m_grid, training);
@@ -569,11 +577,11 @@ void block_backward(const Exec& exec, State& s, const Real* P, Real* G, const Re
                   s.d1.data());
   gelu_backward(exec, BND, z1, s.d1.data(), s.d1.data());
   linear_backward(exec, s.to_out1, P + s.p.out1, s.U.data(), s.d1.data(), G + s.p.out1, (Real*)nullptr,
-                  s.dU.data(), s.lin_scratch.data());
+                  s.dU.data(), s.bwd_scratch.data());
   instance_norm_backward(exec, s.inorm, s.U.data(), s.in_rstd.data(), s.dU.data(), s.dU.data());
   factorized_backward(exec, s.fac, K, v, s.inter.data(), s.dU.data(), dK, s.dv.data());
   linear_backward(exec, s.to_v, P + s.p.to_v, s.ubar.data(), s.dv.data(), G + s.p.to_v, (Real*)nullptr,
-                  s.dubar.data(), s.lin_scratch.data());
+                  s.dubar.data(), s.bwd_scratch.data());
 
   // Kernels and reducers, axis by axis, down to d(axis means).
   for (int a = 0; a < s.d; ++a) {
@@ -583,9 +591,9 @@ void block_backward(const Exec& exec, State& s, const Real* P, Real* G, const Re
     rope_backward(exec, s.rope, bh, s.n[a], s.rope_table[a].data(), (const Real*)dq, dq);
     rope_backward(exec, s.rope, bh, s.n[a], s.rope_table[a].data(), (const Real*)dk, dk);
     linear_backward(exec, s.to_q[a], P + s.p.q[a], S.r.data() + o, (const Real*)dq, G + s.p.q[a],
-                    (Real*)nullptr, s.dsm.r.data() + o, s.lin_scratch.data());
+                    (Real*)nullptr, s.dsm.r.data() + o, s.bwd_scratch.data());
     linear_backward(exec, s.to_k[a], P + s.p.k[a], S.r.data() + o, (const Real*)dk, G + s.p.k[a],
-                    (Real*)nullptr, s.dr2.data() + o, s.lin_scratch.data());
+                    (Real*)nullptr, s.dr2.data() + o, s.bwd_scratch.data());
     add_into(exec, ra * s.D, (const Real*)s.dr2.data() + o, s.dsm.r.data() + o);
     linear_backward(exec, s.mlp2[a], P + s.p.mlp2_w[a], S.gg.data() + o, (const Real*)s.dsm.r.data() + o,
                     G + s.p.mlp2_w[a], G + s.p.mlp2_b[a], s.dsm.gg.data() + o);
@@ -605,7 +613,8 @@ void block_backward(const Exec& exec, State& s, const Real* P, Real* G, const Re
   axis_mean_backward(exec, s.am, s.B, (const Real*)s.dsm.mean.data(), s.dtmp.data());
   add_into(exec, BND, (const Real*)s.dtmp.data(), s.dubar.data());
   layer_norm_backward(exec, s.ln, BN, P + s.p.ln_w, u_in, s.lnm.data(), s.lnr.data(),
-                      (const Real*)s.dubar.data(), G + s.p.ln_w, G + s.p.ln_b, s.d1.data());
+                      (const Real*)s.dubar.data(), G + s.p.ln_w, G + s.p.ln_b, s.d1.data(),
+                      s.bwd_scratch.data());
   add_into(exec, BND, (const Real*)s.d1.data(), du);  // the residual path
 }
 
@@ -648,7 +657,7 @@ void IFactFormer<Exec, Real>::backward(const Exec& exec, const Real* params, con
   Real* G = grads;
   const index_t BKN = index_t(s.B) * s.K * s.N, BNH = index_t(s.B) * s.N * (s.D / 2);
   linear_backward(exec, s.head2, P + s.p.head2_w, s.ha.data(), dy, G + s.p.head2_w, G + s.p.head2_b,
-                  s.dha.data(), s.lin_scratch.data());
+                  s.dha.data(), s.bwd_scratch.data());
   gelu_backward(exec, BNH, (const Real*)s.hh.data(), (const Real*)s.dha.data(), s.dha.data());
   linear_backward(exec, s.head1, P + s.p.head1, (const Real*)s.u[s.L].data(), (const Real*)s.dha.data(),
                   G + s.p.head1, (Real*)nullptr, s.du.data());
@@ -660,7 +669,7 @@ void IFactFormer<Exec, Real>::backward(const Exec& exec, const Real* params, con
   linear_backward(exec, s.pos_lin, P + s.p.pos_w, s.ff_out.data(), (const Real*)s.dpe.data(), G + s.p.pos_w,
                   G + s.p.pos_b, (Real*)nullptr);
   linear_backward(exec, s.lift_lin, P + s.p.lift_lin, s.lift_g.data(), (const Real*)s.du.data(),
-                  G + s.p.lift_lin, (Real*)nullptr, s.dlift.data(), s.lin_scratch.data());
+                  G + s.p.lift_lin, (Real*)nullptr, s.dlift.data(), s.bwd_scratch.data());
   gelu_backward(exec, BKN, (const Real*)s.lift_a.data(), (const Real*)s.dlift.data(), s.dlift.data());
   field_lift_backward(exec, s.lift_cfg, s.B, s.N, P + s.p.lift_w, s.x_saved.data(),
                       (const Real*)s.dlift.data(), G + s.p.lift_w, G + s.p.lift_b, dx);
@@ -686,8 +695,9 @@ std::string IFactFormerArchitecture::summary(const ParamTable& table) const {
 
 void IFactFormerArchitecture::bind(const DataShape& shape) {
   if (shape.on_mesh())
-    SURRO_THROW(ErrorKind::usage, "model.type: ifactformer works on grids, but the data are on meshes (use "
-                                  "mesh_transformer or meshgraphnet)");
+    SURRO_THROW(ErrorKind::usage,
+                "model.type: ifactformer works on grids, but the data are on meshes (use "
+                "mesh_transformer or meshgraphnet)");
   IFactFormerCfg cfg = m_cfg;
   cfg.in_channels = shape.in_channels;
   cfg.out_channels = shape.out_channels;

@@ -278,12 +278,32 @@ TEST_CASE("gemm: an epilogue on complex scalars is refused", "[gemm]") {
                     Catch::Contains("needs a real scalar type"));
 }
 
+TEST_CASE("gemm: an outer count becomes a plain batch where the strides allow", "[gemm]") {
+  using gemm::Op;
+  const gemm::Shape one = gemm::make_shape(Op::none, Op::none, 2, 3, 4, 4, 3, 3, 8, 12, 6, 1);
+  // Batch 1: the outer strides become the batch's.
+  gemm::Shape f = gemm::flattened(gemm::with_outer(one, 5, 10, 0, 7));
+  CHECK((f.outer == 1 && f.batch == 5 && f.stride_a == 10 && f.stride_b == 0 && f.stride_c == 7));
+  // Outer entries that follow one another: one batch of outer x batch.
+  gemm::Shape two = one;
+  two.batch = 2;
+  f = gemm::flattened(gemm::with_outer(two, 3, 16, 24, 12));
+  CHECK((f.outer == 1 && f.batch == 6 && f.stride_a == 8 && f.stride_b == 12 && f.stride_c == 6));
+  // A gap between them (or a broadcast operand repeated per outer entry): unchanged.
+  f = gemm::flattened(gemm::with_outer(two, 3, 16, 24, 13));
+  CHECK((f.outer == 3 && f.batch == 2 && f.outer_c == 13));
+  f = gemm::flattened(
+      gemm::with_outer(gemm::make_shape(Op::none, Op::none, 2, 3, 4, 4, 3, 3, 0, 12, 6, 2), 3, 8, 24, 12));
+  CHECK((f.outer == 3 && f.batch == 2));
+}
+
 TEST_CASE("gemm: an epilogue with an outer count is refused", "[gemm]") {
   HostExec exec;
   gemm::Gemm<HostExec> g(exec);
-  const gemm::Shape s =
-      gemm::with_outer(gemm::make_shape(gemm::Op::none, gemm::Op::none, 2, 2, 2, 2, 2, 2, 4, 4, 4, 1), 2, 4, 4, 4);
-  std::vector<double> a(8), b(8), c(8), bias(2);
+  // Two batches of two with a gap between them: a real outer count (a plain batch would be taken).
+  const gemm::Shape s = gemm::with_outer(
+      gemm::make_shape(gemm::Op::none, gemm::Op::none, 2, 2, 2, 2, 2, 2, 4, 4, 4, 2), 2, 10, 10, 10);
+  std::vector<double> a(20), b(20), c(20), bias(2);
   const gemm::Epilogue<double> ep{bias.data(), false};
   CHECK_THROWS_WITH(g(exec, s, 1.0, a.data(), b.data(), 0.0, c.data(), ep), Catch::Contains("outer = 2"));
 }
