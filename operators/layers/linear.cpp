@@ -191,16 +191,10 @@ void linear_forward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Rea
               x + g * R * dg, w + g * dg, g == 0 ? beta : Real(1), y,
               g + 1 == G ? ep : gemm::Epilogue<Real>{});
   } else {  // y_{b,g} (R x Dg) = x_b (R x Cin) W_g^T, W_g = W(g Dg : (g+1) Dg, :)
+    // All B G products in one call: G per sample (W_g at its stride), samples at the outer stride.
     const index_t G = sh.out_groups, dg = co / G;
-    if (B <= G) {
-      for (index_t b = 0; b < B; ++b)
-        ws.gemm(exec, gemm::make_shape(N, T, R, dg, ci, ci, ci, dg, 0, dg * ci, R * dg, int(G)), Real(1),
-                x + b * R * ci, w, beta, y + b * G * R * dg);
-    } else {
-      for (index_t g = 0; g < G; ++g)
-        ws.gemm(exec, gemm::make_shape(N, T, R, dg, ci, ci, ci, dg, R * ci, 0, G * R * dg, int(B)), Real(1),
-                x, w + g * dg * ci, beta, y + g * R * dg);
-    }
+    const gemm::Shape one = gemm::make_shape(N, T, R, dg, ci, ci, ci, dg, 0, dg * ci, R * dg, int(G));
+    ws.gemm(exec, gemm::with_outer(one, B, R * ci, 0, G * R * dg), Real(1), x, w, beta, y);
   }
   if (relu && !in_epilogue)
     bias_relu(exec, sh, int(co), with_bias ? bias : static_cast<const Real*>(nullptr), y);
@@ -266,16 +260,10 @@ void linear_backward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Re
     ws.gemm(exec, gemm::make_shape(T, N, ci, R, co, ci, R, R, 0, co * R, ci * R, int(B)), Real(1), w, dy,
             Real(0), dx);
   } else if (lx == Lay::grouped) {  // dx_{b,g} (R x Dg) = dy_b W_g
+    // All B G products in one call, as the forward of a group-major y.
     const index_t G = sh.in_groups, dg = ci / G;
-    if (B <= G) {
-      for (index_t b = 0; b < B; ++b)
-        ws.gemm(exec, gemm::make_shape(N, N, R, dg, co, co, ci, dg, 0, dg, R * dg, int(G)), Real(1),
-                dy + b * R * co, w, Real(0), dx + b * G * R * dg);
-    } else {
-      for (index_t g = 0; g < G; ++g)
-        ws.gemm(exec, gemm::make_shape(N, N, R, dg, co, co, ci, dg, R * co, 0, G * R * dg, int(B)), Real(1),
-                dy, w + g * dg, Real(0), dx + g * R * dg);
-    }
+    const gemm::Shape one = gemm::make_shape(N, N, R, dg, co, co, ci, dg, 0, dg, R * dg, int(G));
+    ws.gemm(exec, gemm::with_outer(one, B, R * co, 0, G * R * dg), Real(1), dy, w, Real(0), dx);
   } else {  // dx_b (R x Cin) = sum_g dy_{b,g} W_g
     const index_t G = sh.out_groups, dg = co / G;
     for (index_t g = 0; g < G; ++g)

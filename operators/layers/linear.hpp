@@ -13,7 +13,7 @@
 // read and written through the GEMM's transpose flags and strides, never by a transpose kernel:
 //
 //   x \ y         channel-last                 channel-first               group-major
-//   channel-last  1 GEMM (B R x Cin) W^T       B-batched y_b = W x_b^T     min(B, G) batched calls
+//   channel-last  1 GEMM (B R x Cin) W^T       B-batched y_b = W x_b^T     1 call of B x G products
 //   channel-first B-batched y_b = x_b^T W^T    B-batched (pointwise_linear) -
 //   group-major   G batched calls, summed      -                           -
 //

@@ -510,8 +510,9 @@ TEMPLATE_LIST_TEST_CASE("linear: every layout pair against a naive loop; gradien
   using Exec = typename TestType::exec;
   using Real = typename TestType::scalar;
   // (Cin, Cout, in_groups, out_groups, bias): channel-last; channel-first in, out, both; group-major
-  // in (G = 3 heads of 2, and G = 2 with B = 3 > G: both loop orders of dx); group-major out (G = 2
-  // with B = 3 > G, G = 3 with B = 2 <= G: both loop orders of y); Cin = 1.
+  // in (G = 3 heads of 2, and G = 2 with B = 3 > G); group-major out (G = 2 with B = 3 > G, G = 3
+  // with B = 2 <= G); Cin = 1. The group-major side's B x G products are one call (gemm's outer
+  // count), through pointer arrays on CUDA.
   const LinearCase cases[] = {{5, 4, 1, 1, true},  {5, 4, 5, 1, true},  {5, 4, 1, 4, true},
                               {5, 4, 5, 4, false}, {6, 4, 3, 1, true},  {6, 4, 3, 1, false},
                               {4, 6, 1, 2, true},  {4, 6, 1, 3, false}, {4, 3, 1, 1, false},
