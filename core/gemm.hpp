@@ -18,7 +18,6 @@
 #include "core/profile.hpp"
 #include "core/types.hpp"
 
-#include <climits>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -86,42 +85,46 @@ std::unique_ptr<profile::Region> profile_region(const char* backend, const Shape
                         tf32 && (type == 's' || type == 'c'));
 }
 
-// The epilogue as a pass over C (batch, m, n) after the product: what the host backend does, and
-// what the CUDA one does where cuBLASLt does not take it (batched products, no algorithm found).
-template <class Exec, class Scalar>
-void apply_epilogue(const Exec& exec, const Shape& s, const Epilogue<Scalar>& ep, Scalar* c) {
+// Throws unless the epilogue can be applied to these products: a real scalar type, and no outer
+// count (no caller needs both). Backends check it before the product, so a refused call writes nothing.
+template <class Scalar>
+void validate_epilogue(const Shape& s, const Epilogue<Scalar>& ep) {
   if constexpr (!std::is_floating_point_v<Scalar>) {
     SURRO_REQUIRE(ep.empty(), "surro::gemm: an epilogue (bias, relu) needs a real scalar type");
   } else {
+    SURRO_REQUIRE(ep.empty() || s.outer == 1, "surro::gemm: an epilogue (bias, relu) with outer = "
+                                                  << s.outer << ": expected outer 1 (no caller needs both)");
+  }
+}
+
+// Element q of the (batch, m, n) outputs through the epilogue: one element per device thread, so that
+// a warp writes consecutive columns (the row and column from q's divisions, 32-bit where
+// for_each_index allows).
+template <class Scalar>
+struct EpilogueAt {
+  Scalar* c;
+  Epilogue<Scalar> ep;
+  index_t m, n, ldc, stride;
+  template <class I>
+  KOKKOS_INLINE_FUNCTION void operator()(const I q) const {
+    const I r = q / I(n), j = q - r * I(n);
+    Scalar& v = c[index_t(r / I(m)) * stride + index_t(r % I(m)) * ldc + j];
+    v = ep(v, int(j));
+  }
+};
+
+// The epilogue as a pass over C (batch, m, n) after the product: what the host backend does, and
+// what the CUDA one does where cuBLASLt does not take it (batched products, no algorithm found).
+// The caller has checked validate_epilogue.
+template <class Exec, class Scalar>
+void apply_epilogue(const Exec& exec, const Shape& s, const Epilogue<Scalar>& ep, Scalar* c) {
+  if constexpr (std::is_floating_point_v<Scalar>) {
     if (ep.empty() || s.batch == 0 || s.m == 0 || s.n == 0) return;
-    SURRO_REQUIRE(s.outer == 1, "surro::gemm: an epilogue (bias, relu) with outer = "
-                                    << s.outer << ": expected outer 1 (no caller needs both)");
     const index_t rows = index_t(s.batch) * s.m, m = s.m, ldc = s.ldc, stride = s.stride_c;
     const int n = s.n;
     profile::add_work("surro::gemm::epilogue", (2.0 * double(rows) * n + (ep.bias ? n : 0)) * sizeof(Scalar));
     if constexpr (is_device_exec_v<Exec>) {
-      // One element per thread, so that a warp writes consecutive columns. The row and column come
-      // from one division of a 32-bit index where the elements fit one: a 64-bit division per
-      // element held such a pass at a quarter of the copy bandwidth.
-      const index_t total = rows * n;
-      if (total <= index_t(INT_MAX)) {
-        Kokkos::parallel_for(
-            "surro::gemm::epilogue", Kokkos::RangePolicy<Exec>(exec, 0, total),
-            KOKKOS_LAMBDA(const index_t q) {
-              const int r = int(q) / n, j = int(q) - r * n;
-              Scalar& v = c[index_t(r / int(m)) * stride + index_t(r % int(m)) * ldc + j];
-              v = ep(v, j);
-            });
-      } else {
-        Kokkos::parallel_for(
-            "surro::gemm::epilogue", Kokkos::RangePolicy<Exec>(exec, 0, total),
-            KOKKOS_LAMBDA(const index_t q) {
-              const index_t r = q / n;
-              const int j = int(q - r * n);
-              Scalar& v = c[r / m * stride + r % m * ldc + j];
-              v = ep(v, j);
-            });
-      }
+      for_each_index(exec, "surro::gemm::epilogue", rows * n, EpilogueAt<Scalar>{c, ep, m, n, ldc, stride});
     } else {  // a host thread per row, its columns in a loop: no division per element
       Kokkos::parallel_for(
           "surro::gemm::epilogue", Kokkos::RangePolicy<Exec>(exec, 0, rows), KOKKOS_LAMBDA(const index_t r) {

@@ -266,6 +266,7 @@ void Gemm<Kokkos::Cuda>::operator()(const Kokkos::Cuda& exec, const Shape& shape
   constexpr const char* label = "surro::gemm::cublas";
   validate(shape, label);
   const Shape s = flattened(shape);  // pointer arrays only where the outer count needs them
+  impl::validate_epilogue(s, epilogue);
   if (s.entries() == 0 || s.m == 0 || s.n == 0) return;
   constexpr cudaDataType_t type = CublasType<Scalar>::data;
   cublasComputeType_t compute = CUBLAS_COMPUTE_64F;
@@ -296,21 +297,20 @@ void Gemm<Kokkos::Cuda>::operator()(const Kokkos::Cuda& exec, const Shape& shape
   const auto region = impl::profile_region("cublas", s, beta, m_options.allow_tf32);
   // Op::conj_trans on real data is a plain transpose; cuBLAS accepts OP_C for real types too.
   SURRO_CUBLAS(cublasSetStream(m_state->handle, exec.cuda_stream()), label);
-  if (s.outer != 1) {
+  if (s.outer != 1) {  // entries at two levels of strides: through pointer arrays
     void** p = entry_pointers(*m_state, exec, s, a, b, c);
     const int count = int(s.entries());
     SURRO_CUBLAS(cublasGemmBatchedEx(m_state->handle, to_cublas(s.op_b), to_cublas(s.op_a), s.n, s.m, s.k,
                                      &alpha, p, type, s.ldb, p + count, type, s.lda, &beta, p + 2 * count,
                                      type, s.ldc, count, compute, CUBLAS_GEMM_DEFAULT),
                  label);
-    impl::apply_epilogue(exec, s, epilogue, c);
-    return;
+  } else {
+    SURRO_CUBLAS(
+        cublasGemmStridedBatchedEx(m_state->handle, to_cublas(s.op_b), to_cublas(s.op_a), s.n, s.m, s.k,
+                                   &alpha, b, type, s.ldb, s.stride_b, a, type, s.lda, s.stride_a, &beta, c,
+                                   type, s.ldc, s.stride_c, s.batch, compute, CUBLAS_GEMM_DEFAULT),
+        label);
   }
-  SURRO_CUBLAS(
-      cublasGemmStridedBatchedEx(m_state->handle, to_cublas(s.op_b), to_cublas(s.op_a), s.n, s.m, s.k, &alpha,
-                                 b, type, s.ldb, s.stride_b, a, type, s.lda, s.stride_a, &beta, c, type,
-                                 s.ldc, s.stride_c, s.batch, compute, CUBLAS_GEMM_DEFAULT),
-      label);
   impl::apply_epilogue(exec, s, epilogue, c);
 }
 

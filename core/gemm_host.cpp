@@ -94,6 +94,7 @@ void Gemm<HostExec>::operator()(const HostExec& exec, const Shape& shape, Scalar
                                 const Epilogue<Scalar>& epilogue) const {
   validate(shape, "surro::gemm::cblas");
   const Shape s = flattened(shape);  // the same products; the profile names the plain batch
+  impl::validate_epilogue(s, epilogue);
   const auto region = impl::profile_region("cblas", s, beta, false);
   exec.fence();  // operands may come from kernels still running on this instance
   if constexpr (kTiled) {

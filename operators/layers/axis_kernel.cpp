@@ -97,21 +97,37 @@ KernelGradTerms kernel_grad_terms(const FactorizedCfg& c, const AxisView& v) {
 // doubles) where one block's partials fit.
 inline constexpr index_t kPartialBudget = index_t(1) << 22;
 
-index_t blocks_per_call(const FactorizedCfg& c, const AxisView& v, index_t T) {
-  if (c.partial_blocks > 0) return std::min<index_t>(c.partial_blocks, c.blocks);
-  const index_t per_block = T * v.na * v.na;
-  return std::max<index_t>(1, std::min<index_t>(c.blocks, kPartialBudget / per_block));
+// How one axis' dK is computed: its terms, the blocks per call and the groups of their sum. The
+// workspace is sized from it and every call follows it, the last (shorter) call included, so the
+// group count is that of a full call: a count recomputed for fewer blocks could ask for more
+// scalars than were planned.
+struct KernelGradPlan {
+  KernelGradTerms terms;
+  index_t per_call = 1, groups = 1;
+  index_t partial_size(index_t n2) const { return terms.T == 1 ? 0 : per_call * terms.T * n2; }
+  index_t group_size(index_t n2) const { return terms.T == 1 || groups == 1 ? 0 : per_call * groups * n2; }
+};
+
+template <class Exec>
+KernelGradPlan kernel_grad_plan(const FactorizedCfg& c, const AxisView& v) {
+  KernelGradPlan plan;
+  plan.terms = kernel_grad_terms<Exec>(c, v);
+  const index_t T = plan.terms.T, n2 = v.na * v.na;
+  plan.per_call = c.partial_blocks > 0
+                      ? std::min<index_t>(c.partial_blocks, c.blocks)
+                      : std::max<index_t>(1, std::min<index_t>(c.blocks, kPartialBudget / (T * n2)));
+  plan.groups = partial_groups<Exec>(T, plan.per_call * n2, c.partial_groups);
+  return plan;
 }
 
 // out(m, e) = sum_p partial(m, p, e), m < mc, e < n2 = N_a^2: group g of G sums p in
 // [chunk_begin(P, G, g), ..) into group(m, g, e), then out(m, e) adds the G group sums in order
 // (G = 1: out directly).
 template <class Exec, class Real>
-void sum_partials(const Exec& exec, index_t mc, index_t P, index_t n2, int forced_groups,
+void sum_partials(const Exec& exec, index_t mc, index_t P, index_t n2, index_t G,
                   const Real* partial /* (mc, P, n2) */, Real* group /* (mc, G, n2) */,
                   Real* out /* (mc, n2) */) {
   profile::add_work("surro::op::axis_kernel::sum_partials", double(mc) * (P + 1) * n2 * sizeof(Real));
-  const index_t G = partial_groups<Exec>(P, mc * n2, forced_groups);
   Real* dst = G == 1 ? out : group;
   Kokkos::parallel_for(
       "surro::op::axis_kernel::sum_partials", Kokkos::RangePolicy<Exec>(exec, 0, mc * G * n2),
@@ -152,12 +168,9 @@ FactorizedWorkspace<Exec, Real>::FactorizedWorkspace(const Exec& exec, const Fac
   index_t need = 0, need_groups = 0;
   for (int a = 0; a < c.dims(); ++a) {
     const AxisView v = axis_view(c, a);
-    const KernelGradTerms t = kernel_grad_terms<Exec>(c, v);
-    if (t.T == 1) continue;
-    const index_t mc = blocks_per_call(c, v, t.T);
-    need = std::max(need, mc * t.T * v.na * v.na);
-    const index_t G = partial_groups<Exec>(t.T, mc * v.na * v.na, c.partial_groups);
-    if (G > 1) need_groups = std::max(need_groups, mc * G * v.na * v.na);
+    const KernelGradPlan plan = kernel_grad_plan<Exec>(c, v);
+    need = std::max(need, plan.partial_size(v.na * v.na));
+    need_groups = std::max(need_groups, plan.group_size(v.na * v.na));
   }
   using mem = typename Exec::memory_space;
   if (need > 0) partial = make_scratch<View1<Real, mem>>(exec, "surro::op::axis_kernel::partial", need);
@@ -220,7 +233,8 @@ void axis_apply_kernel_grad(const Exec& exec, const FactorizedWorkspace<Exec, Re
   using namespace axis_kernel_impl;
   const AxisView v = axis_view(ws.cfg, axis);
   const index_t M = ws.cfg.blocks, na = v.na, Q = v.Q, n2 = na * na;
-  const KernelGradTerms t = kernel_grad_terms<Exec>(ws.cfg, v);
+  const KernelGradPlan plan = kernel_grad_plan<Exec>(ws.cfg, v);
+  const KernelGradTerms& t = plan.terms;
   if (t.T == 1) {  // dK_m (N_a x N_a) = dY_m X_m^T
     ws.gemm(
         exec,
@@ -229,15 +243,14 @@ void axis_apply_kernel_grad(const Exec& exec, const FactorizedWorkspace<Exec, Re
     return;
   }
   // The T products dY_{m,t} X_{m,t}^T of mc blocks side by side in one call, then their sums over t.
-  const index_t per_call = blocks_per_call(ws.cfg, v, t.T);
+  const index_t per_call = plan.per_call;
   const gemm::Shape one =
       gemm::make_shape(gemm::Op::none, gemm::Op::trans, na, na, t.k, Q, Q, na, t.stride, t.stride, n2, t.T);
   for (index_t m0 = 0; m0 < M; m0 += per_call) {
     const index_t mc = std::min(per_call, M - m0);
     ws.gemm(exec, gemm::with_outer(one, mc, dy_stride, x_stride, t.T * n2), Real(1), dy + m0 * dy_stride,
             x + m0 * x_stride, Real(0), ws.partial.data());
-    sum_partials(exec, mc, t.T, n2, ws.cfg.partial_groups, ws.partial.data(), ws.group.data(),
-                 dkernel + m0 * n2);
+    sum_partials(exec, mc, t.T, n2, plan.groups, ws.partial.data(), ws.group.data(), dkernel + m0 * n2);
   }
 }
 

@@ -5,7 +5,6 @@
 #include "core/timer.hpp"
 #include "operators/layers/instantiate.hpp"
 
-#include <climits>
 #include <cmath>
 
 namespace surro::op {
@@ -31,30 +30,18 @@ KOKKOS_INLINE_FUNCTION void merge(double& n_a, double& mean_a, double& m2_a, dou
   n_a = n;
 }
 
-// The two elementwise passes over (M, N, C), element i in slab-channel statistic s(i) = (i / (N C)) C
-// + i % C. They run with a 32-bit index where the elements fit one (a 64-bit division per element
-// costs a GPU many instructions: the normalize pass ran at 39% of the copy bandwidth on an H200,
-// bench/RESULTS.md 2026-12-07), else with a 64-bit one; F(i, s) does the element's work.
-template <class Exec, class F>
-void for_each_element(const Exec& exec, const char* label, index_t total, index_t nc, index_t c, const F& f) {
-  if (total <= index_t(INT_MAX)) {
-    const int nc32 = int(nc), c32 = int(c);
-    Kokkos::parallel_for(
-        label, Kokkos::RangePolicy<Exec, Kokkos::IndexType<int>>(exec, 0, int(total)),
-        KOKKOS_LAMBDA(const int i) { f(index_t(i), index_t((i / nc32) * c32 + i % c32)); });
-  } else {
-    Kokkos::parallel_for(
-        label, Kokkos::RangePolicy<Exec>(exec, 0, total),
-        KOKKOS_LAMBDA(const index_t i) { f(i, (i / nc) * c + i % c); });
-  }
-}
-
+// The two elementwise passes over (M, N, C) (for_each_index: a 32-bit index where the elements fit;
+// the normalize pass ran at 39% of the copy bandwidth on an H200 with a 64-bit one,
+// bench/RESULTS.md 2026-12-07). Element i uses the slab-channel statistic (i / (N C)) C + i % C.
 template <class Real>
 struct Normalize {  // y = (x - mean) rstd, both in double
   const Real* x;
   Real* y;
   const double* st;  // (M C, 2): mean, rstd
-  KOKKOS_INLINE_FUNCTION void operator()(const index_t i, const index_t s) const {
+  index_t nc, c;     // N C, C
+  template <class I>
+  KOKKOS_INLINE_FUNCTION void operator()(const I i) const {
+    const index_t s = index_t((i / I(nc)) * I(c) + i % I(c));
     y[i] = Real((double(x[i]) - st[2 * s]) * st[2 * s + 1]);
   }
 };
@@ -64,7 +51,10 @@ struct InputGrad {  // dx = rstd (dy - mean(dy) - y mean(dy y))
   const Real *y, *rstd, *dy;
   Real* dx;
   const double* st;  // (M C, 2): mean(dy), mean(dy y)
-  KOKKOS_INLINE_FUNCTION void operator()(const index_t i, const index_t s) const {
+  index_t nc, c;     // N C, C
+  template <class I>
+  KOKKOS_INLINE_FUNCTION void operator()(const I i) const {
+    const index_t s = index_t((i / I(nc)) * I(c) + i % I(c));
     dx[i] = Real(double(rstd[s]) * (double(dy[i]) - st[2 * s] - double(y[i]) * st[2 * s + 1]));
   }
 };
@@ -116,8 +106,8 @@ void instance_norm_forward(const Exec& exec, const InstanceNormWorkspace<Exec>& 
         st[2 * e + 1] = rs;
         rstd[e] = Real(rs);
       });
-  instance_norm_impl::for_each_element(exec, "surro::op::instance_norm::forward_normalize", c.slabs * N * C,
-                                       N * C, C, instance_norm_impl::Normalize<Real>{x, y, st});
+  for_each_index(exec, "surro::op::instance_norm::forward_normalize", c.slabs * N * C,
+                 instance_norm_impl::Normalize<Real>{x, y, st, N * C, C});
 }
 
 template <class Exec, class Real>
@@ -159,8 +149,8 @@ void instance_norm_backward(const Exec& exec, const InstanceNormWorkspace<Exec>&
         st[2 * e] = s1 / double(N);
         st[2 * e + 1] = s2 / double(N);
       });
-  instance_norm_impl::for_each_element(exec, "surro::op::instance_norm::backward_x", c.slabs * N * C, N * C,
-                                       C, instance_norm_impl::InputGrad<Real>{y, rstd, dy, dx, st});
+  for_each_index(exec, "surro::op::instance_norm::backward_x", c.slabs * N * C,
+                 instance_norm_impl::InputGrad<Real>{y, rstd, dy, dx, st, N * C, C});
 }
 
 #if SURRO_OP_DEVICE_BUILD

@@ -213,17 +213,13 @@ void linear_backward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Re
   // the scratch, all B of them in one call (gemm's outer count over samples) into `partial` (B, Cout,
   // Cin) and then their sum; without it, one call per sample accumulating into dW (beta = 1), since
   // one batched call cannot have its entries accumulate into the same dW.
-  const bool fold = partial && folds_samples(sh, int(ci), int(co));
-  Real* dst = fold ? partial : dw;
-  const Real dst_beta = fold ? Real(0) : Real(1);
-  const index_t dst_outer = co * ci;  // the next sample's products in `partial`
   auto per_sample = [&](const gemm::Shape& one, index_t dy_outer, index_t x_outer) {
-    if (fold) {
-      ws.gemm(exec, gemm::with_outer(one, B, dy_outer, x_outer, dst_outer), Real(1), dy, x, dst_beta, dst);
+    if (partial && folds_samples(sh, int(ci), int(co))) {  // sample b's products at partial + b Cout Cin
+      ws.gemm(exec, gemm::with_outer(one, B, dy_outer, x_outer, co * ci), Real(1), dy, x, Real(0), partial);
       add_sample_sums(exec, B, co * ci, (const Real*)partial, dw);
     } else {
       for (index_t b = 0; b < B; ++b)
-        ws.gemm(exec, one, Real(1), dy + b * dy_outer, x + b * x_outer, dst_beta, dst);
+        ws.gemm(exec, one, Real(1), dy + b * dy_outer, x + b * x_outer, Real(1), dw);
     }
   };
   if (lx == Lay::last && ly == Lay::last) {

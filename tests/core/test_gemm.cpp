@@ -303,7 +303,8 @@ TEST_CASE("gemm: an epilogue with an outer count is refused", "[gemm]") {
   // Two batches of two with a gap between them: a real outer count (a plain batch would be taken).
   const gemm::Shape s = gemm::with_outer(
       gemm::make_shape(gemm::Op::none, gemm::Op::none, 2, 2, 2, 2, 2, 2, 4, 4, 4, 2), 2, 10, 10, 10);
-  std::vector<double> a(20), b(20), c(20), bias(2);
+  std::vector<double> a(20, 1.0), b(20, 1.0), c(20, 7.0), bias(2);
   const gemm::Epilogue<double> ep{bias.data(), false};
   CHECK_THROWS_WITH(g(exec, s, 1.0, a.data(), b.data(), 0.0, c.data(), ep), Catch::Contains("outer = 2"));
+  CHECK(c == std::vector<double>(20, 7.0));  // refused before the product: nothing written
 }
