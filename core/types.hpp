@@ -56,10 +56,12 @@ ViewT make_scratch(const Exec& exec, const std::string& label, Extents... extent
 // slab): f(i) is called with an int i where total fits one, else with an index_t i, so that f's
 // divisions are 32-bit where they can be. A 64-bit division per element costs a GPU many
 // instructions: it held such passes at a quarter of the copy bandwidth. f is a functor whose
-// operator() is a template over the index type.
+// operator() is a template over the index type. int_limit (default INT_MAX) is the largest total
+// run with an int index; a test lowers it to run the index_t branch on small arrays.
 template <class Exec, class F>
-void for_each_index(const Exec& exec, const std::string& label, index_t total, const F& f) {
-  if (total <= index_t(INT_MAX))
+void for_each_index(const Exec& exec, const std::string& label, index_t total, const F& f,
+                    index_t int_limit = INT_MAX) {
+  if (total <= int_limit && total <= index_t(INT_MAX))
     Kokkos::parallel_for(
         label, Kokkos::RangePolicy<Exec, Kokkos::IndexType<int>>(exec, 0, int(total)),
         KOKKOS_LAMBDA(const int i) { f(i); });

@@ -1,11 +1,13 @@
 // Fixed-order sums (core/reduce.hpp): the chunk layout, agreement with a host loop in the same
 // order (bitwise) and with an exact sum (within the bound of recursive summation), and, in an
-// OpenMP build, the same bits on instances of 1, 2, 3 and all threads.
+// OpenMP build, the same bits on instances of 1, 2, 3 and all threads. Also for_each_index's two
+// index widths (core/types.hpp), the 64-bit one forced on a small array.
 #include "core/reduce.hpp"
 #include "spaces.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <climits>
 #include <cmath>
 #include <vector>
 
@@ -149,6 +151,41 @@ TEMPLATE_LIST_TEST_CASE("reduce: ordered_team_sum adds the samples' team values 
     }
     REQUIRE(std::fabs(double(got - exact)) <= double(B * m + 1) * 0x1p-53 * double(abs_sum));
     if (!is_device_exec_v<Exec>) REQUIRE(got == want);
+  }
+}
+
+// for_each_index (core/types.hpp): element i of a (rows, cols) array gets 1000 row + col through
+// the body's own division, and the index width it ran with.
+template <class Mem>
+struct RowCol {
+  View1<double, Mem> out;  // (rows cols)
+  View1<int, Mem> width;   // (rows cols): sizeof the index type
+  int cols;
+  template <class I>
+  KOKKOS_INLINE_FUNCTION void operator()(const I i) const {
+    out(i) = 1000.0 * double(i / I(cols)) + double(i % I(cols));
+    width(i) = int(sizeof(I));
+  }
+};
+
+TEMPLATE_LIST_TEST_CASE("reduce: for_each_index runs an int index where the total fits, else index_t",
+                        "[reduce][for_each_index]", test::ExecSpaces) {
+  using Exec = TestType;
+  using Mem = typename Exec::memory_space;
+  const int rows = 37, cols = 29;
+  const index_t total = index_t(rows) * cols;
+  // int_limit: the default, exactly the total (still int), one below it and 0 (both index_t).
+  for (const index_t limit : {index_t(INT_MAX), total, total - 1, index_t(0)}) {
+    CAPTURE(limit);
+    RowCol<Mem> f{View1<double, Mem>("out", total), View1<int, Mem>("width", total), cols};
+    for_each_index(Exec(), "surro::test::for_each_index", total, f, limit);
+    const auto out = test::to_host(f.out);
+    const auto width = test::to_host(f.width);
+    const int want = limit >= total ? int(sizeof(int)) : int(sizeof(index_t));
+    for (index_t i = 0; i < total; ++i) {
+      REQUIRE(out[i] == 1000.0 * double(i / cols) + double(i % cols));
+      REQUIRE(width[i] == want);
+    }
   }
 }
 
