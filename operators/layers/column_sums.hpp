@@ -9,8 +9,8 @@
 //      alone (reduce::chunk_begin); one team per block, its threads on the columns (neighbouring
 //      threads read neighbouring elements of a row), each summing its column over the block's rows
 //      in row order into partial(block, c);
-//   2. one team per column adds the blocks' partials (a team reduction: one thread in order on the
-//      host spaces, a fixed tree for a given team size on a device).
+//   2. one team per column adds the blocks' partials (column_sums_by_team: a team reduction, one
+//      thread in order on the host spaces, a fixed tree for a given team size on a device).
 // The grouping depends on R and C only, so the bits do not change with the OpenMP thread count, and
 // a GPU reproduces its own bits. `partial` is planned by the caller: column_sum_scratch(R, C)
 // scalars, at most kColumnSumMaxBlocks * C whatever R.
@@ -66,40 +66,51 @@ struct Blocks {
   }
 };
 
-template <class Exec, class Real>
-struct Columns {
+// One team per column c: out(c) += sum_r term(r, c) as a team reduction over the rows (one thread in
+// order on the host spaces, a fixed tree for a given team size on a device).
+template <class Exec, class Real, class Term>
+struct TeamPerColumn {
   using member_type = typename Kokkos::TeamPolicy<Exec>::member_type;
-  const Real* partial;  // (blocks, C)
-  Real* out;            // (C) +=
-  index_t blocks;
-  int cols;
+  Term term;
+  Real* out;  // (C) +=
+  index_t rows;
   KOKKOS_INLINE_FUNCTION void operator()(const member_type& team) const {
     const int c = team.league_rank();
     Real sum = 0;
     Kokkos::parallel_reduce(
-        Kokkos::TeamThreadRange(team, blocks),
-        [&](const index_t b, Real& acc) { acc += partial[b * cols + c]; }, sum);
+        Kokkos::TeamThreadRange(team, rows), [&](const index_t r, Real& acc) { acc += term(r, c); }, sum);
     Kokkos::single(Kokkos::PerTeam(team), [&]() { out[c] += sum; });
   }
 };
 
 }  // namespace column_sums_impl
 
+// out(c) += sum_r term(r, c) in one pass of one team per column (the second pass below, and alone
+// where a column's terms are contiguous, as a channel-first activation's, or where no scratch was
+// planned). term_bytes as below; the work is declared under `label`.
+template <class Exec, class Real, class Term>
+void column_sums_by_team(const Exec& exec, const std::string& label, index_t rows, int cols, const Term& term,
+                         Real* out /* (C) += */, double term_bytes = sizeof(Real)) {
+  if (rows <= 0 || cols <= 0) return;
+  profile::add_work(label.c_str(), double(rows) * cols * term_bytes + 2.0 * cols * sizeof(Real));
+  Kokkos::parallel_for(label, Kokkos::TeamPolicy<Exec>(exec, cols, Kokkos::AUTO),
+                       column_sums_impl::TeamPerColumn<Exec, Real, Term>{term, out, rows});
+}
+
 // out(c) += sum_r term(r, c); label names the two kernels (label + "::blocks", "::columns").
+// partial null: column_sums_by_team under `label` (one pass; slow on a device for few columns).
 // term_bytes: what one term reads (the profiler's work: sizeof(Real) for ColumnOf, more for a
 // term that combines several arrays).
 template <class Exec, class Real, class Term>
 void column_sums(const Exec& exec, const std::string& label, index_t rows, int cols, const Term& term,
-                 Real* partial /* (column_sum_scratch(R, C)) */, Real* out /* (C) += */,
+                 Real* partial /* (column_sum_scratch(R, C)) or null */, Real* out /* (C) += */,
                  double term_bytes = sizeof(Real)) {
+  if (!partial) return column_sums_by_team(exec, label, rows, cols, term, out, term_bytes);
   const index_t blocks = column_sum_blocks(rows);
   if (blocks == 0 || cols <= 0) return;
-  if (profile::enabled()) {  // blocks: the terms in, the partials out; columns: partials in, out read and
-                             // written
-    const double partials = double(blocks) * cols * sizeof(Real);
-    profile::add_work((label + "::blocks").c_str(), double(rows) * cols * term_bytes + partials);
-    profile::add_work((label + "::columns").c_str(), partials + 2.0 * cols * sizeof(Real));
-  }
+  if (profile::enabled())  // the terms in, the partials out (the columns pass declares its own work)
+    profile::add_work((label + "::blocks").c_str(),
+                      double(rows) * cols * term_bytes + double(blocks) * cols * sizeof(Real));
   using Policy = Kokkos::TeamPolicy<Exec>;
   // A device team covers the columns in whole warps (up to 256 threads); a host team is one thread.
   const int team = cols < 256 ? (cols + 31) / 32 * 32 : 256;
@@ -107,8 +118,7 @@ void column_sums(const Exec& exec, const std::string& label, index_t rows, int c
       is_device_exec_v<Exec> ? Policy(exec, int(blocks), team) : Policy(exec, int(blocks), Kokkos::AUTO);
   Kokkos::parallel_for(label + "::blocks", first,
                        column_sums_impl::Blocks<Exec, Real, Term>{term, rows, blocks, cols, partial});
-  Kokkos::parallel_for(label + "::columns", Policy(exec, cols, Kokkos::AUTO),
-                       column_sums_impl::Columns<Exec, Real>{partial, out, blocks, cols});
+  column_sums_by_team(exec, label + "::columns", blocks, cols, ColumnOf<Real>{partial, cols}, out);
 }
 
 }  // namespace surro::op

@@ -98,31 +98,6 @@ struct BackwardX {
   }
 };
 
-// One team per channel: dgamma(c) += sum_r dy xhat, dbeta(c) += sum_r dy.
-template <class Exec, class Real>
-struct BackwardParams {
-  using member_type = typename Kokkos::TeamPolicy<Exec>::member_type;
-  const Real *x, *mean, *rstd, *dy;
-  Real *dgamma, *dbeta;
-  index_t rows;
-  int dim;
-
-  KOKKOS_INLINE_FUNCTION void operator()(const member_type& team) const {
-    const int c = team.league_rank();
-    Real sg = 0, sb = 0;
-    Kokkos::parallel_reduce(
-        Kokkos::TeamThreadRange(team, rows),
-        [&](const index_t r, Real& acc) { acc += dy[r * dim + c] * (x[r * dim + c] - mean[r]) * rstd[r]; },
-        sg);
-    Kokkos::parallel_reduce(
-        Kokkos::TeamThreadRange(team, rows), [&](const index_t r, Real& acc) { acc += dy[r * dim + c]; }, sb);
-    Kokkos::single(Kokkos::PerTeam(team), [&]() {
-      if (dgamma) dgamma[c] += sg;
-      if (dbeta) dbeta[c] += sb;
-    });
-  }
-};
-
 // The terms of the parameter sums for column_sums: dy xhat and dy.
 template <class Real>
 struct DyXhat {
@@ -152,19 +127,14 @@ void layer_norm_backward(const Exec& exec, const LayerNormCfg& cfg, index_t rows
   ScopedRegion region("surro::op::layer_norm::backward");
   if (dx)  // x and dy in, dx out
     profile::add_work("surro::op::layer_norm::backward_x", (3.0 * rows * cfg.dim + 2.0 * rows) * sizeof(Real));
-  if (partial) {
-    if (dgamma)
-      column_sums(exec, "surro::op::layer_norm::backward_gamma", rows, cfg.dim,
-                  layer_norm_impl::DyXhat<Real>{dy, x, mean, rstd, cfg.dim}, partial, dgamma, 2.0 * sizeof(Real));
-    if (dbeta)
-      column_sums(exec, "surro::op::layer_norm::backward_beta", rows, cfg.dim, ColumnOf<Real>{dy, cfg.dim},
-                  partial, dbeta);
-  } else if (dgamma || dbeta) {  // x and dy, per row mean and rstd (column_sums declares its own)
-    profile::add_work("surro::op::layer_norm::backward_params", (2.0 * rows * cfg.dim + 2.0 * rows) * sizeof(Real));
-    Kokkos::parallel_for(
-        "surro::op::layer_norm::backward_params", Kokkos::TeamPolicy<Exec>(exec, cfg.dim, Kokkos::AUTO),
-        layer_norm_impl::BackwardParams<Exec, Real>{x, mean, rstd, dy, dgamma, dbeta, rows, cfg.dim});
-  }
+  // The parameter sums: block-parallel with a scratch, else one team per channel.
+  if (dgamma)
+    column_sums(exec, "surro::op::layer_norm::backward_gamma", rows, cfg.dim,
+                layer_norm_impl::DyXhat<Real>{dy, x, mean, rstd, cfg.dim}, partial, dgamma,
+                2.0 * sizeof(Real) + 2.0 * sizeof(Real) / cfg.dim);
+  if (dbeta)
+    column_sums(exec, "surro::op::layer_norm::backward_beta", rows, cfg.dim, ColumnOf<Real>{dy, cfg.dim},
+                partial, dbeta);
   if (dx)
     Kokkos::parallel_for("surro::op::layer_norm::backward_x", row_policy(exec, rows),
                          layer_norm_impl::BackwardX<Exec, Real>{gamma, x, mean, rstd, dy, dx, rows, cfg.dim});

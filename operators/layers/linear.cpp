@@ -60,27 +60,15 @@ void bias_relu(const Exec& exec, const LinearShape& sh, int c_out, const Real* b
       KOKKOS_LAMBDA(const index_t i) { y[i] = ep(y[i], channel_of(int(i), rows, c_out, groups)); });
 }
 
-// db(o) += sum_{b, r} dy(b, r, o), dy in `groups` layout: one team per output channel.
-template <class Exec, class Real>
-struct BiasGrad {
-  using member_type = typename Kokkos::TeamPolicy<Exec>::member_type;
-  const Real* dy;       // (B, R, Cout) in `groups` layout
-  Real* db;             // (Cout) +=
-  index_t rows, total;  // R, B * R
-  int groups, dg;       // G, Cout / G
-
-  KOKKOS_INLINE_FUNCTION void operator()(const member_type& team) const {
-    const int o = team.league_rank();
-    const int g = o / dg, c = o % dg;
-    Real sum = 0;
-    Kokkos::parallel_reduce(
-        Kokkos::TeamThreadRange(team, total),
-        [&](const index_t q, Real& acc) {
-          const index_t b = q / rows, r = q % rows;
-          acc += dy[((b * groups + g) * rows + r) * dg + c];
-        },
-        sum);
-    Kokkos::single(Kokkos::PerTeam(team), [&]() { db[o] += sum; });
+// Term of dbias for column_sums_by_team: dy(b, r, o) at row q = b R + r of a dy in `groups` layout.
+template <class Real>
+struct OutChannel {
+  const Real* dy;  // (B, R, Cout) in `groups` layout
+  index_t rows;    // R
+  int groups, dg;  // G, Cout / G
+  KOKKOS_INLINE_FUNCTION Real operator()(const index_t q, const int o) const {
+    const index_t b = q / rows, r = q % rows;
+    return dy[((b * groups + o / dg) * rows + r) * dg + o % dg];
   }
 };
 
@@ -235,14 +223,13 @@ void linear_backward(const Exec& exec, const LinearWorkspace<Exec>& ws, const Re
     const index_t ld_dy = ly == Lay::first ? R : co, ld_x = lx == Lay::first ? R : ci;
     per_sample(gemm::make_shape(op_dy, op_x, co, ci, R, ld_dy, ld_x, ci), R * co, R * ci);
   }
-  if (ws.cfg.bias && dbias && partial && ly == Lay::last) {
+  // dbias: plain rows block-parallel with a scratch; else one team per channel (a channel-first dy's
+  // channel is contiguous, which that pass reads in order).
+  if (ws.cfg.bias && dbias && ly == Lay::last)
     column_sums(exec, "surro::op::linear::bias_grad", B * R, int(co), ColumnOf<Real>{dy, co}, partial, dbias);
-  } else if (ws.cfg.bias && dbias) {
-    const int dg = int(co) / sh.out_groups;
-    Kokkos::parallel_for("surro::op::linear::bias_grad",
-                         Kokkos::TeamPolicy<Exec>(exec, int(co), Kokkos::AUTO),
-                         BiasGrad<Exec, Real>{dy, dbias, R, B * R, sh.out_groups, dg});
-  }
+  else if (ws.cfg.bias && dbias)
+    column_sums_by_team(exec, "surro::op::linear::bias_grad", B * R, int(co),
+                        OutChannel<Real>{dy, R, sh.out_groups, int(co) / sh.out_groups}, dbias);
   if (!dx) return;
   if (lx == Lay::last && ly == Lay::last) {  // dx (B R x Cin) = dy W
     ws.gemm(exec, gemm::make_shape(N, N, B * R, ci, co, co, ci, ci), Real(1), dy, w, Real(0), dx);

@@ -85,26 +85,6 @@ struct BackwardX {
   }
 };
 
-// One team per channel: dscale(c) += sum_r dy x / d, rows in a fixed reduction order.
-template <class Exec, class Real>
-struct BackwardScale {
-  using member_type = typename Kokkos::TeamPolicy<Exec>::member_type;
-  const Real *x, *rms, *dy;
-  Real* dscale;
-  index_t rows;
-  int dim;
-  Real eps;
-
-  KOKKOS_INLINE_FUNCTION void operator()(const member_type& team) const {
-    const int c = team.league_rank();
-    Real s = 0;
-    Kokkos::parallel_reduce(
-        Kokkos::TeamThreadRange(team, rows),
-        [&](const index_t r, Real& acc) { acc += dy[r * dim + c] * x[r * dim + c] / (rms[r] + eps); }, s);
-    Kokkos::single(Kokkos::PerTeam(team), [&]() { dscale[c] += s; });
-  }
-};
-
 // The term of dscale for column_sums: dy x / (rms + eps).
 template <class Real>
 struct DyXOverRms {
@@ -134,18 +114,10 @@ void rms_norm_backward(const Exec& exec, const RmsNormCfg& cfg, index_t rows, co
                        Real* partial) {
   ScopedRegion region("surro::op::rms_norm::backward");
   if (rows == 0) return;
-  if (dscale) {
-    if (partial) {  // column_sums declares its kernels' work
-      column_sums(exec, "surro::op::rms_norm::backward_scale", rows, cfg.dim,
-                  rms_norm_impl::DyXOverRms<Real>{dy, x, rms, cfg.dim, Real(cfg.eps)}, partial, dscale,
-                  2.0 * sizeof(Real));
-    } else {  // x and dy, per row rms
-      profile::add_work("surro::op::rms_norm::backward_scale", (2.0 * rows * cfg.dim + rows) * sizeof(Real));
-      Kokkos::parallel_for(
-          "surro::op::rms_norm::backward_scale", Kokkos::TeamPolicy<Exec>(exec, cfg.dim, Kokkos::AUTO),
-          rms_norm_impl::BackwardScale<Exec, Real>{x, rms, dy, dscale, rows, cfg.dim, Real(cfg.eps)});
-    }
-  }
+  if (dscale)  // block-parallel with a scratch, else one team per channel
+    column_sums(exec, "surro::op::rms_norm::backward_scale", rows, cfg.dim,
+                rms_norm_impl::DyXOverRms<Real>{dy, x, rms, cfg.dim, Real(cfg.eps)}, partial, dscale,
+                2.0 * sizeof(Real) + double(sizeof(Real)) / cfg.dim);
   if (dx) {  // x and dy in, dx out
     profile::add_work("surro::op::rms_norm::backward_x", (3.0 * rows * cfg.dim + rows) * sizeof(Real));
     Kokkos::parallel_for(
