@@ -9,9 +9,11 @@
 //                  [--dim 96] [--heads 5] [--dim-head 96] [--km 3] [--layers 10] [--lift 16]
 //                  [--fourier-scale 8] [--lengths 12.566,2,4.189] [--variant parallel|chained]
 //                  [--warmup 5] [--reps 10] [--iters 5] [--seed 0] [--dump DIR] [--matmul fp32|tf32]
+//                  [--keep-u auto|always|never]
 //
 // --layers is n_layer (the weight-shared iterations), --km the kernel multiplier, --lift the
-// per-field lift channels G; --in is T_in * C (window frames times fields), --out C.
+// per-field lift channels G; --in is T_in * C (window frames times fields), --out C; --keep-u is
+// model.keep_u (training keeps each iteration's attention output or recomputes it in backward).
 //
 // Timing, memory and --dump as bench_fno.cpp (see there): `warmup` calls excluded, then `reps`
 // repetitions of `iters` back-to-back calls between fences, median per call; resident_mib is
@@ -120,6 +122,11 @@ Args parse(int argc, char** argv) {
                 "--variant: expected parallel or chained, got '" << variant << "'");
   c.variant =
       variant == "chained" ? surro::op::FactorizedVariant::chained : surro::op::FactorizedVariant::parallel;
+  const std::string keep = take("--keep-u");
+  SURRO_REQUIRE(keep.empty() || keep == "auto" || keep == "always" || keep == "never",
+                "--keep-u: expected auto, always or never, got '" << keep << "'");
+  using KeepU = surro::op::IFactFormerCfg::KeepU;
+  c.keep_u = keep == "always" ? KeepU::always : keep == "never" ? KeepU::never : KeepU::automatic;
   a.batch = num("--batch", 1);
   a.warmup = num("--warmup", 5);
   a.reps = num("--reps", 10);
@@ -197,6 +204,9 @@ int run(int argc, char** argv) {
   line["lift"] = c.lift_channels;
   line["matmul"] = gemm_options_name(c.gemm);
   line["fourier_scale"] = c.fourier_scale;
+  line["keep_u"] = c.keep_u == IFactFormerCfg::KeepU::always  ? "always"
+                   : c.keep_u == IFactFormerCfg::KeepU::never ? "never"
+                                                              : "auto";
   std::vector<double> lengths;
   for (int ax = 0; ax < c.dims; ++ax) lengths.push_back(c.length(ax));
   line["lengths"] = lengths;

@@ -117,6 +117,10 @@ IFactFormerCfg read_ifactformer_section(config::Node& node, int in_channels, int
   const std::string variant = node.get_string("variant", "parallel", config::one_of({"parallel", "chained"}));
   c.variant = variant == "chained" ? FactorizedVariant::chained : FactorizedVariant::parallel;
   c.gemm = read_gemm_options(node);
+  const std::string keep = node.get_string("keep_u", "auto", config::one_of({"auto", "always", "never"}));
+  c.keep_u = keep == "always"  ? IFactFormerCfg::KeepU::always
+             : keep == "never" ? IFactFormerCfg::KeepU::never
+                               : IFactFormerCfg::KeepU::automatic;
   node.finish();
   return c;
 }
@@ -282,9 +286,13 @@ struct IFactFormer<Exec, Real>::State {
   std::vector<Buf> v, z1;  // (B, H, N, Dh), (B, N, D): L (training) or 1
   std::vector<Small> sm;   // L (training) or 1
   Buf ubar, lnm, lnr;      // (B, N, D), (B N), (B N): LayerNorm(u), recomputed in backward
-  Buf U, inter, in_rstd;   // u_size, inter_size, (B H g Dh): recomputed in backward
-  Buf h1, blk;             // (B, N, D): GELU(z), block output
-  Buf hh, ha;              // (B, N, D/2): head hidden before / after GELU
+  // u_size, inter_size, (B H g Dh): the attention output U after its instance norm, the chained
+  // intermediates and the norm's rstd; L of each where training keeps them (keep_u), else 1
+  // (recomputed in backward).
+  bool keep_u = false;
+  std::vector<Buf> U, inter, in_rstd;
+  Buf h1, blk;  // (B, N, D): GELU(z), block output
+  Buf hh, ha;   // (B, N, D/2): head hidden before / after GELU
   // Gradients (training only).
   Buf du, dtmp, d1, dubar, dv, dU, dpe, dr2, dha, dlift;
   // Backward scratch, used by one call at a time: linear_backward's for the layers with B > 1
@@ -449,9 +457,12 @@ struct IFactFormer<Exec, Real>::State {
     ubar = buf(exec, "ubar", BND);
     lnm = buf(exec, "norm_mean", index_t(B) * N);
     lnr = buf(exec, "norm_rstd", index_t(B) * N);
-    U = buf(exec, "U", fac.cfg.u_size());
-    if (fac.cfg.inter_size() > 0) inter = buf(exec, "chain", fac.cfg.inter_size());
-    in_rstd = buf(exec, "instance_norm_rstd", inorm.cfg.slabs * inorm.cfg.channels);
+    keep_u = training && c.keeps_u(L * (fac.cfg.u_size() + fac.cfg.inter_size()));
+    for (int i = 0; i < (keep_u ? L : 1); ++i) {
+      U.push_back(buf(exec, "U", fac.cfg.u_size()));
+      inter.push_back(fac.cfg.inter_size() > 0 ? buf(exec, "chain", fac.cfg.inter_size()) : Buf());
+      in_rstd.push_back(buf(exec, "instance_norm_rstd", inorm.cfg.slabs * inorm.cfg.channels));
+    }
     h1 = buf(exec, "out_hidden_act", BND);
     blk = buf(exec, "block", BND);
     hh = buf(exec, "head_hidden", BND / 2);
@@ -514,10 +525,12 @@ std::size_t IFactFormer<Exec, Real>::planned_scalars() const {
 
 namespace iff_impl {
 
-// One block's forward for iteration state (S, v, z1); u_out may alias u_in (inference).
+// One block's forward for iteration state (S, v, z1) and U slot `slot` (State::keep_u); u_out may
+// alias u_in (inference).
 template <class Exec, class Real, class State, class Small>
 void block_forward(const Exec& exec, State& s, const Real* P, const Real* u_in, Real* v, Small& S, Real* z1,
-                   Real* u_out) {
+                   int slot, Real* u_out) {
+  Real *U = s.U[slot].data(), *rstd = s.in_rstd[slot].data();
   const index_t BN = index_t(s.B) * s.N, BND = BN * s.D;
   layer_norm_forward(exec, s.ln, BN, P + s.p.ln_w, P + s.p.ln_b, u_in, s.ubar.data(), s.lnm.data(),
                      s.lnr.data());
@@ -544,19 +557,21 @@ void block_forward(const Exec& exec, State& s, const Real* P, const Real* u_in, 
     lowrank_kernel_forward(exec, s.fac, a, S.q.data() + q0, S.k.data() + q0, S.K.data() + s.kk0(a));
     K[a] = S.K.data() + s.kk0(a);
   }
-  factorized_forward(exec, s.fac, K, (const Real*)v, s.inter.data(), s.U.data());
-  instance_norm_forward(exec, s.inorm, s.U.data(), s.U.data(), s.in_rstd.data());
-  linear_forward(exec, s.to_out1, P + s.p.out1, (const Real*)nullptr, s.U.data(), z1);
+  factorized_forward(exec, s.fac, K, (const Real*)v, s.inter[slot].data(), U);
+  instance_norm_forward(exec, s.inorm, (const Real*)U, U, rstd);
+  linear_forward(exec, s.to_out1, P + s.p.out1, (const Real*)nullptr, (const Real*)U, z1);
   gelu_forward(exec, BND, (const Real*)z1, s.h1.data());
   linear_forward(exec, s.to_out2, P + s.p.out2, (const Real*)nullptr, s.h1.data(), s.blk.data());
   residual(exec, BND, u_in, s.blk.data(), Real(1.0 / s.L), u_out);
 }
 
-// One block's backward: du holds dL/du_out on entry and dL/du_in on exit. Recomputes LayerNorm(u_in),
-// U and its InstanceNorm, and GELU(z1) from what forward kept.
+// One block's backward: du holds dL/du_out on entry and dL/du_in on exit. Recomputes LayerNorm(u_in)
+// and GELU(z1) from what forward kept, and U with its InstanceNorm unless forward kept them in
+// `slot` (State::keep_u: the same bits either way).
 template <class Exec, class Real, class State, class Small>
 void block_backward(const Exec& exec, State& s, const Real* P, Real* G, const Real* u_in, const Real* v,
-                    const Small& S, const Real* z1, Real* du) {
+                    const Small& S, const Real* z1, int slot, Real* du) {
+  Real *U = s.U[slot].data(), *rstd = s.in_rstd[slot].data(), *inter = s.inter[slot].data();
   const index_t BN = index_t(s.B) * s.N, BND = BN * s.D;
   AxisPtrs<const Real> K{};
   AxisPtrs<Real> dK{};
@@ -567,8 +582,10 @@ void block_backward(const Exec& exec, State& s, const Real* P, Real* G, const Re
   // Recompute.
   layer_norm_forward(exec, s.ln, BN, P + s.p.ln_w, P + s.p.ln_b, u_in, s.ubar.data(), s.lnm.data(),
                      s.lnr.data());
-  factorized_forward(exec, s.fac, K, v, s.inter.data(), s.U.data());
-  instance_norm_forward(exec, s.inorm, s.U.data(), s.U.data(), s.in_rstd.data());
+  if (!s.keep_u) {
+    factorized_forward(exec, s.fac, K, v, inter, U);
+    instance_norm_forward(exec, s.inorm, (const Real*)U, U, rstd);
+  }
   gelu_forward(exec, BND, z1, s.h1.data());
 
   // to_out: dblk = du / L.
@@ -576,10 +593,10 @@ void block_backward(const Exec& exec, State& s, const Real* P, Real* G, const Re
   linear_backward(exec, s.to_out2, P + s.p.out2, s.h1.data(), s.dtmp.data(), G + s.p.out2, (Real*)nullptr,
                   s.d1.data());
   gelu_backward(exec, BND, z1, s.d1.data(), s.d1.data());
-  linear_backward(exec, s.to_out1, P + s.p.out1, s.U.data(), s.d1.data(), G + s.p.out1, (Real*)nullptr,
+  linear_backward(exec, s.to_out1, P + s.p.out1, (const Real*)U, s.d1.data(), G + s.p.out1, (Real*)nullptr,
                   s.dU.data(), s.bwd_scratch.data());
-  instance_norm_backward(exec, s.inorm, s.U.data(), s.in_rstd.data(), s.dU.data(), s.dU.data());
-  factorized_backward(exec, s.fac, K, v, s.inter.data(), s.dU.data(), dK, s.dv.data());
+  instance_norm_backward(exec, s.inorm, (const Real*)U, (const Real*)rstd, s.dU.data(), s.dU.data());
+  factorized_backward(exec, s.fac, K, v, (const Real*)inter, s.dU.data(), dK, s.dv.data());
   linear_backward(exec, s.to_v, P + s.p.to_v, s.ubar.data(), s.dv.data(), G + s.p.to_v, (Real*)nullptr,
                   s.dubar.data(), s.bwd_scratch.data());
 
@@ -639,7 +656,7 @@ void IFactFormer<Exec, Real>::forward(const Exec& exec, const Real* params, cons
     const int k = m_training ? i : 0;
     Real* u_out = m_training ? s.u[i + 1].data() : s.u[0].data();
     iff_impl::block_forward(exec, s, P, (const Real*)s.u[k].data(), s.v[k].data(), s.sm[k], s.z1[k].data(),
-                            u_out);
+                            s.keep_u ? i : 0, u_out);
   }
   const Real* u_last = s.u.back().data();
   linear_forward(exec, s.head1, P + s.p.head1, (const Real*)nullptr, u_last, s.hh.data());
@@ -663,7 +680,7 @@ void IFactFormer<Exec, Real>::backward(const Exec& exec, const Real* params, con
                   G + s.p.head1, (Real*)nullptr, s.du.data());
   for (int i = s.L - 1; i >= 0; --i)
     iff_impl::block_backward(exec, s, P, G, (const Real*)s.u[i].data(), (const Real*)s.v[i].data(), s.sm[i],
-                             (const Real*)s.z1[i].data(), s.du.data());
+                             (const Real*)s.z1[i].data(), s.keep_u ? i : 0, s.du.data());
   // u0 = lift + pe: pe's gradient is the batch sum; the frozen Fourier matrix gets none.
   iff_impl::batch_sum(exec, s.B, s.N * s.D, (const Real*)s.du.data(), s.dpe.data());
   linear_backward(exec, s.pos_lin, P + s.p.pos_w, s.ff_out.data(), (const Real*)s.dpe.data(), G + s.p.pos_w,

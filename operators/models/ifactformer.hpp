@@ -50,6 +50,14 @@ struct IFactFormerCfg {
   std::vector<double> lengths;  // domain length per axis; empty: 1.0 each
   FactorizedVariant variant = FactorizedVariant::parallel;
   gemm::Options gemm;  // matmul_precision (operators/model.hpp)
+  // Training: what backward reads of each iteration's attention output U (after its instance norm;
+  // the chained variant's intermediates with it). `never` recomputes it from the kept kernels and v
+  // (one factorized product and one instance norm per iteration, about a tenth of a GPU training
+  // step, bench/RESULTS.md 2026-12-07); `always` keeps all L of them (L u_size more scalars); `auto`
+  // keeps them where they take at most kKeepUAutoScalars. Both give the same bits.
+  enum class KeepU { automatic, always, never };
+  KeepU keep_u = KeepU::automatic;
+  static constexpr long long kKeepUAutoScalars = 1LL << 31;  // 8 GiB of fp32
 
   int frames() const { return in_channels / out_channels; }        // T
   int kernel_dim() const { return dim_head * kernel_multiplier; }  // Dk
@@ -57,11 +65,16 @@ struct IFactFormerCfg {
   double kernel_scale() const;
   double length(int axis) const { return lengths.empty() ? 1.0 : lengths[axis]; }
   int u_groups() const { return variant == FactorizedVariant::parallel ? heads * dims : heads; }
+  // Whether a training plan of `kept_scalars` = L (u_size + inter_size) keeps U (keep_u above).
+  bool keeps_u(long long kept_scalars) const {
+    return keep_u == KeepU::always || (keep_u == KeepU::automatic && kept_scalars <= kKeepUAutoScalars);
+  }
 };
 
 // Reads a "model" section of type "ifactformer": dim, heads, dim_head, kernel_multiplier, n_layer,
 // lift_channels, fourier_scale, lengths, variant ("parallel" | "chained"), dims (default: the
-// length of lengths, else 2), matmul_precision. Channels come from the data.
+// length of lengths, else 2), matmul_precision, keep_u ("auto" | "always" | "never"). Channels come
+// from the data.
 IFactFormerCfg read_ifactformer_section(config::Node& node, int in_channels, int out_channels);
 
 // Registers every parameter under "ifactformer.*" (the frozen Fourier matrix last).

@@ -417,9 +417,11 @@ TEST_CASE(
     "iteration",
     "[ifactformer]") {
   Case k = tiny(3, op::FactorizedVariant::parallel);
+  auto keep = op::IFactFormerCfg::KeepU::never;
   auto planned = [&](int layers, bool training) {
     Case c = k;
     c.cfg.n_layer = layers;
+    c.cfg.keep_u = keep;
     op::ParamTable t;
     op::ifactformer_register(t, c.cfg);
     return op::IFactFormer<HostExec, double>(HostExec(), c.cfg, t, c.batch, c.grid, training)
@@ -432,6 +434,43 @@ TEST_CASE(
   const std::size_t per_iter =
       B * N * (2 * D + H * Dh) + R * (6 * D + 2 + 2 * D + 2 * H * Dk) + B * H * (36 + 25 + 16);
   CHECK(planned(5, true) - planned(2, true) == 3 * per_iter);
+  // keep_u adds U (B H d N Dh) and the instance norm's rstd (B H d Dh) per iteration in training
+  // only; auto keeps them at this size.
+  const std::size_t kept = B * H * 3 * N * Dh + B * H * 3 * Dh;
+  const std::size_t infer = planned(2, false);
+  for (auto mode : {op::IFactFormerCfg::KeepU::always, op::IFactFormerCfg::KeepU::automatic}) {
+    keep = mode;
+    CHECK(planned(5, true) - planned(2, true) == 3 * (per_iter + kept));
+    CHECK(planned(2, false) == infer);
+  }
+}
+
+// Three iterations, so that a backward reading another iteration's U (one slot, or the wrong one)
+// changes the gradients.
+TEMPLATE_LIST_TEST_CASE("ifactformer: keeping U for backward gives the bits of recomputing it",
+                        "[ifactformer]", surro::test::RealCases) {
+  using Exec = typename TestType::exec;
+  using Real = typename TestType::scalar;
+  const auto variant = GENERATE(op::FactorizedVariant::parallel, op::FactorizedVariant::chained);
+  Case k = tiny(3, variant);
+  k.cfg.n_layer = 3;
+  op::ParamTable table;
+  op::ifactformer_register(table, k.cfg);
+  const Vec p = check_params(k.cfg, table, 31);
+  auto run = [&](op::IFactFormerCfg::KeepU mode) {
+    Case c = k;
+    c.cfg.keep_u = mode;
+    ModelRun<Exec, Real> m(c, table, true);
+    const Vec x = random_vector(m.nx, 32), dy = random_vector(m.ny, 33);
+    const Vec y = m.forward(p, x);
+    auto [g, dx] = m.backward(p, x, dy);
+    return std::make_tuple(y, g, dx);
+  };
+  const auto kept = run(op::IFactFormerCfg::KeepU::always),
+             recomputed = run(op::IFactFormerCfg::KeepU::never);
+  CHECK(std::get<0>(kept) == std::get<0>(recomputed));
+  CHECK(std::get<1>(kept) == std::get<1>(recomputed));
+  CHECK(std::get<2>(kept) == std::get<2>(recomputed));
 }
 
 TEMPLATE_LIST_TEST_CASE("ifactformer: inference equals training forward; every space agrees with double",
@@ -480,6 +519,17 @@ TEST_CASE("ifactformer: config section, registry and refusals", "[ifactformer]")
   CHECK(c.n_layer == 10);
   CHECK(c.kernel_dim() == 12);
   CHECK_FALSE(c.gemm.allow_tf32);  // matmul_precision defaults to fp32
+  CHECK(c.keep_u == op::IFactFormerCfg::KeepU::automatic);
+  for (const char* mode : {"always", "never"}) {
+    config::json jk = {{"type", "ifactformer"}, {"keep_u", mode}};
+    config::Node nk(jk, "run.json", "model", nullptr);
+    const auto want =
+        std::string(mode) == "always" ? op::IFactFormerCfg::KeepU::always : op::IFactFormerCfg::KeepU::never;
+    CHECK(dynamic_cast<const op::IFactFormerArchitecture&>(*op::read_architecture(nk)).cfg().keep_u == want);
+  }
+  // auto keeps U up to 2^31 scalars of L (u_size + inter_size).
+  CHECK(c.keeps_u(op::IFactFormerCfg::kKeepUAutoScalars));
+  CHECK_FALSE(c.keeps_u(op::IFactFormerCfg::kKeepUAutoScalars + 1));
   {
     config::json jt = {{"type", "ifactformer"}, {"matmul_precision", "tf32"}};
     config::Node nt(jt, "run.json", "model", nullptr);
@@ -499,7 +549,8 @@ TEST_CASE("ifactformer: config section, registry and refusals", "[ifactformer]")
     CHECK_THROWS_WITH(bound->bind(op::DataShape{3, 3, {8, 9, 4}}), Catch::Contains("already bound"));
     CHECK_THROWS_WITH(fresh()->bind(op::DataShape{6, 3, {8, 9}}),
                       Catch::Contains("the data grid has 2 axes but model.dims = 3"));
-    CHECK_THROWS_WITH(fresh()->bind(op::DataShape{5, 3, {8, 9, 4}}), Catch::Contains("in_channels 5, out_channels 3"));
+    CHECK_THROWS_WITH(fresh()->bind(op::DataShape{5, 3, {8, 9, 4}}),
+                      Catch::Contains("in_channels 5, out_channels 3"));
     CHECK_THROWS_WITH(fresh()->bind(op::DataShape{6, 3, {}, 2}), Catch::Contains("works on grids"));
   }
   const auto types = op::architecture_types();
@@ -521,6 +572,7 @@ TEST_CASE("ifactformer: config section, registry and refusals", "[ifactformer]")
              Catch::Contains("model.lengths: expected 2 entries"));
   CHECK_THAT(fails({{"variant", "serial"}}), Catch::Contains("model.variant"));
   CHECK_THAT(fails({{"matmul_precision", "bf16"}}), Catch::Contains("model.matmul_precision"));
+  CHECK_THAT(fails({{"keep_u", "sometimes"}}), Catch::Contains("model.keep_u"));
   CHECK_THAT(fails({{"dim_head", 3}, {"kernel_multiplier", 1}}), Catch::Contains("model.kernel_multiplier"));
   CHECK_THAT(fails({{"heads", 5}, {"depth", 2}}), Catch::Contains("depth"));
 }
