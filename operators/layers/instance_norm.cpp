@@ -5,7 +5,9 @@
 #include "core/timer.hpp"
 #include "operators/layers/instantiate.hpp"
 
+#include <climits>
 #include <cmath>
+#include <string>
 
 namespace surro::op {
 
@@ -30,34 +32,59 @@ KOKKOS_INLINE_FUNCTION void merge(double& n_a, double& mean_a, double& m2_a, dou
   n_a = n;
 }
 
-// The two elementwise passes over (M, N, C) (for_each_index: a 32-bit index where the elements fit;
-// the normalize pass ran at 39% of the copy bandwidth on an H200 with a 64-bit one,
-// bench/RESULTS.md 2026-12-07). Element i uses the slab-channel statistic (i / (N C)) C + i % C.
-template <class Real>
+// The two elementwise passes over (M, N, C), W consecutive elements per thread: W = 4 where C is a
+// multiple of 4 (the 4 then share a slab and have consecutive channels), else 1. The index division
+// is paid once per W elements, in 32 bits where the elements fit (for_each_index; the normalize
+// pass ran at 39% of the copy bandwidth on an H200 with one 64-bit division per element,
+// bench/RESULTS.md 2026-12-07), and a thread has W loads in flight: all of them are issued before
+// the first store, which may alias them (y = x, dx = dy). Element i uses the slab-channel statistic
+// (i / (N C)) C + i % C.
+template <class Real, int W>
 struct Normalize {  // y = (x - mean) rstd, both in double
   const Real* x;
   Real* y;
   const double* st;  // (M C, 2): mean, rstd
   index_t nc, c;     // N C, C
   template <class I>
-  KOKKOS_INLINE_FUNCTION void operator()(const I i) const {
-    const index_t s = index_t((i / I(nc)) * I(c) + i % I(c));
-    y[i] = Real((double(x[i]) - st[2 * s]) * st[2 * s + 1]);
+  KOKKOS_INLINE_FUNCTION void operator()(const I g) const {
+    const I i = g * I(W);
+    const index_t s = index_t((i / I(nc)) * I(c) + i % I(c)), e = index_t(i);
+    Real v[W];
+    for (int k = 0; k < W; ++k) v[k] = x[e + k];
+    for (int k = 0; k < W; ++k) y[e + k] = Real((double(v[k]) - st[2 * (s + k)]) * st[2 * (s + k) + 1]);
   }
 };
 
-template <class Real>
+template <class Real, int W>
 struct InputGrad {  // dx = rstd (dy - mean(dy) - y mean(dy y))
   const Real *y, *rstd, *dy;
   Real* dx;
   const double* st;  // (M C, 2): mean(dy), mean(dy y)
   index_t nc, c;     // N C, C
   template <class I>
-  KOKKOS_INLINE_FUNCTION void operator()(const I i) const {
-    const index_t s = index_t((i / I(nc)) * I(c) + i % I(c));
-    dx[i] = Real(double(rstd[s]) * (double(dy[i]) - st[2 * s] - double(y[i]) * st[2 * s + 1]));
+  KOKKOS_INLINE_FUNCTION void operator()(const I g) const {
+    const I i = g * I(W);
+    const index_t s = index_t((i / I(nc)) * I(c) + i % I(c)), e = index_t(i);
+    Real vy[W], vg[W];
+    for (int k = 0; k < W; ++k) {
+      vy[k] = y[e + k];
+      vg[k] = dy[e + k];
+    }
+    for (int k = 0; k < W; ++k)
+      dx[e + k] =
+          Real(double(rstd[s + k]) * (double(vg[k]) - st[2 * (s + k)] - double(vy[k]) * st[2 * (s + k) + 1]));
   }
 };
+
+// Runs F<Real, 4> over the groups of 4 where C allows, else F<Real, 1>; the int index is used while
+// the first element of the last group fits one.
+template <template <class, int> class F, class Exec, class Real, class... Args>
+void elementwise(const Exec& exec, const std::string& label, index_t total, index_t channels, Args... args) {
+  if (channels % 4 == 0)
+    for_each_index(exec, label, total / 4, F<Real, 4>{args...}, index_t(INT_MAX) / 4);
+  else
+    for_each_index(exec, label, total, F<Real, 1>{args...});
+}
 
 }  // namespace instance_norm_impl
 
@@ -106,8 +133,9 @@ void instance_norm_forward(const Exec& exec, const InstanceNormWorkspace<Exec>& 
         st[2 * e + 1] = rs;
         rstd[e] = Real(rs);
       });
-  for_each_index(exec, "surro::op::instance_norm::forward_normalize", c.slabs * N * C,
-                 instance_norm_impl::Normalize<Real>{x, y, st, N * C, C});
+  instance_norm_impl::elementwise<instance_norm_impl::Normalize, Exec, Real>(
+      exec, "surro::op::instance_norm::forward_normalize", c.slabs * N * C, C, x, y, (const double*)st, N * C,
+      C);
 }
 
 template <class Exec, class Real>
@@ -149,8 +177,9 @@ void instance_norm_backward(const Exec& exec, const InstanceNormWorkspace<Exec>&
         st[2 * e] = s1 / double(N);
         st[2 * e + 1] = s2 / double(N);
       });
-  for_each_index(exec, "surro::op::instance_norm::backward_x", c.slabs * N * C,
-                 instance_norm_impl::InputGrad<Real>{y, rstd, dy, dx, st, N * C, C});
+  instance_norm_impl::elementwise<instance_norm_impl::InputGrad, Exec, Real>(
+      exec, "surro::op::instance_norm::backward_x", c.slabs * N * C, C, y, rstd, dy, dx, (const double*)st,
+      N * C, C);
 }
 
 #if SURRO_OP_DEVICE_BUILD

@@ -653,17 +653,20 @@ TEMPLATE_LIST_TEST_CASE("instance_norm: per (slab, channel) over the points; gra
   using Exec = typename TestType::exec;
   using Real = typename TestType::scalar;
   // Chunks of 3 points: 4 partial reductions per (slab, channel), the last one short; and one chunk.
-  op::InstanceNormCfg cfg{3, 10, 4};
+  // C = 8 and 4 run the elementwise passes 4 elements per thread, C = 3 one.
+  const int C = GENERATE(8, 4, 3);
+  op::InstanceNormCfg cfg{3, 10, C};
   cfg.chunk = GENERATE(3, 128);
-  Vars v{random_vector(3 * 10 * 4, 51, -2.0, 3.0)};
+  CAPTURE(C, cfg.chunk);
+  Vars v{random_vector(std::size_t(3) * 10 * C, 51, -2.0, 3.0)};
   std::vector<double> want(v[0].size());
   for (int m = 0; m < 3; ++m)
-    for (int c = 0; c < 4; ++c) {
+    for (int c = 0; c < C; ++c) {
       double mu = 0, var = 0;
-      for (int n = 0; n < 10; ++n) mu += v[0][(m * 10 + n) * 4 + c] / 10;
-      for (int n = 0; n < 10; ++n) var += std::pow(v[0][(m * 10 + n) * 4 + c] - mu, 2) / 10;
+      for (int n = 0; n < 10; ++n) mu += v[0][(m * 10 + n) * C + c] / 10;
+      for (int n = 0; n < 10; ++n) var += std::pow(v[0][(m * 10 + n) * C + c] - mu, 2) / 10;
       for (int n = 0; n < 10; ++n)
-        want[(m * 10 + n) * 4 + c] = (v[0][(m * 10 + n) * 4 + c] - mu) / std::sqrt(var + 1e-5);
+        want[(m * 10 + n) * C + c] = (v[0][(m * 10 + n) * C + c] - mu) / std::sqrt(var + 1e-5);
     }
   InstanceNormRun<Exec, Real> run(cfg);
   InstanceNormRun<HostExec, double> ref(cfg);
