@@ -23,15 +23,6 @@ InstanceNormWorkspace<Exec>::InstanceNormWorkspace(const Exec& exec, const Insta
 
 namespace instance_norm_impl {
 
-// Chan et al.: (n_a, mean_a, m2_a) += (n_b, mean_b, m2_b).
-KOKKOS_INLINE_FUNCTION void merge(double& n_a, double& mean_a, double& m2_a, double n_b, double mean_b,
-                                  double m2_b) {
-  const double n = n_a + n_b, delta = mean_b - mean_a;
-  mean_a += delta * n_b / n;
-  m2_a += m2_b + delta * delta * n_a * n_b / n;
-  n_a = n;
-}
-
 // The two elementwise passes over (M, N, C), W consecutive elements per thread: W = 4 where C is a
 // multiple of 4 (the 4 then share a slab and have consecutive channels), else 1. The index division
 // is paid once per W elements, in 32 bits where the elements fit (for_each_index; the normalize
@@ -100,34 +91,47 @@ void instance_norm_forward(const Exec& exec, const InstanceNormWorkspace<Exec>& 
   const double values = double(c.slabs) * N * C;
   profile::add_work("surro::op::instance_norm::forward_partial", values * sizeof(Real));
   profile::add_work("surro::op::instance_norm::forward_normalize", 2.0 * values * sizeof(Real));
-  // Per chunk (m, k, c): mean and M2 of its points, two-pass. Consecutive threads: consecutive c.
+  // Per chunk (m, k, c): mean and M2 of its points in one pass, the sums taken about the chunk's
+  // first value a: mean = a + s1 / n, M2 = s2 - s1^2 / n with s1 = sum (x - a), s2 = sum (x - a)^2.
+  // About a sample of the data the subtraction loses at most a factor ~n of relative accuracy
+  // (s2 <= n M2 + n (mean - a)^2), far below float's in double. Consecutive threads: consecutive c.
   Kokkos::parallel_for(
       "surro::op::instance_norm::forward_partial", Kokkos::RangePolicy<Exec>(exec, 0, c.slabs * K * C),
       KOKKOS_LAMBDA(const index_t e) {
         const index_t ch = e % C, k = (e / C) % K, m = e / (C * K);
         const index_t n0 = k * S, n1 = n0 + S < N ? n0 + S : N;
         const Real* xs = x + m * N * C + ch;
-        double s = 0;
-        for (index_t n = n0; n < n1; ++n) s += double(xs[n * C]);
-        const double mu = s / double(n1 - n0);
-        double m2 = 0;
+        const double a = double(xs[n0 * C]), cnt = double(n1 - n0);
+        double s1 = 0, s2 = 0;
         for (index_t n = n0; n < n1; ++n) {
-          const double dv = double(xs[n * C]) - mu;
-          m2 += dv * dv;
+          const double dv = double(xs[n * C]) - a;
+          s1 += dv;
+          s2 += dv * dv;
         }
-        part[2 * e] = mu;
-        part[2 * e + 1] = m2;
+        const double m2 = s2 - s1 * s1 / cnt;
+        part[2 * e] = a + s1 / cnt;
+        part[2 * e + 1] = m2 > 0 ? m2 : 0.0;
       });
+  // Per (m, c): mean = sum n_k mean_k / N, then M2 = sum (M2_k + n_k (mean_k - mean)^2): the
+  // parallel-variance identity, with no division in the loops (Chan et al.'s pairwise update has
+  // two per chunk, which serialized this kernel on a GPU).
   Kokkos::parallel_for(
       "surro::op::instance_norm::forward_merge", Kokkos::RangePolicy<Exec>(exec, 0, c.slabs * C),
       KOKKOS_LAMBDA(const index_t e) {
         const index_t ch = e % C, m = e / C;
-        double n = 0, mu = 0, m2 = 0;
-        for (index_t k = 0; k < K; ++k) {
-          const index_t p = (m * K + k) * C + ch;
-          const index_t n0 = k * S, n1 = n0 + S < N ? n0 + S : N;
-          instance_norm_impl::merge(n, mu, m2, double(n1 - n0), part[2 * p], part[2 * p + 1]);
+        const double* pe = part + 2 * (m * K * C + ch);  // chunk k at pe[2 k C]
+        const double last = double(N - (K - 1) * S);     // the last chunk's points; the others have S
+        double sum = 0;
+        for (index_t k = 0; k + 1 < K; ++k) sum += pe[2 * k * C];
+        const double mu = (double(S) * sum + last * pe[2 * (K - 1) * C]) / double(N);
+        double m2 = 0, dev = 0;
+        for (index_t k = 0; k + 1 < K; ++k) {
+          const double d = pe[2 * k * C] - mu;
+          m2 += pe[2 * k * C + 1];
+          dev += d * d;
         }
+        const double dl = pe[2 * (K - 1) * C] - mu;
+        m2 += double(S) * dev + pe[2 * (K - 1) * C + 1] + last * dl * dl;
         const double rs = 1.0 / ::sqrt(m2 / double(N) + eps);
         st[2 * e] = mu;
         st[2 * e + 1] = rs;

@@ -10,8 +10,9 @@
 //   dx = rstd (dy - mean_n(dy) - y mean_n(dy y)).
 //
 // Parallel over the points too: each thread reduces one chunk of `chunk` points of one (m, c), in
-// double (two-pass within the chunk); the chunks' (mean, M2) are merged by Chan et al.'s pairwise
-// update, and the normalization is elementwise. The workspace holds the per-chunk partials.
+// double, in one pass of sums about the chunk's first value; the chunks' (mean, M2) are merged by
+// the parallel-variance identity (instance_norm.cpp), and the normalization is elementwise. The
+// workspace holds the per-chunk partials.
 #include "core/types.hpp"
 
 namespace surro::op {

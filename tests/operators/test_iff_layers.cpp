@@ -675,6 +675,31 @@ TEMPLATE_LIST_TEST_CASE("instance_norm: per (slab, channel) over the points; gra
   check_layer(run, ref, v, want, 8 * epsilon<Real>() * 12, {"x"}, 52);
 }
 
+TEST_CASE("instance_norm: statistics of data far from zero keep their accuracy", "[iff_layers]") {
+  // x = 1e6 + r, r of order 1: sums of squares about zero would cancel ~(1e6)^2 / 1 = 1e12 of
+  // their 1e-16 relative accuracy (1e-4 in the variance); the sums about each chunk's first value
+  // and the merge of chunk deviations lose at most a factor ~ chunk, so double keeps ~1e-13.
+  op::InstanceNormCfg cfg{2, 40, 3};
+  cfg.chunk = 7;
+  std::vector<double> x = random_vector(2 * 40 * 3, 53, -1.0, 1.0);
+  for (double& v : x) v += 1e6;
+  InstanceNormRun<HostExec, double> run(cfg);
+  const std::vector<double> y = run.forward({x});
+  double worst = 0;
+  for (int m = 0; m < 2; ++m)
+    for (int c = 0; c < 3; ++c) {
+      double mu = 0, var = 0;
+      for (int n = 0; n < 40; ++n) mu += x[(m * 40 + n) * 3 + c] / 40;
+      for (int n = 0; n < 40; ++n) var += std::pow(x[(m * 40 + n) * 3 + c] - mu, 2) / 40;
+      for (int n = 0; n < 40; ++n) {
+        const double want = (x[(m * 40 + n) * 3 + c] - mu) / std::sqrt(var + 1e-5);
+        worst = std::max(worst, std::abs(y[(m * 40 + n) * 3 + c] - want));
+      }
+    }
+  // |y| <= sqrt(40); x itself carries 1e6 * 1e-16 = 1e-10 absolute, 1e-10 of the spread.
+  CHECK(worst <= 1e-8);
+}
+
 TEMPLATE_LIST_TEST_CASE("axis_mean: the mean over every other axis, 2D and 3D; gradients", "[iff_layers]",
                         surro::test::RealCases) {
   using Exec = typename TestType::exec;
