@@ -123,10 +123,7 @@ Args parse(int argc, char** argv) {
   c.variant =
       variant == "chained" ? surro::op::FactorizedVariant::chained : surro::op::FactorizedVariant::parallel;
   const std::string keep = take("--keep-u");
-  SURRO_REQUIRE(keep.empty() || keep == "auto" || keep == "always" || keep == "never",
-                "--keep-u: expected auto, always or never, got '" << keep << "'");
-  using KeepU = surro::op::IFactFormerCfg::KeepU;
-  c.keep_u = keep == "always" ? KeepU::always : keep == "never" ? KeepU::never : KeepU::automatic;
+  if (!keep.empty()) c.keep_u = surro::op::parse_keep_u(keep, "--keep-u");
   a.batch = num("--batch", 1);
   a.warmup = num("--warmup", 5);
   a.reps = num("--reps", 10);
@@ -204,9 +201,7 @@ int run(int argc, char** argv) {
   line["lift"] = c.lift_channels;
   line["matmul"] = gemm_options_name(c.gemm);
   line["fourier_scale"] = c.fourier_scale;
-  line["keep_u"] = c.keep_u == IFactFormerCfg::KeepU::always  ? "always"
-                   : c.keep_u == IFactFormerCfg::KeepU::never ? "never"
-                                                              : "auto";
+  line["keep_u"] = keep_u_name(c.keep_u);
   std::vector<double> lengths;
   for (int ax = 0; ax < c.dims; ++ax) lengths.push_back(c.length(ax));
   line["lengths"] = lengths;

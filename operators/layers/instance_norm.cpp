@@ -113,8 +113,9 @@ void instance_norm_forward(const Exec& exec, const InstanceNormWorkspace<Exec>& 
         part[2 * e + 1] = m2 > 0 ? m2 : 0.0;
       });
   // Per (m, c): mean = sum n_k mean_k / N, then M2 = sum (M2_k + n_k (mean_k - mean)^2): the
-  // parallel-variance identity, with no division in the loops (Chan et al.'s pairwise update has
-  // two per chunk, which serialized this kernel on a GPU).
+  // parallel-variance identity, with no division in the loops (Chan et al.'s pairwise update puts
+  // two on each chunk's dependency chain; that merge took 88 us a call, 7,200 threads, in the H200
+  // profile of bench/RESULTS.md 2026-12-07, session 18; this form is not yet measured).
   Kokkos::parallel_for(
       "surro::op::instance_norm::forward_merge", Kokkos::RangePolicy<Exec>(exec, 0, c.slabs * C),
       KOKKOS_LAMBDA(const index_t e) {

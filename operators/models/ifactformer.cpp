@@ -117,12 +117,21 @@ IFactFormerCfg read_ifactformer_section(config::Node& node, int in_channels, int
   const std::string variant = node.get_string("variant", "parallel", config::one_of({"parallel", "chained"}));
   c.variant = variant == "chained" ? FactorizedVariant::chained : FactorizedVariant::parallel;
   c.gemm = read_gemm_options(node);
-  const std::string keep = node.get_string("keep_u", "auto", config::one_of({"auto", "always", "never"}));
-  c.keep_u = keep == "always"  ? IFactFormerCfg::KeepU::always
-             : keep == "never" ? IFactFormerCfg::KeepU::never
-                               : IFactFormerCfg::KeepU::automatic;
+  c.keep_u = parse_keep_u(node.get_string("keep_u", "auto", config::one_of({"auto", "always", "never"})),
+                          "model.keep_u");
   node.finish();
   return c;
+}
+
+const char* keep_u_name(IFactFormerCfg::KeepU k) {
+  return k == IFactFormerCfg::KeepU::always ? "always" : k == IFactFormerCfg::KeepU::never ? "never" : "auto";
+}
+
+IFactFormerCfg::KeepU parse_keep_u(const std::string& name, const std::string& what) {
+  for (auto k :
+       {IFactFormerCfg::KeepU::automatic, IFactFormerCfg::KeepU::always, IFactFormerCfg::KeepU::never})
+    if (name == keep_u_name(k)) return k;
+  SURRO_THROW(ErrorKind::usage, what << ": expected auto, always or never, got '" << name << "'");
 }
 
 void ifactformer_validate(const IFactFormerCfg& c, const std::vector<int>& grid) {
@@ -291,6 +300,7 @@ struct IFactFormer<Exec, Real>::State {
   // (recomputed in backward).
   bool keep_u = false;
   std::vector<Buf> U, inter, in_rstd;
+  int u_slot(int iteration) const { return keep_u ? iteration : 0; }
   Buf h1, blk;  // (B, N, D): GELU(z), block output
   Buf hh, ha;   // (B, N, D/2): head hidden before / after GELU
   // Gradients (training only).
@@ -656,7 +666,7 @@ void IFactFormer<Exec, Real>::forward(const Exec& exec, const Real* params, cons
     const int k = m_training ? i : 0;
     Real* u_out = m_training ? s.u[i + 1].data() : s.u[0].data();
     iff_impl::block_forward(exec, s, P, (const Real*)s.u[k].data(), s.v[k].data(), s.sm[k], s.z1[k].data(),
-                            s.keep_u ? i : 0, u_out);
+                            s.u_slot(i), u_out);
   }
   const Real* u_last = s.u.back().data();
   linear_forward(exec, s.head1, P + s.p.head1, (const Real*)nullptr, u_last, s.hh.data());
@@ -680,7 +690,7 @@ void IFactFormer<Exec, Real>::backward(const Exec& exec, const Real* params, con
                   G + s.p.head1, (Real*)nullptr, s.du.data());
   for (int i = s.L - 1; i >= 0; --i)
     iff_impl::block_backward(exec, s, P, G, (const Real*)s.u[i].data(), (const Real*)s.v[i].data(), s.sm[i],
-                             (const Real*)s.z1[i].data(), s.keep_u ? i : 0, s.du.data());
+                             (const Real*)s.z1[i].data(), s.u_slot(i), s.du.data());
   // u0 = lift + pe: pe's gradient is the batch sum; the frozen Fourier matrix gets none.
   iff_impl::batch_sum(exec, s.B, s.N * s.D, (const Real*)s.du.data(), s.dpe.data());
   linear_backward(exec, s.pos_lin, P + s.p.pos_w, s.ff_out.data(), (const Real*)s.dpe.data(), G + s.p.pos_w,

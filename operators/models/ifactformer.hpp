@@ -52,9 +52,10 @@ struct IFactFormerCfg {
   gemm::Options gemm;  // matmul_precision (operators/model.hpp)
   // Training: what backward reads of each iteration's attention output U (after its instance norm;
   // the chained variant's intermediates with it). `never` recomputes it from the kept kernels and v
-  // (one factorized product and one instance norm per iteration, about a tenth of a GPU training
-  // step, bench/RESULTS.md 2026-12-07); `always` keeps all L of them (L u_size more scalars); `auto`
-  // keeps them where they take at most kKeepUAutoScalars. Both give the same bits.
+  // (one factorized product and one instance norm per iteration, about a tenth of the fenced
+  // training step profiled in bench/RESULTS.md 2026-12-07, session 18); `always` keeps all L of them (L
+  // u_size more scalars); `auto` keeps them where they take at most kKeepUAutoScalars. Both give the same
+  // bits.
   enum class KeepU { automatic, always, never };
   KeepU keep_u = KeepU::automatic;
   static constexpr long long kKeepUAutoScalars = 1LL << 31;  // 8 GiB of fp32
@@ -76,6 +77,11 @@ struct IFactFormerCfg {
 // length of lengths, else 2), matmul_precision, keep_u ("auto" | "always" | "never"). Channels come
 // from the data.
 IFactFormerCfg read_ifactformer_section(config::Node& node, int in_channels, int out_channels);
+
+// keep_u's names: "auto", "always", "never" (the config's and bench_ifactformer's); the parse
+// throws Error(usage) naming `what` and the valid names.
+const char* keep_u_name(IFactFormerCfg::KeepU k);
+IFactFormerCfg::KeepU parse_keep_u(const std::string& name, const std::string& what);
 
 // Registers every parameter under "ifactformer.*" (the frozen Fourier matrix last).
 void ifactformer_register(ParamTable& table, const IFactFormerCfg& cfg);

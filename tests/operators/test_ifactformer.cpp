@@ -527,6 +527,11 @@ TEST_CASE("ifactformer: config section, registry and refusals", "[ifactformer]")
         std::string(mode) == "always" ? op::IFactFormerCfg::KeepU::always : op::IFactFormerCfg::KeepU::never;
     CHECK(dynamic_cast<const op::IFactFormerArchitecture&>(*op::read_architecture(nk)).cfg().keep_u == want);
   }
+  for (auto k : {op::IFactFormerCfg::KeepU::automatic, op::IFactFormerCfg::KeepU::always,
+                 op::IFactFormerCfg::KeepU::never})
+    CHECK(op::parse_keep_u(op::keep_u_name(k), "--keep-u") == k);
+  CHECK_THROWS_WITH(op::parse_keep_u("sometimes", "--keep-u"),
+                    Catch::Contains("--keep-u: expected auto, always or never, got 'sometimes'"));
   // auto keeps U up to 2^31 scalars of L (u_size + inter_size).
   CHECK(c.keeps_u(op::IFactFormerCfg::kKeepUAutoScalars));
   CHECK_FALSE(c.keeps_u(op::IFactFormerCfg::kKeepUAutoScalars + 1));
