@@ -5,7 +5,6 @@
 #include "core/timer.hpp"
 #include "operators/layers/instantiate.hpp"
 
-#include <climits>
 #include <cmath>
 #include <string>
 
@@ -23,58 +22,73 @@ InstanceNormWorkspace<Exec>::InstanceNormWorkspace(const Exec& exec, const Insta
 
 namespace instance_norm_impl {
 
-// The two elementwise passes over (M, N, C), W consecutive elements per thread: W = 4 where C is a
-// multiple of 4 (the 4 then share a slab and have consecutive channels), else 1. The index division
-// is paid once per W elements, in 32 bits where the elements fit (for_each_index; the normalize
-// pass ran at 39% of the copy bandwidth on an H200 with one 64-bit division per element,
-// bench/RESULTS.md 2026-12-07), and a thread has W loads in flight: all of them are issued before
-// the first store, which may alias them (y = x, dx = dy). Element i uses the slab-channel statistic
-// (i / (N C)) C + i % C.
-template <class Real, int W>
+// The two elementwise passes over (M, N, C). Threads run over (m, point block, c), c fastest, P
+// points per thread: a thread reads its (m, c) statistics once, issues its P loads before the first
+// store (which may alias them: y = x, dx = dy), and a warp's loads and stores are runs of
+// consecutive channels. One index division per P elements, in 32 bits where the threads fit
+// (for_each_index). The earlier form (4 consecutive elements per thread) reached 48% of the copy
+// bandwidth on an H100: each of its store instructions wrote every fourth word of a span
+// (bench/RESULTS.md 2026-12-07, session 21).
+constexpr int kPoints = 4;  // P
+
+struct Tile {  // thread t's slab m, first point n0 (cnt <= P points), first element and statistic
+  index_t s, e0;
+  int cnt;
+  template <class I>
+  KOKKOS_INLINE_FUNCTION Tile(const I t, index_t n, index_t c, index_t blocks) {
+    const I ch = t % I(c), r = t / I(c), nb = r % I(blocks), m = r / I(blocks);
+    const index_t n0 = index_t(nb) * kPoints;
+    s = index_t(m) * c + index_t(ch);
+    e0 = (index_t(m) * n + n0) * c + index_t(ch);
+    cnt = n - n0 < kPoints ? int(n - n0) : kPoints;
+  }
+};
+
+template <class Real>
 struct Normalize {  // y = (x - mean) rstd, both in double
   const Real* x;
   Real* y;
-  const double* st;  // (M C, 2): mean, rstd
-  index_t nc, c;     // N C, C
+  const double* st;      // (M C, 2): mean, rstd
+  index_t n, c, blocks;  // N, C, ceil(N / P)
   template <class I>
-  KOKKOS_INLINE_FUNCTION void operator()(const I g) const {
-    const I i = g * I(W);
-    const index_t s = index_t((i / I(nc)) * I(c) + i % I(c)), e = index_t(i);
-    Real v[W];
-    for (int k = 0; k < W; ++k) v[k] = x[e + k];
-    for (int k = 0; k < W; ++k) y[e + k] = Real((double(v[k]) - st[2 * (s + k)]) * st[2 * (s + k) + 1]);
+  KOKKOS_INLINE_FUNCTION void operator()(const I t) const {
+    const Tile p(t, n, c, blocks);
+    const double mu = st[2 * p.s], rs = st[2 * p.s + 1];
+    Real v[kPoints] = {};
+    for (int k = 0; k < kPoints; ++k)
+      if (k < p.cnt) v[k] = x[p.e0 + k * c];
+    for (int k = 0; k < kPoints; ++k)
+      if (k < p.cnt) y[p.e0 + k * c] = Real((double(v[k]) - mu) * rs);
   }
 };
 
-template <class Real, int W>
+template <class Real>
 struct InputGrad {  // dx = rstd (dy - mean(dy) - y mean(dy y))
   const Real *y, *rstd, *dy;
   Real* dx;
-  const double* st;  // (M C, 2): mean(dy), mean(dy y)
-  index_t nc, c;     // N C, C
+  const double* st;      // (M C, 2): mean(dy), mean(dy y)
+  index_t n, c, blocks;  // N, C, ceil(N / P)
   template <class I>
-  KOKKOS_INLINE_FUNCTION void operator()(const I g) const {
-    const I i = g * I(W);
-    const index_t s = index_t((i / I(nc)) * I(c) + i % I(c)), e = index_t(i);
-    Real vy[W], vg[W];
-    for (int k = 0; k < W; ++k) {
-      vy[k] = y[e + k];
-      vg[k] = dy[e + k];
-    }
-    for (int k = 0; k < W; ++k)
-      dx[e + k] =
-          Real(double(rstd[s + k]) * (double(vg[k]) - st[2 * (s + k)] - double(vy[k]) * st[2 * (s + k) + 1]));
+  KOKKOS_INLINE_FUNCTION void operator()(const I t) const {
+    const Tile p(t, n, c, blocks);
+    const double r = double(rstd[p.s]), mg = st[2 * p.s], mgy = st[2 * p.s + 1];
+    Real vy[kPoints] = {}, vg[kPoints] = {};
+    for (int k = 0; k < kPoints; ++k)
+      if (k < p.cnt) {
+        vy[k] = y[p.e0 + k * c];
+        vg[k] = dy[p.e0 + k * c];
+      }
+    for (int k = 0; k < kPoints; ++k)
+      if (k < p.cnt) dx[p.e0 + k * c] = Real(r * (double(vg[k]) - mg - double(vy[k]) * mgy));
   }
 };
 
-// Runs F<Real, 4> over the groups of 4 where C allows, else F<Real, 1>; the int index is used while
-// the first element of the last group fits one.
-template <template <class, int> class F, class Exec, class Real, class... Args>
-void elementwise(const Exec& exec, const std::string& label, index_t total, index_t channels, Args... args) {
-  if (channels % 4 == 0)
-    for_each_index(exec, label, total / 4, F<Real, 4>{args...}, index_t(INT_MAX) / 4);
-  else
-    for_each_index(exec, label, total, F<Real, 1>{args...});
+// Runs F over the M C ceil(N / P) threads of the workspace's shape.
+template <template <class> class F, class Exec, class Real, class... Args>
+void elementwise(const Exec& exec, const std::string& label, const InstanceNormCfg& c, Args... args) {
+  const index_t blocks = (c.points + kPoints - 1) / kPoints;
+  for_each_index(exec, label, c.slabs * blocks * c.channels,
+                 F<Real>{args..., c.points, index_t(c.channels), blocks});
 }
 
 }  // namespace instance_norm_impl
@@ -115,7 +129,7 @@ void instance_norm_forward(const Exec& exec, const InstanceNormWorkspace<Exec>& 
   // Per (m, c): mean = sum n_k mean_k / N, then M2 = sum (M2_k + n_k (mean_k - mean)^2): the
   // parallel-variance identity, with no division in the loops (Chan et al.'s pairwise update puts
   // two on each chunk's dependency chain; that merge took 88 us a call, 7,200 threads, in the H200
-  // profile of bench/RESULTS.md 2026-12-07, session 18; this form is not yet measured).
+  // profile of bench/RESULTS.md 2026-12-07, session 18; this form 38 us on an H100, session 21).
   Kokkos::parallel_for(
       "surro::op::instance_norm::forward_merge", Kokkos::RangePolicy<Exec>(exec, 0, c.slabs * C),
       KOKKOS_LAMBDA(const index_t e) {
@@ -139,8 +153,7 @@ void instance_norm_forward(const Exec& exec, const InstanceNormWorkspace<Exec>& 
         rstd[e] = Real(rs);
       });
   instance_norm_impl::elementwise<instance_norm_impl::Normalize, Exec, Real>(
-      exec, "surro::op::instance_norm::forward_normalize", c.slabs * N * C, C, x, y, (const double*)st, N * C,
-      C);
+      exec, "surro::op::instance_norm::forward_normalize", c, x, y, (const double*)st);
 }
 
 template <class Exec, class Real>
@@ -183,8 +196,7 @@ void instance_norm_backward(const Exec& exec, const InstanceNormWorkspace<Exec>&
         st[2 * e + 1] = s2 / double(N);
       });
   instance_norm_impl::elementwise<instance_norm_impl::InputGrad, Exec, Real>(
-      exec, "surro::op::instance_norm::backward_x", c.slabs * N * C, C, y, rstd, dy, dx, (const double*)st,
-      N * C, C);
+      exec, "surro::op::instance_norm::backward_x", c, y, rstd, dy, dx, (const double*)st);
 }
 
 #if SURRO_OP_DEVICE_BUILD

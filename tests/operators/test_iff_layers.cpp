@@ -653,7 +653,7 @@ TEMPLATE_LIST_TEST_CASE("instance_norm: per (slab, channel) over the points; gra
   using Exec = typename TestType::exec;
   using Real = typename TestType::scalar;
   // Chunks of 3 points: 4 partial reductions per (slab, channel), the last one short; and one chunk.
-  // C = 8 and 4 run the elementwise passes 4 elements per thread, C = 3 one.
+  // The elementwise passes take 4 points per thread: 10 points are blocks of 4, 4 and 2.
   const int C = GENERATE(8, 4, 3);
   op::InstanceNormCfg cfg{3, 10, C};
   cfg.chunk = GENERATE(3, 128);
