@@ -15,6 +15,9 @@ InstanceNormWorkspace<Exec>::InstanceNormWorkspace(const Exec& exec, const Insta
   SURRO_REQUIRE(c.slabs > 0 && c.points > 0 && c.channels > 0 && c.chunk > 0,
                 "instance_norm: slabs " << c.slabs << ", points " << c.points << ", channels " << c.channels
                                         << ", chunk " << c.chunk << ": expected positive");
+  SURRO_REQUIRE(
+      c.y_groups >= 0 && (c.y_groups == 0 || c.slabs % c.y_groups == 0),
+      "instance_norm: y_groups " << c.y_groups << ": expected 0 or a divisor of slabs = " << c.slabs);
   using V = View1<double, typename Exec::memory_space>;
   partial = make_scratch<V>(exec, "surro::op::instance_norm::partial", c.slabs * c.chunks() * c.channels * 2);
   stats = make_scratch<V>(exec, "surro::op::instance_norm::stats", c.slabs * c.channels * 2);
@@ -31,16 +34,32 @@ namespace instance_norm_impl {
 // (bench/RESULTS.md 2026-12-07, session 21).
 constexpr int kPoints = 4;  // P
 
-struct Tile {  // thread t's slab m, first point n0 (cnt <= P points), first element and statistic
-  index_t s, e0;
+// The shape both passes share: N, C, ceil(N / P), and y's layout (InstanceNormCfg::y_groups G).
+struct Shape {
+  index_t n, c, blocks;
+  int g;
+};
+
+// Thread t's statistic s = m C + c, its cnt <= P points from n0, their first element in x's layout
+// (e0, then every C) and in y's (ey0, then every ystep = C, or G C where y is channel-last).
+struct Tile {
+  index_t s, e0, ey0, ystep;
   int cnt;
   template <class I>
-  KOKKOS_INLINE_FUNCTION Tile(const I t, index_t n, index_t c, index_t blocks) {
-    const I ch = t % I(c), r = t / I(c), nb = r % I(blocks), m = r / I(blocks);
+  KOKKOS_INLINE_FUNCTION Tile(const I t, const Shape& sh) {
+    const I ch = t % I(sh.c), r = t / I(sh.c), nb = r % I(sh.blocks), m = r / I(sh.blocks);
     const index_t n0 = index_t(nb) * kPoints;
-    s = index_t(m) * c + index_t(ch);
-    e0 = (index_t(m) * n + n0) * c + index_t(ch);
-    cnt = n - n0 < kPoints ? int(n - n0) : kPoints;
+    s = index_t(m) * sh.c + index_t(ch);
+    e0 = (index_t(m) * sh.n + n0) * sh.c + index_t(ch);
+    if (sh.g > 0) {
+      const index_t b = index_t(m / I(sh.g)), g = index_t(m % I(sh.g));
+      ystep = sh.g * sh.c;
+      ey0 = (b * sh.n + n0) * ystep + g * sh.c + index_t(ch);
+    } else {
+      ystep = sh.c;
+      ey0 = e0;
+    }
+    cnt = sh.n - n0 < kPoints ? int(sh.n - n0) : kPoints;
   }
 };
 
@@ -48,17 +67,17 @@ template <class Real>
 struct Normalize {  // y = (x - mean) rstd, both in double
   const Real* x;
   Real* y;
-  const double* st;      // (M C, 2): mean, rstd
-  index_t n, c, blocks;  // N, C, ceil(N / P)
+  const double* st;  // (M C, 2): mean, rstd
+  Shape sh;
   template <class I>
   KOKKOS_INLINE_FUNCTION void operator()(const I t) const {
-    const Tile p(t, n, c, blocks);
+    const Tile p(t, sh);
     const double mu = st[2 * p.s], rs = st[2 * p.s + 1];
     Real v[kPoints] = {};
     for (int k = 0; k < kPoints; ++k)
-      if (k < p.cnt) v[k] = x[p.e0 + k * c];
+      if (k < p.cnt) v[k] = x[p.e0 + k * sh.c];
     for (int k = 0; k < kPoints; ++k)
-      if (k < p.cnt) y[p.e0 + k * c] = Real((double(v[k]) - mu) * rs);
+      if (k < p.cnt) y[p.ey0 + k * p.ystep] = Real((double(v[k]) - mu) * rs);
   }
 };
 
@@ -66,29 +85,28 @@ template <class Real>
 struct InputGrad {  // dx = rstd (dy - mean(dy) - y mean(dy y))
   const Real *y, *rstd, *dy;
   Real* dx;
-  const double* st;      // (M C, 2): mean(dy), mean(dy y)
-  index_t n, c, blocks;  // N, C, ceil(N / P)
+  const double* st;  // (M C, 2): mean(dy), mean(dy y)
+  Shape sh;
   template <class I>
   KOKKOS_INLINE_FUNCTION void operator()(const I t) const {
-    const Tile p(t, n, c, blocks);
+    const Tile p(t, sh);
     const double r = double(rstd[p.s]), mg = st[2 * p.s], mgy = st[2 * p.s + 1];
     Real vy[kPoints] = {}, vg[kPoints] = {};
     for (int k = 0; k < kPoints; ++k)
       if (k < p.cnt) {
-        vy[k] = y[p.e0 + k * c];
-        vg[k] = dy[p.e0 + k * c];
+        vy[k] = y[p.ey0 + k * p.ystep];
+        vg[k] = dy[p.ey0 + k * p.ystep];
       }
     for (int k = 0; k < kPoints; ++k)
-      if (k < p.cnt) dx[p.e0 + k * c] = Real(r * (double(vg[k]) - mg - double(vy[k]) * mgy));
+      if (k < p.cnt) dx[p.e0 + k * sh.c] = Real(r * (double(vg[k]) - mg - double(vy[k]) * mgy));
   }
 };
 
 // Runs F over the M C ceil(N / P) threads of the workspace's shape.
 template <template <class> class F, class Exec, class Real, class... Args>
 void elementwise(const Exec& exec, const std::string& label, const InstanceNormCfg& c, Args... args) {
-  const index_t blocks = (c.points + kPoints - 1) / kPoints;
-  for_each_index(exec, label, c.slabs * blocks * c.channels,
-                 F<Real>{args..., c.points, index_t(c.channels), blocks});
+  const Shape sh{c.points, index_t(c.channels), (c.points + kPoints - 1) / kPoints, c.y_groups};
+  for_each_index(exec, label, c.slabs * sh.blocks * sh.c, F<Real>{args..., sh});
 }
 
 }  // namespace instance_norm_impl
@@ -162,7 +180,7 @@ void instance_norm_backward(const Exec& exec, const InstanceNormWorkspace<Exec>&
   if (!dx) return;
   ScopedRegion region("surro::op::instance_norm::backward");
   const InstanceNormCfg& c = ws.cfg;
-  const index_t N = c.points, C = c.channels, S = c.chunk, K = c.chunks();
+  const index_t N = c.points, C = c.channels, S = c.chunk, K = c.chunks(), G = c.y_groups;
   double* part = ws.partial.data();
   double* st = ws.stats.data();
   const double values = double(c.slabs) * N * C;
@@ -172,12 +190,15 @@ void instance_norm_backward(const Exec& exec, const InstanceNormWorkspace<Exec>&
       "surro::op::instance_norm::backward_partial", Kokkos::RangePolicy<Exec>(exec, 0, c.slabs * K * C),
       KOKKOS_LAMBDA(const index_t e) {
         const index_t ch = e % C, k = (e / C) % K, m = e / (C * K);
-        const index_t n0 = k * S, n1 = n0 + S < N ? n0 + S : N, base = m * N * C + ch;
+        const index_t n0 = k * S, n1 = n0 + S < N ? n0 + S : N;
+        // y and dy in y's layout: point n of (m, ch) at base + n step.
+        const index_t step = G > 0 ? G * C : C;
+        const index_t base = G > 0 ? (m / G) * N * step + (m % G) * C + ch : m * N * C + ch;
         double s1 = 0, s2 = 0;
         for (index_t n = n0; n < n1; ++n) {
-          const double g = double(dy[base + n * C]);
+          const double g = double(dy[base + n * step]);
           s1 += g;
-          s2 += g * double(y[base + n * C]);
+          s2 += g * double(y[base + n * step]);
         }
         part[2 * e] = s1;
         part[2 * e + 1] = s2;

@@ -23,6 +23,11 @@ struct InstanceNormCfg {
   int channels = 0;    // C
   double eps = 1e-5;
   index_t chunk = 128;  // points per partial reduction
+  // y's layout (and dy's): 0, that of x, (M, N, C); G > 0, channel-last over groups of G slabs,
+  // (M / G, N, G C) with slab m = b G + g at channels g C ... g C + C - 1. For the IFactFormer's
+  // head-major U (B, G, N, Dh) this writes (B, N, G Dh) in the same pass, so that to_out reduces
+  // over all G Dh channels in one GEMM instead of one per group.
+  int y_groups = 0;
   index_t chunks() const { return (points + chunk - 1) / chunk; }
 };
 
@@ -35,16 +40,16 @@ struct InstanceNormWorkspace {
   View1<double, typename Exec::memory_space> stats;  // (M, C, 2) merged (mean, rstd) or (mean dy, mean dy y)
 };
 
-// y may alias x.
+// y may alias x where y_groups = 0.
 template <class Exec, class Real>
 void instance_norm_forward(const Exec& exec, const InstanceNormWorkspace<Exec>& ws,
-                           const Real* x /* (M, N, C) */, Real* y /* (M, N, C) */,
+                           const Real* x /* (M, N, C) */, Real* y /* (M, N, C) or (M/G, N, G C) */,
                            Real* rstd /* (M, C) saved */);
 
-// dx overwritten; may alias dy (not y).
+// dx overwritten; may alias dy (not y) where y_groups = 0.
 template <class Exec, class Real>
 void instance_norm_backward(const Exec& exec, const InstanceNormWorkspace<Exec>& ws,
-                            const Real* y /* (M, N, C) saved output */, const Real* rstd /* (M, C) */,
-                            const Real* dy /* (M, N, C) */, Real* dx /* (M, N, C) */);
+                            const Real* y /* saved output, y's layout */, const Real* rstd /* (M, C) */,
+                            const Real* dy /* y's layout */, Real* dx /* (M, N, C) */);
 
 }  // namespace surro::op

@@ -295,8 +295,12 @@ struct IFactFormer<Exec, Real>::State {
   std::vector<Buf> v, z1;  // (B, H, N, Dh), (B, N, D): L (training) or 1
   std::vector<Small> sm;   // L (training) or 1
   Buf ubar, lnm, lnr;      // (B, N, D), (B N), (B N): LayerNorm(u), recomputed in backward
-  // u_size, inter_size, (B H g Dh): the attention output U after its instance norm, the chained
-  // intermediates and the norm's rstd; L of each where training keeps them (keep_u), else 1
+  // u_size each, (B, G, N, Dh) head-major: the factorized product's output, before its instance
+  // norm, which writes U channel-last (B, N, G Dh) for to_out1's one GEMM. One buffer: forward's
+  // value is not kept; backward writes the norm's input gradient into it.
+  Buf U_pre;
+  // u_size, inter_size, (B G Dh): the attention output U after its instance norm, (B, N, G Dh), the
+  // chained intermediates and the norm's rstd; L of each where training keeps them (keep_u), else 1
   // (recomputed in backward).
   bool keep_u = false;
   std::vector<Buf> U, inter, in_rstd;
@@ -353,6 +357,12 @@ struct IFactFormer<Exec, Real>::State {
     for (int e : g) r *= e;
     return r;
   }
+  // The instance norm over the B G slabs of U's N points and Dh channels, writing U channel-last.
+  static InstanceNormCfg u_norm_cfg(const IFactFormerCfg& c, int batch, index_t points) {
+    InstanceNormCfg r{index_t(batch) * c.u_groups(), points, c.dim_head};
+    r.y_groups = c.u_groups();
+    return r;
+  }
 
   State(const Exec& exec, const IFactFormerCfg& c, const ParamTable& table, int batch,
         const std::vector<int>& grid, bool training)
@@ -370,13 +380,13 @@ struct IFactFormer<Exec, Real>::State {
         ln{c.dim},
         ff{c.dims, c.dim / 2, c.fourier_scale},
         rope{c.kernel_dim()},
-        inorm(exec, InstanceNormCfg{index_t(batch) * c.u_groups(), points(grid), c.dim_head}),
+        inorm(exec, u_norm_cfg(c, batch, points(grid))),
         am{grid, c.dim},
         lift_lin(gemm, {K, c.dim, false}, {batch, points(grid), K, 1}),
         pos_lin(gemm, {c.dim, c.dim, true}, {1, points(grid), 1, 1}),
         to_v(gemm, {c.dim, c.heads * c.dim_head, false}, {batch, points(grid), 1, c.heads}),
         to_in(gemm, {c.dim, c.dim, false}, {1, index_t(batch) * am.packed_rows(), 1, 1}),
-        to_out1(gemm, {c.u_groups() * c.dim_head, c.dim, false}, {batch, points(grid), c.u_groups(), 1}),
+        to_out1(gemm, {c.u_groups() * c.dim_head, c.dim, false}, {1, index_t(batch) * points(grid), 1, 1}),
         to_out2(gemm, {c.dim, c.dim, false}, {1, index_t(batch) * points(grid), 1, 1}),
         head1(gemm, {c.dim, c.dim / 2, false}, {1, index_t(batch) * points(grid), 1, 1}),
         head2(gemm, {c.dim / 2, c.out_channels, true}, {batch, points(grid), 1, c.out_channels}),
@@ -468,6 +478,7 @@ struct IFactFormer<Exec, Real>::State {
     lnm = buf(exec, "norm_mean", index_t(B) * N);
     lnr = buf(exec, "norm_rstd", index_t(B) * N);
     keep_u = training && c.keeps_u(L * (fac.cfg.u_size() + fac.cfg.inter_size()));
+    U_pre = buf(exec, "U_pre_norm", fac.cfg.u_size());
     for (int i = 0; i < (keep_u ? L : 1); ++i) {
       U.push_back(buf(exec, "U", fac.cfg.u_size()));
       inter.push_back(fac.cfg.inter_size() > 0 ? buf(exec, "chain", fac.cfg.inter_size()) : Buf());
@@ -567,8 +578,8 @@ void block_forward(const Exec& exec, State& s, const Real* P, const Real* u_in, 
     lowrank_kernel_forward(exec, s.fac, a, S.q.data() + q0, S.k.data() + q0, S.K.data() + s.kk0(a));
     K[a] = S.K.data() + s.kk0(a);
   }
-  factorized_forward(exec, s.fac, K, (const Real*)v, s.inter[slot].data(), U);
-  instance_norm_forward(exec, s.inorm, (const Real*)U, U, rstd);
+  factorized_forward(exec, s.fac, K, (const Real*)v, s.inter[slot].data(), s.U_pre.data());
+  instance_norm_forward(exec, s.inorm, (const Real*)s.U_pre.data(), U, rstd);
   linear_forward(exec, s.to_out1, P + s.p.out1, (const Real*)nullptr, (const Real*)U, z1);
   gelu_forward(exec, BND, (const Real*)z1, s.h1.data());
   linear_forward(exec, s.to_out2, P + s.p.out2, (const Real*)nullptr, s.h1.data(), s.blk.data());
@@ -593,8 +604,8 @@ void block_backward(const Exec& exec, State& s, const Real* P, Real* G, const Re
   layer_norm_forward(exec, s.ln, BN, P + s.p.ln_w, P + s.p.ln_b, u_in, s.ubar.data(), s.lnm.data(),
                      s.lnr.data());
   if (!s.keep_u) {
-    factorized_forward(exec, s.fac, K, v, inter, U);
-    instance_norm_forward(exec, s.inorm, (const Real*)U, U, rstd);
+    factorized_forward(exec, s.fac, K, v, inter, s.U_pre.data());
+    instance_norm_forward(exec, s.inorm, (const Real*)s.U_pre.data(), U, rstd);
   }
   gelu_forward(exec, BND, z1, s.h1.data());
 
@@ -605,8 +616,10 @@ void block_backward(const Exec& exec, State& s, const Real* P, Real* G, const Re
   gelu_backward(exec, BND, z1, s.d1.data(), s.d1.data());
   linear_backward(exec, s.to_out1, P + s.p.out1, (const Real*)U, s.d1.data(), G + s.p.out1, (Real*)nullptr,
                   s.dU.data(), s.bwd_scratch.data());
-  instance_norm_backward(exec, s.inorm, (const Real*)U, (const Real*)rstd, s.dU.data(), s.dU.data());
-  factorized_backward(exec, s.fac, K, v, (const Real*)inter, s.dU.data(), dK, s.dv.data());
+  // dU is channel-last as U; the norm's input gradient (head-major) goes into U_pre, free by now.
+  instance_norm_backward(exec, s.inorm, (const Real*)U, (const Real*)rstd, (const Real*)s.dU.data(),
+                         s.U_pre.data());
+  factorized_backward(exec, s.fac, K, v, (const Real*)inter, (const Real*)s.U_pre.data(), dK, s.dv.data());
   linear_backward(exec, s.to_v, P + s.p.to_v, s.ubar.data(), s.dv.data(), G + s.p.to_v, (Real*)nullptr,
                   s.dubar.data(), s.bwd_scratch.data());
 

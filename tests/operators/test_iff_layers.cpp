@@ -675,6 +675,36 @@ TEMPLATE_LIST_TEST_CASE("instance_norm: per (slab, channel) over the points; gra
   check_layer(run, ref, v, want, 8 * epsilon<Real>() * 12, {"x"}, 52);
 }
 
+TEMPLATE_LIST_TEST_CASE("instance_norm: a channel-last y over groups of slabs; gradients", "[iff_layers]",
+                        surro::test::RealCases) {
+  using Exec = typename TestType::exec;
+  using Real = typename TestType::scalar;
+  // x (B, G, N, C) = (2, 3, 10, 4) head-major; y and dy (B, N, G C): slab m = b G + g.
+  const int B = 2, G = 3, N = 10, C = 4;
+  op::InstanceNormCfg cfg{B * G, N, C};
+  cfg.chunk = GENERATE(3, 128);
+  cfg.y_groups = G;
+  CAPTURE(cfg.chunk);
+  Vars v{random_vector(std::size_t(B) * G * N * C, 54, -2.0, 3.0)};
+  std::vector<double> want(v[0].size());
+  for (int b = 0; b < B; ++b)
+    for (int g = 0; g < G; ++g)
+      for (int c = 0; c < C; ++c) {
+        const auto x = [&](int n) { return v[0][((b * G + g) * N + n) * C + c]; };
+        double mu = 0, var = 0;
+        for (int n = 0; n < N; ++n) mu += x(n) / N;
+        for (int n = 0; n < N; ++n) var += std::pow(x(n) - mu, 2) / N;
+        for (int n = 0; n < N; ++n) want[((b * N + n) * G + g) * C + c] = (x(n) - mu) / std::sqrt(var + 1e-5);
+      }
+  InstanceNormRun<Exec, Real> run(cfg);
+  InstanceNormRun<HostExec, double> ref(cfg);
+  check_layer(run, ref, v, want, 8 * epsilon<Real>() * 12, {"x"}, 55);
+  // y_groups must divide the slabs.
+  op::InstanceNormCfg bad{B * G, N, C};
+  bad.y_groups = 4;
+  REQUIRE_THROWS_WITH(op::InstanceNormWorkspace<Exec>(Exec(), bad), Catch::Contains("y_groups 4"));
+}
+
 TEST_CASE("instance_norm: statistics of data far from zero keep their accuracy", "[iff_layers]") {
   // x = 1e6 + r, r of order 1: sums of squares about zero would cancel ~(1e6)^2 / 1 = 1e12 of
   // their 1e-16 relative accuracy (1e-4 in the variance); the sums about each chunk's first value
