@@ -27,9 +27,9 @@ namespace instance_norm_impl {
 
 // The two elementwise passes over (M, N, C). Threads run over (m, point block, c), c fastest, P
 // points per thread: a thread reads its (m, c) statistics once, issues its P loads before the first
-// store (which may alias them: y = x, dx = dy), and a warp's loads and stores are runs of
-// consecutive channels. One index division per P elements, in 32 bits where the threads fit
-// (for_each_index). The earlier form (4 consecutive elements per thread) reached 48% of the copy
+// store (which may alias them where y_groups = 0: y = x, dx = dy), and a warp's loads and stores
+// are runs of consecutive channels. One index division per P elements, in 32 bits where the
+// threads fit (for_each_index). The earlier form (4 consecutive elements per thread) reached 48% of the copy
 // bandwidth on an H100: each of its store instructions wrote every fourth word of a span
 // (bench/RESULTS.md 2026-12-07, session 21).
 constexpr int kPoints = 4;  // P
