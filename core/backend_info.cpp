@@ -1,6 +1,7 @@
 #include "core/backend_info.hpp"
 
 #include "core/build_info.hpp"
+#include "core/device_memory.hpp"
 #include "core/fft.hpp"
 #include "core/gemm.hpp"
 #include "core/types.hpp"
@@ -63,6 +64,15 @@ config::json backend_info() {
   info["gemm"] = {{"device", gemm::Gemm<ExecSpace>::backend_name()},
                   {"host", gemm::Gemm<HostExec>::backend_name()}};
   return info;
+}
+
+std::size_t gpu_free_bytes() {
+#ifdef KOKKOS_ENABLE_CUDA
+  std::size_t free_b = 0, total_b = 0;
+  return cudaMemGetInfo(&free_b, &total_b) == cudaSuccess ? free_b : 0;
+#else
+  return 0;
+#endif
 }
 
 }  // namespace surro

@@ -1,5 +1,6 @@
 #include "operators/models/ifactformer.hpp"
 
+#include "core/device_memory.hpp"
 #include "core/error.hpp"
 #include "core/timer.hpp"
 #include "operators/layers/axis_mean.hpp"
@@ -18,6 +19,7 @@
 #include <algorithm>
 #include <cmath>
 #include <sstream>
+#include <type_traits>
 
 namespace surro::op {
 
@@ -477,7 +479,9 @@ struct IFactFormer<Exec, Real>::State {
     ubar = buf(exec, "ubar", BND);
     lnm = buf(exec, "norm_mean", index_t(B) * N);
     lnr = buf(exec, "norm_rstd", index_t(B) * N);
-    keep_u = training && c.keeps_u(L * (fac.cfg.u_size() + fac.cfg.inter_size()));
+    const bool on_gpu = !std::is_same_v<mem, Kokkos::HostSpace>;
+    const long long free_scalars = on_gpu ? (long long)(gpu_free_bytes() / sizeof(Real)) : 0;
+    keep_u = training && c.keeps_u(L * (fac.cfg.u_size() + fac.cfg.inter_size()), free_scalars);
     U_pre = buf(exec, "U_pre_norm", fac.cfg.u_size());
     for (int i = 0; i < (keep_u ? L : 1); ++i) {
       U.push_back(buf(exec, "U", fac.cfg.u_size()));

@@ -54,8 +54,9 @@ struct IFactFormerCfg {
   // the chained variant's intermediates with it). `never` recomputes it from the kept kernels and v
   // (one factorized product and one instance norm per iteration, about a tenth of the fenced
   // training step profiled in bench/RESULTS.md 2026-12-07, session 18); `always` keeps all L of them (L
-  // u_size more scalars); `auto` keeps them where they take at most kKeepUAutoScalars. Both give the same
-  // bits.
+  // u_size more scalars); `auto` keeps them where they take at most kKeepUAutoScalars, or at most a
+  // quarter of the GPU's free memory at planning time (an 80 GB GPU keeps the 64×65×32 grid's 3.9e9
+  // scalars at batch 2; a 24 GB one recomputes them). Both give the same bits.
   enum class KeepU { automatic, always, never };
   KeepU keep_u = KeepU::automatic;
   static constexpr long long kKeepUAutoScalars = 1LL << 31;  // 8 GiB of fp32
@@ -66,9 +67,11 @@ struct IFactFormerCfg {
   double kernel_scale() const;
   double length(int axis) const { return lengths.empty() ? 1.0 : lengths[axis]; }
   int u_groups() const { return variant == FactorizedVariant::parallel ? heads * dims : heads; }
-  // Whether a training plan of `kept_scalars` = L (u_size + inter_size) keeps U (keep_u above).
-  bool keeps_u(long long kept_scalars) const {
-    return keep_u == KeepU::always || (keep_u == KeepU::automatic && kept_scalars <= kKeepUAutoScalars);
+  // Whether a training plan of `kept_scalars` = L (u_size + inter_size) keeps U (keep_u above), on a
+  // device with room for `free_scalars` more (0: unknown, a host space).
+  bool keeps_u(long long kept_scalars, long long free_scalars = 0) const {
+    return keep_u == KeepU::always || (keep_u == KeepU::automatic && (kept_scalars <= kKeepUAutoScalars ||
+                                                                      kept_scalars <= free_scalars / 4));
   }
 };
 

@@ -3,6 +3,7 @@
 // trainable tensor and the input in 2D and 3D for both variants, inference = training forward,
 // host/device agreement, the memory plan, and the config section.
 #include "core/config.hpp"
+#include "core/device_memory.hpp"
 #include "core/error.hpp"
 #include "harness.hpp"
 #include "operators/model.hpp"
@@ -12,6 +13,7 @@
 
 #include <cmath>
 #include <set>
+#include <type_traits>
 
 using namespace surro;
 using namespace surro::test::layers;
@@ -532,9 +534,16 @@ TEST_CASE("ifactformer: config section, registry and refusals", "[ifactformer]")
     CHECK(op::parse_keep_u(op::keep_u_name(k), "--keep-u") == k);
   CHECK_THROWS_WITH(op::parse_keep_u("sometimes", "--keep-u"),
                     Catch::Contains("--keep-u: expected auto, always or never, got 'sometimes'"));
-  // auto keeps U up to 2^31 scalars of L (u_size + inter_size).
-  CHECK(c.keeps_u(op::IFactFormerCfg::kKeepUAutoScalars));
-  CHECK_FALSE(c.keeps_u(op::IFactFormerCfg::kKeepUAutoScalars + 1));
+  // auto keeps U up to 2^31 scalars of L (u_size + inter_size), or beyond that up to a quarter of the
+  // GPU's free memory (0: unknown).
+  const long long cap = op::IFactFormerCfg::kKeepUAutoScalars;
+  CHECK(c.keeps_u(cap));
+  CHECK_FALSE(c.keeps_u(cap + 1));
+  CHECK_FALSE(c.keeps_u(cap + 1, 0));
+  CHECK(c.keeps_u(4 * cap, 16 * cap));
+  CHECK_FALSE(c.keeps_u(4 * cap, 16 * cap - 1));
+  // The free memory reported where the build has no GPU is 0.
+  if (std::is_same_v<surro::MemSpace, Kokkos::HostSpace>) CHECK(surro::gpu_free_bytes() == 0);
   {
     config::json jt = {{"type", "ifactformer"}, {"matmul_precision", "tf32"}};
     config::Node nt(jt, "run.json", "model", nullptr);
