@@ -29,37 +29,45 @@ namespace instance_norm_impl {
 // points per thread: a thread reads its (m, c) statistics once, issues its P loads before the first
 // store (which may alias them where y_groups = 0: y = x, dx = dy), and a warp's loads and stores
 // are runs of consecutive channels. One index division per P elements, in 32 bits where the
-// threads fit (for_each_index). The earlier form (4 consecutive elements per thread) reached 48% of the copy
-// bandwidth on an H100: each of its store instructions wrote every fourth word of a span
-// (bench/RESULTS.md 2026-12-07, session 21).
+// threads fit (for_each_index). The earlier form (4 consecutive elements per thread) reached 48%
+// of the copy bandwidth on an H100: each of its store instructions wrote every fourth word of a
+// span (bench/RESULTS.md 2026-12-07, session 21).
 constexpr int kPoints = 4;  // P
 
-// The shape both passes share: N, C, ceil(N / P), and y's layout (InstanceNormCfg::y_groups G).
+// y's (and dy's) layout, InstanceNormCfg::y_groups G: where point p of slab m, channel ch lies, and
+// the step to the next point (C, or G C where y is channel-last). Used by every pass that reads or
+// writes y.
+struct YLayout {
+  index_t n, c, g;  // N, C, G
+  KOKKOS_INLINE_FUNCTION index_t step() const { return g > 0 ? g * c : c; }
+  template <class I>
+  KOKKOS_INLINE_FUNCTION index_t at(const I m, index_t p, index_t ch) const {
+    if (g == 0) return (index_t(m) * n + p) * c + ch;
+    return (index_t(m / I(g)) * n + p) * g * c + index_t(m % I(g)) * c + ch;
+  }
+};
+
+// The shape both elementwise passes share: y's layout and ceil(N / P) point blocks.
 struct Shape {
-  index_t n, c, blocks;
-  int g;
+  YLayout y;
+  index_t blocks;
 };
 
 // Thread t's statistic s = m C + c, its cnt <= P points from n0, their first element in x's layout
-// (e0, then every C) and in y's (ey0, then every ystep = C, or G C where y is channel-last).
+// (e0, then every C) and in y's (ey0, then every ystep).
 struct Tile {
   index_t s, e0, ey0, ystep;
   int cnt;
   template <class I>
   KOKKOS_INLINE_FUNCTION Tile(const I t, const Shape& sh) {
-    const I ch = t % I(sh.c), r = t / I(sh.c), nb = r % I(sh.blocks), m = r / I(sh.blocks);
+    const index_t n = sh.y.n, c = sh.y.c;
+    const I ch = t % I(c), r = t / I(c), nb = r % I(sh.blocks), m = r / I(sh.blocks);
     const index_t n0 = index_t(nb) * kPoints;
-    s = index_t(m) * sh.c + index_t(ch);
-    e0 = (index_t(m) * sh.n + n0) * sh.c + index_t(ch);
-    if (sh.g > 0) {
-      const index_t b = index_t(m / I(sh.g)), g = index_t(m % I(sh.g));
-      ystep = sh.g * sh.c;
-      ey0 = (b * sh.n + n0) * ystep + g * sh.c + index_t(ch);
-    } else {
-      ystep = sh.c;
-      ey0 = e0;
-    }
-    cnt = sh.n - n0 < kPoints ? int(sh.n - n0) : kPoints;
+    s = index_t(m) * c + index_t(ch);
+    e0 = (index_t(m) * n + n0) * c + index_t(ch);
+    ey0 = sh.y.at(m, n0, index_t(ch));
+    ystep = sh.y.step();
+    cnt = n - n0 < kPoints ? int(n - n0) : kPoints;
   }
 };
 
@@ -75,7 +83,7 @@ struct Normalize {  // y = (x - mean) rstd, both in double
     const double mu = st[2 * p.s], rs = st[2 * p.s + 1];
     Real v[kPoints] = {};
     for (int k = 0; k < kPoints; ++k)
-      if (k < p.cnt) v[k] = x[p.e0 + k * sh.c];
+      if (k < p.cnt) v[k] = x[p.e0 + k * sh.y.c];
     for (int k = 0; k < kPoints; ++k)
       if (k < p.cnt) y[p.ey0 + k * p.ystep] = Real((double(v[k]) - mu) * rs);
   }
@@ -98,15 +106,15 @@ struct InputGrad {  // dx = rstd (dy - mean(dy) - y mean(dy y))
         vg[k] = dy[p.ey0 + k * p.ystep];
       }
     for (int k = 0; k < kPoints; ++k)
-      if (k < p.cnt) dx[p.e0 + k * sh.c] = Real(r * (double(vg[k]) - mg - double(vy[k]) * mgy));
+      if (k < p.cnt) dx[p.e0 + k * sh.y.c] = Real(r * (double(vg[k]) - mg - double(vy[k]) * mgy));
   }
 };
 
 // Runs F over the M C ceil(N / P) threads of the workspace's shape.
 template <template <class> class F, class Exec, class Real, class... Args>
 void elementwise(const Exec& exec, const std::string& label, const InstanceNormCfg& c, Args... args) {
-  const Shape sh{c.points, index_t(c.channels), (c.points + kPoints - 1) / kPoints, c.y_groups};
-  for_each_index(exec, label, c.slabs * sh.blocks * sh.c, F<Real>{args..., sh});
+  const Shape sh{{c.points, index_t(c.channels), index_t(c.y_groups)}, (c.points + kPoints - 1) / kPoints};
+  for_each_index(exec, label, c.slabs * sh.blocks * c.channels, F<Real>{args..., sh});
 }
 
 }  // namespace instance_norm_impl
@@ -180,7 +188,8 @@ void instance_norm_backward(const Exec& exec, const InstanceNormWorkspace<Exec>&
   if (!dx) return;
   ScopedRegion region("surro::op::instance_norm::backward");
   const InstanceNormCfg& c = ws.cfg;
-  const index_t N = c.points, C = c.channels, S = c.chunk, K = c.chunks(), G = c.y_groups;
+  const index_t N = c.points, C = c.channels, S = c.chunk, K = c.chunks();
+  const instance_norm_impl::YLayout yl{N, C, index_t(c.y_groups)};
   double* part = ws.partial.data();
   double* st = ws.stats.data();
   const double values = double(c.slabs) * N * C;
@@ -191,9 +200,7 @@ void instance_norm_backward(const Exec& exec, const InstanceNormWorkspace<Exec>&
       KOKKOS_LAMBDA(const index_t e) {
         const index_t ch = e % C, k = (e / C) % K, m = e / (C * K);
         const index_t n0 = k * S, n1 = n0 + S < N ? n0 + S : N;
-        // y and dy in y's layout: point n of (m, ch) at base + n step.
-        const index_t step = G > 0 ? G * C : C;
-        const index_t base = G > 0 ? (m / G) * N * step + (m % G) * C + ch : m * N * C + ch;
+        const index_t base = yl.at(m, 0, ch), step = yl.step();  // y and dy in y's layout
         double s1 = 0, s2 = 0;
         for (index_t n = n0; n < n1; ++n) {
           const double g = double(dy[base + n * step]);
