@@ -297,9 +297,9 @@ struct IFactFormer<Exec, Real>::State {
   std::vector<Buf> v, z1;  // (B, H, N, Dh), (B, N, D): L (training) or 1
   std::vector<Small> sm;   // L (training) or 1
   Buf ubar, lnm, lnr;      // (B, N, D), (B N), (B N): LayerNorm(u), recomputed in backward
-  // u_size each, (B, G, N, Dh) head-major: the factorized product's output, before its instance
-  // norm, which writes U channel-last (B, N, G Dh) for to_out1's one GEMM. One buffer: forward's
-  // value is not kept; backward writes the norm's input gradient into it.
+  // u_size, (B, G, N, Dh) head-major: the factorized product's output before its instance norm,
+  // which writes U channel-last (B, N, G Dh) for to_out1's one GEMM. One buffer: forward's value
+  // is not kept; backward writes the norm's input gradient into it.
   Buf U_pre;
   // u_size, inter_size, (B G Dh): the attention output U after its instance norm, (B, N, G Dh), the
   // chained intermediates and the norm's rstd; L of each where training keeps them (keep_u), else 1
@@ -479,9 +479,10 @@ struct IFactFormer<Exec, Real>::State {
     ubar = buf(exec, "ubar", BND);
     lnm = buf(exec, "norm_mean", index_t(B) * N);
     lnr = buf(exec, "norm_rstd", index_t(B) * N);
+    // keep_u's auto rule reads the GPU's free memory, now, before the buffers it decides on.
     const bool on_gpu = !std::is_same_v<mem, Kokkos::HostSpace>;
-    const long long free_scalars = on_gpu ? (long long)(gpu_free_bytes() / sizeof(Real)) : 0;
-    keep_u = training && c.keeps_u(L * (fac.cfg.u_size() + fac.cfg.inter_size()), free_scalars);
+    const long long kept = L * (fac.cfg.u_size() + fac.cfg.inter_size());
+    keep_u = training && c.keeps_u(kept, on_gpu ? (long long)(gpu_free_bytes() / sizeof(Real)) : 0);
     U_pre = buf(exec, "U_pre_norm", fac.cfg.u_size());
     for (int i = 0; i < (keep_u ? L : 1); ++i) {
       U.push_back(buf(exec, "U", fac.cfg.u_size()));

@@ -52,11 +52,11 @@ struct IFactFormerCfg {
   gemm::Options gemm;  // matmul_precision (operators/model.hpp)
   // Training: what backward reads of each iteration's attention output U (after its instance norm;
   // the chained variant's intermediates with it). `never` recomputes it from the kept kernels and v
-  // (one factorized product and one instance norm per iteration, about a tenth of the fenced
-  // training step profiled in bench/RESULTS.md 2026-12-07, session 18); `always` keeps all L of them (L
-  // u_size more scalars); `auto` keeps them where they take at most kKeepUAutoScalars, or at most a
-  // quarter of the GPU's free memory at planning time (an 80 GB GPU keeps the 64×65×32 grid's 3.9e9
-  // scalars at batch 2; a 24 GB one recomputes them). Both give the same bits.
+  // (one factorized product and one instance norm per iteration: keeping them took 13% off the
+  // Re_tau 180 step on an H100, bench/RESULTS.md 2026-12-07, session 21); `always` keeps all L of
+  // them (L u_size more scalars); `auto` keeps them where they take at most kKeepUAutoScalars, or
+  // at most a quarter of the GPU's free memory at planning time (64×65×32 at batch 2 keeps 3.9e9
+  // fp32 scalars, 15.6 GB, where 62 GB are free). Both give the same bits.
   enum class KeepU { automatic, always, never };
   KeepU keep_u = KeepU::automatic;
   static constexpr long long kKeepUAutoScalars = 1LL << 31;  // 8 GiB of fp32
