@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds and installs a CUDA-enabled Kokkos for the GPU build (README "GPU build (CUDA)") from a git
 # mirror of kokkos/kokkos, outside this repository: checks out the release into a work tree, applies
-# the CUDA 13 runtime-API fixes the README lists (each only where its old call is still there, so
-# a release that has them is left alone), configures with the README's flags, builds and installs.
+# the CUDA 13 runtime-API fixes the README lists (each only where its old call appears exactly
+# once; otherwise it says so and leaves the file), configures with the README's flags, builds and
+# installs.
 # Nothing of Kokkos is committed here.
 #
 # Usage: bench/gpu/build_kokkos.sh [GIT_DIR [PREFIX [TAG]]]
