@@ -98,6 +98,9 @@ bool lt_from_environment() {
 
 using LtKey = std::tuple<int, int, int, int, int, int, int, int, int, int, int, std::uint32_t, std::uint32_t,
                          std::uint32_t, std::uint32_t>;
+// (A, B, C addresses, scalar size, batch, strides, outer strides): what an entry pointer array holds.
+using PointerKey = std::tuple<std::uintptr_t, std::uintptr_t, std::uintptr_t, std::size_t, int, index_t,
+                              index_t, index_t, index_t, index_t, index_t, index_t>;
 
 }  // namespace
 
@@ -108,17 +111,25 @@ struct Gemm<Kokkos::Cuda>::State {
   void* workspace = nullptr;         // (kLtWorkspace bytes) for cuBLASLt's split-K algorithms
   std::map<LtKey, LtPlan> lt_plans;  // one per (shape, type, epilogue, alignments)
   bool use_lt = true;                // SURRO_CUBLASLT
-  // (3, capacity) device pointers for a product with an outer count (gemm.hpp): B's, A's and C's
-  // entries for cublasGemmBatchedEx, written by a kernel on the call's stream before the call. Grown
-  // on a larger call (cudaFree synchronizes, so a model's first steps pay it, not its later ones).
-  // Like the cuBLAS handle, the buffer serves one stream at a time.
-  void** pointers = nullptr;
-  std::size_t pointer_capacity = 0;
+  // (3, entries) device pointers for each product with an outer count (gemm.hpp): B's, A's and C's
+  // entries for cublasGemmBatchedEx, one array per (operand addresses, strides, scalar size). The
+  // values are a function of the key alone, so an array is written once and reused: a model's
+  // planned buffers keep their addresses, and its later steps launch no pointer kernel (the
+  // IFactFormer-m step made 220 such launches). The cache is bounded (kMaxPointerBytes); a full one
+  // is emptied (cudaFree synchronizes the device, so no product still reads a freed array).
+  std::map<PointerKey, void**> pointer_arrays;
+  std::size_t pointer_bytes = 0;
+  static constexpr std::size_t kMaxPointerBytes = std::size_t(64) << 20;
   static constexpr std::size_t kLtWorkspace = std::size_t(32) << 20;  // NVIDIA's advice for Hopper
   static constexpr std::size_t kLtMaxPlans = 1024;
+  void clear_pointer_arrays() {
+    for (auto& entry : pointer_arrays) cudaFree(entry.second);
+    pointer_arrays.clear();
+    pointer_bytes = 0;
+  }
   ~State() {
     lt_plans.clear();
-    if (pointers) cudaFree(pointers);
+    clear_pointer_arrays();
     if (workspace) cudaFree(workspace);
     if (lt) cublasLtDestroy(lt);
     if (handle) cublasDestroy(handle);
@@ -217,23 +228,35 @@ const LtPlan& lt_plan(Gemm<Kokkos::Cuda>::State& st, const Shape& s, const Scala
   return plan;
 }
 
-// The outer * batch entries' pointers (B's, then A's, then C's: cuBLAS's operand order) in
-// st.pointers, written on the call's stream.
+// The outer * batch entries' pointers (B's, then A's, then C's: cuBLAS's operand order): found in
+// st.pointer_arrays, or written there by a kernel on the call's stream, fenced so that a later call
+// on another stream reads a complete array.
 template <class Scalar>
 void** entry_pointers(Gemm<Kokkos::Cuda>::State& st, const Kokkos::Cuda& exec, const Shape& s,
                       const Scalar* a, const Scalar* b, Scalar* c) {
   const index_t count = s.entries();
-  if (std::size_t(count) > st.pointer_capacity) {
-    if (st.pointers) cudaFree(st.pointers);
-    st.pointers = nullptr;
-    st.pointer_capacity = 0;
-    if (cudaMalloc(reinterpret_cast<void**>(&st.pointers), 3 * sizeof(void*) * std::size_t(count)) !=
-        cudaSuccess)
-      SURRO_THROW(ErrorKind::runtime,
-                  "surro::gemm::cublas: cudaMalloc of " << 3 * count << " entry pointers failed");
-    st.pointer_capacity = std::size_t(count);
-  }
-  void** p = st.pointers;
+  const PointerKey key{reinterpret_cast<std::uintptr_t>(a),
+                       reinterpret_cast<std::uintptr_t>(b),
+                       reinterpret_cast<std::uintptr_t>(c),
+                       sizeof(Scalar),
+                       s.batch,
+                       count,
+                       s.stride_a,
+                       s.stride_b,
+                       s.stride_c,
+                       s.outer_a,
+                       s.outer_b,
+                       s.outer_c};
+  const auto found = st.pointer_arrays.find(key);
+  if (found != st.pointer_arrays.end()) return found->second;
+  const std::size_t bytes = 3 * sizeof(void*) * std::size_t(count);
+  if (st.pointer_bytes + bytes > st.kMaxPointerBytes) st.clear_pointer_arrays();
+  void** p = nullptr;
+  if (cudaMalloc(reinterpret_cast<void**>(&p), bytes) != cudaSuccess)
+    SURRO_THROW(ErrorKind::runtime,
+                "surro::gemm::cublas: cudaMalloc of " << 3 * count << " entry pointers failed");
+  st.pointer_arrays.emplace(key, p);
+  st.pointer_bytes += bytes;
   const int batch = s.batch;
   const index_t sa = s.stride_a, sb = s.stride_b, sc = s.stride_c, oa = s.outer_a, ob = s.outer_b,
                 oc = s.outer_c;
@@ -246,6 +269,7 @@ void** entry_pointers(Gemm<Kokkos::Cuda>::State& st, const Kokkos::Cuda& exec, c
         p[count + q] = a_ + Shape::offset(q, batch, sa, oa);
         p[2 * count + q] = c + Shape::offset(q, batch, sc, oc);
       });
+  exec.fence();
   return p;
 }
 
