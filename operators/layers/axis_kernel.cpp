@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <type_traits>
 
 namespace surro::op {
 
@@ -150,6 +151,125 @@ void sum_partials(const Exec& exec, index_t mc, index_t P, index_t n2, index_t G
       });
 }
 
+// The direct application y(m, p, i, q) = sum_j op(K_m)(i, j) x(m, p, j, q) + beta y(...).
+//
+// Why: as one GEMM call, the M P products of a P > 1 axis are tiny (16 x 96 x 16 and 33 x 1536 x
+// 33 at IFactFormer-m's Re_tau 180 size) and go through pointer arrays; cuBLAS ran them at 41-45% of
+// the copy bandwidth (bench/RESULTS.md, session 21), while the work is one read of x and one write
+// of y. Here a team takes kDirectTile (p, q) columns of one block, stages op(K_m) in team scratch
+// (rows padded with zeros to a multiple of 4, read 4 at a time), and each thread holds one column's
+// N_a inputs in registers and writes its N_a outputs: consecutive threads on consecutive q, so
+// every load and store of a warp is contiguous. NMAX (16, 32, 64 or 96, the smallest >= N_a) sizes
+// the register column at compile time; the sum over j is in index order in groups of 4.
+#if defined(__CUDA_ARCH__) || defined(__HIP_DEVICE_COMPILE__)  // the device pass only
+#define SURRO_UNROLL _Pragma("unroll")
+#else
+#define SURRO_UNROLL
+#endif
+
+template <class Real>
+struct alignas(4 * sizeof(Real)) Quad {
+  Real v[4];
+};
+
+inline constexpr int kDirectTile = 256;  // (p, q) columns of one block per team
+inline constexpr index_t kDirectMax = 96;
+
+template <class Exec, class Real, int NMAX>
+struct DirectApply {
+  using Member = typename Kokkos::TeamPolicy<Exec>::member_type;
+  const Real* kernel;  // (M, N_a, N_a)
+  const Real* x;       // block m at m x_stride: (P, N_a, Q)
+  Real* y;             // block m at m y_stride: (P, N_a, Q)
+  index_t x_stride, y_stride, Q, columns /* P Q */, tiles /* per block */;
+  int na, w /* ceil(N_a / 4) */;
+  bool transpose;
+  Real beta;
+
+  static std::size_t scratch_bytes(int na) {
+    return std::size_t(na) * ((na + 3) / 4) * sizeof(Quad<Real>) + alignof(Quad<Real>);
+  }
+
+  KOKKOS_INLINE_FUNCTION void operator()(const Member& team) const {
+    const index_t m = team.league_rank() / tiles, tile = team.league_rank() - m * tiles;
+    Quad<Real>* ks = static_cast<Quad<Real>*>(team.team_scratch(0).get_shmem_aligned(
+        std::size_t(na) * w * sizeof(Quad<Real>), alignof(Quad<Real>)));
+    const Real* K = kernel + m * na * na;
+    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, na * w * 4), [&](const int e) {
+      const int i = e / (4 * w), j = e - i * 4 * w;  // ks row i, column j: op(K)(i, j)
+      ks[i * w + j / 4].v[j % 4] = j < na ? (transpose ? K[j * na + i] : K[i * na + j]) : Real(0);
+    });
+    team.team_barrier();
+    const index_t first = tile * kDirectTile;
+    const index_t count = columns - first < kDirectTile ? columns - first : index_t(kDirectTile);
+    Kokkos::parallel_for(Kokkos::TeamThreadRange(team, count), [&](const index_t r) {
+      const index_t col = first + r, p = col / Q, q = col - p * Q;
+      const Real* xs = x + m * x_stride + p * na * Q + q;
+      Real* ys = y + m * y_stride + p * na * Q + q;
+      Real xr[NMAX];
+      SURRO_UNROLL
+      for (int j = 0; j < NMAX; ++j) xr[j] = j < na ? xs[j * Q] : Real(0);
+      for (int i = 0; i < na; ++i) {
+        Real acc = 0;
+        SURRO_UNROLL
+        for (int g = 0; g < NMAX / 4; ++g)
+          if (g < w) {
+            const Quad<Real> k = ks[i * w + g];
+            acc +=
+                k.v[0] * xr[4 * g] + k.v[1] * xr[4 * g + 1] + k.v[2] * xr[4 * g + 2] + k.v[3] * xr[4 * g + 3];
+          }
+        Real* out = ys + i * Q;
+        *out = beta == Real(0) ? acc : acc + beta * *out;
+      }
+    });
+  }
+};
+
+template <class Exec, class Real, int NMAX>
+void direct_apply_run(const Exec& exec, const DirectApply<Exec, Real, NMAX>& f, index_t M) {
+  using Policy = Kokkos::TeamPolicy<Exec>;
+  Policy policy = is_device_exec_v<Exec> ? Policy(exec, int(M * f.tiles), kDirectTile)
+                                         : Policy(exec, int(M * f.tiles), Kokkos::AUTO);
+  Kokkos::parallel_for(
+      "surro::op::axis_kernel::direct_apply",
+      policy.set_scratch_size(0, Kokkos::PerTeam(DirectApply<Exec, Real, NMAX>::scratch_bytes(f.na))), f);
+}
+
+// Whether axis_apply takes the direct kernel (FactorizedCfg::direct_apply).
+template <class Exec>
+bool use_direct_apply(const FactorizedCfg& c, const AxisView& v) {
+  if (c.direct_apply < 0 || v.na > kDirectMax) return false;
+  if (c.direct_apply > 0) return true;
+  return is_device_exec_v<Exec> && v.P > 1;
+}
+
+template <class Exec, class Real>
+void direct_apply(const Exec& exec, const AxisView& v, index_t M, bool transpose, const Real* kernel,
+                  const Real* x, index_t x_stride, Real beta, Real* y, index_t y_stride) {
+  const index_t columns = v.P * v.Q;
+  const index_t tiles = (columns + kDirectTile - 1) / kDirectTile;
+  SURRO_REQUIRE(M * tiles <= index_t(INT_MAX),
+                "axis_kernel: " << M * tiles << " teams of the direct application exceed 32 bits");
+  profile::add_work("surro::op::axis_kernel::direct_apply",
+                    double(M) * columns * v.na * sizeof(Real) * (beta == Real(0) ? 2 : 3));
+  const int na = int(v.na), w = (na + 3) / 4;
+  auto run = [&](auto nmax) {
+    constexpr int N = decltype(nmax)::value;
+    direct_apply_run(exec,
+                     DirectApply<Exec, Real, N>{kernel, x, y, x_stride, y_stride, v.Q, columns, tiles, na, w,
+                                                transpose, beta},
+                     M);
+  };
+  if (na <= 16)
+    run(std::integral_constant<int, 16>{});
+  else if (na <= 32)
+    run(std::integral_constant<int, 32>{});
+  else if (na <= 64)
+    run(std::integral_constant<int, 64>{});
+  else
+    run(std::integral_constant<int, 96>{});
+}
+
 }  // namespace axis_kernel_impl
 
 template <class Exec, class Real>
@@ -219,6 +339,10 @@ void axis_apply(const Exec& exec, const FactorizedWorkspace<Exec, Real>& ws, int
   using namespace axis_kernel_impl;
   const AxisView v = axis_view(ws.cfg, axis);
   const index_t M = ws.cfg.blocks, na = v.na, Q = v.Q, P = v.P, mat = na * Q;
+  if (use_direct_apply<Exec>(ws.cfg, v)) {
+    direct_apply(exec, v, M, transpose, kernel, x, x_stride, beta, y, y_stride);
+    return;
+  }
   const gemm::Op op = transpose ? gemm::Op::trans : gemm::Op::none;
   // Y_{m,p} (N_a x Q) = op(K_m) X_{m,p}; X_{m,p} at x + m x_stride + p N_a Q: P products per block
   // (the block's K for all of them), M blocks, one call.

@@ -9,7 +9,8 @@
 // Application along axis a of a head-major activation x (M, N0, N1[, N2], C), C = Dh:
 //   (K_a *_a x)(m, .., i, ..) = sum_j K_a(m)(i, j) x(m, .., j, ..)     (identity on the other axes)
 // With P = N0..N_{a-1} and Q = N_{a+1}.. C, block m is P matrices (N_a, Q): one GEMM call of M P
-// products (gemm's outer count: blocks, then the P matrices of each).
+// products (gemm's outer count: blocks, then the P matrices of each), or on devices, where P > 1 and
+// N_a is short, one kernel that reads x and writes y once (FactorizedCfg::direct_apply).
 //
 // The two ways of combining the axes (variant):
 //   parallel (IFactFormer-m): U(m, a) = K_a *_a v for every axis a, U (M, d, N..., C): torch's
@@ -50,6 +51,10 @@ struct FactorizedCfg {
   // (split-K, axis_kernel.cpp): 0 chooses (1 on host spaces; on devices up to 64 slices of at least
   // 512); a positive value forces the largest divisor of Q up to it, so that host tests cover it.
   int split_k = 0;
+  // How K_a is applied along an axis (axis_apply): 0 chooses (devices: the direct kernel where P > 1
+  // and N_a <= 96, else the GEMM; host spaces: the GEMM), 1 the direct kernel wherever N_a <= 96 (so
+  // that host tests cover it), -1 the GEMM always. axis_kernel.cpp gives the reason.
+  int direct_apply = 0;
   int dims() const { return int(grid.size()); }
   index_t points() const;
   // Scalars of U: M d N C (parallel) or M N C (chained); of `inter`: (d - 1) M N C (chained) or 0.

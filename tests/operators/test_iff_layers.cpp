@@ -841,24 +841,33 @@ TEMPLATE_LIST_TEST_CASE(
   // the 3D ones with dK's partial products summed in 3 groups (P = 4: groups of 1 and 2 terms;
   // P = 12: 4 each), as device spaces do, and computed 4 blocks per call (calls of 4 and 2 blocks),
   // as large grids are, with axis 0's reduction (P = 1, Q = 30) cut in 5 slices (split-K), on every
-  // space.
-  const int which = GENERATE(0, 1, 2, 3, 4, 5);
+  // space. Cases 6 to 9 force the direct application (direct_apply = 1) on every axis, with axis
+  // lengths that take each register width (16: 4, 5; 32: 18; 64: 35; 96: 70) and rows of K padded
+  // to a multiple of 4 (3, 5, 18, 35, 70).
+  const int which = GENERATE(0, 1, 2, 3, 4, 5, 6, 7, 8, 9);
   op::FactorizedCfg cfg;
-  const bool three_d = which < 2 || which > 3;
+  const bool three_d = which < 2 || (which > 3 && which < 8);
   cfg.grid = three_d ? std::vector<int>{4, 3, 5} : std::vector<int>{5, 4};
   cfg.blocks = three_d ? 6 : 3;
   cfg.channels = 2;
+  if (which == 6 || which == 7) cfg.grid = {4, 18, 5}, cfg.blocks = 2;
+  if (which == 8) cfg.grid = {3, 35}, cfg.blocks = 2;
+  if (which == 9) cfg.grid = {2, 70}, cfg.blocks = 1, cfg.channels = 1;
   cfg.kernel_dim = 4;
   cfg.variant = which % 2 == 0 ? op::FactorizedVariant::parallel : op::FactorizedVariant::chained;
-  if (which > 3) cfg.partial_groups = 3, cfg.partial_blocks = 4, cfg.split_k = 5;
+  if (which == 4 || which == 5) cfg.partial_groups = 3, cfg.partial_blocks = 4, cfg.split_k = 5;
+  if (which >= 6) cfg.direct_apply = 1;
   CAPTURE(which);
   Vars v{random_vector(std::size_t(cfg.blocks) * cfg.points() * cfg.channels, 101 + which)};
   for (int a = 0; a < cfg.dims(); ++a)
     v.push_back(random_vector(std::size_t(cfg.blocks) * cfg.grid[a] * cfg.grid[a], 111 + a));
   FactorizedRun<Exec, Real> run(cfg);
   FactorizedRun<HostExec, double> ref(cfg);
-  // Forward depth sum_a N_a (chained: the axes compose); dK sums N C / N_a <= 40 terms.
-  const double tol = 8 * epsilon<Real>() * (40 + 2);
+  // Forward depth sum_a N_a (chained: the axes compose); dK_a sums N C / N_a terms.
+  index_t depth = 0;
+  for (int a = 0; a < cfg.dims(); ++a) depth += cfg.grid[a];
+  for (int a = 0; a < cfg.dims(); ++a) depth = std::max(depth, cfg.points() * cfg.channels / cfg.grid[a]);
+  const double tol = 8 * epsilon<Real>() * double(depth + 2);
   std::vector<const char*> names{"v", "K_x", "K_y", "K_z"};
   check_layer(run, ref, v, factorized_reference(cfg, v), tol, names, 121 + which);
 }
