@@ -235,6 +235,7 @@ int run(int argc, char** argv) {
 
   time_calls(exec, a.warmup, a.reps, a.iters, used0, call, line);
   line["planned_mib"] = double(model.planned_scalars()) * sizeof(float) / (1 << 20);
+  line["u_kept"] = model.keeps_u();  // keep_u as resolved (auto: by size and free memory)
   line["peak_alloc_mib"] = nullptr;
   line["peak_reserved_mib"] = nullptr;
   if (training) line["loss"] = loss;

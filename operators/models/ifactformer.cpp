@@ -549,6 +549,11 @@ std::size_t IFactFormer<Exec, Real>::planned_scalars() const {
   return m_state->planned;
 }
 
+template <class Exec, class Real>
+bool IFactFormer<Exec, Real>::keeps_u() const {
+  return m_state->keep_u;
+}
+
 namespace iff_impl {
 
 // One block's forward for iteration state (S, v, z1) and U slot `slot` (State::keep_u); u_out may

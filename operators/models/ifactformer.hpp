@@ -136,6 +136,9 @@ class IFactFormer final : public GridModel<Exec, Real> {
   const std::vector<int>& grid() const { return m_grid; }
   // Scalars of every buffer this instance planned (activations, scratch, workspaces).
   std::size_t planned_scalars() const;
+  // Whether this instance keeps each iteration's U for backward (keep_u as resolved at planning:
+  // `auto` becomes one of the two; always false for inference).
+  bool keeps_u() const;
 
  private:
   struct State;

@@ -463,6 +463,7 @@ TEMPLATE_LIST_TEST_CASE("ifactformer: keeping U for backward gives the bits of r
     Case c = k;
     c.cfg.keep_u = mode;
     ModelRun<Exec, Real> m(c, table, true);
+    CHECK(m.model.keeps_u() == (mode == op::IFactFormerCfg::KeepU::always));  // as resolved
     const Vec x = random_vector(m.nx, 32), dy = random_vector(m.ny, 33);
     const Vec y = m.forward(p, x);
     auto [g, dx] = m.backward(p, x, dy);
@@ -494,6 +495,7 @@ TEMPLATE_LIST_TEST_CASE("ifactformer: inference equals training forward; every s
   const auto [gref, dxref] = ref.backward(p, x, dy);
 
   ModelRun<Exec, Real> train(k, table, true), infer(k, table, false);
+  CHECK_FALSE(infer.model.keeps_u());  // inference has no backward to keep U for
   const Vec y = train.forward(p, x);
   CHECK(infer.forward(p, x) == y);
   // Float: each of the ~ 2 + L (20) + 3 GEMM/norm stages adds at most (K + 2) u relative error, K <= 48
