@@ -15,6 +15,9 @@
 #   --steps N       rollout steps (default 200);  --vtk-every N  (default 10)
 #   --no-table      print the raw lines only (bench/gpu/suite.sh --only roll makes the table)
 #   --staged        the caller has unpacked the stage already (suite.sh): keep it
+#   --profile       after the timed runs, one more surro run with SURRO_PROFILE=1: its per-kernel
+#                   and per-region profile (core/profile.hpp) to $OUT/profile_rollout.txt (or the
+#                   work folder's, printed), to see what a step spends besides the model
 # Environment: PYTHON (python3; /usr/bin/python3 with --cpu), BUILD (build/release, with --cpu),
 # OUT (raw lines to $OUT/rollout.log, the table to $OUT/rollout.md).
 #
@@ -30,7 +33,7 @@
 # trajectories at step 1 and the last step).
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 2
-cpu=0 small=0 reps=3 warmup=1 steps=200 every=10 table=1 staged=0
+cpu=0 small=0 reps=3 warmup=1 steps=200 every=10 table=1 staged=0 profile=0
 while (($#)); do
   case $1 in
     --cpu) cpu=1 ;;
@@ -41,6 +44,7 @@ while (($#)); do
     --vtk-every) every=$2; shift ;;
     --no-table) table=0 ;;
     --staged) staged=1 ;;
+    --profile) profile=1 ;;
     *) echo "rollout.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -141,5 +145,12 @@ for ((r = 1; r <= reps; r++)); do
   run_surro $r | tee -a "$log"
   run_peer $r | tee -a "$log"
 done
+
+if ((profile)); then
+  prof=${OUT:-$work}/profile_rollout.txt
+  SURRO_PROFILE=1 "$surro" rollout "$ckpt" --samples 1 --steps "$steps" --vtk-every "$every" -o "$work/surro" \
+    >"$prof" 2>&1 || echo "rollout.sh: the profiled run failed (see $prof)" >&2
+  [[ -n ${OUT:-} ]] || cat "$prof"
+fi
 
 ((table)) && "$py" bench/peers/table.py "$log" | tee ${OUT:+"$OUT/rollout.md"}
