@@ -279,9 +279,9 @@ GridRolloutResult grid_rollout_loop(const RolloutInputs& in) {
     ref_change[std::size_t(step)] = reference_change_rms(K, frame, host_window.data(), t_in, ref_host.data());
     Kokkos::deep_copy(exec, ref, ref_host);
     step_errors.add(exec, report, step, f, ref.data());
-    if (spectrum) {
-      op::add_spectrum_step(exec, report, *spectrum, step, f, ref.data());
+    if (spectrum) {  // each spectrum once: for the step's error and the sums over steps
       const std::vector<double> ep = spectrum->compute(exec, f), er = spectrum->compute(exec, ref.data());
+      op::add_spectrum_step(report, step, ep, er, spectrum->shells(), spectrum->kmax());
       spec_pred.resize(spectrum->shells());
       spec_ref.resize(spectrum->shells());
       for (std::size_t i = 0; i < ep.size(); ++i) {

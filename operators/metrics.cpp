@@ -616,14 +616,23 @@ void add_spectrum_step(const Exec& exec, EvalReport& report, const SpectrumPlan<
   SURRO_REQUIRE(plan.batch() == report.samples,
                 "metrics: spectrum plan batch = " << plan.batch() << ": expected the report's samples, "
                                                   << report.samples);
+  add_spectrum_step(report, step, plan.compute(exec, pred), plan.compute(exec, ref), plan.shells(),
+                    plan.kmax());
+}
+
+void add_spectrum_step(EvalReport& report, int step, const std::vector<double>& ep,
+                       const std::vector<double>& er, int k, int kmax) {
+  SURRO_REQUIRE(step >= 0 && step < report.steps,
+                "metrics: step = " << step << ": expected 0 .. " << report.steps - 1);
+  const std::size_t bk = static_cast<std::size_t>(report.samples) * static_cast<std::size_t>(k);
+  SURRO_REQUIRE(ep.size() == bk && er.size() == bk, "metrics: spectra of "
+                                                        << ep.size() << " and " << er.size()
+                                                        << " values: expected samples x shells = " << bk);
   const std::size_t bt = static_cast<std::size_t>(report.samples) * report.steps;
   if (report.spectrum_error.size() != bt) report.spectrum_error.assign(bt, 0.0);
-  const std::vector<double> ep = plan.compute(exec, pred), er = plan.compute(exec, ref);
-  const int k = plan.shells();
   for (int b = 0; b < report.samples; ++b)
-    report.spectrum_error[static_cast<std::size_t>(b) * report.steps + step] =
-        spectrum_log_error(ep.data() + static_cast<std::size_t>(b) * k,
-                           er.data() + static_cast<std::size_t>(b) * k, k, plan.kmax());
+    report.spectrum_error[static_cast<std::size_t>(b) * report.steps + step] = spectrum_log_error(
+        ep.data() + static_cast<std::size_t>(b) * k, er.data() + static_cast<std::size_t>(b) * k, k, kmax);
 }
 
 void write_report_json(const std::string& path, const EvalReport& r) {

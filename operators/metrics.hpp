@@ -202,6 +202,11 @@ template <class Exec>
 void add_spectrum_step(const Exec& exec, EvalReport& report, const SpectrumPlan<Exec>& plan, int step,
                        const float* pred, const float* ref);
 
+// The same from spectra a caller has computed already (host (B, K) each, SpectrumPlan::compute), for
+// a loop that also keeps them (the rollout sums them over steps): one compute per field and step.
+void add_spectrum_step(EvalReport& report, int step, const std::vector<double>& e_pred,
+                       const std::vector<double>& e_ref, int shells, int kmax);
+
 // JSON: {"samples", "steps", "frame_size", "rel_l2_mean", "rmse", "spectrum_error_mean"?,
 //        "per_step": {"rel_l2": [T], "rmse": [T], "spectrum_error": [T]?, "reference_change_rms": [T]?},
 //        "per_sample": {"rel_l2_trajectory": [B], "rel_l2": [[T]...], "rmse": [[T]...]}}
