@@ -16,6 +16,9 @@ namespace surro::op {
 struct AxisMeanCfg {
   std::vector<int> grid;  // (N0, N1[, N2])
   int channels = 0;       // D
+  // Slices each output's sum is cut into (axis_mean.cpp): 0 chooses (8 on devices, 1 on host
+  // spaces); a positive value forces it, so that host tests cover the sliced sum devices run.
+  int slices = 0;
   int dims() const { return int(grid.size()); }
   index_t points() const;                     // N
   index_t offset(int axis, int batch) const;  // where y_axis starts in the packed output

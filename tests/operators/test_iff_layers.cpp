@@ -735,8 +735,14 @@ TEMPLATE_LIST_TEST_CASE("axis_mean: the mean over every other axis, 2D and 3D; g
   using Exec = typename TestType::exec;
   using Real = typename TestType::scalar;
   const std::vector<int> grid = GENERATE(std::vector<int>{4, 3}, std::vector<int>{3, 4, 2});
-  const int B = 2, D = 3;
+  // slices: the space's choice, then 3 (outer rows cut as devices cut them: 3 or 4 outer rows
+  // give slices of 1 and 2 rows, one of 1 row leaves slices empty); D = 35 spans two channel blocks
+  // of 32, the second partly empty.
+  const int slices = GENERATE(0, 3);
+  const int B = 2, D = slices == 0 ? 3 : 35;
   op::AxisMeanCfg cfg{grid, D};
+  cfg.slices = slices;
+  CAPTURE(slices);
   Vars v{random_vector(std::size_t(B) * cfg.points() * D, 61)};
   AxisMeanRun<Exec, Real> run(cfg, B);
   AxisMeanRun<HostExec, double> ref(cfg, B);
