@@ -70,4 +70,46 @@ void for_each_index(const Exec& exec, const std::string& label, index_t total, c
         label, Kokkos::RangePolicy<Exec>(exec, 0, total), KOKKOS_LAMBDA(const index_t i) { f(i); });
 }
 
+// A two- or three-dimensional loop f(i0, i1[, i2]) over (n0, n1[, n2]), the last index fastest in
+// memory. Host spaces run the MDRange above (no division per element). Devices run one flat index
+// decoded in 32 bits where it fits (for_each_index): Kokkos' CUDA MDRange puts the first index on
+// threadIdx.x whatever the iteration pattern, with default tiles of 2 x 16 (2 x 2 x 16 in 3D), so a
+// warp's stores touched 64-byte pieces of two rows and its blocks had 32 threads.
+template <class F>
+struct Decode2 {
+  F f;
+  index_t n1;
+  template <class I>
+  KOKKOS_INLINE_FUNCTION void operator()(const I e) const {
+    const I i0 = e / I(n1);
+    f(index_t(i0), index_t(e - i0 * I(n1)));
+  }
+};
+template <class F>
+struct Decode3 {
+  F f;
+  index_t n1, n2;
+  template <class I>
+  KOKKOS_INLINE_FUNCTION void operator()(const I e) const {
+    const I q = e / I(n2), i0 = q / I(n1);
+    f(index_t(i0), index_t(q - i0 * I(n1)), index_t(e - q * I(n2)));
+  }
+};
+
+template <class Exec, class F>
+void for_each_2d(const Exec& exec, const std::string& label, index_t n0, index_t n1, const F& f) {
+  if constexpr (is_device_exec_v<Exec>)
+    for_each_index(exec, label, n0 * n1, Decode2<F>{f, n1});
+  else
+    Kokkos::parallel_for(label, MDRange2<Exec>(exec, {0, 0}, {n0, n1}), f);
+}
+
+template <class Exec, class F>
+void for_each_3d(const Exec& exec, const std::string& label, index_t n0, index_t n1, index_t n2, const F& f) {
+  if constexpr (is_device_exec_v<Exec>)
+    for_each_index(exec, label, n0 * n1 * n2, Decode3<F>{f, n1, n2});
+  else
+    Kokkos::parallel_for(label, MDRange3<Exec>(exec, {0, 0, 0}, {n0, n1, n2}), f);
+}
+
 }  // namespace surro

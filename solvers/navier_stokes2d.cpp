@@ -217,9 +217,8 @@ void grf_spectrum(const ExecSpace& exec, const Grid g, const Spec& w_hat, std::u
   const int B = static_cast<int>(w_hat.extent(0));
   const rng::Philox gen{seed};
   const double scale = double(g.n) * g.n * ::sqrt(2.0) * sigma;
-  Kokkos::parallel_for(
-      "surro::ns2d::grf", MDRange3<ExecSpace>(exec, {0, 0, 0}, {B, g.n, g.h}),
-      KOKKOS_LAMBDA(const int b, const int i, const int j) {
+  for_each_3d(
+      exec, "surro::ns2d::grf", B, g.n, g.h, KOKKOS_LAMBDA(const int b, const int i, const int j) {
         const double kx = wavenumber(i, g.n), ky = j;
         const double s = scale * ::pow(kTwoPi * kTwoPi * (kx * kx + ky * ky) + tau * tau, -0.5 * alpha);
         const bool edge_column = j == 0 || 2 * j == g.n;
@@ -247,9 +246,8 @@ void forcing_field(const ExecSpace& exec, const Grid g, const View2<double>& f,
   const double amp = c.forcing_amplitude;
   const int kind = c.forcing == "fno" ? 0 : c.forcing == "kolmogorov" ? 1 : 2;
   const int n_wave = c.forcing_wavenumber;
-  Kokkos::parallel_for(
-      "surro::ns2d::forcing", MDRange2<ExecSpace>(exec, {0, 0}, {g.n, g.n}),
-      KOKKOS_LAMBDA(const int x, const int y) {
+  for_each_2d(
+      exec, "surro::ns2d::forcing", g.n, g.n, KOKKOS_LAMBDA(const int x, const int y) {
         const double X = double(x) / g.n, Y = double(y) / g.n;
         double v = 0.0;
         if (kind == 0)
@@ -262,9 +260,8 @@ void forcing_field(const ExecSpace& exec, const Grid g, const View2<double>& f,
 
 void taylor_green(const ExecSpace& exec, const Grid g, const Phys& w, double amp, int k) {
   const int B = static_cast<int>(w.extent(0));
-  Kokkos::parallel_for(
-      "surro::ns2d::taylor_green", MDRange3<ExecSpace>(exec, {0, 0, 0}, {B, g.n, g.n}),
-      KOKKOS_LAMBDA(const int b, const int x, const int y) {
+  for_each_3d(
+      exec, "surro::ns2d::taylor_green", B, g.n, g.n, KOKKOS_LAMBDA(const int b, const int x, const int y) {
         w(b, x, y) = amp * ::cos(kTwoPi * k * double(x) / g.n) * ::cos(kTwoPi * k * double(y) / g.n);
       });
 }
@@ -332,9 +329,8 @@ double max_velocity(const ExecSpace& exec, const Grid g, const Phys& phys, int B
 
 // rec(b, X, Y) = w(b, X * stride, Y * stride): the benchmark records by striding, not averaging.
 void subsample(const ExecSpace& exec, const Phys& w, const View3<float>& rec, int stride) {
-  Kokkos::parallel_for(
-      "surro::ns2d::subsample",
-      MDRange3<ExecSpace>(exec, {0, 0, 0}, {int(rec.extent(0)), int(rec.extent(1)), int(rec.extent(2))}),
+  for_each_3d(
+      exec, "surro::ns2d::subsample", index_t(rec.extent(0)), index_t(rec.extent(1)), index_t(rec.extent(2)),
       KOKKOS_LAMBDA(const int b, const int x, const int y) {
         rec(b, x, y) = static_cast<float>(w(b, x * stride, y * stride));
       });

@@ -31,8 +31,8 @@ inline Axes axes(const GridChannelsCfg& cfg) {
 template <class Exec, class Real>
 void copy_channels(const Exec& exec, int batch, int c_copy, int c_src, int c_dst, index_t r, const Real* src,
                    Real* dst) {
-  Kokkos::parallel_for(
-      "surro::op::grid_channels::copy", MDRange3<Exec>(exec, {0, 0, 0}, {index_t(batch), index_t(c_copy), r}),
+  for_each_3d(
+      exec, "surro::op::grid_channels::copy", index_t(batch), index_t(c_copy), r,
       KOKKOS_LAMBDA(const index_t b, const index_t c, const index_t p) {
         dst[(b * c_dst + c) * r + p] = src[(b * c_src + c) * r + p];
       });
@@ -42,9 +42,8 @@ template <class Exec, class Real>
 void fill_coordinates(const Exec& exec, int batch, int c_in, const Axes a, Real* y) {
   const index_t r = a.points();
   const int c_out = c_in + a.d;
-  Kokkos::parallel_for(
-      "surro::op::grid_channels::coordinates",
-      MDRange3<Exec>(exec, {0, 0, 0}, {index_t(batch), index_t(a.d), r}),
+  for_each_3d(
+      exec, "surro::op::grid_channels::coordinates", index_t(batch), index_t(a.d), r,
       KOKKOS_LAMBDA(const index_t b, const index_t t, const index_t p) {
         const int axis = 3 - a.d + int(t);
         const index_t stride = axis == 2 ? 1 : axis == 1 ? a.n[2] : index_t(a.n[1]) * a.n[2];

@@ -44,9 +44,8 @@ template <class Exec, class Real>
 void embed(const Exec& exec, index_t signals, const Box bx, const Real* small, Real* big) {
   const index_t rb = index_t(bx.big[0]) * bx.big[1] * bx.big[2];
   const index_t rs = index_t(bx.small[0]) * bx.small[1] * bx.small[2];
-  Kokkos::parallel_for(
-      "surro::op::pad::embed",
-      MDRange3<Exec>(exec, {0, 0, 0}, {signals, index_t(bx.big[0]) * bx.big[1], index_t(bx.big[2])}),
+  for_each_3d(
+      exec, "surro::op::pad::embed", signals, index_t(bx.big[0]) * bx.big[1], index_t(bx.big[2]),
       KOKKOS_LAMBDA(const index_t s, const index_t ij, const index_t k) {
         const int i = int(ij / bx.big[1]), j = int(ij % bx.big[1]);
         const bool inside = i < bx.small[0] && j < bx.small[1] && k < bx.small[2];
@@ -60,9 +59,8 @@ template <class Exec, class Real>
 void extract(const Exec& exec, index_t signals, const Box bx, const Real* big, Real* small) {
   const index_t rb = index_t(bx.big[0]) * bx.big[1] * bx.big[2];
   const index_t rs = index_t(bx.small[0]) * bx.small[1] * bx.small[2];
-  Kokkos::parallel_for(
-      "surro::op::pad::extract",
-      MDRange3<Exec>(exec, {0, 0, 0}, {signals, index_t(bx.small[0]) * bx.small[1], index_t(bx.small[2])}),
+  for_each_3d(
+      exec, "surro::op::pad::extract", signals, index_t(bx.small[0]) * bx.small[1], index_t(bx.small[2]),
       KOKKOS_LAMBDA(const index_t s, const index_t ij, const index_t k) {
         const int i = int(ij / bx.small[1]), j = int(ij % bx.small[1]);
         small[s * rs + ij * bx.small[2] + k] = big[s * rb + (index_t(i) * bx.big[1] + j) * bx.big[2] + k];

@@ -44,8 +44,8 @@ void fill_bias(const Exec& exec, int batch, int c_out, index_t r, const Real* bi
   profile::add_work("surro::op::pointwise_linear::bias", (double(batch) * c_out * r + c_out) * sizeof(Real));
   // Two-dimensional over (B Cout, R): no 64-bit division per element, which made this pass run at
   // 1 GB/s on the CPU.
-  Kokkos::parallel_for(
-      "surro::op::pointwise_linear::bias", MDRange2<Exec>(exec, {0, 0}, {index_t(batch) * c_out, r}),
+  for_each_2d(
+      exec, "surro::op::pointwise_linear::bias", index_t(batch) * c_out, r,
       KOKKOS_LAMBDA(const index_t bo, const index_t n) { y[bo * r + n] = bias[int(bo) % c_out]; });
 }
 

@@ -67,9 +67,10 @@ void pack(const Exec& exec, const View1<index_t, typename Exec::memory_space>& o
           int channels, index_t spectrum, int h, int last, Real single, Real other, const Complex<Real>* spec,
           Complex<Real>* packed) {
   const int m_count = int(offset.extent(0));
-  profile::add_work("surro::op::spectral_conv::pack", 2.0 * m_count * batch * channels * sizeof(Complex<Real>));
-  Kokkos::parallel_for(
-      "surro::op::spectral_conv::pack", MDRange3<Exec>(exec, {0, 0, 0}, {m_count, batch, channels}),
+  profile::add_work("surro::op::spectral_conv::pack",
+                    2.0 * m_count * batch * channels * sizeof(Complex<Real>));
+  for_each_3d(
+      exec, "surro::op::spectral_conv::pack", m_count, batch, channels,
       KOKKOS_LAMBDA(const int m, const int b, const int c) {
         const index_t off = offset(m);
         const int col = int(off % h);
@@ -84,9 +85,10 @@ void unpack(const Exec& exec, const View1<index_t, typename Exec::memory_space>&
             int channels, index_t spectrum, int h, int last, Real single, Real other,
             const Complex<Real>* packed, Complex<Real>* spec) {
   const int m_count = int(offset.extent(0));
-  profile::add_work("surro::op::spectral_conv::unpack", 2.0 * m_count * batch * channels * sizeof(Complex<Real>));
-  Kokkos::parallel_for(
-      "surro::op::spectral_conv::unpack", MDRange3<Exec>(exec, {0, 0, 0}, {m_count, batch, channels}),
+  profile::add_work("surro::op::spectral_conv::unpack",
+                    2.0 * m_count * batch * channels * sizeof(Complex<Real>));
+  for_each_3d(
+      exec, "surro::op::spectral_conv::unpack", m_count, batch, channels,
       KOKKOS_LAMBDA(const int m, const int b, const int c) {
         const index_t off = offset(m);
         const int col = int(off % h);
@@ -111,8 +113,8 @@ void hermitian_columns(const Exec& exec, int signals, int n0, int n1, int h, boo
                        Complex<Real>* spec) {
   const index_t spectrum = index_t(n0) * n1 * h;
   const int columns = nyquist ? 2 : 1;
-  Kokkos::parallel_for(
-      "surro::op::spectral_conv::hermitian_columns", MDRange3<Exec>(exec, {0, 0, 0}, {signals, n0, n1}),
+  for_each_3d(
+      exec, "surro::op::spectral_conv::hermitian_columns", signals, n0, n1,
       KOKKOS_LAMBDA(const int s, const int i0, const int i1) {
         const int p0 = (n0 - i0) % n0, p1 = (n1 - i1) % n1;
         const index_t lin = index_t(i0) * n1 + i1, plin = index_t(p0) * n1 + p1;
