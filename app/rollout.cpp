@@ -40,6 +40,7 @@
 #include <sstream>
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
@@ -60,6 +61,21 @@ void check_finite_prediction(const std::string& checkpoint, int step, int K, lon
 }
 
 namespace {
+
+// SURRO_ROLLOUT_CHUNK (environment): the steps whose predictions come back to the host together
+// (grid rollouts), or 0 where unset: the loop's own choice. A way to test the chunked copy with
+// small data; the results do not depend on it.
+int rollout_chunk_from_environment() {
+  const char* env = std::getenv("SURRO_ROLLOUT_CHUNK");
+  if (!env || !*env) return 0;
+  char* end = nullptr;
+  const long v = std::strtol(env, &end, 10);
+  if (*end != '\0' || v < 1 || v > 1000000)
+    SURRO_THROW(ErrorKind::usage,
+                "SURRO_ROLLOUT_CHUNK (environment): expected a whole number of steps from 1 to 1000000, got \""
+                    << env << "\"");
+  return static_cast<int>(v);
+}
 
 // --vtk-sample indexes the K trajectories rolled out; checked before any work or output.
 void check_vtk_sample(const RolloutArgs& a, long long K) {
@@ -258,7 +274,26 @@ GridRolloutResult grid_rollout_loop(const RolloutInputs& in) {
   std::unique_ptr<op::SpectrumPlan<ExecSpace>> spectrum;
   if (grid.size() == 2 && C == 1)
     spectrum = std::make_unique<op::SpectrumPlan<ExecSpace>>(exec, K, grid[0], grid[1]);
-  Kokkos::View<float*, Kokkos::HostSpace> pred_step("surro::rollout::pred_step", std::size_t(K) * frame);
+  // The loop waits on the device only every `chunk` steps: the predictions of up to `chunk` steps
+  // stay on the device (at most kChunkScalars, at least one step) and come back together, checked
+  // step by step; each step's error sums and spectra go to device buffers of every step, copied
+  // once after the loop. (A wait per step for each of them held a 64² rollout's GPU idle between
+  // its short kernels.) Results are those of a copy per step: the same kernels, the same sums.
+  constexpr long long kChunkScalars = 1LL << 24;
+  const long long step_scalars = static_cast<long long>(K) * frame;
+  const std::size_t step_n = static_cast<std::size_t>(step_scalars);
+  auto steps_span = [&](int first, int count) {  // steps [first, first + count) of pred_chunk
+    return Kokkos::pair<std::size_t, std::size_t>(std::size_t(first) * step_n,
+                                                  std::size_t(first + count) * step_n);
+  };
+  int chunk = static_cast<int>(std::max(1LL, std::min<long long>(steps, kChunkScalars / step_scalars)));
+  if (const int forced = rollout_chunk_from_environment(); forced > 0) chunk = std::min(forced, steps);
+  View1<float> pred_chunk("surro::rollout::pred_chunk",
+                          std::size_t(chunk) * step_scalars);  // (chunk, K, frame)
+  auto pred_chunk_host = Kokkos::create_mirror_view(pred_chunk);
+  View1<double> sums("surro::rollout::step_sums", std::size_t(steps) * K * 2);  // (T, K, 2)
+  const int shells = spectrum ? spectrum->shells() : 0;
+  View1<double> spectra("surro::rollout::spectra", std::size_t(steps) * 2 * K * shells);  // (T, 2, K, shells)
 
   op::StepErrors<ExecSpace> step_errors(K, frame);  // buffers for the loop, once
   // Long-rollout statistics over every step and sample: per-axis profiles, and for 2D scalar
@@ -267,10 +302,22 @@ GridRolloutResult grid_rollout_loop(const RolloutInputs& in) {
   r.stats_ref = std::make_unique<op::ProfileStats<ExecSpace>>(K, C, grid);
   op::ProfileStats<ExecSpace>& stats_pred = *r.stats_pred;
   op::ProfileStats<ExecSpace>& stats_ref = *r.stats_ref;
-  std::vector<double>& spec_pred = r.spec_pred;
-  std::vector<double>& spec_ref = r.spec_ref;
   r.start = std::chrono::steady_clock::now();
   std::vector<double> ref_change(steps);  // (T) sqrt(mean over samples of mean((ref_t - ref_0)^2))
+  // Steps [first, last] of the chunk to the host: each checked, then stored sample-major.
+  auto take_chunk = [&](int first, int last) {
+    const int n = last - first + 1;
+    Kokkos::deep_copy(exec, Kokkos::subview(pred_chunk_host, steps_span(0, n)),
+                      Kokkos::subview(pred_chunk, steps_span(0, n)));
+    exec.fence();
+    for (int step = first; step <= last; ++step) {
+      const float* h = pred_chunk_host.data() + std::size_t(step - first) * step_scalars;
+      check_finite_prediction(a.checkpoint, step + 1, K, frame, h);
+      for (int s = 0; s < K; ++s)
+        std::copy(h + std::size_t(s) * frame, h + std::size_t(s + 1) * frame,
+                  pred.begin() + (std::size_t(s) * steps + step) * frame);
+    }
+  };
   op::Rollout rollout(exec, model, K);
   rollout.run(exec, K, window.data(), steps, [&](int step, const float* f) {
     const int t = static_cast<int>(a.start) + t_in + step;
@@ -278,28 +325,41 @@ GridRolloutResult grid_rollout_loop(const RolloutInputs& in) {
       std::copy(store.frame(s, t), store.frame(s, t) + frame, ref_host.data() + std::size_t(s) * frame);
     ref_change[std::size_t(step)] = reference_change_rms(K, frame, host_window.data(), t_in, ref_host.data());
     Kokkos::deep_copy(exec, ref, ref_host);
-    step_errors.add(exec, report, step, f, ref.data());
-    if (spectrum) {  // each spectrum once: for the step's error and the sums over steps
-      const std::vector<double> ep = spectrum->compute(exec, f), er = spectrum->compute(exec, ref.data());
-      op::add_spectrum_step(report, step, ep, er, spectrum->shells(), spectrum->kmax());
-      spec_pred.resize(spectrum->shells());
-      spec_ref.resize(spectrum->shells());
-      for (std::size_t i = 0; i < ep.size(); ++i) {
-        spec_pred[i % spec_pred.size()] += ep[i];
-        spec_ref[i % spec_ref.size()] += er[i];
-      }
+    step_errors.launch(exec, f, ref.data(), sums.data() + std::size_t(step) * K * 2);
+    if (spectrum) {
+      double* e = spectra.data() + std::size_t(step) * 2 * K * shells;
+      spectrum->compute_into(exec, f, e);
+      spectrum->compute_into(exec, ref.data(), e + std::size_t(K) * shells);
     }
     stats_pred.add(exec, f);
     stats_ref.add(exec, ref.data());
-    Kokkos::deep_copy(
-        exec, pred_step,
-        Kokkos::View<const float*, MemSpace, Kokkos::MemoryUnmanaged>(f, std::size_t(K) * frame));
-    exec.fence();
-    check_finite_prediction(a.checkpoint, step + 1, K, frame, pred_step.data());
-    for (int s = 0; s < K; ++s)
-      std::copy(pred_step.data() + std::size_t(s) * frame, pred_step.data() + std::size_t(s + 1) * frame,
-                pred.begin() + (std::size_t(s) * steps + step) * frame);
+    const int slot = step % chunk;
+    Kokkos::deep_copy(exec, Kokkos::subview(pred_chunk, steps_span(slot, 1)),
+                      Kokkos::View<const float*, MemSpace, Kokkos::MemoryUnmanaged>(f, step_n));
+    if (slot == chunk - 1 || step == steps - 1) take_chunk(step - slot, step);
   });
+  // Every step's sums and spectra, in step order as the per-step form added them.
+  auto sums_host = Kokkos::create_mirror_view(sums);
+  auto spectra_host = Kokkos::create_mirror_view(spectra);
+  Kokkos::deep_copy(exec, sums_host, sums);
+  Kokkos::deep_copy(exec, spectra_host, spectra);
+  exec.fence();
+  std::vector<double>& spec_pred = r.spec_pred;
+  std::vector<double>& spec_ref = r.spec_ref;
+  for (int step = 0; step < steps; ++step) {
+    step_errors.store(report, step, sums_host.data() + std::size_t(step) * K * 2);
+    if (!spectrum) continue;
+    const double* e = spectra_host.data() + std::size_t(step) * 2 * K * shells;
+    const std::vector<double> ep(e, e + std::size_t(K) * shells),
+        er(e + std::size_t(K) * shells, e + 2 * std::size_t(K) * shells);
+    op::add_spectrum_step(report, step, ep, er, shells, spectrum->kmax());
+    spec_pred.resize(std::size_t(shells));
+    spec_ref.resize(std::size_t(shells));
+    for (std::size_t i = 0; i < ep.size(); ++i) {
+      spec_pred[i % spec_pred.size()] += ep[i];
+      spec_ref[i % spec_ref.size()] += er[i];
+    }
+  }
   report.finalize();
   report.reference_change_rms = std::move(ref_change);
   r.seconds = r.since_start();

@@ -266,6 +266,13 @@ void store_sums(EvalReport& report, int step, int first, int rows, int fields, c
 template <class Exec>
 void StepErrors<Exec>::add(const Exec& exec, EvalReport& report, int step, const float* pred,
                            const float* ref) {
+  check_grid_report(report, step);
+  launch(exec, m_batch, pred, ref);
+  store_sums(report, step, 0, m_batch, 1, m_host);
+}
+
+template <class Exec>
+void StepErrors<Exec>::check_grid_report(const EvalReport& report, int step) const {
   SURRO_REQUIRE(m_n > 0, "metrics: StepErrors built with a field layout: expected add() with offsets");
   SURRO_REQUIRE(step >= 0 && step < report.steps,
                 "metrics: step = " << step << ": expected 0 .. " << report.steps - 1);
@@ -274,8 +281,23 @@ void StepErrors<Exec>::add(const Exec& exec, EvalReport& report, int step, const
                 "metrics: report (" << report.samples << " samples of " << report.frame_size
                                     << ") does not match StepErrors (" << m_batch << " of " << m_n
                                     << ", no field layout)");
-  launch(exec, m_batch, pred, ref);
-  store_sums(report, step, 0, m_batch, 1, m_host);
+}
+
+template <class Exec>
+void StepErrors<Exec>::launch(const Exec& exec, const float* pred, const float* ref, double* sums) {
+  SURRO_REQUIRE(m_n > 0, "metrics: StepErrors built with a field layout: expected add() with offsets");
+  Kokkos::parallel_for("surro::op::metrics::squared_sums",
+                       Kokkos::TeamPolicy<Exec>(exec, m_batch, Kokkos::AUTO),
+                       FieldSquaredSums<Exec>{pred, ref, m_offsets, m_first, m_comp, 1, m_layout.channels(),
+                                              m_layout.channel_last, View2<double, Mem>(sums, m_batch, 2)});
+}
+
+template <class Exec>
+void StepErrors<Exec>::store(EvalReport& report, int step, const double* sums) const {
+  check_grid_report(report, step);
+  store_sums(report, step, 0, m_batch, 1,
+             Kokkos::View<const double**, Kokkos::LayoutRight, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>(
+                 sums, m_batch, 2));
 }
 
 template <class Exec>
@@ -570,14 +592,22 @@ int SpectrumPlan<Exec>::kmax() const {
 }
 
 template <class Exec>
-std::vector<double> SpectrumPlan<Exec>::compute(const Exec& exec, const float* field) const {
+void SpectrumPlan<Exec>::compute_into(const Exec& exec, const float* field, double* energy) const {
   ScopedRegion region("surro::op::metrics::spectrum");
   Impl& m = *m_impl;
   m.plan.forward_raw(exec, field, m.hat.data());
   const int nyh = m.ny / 2 + 1;
-  Kokkos::parallel_for("surro::op::metrics::spectrum::shells",
-                       Kokkos::RangePolicy<Exec>(exec, 0, static_cast<index_t>(m.batch) * m.shells),
-                       ShellSum<Exec>{m.hat.data(), m.energy, m.nx, m.ny, nyh, m.shells});
+  Kokkos::parallel_for(
+      "surro::op::metrics::spectrum::shells",
+      Kokkos::RangePolicy<Exec>(exec, 0, static_cast<index_t>(m.batch) * m.shells),
+      ShellSum<Exec>{m.hat.data(), View2<double, typename Exec::memory_space>(energy, m.batch, m.shells),
+                     m.nx, m.ny, nyh, m.shells});
+}
+
+template <class Exec>
+std::vector<double> SpectrumPlan<Exec>::compute(const Exec& exec, const float* field) const {
+  Impl& m = *m_impl;
+  compute_into(exec, field, m.energy.data());
   auto host = Kokkos::create_mirror_view(m.energy);
   Kokkos::deep_copy(exec, host, m.energy);
   exec.fence();

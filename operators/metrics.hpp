@@ -131,6 +131,11 @@ class StepErrors {
   // report.err2/ref2[b, step] for b < batch.
   StepErrors(int batch, long long n);
   void add(const Exec& exec, EvalReport& report, int step, const float* pred, const float* ref);
+  // The same in two halves, for a loop that should not wait on the device every step: launch()
+  // writes the step's sums to `sums` (B, 2) on Exec (no copy, no fence); store() takes them back
+  // from the host (B, 2) copy into report.err2/ref2[b, step].
+  void launch(const Exec& exec, const float* pred, const float* ref, double* sums);
+  void store(EvalReport& report, int step, const double* sums) const;
 
   // Variable-size form: up to max_batch samples per call, frames laid out by `layout`.
   StepErrors(const FieldLayout& layout, int max_batch);
@@ -146,6 +151,7 @@ class StepErrors {
  private:
   using Mem = typename Exec::memory_space;
   void launch(const Exec& exec, int rows, const float* pred, const float* ref);
+  void check_grid_report(const EvalReport& report, int step) const;
   FieldLayout m_layout;
   int m_batch;
   long long m_n;                  // grid form: elements per sample; 0 otherwise
@@ -186,6 +192,8 @@ class SpectrumPlan {
   int kmax() const;  // min(Nx, Ny) / 2: the last complete shell
   // field: (batch, Nx, Ny) on Exec. Returns host (batch, K): E(k) per sample.
   std::vector<double> compute(const Exec& exec, const float* field) const;
+  // The same into energy (batch, K) on Exec, without a copy or a wait (the caller copies later).
+  void compute_into(const Exec& exec, const float* field, double* energy) const;
 
  private:
   struct Impl;

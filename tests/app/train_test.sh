@@ -116,6 +116,17 @@ cmp -s every/rollout_000000.vti roll/rollout_000001.vti && cmp -s every/rollout_
   && cmp -s every/rollout_000002.vti roll/rollout_000004.vti && ok || bad "--vtk-every 2: not steps 2, 4, 5"
 [[ "$(grep -o 'timestep="[^"]*"' every/rollout.pvd)" == "$(grep -o 'timestep="[^"]*"' roll/rollout.pvd | sed -n '2p;4p;5p')" ]] \
   && ok || bad "--vtk-every 2: .pvd times $(grep -o 'timestep="[^"]*"' every/rollout.pvd | tr '\n' ' ')"
+# The predictions come back to the host in chunks of steps (2 here, with a last chunk of 1): the
+# same files as the default (one chunk of all 5 steps at this size), byte for byte.
+SURRO_ROLLOUT_CHUNK=2 "$surro" -q rollout full/checkpoint_best.h5 --samples 2 --steps 5 --vtk-every 2 -o chunked \
+  >/dev/null || bad "rollout with SURRO_ROLLOUT_CHUNK=2"
+for f in metrics.json metrics.csv spectrum.csv statistics.csv rollout_000000.vti rollout_000002.vti; do
+  cmp -s every/$f chunked/$f && ok || bad "SURRO_ROLLOUT_CHUNK=2: $f differs from the default"
+done
+h5diff -q every/rollout.hdf5 chunked/rollout.hdf5 >/dev/null && ok || bad "SURRO_ROLLOUT_CHUNK=2: rollout.hdf5 differs"
+SURRO_ROLLOUT_CHUNK=0 "$surro" -q rollout full/checkpoint_best.h5 --steps 5 -o chunk0 2>err.log
+[[ $? -eq 2 && ! -e chunk0 ]] && grep -q "SURRO_ROLLOUT_CHUNK (environment): expected a whole number" err.log && ok \
+  || bad "SURRO_ROLLOUT_CHUNK=0: $(cat err.log)"
 "$surro" validate roll/rollout.hdf5 >/dev/null && ok || bad "rollout.hdf5 invalid"
 # Provenance: the rollout's source dataset, split, trajectories, start frame and checkpoint.
 for attr in surro_source_split=test surro_source_trajectories=0..1 surro_source_start_frame=0 \
