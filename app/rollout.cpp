@@ -71,9 +71,10 @@ int rollout_chunk_from_environment() {
   char* end = nullptr;
   const long v = std::strtol(env, &end, 10);
   if (*end != '\0' || v < 1 || v > 1000000)
-    SURRO_THROW(ErrorKind::usage,
-                "SURRO_ROLLOUT_CHUNK (environment): expected a whole number of steps from 1 to 1000000, got \""
-                    << env << "\"");
+    SURRO_THROW(
+        ErrorKind::usage,
+        "SURRO_ROLLOUT_CHUNK (environment): expected a whole number of steps from 1 to 1000000, got \""
+            << env << "\"");
   return static_cast<int>(v);
 }
 
@@ -238,6 +239,100 @@ struct GridRolloutResult {
   }
 };
 
+// What the grid rollout keeps of each step on the device: the predictions of up to `chunk` steps
+// (copied back together, then checked step by step) and every step's error sums and spectra (read
+// once after the loop), so the loop waits on the device once per chunk instead of four to six
+// times a step (which held a 64² rollout's GPU idle between its short kernels). The results are
+// those of a copy per step: the same kernels, the same sums in the same order.
+class StepRecord {
+ public:
+  static constexpr long long kChunkScalars = 1LL << 24;  // predictions kept on the device
+  StepRecord(int K, long long frame, int steps, const op::SpectrumPlan<ExecSpace>* spectrum)
+      : m_K(K),
+        m_frame(frame),
+        m_steps(steps),
+        m_step_n(std::size_t(K) * std::size_t(frame)),
+        m_spectrum(spectrum),
+        m_shells(spectrum ? spectrum->shells() : 0) {
+    const long long by_memory = std::max(1LL, kChunkScalars / (static_cast<long long>(K) * frame));
+    m_chunk = static_cast<int>(std::min<long long>(steps, by_memory));
+    if (const int forced = rollout_chunk_from_environment(); forced > 0) m_chunk = std::min(forced, steps);
+    m_pred =
+        View1<float>("surro::rollout::pred_chunk", std::size_t(m_chunk) * m_step_n);  // (chunk, K, frame)
+    m_pred_host = Kokkos::create_mirror_view(m_pred);
+    m_sums = View1<double>("surro::rollout::step_sums", std::size_t(steps) * K * 2);  // (T, K, 2)
+    m_spectra = View1<double>("surro::rollout::spectra",
+                              std::size_t(steps) * 2 * K * m_shells);  // (T, 2, K, shells): pred, ref
+  }
+
+  // Step `step`'s prediction f and reference ref, (K, frame) each on the device.
+  void add(const ExecSpace& exec, op::StepErrors<ExecSpace>& errors, int step, const float* f,
+           const float* ref) {
+    errors.launch(exec, f, ref, m_sums.data() + std::size_t(step) * m_K * 2);
+    if (m_spectrum) {
+      double* e = m_spectra.data() + std::size_t(step) * 2 * m_K * m_shells;
+      m_spectrum->compute_into(exec, f, e);
+      m_spectrum->compute_into(exec, ref, e + std::size_t(m_K) * m_shells);
+    }
+    Kokkos::deep_copy(exec, Kokkos::subview(m_pred, span(step % m_chunk, 1)),
+                      Kokkos::View<const float*, MemSpace, Kokkos::MemoryUnmanaged>(f, m_step_n));
+  }
+  bool chunk_ends(int step) const { return step % m_chunk == m_chunk - 1 || step == m_steps - 1; }
+
+  // The chunk ending at step `last` to pred (K, T, frame) on the host, each step checked finite.
+  void take_chunk(const ExecSpace& exec, int last, const std::string& checkpoint, std::vector<float>& pred) {
+    const int first = last - last % m_chunk, n = last - first + 1;
+    Kokkos::deep_copy(exec, Kokkos::subview(m_pred_host, span(0, n)), Kokkos::subview(m_pred, span(0, n)));
+    exec.fence();
+    for (int step = first; step <= last; ++step) {
+      const float* h = m_pred_host.data() + std::size_t(step - first) * m_step_n;
+      check_finite_prediction(checkpoint, step + 1, m_K, m_frame, h);
+      for (int s = 0; s < m_K; ++s)
+        std::copy(h + std::size_t(s) * m_frame, h + std::size_t(s + 1) * m_frame,
+                  pred.begin() + (std::size_t(s) * m_steps + step) * m_frame);
+    }
+  }
+
+  // Every step's sums into report and spectra into the sums over steps, in step order.
+  void finish(const ExecSpace& exec, const op::StepErrors<ExecSpace>& errors, op::EvalReport& report,
+              std::vector<double>& spec_pred, std::vector<double>& spec_ref) const {
+    auto sums = Kokkos::create_mirror_view(m_sums);
+    auto spectra = Kokkos::create_mirror_view(m_spectra);
+    Kokkos::deep_copy(exec, sums, m_sums);
+    Kokkos::deep_copy(exec, spectra, m_spectra);
+    exec.fence();
+    const std::size_t ks = std::size_t(m_K) * m_shells;
+    for (int step = 0; step < m_steps; ++step) {
+      errors.store(report, step, sums.data() + std::size_t(step) * m_K * 2);
+      if (!m_spectrum) continue;
+      const double* e = spectra.data() + std::size_t(step) * 2 * ks;
+      const std::vector<double> ep(e, e + ks), er(e + ks, e + 2 * ks);
+      op::add_spectrum_step(report, step, ep, er, m_shells, m_spectrum->kmax());
+      spec_pred.resize(std::size_t(m_shells));
+      spec_ref.resize(std::size_t(m_shells));
+      for (std::size_t i = 0; i < ks; ++i) {
+        spec_pred[i % spec_pred.size()] += ep[i];
+        spec_ref[i % spec_ref.size()] += er[i];
+      }
+    }
+  }
+
+ private:
+  Kokkos::pair<std::size_t, std::size_t> span(int first, int count) const {  // steps of m_pred
+    return {std::size_t(first) * m_step_n, std::size_t(first + count) * m_step_n};
+  }
+  int m_K;
+  long long m_frame;
+  int m_steps;
+  std::size_t m_step_n;  // K frame
+  const op::SpectrumPlan<ExecSpace>* m_spectrum;
+  int m_shells;
+  int m_chunk = 1;
+  View1<float> m_pred;
+  typename View1<float>::HostMirror m_pred_host;
+  View1<double> m_sums, m_spectra;
+};
+
 GridRolloutResult grid_rollout_loop(const RolloutInputs& in) {
   const RolloutArgs& a = in.args;
   const data::TrajectoryStore& store = in.store;
@@ -274,27 +369,7 @@ GridRolloutResult grid_rollout_loop(const RolloutInputs& in) {
   std::unique_ptr<op::SpectrumPlan<ExecSpace>> spectrum;
   if (grid.size() == 2 && C == 1)
     spectrum = std::make_unique<op::SpectrumPlan<ExecSpace>>(exec, K, grid[0], grid[1]);
-  // The loop waits on the device only every `chunk` steps: the predictions of up to `chunk` steps
-  // stay on the device (at most kChunkScalars, at least one step) and come back together, checked
-  // step by step; each step's error sums and spectra go to device buffers of every step, copied
-  // once after the loop. (A wait per step for each of them held a 64² rollout's GPU idle between
-  // its short kernels.) Results are those of a copy per step: the same kernels, the same sums.
-  constexpr long long kChunkScalars = 1LL << 24;
-  const long long step_scalars = static_cast<long long>(K) * frame;
-  const std::size_t step_n = static_cast<std::size_t>(step_scalars);
-  auto steps_span = [&](int first, int count) {  // steps [first, first + count) of pred_chunk
-    return Kokkos::pair<std::size_t, std::size_t>(std::size_t(first) * step_n,
-                                                  std::size_t(first + count) * step_n);
-  };
-  int chunk = static_cast<int>(std::max(1LL, std::min<long long>(steps, kChunkScalars / step_scalars)));
-  if (const int forced = rollout_chunk_from_environment(); forced > 0) chunk = std::min(forced, steps);
-  View1<float> pred_chunk("surro::rollout::pred_chunk",
-                          std::size_t(chunk) * step_scalars);  // (chunk, K, frame)
-  auto pred_chunk_host = Kokkos::create_mirror_view(pred_chunk);
-  View1<double> sums("surro::rollout::step_sums", std::size_t(steps) * K * 2);  // (T, K, 2)
-  const int shells = spectrum ? spectrum->shells() : 0;
-  View1<double> spectra("surro::rollout::spectra", std::size_t(steps) * 2 * K * shells);  // (T, 2, K, shells)
-
+  StepRecord record(K, frame, steps, spectrum.get());
   op::StepErrors<ExecSpace> step_errors(K, frame);  // buffers for the loop, once
   // Long-rollout statistics over every step and sample: per-axis profiles, and for 2D scalar
   // fields the time-averaged energy spectrum.
@@ -304,20 +379,6 @@ GridRolloutResult grid_rollout_loop(const RolloutInputs& in) {
   op::ProfileStats<ExecSpace>& stats_ref = *r.stats_ref;
   r.start = std::chrono::steady_clock::now();
   std::vector<double> ref_change(steps);  // (T) sqrt(mean over samples of mean((ref_t - ref_0)^2))
-  // Steps [first, last] of the chunk to the host: each checked, then stored sample-major.
-  auto take_chunk = [&](int first, int last) {
-    const int n = last - first + 1;
-    Kokkos::deep_copy(exec, Kokkos::subview(pred_chunk_host, steps_span(0, n)),
-                      Kokkos::subview(pred_chunk, steps_span(0, n)));
-    exec.fence();
-    for (int step = first; step <= last; ++step) {
-      const float* h = pred_chunk_host.data() + std::size_t(step - first) * step_scalars;
-      check_finite_prediction(a.checkpoint, step + 1, K, frame, h);
-      for (int s = 0; s < K; ++s)
-        std::copy(h + std::size_t(s) * frame, h + std::size_t(s + 1) * frame,
-                  pred.begin() + (std::size_t(s) * steps + step) * frame);
-    }
-  };
   op::Rollout rollout(exec, model, K);
   rollout.run(exec, K, window.data(), steps, [&](int step, const float* f) {
     const int t = static_cast<int>(a.start) + t_in + step;
@@ -325,41 +386,12 @@ GridRolloutResult grid_rollout_loop(const RolloutInputs& in) {
       std::copy(store.frame(s, t), store.frame(s, t) + frame, ref_host.data() + std::size_t(s) * frame);
     ref_change[std::size_t(step)] = reference_change_rms(K, frame, host_window.data(), t_in, ref_host.data());
     Kokkos::deep_copy(exec, ref, ref_host);
-    step_errors.launch(exec, f, ref.data(), sums.data() + std::size_t(step) * K * 2);
-    if (spectrum) {
-      double* e = spectra.data() + std::size_t(step) * 2 * K * shells;
-      spectrum->compute_into(exec, f, e);
-      spectrum->compute_into(exec, ref.data(), e + std::size_t(K) * shells);
-    }
+    record.add(exec, step_errors, step, f, ref.data());
     stats_pred.add(exec, f);
     stats_ref.add(exec, ref.data());
-    const int slot = step % chunk;
-    Kokkos::deep_copy(exec, Kokkos::subview(pred_chunk, steps_span(slot, 1)),
-                      Kokkos::View<const float*, MemSpace, Kokkos::MemoryUnmanaged>(f, step_n));
-    if (slot == chunk - 1 || step == steps - 1) take_chunk(step - slot, step);
+    if (record.chunk_ends(step)) record.take_chunk(exec, step, a.checkpoint, pred);
   });
-  // Every step's sums and spectra, in step order as the per-step form added them.
-  auto sums_host = Kokkos::create_mirror_view(sums);
-  auto spectra_host = Kokkos::create_mirror_view(spectra);
-  Kokkos::deep_copy(exec, sums_host, sums);
-  Kokkos::deep_copy(exec, spectra_host, spectra);
-  exec.fence();
-  std::vector<double>& spec_pred = r.spec_pred;
-  std::vector<double>& spec_ref = r.spec_ref;
-  for (int step = 0; step < steps; ++step) {
-    step_errors.store(report, step, sums_host.data() + std::size_t(step) * K * 2);
-    if (!spectrum) continue;
-    const double* e = spectra_host.data() + std::size_t(step) * 2 * K * shells;
-    const std::vector<double> ep(e, e + std::size_t(K) * shells),
-        er(e + std::size_t(K) * shells, e + 2 * std::size_t(K) * shells);
-    op::add_spectrum_step(report, step, ep, er, shells, spectrum->kmax());
-    spec_pred.resize(std::size_t(shells));
-    spec_ref.resize(std::size_t(shells));
-    for (std::size_t i = 0; i < ep.size(); ++i) {
-      spec_pred[i % spec_pred.size()] += ep[i];
-      spec_ref[i % spec_ref.size()] += er[i];
-    }
-  }
+  record.finish(exec, step_errors, report, r.spec_pred, r.spec_ref);
   report.finalize();
   report.reference_change_rms = std::move(ref_change);
   r.seconds = r.since_start();
