@@ -235,10 +235,14 @@ void direct_apply_run(const Exec& exec, const DirectApply<Exec, Real, NMAX>& f, 
       policy.set_scratch_size(0, Kokkos::PerTeam(DirectApply<Exec, Real, NMAX>::scratch_bytes(f.na))), f);
 }
 
-// Whether axis_apply takes the direct kernel (FactorizedCfg::direct_apply).
-template <class Exec>
+// Whether axis_apply takes the direct kernel (FactorizedCfg::direct_apply): never where op(K) does
+// not fit the space's team scratch (doubles with N_a above about 70 on CUDA's 48 KB).
+template <class Exec, class Real>
 bool use_direct_apply(const FactorizedCfg& c, const AxisView& v) {
   if (c.direct_apply < 0 || v.na > kDirectMax) return false;
+  if (DirectApply<Exec, Real, 16>::scratch_bytes(int(v.na)) >
+      std::size_t(Kokkos::TeamPolicy<Exec>::scratch_size_max(0)))
+    return false;
   if (c.direct_apply > 0) return true;
   return is_device_exec_v<Exec> && v.P > 1;
 }
@@ -339,7 +343,7 @@ void axis_apply(const Exec& exec, const FactorizedWorkspace<Exec, Real>& ws, int
   using namespace axis_kernel_impl;
   const AxisView v = axis_view(ws.cfg, axis);
   const index_t M = ws.cfg.blocks, na = v.na, Q = v.Q, P = v.P, mat = na * Q;
-  if (use_direct_apply<Exec>(ws.cfg, v)) {
+  if (use_direct_apply<Exec, Real>(ws.cfg, v)) {
     direct_apply(exec, v, M, transpose, kernel, x, x_stride, beta, y, y_stride);
     return;
   }

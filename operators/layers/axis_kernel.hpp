@@ -53,7 +53,8 @@ struct FactorizedCfg {
   int split_k = 0;
   // How K_a is applied along an axis (axis_apply): 0 chooses (devices: the direct kernel where P > 1
   // and N_a <= 96, else the GEMM; host spaces: the GEMM), 1 the direct kernel wherever N_a <= 96 (so
-  // that host tests cover it), -1 the GEMM always. axis_kernel.cpp gives the reason.
+  // that host tests cover it), -1 the GEMM always; either way only where op(K) fits team scratch.
+  // axis_kernel.cpp gives the reason.
   int direct_apply = 0;
   int dims() const { return int(grid.size()); }
   index_t points() const;

@@ -849,7 +849,8 @@ TEMPLATE_LIST_TEST_CASE(
   // as large grids are, with axis 0's reduction (P = 1, Q = 30) cut in 5 slices (split-K), on every
   // space. Cases 6 to 9 force the direct application (direct_apply = 1) on every axis, with axis
   // lengths that take each register width (16: 4, 5; 32: 18; 64: 35; 96: 70) and rows of K padded
-  // to a multiple of 4 (3, 5, 18, 35, 70).
+  // to a multiple of 4 (3, 5, 18, 35, 70); where op(K) does not fit the space's team scratch (doubles at 70
+  // on Serial's 32 KB) the GEMM runs instead, so case 9 covers that choice too.
   const int which = GENERATE(0, 1, 2, 3, 4, 5, 6, 7, 8, 9);
   op::FactorizedCfg cfg;
   const bool three_d = which < 2 || (which > 3 && which < 8);
