@@ -225,6 +225,8 @@ struct DirectApply {
   }
 };
 
+#undef SURRO_UNROLL
+
 template <class Exec, class Real, int NMAX>
 void direct_apply_run(const Exec& exec, const DirectApply<Exec, Real, NMAX>& f, index_t M) {
   using Policy = Kokkos::TeamPolicy<Exec>;

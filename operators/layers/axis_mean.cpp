@@ -49,8 +49,6 @@ Grid3 grid3(const AxisMeanCfg& cfg, int batch) {
   return g;
 }
 
-}  // namespace axis_mean_impl
-
 // Forward: a team per (packed row, block of kLanes channels). Virtual thread (g, w) of the team
 // sums channel w over the hyperplane's outer rows u = g, g + G, ... (all inner rows v of each, in
 // order) into team scratch; then thread w adds the G partials in slice order. Consecutive threads
@@ -121,10 +119,13 @@ struct MeanForward {
   }
 };
 
+}  // namespace axis_mean_impl
+
 template <class Exec, class Real>
 void axis_mean_forward(const Exec& exec, const AxisMeanCfg& cfg, int batch, const Real* x, Real* y) {
   ScopedRegion region("surro::op::axis_mean::forward");
-  const auto g = axis_mean_impl::grid3(cfg, batch);
+  using namespace axis_mean_impl;
+  const auto g = grid3(cfg, batch);
   const index_t D = cfg.channels, B = batch, rows = B * cfg.packed_rows();
   const index_t cblocks = (D + kLanes - 1) / kLanes;
   SURRO_REQUIRE(rows * cblocks <= index_t(INT_MAX),
@@ -141,6 +142,7 @@ void axis_mean_forward(const Exec& exec, const AxisMeanCfg& cfg, int batch, cons
 }
 
 // Backward: one element of dx per index, decoded in 32 bits where the size allows (for_each_index).
+namespace axis_mean_impl {
 template <class Real>
 struct MeanBackward {
   const Real* dy;  // packed (sum_a B N_a, D)
@@ -160,6 +162,8 @@ struct MeanBackward {
   }
 };
 
+}  // namespace axis_mean_impl
+
 template <class Exec, class Real>
 void axis_mean_backward(const Exec& exec, const AxisMeanCfg& cfg, int batch, const Real* dy, Real* dx) {
   if (!dx) return;
@@ -172,8 +176,9 @@ void axis_mean_backward(const Exec& exec, const AxisMeanCfg& cfg, int batch, con
   profile::add_work("surro::op::axis_mean::backward",
                     double(B * N * D + B * cfg.packed_rows() * D) * sizeof(Real));
   for_each_index(exec, "surro::op::axis_mean::backward", B * N * D,
-                 MeanBackward<Real>{dy, dx, D, N, n0, n1, n2, off1, off2, g.d, Real(double(n0) / double(N)),
-                                    Real(double(n1) / double(N)), Real(double(n2) / double(N))});
+                 axis_mean_impl::MeanBackward<Real>{
+                     dy, dx, D, N, n0, n1, n2, off1, off2, g.d, Real(double(n0) / double(N)),
+                     Real(double(n1) / double(N)), Real(double(n2) / double(N))});
 }
 
 #define SURRO_X(Exec, Real)                                                                              \
