@@ -302,17 +302,19 @@ class StepRecord {
     Kokkos::deep_copy(exec, spectra, m_spectra);
     exec.fence();
     const std::size_t ks = std::size_t(m_K) * m_shells;
+    if (m_spectrum) {
+      spec_pred.assign(std::size_t(m_shells), 0.0);
+      spec_ref.assign(std::size_t(m_shells), 0.0);
+    }
     for (int step = 0; step < m_steps; ++step) {
       errors.store(report, step, sums.data() + std::size_t(step) * m_K * 2);
       if (!m_spectrum) continue;
       const double* e = spectra.data() + std::size_t(step) * 2 * ks;
       const std::vector<double> ep(e, e + ks), er(e + ks, e + 2 * ks);
       op::add_spectrum_step(report, step, ep, er, m_shells, m_spectrum->kmax());
-      spec_pred.resize(std::size_t(m_shells));
-      spec_ref.resize(std::size_t(m_shells));
       for (std::size_t i = 0; i < ks; ++i) {
-        spec_pred[i % spec_pred.size()] += ep[i];
-        spec_ref[i % spec_ref.size()] += er[i];
+        spec_pred[i % std::size_t(m_shells)] += ep[i];
+        spec_ref[i % std::size_t(m_shells)] += er[i];
       }
     }
   }

@@ -133,8 +133,22 @@ void layout_views(const FieldLayout& layout, View1<int, typename Exec::memory_sp
   Kokkos::deep_copy(comp, hc);
 }
 
-// Launches the (row, field) sums of `rows` rows into out (rows F, 2) and copies them to host; no
-// allocation.
+// Launches the (row, field) sums of `rows` rows into out (rows F, 2); no copy, no wait.
+template <class Exec>
+void field_sums_launch(const Exec& exec, int rows, const FieldLayout& layout,
+                       const View1<index_t, typename Exec::memory_space>& offsets,
+                       const View1<int, typename Exec::memory_space>& first,
+                       const View1<int, typename Exec::memory_space>& comp, const float* pred,
+                       const float* ref, const View2<double, typename Exec::memory_space>& out) {
+  SURRO_REQUIRE(rows > 0, "metrics: rows = " << rows << ": expected > 0");
+  const int nf = layout.fields();
+  Kokkos::parallel_for("surro::op::metrics::squared_sums",
+                       Kokkos::TeamPolicy<Exec>(exec, rows * nf, Kokkos::AUTO),
+                       FieldSquaredSums<Exec>{pred, ref, offsets, first, comp, nf, layout.channels(),
+                                              layout.channel_last, out});
+}
+
+// The same, then copied to host; no allocation.
 template <class Exec>
 void field_sums_into(const Exec& exec, int rows, const FieldLayout& layout,
                      const View1<index_t, typename Exec::memory_space>& offsets,
@@ -142,12 +156,7 @@ void field_sums_into(const Exec& exec, int rows, const FieldLayout& layout,
                      const View1<int, typename Exec::memory_space>& comp, const float* pred, const float* ref,
                      const View2<double, typename Exec::memory_space>& out,
                      const typename View2<double, typename Exec::memory_space>::HostMirror& host) {
-  SURRO_REQUIRE(rows > 0, "metrics: rows = " << rows << ": expected > 0");
-  const int nf = layout.fields();
-  Kokkos::parallel_for("surro::op::metrics::squared_sums",
-                       Kokkos::TeamPolicy<Exec>(exec, rows * nf, Kokkos::AUTO),
-                       FieldSquaredSums<Exec>{pred, ref, offsets, first, comp, nf, layout.channels(),
-                                              layout.channel_last, out});
+  field_sums_launch(exec, rows, layout, offsets, first, comp, pred, ref, out);
   Kokkos::deep_copy(exec, host, out);
   exec.fence();
 }
@@ -286,10 +295,8 @@ void StepErrors<Exec>::check_grid_report(const EvalReport& report, int step) con
 template <class Exec>
 void StepErrors<Exec>::launch(const Exec& exec, const float* pred, const float* ref, double* sums) {
   SURRO_REQUIRE(m_n > 0, "metrics: StepErrors built with a field layout: expected add() with offsets");
-  Kokkos::parallel_for("surro::op::metrics::squared_sums",
-                       Kokkos::TeamPolicy<Exec>(exec, m_batch, Kokkos::AUTO),
-                       FieldSquaredSums<Exec>{pred, ref, m_offsets, m_first, m_comp, 1, m_layout.channels(),
-                                              m_layout.channel_last, View2<double, Mem>(sums, m_batch, 2)});
+  impl::metrics::field_sums_launch(exec, m_batch, m_layout, m_offsets, m_first, m_comp, pred, ref,
+                                   View2<double, Mem>(sums, m_batch, 2));
 }
 
 template <class Exec>

@@ -75,26 +75,10 @@ KOKKOS_INLINE_FUNCTION double column_weight(int j, int n) {
   return (j == 0 || 2 * j == n) ? 1.0 : 2.0;
 }
 
-// The stepping kernels' loop over (b, i, j) < (B, rows, cols): one flat index, j fastest, decoded
-// with 32-bit divisions where the total fits an int (for_each_index). The three-dimensional
-// MDRangePolicy it replaces left its tiles part-empty on the half spectrum's odd last extent (129
-// at 256²): the Crank-Nicolson kernel ran at 44% of the copy bandwidth on an H100 at 256², batch 100
-// (bench/RESULTS.md 2026-12-07, session 21).
-template <class Body>
-struct PointLoop {
-  Body body;
-  int rows, cols;
-  template <class I>
-  KOKKOS_INLINE_FUNCTION void operator()(const I t) const {
-    const I j = t % I(cols), r = t / I(cols);
-    body(int(r / I(rows)), int(r % I(rows)), int(j));
-  }
-};
-template <class Body>
-void for_each_point(const ExecSpace& exec, const std::string& label, int B, int rows, int cols,
-                    const Body& body) {
-  for_each_index(exec, label, index_t(B) * rows * cols, PointLoop<Body>{body, rows, cols});
-}
+// The stepping kernels loop over (b, i, j) through for_each_3d (core/types.hpp): on a device one flat
+// index decoded in 32 bits. The three-dimensional MDRangePolicy it replaces left its tiles
+// part-empty on the half spectrum's odd last extent (129 at 256²): the Crank-Nicolson kernel ran at
+// 44% of the copy bandwidth on an H100 at 256², batch 100 (bench/RESULTS.md 2026-12-07, session 21).
 
 struct Grid {
   int n = 0, h = 0;
@@ -131,7 +115,7 @@ KOKKOS_INLINE_FUNCTION C explicit_term(const Grid& g, int i, int j, C f, C adv) 
 void velocity_and_gradient(const ExecSpace& exec, const Grid g, const Spec& w_hat, const Spec& work) {
   const int B = static_cast<int>(w_hat.extent(0));
   profile::add_work("surro::ns2d::velocity_and_gradient", 5.0 * B * g.n * g.h * sizeof(C));  // 1 in, 4 out
-  for_each_point(
+  for_each_3d(
       exec, "surro::ns2d::velocity_and_gradient", B, g.n, g.h,
       KOKKOS_LAMBDA(const int b, const int i, const int j) {
         write_rhs_inputs(work, B, g, b, i, j, w_hat(b, i, j));
@@ -141,7 +125,7 @@ void velocity_and_gradient(const ExecSpace& exec, const Grid g, const Spec& w_ha
 // phys(0:B) = u w_x + v w_y from the four stacked physical slots.
 void advection(const ExecSpace& exec, const Grid g, const Phys& phys, int B) {
   profile::add_work("surro::ns2d::advection", 5.0 * B * g.n * g.n * sizeof(double));  // 4 in, 1 out
-  for_each_point(
+  for_each_3d(
       exec, "surro::ns2d::advection", B, g.n, g.n, KOKKOS_LAMBDA(const int b, const int x, const int y) {
         phys(b, x, y) = phys(b, x, y) * phys(2 * B + b, x, y) + phys(B + b, x, y) * phys(3 * B + b, x, y);
       });
@@ -154,7 +138,7 @@ void crank_nicolson_step(const ExecSpace& exec, const Grid g, const Spec& w_hat,
   const int B = static_cast<int>(w_hat.extent(0));
   // w and F in, w and the 4 inputs out, and the forcing (Nx, H).
   profile::add_work("surro::ns2d::crank_nicolson", (7.0 * B + 1.0) * g.n * g.h * sizeof(C));
-  for_each_point(
+  for_each_3d(
       exec, "surro::ns2d::crank_nicolson", B, g.n, g.h, KOKKOS_LAMBDA(const int b, const int i, const int j) {
         const double kx = wavenumber(i, g.n), ky = j;
         const double a = 0.5 * dt * nu * kTwoPi * kTwoPi * (kx * kx + ky * ky);
@@ -176,7 +160,7 @@ void ifrk4_stage(const ExecSpace& exec, const Grid g, Stage stage, const Spec& w
   // last, the 4 inputs out; and the forcing (Nx, H).
   const int arrays = stage == Stage::first ? 7 : 8;
   profile::add_work("surro::ns2d::ifrk4_stage", (double(arrays) * B + 1.0) * g.n * g.h * sizeof(C));
-  for_each_point(
+  for_each_3d(
       exec, "surro::ns2d::ifrk4_stage", B, g.n, g.h, KOKKOS_LAMBDA(const int b, const int i, const int j) {
         const double kx = wavenumber(i, g.n), ky = j;
         const double lap = kTwoPi * kTwoPi * (kx * kx + ky * ky);

@@ -19,7 +19,6 @@
 #include <algorithm>
 #include <cmath>
 #include <sstream>
-#include <type_traits>
 
 namespace surro::op {
 
@@ -480,9 +479,9 @@ struct IFactFormer<Exec, Real>::State {
     lnm = buf(exec, "norm_mean", index_t(B) * N);
     lnr = buf(exec, "norm_rstd", index_t(B) * N);
     // keep_u's auto rule reads the GPU's free memory, now, before the buffers it decides on.
-    const bool on_gpu = !std::is_same_v<mem, Kokkos::HostSpace>;
     const long long kept = L * (fac.cfg.u_size() + fac.cfg.inter_size());
-    keep_u = training && c.keeps_u(kept, on_gpu ? (long long)(gpu_free_bytes() / sizeof(Real)) : 0);
+    keep_u = training &&
+             c.keeps_u(kept, is_device_exec_v<Exec> ? (long long)(gpu_free_bytes() / sizeof(Real)) : 0);
     U_pre = buf(exec, "U_pre_norm", fac.cfg.u_size());
     for (int i = 0; i < (keep_u ? L : 1); ++i) {
       U.push_back(buf(exec, "U", fac.cfg.u_size()));
