@@ -26,6 +26,12 @@
 #            call's output, carry .device): a run whose state file is there continues after its
 #            saved epoch. Names: surro_<tag>_s<seed>.state.tgz, original_<tag>_s<seed>.state.pt.
 #   NTRAIN [1000] NTEST [200] GRID [64]; SMALL=1: a smoke test (32², 20 / 2 / 20 trajectories);
+#   PARALLEL [0]: 1 runs every (side, seed) at once on the one GPU (the original's small batches leave
+#            it mostly idle, so three seeds of both sides take little longer than one original run);
+#            the epoch times are then shared-GPU times, marked as such, and no timing: measure the
+#            time per epoch with PARALLEL=0 (one seed is enough).
+#   TF32 [0]: 1 adds, for each seed, a surro run with model.matmul_precision tf32 (side surro-tf32 in
+#            the CSV, state files surro-tf32_*): what TF32 GEMMs do to accuracy, same data and epochs.
 #   PYTHON [python3]; WORK [/tmp/surro-parity]; OUT: outputs go to $OUT/fno_parity/ (SMALL=1:
 #   $OUT/fno_parity_small/).
 # Outputs (at most 3 files plus one state file per unfinished run): curves.csv (one row per epoch
@@ -54,8 +60,13 @@ epochs=${EPOCHS:-50}
 step=${STEP:-10}
 gamma=${GAMMA:-0.5}
 small=${SMALL:-0}
+parallel=${PARALLEL:-0}
+tf32=${TF32:-0}
 if [[ $small == 1 ]]; then ntrain=${NTRAIN:-20} ntest=${NTEST:-20} grid=${GRID:-32}; else
   ntrain=${NTRAIN:-1000} ntest=${NTEST:-200} grid=${GRID:-64}; fi
+for v in PARALLEL TF32; do
+  [[ ${!v:-0} == 0 || ${!v:-0} == 1 ]] || { echo "$v=${!v}: expected 0 or 1" >&2; exit 2; }
+done
 t_out=40
 resume_dir=${RESUME_DIR:-.device/fno_parity}
 py=${PYTHON:-python3}
@@ -115,10 +126,12 @@ csv=$out/curves.csv
 declare -a report=()
 
 # --- surro: segments of `surro train` (--resume extends train.epochs), an eval after each ---
+# run_surro SEED [VARIANT]: VARIANT tf32 trains with model.matmul_precision tf32, side surro-tf32.
 run_surro() {
-  local seed=$1 dir=$work/run_surro_${tag}_s$1 arch=surro_${tag}_s$1.state.tgz
+  local seed=$1 name=surro${2:+-$2}
+  local dir=$work/run_${name}_${tag}_s$1 arch=${name}_${tag}_s$1.state.tgz
   if [[ ! -f $dir/checkpoint_last.h5 && -f $resume_dir/$arch ]]; then
-    mkdir -p "$dir" && tar -xzf "$resume_dir/$arch" -C "$dir" && echo "surro seed $seed: state from $resume_dir/$arch"
+    mkdir -p "$dir" && tar -xzf "$resume_dir/$arch" -C "$dir" && echo "$name seed $seed: state from $resume_dir/$arch"
   fi
   local ndone=0
   [[ -f $dir/history.csv ]] && ndone=$(tail -n +2 "$dir/history.csv" | tail -1 | cut -d, -f1)
@@ -127,6 +140,7 @@ run_surro() {
   local sets=(--set run.output_dir="$dir" --set data.dataset="$prep/surro_data" --set data.valid_split=test
               --set run.seed="$seed" --set schedule.step_size="$step" --set schedule.gamma="$gamma"
               --set data.t_out=$t_out)
+  [[ ${2:-} == tf32 ]] && sets+=(--set model.matmul_precision=tf32)
   while ((ndone < epochs)); do
     if ((ndone == after)); then  # the first segment of this call measures the epoch time
       (($(left) < surro_min)) && break
@@ -141,29 +155,29 @@ run_surro() {
     [[ -f $dir/checkpoint_last.h5 ]] && resume=(--resume)
     if ! surro train configs/train_fno_ns2d.json "${sets[@]}" --set train.epochs="$n" "${resume[@]}" \
       >>"$dir.log" 2>&1; then
-      echo "FAILED: surro train, seed $seed (tail of $dir.log):"; tail -n 5 "$dir.log"; break
+      echo "FAILED: $name train, seed $seed (tail of $dir.log):"; tail -n 5 "$dir.log"; break
     fi
     ndone=$n
     if surro -q eval "$dir/checkpoint_last.h5" --split test --steps $t_out -o "$dir/eval_last" >/dev/null 2>&1; then
       echo "$ndone $("$py" -c "import json; print(json.load(open('$dir/eval_last/metrics.json'))['rel_l2_mean'])")" \
         >>"$dir/evals.txt"
     else
-      echo "FAILED: surro eval, seed $seed, epoch $ndone"
+      echo "FAILED: $name eval, seed $seed, epoch $ndone"
     fi
     grep -E "epoch [0-9]+/" "$dir.log" | tail -n 1
   done
   [[ -f $dir/history.csv ]] && "$py" bench/peers/fno_parity.py surro-rows --history "$dir/history.csv" \
     --evals "$dir/evals.txt" --seed "$seed" --after "$after" --t-out $t_out --data-hash "$hash" \
-    --device "$device" --csv "$csv"
+    --device "$device" --csv "$csv" --side "$name"
   if ((ndone < epochs)); then
     if [[ -f $dir/checkpoint_last.h5 ]]; then
       tar -czf "$out/$arch" -C "$dir" checkpoint_last.h5 history.csv evals.txt config.json
-      report+=("surro seed $seed: $ndone/$epochs epochs; state $arch (copy to $resume_dir/ for the next call)")
+      report+=("$name seed $seed: $ndone/$epochs epochs; state $arch (copy to $resume_dir/ for the next call)")
     else
-      report+=("surro seed $seed: not started")
+      report+=("$name seed $seed: not started")
     fi
   else
-    report+=("surro seed $seed: complete ($epochs epochs)")
+    report+=("$name seed $seed: complete ($epochs epochs)")
   fi
 }
 
@@ -184,10 +198,50 @@ run_original() {
   esac
 }
 
-for seed in $seeds; do
-  [[ $side != original ]] && run_surro "$seed"
-  [[ $side != surro ]] && run_original "$seed"
-done
+# The runs of this call: for each seed, each side in this order.
+sides=()
+[[ $side != original ]] && sides+=(surro)
+[[ $side != original && $tf32 == 1 ]] && sides+=(surro-tf32)
+[[ $side != surro ]] && sides+=(original)
+run_side() {  # SIDE SEED
+  case $1 in surro) run_surro "$2" ;; surro-tf32) run_surro "$2" tf32 ;; original) run_original "$2" ;; esac
+}
+if [[ $parallel == 1 ]]; then
+  # Every (side, seed) run at once, each with its own CSV, log and report, merged when all are done.
+  # The runs share the GPU, so their epoch times are not timings: the device column says so and
+  # fno_parity_table.py leaves such rows out of the time ratio.
+  nruns=$(($(wc -w <<<"$seeds") * ${#sides[@]}))
+  device="$device [concurrent x$nruns]"
+  pids=()
+  for seed in $seeds; do
+    for s in "${sides[@]}"; do
+      (
+        csv=$work/part_${s}_s$seed.csv report=()
+        rm -f "$csv"
+        run_side "$s" "$seed"
+        printf '%s\n' "${report[@]}" >"$work/part_${s}_s$seed.report"
+      ) >"$work/part_${s}_s$seed.log" 2>&1 &
+      pids+=($!)
+    done
+  done
+  wait "${pids[@]}"  # not a bare wait: that would also wait for the log's tee, which never ends
+  for seed in $seeds; do
+    for s in "${sides[@]}"; do
+      part=$work/part_${s}_s$seed
+      [[ -f $part.log ]] || continue
+      echo "--- log of $s seed $seed ---"; cat "$part.log"
+      [[ -f $part.report ]] && report+=("$(cat "$part.report")")
+      if [[ -f $part.csv ]]; then
+        if [[ -f $csv ]]; then tail -n +2 "$part.csv" >>"$csv"; else cp "$part.csv" "$csv"; fi
+      fi
+      rm -f "$part".{log,report,csv}
+    done
+  done
+else
+  for seed in $seeds; do
+    for s in "${sides[@]}"; do run_side "$s" "$seed"; done
+  done
+fi
 echo "--- runs in this call ---"
 printf '%s\n' "${report[@]}"
 echo "total_seconds=$(($(date +%s) - t_start))"

@@ -98,7 +98,7 @@ def surro_rows(a):
             if e <= a.after:
                 continue
             full = "%.6g" % evals[e] if e in evals else ""
-            row = [SIDE, a.seed, e, r[col["lr"]], "%.6g" % (float(r[col["train_loss"]]) / a.t_out), "",
+            row = [a.side, a.seed, e, r[col["lr"]], "%.6g" % (float(r[col["train_loss"]]) / a.t_out), "",
                    "%.6g" % (float(r[col["valid_loss"]]) / a.t_out), full, r[col["seconds"]], a.data_hash,
                    a.device]
             out.write(",".join(str(v) for v in row) + "\n")
@@ -125,6 +125,7 @@ def main():
     r.add_argument("--data-hash", default="")
     r.add_argument("--device", default="")
     r.add_argument("--csv", required=True)
+    r.add_argument("--side", default=SIDE, help="the CSV's side column (surro-tf32: TF32 GEMMs)")
     a = p.parse_args()
     prep(a) if a.cmd == "prep" else surro_rows(a)
 

@@ -78,7 +78,9 @@ def main():
     rows = load(a.paths)
     if not rows:
         sys.exit("fno_parity_table.py: no rows")
-    seeds = {s: sorted({k[1] for k in rows if k[0] == s}) for s in SIDES}
+    # Further sides (surro-tf32: fno_parity.sh TF32=1) get columns and are compared with both.
+    sides = list(SIDES) + sorted({k[0] for k in rows} - set(SIDES))
+    seeds = {s: sorted({k[1] for k in rows if k[0] == s}) for s in sides}
     last = {(k[0], k[1]): 0 for k in rows}
     for k in rows:
         last[(k[0], k[1])] = max(last[(k[0], k[1])], k[2])
@@ -88,7 +90,7 @@ def main():
     if len(hashes) > 1:
         print("WARNING: the rows come from different data (%d hashes): the comparison is void" % len(hashes))
     print("devices: %s" % ", ".join(devices))
-    for side in SIDES:
+    for side in sides:
         runs = ", ".join("seed %d: %d epochs" % (s, last[(side, s)]) for s in seeds[side])
         print("%s: %s" % (side, runs or "no runs"))
     max_epoch = max(k[2] for k in rows)
@@ -96,7 +98,7 @@ def main():
     # The epoch table.
     head = ["epoch"]
     for m in METRICS:
-        for side in SIDES:
+        for side in sides:
             head.append("%s %s" % (side[:4] if side == "original" else side, m))
     print()
     print("mean (min–max) over seeds; orig = the original fourier_2d_time.py")
@@ -107,7 +109,7 @@ def main():
             continue
         cells = [str(e)]
         for m in METRICS:
-            for side in SIDES:
+            for side in sides:
                 cells.append(spread(column(rows, side, e, m, seeds[side])))
         print("| " + " | ".join(cells) + " |")
 
@@ -116,8 +118,8 @@ def main():
     final = a.epochs or min(reached)
     print()
     print("verdict at epoch %d:" % final)
-    ok_runs = {side: [s for s in seeds[side] if last[(side, s)] >= final] for side in SIDES}
-    for side in SIDES:
+    ok_runs = {side: [s for s in seeds[side] if last[(side, s)] >= final] for side in sides}
+    for side in sides:
         missing = [s for s in seeds[side] if s not in ok_runs[side]]
         if missing:
             print("  %s: seeds %s have not reached epoch %d (left out)" % (side, missing, final))
@@ -143,8 +145,24 @@ def main():
             verdict = verdict and inside_mean
             if len(orig) < 2:
                 print("  (one original seed: its range is a point; run more seeds for a spread)")
+    for extra in sides[len(SIDES):]:
+        v = column(rows, extra, final, "test_full", ok_runs[extra])
+        if not v:
+            print("  %s test_full: no seed reached epoch %d" % (extra, final))
+            continue
+        for side in SIDES:
+            ref = column(rows, side, final, "test_full", ok_runs[side])
+            if ref:
+                m = statistics.mean(v)
+                print("  %s test_full: %s (%d seeds: %s) vs %s range [%s, %s] (mean %s): %s, %+.1f%% from its mean" %
+                      (extra, fmt(m), len(v), ", ".join(fmt(x) for x in v), side, fmt(min(ref)), fmt(max(ref)),
+                       fmt(statistics.mean(ref)), "inside" if min(ref) <= m <= max(ref) else "outside",
+                       100 * (m - statistics.mean(ref)) / statistics.mean(ref)))
     ratios = []
     for dev in devices:
+        if "concurrent" in dev:  # PARALLEL=1 rows: the runs shared one GPU
+            print("  time per epoch on %s: the runs shared the device, not a timing" % dev)
+            continue
         med = {}
         for side in SIDES:
             v = [float(r["seconds"]) for k, r in rows.items()
