@@ -298,7 +298,7 @@ struct IFactFormer<Exec, Real>::State {
   Buf ubar, lnm, lnr;      // (B, N, D), (B N), (B N): LayerNorm(u), recomputed in backward
   // u_size, (B, G, N, Dh) head-major: the factorized product's output before its instance norm,
   // which writes U channel-last (B, N, G Dh) for to_out1's one GEMM. One buffer: forward's value
-  // is not kept; backward writes the norm's input gradient into it.
+  // is not kept; backward writes the norm's input gradient into it. A view of h1 where it fits.
   Buf U_pre;
   // u_size, inter_size, (B G Dh): the attention output U after its instance norm, (B, N, G Dh), the
   // chained intermediates and the norm's rstd; L of each where training keeps them (keep_u), else 1
@@ -482,13 +482,17 @@ struct IFactFormer<Exec, Real>::State {
     const long long kept = L * (fac.cfg.u_size() + fac.cfg.inter_size());
     keep_u = training &&
              c.keeps_u(kept, is_device_exec_v<Exec> ? (long long)(gpu_free_bytes() / sizeof(Real)) : 0);
-    U_pre = buf(exec, "U_pre_norm", fac.cfg.u_size());
+    h1 = buf(exec, "out_hidden_act", BND);
+    // U_pre lives in h1 where it fits (the chained variant: u_size = B N D): h1 is written after the
+    // instance norm has read U_pre in forward and in backward's recompute, and is dead once to_out2's
+    // backward has read it, before the norm's backward writes U_pre.
+    U_pre = fac.cfg.u_size() <= BND ? Buf(h1.data(), fac.cfg.u_size())
+                                    : buf(exec, "U_pre_norm", fac.cfg.u_size());
     for (int i = 0; i < (keep_u ? L : 1); ++i) {
       U.push_back(buf(exec, "U", fac.cfg.u_size()));
       inter.push_back(fac.cfg.inter_size() > 0 ? buf(exec, "chain", fac.cfg.inter_size()) : Buf());
       in_rstd.push_back(buf(exec, "instance_norm_rstd", inorm.cfg.slabs * inorm.cfg.channels));
     }
-    h1 = buf(exec, "out_hidden_act", BND);
     blk = buf(exec, "block", BND);
     hh = buf(exec, "head_hidden", BND / 2);
     ha = buf(exec, "head_hidden_act", BND / 2);
