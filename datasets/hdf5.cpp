@@ -2,6 +2,10 @@
 
 #include <zlib.h>
 
+#if defined(__linux__)
+#include <sched.h>
+#endif
+
 #include <algorithm>
 #include <atomic>
 #include <cstring>
@@ -568,6 +572,17 @@ namespace {
 constexpr int kDeflateLevel = 4;
 std::atomic<bool> parallel_filters{true};  // set_parallel_chunk_filters
 
+// The CPUs this process may run on (its affinity mask: a Slurm task's cores, not the node's), else
+// the hardware's thread count.
+unsigned usable_cpus() {
+#if defined(__linux__)
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) return unsigned(CPU_COUNT(&set));
+#endif
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
 class ChunkWriter {
  public:
   ChunkWriter(hid_t dset, const std::vector<hsize_t>& dims, const std::vector<hsize_t>& chunk,
@@ -588,16 +603,20 @@ class ChunkWriter {
     const std::size_t chunk_bytes = m_chunk_elems * m_elem;
     // Chunks in flight at once: about 64 MiB of input, so memory stays bounded for large datasets.
     const hsize_t batch = std::max<hsize_t>(1, (hsize_t(64) << 20) / chunk_bytes);
-    const unsigned hw = std::max(1u, std::thread::hardware_concurrency());
+    const unsigned hw = usable_cpus();
     std::vector<std::vector<unsigned char>> out(static_cast<std::size_t>(std::min(batch, m_count)));
     for (hsize_t first = 0; first < m_count; first += batch) {
       const hsize_t n = std::min(batch, m_count - first);
       std::atomic<hsize_t> next{0};
       std::atomic<bool> ok{true};
       auto work = [&]() {
-        std::vector<unsigned char> raw(chunk_bytes), shuffled(chunk_bytes);
-        for (hsize_t i = next++; i < n; i = next++)
-          if (!filter(first + i, raw, shuffled, out[i])) ok = false;
+        try {  // nothing may leave a worker thread (std::terminate): out of memory is a failed write
+          std::vector<unsigned char> raw(chunk_bytes), shuffled(chunk_bytes);
+          for (hsize_t i = next++; i < n; i = next++)
+            if (!filter(first + i, raw, shuffled, out[i])) ok = false;
+        } catch (...) {
+          ok = false;
+        }
       };
       const unsigned threads = static_cast<unsigned>(std::min<hsize_t>(hw, n));
       std::vector<std::thread> pool;
