@@ -506,15 +506,13 @@ void write_grid_outputs(const RolloutInputs& in, const TrainingSections& sec, co
       spec.fields.erase(std::remove_if(spec.fields.begin(), spec.fields.end(),
                                        [](const data::FieldSpec& f) { return !f.time_varying; }),
                         spec.fields.end());
+      spec.times = times;
+      record_rollout_provenance(a, in.dataset, K, spec.provenance);
       // rollout.hdf5 on a second thread while this one writes the VTK series: the two take similar
       // times (deflate in both) and share no library; HDF5 is called from that thread alone until
-      // get(), and the future joins it if the VTK side throws.
-      data::DatasetSpec h5spec = spec;
-      h5spec.times = times;
-      record_rollout_provenance(a, in.dataset, K, h5spec.provenance);
-      std::future<void> h5 = std::async(std::launch::async, [&a, &h5spec, &pred, K] {
-        op::write_rollout_hdf5(a.output + "/rollout.hdf5", h5spec,
-                               op::rollout_block(h5spec, 0, K, pred.data()));
+      // get(), both only read spec, and the future joins the thread if the VTK side throws.
+      std::future<void> h5 = std::async(std::launch::async, [&a, &spec, &pred, K] {
+        op::write_rollout_hdf5(a.output + "/rollout.hdf5", spec, op::rollout_block(spec, 0, K, pred.data()));
       });
       const std::string pvd =
           op::write_rollout_vtk(a.output, "rollout", spec, vtk_times, vtk_pred.data(), vtk_ref.data());
