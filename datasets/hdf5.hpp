@@ -146,8 +146,8 @@ std::string describe_dims(const std::vector<hsize_t>& dims);  // "(2, 5, 16)"; "
 // trailing axes), shuffle + deflate level 4; otherwise contiguous. dims may be {} (scalar).
 void write_float_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims,
                          const float* data, bool compress);
-// Compressed datasets are filtered chunk by chunk on all hardware threads and written with
-// H5Dwrite_chunk: the bytes HDF5's own (single-threaded) filter pipeline stores. false sends them
+// Compressed datasets are filtered chunk by chunk on every core the process may use and written
+// with H5Dwrite_chunk: the bytes HDF5's own (single-threaded) filter pipeline stores. false sends them
 // through that pipeline instead (the tests compare the two).
 void set_parallel_chunk_filters(bool on);
 // float64 (H5T_IEEE_F64LE) and int32 (H5T_STD_I32LE) datasets, chunked and compressed as above.

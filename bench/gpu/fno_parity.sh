@@ -26,8 +26,8 @@
 #            call's output, carry .device): a run whose state file is there continues after its
 #            saved epoch. Names: surro_<tag>_s<seed>.state.tgz, original_<tag>_s<seed>.state.pt.
 #   NTRAIN [1000] NTEST [200] GRID [64]; SMALL=1: a smoke test (32², 20 / 2 / 20 trajectories);
-#   PARALLEL [0]: 1 runs every (side, seed) at once on the one GPU (the original's small batches leave
-#            it mostly idle, so three seeds of both sides take little longer than one original run);
+#   PARALLEL [0]: 1 runs every (side, seed) at once on the one GPU (the original's small batches should
+#            leave it mostly idle, so all at once should take not much longer than one: not measured);
 #            the epoch times are then shared-GPU times, marked as such, and no timing: measure the
 #            time per epoch with PARALLEL=0 (one seed is enough).
 #   TF32 [0]: 1 adds, for each seed, a surro run with model.matmul_precision tf32 (side surro-tf32 in
