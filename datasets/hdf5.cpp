@@ -1,17 +1,15 @@
 #include "datasets/hdf5.hpp"
 
-#include <zlib.h>
+#include "core/threads.hpp"
 
-#if defined(__linux__)
-#include <sched.h>
-#endif
+#include <zlib.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <filesystem>
 #include <sstream>
-#include <thread>
+#include <stdexcept>
 
 namespace surro::data::h5 {
 namespace {
@@ -570,18 +568,8 @@ namespace {
 // whole chunk (what H5Z_filter_deflate does); the test compares the stored chunks with the
 // library's. Needs the element's bytes in memory as they are stored (checked by the caller).
 constexpr int kDeflateLevel = 4;
-std::atomic<bool> parallel_filters{true};  // set_parallel_chunk_filters
-
-// The CPUs this process may run on (its affinity mask: a Slurm task's cores, not the node's), else
-// the hardware's thread count.
-unsigned usable_cpus() {
-#if defined(__linux__)
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 0) return unsigned(CPU_COUNT(&set));
-#endif
-  return std::max(1u, std::thread::hardware_concurrency());
-}
+std::atomic<bool> parallel_filters{true};                       // set_parallel_chunk_filters
+std::atomic<std::size_t> filter_batch_bytes{kChunkBatchBytes};  // set_parallel_chunk_filters
 
 class ChunkWriter {
  public:
@@ -599,31 +587,26 @@ class ChunkWriter {
   }
 
   // False when a chunk could not be compressed or written (the caller names the dataset).
-  bool write() {
+  // batch_bytes: the input bytes of the chunks in flight at once (at least one chunk), so memory
+  // stays bounded for large datasets; the test makes it small to take the multi-batch path.
+  bool write(std::size_t batch_bytes) {
     const std::size_t chunk_bytes = m_chunk_elems * m_elem;
-    // Chunks in flight at once: about 64 MiB of input, so memory stays bounded for large datasets.
-    const hsize_t batch = std::max<hsize_t>(1, (hsize_t(64) << 20) / chunk_bytes);
-    const unsigned hw = usable_cpus();
+    const hsize_t batch = std::max<hsize_t>(1, batch_bytes / chunk_bytes);
     std::vector<std::vector<unsigned char>> out(static_cast<std::size_t>(std::min(batch, m_count)));
     for (hsize_t first = 0; first < m_count; first += batch) {
       const hsize_t n = std::min(batch, m_count - first);
-      std::atomic<hsize_t> next{0};
-      std::atomic<bool> ok{true};
-      auto work = [&]() {
-        try {  // nothing may leave a worker thread (std::terminate): out of memory is a failed write
-          std::vector<unsigned char> raw(chunk_bytes), shuffled(chunk_bytes);
-          for (hsize_t i = next++; i < n; i = next++)
-            if (!filter(first + i, raw, shuffled, out[i])) ok = false;
-        } catch (...) {
-          ok = false;
-        }
-      };
-      const unsigned threads = static_cast<unsigned>(std::min<hsize_t>(hw, n));
-      std::vector<std::thread> pool;
-      for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work);
-      work();
-      for (auto& t : pool) t.join();
-      if (!ok) return false;
+      // Scratch per worker: the gathered chunk and its byte planes.
+      const unsigned workers = host_workers(n);
+      std::vector<std::vector<unsigned char>> raw(workers), shuffled(workers);
+      try {  // a chunk zlib refuses, or memory running out, is a failed write
+        host_parallel_for(n, 0, [&](std::size_t i, unsigned w) {
+          raw[w].resize(chunk_bytes);
+          shuffled[w].resize(chunk_bytes);
+          if (!filter(first + i, raw[w], shuffled[w], out[i])) throw std::runtime_error("compress2");
+        });
+      } catch (const std::exception&) {
+        return false;
+      }
       std::vector<hsize_t> offset(m_rank);
       for (hsize_t i = 0; i < n; ++i) {
         chunk_offset(first + i, offset);
@@ -731,7 +714,8 @@ void write_numeric_dataset(hid_t loc, const std::string& name, const std::vector
          "cannot create the " + describe_type(file_type) + " dataset " + describe_dims(dims));
   if (!chunks.empty() && data && parallel_filters && same_bytes(mem_type, file_type)) {
     ChunkWriter w(d, dims, chunks, H5Tget_size(file_type), static_cast<const unsigned char*>(data));
-    if (!w.write()) fail(ErrorKind::runtime, loc, name, "cannot write the dataset's compressed chunks");
+    if (!w.write(filter_batch_bytes))
+      fail(ErrorKind::runtime, loc, name, "cannot write the dataset's compressed chunks");
   } else {
     const void* buf = product(dims) > 0 && data ? data : static_cast<const void*>(g_empty_buffer);
     if (H5Dwrite(d, mem_type, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
@@ -744,8 +728,9 @@ void write_numeric_dataset(hid_t loc, const std::string& name, const std::vector
 
 }  // namespace
 
-void set_parallel_chunk_filters(bool on) {
+void set_parallel_chunk_filters(bool on, std::size_t batch_bytes) {
   parallel_filters = on;
+  filter_batch_bytes = batch_bytes;
 }
 
 void write_float_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims,

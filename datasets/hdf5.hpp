@@ -24,6 +24,7 @@
 
 #include <hdf5.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -147,9 +148,12 @@ std::string describe_dims(const std::vector<hsize_t>& dims);  // "(2, 5, 16)"; "
 void write_float_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims,
                          const float* data, bool compress);
 // Compressed datasets are filtered chunk by chunk on every core the process may use and written
-// with H5Dwrite_chunk: the bytes HDF5's own (single-threaded) filter pipeline stores. false sends them
-// through that pipeline instead (the tests compare the two).
-void set_parallel_chunk_filters(bool on);
+// with H5Dwrite_chunk: the bytes HDF5's own (single-threaded) filter pipeline stores, with at most
+// batch_bytes of input chunks (at least one chunk) in flight at once. on = false sends them through
+// that pipeline instead. A process-wide switch for the tests, which compare the two and take the
+// multi-batch path with a small batch_bytes; call it with no other write in flight.
+constexpr std::size_t kChunkBatchBytes = std::size_t(64) << 20;
+void set_parallel_chunk_filters(bool on, std::size_t batch_bytes = kChunkBatchBytes);
 // float64 (H5T_IEEE_F64LE) and int32 (H5T_STD_I32LE) datasets, chunked and compressed as above.
 void write_double_dataset(hid_t loc, const std::string& name, const std::vector<hsize_t>& dims,
                           const double* data, bool compress);

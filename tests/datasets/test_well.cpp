@@ -591,8 +591,8 @@ TEST_CASE("h5: compressed chunks filtered on worker threads are the bytes of HDF
   for (std::size_t i = 0; i < g.size(); ++i) g[i] = std::cos(1e-4 * i) + 1e-12 * double(noise() % 1000);
   for (std::size_t i = 0; i < h.size(); ++i) h[i] = int(i / 7) - int(noise() % 3);
   for (std::size_t i = 0; i < s.size(); ++i) s[i] = float(i) * 0.5f;
-  auto write = [&](const fs::path& path, bool parallel) {
-    h5::set_parallel_chunk_filters(parallel);
+  auto write = [&](const fs::path& path, bool parallel, std::size_t batch_bytes) {
+    h5::set_parallel_chunk_filters(parallel, batch_bytes);
     h5::File file = h5::create_file(path.string());
     h5::write_float_dataset(file, "f", fd, f.data(), true);
     h5::write_double_dataset(file, "g", dd, g.data(), true);
@@ -600,41 +600,47 @@ TEST_CASE("h5: compressed chunks filtered on worker threads are the bytes of HDF
     h5::write_float_dataset(file, "s", sd, s.data(), true);
     h5::set_parallel_chunk_filters(true);
   };
-  write(dir / "threads.h5", true);
-  write(dir / "library.h5", false);
-  h5::File a = h5::open_file((dir / "threads.h5").string()), b = h5::open_file((dir / "library.h5").string());
-  for (const char* name : {"f", "g", "h", "s"}) {
-    INFO("dataset " << name);
-    h5::Dataset da = h5::open_dataset(a, name), db = h5::open_dataset(b, name);
-    h5::Plist pa(H5Dget_create_plist(da)), pb(H5Dget_create_plist(db));
-    REQUIRE(H5Pget_layout(pa) == H5D_CHUNKED);
-    REQUIRE(H5Pget_nfilters(pa) == 2);  // shuffle, deflate: the same creation properties
-    const int rank = H5Pget_chunk(pa, 0, nullptr);
-    std::vector<hsize_t> chunk(rank), dims = h5::dataset_dims(da);
-    H5Pget_chunk(pa, rank, chunk.data());
-    // Every chunk: the same filter mask (none skipped) and the same stored bytes.
-    std::vector<hsize_t> offset(rank, 0);
-    int chunks = 0;
-    while (true) {
-      hsize_t na = 0, nb = 0;
-      REQUIRE(H5Dget_chunk_storage_size(da, offset.data(), &na) >= 0);
-      REQUIRE(H5Dget_chunk_storage_size(db, offset.data(), &nb) >= 0);
-      REQUIRE(na == nb);
-      std::vector<unsigned char> ba(na), bb(nb);
-      std::uint32_t ma = 1, mb = 1;
-      REQUIRE(H5Dread_chunk(da, H5P_DEFAULT, offset.data(), &ma, ba.data()) >= 0);
-      REQUIRE(H5Dread_chunk(db, H5P_DEFAULT, offset.data(), &mb, bb.data()) >= 0);
-      CHECK(ma == 0);
-      CHECK(mb == 0);
-      CHECK(ba == bb);
-      ++chunks;
-      int k = rank - 1;
-      while (k >= 0 && (offset[k] += chunk[k]) >= dims[k]) offset[k--] = 0;
-      if (k < 0) break;
+  // threads.h5: all chunks of a dataset in one batch (the default 64 MiB); batches.h5: one chunk a
+  // batch (batch_bytes 1 rounds up to one chunk), the path of datasets of more than 64 MiB.
+  write(dir / "threads.h5", true, h5::kChunkBatchBytes);
+  write(dir / "batches.h5", true, 1);
+  write(dir / "library.h5", false, h5::kChunkBatchBytes);
+  h5::File b = h5::open_file((dir / "library.h5").string());
+  for (const char* file : {"threads.h5", "batches.h5"})
+    for (const char* name : {"f", "g", "h", "s"}) {
+      INFO(file << ", dataset " << name);
+      h5::File a = h5::open_file((dir / file).string());
+      h5::Dataset da = h5::open_dataset(a, name), db = h5::open_dataset(b, name);
+      h5::Plist pa(H5Dget_create_plist(da)), pb(H5Dget_create_plist(db));
+      REQUIRE(H5Pget_layout(pa) == H5D_CHUNKED);
+      REQUIRE(H5Pget_nfilters(pa) == 2);  // shuffle, deflate: the same creation properties
+      const int rank = H5Pget_chunk(pa, 0, nullptr);
+      std::vector<hsize_t> chunk(rank), dims = h5::dataset_dims(da);
+      H5Pget_chunk(pa, rank, chunk.data());
+      // Every chunk: the same filter mask (none skipped) and the same stored bytes.
+      std::vector<hsize_t> offset(rank, 0);
+      int chunks = 0;
+      while (true) {
+        hsize_t na = 0, nb = 0;
+        REQUIRE(H5Dget_chunk_storage_size(da, offset.data(), &na) >= 0);
+        REQUIRE(H5Dget_chunk_storage_size(db, offset.data(), &nb) >= 0);
+        REQUIRE(na == nb);
+        std::vector<unsigned char> ba(na), bb(nb);
+        std::uint32_t ma = 1, mb = 1;
+        REQUIRE(H5Dread_chunk(da, H5P_DEFAULT, offset.data(), &ma, ba.data()) >= 0);
+        REQUIRE(H5Dread_chunk(db, H5P_DEFAULT, offset.data(), &mb, bb.data()) >= 0);
+        CHECK(ma == 0);
+        CHECK(mb == 0);
+        CHECK(ba == bb);
+        ++chunks;
+        int k = rank - 1;
+        while (k >= 0 && (offset[k] += chunk[k]) >= dims[k]) offset[k--] = 0;
+        if (k < 0) break;
+      }
+      CHECK(chunks > (std::string(name) == "s" ? 0 : 1));
     }
-    CHECK(chunks > (std::string(name) == "s" ? 0 : 1));
-  }
   // And the library's reader (its filters) gives the values back.
+  h5::File a = h5::open_file((dir / "threads.h5").string());
   std::vector<float> f2(f.size());
   std::vector<int> h2(h.size());
   REQUIRE(H5Dread(h5::open_dataset(a, "f"), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, f2.data()) >= 0);
