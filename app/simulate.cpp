@@ -45,16 +45,14 @@ void write_series(const std::string& dir, const std::string& name, const data::D
     }
     series = std::make_unique<mesh::VtkGridSeries>(dir, name, origin, spacing, spec.shape());
   }
-  const std::size_t frames = spec.times.empty() ? 1 : spec.times.size();
-  for (std::size_t k = 0; k < frames; ++k) {
-    std::vector<mesh::VtkField> fields;
+  const std::vector<double> times = spec.times.empty() ? std::vector<double>{0.0} : spec.times;
+  series->write_steps(times, [&](std::size_t k, mesh::VtkStepFields& fields) {
     for (const auto& f : spec.fields) {
       const long long frame = points * f.components;  // values of one frame
       const float* base = block.fields.at(f.name).data();
-      fields.emplace_back(f.name, f.time_varying ? base + k * frame : base, f.components, points);
+      fields.point.emplace_back(f.name, f.time_varying ? base + k * frame : base, f.components, points);
     }
-    series->write_step(spec.times.empty() ? 0.0 : spec.times[k], fields);
-  }
+  });
   series->finish();
 }
 

@@ -2,6 +2,7 @@
 
 #include "core/error.hpp"
 #include "core/io.hpp"
+#include "core/threads.hpp"
 
 #include <vtkCellArray.h>
 #include <vtkCellType.h>
@@ -20,6 +21,7 @@
 #include <vtkXMLImageDataWriter.h>
 #include <vtkXMLUnstructuredGridWriter.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -57,16 +59,26 @@ void configure_and_write(Writer* w, const std::string& path, const std::string& 
   w->EncodeAppendedDataOff();
   w->SetCompressorTypeToZLib();
   w->SetHeaderTypeToUInt64();
-  // A failed write (disk full) makes VTK's pipeline print a multi-line report of its own; the error
-  // code below becomes the one error line instead.
-  const int display = vtkObject::GetGlobalWarningDisplay();
-  vtkObject::GlobalWarningDisplayOff();
   const int written = w->Write();
-  vtkObject::SetGlobalWarningDisplay(display);
   if (written != 1 || w->GetErrorCode() != vtkErrorCode::NoError)
     SURRO_THROW(ErrorKind::runtime, path << ": " << what << " failed: "
                                          << vtkErrorCode::GetStringFromErrorCode(w->GetErrorCode()));
 }
+
+// A failed write (disk full) makes VTK's pipeline print a multi-line report of its own; the writer's
+// error code becomes the one error line instead. VTK's switch is one global, so it is turned off
+// once by the thread that starts the writes, around all of them, never by the workers themselves
+// (two workers saving and restoring it could leave it off).
+class WarningsOff {
+ public:
+  WarningsOff() : m_display(vtkObject::GetGlobalWarningDisplay()) { vtkObject::GlobalWarningDisplayOff(); }
+  ~WarningsOff() { vtkObject::SetGlobalWarningDisplay(m_display); }
+  WarningsOff(const WarningsOff&) = delete;
+  WarningsOff& operator=(const WarningsOff&) = delete;
+
+ private:
+  int m_display;
+};
 
 // A float32 array of n tuples from data (n, c); c = 2 is padded to 3 components with zeros (see the
 // header: ParaView's vector filters need 3 components).
@@ -118,15 +130,14 @@ void VtkSeries::check_field(const std::string& path, const VtkField& f, const ch
                                                   << " " << where << "s: expected " << n);
 }
 
-void VtkSeries::write_step(double time, const std::vector<VtkField>& point_fields,
-                           const std::vector<VtkField>& cell_fields) {
-  const int step = steps();
-  const std::string path = step_path(step);
+void VtkSeries::check_step(const std::string& path, double time, double previous,
+                           const std::vector<VtkField>& point_fields,
+                           const std::vector<VtkField>& cell_fields) const {
   SURRO_REQUIRE(!m_finished, path << ": write_step after finish(): expected no more steps");
   SURRO_REQUIRE(std::isfinite(time), path << ": time = " << time << ": expected a finite number");
-  SURRO_REQUIRE(m_entries.empty() || time > m_entries.back().first,
+  SURRO_REQUIRE(std::isnan(previous) || time > previous,
                 path << ": time = " << format_time(time) << ": expected greater than the previous step's "
-                     << format_time(m_entries.back().first));
+                     << format_time(previous));
   SURRO_REQUIRE(!point_fields.empty(), path << ": no point fields: expected at least one");
   for (const auto* list : {&point_fields, &cell_fields}) {
     const char* where = list == &point_fields ? "point" : "cell";
@@ -139,11 +150,76 @@ void VtkSeries::write_step(double time, const std::vector<VtkField>& point_field
     }
   }
   check_fields(path, point_fields, cell_fields);
+}
 
-  io::write_atomic(
-      path, [&](const std::string& tmp) { write_dataset(path, tmp, time, point_fields, cell_fields); });
+void VtkSeries::write_step(double time, const std::vector<VtkField>& point_fields,
+                           const std::vector<VtkField>& cell_fields) {
+  const std::string path = step_path(steps());
+  check_step(path, time, m_entries.empty() ? std::nan("") : m_entries.back().first, point_fields,
+             cell_fields);
+  {
+    WarningsOff quiet;
+    io::write_atomic(
+        path, [&](const std::string& tmp) { write_dataset(path, tmp, time, point_fields, cell_fields); });
+  }
   m_entries.emplace_back(time, std::filesystem::path(path).filename().string());
   write_pvd();
+}
+
+void VtkSeries::write_steps(const std::vector<double>& times, const StepProducer& produce, unsigned threads) {
+  const std::size_t T = times.size();
+  if (T == 0) return;
+  const int first = steps();
+  // Times are checked up front, so no file is written for a series whose later times are wrong.
+  for (std::size_t t = 0; t < T; ++t) {
+    const double previous = t > 0 ? times[t - 1] : m_entries.empty() ? std::nan("") : m_entries.back().first;
+    SURRO_REQUIRE(!m_finished, step_path(first) << ": write_steps after finish(): expected no more steps");
+    SURRO_REQUIRE(
+        std::isfinite(times[t]) && (std::isnan(previous) || times[t] > previous),
+        step_path(first + static_cast<int>(t))
+            << ": time = " << format_time(times[t]) << ": expected a finite number"
+            << (std::isnan(previous) ? "" : " greater than the previous step's " + format_time(previous)));
+  }
+  std::vector<char> written(T, 0);  // (T); each entry set by the one worker that wrote that step
+  auto write_one = [&](std::size_t t, VtkStepFields& f) {
+    f.point.clear();
+    f.cell.clear();
+    produce(t, f);
+    const std::string path = step_path(first + static_cast<int>(t));
+    check_step(path, times[t], std::nan(""), f.point, f.cell);
+    io::write_atomic(path,
+                     [&](const std::string& tmp) { write_dataset(path, tmp, times[t], f.point, f.cell); });
+    written[t] = 1;
+  };
+  auto record = [&]() {  // the steps written without a gap from the first, into the .pvd
+    for (std::size_t t = 0; t < T && written[t]; ++t)
+      m_entries.emplace_back(
+          times[t], std::filesystem::path(step_path(first + static_cast<int>(t))).filename().string());
+    write_pvd();
+  };
+  WarningsOff quiet;
+  try {
+    // Step 0 on this thread first: VTK builds some of its statics (object factories, information
+    // keys) on first use, which is not safe from several threads at once; and its size bounds the
+    // workers: about 512 MiB of step arrays (and as much again for VTK's copies) in flight.
+    VtkStepFields first_fields;
+    write_one(0, first_fields);
+    std::size_t step_bytes = 1;
+    for (const auto& fld : first_fields.point)
+      step_bytes += std::size_t(size(false)) * fld.components * sizeof(float);
+    for (const auto& fld : first_fields.cell)
+      step_bytes += std::size_t(size(true)) * fld.components * sizeof(float);
+    const std::size_t by_memory = std::max<std::size_t>(1, (std::size_t(512) << 20) / step_bytes);
+    const unsigned workers = host_workers(T - 1, static_cast<unsigned>(std::min<std::size_t>(
+                                                     threads == 0 ? usable_cpus() : threads, by_memory)));
+    std::vector<VtkStepFields> fields(workers);
+    fields[0] = std::move(first_fields);
+    host_parallel_for(T - 1, workers, [&](std::size_t i, unsigned w) { write_one(i + 1, fields[w]); });
+  } catch (...) {
+    record();
+    throw;
+  }
+  record();
 }
 
 void VtkSeries::finish() {
@@ -190,6 +266,10 @@ VtkGridSeries::VtkGridSeries(std::string dir, std::string basename, std::vector<
   m_dims.resize(3, 1);
   m_origin.resize(3, 0.0);
   m_spacing.resize(3, 1.0);
+}
+
+long long VtkGridSeries::size(bool cells) const {
+  return cells ? 0 : static_cast<long long>(m_dims[0]) * m_dims[1] * m_dims[2];
 }
 
 void VtkGridSeries::check_fields(const std::string& path, const std::vector<VtkField>& point_fields,

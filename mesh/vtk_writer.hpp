@@ -15,6 +15,8 @@
 // finish()); a subclass only checks the fields against its dataset and builds and writes one step's file.
 #include "mesh/mesh.hpp"
 
+#include <cstddef>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,6 +34,14 @@ struct VtkField {
   long long count;    // N as the caller knows it (checked against the dataset); -1: not stated
 };
 
+// One step's fields, as a VtkSeries::write_steps producer builds them on a worker thread. scratch
+// holds arrays the producer computes (an error field, a gathered slice); the fields may point into
+// it. The same object is handed to the same worker's next step, so its buffers are reused.
+struct VtkStepFields {
+  std::vector<VtkField> point, cell;
+  std::vector<std::vector<float>> scratch;
+};
+
 class VtkSeries {
  public:
   virtual ~VtkSeries() = default;
@@ -42,6 +52,17 @@ class VtkSeries {
   // unique within each list. Times must increase strictly. Errors name the step's file: Error(runtime).
   void write_step(double time, const std::vector<VtkField>& point_fields,
                   const std::vector<VtkField>& cell_fields = {});
+
+  // Writes times.size() steps at once, their files on worker threads, then the .pvd once: for a
+  // caller that holds every step already (a finished rollout, a solved block). produce(t, fields)
+  // fills step t's fields (t indexes `times`, from 0); it runs on worker threads, several steps at
+  // once, so it may only read shared data. The checks and files are those of write_step. threads:
+  // the most workers (0: the CPUs the process may use; 1: in order on this thread); fewer are used
+  // where a step's arrays are large (about 512 MiB of them in flight). On an error no further step
+  // starts; the .pvd lists the steps before the first failed one, and the error of that step is
+  // thrown. Errors: Error(runtime).
+  using StepProducer = std::function<void(std::size_t t, VtkStepFields& fields)>;
+  void write_steps(const std::vector<double>& times, const StepProducer& produce, unsigned threads = 0);
 
   // Ends the series (the .pvd is already complete); later write_step calls are errors.
   void finish();
@@ -66,7 +87,13 @@ class VtkSeries {
   virtual void write_dataset(const std::string& path, const std::string& tmp, double time,
                              const std::vector<VtkField>& point_fields,
                              const std::vector<VtkField>& cell_fields) const = 0;
+  // The dataset's points (cells = false) or cells: the N of its fields.
+  virtual long long size(bool cells) const = 0;
   void write_pvd() const;
+  // write_step's checks of one step: not finished, a finite time after `previous` (NaN: none), at
+  // least one point field, names XML-safe and unique per list, then check_fields.
+  void check_step(const std::string& path, double time, double previous,
+                  const std::vector<VtkField>& point_fields, const std::vector<VtkField>& cell_fields) const;
 
   std::string m_dir, m_basename, m_extension;
   std::vector<std::pair<double, std::string>> m_entries;  // (time, file name relative to dir)
@@ -88,6 +115,7 @@ class VtkGridSeries final : public VtkSeries {
   void write_dataset(const std::string& path, const std::string& tmp, double time,
                      const std::vector<VtkField>& point_fields,
                      const std::vector<VtkField>& cell_fields) const override;
+  long long size(bool cells) const override;
 
   std::vector<double> m_origin, m_spacing;  // padded to 3: (x, y, z)
   std::vector<int> m_dims;                  // padded to 3 with 1
@@ -115,6 +143,7 @@ class VtkMeshSeries final : public VtkSeries {
   void write_dataset(const std::string& path, const std::string& tmp, double time,
                      const std::vector<VtkField>& point_fields,
                      const std::vector<VtkField>& cell_fields) const override;
+  long long size(bool cells) const override { return cells ? m_mesh.num_cells() : m_mesh.num_points(); }
 
   Mesh m_mesh;
 };

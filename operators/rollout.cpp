@@ -67,12 +67,12 @@ Rollout::Rollout(const ExecSpace& exec, Surrogate& model, index_t max_rows) : m_
                                        static_cast<std::size_t>(m_max_rows) * m_frame_size);
 }
 
-void Rollout::run(const ExecSpace& exec, const Batch<ExecSpace>& batch, const float* initial_window, int steps,
-                  const FrameCallback& on_frame, const FrameHook& hook) {
+void Rollout::run(const ExecSpace& exec, const Batch<ExecSpace>& batch, const float* initial_window,
+                  int steps, const FrameCallback& on_frame, const FrameHook& hook) {
   ScopedRegion region("surro::op::rollout");
   const index_t rows = batch.rows();
-  SURRO_REQUIRE(rows >= 1 && rows <= m_max_rows, "rollout: a batch of " << rows << " rows: expected 1 .. "
-                                                                        << m_max_rows);
+  SURRO_REQUIRE(rows >= 1 && rows <= m_max_rows,
+                "rollout: a batch of " << rows << " rows: expected 1 .. " << m_max_rows);
   SURRO_REQUIRE(steps >= 0, "rollout: steps = " << steps << ": expected >= 0");
   const int channels = m_model->channels();
   const long long points = m_frame_size / channels;
@@ -83,7 +83,8 @@ void Rollout::run(const ExecSpace& exec, const Batch<ExecSpace>& batch, const fl
     m_model->predict(exec, batch, m_window.data(), m_frame.data());
     if (hook) hook(s, m_frame.data());
     if (on_frame) on_frame(s, m_frame.data());
-    if (s + 1 < steps) shift_window(exec, rows, m_in_frames, channels, points, m_window.data(), m_frame.data());
+    if (s + 1 < steps)
+      shift_window(exec, rows, m_in_frames, channels, points, m_window.data(), m_frame.data());
   }
 }
 
@@ -114,20 +115,21 @@ std::string write_rollout_vtk(const std::string& dir, const std::string& basenam
   const long long points = spec.points();
   const std::size_t channels = names.size();
   mesh::VtkGridSeries series(dir, basename, origin, spacing, spec.shape());
-  std::vector<std::vector<float>> errors(ref ? channels : 0, std::vector<float>(points));
-  for (std::size_t t = 0; t < times.size(); ++t) {
-    std::vector<mesh::VtkField> fields;
+  // Step t on a worker: its error arrays in the worker's scratch, one (N...) per channel.
+  series.write_steps(times, [&](std::size_t t, mesh::VtkStepFields& f) {
+    f.scratch.resize(ref ? channels : 0);
     for (std::size_t c = 0; c < channels; ++c) {
       const long long off = (static_cast<long long>(t) * channels + c) * points;
-      fields.emplace_back(names[c] + "_pred", pred + off);
+      f.point.emplace_back(names[c] + "_pred", pred + off);
       if (ref) {
-        for (long long i = 0; i < points; ++i) errors[c][i] = pred[off + i] - ref[off + i];
-        fields.emplace_back(names[c] + "_ref", ref + off);
-        fields.emplace_back(names[c] + "_error", errors[c].data());
+        std::vector<float>& error = f.scratch[c];  // (N...)
+        error.resize(points);
+        for (long long i = 0; i < points; ++i) error[i] = pred[off + i] - ref[off + i];
+        f.point.emplace_back(names[c] + "_ref", ref + off);
+        f.point.emplace_back(names[c] + "_error", error.data());
       }
     }
-    series.write_step(times[t], fields);
-  }
+  });
   series.finish();
   return series.pvd_path();
 }
@@ -145,19 +147,17 @@ std::string write_rollout_vtu(const std::string& dir, const std::string& basenam
   const long long points = mesh.num_points();
   const int channels = layout.channels(), nf = layout.fields();
   mesh::VtkMeshSeries series(dir, basename, mesh);
-  // Per field, its (V, C_f) slice of a frame: pred, ref and error, gathered from (V, C).
-  std::vector<std::vector<float>> slices(static_cast<std::size_t>(nf) * 3);
-  for (int f = 0; f < nf; ++f)
-    for (int k = 0; k < 3; ++k)
-      slices[f * 3 + k].resize(static_cast<std::size_t>(points) * layout.components[f]);
-  for (std::size_t t = 0; t < times.size(); ++t) {
+  // Step t on a worker: per field, its (V, C_f) slices of the frame (pred, ref and error, gathered
+  // from (V, C)) in the worker's scratch.
+  series.write_steps(times, [&](std::size_t t, mesh::VtkStepFields& fields) {
+    fields.scratch.resize(static_cast<std::size_t>(nf) * 3);
     const std::size_t frame = t * static_cast<std::size_t>(points) * channels;
-    std::vector<mesh::VtkField> fields;
     for (int f = 0; f < nf; ++f) {
       const int c0 = layout.first_channel(f), cf = layout.components[f];
-      float* p = slices[f * 3].data();
-      float* r = slices[f * 3 + 1].data();
-      float* e = slices[f * 3 + 2].data();
+      for (int k = 0; k < 3; ++k) fields.scratch[f * 3 + k].resize(static_cast<std::size_t>(points) * cf);
+      float* p = fields.scratch[f * 3].data();      // (V, C_f)
+      float* r = fields.scratch[f * 3 + 1].data();  // (V, C_f)
+      float* e = fields.scratch[f * 3 + 2].data();  // (V, C_f)
       for (long long v = 0; v < points; ++v)
         for (int c = 0; c < cf; ++c) {
           const std::size_t src = frame + static_cast<std::size_t>(v) * channels + c0 + c;
@@ -167,14 +167,13 @@ std::string write_rollout_vtu(const std::string& dir, const std::string& basenam
             e[v * cf + c] = pred[src] - ref[src];
           }
         }
-      fields.emplace_back(layout.names[f] + "_pred", p, cf, points);
+      fields.point.emplace_back(layout.names[f] + "_pred", p, cf, points);
       if (ref) {
-        fields.emplace_back(layout.names[f] + "_ref", r, cf, points);
-        fields.emplace_back(layout.names[f] + "_error", e, cf, points);
+        fields.point.emplace_back(layout.names[f] + "_ref", r, cf, points);
+        fields.point.emplace_back(layout.names[f] + "_error", e, cf, points);
       }
     }
-    series.write_step(times[t], fields);
-  }
+  });
   series.finish();
   return series.pvd_path();
 }

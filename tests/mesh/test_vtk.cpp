@@ -11,11 +11,16 @@
 #include <vtkImageData.h>
 #include <vtkInformation.h>
 #include <vtkNew.h>
+#include <vtkObject.h>
 #include <vtkPointData.h>
 #include <vtkStreamingDemandDrivenPipeline.h>
 #include <vtkXMLImageDataReader.h>
 
+#include <cmath>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
 
 using namespace surro;
 namespace fs = std::filesystem;
@@ -181,4 +186,123 @@ TEST_CASE("vtk: bad arguments are errors naming the file", "[vtk]") {
   CHECK_THROWS_WITH(series.write_step(2.0, {{"u", f.data()}}, {{"c", f.data()}}),
                     Catch::Contains("a_000001.vti: 1 cell fields: expected none on a grid"));
   CHECK(series.steps() == 1);
+}
+
+namespace {
+
+std::string file_bytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  REQUIRE(in.good());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Step s of the threaded-writer tests: fields "a" and "b" of an (Nx, Ny) grid, different per step.
+void fill_step(std::size_t s, int Nx, int Ny, std::vector<float>& a, std::vector<float>& b) {
+  a.resize(std::size_t(Nx) * Ny);
+  b.resize(std::size_t(Nx) * Ny);
+  for (int i = 0; i < Nx; ++i)
+    for (int j = 0; j < Ny; ++j) {
+      a[i * Ny + j] = std::sin(0.1f * float(s) + 0.3f * float(i)) * std::cos(0.2f * float(j));
+      b[i * Ny + j] = float(s) + 0.001f * float(i * Ny + j);
+    }
+}
+
+}  // namespace
+
+TEST_CASE("vtk: write_steps on worker threads writes the files and .pvd that write_step writes", "[vtk]") {
+  // 23 steps of a 33 x 17 grid on 4 workers (more than this machine's cores need not matter): every
+  // file byte for byte as the one-at-a-time writer's, so workers neither mix steps up nor share
+  // state; VTK's warning switch is back as it was.
+  const int Nx = 33, Ny = 17;
+  const std::size_t T = 23;
+  std::vector<double> times(T);
+  for (std::size_t s = 0; s < T; ++s) times[s] = 0.5 + 0.25 * double(s);
+  const fs::path one = fresh_vtk_dir("steps_one"), many = fresh_vtk_dir("steps_many");
+  const int display = vtkObject::GetGlobalWarningDisplay();
+  {
+    mesh::VtkGridSeries series(one.string(), "u", {0, 0}, {0.1, 0.2}, {Nx, Ny});
+    std::vector<float> a, b;
+    for (std::size_t s = 0; s < T; ++s) {
+      fill_step(s, Nx, Ny, a, b);
+      series.write_step(times[s], {{"a", a.data()}, {"b", b.data()}});
+    }
+    series.finish();
+  }
+  mesh::VtkGridSeries series(many.string(), "u", {0, 0}, {0.1, 0.2}, {Nx, Ny});
+  series.write_steps(
+      times,
+      [&](std::size_t s, mesh::VtkStepFields& f) {
+        f.scratch.resize(2);
+        fill_step(s, Nx, Ny, f.scratch[0], f.scratch[1]);
+        f.point.emplace_back("a", f.scratch[0].data());
+        f.point.emplace_back("b", f.scratch[1].data());
+      },
+      4);
+  series.finish();
+  CHECK(series.steps() == int(T));
+  CHECK(vtkObject::GetGlobalWarningDisplay() == display);
+  CHECK(file_bytes(one / "u.pvd") == file_bytes(many / "u.pvd"));
+  for (std::size_t s = 0; s < T; ++s) {
+    INFO("step " << s);
+    CHECK(file_bytes(series.step_path(int(s))) ==
+          file_bytes(one / fs::path(series.step_path(int(s))).filename()));
+  }
+  int files = 0;
+  for (const auto& e : fs::directory_iterator(many)) files += e.path().extension() == ".vti";
+  CHECK(files == int(T));  // and no temporaries
+}
+
+TEST_CASE("vtk: write_steps errors: times checked first, a failed step ends the .pvd before it", "[vtk]") {
+  const int display = vtkObject::GetGlobalWarningDisplay();
+  const std::vector<float> f = {1, 2, 3};
+  {
+    // Times that do not increase: an error naming the step's file, and no file written at all.
+    const fs::path dir = fresh_vtk_dir("steps_times");
+    mesh::VtkGridSeries series(dir.string(), "a", {0}, {1}, {3});
+    auto produce = [&](std::size_t, mesh::VtkStepFields& fl) { fl.point.emplace_back("u", f.data()); };
+    CHECK_THROWS_WITH(series.write_steps({0.0, 1.0, 1.0, 2.0}, produce, 2),
+                      Catch::Contains("a_000002.vti: time = 1: expected a finite number greater than the "
+                                      "previous step's 1"));
+    CHECK(series.steps() == 0);
+    CHECK(!fs::exists(dir / "a_000000.vti"));
+    // After steps written one at a time, the next batch continues their numbering and times.
+    series.write_step(0.5, {{"u", f.data()}});
+    CHECK_THROWS_WITH(series.write_steps({0.25}, produce, 2),
+                      Catch::Contains("a_000001.vti: time = 0.25: expected a finite number greater than the "
+                                      "previous step's 0.5"));
+    series.write_steps({0.75, 1.0}, produce, 2);
+    CHECK(series.steps() == 3);
+    CHECK(parse_pvd(series.pvd_path()).size() == 3);
+  }
+  // A step whose fields are wrong (step 7 names "u" twice), on 3 workers: the error names its file,
+  // steps 0..6 are written and listed (indices are handed out in order, and started ones finish),
+  // none after is listed.
+  const fs::path dir = fresh_vtk_dir("steps_fail");
+  mesh::VtkGridSeries series(dir.string(), "a", {0}, {1}, {3});
+  std::vector<double> times(20);
+  for (std::size_t s = 0; s < times.size(); ++s) times[s] = double(s);
+  CHECK_THROWS_WITH(series.write_steps(
+                        times,
+                        [&](std::size_t s, mesh::VtkStepFields& fl) {
+                          fl.point.emplace_back("u", f.data());
+                          if (s == 7) fl.point.emplace_back("u", f.data());
+                        },
+                        3),
+                    Catch::Contains("a_000007.vti: point field 'u' given twice"));
+  CHECK(series.steps() == 7);
+  const auto entries = parse_pvd(series.pvd_path());
+  REQUIRE(entries.size() == 7);
+  CHECK(entries.back().file == "a_000006.vti");
+  CHECK(!fs::exists(dir / "a_000007.vti"));
+  CHECK(vtkObject::GetGlobalWarningDisplay() == display);
+  // A producer's own exception comes through as it was thrown.
+  CHECK_THROWS_WITH(series.write_steps({100.0, 101.0},
+                                       [&](std::size_t s, mesh::VtkStepFields& fl) {
+                                         if (s == 1) throw std::runtime_error("producer failed at 1");
+                                         fl.point.emplace_back("u", f.data());
+                                       }),
+                    "producer failed at 1");
+  CHECK(series.steps() == 8);
 }
