@@ -12,6 +12,7 @@
 #include "core/comm.hpp"
 #include "core/comm_device.hpp"
 #include "core/error.hpp"
+#include "core/gemm.hpp"
 #include "core/profile.hpp"
 #include "core/log.hpp"
 #include "solvers/solver.hpp"
@@ -24,6 +25,7 @@
 #include <limits>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace surro::app {
@@ -50,8 +52,26 @@ class KokkosSession {
     m_guard = std::make_unique<Kokkos::ScopeGuard>(argc, m_argv.data());
     // The backend of the sums over ranks, once: NCCL needs the device Kokkos just picked.
     comm::start_device(ExecSpace());
+    share_cores();
     if (const char* env = std::getenv("SURRO_PROFILE"); env && std::string(env) == "1") profile::enable();
   }
+  // Processes of one run on one node share its cores: OpenBLAS's threads are cut to a share
+  // (gemm::share_host_blas_threads), and an OpenMP pool that would oversubscribe is named.
+  static void share_cores() {
+    const int local = comm::local_size();
+    if (const int n = gemm::share_host_blas_threads(local); n > 0)
+      SURRO_LOG_INFO(local << " processes of this run on this node: OpenBLAS uses " << n
+                           << " thread(s) each (OPENBLAS_NUM_THREADS sets another count)");
+#ifdef KOKKOS_ENABLE_OPENMP
+    const long long pool = Kokkos::OpenMP().concurrency(), cores = std::thread::hardware_concurrency();
+    if (local > 1 && cores > 0 && local * pool > cores)
+      SURRO_LOG_WARN(local << " processes of this run on this node with " << pool
+                           << " OpenMP threads each: " << local * pool << " threads on " << cores
+                           << " hardware threads; set OMP_NUM_THREADS to at most "
+                           << std::max(1LL, cores / local) << " (docs/hpc.md)");
+#endif
+  }
+
   // The profile (SURRO_PROFILE=1) goes to stderr before Kokkos finalizes.
   ~KokkosSession() {
     if (m_guard && profile::enabled()) std::fprintf(stderr, "%s", profile::report(40).c_str());
@@ -68,7 +88,8 @@ class KokkosSession {
 
 void print_info(bool as_json) {
   config::json info = backend_info();
-  info["mpi"] = {{"built", comm::built()}, {"ranks", comm::size()}};
+  info["mpi"] = {{"built", comm::built()}, {"ranks", comm::size()}, {"local_processes", comm::local_size()}};
+  info["gemm"]["host_blas_threads"] = gemm::host_blas_threads();
   // NCCL: the library's version and whether this run sums through it (comm_device.hpp).
   info["nccl"] = {
       {"built", comm::nccl_built()}, {"version", comm::nccl_version()}, {"sums", comm::device_backend()}};
@@ -118,6 +139,9 @@ void print_info(bool as_json) {
   std::cout << "\nGEMM            " << info["gemm"]["device"].get<std::string>();
   if (info["gemm"]["host"] != info["gemm"]["device"])
     std::cout << " (host: " << info["gemm"]["host"].get<std::string>() << ")";
+  // OpenBLAS's own threads (a Serial host space); 0: host GEMMs run on the OpenMP pool instead.
+  if (const int t = info["gemm"]["host_blas_threads"].get<int>(); t > 0)
+    std::cout << "\nhost GEMM       OpenBLAS, " << t << " thread(s)";
   std::cout << "\n";
 }
 

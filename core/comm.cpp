@@ -21,7 +21,7 @@ namespace surro::comm {
 namespace {
 
 bool g_active = false;
-int g_rank = 0, g_size = 1, g_local = 0;
+int g_rank = 0, g_size = 1, g_local = 0, g_local_size = 1;
 
 #ifdef SURRO_MPI
 // A launcher (OpenMPI's mpirun, a PMI/PMIx server such as srun) leaves these in the environment.
@@ -66,18 +66,22 @@ void ordered_sum(double* values, std::size_t n) {
 
 void initialize(int* argc, char*** argv) {
 #ifdef SURRO_MPI
-  if (g_active || !launched()) return;
-  int started = 0;
-  MPI_Initialized(&started);
-  if (!started) check(MPI_Init(argc, argv), "MPI_Init");
-  g_active = true;
-  MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &g_size);
-  MPI_Comm node;
-  check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, g_rank, MPI_INFO_NULL, &node),
-        "MPI_Comm_split_type");
-  MPI_Comm_rank(node, &g_local);
-  MPI_Comm_free(&node);
+  if (g_active) return;
+  if (launched()) {
+    int started = 0;
+    MPI_Initialized(&started);
+    if (!started) check(MPI_Init(argc, argv), "MPI_Init");
+    g_active = true;
+    MPI_Comm_rank(MPI_COMM_WORLD, &g_rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &g_size);
+    MPI_Comm node;
+    check(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, g_rank, MPI_INFO_NULL, &node),
+          "MPI_Comm_split_type");
+    MPI_Comm_rank(node, &g_local);
+    MPI_Comm_size(node, &g_local_size);
+    MPI_Comm_free(&node);
+    return;
+  }
 #else
   (void)argc;
   (void)argv;
@@ -87,6 +91,9 @@ void initialize(int* argc, char*** argv) {
       break;
     }
 #endif
+  // Without MPI the launcher's announcement is all there is: each process runs the whole job
+  // (launcher_size), but the processes still share this node's cores.
+  if (const char* v = std::getenv("OMPI_COMM_WORLD_LOCAL_SIZE")) g_local_size = std::max(1, std::atoi(v));
 }
 
 void finalize() {
@@ -126,6 +133,9 @@ int size() {
 }
 int local_rank() {
   return g_local;
+}
+int local_size() {
+  return g_local_size;
 }
 
 int launcher_size() {

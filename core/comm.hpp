@@ -34,6 +34,10 @@ bool active();     // MPI was started (size may still be 1)
 int rank();        // 0 .. size() - 1
 int size();        // processes of the run
 int local_rank();  // rank among the processes of this node (picks the GPU)
+// Processes of this run on this node: the MPI node communicator's size when MPI is active, else
+// what the launcher announced (OMPI_COMM_WORLD_LOCAL_SIZE), else 1. Shares the node's cores out
+// (gemm::share_host_blas_threads).
+int local_size();
 // The process count an MPI launcher announced in the environment (OMPI_COMM_WORLD_SIZE, PMI_SIZE),
 // 1 when none: more than 1 while active() is false means a build without SURRO_MPI was started
 // as one of several processes, each of which would run the whole job.

@@ -209,6 +209,25 @@ class Gemm {
   Options m_options;
   std::shared_ptr<State> m_state;
 };
+// OpenBLAS's own threads, where host GEMMs use them: a Serial host space hands each matrix to
+// OpenBLAS whole (gemm_host.cpp), and OpenBLAS starts, unless told otherwise, one thread per CPU of
+// the process's affinity mask. With OpenMP host threads OpenBLAS runs single-threaded (0 here).
+int host_blas_threads();
+// For `local_processes` processes of one run on this node (comm::local_size()): OpenBLAS's threads
+// cut to the node's hardware threads shared among them (shared_blas_threads), so that N unbound
+// processes (mpirun binds more than 2 ranks to sockets, not cores) do not start N times the cores:
+// a threaded OpenBLAS call waits for its threads, and on an oversubscribed core they wait for a
+// turn. Measured on a 2-core machine: two unbound ranks (mpirun --bind-to none) training one FNO
+// epoch took 18.5-22.4 s with 2 OpenBLAS threads each and 15.2-15.6 s with 1; one rollout took 7.4 s
+// instead of 2.4 s with OpenBLAS's 2 threads while a compiler used the cores. Returns the count
+// set, 0 where nothing changed.
+int share_host_blas_threads(int local_processes);
+// The rule: where OpenBLAS threads (blas_threads > 1), no thread variable is set (user_set:
+// OPENBLAS_NUM_THREADS, GOTO_NUM_THREADS or OMP_NUM_THREADS, which OpenBLAS reads itself) and more
+// than one process shares the node: min(blas_threads, max(1, hardware_threads / local_processes));
+// otherwise 0 (keep).
+int shared_blas_threads(int blas_threads, int hardware_threads, int local_processes, bool user_set);
+
 // Each backend's source specializes Gemm's members for its execution space (gemm_host.cpp,
 // gemm_cuda.cpp). Declared here, so that a source compiled before them in the same unity unit
 // (profile.cpp's calibration, say) does not instantiate the primary members first.

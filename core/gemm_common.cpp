@@ -1,6 +1,7 @@
 #include "core/error.hpp"
 #include "core/gemm.hpp"
 
+#include <algorithm>
 #include <climits>
 #include <cstdio>
 
@@ -18,6 +19,12 @@ void validate(const Shape& s, const char* label) {
   SURRO_REQUIRE(s.lda >= std::max(1, a_cols), label << ": lda = " << s.lda << ": expected >= " << a_cols);
   SURRO_REQUIRE(s.ldb >= std::max(1, b_cols), label << ": ldb = " << s.ldb << ": expected >= " << b_cols);
   SURRO_REQUIRE(s.ldc >= std::max(1, s.n), label << ": ldc = " << s.ldc << ": expected >= " << s.n);
+}
+
+int shared_blas_threads(int blas_threads, int hardware_threads, int local_processes, bool user_set) {
+  if (user_set || blas_threads <= 1 || local_processes <= 1) return 0;
+  const int share = std::max(1, hardware_threads / local_processes);
+  return share < blas_threads ? share : 0;
 }
 
 namespace impl {

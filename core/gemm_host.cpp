@@ -5,6 +5,8 @@
 #include <cblas.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <thread>
 #include <type_traits>
 
 namespace surro::gemm {
@@ -122,6 +124,21 @@ SURRO_X(double)
 SURRO_X(Complex<float>)
 SURRO_X(Complex<double>)
 #undef SURRO_X
+
+int host_blas_threads() {
+  return kTiled ? 0 : openblas_get_num_threads();
+}
+
+int share_host_blas_threads(int local_processes) {
+  if (kTiled) return 0;
+  bool user_set = false;
+  for (const char* name : {"OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS"})
+    user_set = user_set || std::getenv(name) != nullptr;
+  const int n = shared_blas_threads(openblas_get_num_threads(), int(std::thread::hardware_concurrency()),
+                                    local_processes, user_set);
+  if (n > 0) openblas_set_num_threads(n);
+  return n;
+}
 
 template <>
 std::string Gemm<HostExec>::backend_name() {

@@ -30,6 +30,18 @@ expect 2 '^surro: error: unknown_section\.json: solvr: unknown key; valid keys h
 expect 2 '^surro: error: good\.json: run\.seed: expected a non-negative integer, got -1$' -- "$surro" check good.json --set run.seed=-1
 expect 2 "^surro: error: --set 'run\.seed': expected key\.path=value$" -- "$surro" check good.json --set run.seed
 expect 2 'The following argument was not expected: --bogus|--bogus' -- "$surro" info --bogus
+# Processes sharing a node share OpenBLAS's threads (a Serial host space; the OpenMP build runs
+# OpenBLAS single-threaded and reports 0): two announced processes get half the hardware threads
+# each when OpenBLAS would start more, and an explicit OPENBLAS_NUM_THREADS is kept.
+own=$(env -u OPENBLAS_NUM_THREADS -u GOTO_NUM_THREADS -u OMP_NUM_THREADS "$surro" info --json |
+  sed -n 's/.*"host_blas_threads": \([0-9]*\).*/\1/p')
+if [[ -n $own && $own -gt 1 ]]; then
+  half=$(($(getconf _NPROCESSORS_ONLN) / 2)); ((half < 1)) && half=1; ((half > own)) && half=$own
+  expect 0 "\"host_blas_threads\": $half\b" -- env -u OPENBLAS_NUM_THREADS -u GOTO_NUM_THREADS -u OMP_NUM_THREADS \
+    OMPI_COMM_WORLD_LOCAL_SIZE=2 "$surro" info --json
+  expect 0 "\"host_blas_threads\": $own\b" -- env -u GOTO_NUM_THREADS -u OMP_NUM_THREADS OPENBLAS_NUM_THREADS=$own \
+    OMPI_COMM_WORLD_LOCAL_SIZE=2 "$surro" info --json
+fi
 expect 2 'A subcommand is required|subcommand' -- "$surro"
 expect 0 'Kokkos flags' -- "$surro" --help
 # A failed command wrote nothing: only the inputs are in the folder.

@@ -308,3 +308,16 @@ TEST_CASE("gemm: an epilogue with an outer count is refused", "[gemm]") {
   CHECK_THROWS_WITH(g(exec, s, 1.0, a.data(), b.data(), 0.0, c.data(), ep), Catch::Contains("outer = 2"));
   CHECK(c == std::vector<double>(20, 7.0));  // refused before the product: nothing written
 }
+
+TEST_CASE("gemm: processes on one node share OpenBLAS's threads unless a thread count is set", "[gemm]") {
+  // (blas_threads, hardware_threads, local_processes, user_set) -> the count to set, 0 = keep.
+  CHECK(gemm::shared_blas_threads(16, 16, 1, false) == 0);   // one process: OpenBLAS's own default
+  CHECK(gemm::shared_blas_threads(16, 16, 4, false) == 4);   // 4 ranks: a quarter of the node each
+  CHECK(gemm::shared_blas_threads(8, 16, 4, false) == 4);    // bound to a socket of 8: still 4
+  CHECK(gemm::shared_blas_threads(2, 16, 4, false) == 0);    // bound to 2 cores: already below a share
+  CHECK(gemm::shared_blas_threads(16, 16, 32, false) == 1);  // more ranks than cores: one thread each
+  CHECK(gemm::shared_blas_threads(16, 16, 4, true) == 0);    // OPENBLAS_NUM_THREADS (or the like) set
+  CHECK(gemm::shared_blas_threads(1, 16, 4, false) == 0);    // single-threaded OpenBLAS: nothing to cut
+  // This build: the count OpenBLAS reports is what the rule leaves for one process.
+  CHECK(gemm::host_blas_threads() >= 0);
+}
