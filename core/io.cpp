@@ -45,7 +45,8 @@ void write_atomic(const std::string& path, const std::function<void(const std::s
   std::error_code ec;
   fs::rename(tmp, target, ec);
   if (ec) {
-    fs::remove(tmp, ec);
+    std::error_code ignored;  // the rename's reason is the message, not the clean-up's
+    fs::remove(tmp, ignored);
     SURRO_THROW(ErrorKind::runtime, path << ": cannot move the finished file into place: " << ec.message());
   }
 }

@@ -8,6 +8,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cerrno>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -83,6 +85,16 @@ TEST_CASE("write_atomic names the target in errors and leaves no temporary", "[i
   }
   CHECK(entries(dir) == std::vector<std::string>{"out.txt"});  // temporary removed
   CHECK(slurp(target) == "old\n");                             // earlier content intact
+  // A target the finished file cannot replace (a folder that is not empty): the rename's own reason,
+  // not that of removing the temporary afterwards (which succeeds, and once read "Success").
+  fs::create_directories(dir / "taken" / "inside");
+  const std::string taken = (dir / "taken").string();
+  CHECK_THROWS_WITH(surro::io::write_text_atomic(taken, "new\n"),
+                    taken + ": cannot move the finished file into place: " +
+                        std::error_code(EISDIR, std::generic_category()).message());
+  std::vector<std::string> left = entries(dir);  // no temporary beside them
+  std::sort(left.begin(), left.end());
+  CHECK(left == (std::vector<std::string>{"out.txt", "taken"}));
   fs::remove_all(dir);
 }
 
