@@ -60,7 +60,8 @@ class VtkSeries {
   // the most workers (0: the CPUs the process may use; 1: in order on this thread); fewer are used
   // where a step's arrays are large (about 512 MiB of them in flight). On an error no further step
   // starts; the .pvd lists the steps before the first failed one, and the error of that step is
-  // thrown. Errors: Error(runtime).
+  // thrown (files of later steps that were already being written stay, unlisted, complete; a rerun
+  // overwrites them). Errors: Error(runtime).
   using StepProducer = std::function<void(std::size_t t, VtkStepFields& fields)>;
   void write_steps(const std::vector<double>& times, const StepProducer& produce, unsigned threads = 0);
 
