@@ -16,7 +16,7 @@
 #   roll      the 200-step rollout, timed against its peer, then one profiled run (rollout.sh --profile)
 #   profile   per-kernel profiles of FNO, IFactFormer-m and the NS solver (profile.sh)
 #   ns        the NS solver against its peer at 256² b20/b100 and 1024² b4 (suite.sh --only ns)
-# SECTIONS="fno iff" picks some (in the order above). Everything goes to $OUT (or
+# SECTIONS="fno roll tests" picks some and runs them in that order (default: the order above). Everything goes to $OUT (or
 # /tmp/surro-open-targets): one log per section, suite.md tables, profiles and top_kernels.md.
 # Environment: CALL_S (seconds the script may take; default 540, under the device's 600 s a call),
 # SECTIONS, PYTHON.
@@ -64,26 +64,35 @@ section() {
   tail -25 "$out/$name.log"
 }
 
-# The kernels that changed since the GPU suite last passed (session 21): the IFactFormer axis
-# kernels and their pointer cache, GEMM batching, FNO's spectral and pointwise layers, padding, grids.
-if ((cpu)); then
-  section tests 30 env PATH="$PWD/build/release/tests:$PATH" surro_tests "[iff_layers],[gemm],[pad],[linear]"
-else
-  section tests 90 bench/gpu/run_tests.sh iff_layers ifactformer gemm fno spectral_conv pad grid linear
-fi
-# Inference against eager only: torch.compile's compile time would take the budget, and issue 14's
-# inference targets are stated against eager.
-OUT=$out/fno section fno 60 bench/gpu/suite.sh "${cpu_flag[@]}" "${small_flag[@]}" --only fno --cases infer --no-compile
-OUT=$out/iff section iff 90 bench/gpu/suite.sh "${cpu_flag[@]}" "${small_flag[@]}" --only iff --cases '32x33x16|small' \
-  --no-compile
-if ((cpu)); then
-  OUT=$out/roll section roll 60 bench/gpu/rollout.sh --cpu --small --reps 1 --warmup 0 --profile
-else
-  OUT=$out/roll section roll 120 bench/gpu/rollout.sh --reps 3 --profile
-fi
-OUT=$out/profile section profile 90 bench/gpu/profile.sh "${cpu_flag[@]}" --only fno --only iff --only ns
+# run_section NAME: one section's command. The kernels that changed since the GPU suite last passed
+# (session 21): the IFactFormer axis kernels and their pointer cache, GEMM batching, FNO's spectral
+# and pointwise layers, padding, grids. Inference against eager only: torch.compile's compile time
+# would take the budget, and issue 14's inference targets are stated against eager.
+run_section() {
+  case $1 in
+    tests)
+      if ((cpu)); then
+        section tests 30 env PATH="$PWD/build/release/tests:$PATH" surro_tests "[iff_layers],[gemm],[pad],[linear]"
+      else
+        section tests 90 bench/gpu/run_tests.sh iff_layers ifactformer gemm fno spectral_conv pad grid linear
+      fi ;;
+    fno) OUT=$out/fno section fno 60 bench/gpu/suite.sh "${cpu_flag[@]}" "${small_flag[@]}" --only fno --cases infer \
+      --no-compile ;;
+    iff) OUT=$out/iff section iff 90 bench/gpu/suite.sh "${cpu_flag[@]}" "${small_flag[@]}" --only iff \
+      --cases '32x33x16|small' --no-compile ;;
+    roll)
+      if ((cpu)); then
+        OUT=$out/roll section roll 60 bench/gpu/rollout.sh --cpu --small --reps 1 --warmup 0 --profile
+      else
+        OUT=$out/roll section roll 120 bench/gpu/rollout.sh --reps 3 --profile
+      fi ;;
+    profile) OUT=$out/profile section profile 90 bench/gpu/profile.sh "${cpu_flag[@]}" --only fno --only iff --only ns ;;
+    ns) OUT=$out/ns section ns 120 bench/gpu/suite.sh "${cpu_flag[@]}" "${small_flag[@]}" --only ns ;;
+    *) echo "open_targets.sh: unknown section $1 (expected tests fno iff roll profile ns)" >&2 ;;
+  esac
+}
+for name in $sections; do run_section "$name"; done
 profiles=()
 for f in "$out"/profile/profile_*.txt "$out"/roll/profile_*.txt; do [[ -f $f ]] && profiles+=("$f"); done
 ((${#profiles[@]})) && "${PYTHON:-python3}" bench/gpu/top_kernels.py "${profiles[@]}" >"$out/top_kernels.md" 2>&1
-OUT=$out/ns section ns 120 bench/gpu/suite.sh "${cpu_flag[@]}" "${small_flag[@]}" --only ns
 echo "open_targets: $(($(date +%s) - start)) s; files in $out" | tee -a "$out/summary.txt"
