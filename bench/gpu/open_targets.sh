@@ -17,7 +17,8 @@
 #   profile   per-kernel profiles of FNO, IFactFormer-m and the NS solver (profile.sh)
 #   ns        the NS solver against its peer at 256² b20/b100 and 1024² b4 (suite.sh --only ns)
 # SECTIONS="fno roll tests" picks some and runs them in that order (default: the order above). Everything goes to $OUT (or
-# /tmp/surro-open-targets): one log per section, suite.md tables, profiles and top_kernels.md.
+# /tmp/surro-open-targets): one log per section, suite.md tables, profiles and top_kernels.md, all
+# packed into results.tgz at the end, with summary.txt and top_kernels.md also beside it.
 # Environment: CALL_S (seconds the script may take; default 540, under the device's 600 s a call),
 # SECTIONS, PYTHON.
 set -u
@@ -96,3 +97,8 @@ profiles=()
 for f in "$out"/profile/profile_*.txt "$out"/roll/profile_*.txt; do [[ -f $f ]] && profiles+=("$f"); done
 ((${#profiles[@]})) && "${PYTHON:-python3}" bench/gpu/top_kernels.py "${profiles[@]}" >"$out/top_kernels.md" 2>&1
 echo "open_targets: $(($(date +%s) - start)) s; files in $out" | tee -a "$out/summary.txt"
+# The device returns a few files only (the rest were dropped by count in session 24's call, the
+# per-kernel profiles among them): everything goes into one archive beside the summary.
+tar -czf "$out.tgz" -C "$out" . && rm -rf "${out:?}"/* && mv "$out.tgz" "$out/results.tgz"
+tar -xzf "$out/results.tgz" -C "$out" ./summary.txt ./top_kernels.md 2>/dev/null
+ls -la "$out"
