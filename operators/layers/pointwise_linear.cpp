@@ -49,6 +49,16 @@ void fill_bias(const Exec& exec, int batch, int c_out, index_t r, const Real* bi
       KOKKOS_LAMBDA(const index_t bo, const index_t n) { y[bo * r + n] = bias[int(bo) % c_out]; });
 }
 
+// y(b, o, n) += bias(o): before a GEMM that accumulates onto y.
+template <class Exec, class Real>
+void add_bias(const Exec& exec, int batch, int c_out, index_t r, const Real* bias, Real* y) {
+  profile::add_work("surro::op::pointwise_linear::add_bias",
+                    (2.0 * double(batch) * c_out * r + c_out) * sizeof(Real));
+  for_each_2d(
+      exec, "surro::op::pointwise_linear::add_bias", index_t(batch) * c_out, r,
+      KOKKOS_LAMBDA(const index_t bo, const index_t n) { y[bo * r + n] += bias[int(bo) % c_out]; });
+}
+
 // db(o) += sum_{b, n} dy(b, o, n) in two deterministic passes: one team per (channel, chunk of the
 // B R values) writes its partial sum, then one thread per channel adds the chunks in order. One
 // team per channel alone would leave most of a GPU idle (Cout is 1 to 128).
@@ -114,11 +124,13 @@ void pointwise_linear_init(const Exec& exec, const PointwiseLinearCfg& cfg, Real
 
 template <class Exec, class Real>
 void pointwise_linear_forward(const Exec& exec, const PointwiseLinearWorkspace<Exec>& ws, const Real* w,
-                              const Real* bias, const Real* x, Real* y) {
+                              const Real* bias, const Real* x, Real* y, bool accumulate) {
   ScopedRegion region("surro::op::pointwise_linear::forward");
   const PointwiseLinearCfg& c = ws.cfg;
   const bool with_bias = c.bias && bias;
-  if (with_bias) linear_impl::fill_bias(exec, ws.batch, c.c_out, ws.points, bias, y);
+  // The bias goes into y first (filled, or added onto what y holds), then the GEMM adds W x to it.
+  if (with_bias && accumulate) linear_impl::add_bias(exec, ws.batch, c.c_out, ws.points, bias, y);
+  if (with_bias && !accumulate) linear_impl::fill_bias(exec, ws.batch, c.c_out, ws.points, bias, y);
   gemm::Shape s;  // y_b (Cout x R) = W (Cout x Cin) . x_b (Cin x R)
   s.m = c.c_out;
   s.n = int(ws.points);
@@ -130,7 +142,7 @@ void pointwise_linear_forward(const Exec& exec, const PointwiseLinearWorkspace<E
   s.stride_b = index_t(c.c_in) * ws.points;
   s.stride_c = index_t(c.c_out) * ws.points;
   s.batch = ws.batch;
-  ws.gemm(exec, s, Real(1), w, x, with_bias ? Real(1) : Real(0), y);
+  ws.gemm(exec, s, Real(1), w, x, with_bias || accumulate ? Real(1) : Real(0), y);
 }
 
 template <class Exec, class Real>
@@ -186,7 +198,7 @@ template struct PointwiseLinearWorkspace<HostExec>;
   template void pointwise_linear_init<Exec, Real>(const Exec&, const PointwiseLinearCfg&, Real*, Real*,    \
                                                   std::uint64_t, std::uint64_t);                           \
   template void pointwise_linear_forward<Exec, Real>(const Exec&, const PointwiseLinearWorkspace<Exec>&,   \
-                                                     const Real*, const Real*, const Real*, Real*);        \
+                                                     const Real*, const Real*, const Real*, Real*, bool);  \
   template void pointwise_linear_backward<Exec, Real>(const Exec&, const PointwiseLinearWorkspace<Exec>&,  \
                                                       const Real*, const Real*, const Real*, Real*, Real*, \
                                                       Real*);

@@ -46,10 +46,13 @@ void pointwise_linear_init(const Exec& exec, const PointwiseLinearCfg& cfg, Real
                            Real* bias /* (Cout), null without bias */, std::uint64_t seed,
                            std::uint64_t stream);
 
+// y = W x + bias; with accumulate, y += W x + bias instead (the FNO layer's sum with its spectral
+// branch in the GEMM's own store: no separate output and no pass adding it, y read once more).
 template <class Exec, class Real>
 void pointwise_linear_forward(const Exec& exec, const PointwiseLinearWorkspace<Exec>& ws,
                               const Real* w /* (Cout, Cin) */, const Real* bias /* (Cout) or null */,
-                              const Real* x /* (B, Cin, R) */, Real* y /* (B, Cout, R) */);
+                              const Real* x /* (B, Cin, R) */, Real* y /* (B, Cout, R) */,
+                              bool accumulate = false);
 
 // dw += sum_b dy_b x_b^T; dbias += sum_{b,n} dy; dx = W^T dy (overwritten; null: not needed).
 template <class Exec, class Real>

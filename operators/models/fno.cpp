@@ -111,7 +111,7 @@ struct Fno<Exec, Real>::State {
   std::vector<Buf> h;   // L+1 entries (training) or 2 (inference): (B, W, Np)
   std::vector<Buf> z;   // L entries (training): (B, W, Np) pre-activation
   std::vector<CBuf> xm; // L entries (training): (M, B, W) retained modes of each layer input
-  Buf tmp;              // (B, W, Np) the linear branch
+  Buf tmp;              // (B, W, Np) the linear branch's dx in backward
   Buf hc;               // (B, W, N) cropped (padded models only)
   Buf q, qa;            // (B, P, N) projection pre- and post-GELU
   // Gradients (training only).
@@ -238,8 +238,8 @@ void Fno<Exec, Real>::forward(const Exec& exec, const Real* params, const Real* 
     Real* z = m_training ? s.z[l].data() : s.h[(l + 1) % 2].data();
     Complex<Real>* modes = m_training ? s.xm[l].data() : nullptr;
     spectral_conv_forward(exec, s.spec, cw(s.spec_w[l]), h_in, z, modes);
-    pointwise_linear_forward(exec, s.lin, params + s.lin_w[l], params + s.lin_b[l], h_in, s.tmp.data());
-    fno_impl::add_into(exec, layer_size, s.tmp.data(), z);
+    // z += W h + b: the pointwise branch accumulates onto the spectral one in the GEMM's store.
+    pointwise_linear_forward(exec, s.lin, params + s.lin_w[l], params + s.lin_b[l], h_in, z, true);
     if (l + 1 < c.layers) {
       Real* h_out = m_training ? s.h[l + 1].data() : z;  // GELU in place when inferring
       gelu_forward(exec, layer_size, z, h_out);

@@ -62,11 +62,15 @@ struct LinearRun {
   op::PointwiseLinearWorkspace<Exec> ws;
   LinearRun(op::PointwiseLinearCfg c, int b, int r) : cfg(c), B(b), R(r), ws(exec, c, b, r) {}
 
-  std::vector<double> forward(const std::vector<std::vector<double>>& v) {
+  // y0: accumulate onto it (y = y0 + W x + b); null: y = W x + b into garbage.
+  std::vector<double> forward(const std::vector<std::vector<double>>& v,
+                              const std::vector<double>* y0 = nullptr) {
     auto x = upload<Exec, Real>(v[0], "x"), w = upload<Exec, Real>(v[1], "w"),
          b = upload<Exec, Real>(v[2], "b");
-    View1<Real, mem> y("y", std::size_t(B) * cfg.c_out * R);
-    op::pointwise_linear_forward(exec, ws, w.data(), cfg.bias ? b.data() : nullptr, x.data(), y.data());
+    auto y =
+        upload<Exec, Real>(y0 ? *y0 : std::vector<double>(std::size_t(B) * cfg.c_out * R, kGarbage), "y");
+    op::pointwise_linear_forward(exec, ws, w.data(), cfg.bias ? b.data() : nullptr, x.data(), y.data(),
+                                 y0 != nullptr);
     exec.fence();
     return download(y);
   }
@@ -141,6 +145,14 @@ TEMPLATE_LIST_TEST_CASE("pointwise_linear: forward matches a naive loop; backwar
                 },
                 r, grads, {"x", "weight", "bias"});
     }
+  }
+  SECTION("accumulate adds W x + b onto y") {
+    // One more rounded addition than above: gamma_{Cin+2} over |W||x| + |b| + |y0|.
+    const auto y0 = random_vector(got.size(), 5);
+    const auto acc = run.forward(v, &y0);
+    const double gamma2 = (cfg.c_in + 2) * u / (1 - (cfg.c_in + 2) * u);
+    for (std::size_t i = 0; i < acc.size(); ++i)
+      REQUIRE(std::abs(acc[i] - (y0[i] + want[i])) <= 2 * gamma2 * (mag[i] + std::abs(y0[i])) + 1e-300);
   }
   SECTION("null dx leaves the parameter gradients unchanged") {
     const auto g2 = run.backward(v, r, false);
