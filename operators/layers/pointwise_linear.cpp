@@ -39,24 +39,19 @@ PointwiseLinearWorkspace<Exec>::PointwiseLinearWorkspace(const Exec& exec, const
 // Kernels: free functions in a named namespace (nvcc's extended lambdas reject internal linkage).
 namespace linear_impl {
 
+// y(b, o, n) = bias(o), or += bias(o) with accumulate: before the GEMM adds W x onto y.
 template <class Exec, class Real>
-void fill_bias(const Exec& exec, int batch, int c_out, index_t r, const Real* bias, Real* y) {
-  profile::add_work("surro::op::pointwise_linear::bias", (double(batch) * c_out * r + c_out) * sizeof(Real));
+void put_bias(const Exec& exec, int batch, int c_out, index_t r, const Real* bias, Real* y, bool accumulate) {
+  profile::add_work("surro::op::pointwise_linear::bias",
+                    ((accumulate ? 2.0 : 1.0) * double(batch) * c_out * r + c_out) * sizeof(Real));
   // Two-dimensional over (B Cout, R): no 64-bit division per element, which made this pass run at
   // 1 GB/s on the CPU.
   for_each_2d(
       exec, "surro::op::pointwise_linear::bias", index_t(batch) * c_out, r,
-      KOKKOS_LAMBDA(const index_t bo, const index_t n) { y[bo * r + n] = bias[int(bo) % c_out]; });
-}
-
-// y(b, o, n) += bias(o): before a GEMM that accumulates onto y.
-template <class Exec, class Real>
-void add_bias(const Exec& exec, int batch, int c_out, index_t r, const Real* bias, Real* y) {
-  profile::add_work("surro::op::pointwise_linear::add_bias",
-                    (2.0 * double(batch) * c_out * r + c_out) * sizeof(Real));
-  for_each_2d(
-      exec, "surro::op::pointwise_linear::add_bias", index_t(batch) * c_out, r,
-      KOKKOS_LAMBDA(const index_t bo, const index_t n) { y[bo * r + n] += bias[int(bo) % c_out]; });
+      KOKKOS_LAMBDA(const index_t bo, const index_t n) {
+        const Real b = bias[int(bo) % c_out];
+        y[bo * r + n] = accumulate ? y[bo * r + n] + b : b;
+      });
 }
 
 // db(o) += sum_{b, n} dy(b, o, n) in two deterministic passes: one team per (channel, chunk of the
@@ -129,8 +124,7 @@ void pointwise_linear_forward(const Exec& exec, const PointwiseLinearWorkspace<E
   const PointwiseLinearCfg& c = ws.cfg;
   const bool with_bias = c.bias && bias;
   // The bias goes into y first (filled, or added onto what y holds), then the GEMM adds W x to it.
-  if (with_bias && accumulate) linear_impl::add_bias(exec, ws.batch, c.c_out, ws.points, bias, y);
-  if (with_bias && !accumulate) linear_impl::fill_bias(exec, ws.batch, c.c_out, ws.points, bias, y);
+  if (with_bias) linear_impl::put_bias(exec, ws.batch, c.c_out, ws.points, bias, y, accumulate);
   gemm::Shape s;  // y_b (Cout x R) = W (Cout x Cin) . x_b (Cin x R)
   s.m = c.c_out;
   s.n = int(ws.points);
