@@ -593,11 +593,11 @@ class ChunkWriter {
     const std::size_t chunk_bytes = m_chunk_elems * m_elem;
     const hsize_t batch = std::max<hsize_t>(1, batch_bytes / chunk_bytes);
     std::vector<std::vector<unsigned char>> out(static_cast<std::size_t>(std::min(batch, m_count)));
+    // Scratch per worker, kept across batches: the gathered chunk and its byte planes.
+    const unsigned workers = host_workers(out.size());
+    std::vector<std::vector<unsigned char>> raw(workers), shuffled(workers);
     for (hsize_t first = 0; first < m_count; first += batch) {
       const hsize_t n = std::min(batch, m_count - first);
-      // Scratch per worker: the gathered chunk and its byte planes.
-      const unsigned workers = host_workers(n);
-      std::vector<std::vector<unsigned char>> raw(workers), shuffled(workers);
       try {  // a chunk zlib refuses, or memory running out, is a failed write
         host_parallel_for(n, 0, [&](std::size_t i, unsigned w) {
           raw[w].resize(chunk_bytes);

@@ -170,10 +170,10 @@ void VtkSeries::write_steps(const std::vector<double>& times, const StepProducer
   const std::size_t T = times.size();
   if (T == 0) return;
   const int first = steps();
+  SURRO_REQUIRE(!m_finished, step_path(first) << ": write_steps after finish(): expected no more steps");
   // Times are checked up front, so no file is written for a series whose later times are wrong.
   for (std::size_t t = 0; t < T; ++t) {
     const double previous = t > 0 ? times[t - 1] : m_entries.empty() ? std::nan("") : m_entries.back().first;
-    SURRO_REQUIRE(!m_finished, step_path(first) << ": write_steps after finish(): expected no more steps");
     SURRO_REQUIRE(
         std::isfinite(times[t]) && (std::isnan(previous) || times[t] > previous),
         step_path(first + static_cast<int>(t))
