@@ -4,6 +4,7 @@
 #include "core/backend_info.hpp"
 #include "core/build_info.hpp"
 #include "core/config.hpp"
+#include "core/device_graph.hpp"
 #include "core/error.hpp"
 #include "core/gemm.hpp"
 #include "core/io.hpp"
@@ -15,6 +16,7 @@
 #include <Kokkos_Core.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -47,6 +49,14 @@ inline surro::gemm::Options matmul_flag(const std::string& value) {
   surro::gemm::Options o;
   o.allow_tf32 = value == "tf32";
   return o;
+}
+
+// --graph on|off (empty: off): the inference forward replayed as one CUDA graph
+// (core/device_graph.hpp; other spaces run it directly).
+inline bool graph_flag(const std::string& value) {
+  SURRO_REQUIRE(value.empty() || value == "on" || value == "off",
+                "--graph: expected on or off, got '" << value << "'");
+  return value == "on";
 }
 
 inline double device_used_bytes() {
@@ -88,7 +98,8 @@ inline double median(std::vector<double> v) {
 
 // `warmup` calls, then `reps` repetitions of `iters` back-to-back calls between fences. Writes the
 // run's fields into `line`: device, commit, timing settings, ms (median per call), ms_min,
-// ms_max, and resident_mib (device memory in use after the warm-up minus `used0`, the baseline
+// ms_max, enqueue_ms (median per call of the host's time until the last call returned, before the
+// closing fence: near ms, the host's launches bound the call, not the device), and resident_mib (device memory in use after the warm-up minus `used0`, the baseline
 // taken after Kokkos::initialize; null without CUDA). Every buffer is planned before the
 // warm-up ends, so this is the peak.
 template <class Exec, class Call>
@@ -96,11 +107,12 @@ void time_calls(const Exec& exec, int warmup, int reps, int iters, double used0,
   for (int i = 0; i < warmup; ++i) call();
   exec.fence();
   const double used1 = device_used_bytes();
-  std::vector<double> ms;
+  std::vector<double> ms, enqueue;
   for (int r = 0; r < reps; ++r) {
     exec.fence();
     Kokkos::Timer t;
     for (int i = 0; i < iters; ++i) call();
+    enqueue.push_back(t.seconds() * 1e3 / iters);
     exec.fence();
     ms.push_back(t.seconds() * 1e3 / iters);
   }
@@ -115,7 +127,33 @@ void time_calls(const Exec& exec, int warmup, int reps, int iters, double used0,
   line["ms"] = median(ms);
   line["ms_min"] = *std::min_element(ms.begin(), ms.end());
   line["ms_max"] = *std::max_element(ms.begin(), ms.end());
+  line["enqueue_ms"] = median(enqueue);
   line["resident_mib"] = used0 >= 0 ? json(double(used1 - used0) / (1 << 20)) : json(nullptr);
+}
+
+// After the timed calls of a --graph run: line["graph"] is the recording's state ("recorded", or
+// "failed: " and CUDA's reason) and line["graph_max_abs_diff"] the largest |y_replayed - y_direct|
+// over the output `y` (n floats on the device), y_direct from one direct call of `direct`. A replay
+// runs the recorded kernels on the same data, so anything but 0 is a defect.
+template <class Exec, class Direct>
+void graph_report(const Exec& exec, const surro::DeviceGraph& graph, Direct&& direct,
+                  const float* y /* (n) */, index_t n, json& line) {
+  using Device = Kokkos::View<const float*, Kokkos::LayoutRight, surro::MemSpace,
+                              Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
+  surro::View1<float, surro::HostMem> replayed("surro::bench::replayed", n), again("surro::bench::direct", n);
+  exec.fence();
+  Kokkos::deep_copy(replayed, Device(y, n));
+  direct();
+  exec.fence();
+  Kokkos::deep_copy(again, Device(y, n));
+  double diff = 0.0;
+  for (index_t i = 0; i < n; ++i) diff = std::max(diff, double(std::abs(replayed(i) - again(i))));
+  using State = surro::DeviceGraph::State;
+  const State st = graph.state();
+  line["graph"] = st == State::recorded ? std::string("recorded")
+                  : st == State::failed ? "failed: " + graph.failure()
+                                        : std::string("not recorded (not a CUDA space)");
+  line["graph_max_abs_diff"] = diff;
 }
 
 // SURRO_PROFILE=1: `iters` more calls under the fenced profiler (core/profile.hpp), its table on

@@ -6,10 +6,15 @@
 // Usage: bench_fno --case NAME --modes 8,8 --width 20 --grid 64,64 --batch 20 --in 10 --out 1
 //                  --mode train|infer [--pad 0,0,6] [--layers 4] [--projection 128]
 //                  [--warmup 5] [--reps 10] [--iters 5] [--seed 0] [--dump DIR] [--matmul fp32|tf32]
+//                  [--graph on|off]
 //
 // Timing: `warmup` calls first (excluded), then `reps` repetitions of `iters` back-to-back calls,
 // each repetition between two fences; a call's time is the repetition's time / iters, and the
 // line reports the median (and min, max) over the repetitions.
+//
+// --graph on (inference): the forward is recorded as one CUDA graph on its second call and replayed
+// after (core/device_graph.hpp); the line adds the recording's state and the largest difference
+// between a replayed and a direct forward's output (graph, graph_max_abs_diff).
 //
 // Memory (CUDA only, else null): what is really resident on the device, as cudaMemGetInfo's used
 // bytes after the warm-up minus those right after Kokkos::initialize. Every surro buffer
@@ -55,6 +60,7 @@ struct Args {
   std::vector<int> grid;
   int batch = 1, warmup = 5, reps = 10, iters = 5;
   std::uint64_t seed = 0;
+  bool graph = false;
 };
 
 std::vector<int> parse_list(const std::string& flag, const std::string& s) {
@@ -111,11 +117,14 @@ Args parse(int argc, char** argv) {
   a.iters = num("--iters", 5);
   a.seed = static_cast<std::uint64_t>(num("--seed", 0));
   a.cfg.gemm = bench::matmul_flag(take("--matmul"));
+  a.graph = bench::graph_flag(take("--graph"));
   SURRO_REQUIRE(kv.empty(), "unknown flag " << kv.begin()->first);
   SURRO_REQUIRE(!a.name.empty(), "--case NAME is required");
   SURRO_REQUIRE(a.mode == "train" || a.mode == "infer",
                 "--mode: expected train or infer, got '" << a.mode << "'");
   SURRO_REQUIRE(a.reps > 0 && a.iters > 0 && a.warmup >= 0, "--reps and --iters must be > 0");
+  SURRO_REQUIRE(!a.graph || a.mode == "infer",
+                "--graph on: inference only (a training step reads its loss back to the host)");
   return a;
 }
 
@@ -155,8 +164,11 @@ int run(int argc, char** argv) {
   }
   float* p = params.values().data();
   double loss = 0.0;
+  DeviceGraph graph;  // --graph on: the forward replayed as one CUDA graph
+  auto forward = [&] { model.forward(exec, p, x.data(), y.data()); };
   auto call = [&] {
-    model.forward(exec, p, x.data(), y.data());
+    if (a.graph) return graph.run(exec, forward);
+    forward();
     if (!training) return;
     loss = rel_l2_loss(exec, Reduction::sum, B, out_size / B, y.data(), target.data(), dy.data());
     Kokkos::deep_copy(exec, grads.values(), 0.0f);
@@ -206,6 +218,7 @@ int run(int argc, char** argv) {
   }
 
   time_calls(exec, a.warmup, a.reps, a.iters, used0, call, line);
+  if (a.graph) graph_report(exec, graph, forward, y.data(), out_size, line);
   line["peak_alloc_mib"] = nullptr;
   line["peak_reserved_mib"] = nullptr;
   if (training) line["loss"] = loss;

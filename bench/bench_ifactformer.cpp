@@ -9,13 +9,13 @@
 //                  [--dim 96] [--heads 5] [--dim-head 96] [--km 3] [--layers 10] [--lift 16]
 //                  [--fourier-scale 8] [--lengths 12.566,2,4.189] [--variant parallel|chained]
 //                  [--warmup 5] [--reps 10] [--iters 5] [--seed 0] [--dump DIR] [--matmul fp32|tf32]
-//                  [--keep-u auto|always|never]
+//                  [--keep-u auto|always|never] [--graph on|off]
 //
 // --layers is n_layer (the weight-shared iterations), --km the kernel multiplier, --lift the
 // per-field lift channels G; --in is T_in * C (window frames times fields), --out C; --keep-u is
 // model.keep_u (training keeps each iteration's attention output or recomputes it in backward).
 //
-// Timing, memory and --dump as bench_fno.cpp (see there): `warmup` calls excluded, then `reps`
+// Timing, memory, --graph and --dump as bench_fno.cpp (see there): `warmup` calls excluded, then `reps`
 // repetitions of `iters` back-to-back calls between fences, median per call; resident_mib is
 // cudaMemGetInfo's used bytes after the warm-up minus those after Kokkos::initialize (CUDA only, else
 // null); planned_mib is what the model itself planned (IFactFormer::planned_scalars, every backend).
@@ -53,6 +53,7 @@ struct Args {
   std::vector<int> grid;
   int batch = 1, warmup = 5, reps = 10, iters = 5;
   std::uint64_t seed = 0;
+  bool graph = false;
 };
 
 // Comma-separated numbers; `integers` refuses fractions.
@@ -128,6 +129,9 @@ Args parse(int argc, char** argv) {
   a.warmup = num("--warmup", 5);
   a.reps = num("--reps", 10);
   a.iters = num("--iters", 5);
+  a.graph = bench::graph_flag(take("--graph"));
+  SURRO_REQUIRE(!a.graph || a.mode == "infer",
+                "--graph on: inference only (a training step reads its loss back to the host)");
   a.seed = static_cast<std::uint64_t>(num("--seed", 0));
   c.gemm = bench::matmul_flag(take("--matmul"));
   SURRO_REQUIRE(kv.empty(), "unknown flag " << kv.begin()->first);
@@ -177,8 +181,11 @@ int run(int argc, char** argv) {
   }
   float* p = params.values().data();
   double loss = 0.0;
+  DeviceGraph graph;  // --graph on: the forward replayed as one CUDA graph
+  auto forward = [&] { model.forward(exec, p, x.data(), y.data()); };
   auto call = [&] {
-    model.forward(exec, p, x.data(), y.data());
+    if (a.graph) return graph.run(exec, forward);
+    forward();
     if (!training) return;
     loss = rel_l2_loss(exec, Reduction::mean, B, out_size / B, y.data(), target.data(), dy.data());
     Kokkos::deep_copy(exec, grads.values(), 0.0f);
@@ -234,6 +241,7 @@ int run(int argc, char** argv) {
   }
 
   time_calls(exec, a.warmup, a.reps, a.iters, used0, call, line);
+  if (a.graph) graph_report(exec, graph, forward, y.data(), out_size, line);
   line["planned_mib"] = double(model.planned_scalars()) * sizeof(float) / (1 << 20);
   line["u_kept"] = model.keeps_u();  // keep_u as resolved (auto: by size and free memory)
   line["peak_alloc_mib"] = nullptr;

@@ -13,6 +13,8 @@
 #   tests     GPU tests of the kernels changed since the last GPU test run (run_tests.sh with tags)
 #   fno       FNO-2D inference, batch 20 and 1, surro against torch eager (suite.sh --only fno)
 #   iff       IFactFormer-m inference and training at 32x33x16 (suite.sh --only iff)
+#   graph     the FNO and IFactFormer-m inference cases with surro's forward replayed as one CUDA graph
+#             (suite.sh --graph), the peers again in the same section
 #   roll      the 200-step rollout, timed against its peer, then one profiled run (rollout.sh --profile)
 #   profile   per-kernel profiles of FNO, IFactFormer-m and the NS solver (profile.sh)
 #   ns        the NS solver against its peer at 256² b20/b100 and 1024² b4 (suite.sh --only ns)
@@ -34,7 +36,7 @@ done
 start=$(date +%s)
 deadline=$((start + ${CALL_S:-540}))
 out=${OUT:-/tmp/surro-open-targets}
-mkdir -p "$out"/{fno,iff,roll,profile,ns}
+mkdir -p "$out"/{fno,iff,graph,roll,profile,ns}
 sections=${SECTIONS:-tests fno iff roll profile ns}
 cpu_flag=() small_flag=()
 ((cpu)) && cpu_flag=(--cpu) small_flag=(--small)
@@ -65,9 +67,9 @@ section() {
   tail -25 "$out/$name.log"
 }
 
-# run_section NAME: one section's command. The kernels that changed since the GPU suite last passed
-# (session 21): the IFactFormer axis kernels and their pointer cache, GEMM batching, FNO's spectral
-# and pointwise layers, padding, grids. Inference against eager only: torch.compile's compile time
+# run_section NAME: one section's command. The code that changed since the GPU tests last passed
+# (session 24, a49c0bf): the device graph (core/device_graph.hpp) and the FNO forward's pointwise
+# branch accumulating onto the spectral output (3f075d0). Inference against eager only: torch.compile's compile time
 # would take the budget, and issue 14's inference targets are stated against eager.
 run_section() {
   case $1 in
@@ -75,12 +77,14 @@ run_section() {
       if ((cpu)); then
         section tests 30 env PATH="$PWD/build/release/tests:$PATH" surro_tests "[iff_layers],[gemm],[pad],[linear]"
       else
-        section tests 90 bench/gpu/run_tests.sh iff_layers ifactformer gemm fno spectral_conv pad grid linear
+        section tests 90 bench/gpu/run_tests.sh device_graph fno linear spectral_conv
       fi ;;
     fno) OUT=$out/fno section fno 60 bench/gpu/suite.sh "${cpu_flag[@]}" "${small_flag[@]}" --only fno --cases infer \
       --no-compile ;;
     iff) OUT=$out/iff section iff 90 bench/gpu/suite.sh "${cpu_flag[@]}" "${small_flag[@]}" --only iff \
       --cases '32x33x16|small' --no-compile ;;
+    graph) OUT=$out/graph section graph 90 bench/gpu/suite.sh "${cpu_flag[@]}" "${small_flag[@]}" --only fno --only iff \
+      --cases 'fno2d.*infer|iff_32x33x16_infer|iff_small_infer' --graph --no-compile ;;
     roll)
       if ((cpu)); then
         OUT=$out/roll section roll 60 bench/gpu/rollout.sh --cpu --small --reps 1 --warmup 0 --profile
@@ -89,7 +93,7 @@ run_section() {
       fi ;;
     profile) OUT=$out/profile section profile 90 bench/gpu/profile.sh "${cpu_flag[@]}" --only fno --only iff --only ns ;;
     ns) OUT=$out/ns section ns 120 bench/gpu/suite.sh "${cpu_flag[@]}" "${small_flag[@]}" --only ns ;;
-    *) echo "open_targets.sh: unknown section $1 (expected tests fno iff roll profile ns)" >&2 ;;
+    *) echo "open_targets.sh: unknown section $1 (expected tests fno iff graph roll profile ns)" >&2 ;;
   esac
 }
 for name in $sections; do run_section "$name"; done

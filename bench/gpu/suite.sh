@@ -15,6 +15,8 @@
 #   --no-compile         skip torch.compile;  --compile-only: only the torch.compile peer
 #   --tf32               the FNO / IFactFormer cases with TF32 GEMMs on both sides (surro's
 #                        --matmul tf32, torch's allow_tf32), named <case>_tf32
+#   --graph              the inference cases only, surro's forward replayed as one CUDA graph
+#                        (--graph on; core/device_graph.hpp), named <case>_graph; the peers as always
 #   --small              CPU-sized cases (FNO 32² batch 4, 16×16×10 batch 2; IFactFormer 8×9×6 batch 2,
 #                        dim 16, 2 heads of 8, 2 iterations, and 12×10 batch 3 in 2D; rollout at 32²)
 # Environment: PYTHON (python3; /usr/bin/python3 with --cpu), COMPILE_TIMEOUT (seconds per
@@ -26,7 +28,7 @@
 # --dump and the peers with --load, so every peer line also reports its difference from surro's output.
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 2
-cpu=0 small=0 eager=1 compile=1 cases_re=. parts=() tf32=0
+cpu=0 small=0 eager=1 compile=1 cases_re=. parts=() tf32=0 graph=0
 while (($#)); do
   case $1 in
     --cpu) cpu=1 ;;
@@ -36,6 +38,7 @@ while (($#)); do
     --no-compile) compile=0 ;;
     --compile-only) eager=0 ;;
     --tf32) tf32=1 ;;
+    --graph) graph=1 ;;
     *) echo "suite.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -129,18 +132,24 @@ peer() {
 
 # run_cases BENCH SCRIPT CASE...: each case surro first (with --dump), then the peers (with --load).
 run_cases() {
-  local bench=$1 script=$2 c name flags
+  local bench=$1 script=$2 c name flags own
   shift 2
   for c in "$@"; do
     name=${c%%|*}
     read -ra flags <<<"${c#*|}"
     [[ $name =~ $cases_re ]] || continue
+    own=()  # surro's flags only
+    if ((graph)); then
+      [[ " ${flags[*]} " == *" --mode infer"* ]] || continue
+      name+=_graph
+      own+=(--graph on)
+    fi
     if ((tf32)); then
       name+=_tf32
       flags+=(--matmul tf32)
     fi
     mkdir -p "$work/$name"
-    "$bench" --case "$name" "${flags[@]}" "${timing[@]}" --dump "$work/$name" 2>&1 | tee -a "$log"
+    "$bench" --case "$name" "${flags[@]}" "${own[@]}" "${timing[@]}" --dump "$work/$name" 2>&1 | tee -a "$log"
     ((eager)) && peer "$script" torch-eager "$name" "${flags[@]}"
     ((compile)) && peer "$script" torch-compile "$name" "${flags[@]}" --compile --compile-timeout "$ct"
     rm -rf "${work:?}/$name"

@@ -1,0 +1,78 @@
+#include "core/device_graph.hpp"
+
+#include "core/error.hpp"
+#include "core/log.hpp"
+
+namespace surro {
+
+#ifdef KOKKOS_ENABLE_CUDA
+namespace {
+std::string cuda_text(cudaError_t e) {
+  return std::string(cudaGetErrorName(e)) + ": " + cudaGetErrorString(e);
+}
+}  // namespace
+
+void DeviceGraph::begin(cudaStream_t stream) {
+  // Thread-local mode: only this thread's unsafe calls (a synchronous copy, a fence) invalidate
+  // the recording; other host threads (HDF5, VTK writers) are not affected.
+  const cudaError_t e = cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal);
+  if (e != cudaSuccess) {
+    (void)cudaGetLastError();
+    m_state = State::failed;
+    m_failure = "cudaStreamBeginCapture: " + cuda_text(e);
+    SURRO_LOG_WARN("device graph: recording unavailable (" << m_failure << "); running the work directly");
+  }
+}
+
+void DeviceGraph::abandon(cudaStream_t stream, const std::string& why) {
+  cudaGraph_t graph = nullptr;
+  (void)cudaStreamEndCapture(stream, &graph);  // leaves capture mode whatever went wrong
+  if (graph) (void)cudaGraphDestroy(graph);
+  (void)cudaGetLastError();  // capture errors are not sticky: clear the last one
+  m_state = State::failed;
+  m_failure = why;
+  SURRO_LOG_WARN("device graph: the work cannot be recorded (" << why << "); running it directly");
+}
+
+bool DeviceGraph::end(cudaStream_t stream) {
+  if (m_state == State::failed) return false;  // begin() failed: nothing is being recorded
+  cudaGraph_t graph = nullptr;
+  cudaError_t e = cudaStreamEndCapture(stream, &graph);
+  if (e != cudaSuccess || !graph) {
+    if (graph) (void)cudaGraphDestroy(graph);
+    (void)cudaGetLastError();
+    m_state = State::failed;
+    m_failure = "cudaStreamEndCapture: " + cuda_text(e);
+    SURRO_LOG_WARN("device graph: the work cannot be recorded (" << m_failure << "); running it directly");
+    return false;
+  }
+  cudaGraphExec_t exec = nullptr;
+  e = cudaGraphInstantiate(&exec, graph, 0);
+  (void)cudaGraphDestroy(graph);
+  if (e != cudaSuccess) {
+    (void)cudaGetLastError();
+    m_state = State::failed;
+    m_failure = "cudaGraphInstantiate: " + cuda_text(e);
+    SURRO_LOG_WARN("device graph: " << m_failure << "; running the work directly");
+    return false;
+  }
+  m_graph = exec;
+  m_state = State::recorded;
+  return true;
+}
+
+void DeviceGraph::launch(cudaStream_t stream) {
+  const cudaError_t e = cudaGraphLaunch(static_cast<cudaGraphExec_t>(m_graph), stream);
+  if (e != cudaSuccess)
+    SURRO_THROW(ErrorKind::runtime, "device graph: cudaGraphLaunch failed (" << cuda_text(e) << ")");
+}
+#endif
+
+void DeviceGraph::release() {
+#ifdef KOKKOS_ENABLE_CUDA
+  if (m_graph) (void)cudaGraphExecDestroy(static_cast<cudaGraphExec_t>(m_graph));
+#endif
+  m_graph = nullptr;
+}
+
+}  // namespace surro

@@ -1,0 +1,102 @@
+#pragma once
+// DeviceGraph: one fixed sequence of device work (Kokkos kernels, cuBLAS and cuFFT calls on one
+// CUDA execution space instance) recorded once as a CUDA graph and then replayed as a single launch.
+// For repeated calls whose launches bound the time rather than their kernels: a forward of ~50
+// kernels of a few microseconds each spends most of its time between kernels, on the host's launch
+// path and on the device's launch latency; a replayed graph pays one launch.
+//
+// The caller's contract, since a replay repeats the recorded call exactly:
+//   - every call reads and writes the same addresses with the same sizes and scalar arguments
+//     (planned buffers, the same batch); `reset()` when that changes;
+//   - the work does not wait on the host while it is recorded (no fence, no reduction into a host
+//     value, no allocation, no synchronous copy);
+//   - host-side state the work keeps (caches of pointer arrays, plans) is built by the first call,
+//     which runs directly.
+// Calls: the first runs the work directly (it warms Kokkos' per-kernel setup and the libraries'
+// caches, none of which can be recorded); the second records it and launches the recording; later
+// ones launch it. Where recording fails (an operation CUDA cannot record; CUDA's own error text in
+// `failure()`), that call and every later one run the work directly: a slower call, never a wrong
+// one. Other execution spaces, and runs under the fenced profiler (core/profile.hpp, which fences
+// every kernel), always run the work directly.
+#include "core/profile.hpp"
+
+#include <Kokkos_Core.hpp>
+
+#include <exception>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+namespace surro {
+
+class DeviceGraph {
+ public:
+  enum class State { fresh, warm, recorded, failed };
+
+  DeviceGraph() = default;
+  ~DeviceGraph() { release(); }
+  DeviceGraph(const DeviceGraph&) = delete;
+  DeviceGraph& operator=(const DeviceGraph&) = delete;
+
+  // Runs `work()` (the device work to record) on `exec` as described above.
+  template <class Exec, class Work>
+  void run(const Exec& exec, Work&& work) {
+#ifdef KOKKOS_ENABLE_CUDA
+    if constexpr (std::is_same_v<Exec, Kokkos::Cuda>) {
+      if (m_state == State::failed || profile::enabled()) return work();
+      if (m_state == State::fresh) {
+        work();
+        m_state = State::warm;
+        return;
+      }
+      if (m_state == State::warm) record(exec.cuda_stream(), std::forward<Work>(work));
+      if (m_state == State::recorded) launch(exec.cuda_stream());
+      return;
+    }
+#endif
+    (void)exec;
+    work();
+  }
+
+  // Forgets the recording (buffers moved, batch changed): the next call runs directly again.
+  void reset() {
+    release();
+    m_state = State::fresh;
+    m_failure.clear();
+  }
+  State state() const {
+    return m_state;
+  }
+  const std::string& failure() const {
+    return m_failure;
+  }
+
+ private:
+#ifdef KOKKOS_ENABLE_CUDA
+  // Records work() on `stream`; the state becomes `recorded`, or `failed` with the work run
+  // directly (nothing recorded has run then).
+  template <class Work>
+  void record(cudaStream_t stream, Work&& work) {
+    begin(stream);
+    try {
+      work();
+    } catch (const std::exception& e) {
+      abandon(stream, e.what());
+      work();
+      return;
+    }
+    if (!end(stream)) work();
+  }
+  void begin(cudaStream_t stream);
+  bool end(cudaStream_t stream);  // false: failed (m_failure says why)
+  void abandon(cudaStream_t stream, const std::string& why);
+  void launch(cudaStream_t stream);
+#endif
+  void release();
+
+  State m_state = State::fresh;
+  std::string m_failure;
+  void* m_graph = nullptr;  // cudaGraphExec_t
+};
+
+}  // namespace surro
