@@ -3,6 +3,9 @@
 #include "core/error.hpp"
 #include "core/log.hpp"
 
+#include <cstdlib>
+#include <string>
+
 namespace surro {
 
 #ifdef KOKKOS_ENABLE_CUDA
@@ -67,6 +70,11 @@ void DeviceGraph::launch(cudaStream_t stream) {
     SURRO_THROW(ErrorKind::runtime, "device graph: cudaGraphLaunch failed (" << cuda_text(e) << ")");
 }
 #endif
+
+bool DeviceGraph::enabled() {
+  const char* v = std::getenv("SURRO_DEVICE_GRAPH");
+  return !(v && std::string(v) == "off");
+}
 
 void DeviceGraph::release() {
 #ifdef KOKKOS_ENABLE_CUDA

@@ -17,7 +17,8 @@
 // ones launch it. Where recording fails (an operation CUDA cannot record; CUDA's own error text in
 // `failure()`), that call and every later one run the work directly: a slower call, never a wrong
 // one. Other execution spaces, and runs under the fenced profiler (core/profile.hpp, which fences
-// every kernel), always run the work directly.
+// every kernel), always run the work directly; so does everything when the environment sets
+// SURRO_DEVICE_GRAPH=off (to rule the recording out when looking for a fault).
 #include "core/profile.hpp"
 
 #include <Kokkos_Core.hpp>
@@ -47,6 +48,10 @@ class DeviceGraph {
       if (m_state == State::fresh) {
         work();
         m_state = State::warm;
+        if (!enabled()) {
+          m_state = State::failed;
+          m_failure = "turned off by SURRO_DEVICE_GRAPH=off";
+        }
         return;
       }
       if (m_state == State::warm) record(exec.cuda_stream(), std::forward<Work>(work));
@@ -93,6 +98,7 @@ class DeviceGraph {
   void launch(cudaStream_t stream);
 #endif
   void release();
+  static bool enabled();  // false when SURRO_DEVICE_GRAPH=off
 
   State m_state = State::fresh;
   std::string m_failure;

@@ -6,9 +6,13 @@
 // step predicts the frame after the window, lets an optional hook overwrite values of it (meshes:
 // the prescribed inflow and wall nodes take their reference values, as MeshGraphNets' rollout),
 // hands it to the caller, then shifts the window on the device: frame t + 1 moves to slot t (the
-// oldest frame is dropped) and the (hooked) prediction fills the newest slot. Both buffers are members, allocated once in Rollout's constructor: run() and
-// the loop inside it allocate nothing, and successive runs reuse the same memory. The model is
-// only called through Surrogate::predict (inference), so no activations are kept.
+// oldest frame is dropped) and the (hooked) prediction fills the newest slot. Both buffers are
+// members, allocated once in Rollout's constructor: run() and the loop inside it allocate nothing,
+// and successive runs reuse the same memory. The model is only called through Surrogate::predict
+// (inference), so no activations are kept. On a CUDA space the prediction, the same call on the
+// same buffers every step, is recorded once per run as a CUDA graph and replayed
+// (core/device_graph.hpp): one launch a step instead of one per kernel.
+#include "core/device_graph.hpp"
 #include "core/types.hpp"
 #include "datasets/spec.hpp"
 #include "mesh/mesh.hpp"
@@ -59,6 +63,7 @@ class Rollout {
   long long m_frame_size;
   View1<float> m_window;  // (max_rows * T_in * C * P)
   View1<float> m_frame;   // (max_rows * C * P)
+  DeviceGraph m_predict;  // the step's prediction, recorded per run (its batch may differ)
 };
 
 // One-shot form: builds a Rollout for `batch` samples (the only allocation) and runs it.

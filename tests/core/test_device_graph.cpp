@@ -3,13 +3,15 @@
 // directly gives (checked against a host loop, exactly: the same kernels in the same order); on a
 // CUDA space the work is called twice (the direct first call and the recording) however many calls
 // follow. Work that waits on the host while recorded (a fence) is not recordable: every call still
-// returns the right values, run directly, and the reason is kept.
+// returns the right values, run directly, and the reason is kept. SURRO_DEVICE_GRAPH=off turns the
+// recording off.
 #include "core/device_graph.hpp"
 #include "core/gemm.hpp"
 #include "spaces.hpp"
 
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
 #include <type_traits>
 #include <vector>
 
@@ -160,5 +162,27 @@ TEMPLATE_LIST_TEST_CASE("device graph: work that waits on the host runs directly
     CHECK(work.calls == 5);
   } else {
     CHECK(work.calls == 4);
+  }
+}
+
+TEMPLATE_LIST_TEST_CASE("device graph: SURRO_DEVICE_GRAPH=off runs every call directly", "[device_graph]",
+                        test::ExecSpaces) {
+  using Exec = TestType;
+  const Exec exec;
+  Work<Exec> work(exec, 9, 4, 6);
+  fill_weights(work);
+  DeviceGraph graph;
+  ::setenv("SURRO_DEVICE_GRAPH", "off", 1);
+  for (int r = 0; r < 3; ++r) {
+    work.set_input(r);
+    graph.run(exec, [&] { work(); });
+    exec.fence();
+    CHECK(test::to_host(work.c) == work.expected(r));
+  }
+  ::unsetenv("SURRO_DEVICE_GRAPH");
+  CHECK(work.calls == 3);
+  if (is_cuda<Exec>()) {
+    CHECK(graph.state() == DeviceGraph::State::failed);
+    CHECK_THAT(graph.failure(), Catch::Contains("SURRO_DEVICE_GRAPH"));
   }
 }
