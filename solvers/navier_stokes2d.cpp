@@ -1,6 +1,7 @@
 #include "solvers/navier_stokes2d.hpp"
 
 #include "core/build_info.hpp"
+#include "core/device_graph.hpp"
 #include "core/error.hpp"
 #include "core/fft.hpp"
 #include "core/profile.hpp"
@@ -470,21 +471,25 @@ data::Block NavierStokes2D::run_impl(std::uint64_t seed, long long first, long l
     }
   };
 
+  // One time step: the same FFTs and kernels on the same buffers with the same dt every step, so
+  // on a GPU it is recorded once as a CUDA graph and replayed (core/device_graph.hpp).
+  auto step = [&]() {
+    if (c.scheme == "crank_nicolson") {
+      advection_of_work();
+      crank_nicolson_step(exec, g, w_hat, adv, f_hat, work, c.dt, c.viscosity);
+    } else {
+      for (Stage st : {Stage::first, Stage::second, Stage::third, Stage::last}) {
+        advection_of_work();
+        ifrk4_stage(exec, g, st, w_hat, adv, f_hat, acc, work, c.dt, c.viscosity);
+      }
+    }
+  };
+  DeviceGraph step_graph;
   record(0);
   const long long per_record = c.steps_per_record();
   for (int frame = 1; frame < T; ++frame) {
     velocity_and_gradient(exec, g, w_hat, work);  // record() used work; every later step refills it
-    for (long long step = 0; step < per_record; ++step) {
-      if (c.scheme == "crank_nicolson") {
-        advection_of_work();
-        crank_nicolson_step(exec, g, w_hat, adv, f_hat, work, c.dt, c.viscosity);
-      } else {
-        for (Stage st : {Stage::first, Stage::second, Stage::third, Stage::last}) {
-          advection_of_work();
-          ifrk4_stage(exec, g, st, w_hat, adv, f_hat, acc, work, c.dt, c.viscosity);
-        }
-      }
-    }
+    for (long long i = 0; i < per_record; ++i) step_graph.run(exec, step);
     record(frame);
   }
   if (final) {  // record() left the last frame's vorticity in phys(0:B)
