@@ -68,8 +68,9 @@ section() {
 }
 
 # run_section NAME: one section's command. The code that changed since the GPU tests last passed
-# (session 24, a49c0bf): the device graph (core/device_graph.hpp) and the FNO forward's pointwise
-# branch accumulating onto the spectral output (3f075d0). Inference against eager only: torch.compile's compile time
+# (session 24, a49c0bf): the device graph (core/device_graph.hpp) and its users, the rollout's
+# prediction and the NS solver's step, and the FNO forward's pointwise branch accumulating onto the
+# spectral output (3f075d0). Inference against eager only: torch.compile's compile time
 # would take the budget, and issue 14's inference targets are stated against eager.
 run_section() {
   case $1 in
@@ -77,7 +78,7 @@ run_section() {
       if ((cpu)); then
         section tests 30 env PATH="$PWD/build/release/tests:$PATH" surro_tests "[iff_layers],[gemm],[pad],[linear]"
       else
-        section tests 90 bench/gpu/run_tests.sh device_graph fno linear spectral_conv
+        section tests 90 bench/gpu/run_tests.sh device_graph rollout rollout_vtu ns2d fno linear
       fi ;;
     fno) OUT=$out/fno section fno 60 bench/gpu/suite.sh "${cpu_flag[@]}" "${small_flag[@]}" --only fno --cases infer \
       --no-compile ;;
