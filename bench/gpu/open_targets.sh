@@ -78,7 +78,7 @@ run_section() {
       if ((cpu)); then
         section tests 30 env PATH="$PWD/build/release/tests:$PATH" surro_tests "[iff_layers],[gemm],[pad],[linear]"
       else
-        section tests 90 bench/gpu/run_tests.sh device_graph rollout rollout_vtu ns2d fno linear
+        section tests 90 bench/gpu/run_tests.sh device_graph rollout rollout_vtu ns2d spectral_conv fno linear
       fi ;;
     fno) OUT=$out/fno section fno 60 bench/gpu/suite.sh "${cpu_flag[@]}" "${small_flag[@]}" --only fno --cases infer \
       --no-compile ;;

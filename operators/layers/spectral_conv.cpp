@@ -60,8 +60,8 @@ void spectral_conv_register(ParamTable& table, const std::string& prefix, const 
 namespace spectral_impl {
 
 // Copies the retained modes of `spec` (S signals of `spectrum` values; signal s = b * C + c) into
-// packed (M, B, C), or back (zeroing is the caller's). Each value is multiplied by `single` on
-// the half axis' columns 0 and N/2 (even N) and by `other` elsewhere.
+// packed (M, B, C) (scatter below goes back). Each value is multiplied by `single` on the half
+// axis' columns 0 and N/2 (even N) and by `other` elsewhere.
 template <class Exec, class Real>
 void pack(const Exec& exec, const View1<index_t, typename Exec::memory_space>& offset, int batch,
           int channels, index_t spectrum, int h, int last, Real single, Real other, const Complex<Real>* spec,
@@ -80,57 +80,39 @@ void pack(const Exec& exec, const View1<index_t, typename Exec::memory_space>& o
       });
 }
 
+// The whole spectrum `spec` (S signals of `spectrum` values; signal s = b * C + c) from packed
+// (M, B, C) in one pass: the retained modes times `single` (the half axis' columns 0 and N/2, even N)
+// or `other`, zero elsewhere, and on columns 0 and (with `nyquist`) N/2 of the half axis the
+// Hermitian part X(k) <- (X(k) + conj(X(-k))) / 2 over the leading axes (n0, n1), with X(-k) from
+// packed as well. Every C2R then returns 1/N sum w Re(X e^{i theta}), whatever it does with
+// non-Hermitian input. One write per spectrum value: this replaces a zero fill, a scatter of the
+// modes and a pass over the two columns (three launches, two of them over the whole spectrum).
 template <class Exec, class Real>
-void unpack(const Exec& exec, const View1<index_t, typename Exec::memory_space>& offset, int batch,
-            int channels, index_t spectrum, int h, int last, Real single, Real other,
-            const Complex<Real>* packed, Complex<Real>* spec) {
-  const int m_count = int(offset.extent(0));
-  profile::add_work("surro::op::spectral_conv::unpack",
-                    2.0 * m_count * batch * channels * sizeof(Complex<Real>));
-  for_each_3d(
-      exec, "surro::op::spectral_conv::unpack", m_count, batch, channels,
-      KOKKOS_LAMBDA(const int m, const int b, const int c) {
-        const index_t off = offset(m);
-        const int col = int(off % h);
-        const Real f = (col == 0 || 2 * col == last) ? single : other;
-        spec[(index_t(b) * channels + c) * spectrum + off] =
-            f * packed[(index_t(m) * batch + b) * channels + c];
-      });
-}
-
-template <class Exec, class T>
-void zero(const Exec& exec, index_t n, T* data) {
-  Kokkos::parallel_for(
-      "surro::op::spectral_conv::zero", Kokkos::RangePolicy<Exec>(exec, 0, n),
-      KOKKOS_LAMBDA(const index_t i) { data[i] = T(0); });
-}
-
-// Projects columns 0 and (with `nyquist`) N/2 of the half axis onto their Hermitian part:
-// X(k) <- (X(k) + conj(X(-k))) / 2 over the leading axes (n0, n1). Every C2R then returns
-// 1/N sum w Re(X e^{i theta}), whatever it does with non-Hermitian input.
-template <class Exec, class Real>
-void hermitian_columns(const Exec& exec, int signals, int n0, int n1, int h, bool nyquist,
-                       Complex<Real>* spec) {
+void scatter(const Exec& exec, const View1<int, typename Exec::memory_space>& mode_at, int batch, int channels,
+             int n0, int n1, int h, int last, bool nyquist, Real single, Real other,
+             const Complex<Real>* packed /* (M, B, C) */, Complex<Real>* spec /* (B C, spectrum) */) {
   const index_t spectrum = index_t(n0) * n1 * h;
-  const int columns = nyquist ? 2 : 1;
-  for_each_3d(
-      exec, "surro::op::spectral_conv::hermitian_columns", signals, n0, n1,
-      KOKKOS_LAMBDA(const int s, const int i0, const int i1) {
-        const int p0 = (n0 - i0) % n0, p1 = (n1 - i1) % n1;
-        const index_t lin = index_t(i0) * n1 + i1, plin = index_t(p0) * n1 + p1;
-        if (lin > plin) return;  // the partner's thread owns the pair
-        for (int q = 0; q < columns; ++q) {
-          const int col = q == 0 ? 0 : h - 1;
-          Complex<Real>* a = spec + index_t(s) * spectrum + lin * h + col;
-          Complex<Real>* b = spec + index_t(s) * spectrum + plin * h + col;
-          if (lin == plin) {
-            *a = Complex<Real>(a->real(), Real(0));
-          } else {
-            const Complex<Real> v = Real(0.5) * (*a + Kokkos::conj(*b));
-            *a = v;
-            *b = Kokkos::conj(v);
-          }
+  const index_t total = index_t(batch) * channels * spectrum;
+  profile::add_work("surro::op::spectral_conv::scatter", double(total) * sizeof(Complex<Real>));
+  Kokkos::parallel_for(
+      "surro::op::spectral_conv::scatter", Kokkos::RangePolicy<Exec>(exec, 0, total),
+      KOKKOS_LAMBDA(const index_t e) {
+        const index_t s = e / spectrum, p = e % spectrum;
+        const int b = int(s / channels), c = int(s % channels);
+        const int col = int(p % h);
+        const Real f = (col == 0 || 2 * col == last) ? single : other;
+        auto value = [&](const index_t q) {
+          const int m = mode_at(q);
+          return m < 0 ? Complex<Real>(0) : f * packed[(index_t(m) * batch + b) * channels + c];
+        };
+        Complex<Real> v = value(p);
+        if (col == 0 || (nyquist && col == h - 1)) {
+          const index_t row = p / h;
+          const int i0 = int(row / n1), i1 = int(row % n1);
+          const index_t partner = (index_t((n0 - i0) % n0) * n1 + (n1 - i1) % n1) * h + col;
+          v = Real(0.5) * (v + Kokkos::conj(value(partner)));
         }
+        spec[e] = v;
       });
 }
 
@@ -200,6 +182,11 @@ SpectralConvWorkspace<Exec, Real>::SpectralConvWorkspace(const Exec& exec, const
           off(e++) = (index_t(idx[0]) * n[1] + idx[1]) * h + idx[2];
         }
   Kokkos::deep_copy(mode_offset, off);
+  mode_at = View1<int, mem>("surro::op::spectral_conv::mode_at", spectrum);
+  auto at = Kokkos::create_mirror_view(mode_at);
+  for (index_t q = 0; q < spectrum; ++q) at(q) = -1;
+  for (index_t m = 0; m < modes; ++m) at(off(m)) = int(m);
+  Kokkos::deep_copy(mode_at, at);
 
   using CV = View1<complex_type, mem>;
   spec_in = make_scratch<CV>(exec, "surro::op::spectral_conv::spec_in", index_t(b) * c.c_in * spectrum);
@@ -242,11 +229,9 @@ void spectral_conv_forward(const Exec& exec, SpectralConvWorkspace<Exec, Real>& 
   s.stride_c = index_t(B) * co;
   s.batch = int(ws.modes);
   ws.gemm(exec, s, Complex<Real>(1), xm, w, Complex<Real>(0), ws.packed_out.data());
-  spectral_impl::zero(exec, index_t(B) * co * ws.spectrum, ws.spec_out.data());
-  spectral_impl::unpack(exec, ws.mode_offset, B, co, ws.spectrum, h, ws.last, Real(1), Real(1),
-                        ws.packed_out.data(), ws.spec_out.data());
   const bool nyquist = ws.last % 2 == 0 && ws.cfg.modes.back() == h;
-  spectral_impl::hermitian_columns(exec, B * co, n0, n1, h, nyquist, ws.spec_out.data());
+  spectral_impl::scatter(exec, ws.mode_at, B, co, n0, n1, h, ws.last, nyquist, Real(1), Real(1),
+                         ws.packed_out.data(), ws.spec_out.data());
   ws.plan_out.inverse_raw(exec, ws.spec_out.data(), y);
 }
 
@@ -295,11 +280,9 @@ void spectral_conv_backward(const Exec& exec, SpectralConvWorkspace<Exec, Real>&
   t.stride_c = index_t(B) * ci;
   t.batch = int(ws.modes);
   ws.gemm(exec, t, Complex<Real>(1), ws.packed_out.data(), w, Complex<Real>(0), ws.packed_in.data());
-  spectral_impl::zero(exec, index_t(B) * ci * ws.spectrum, ws.spec_in.data());
-  spectral_impl::unpack(exec, ws.mode_offset, B, ci, ws.spectrum, h, ws.last, n, n / Real(2),
-                        ws.packed_in.data(), ws.spec_in.data());
   const bool nyquist = ws.last % 2 == 0 && ws.cfg.modes.back() == h;
-  spectral_impl::hermitian_columns(exec, B * ci, n0, n1, h, nyquist, ws.spec_in.data());
+  spectral_impl::scatter(exec, ws.mode_at, B, ci, n0, n1, h, ws.last, nyquist, n, n / Real(2),
+                         ws.packed_in.data(), ws.spec_in.data());
   ws.plan_in.inverse_raw(exec, ws.spec_in.data(), dx);
 }
 

@@ -75,6 +75,7 @@ struct SpectralConvWorkspace {
   fft::RealFftPlan<Real, Exec> plan_in, plan_out;  // batch B*Cin and B*Cout, Norm::backward
   gemm::Gemm<Exec> gemm;
   View1<index_t, mem> mode_offset;                 // (M): offset of mode m in one half spectrum
+  View1<int, mem> mode_at;                         // (spectrum): the mode at an offset, -1 where none
   View1<complex_type, mem> spec_in, spec_out;      // (B*Cin, spectrum), (B*Cout, spectrum)
   View1<complex_type, mem> packed_in, packed_out;  // (M, B, Cin), (M, B, Cout)
 };
