@@ -15,7 +15,7 @@ std::string cuda_text(cudaError_t e) {
 }
 }  // namespace
 
-void DeviceGraph::begin(cudaStream_t stream) {
+bool DeviceGraph::begin(cudaStream_t stream) {
   // Thread-local mode: only this thread's unsafe calls (a synchronous copy, a fence) invalidate
   // the recording; other host threads (HDF5, VTK writers) are not affected.
   const cudaError_t e = cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal);
@@ -24,7 +24,9 @@ void DeviceGraph::begin(cudaStream_t stream) {
     m_state = State::failed;
     m_failure = "cudaStreamBeginCapture: " + cuda_text(e);
     SURRO_LOG_WARN("device graph: recording unavailable (" << m_failure << "); running the work directly");
+    return false;
   }
+  return true;
 }
 
 void DeviceGraph::abandon(cudaStream_t stream, const std::string& why) {
@@ -38,7 +40,6 @@ void DeviceGraph::abandon(cudaStream_t stream, const std::string& why) {
 }
 
 bool DeviceGraph::end(cudaStream_t stream) {
-  if (m_state == State::failed) return false;  // begin() failed: nothing is being recorded
   cudaGraph_t graph = nullptr;
   cudaError_t e = cudaStreamEndCapture(stream, &graph);
   if (e != cudaSuccess || !graph) {

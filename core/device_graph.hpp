@@ -82,7 +82,7 @@ class DeviceGraph {
   // directly (nothing recorded has run then).
   template <class Work>
   void record(cudaStream_t stream, Work&& work) {
-    begin(stream);
+    if (!begin(stream)) return work();
     try {
       work();
     } catch (const std::exception& e) {
@@ -92,8 +92,8 @@ class DeviceGraph {
     }
     if (!end(stream)) work();
   }
-  void begin(cudaStream_t stream);
-  bool end(cudaStream_t stream);  // false: failed (m_failure says why)
+  bool begin(cudaStream_t stream);  // false: failed, nothing is being recorded (m_failure says why)
+  bool end(cudaStream_t stream);    // false: failed (m_failure says why)
   void abandon(cudaStream_t stream, const std::string& why);
   void launch(cudaStream_t stream);
 #endif
