@@ -99,9 +99,10 @@ inline double median(std::vector<double> v) {
 // `warmup` calls, then `reps` repetitions of `iters` back-to-back calls between fences. Writes the
 // run's fields into `line`: device, commit, timing settings, ms (median per call), ms_min,
 // ms_max, enqueue_ms (median per call of the host's time until the last call returned, before the
-// closing fence: near ms, the host's launches bound the call, not the device), and resident_mib (device memory in use after the warm-up minus `used0`, the baseline
-// taken after Kokkos::initialize; null without CUDA). Every buffer is planned before the
-// warm-up ends, so this is the peak.
+// closing fence: near ms, the host's launches bound the call, not the device), and resident_mib
+// (device memory in use after the warm-up minus `used0`, the baseline taken after
+// Kokkos::initialize; null without CUDA). Every buffer is planned before the warm-up ends, so
+// this is the peak.
 template <class Exec, class Call>
 void time_calls(const Exec& exec, int warmup, int reps, int iters, double used0, Call&& call, json& line) {
   for (int i = 0; i < warmup; ++i) call();
@@ -132,9 +133,10 @@ void time_calls(const Exec& exec, int warmup, int reps, int iters, double used0,
 }
 
 // After the timed calls of a --graph run: line["graph"] is the recording's state ("recorded", or
-// "failed: " and CUDA's reason) and line["graph_max_abs_diff"] the largest |y_replayed - y_direct|
-// over the output `y` (n floats on the device), y_direct from one direct call of `direct`. A replay
-// runs the recorded kernels on the same data, so anything but 0 is a defect.
+// "direct: " and the reason, CUDA's where recording failed) and line["graph_max_abs_diff"] the
+// largest |y_replayed - y_direct| over the output `y` (n floats on the device), y_direct from one
+// direct call of `direct`. A replay runs the recorded kernels on the same data, so anything but 0
+// is a defect.
 template <class Exec, class Direct>
 void graph_report(const Exec& exec, const surro::DeviceGraph& graph, Direct&& direct,
                   const float* y /* (n) */, index_t n, json& line) {
@@ -151,7 +153,7 @@ void graph_report(const Exec& exec, const surro::DeviceGraph& graph, Direct&& di
   using State = surro::DeviceGraph::State;
   const State st = graph.state();
   line["graph"] = st == State::recorded ? std::string("recorded")
-                  : st == State::failed ? "failed: " + graph.failure()
+                  : st == State::direct ? "direct: " + graph.failure()
                                         : std::string("not recorded (not a CUDA space)");
   line["graph_max_abs_diff"] = diff;
 }

@@ -21,7 +21,7 @@ bool DeviceGraph::begin(cudaStream_t stream) {
   const cudaError_t e = cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal);
   if (e != cudaSuccess) {
     (void)cudaGetLastError();
-    m_state = State::failed;
+    m_state = State::direct;
     m_failure = "cudaStreamBeginCapture: " + cuda_text(e);
     SURRO_LOG_WARN("device graph: recording unavailable (" << m_failure << "); running the work directly");
     return false;
@@ -34,7 +34,7 @@ void DeviceGraph::abandon(cudaStream_t stream, const std::string& why) {
   (void)cudaStreamEndCapture(stream, &graph);  // leaves capture mode whatever went wrong
   if (graph) (void)cudaGraphDestroy(graph);
   (void)cudaGetLastError();  // capture errors are not sticky: clear the last one
-  m_state = State::failed;
+  m_state = State::direct;
   m_failure = why;
   SURRO_LOG_WARN("device graph: the work cannot be recorded (" << why << "); running it directly");
 }
@@ -45,7 +45,7 @@ bool DeviceGraph::end(cudaStream_t stream) {
   if (e != cudaSuccess || !graph) {
     if (graph) (void)cudaGraphDestroy(graph);
     (void)cudaGetLastError();
-    m_state = State::failed;
+    m_state = State::direct;
     m_failure = "cudaStreamEndCapture: " + cuda_text(e);
     SURRO_LOG_WARN("device graph: the work cannot be recorded (" << m_failure << "); running it directly");
     return false;
@@ -55,7 +55,7 @@ bool DeviceGraph::end(cudaStream_t stream) {
   (void)cudaGraphDestroy(graph);
   if (e != cudaSuccess) {
     (void)cudaGetLastError();
-    m_state = State::failed;
+    m_state = State::direct;
     m_failure = "cudaGraphInstantiate: " + cuda_text(e);
     SURRO_LOG_WARN("device graph: " << m_failure << "; running the work directly");
     return false;
@@ -72,9 +72,11 @@ void DeviceGraph::launch(cudaStream_t stream) {
 }
 #endif
 
-bool DeviceGraph::enabled() {
+bool DeviceGraph::enabled(bool by_default) {
   const char* v = std::getenv("SURRO_DEVICE_GRAPH");
-  return !(v && std::string(v) == "off");
+  if (v && std::string(v) == "off") return false;
+  if (v && std::string(v) == "on") return true;
+  return by_default;
 }
 
 void DeviceGraph::release() {

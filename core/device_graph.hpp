@@ -17,8 +17,10 @@
 // ones launch it. Where recording fails (an operation CUDA cannot record; CUDA's own error text in
 // `failure()`), that call and every later one run the work directly: a slower call, never a wrong
 // one. Other execution spaces, and runs under the fenced profiler (core/profile.hpp, which fences
-// every kernel), always run the work directly; so does everything when the environment sets
-// SURRO_DEVICE_GRAPH=off (to rule the recording out when looking for a fault).
+// every kernel), always run the work directly. SURRO_DEVICE_GRAPH=off in the environment turns the
+// recording off everywhere (to rule it out when looking for a fault), =on turns it on where a user
+// constructed the graph off by default (the rollout and the NS solver, until a GPU run has tested
+// them: see their sources).
 #include "core/profile.hpp"
 
 #include <Kokkos_Core.hpp>
@@ -32,9 +34,12 @@ namespace surro {
 
 class DeviceGraph {
  public:
-  enum class State { fresh, warm, recorded, failed };
+  // fresh: the next call runs directly; warm: the next call records; recorded: calls replay;
+  // direct: every call runs directly (recording failed or is not turned on; failure() says which).
+  enum class State { fresh, warm, recorded, direct };
 
-  DeviceGraph() = default;
+  // by_default: whether to record when the environment does not say (SURRO_DEVICE_GRAPH=on or off).
+  explicit DeviceGraph(bool by_default = true) : m_by_default(by_default) {}
   ~DeviceGraph() { release(); }
   DeviceGraph(const DeviceGraph&) = delete;
   DeviceGraph& operator=(const DeviceGraph&) = delete;
@@ -44,13 +49,14 @@ class DeviceGraph {
   void run(const Exec& exec, Work&& work) {
 #ifdef KOKKOS_ENABLE_CUDA
     if constexpr (std::is_same_v<Exec, Kokkos::Cuda>) {
-      if (m_state == State::failed || profile::enabled()) return work();
+      if (m_state == State::direct || profile::enabled()) return work();
       if (m_state == State::fresh) {
         work();
         m_state = State::warm;
-        if (!enabled()) {
-          m_state = State::failed;
-          m_failure = "turned off by SURRO_DEVICE_GRAPH=off";
+        if (!enabled(m_by_default)) {
+          m_state = State::direct;
+          m_failure = m_by_default ? "turned off by SURRO_DEVICE_GRAPH=off"
+                                   : "off unless SURRO_DEVICE_GRAPH=on (this user's default)";
         }
         return;
       }
@@ -98,8 +104,10 @@ class DeviceGraph {
   void launch(cudaStream_t stream);
 #endif
   void release();
-  static bool enabled();  // false when SURRO_DEVICE_GRAPH=off
+  // SURRO_DEVICE_GRAPH=on: true, =off: false, otherwise by_default.
+  static bool enabled(bool by_default);
 
+  bool m_by_default = true;
   State m_state = State::fresh;
   std::string m_failure;
   void* m_graph = nullptr;  // cudaGraphExec_t

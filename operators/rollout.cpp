@@ -80,7 +80,7 @@ void Rollout::run(const ExecSpace& exec, const Batch<ExecSpace>& batch, const fl
   Kokkos::parallel_for("surro::op::rollout::load", Kokkos::RangePolicy<ExecSpace>(exec, 0, window_n),
                        CopyFloats{m_window.data(), initial_window});
   // A model that cannot be recorded stays unrecorded (one warning, not one per run).
-  if (m_predict.state() != DeviceGraph::State::failed) m_predict.reset();
+  if (m_predict.state() != DeviceGraph::State::direct) m_predict.reset();
   for (int s = 0; s < steps; ++s) {
     m_predict.run(exec, [&] { m_model->predict(exec, batch, m_window.data(), m_frame.data()); });
     if (hook) hook(s, m_frame.data());

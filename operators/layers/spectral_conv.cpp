@@ -88,8 +88,8 @@ void pack(const Exec& exec, const View1<index_t, typename Exec::memory_space>& o
 // non-Hermitian input. One write per spectrum value: this replaces a zero fill, a scatter of the
 // modes and a pass over the two columns (three launches, two of them over the whole spectrum).
 template <class Exec, class Real>
-void scatter(const Exec& exec, const View1<int, typename Exec::memory_space>& mode_at, int batch, int channels,
-             int n0, int n1, int h, int last, bool nyquist, Real single, Real other,
+void scatter(const Exec& exec, const View1<int, typename Exec::memory_space>& mode_at, int batch,
+             int channels, int n0, int n1, int h, int last, bool nyquist, Real single, Real other,
              const Complex<Real>* packed /* (M, B, C) */, Complex<Real>* spec /* (B C, spectrum) */) {
   const index_t spectrum = index_t(n0) * n1 * h;
   const index_t total = index_t(batch) * channels * spectrum;

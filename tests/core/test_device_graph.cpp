@@ -4,7 +4,7 @@
 // CUDA space the work is called twice (the direct first call and the recording) however many calls
 // follow. Work that waits on the host while recorded (a fence) is not recordable: every call still
 // returns the right values, run directly, and the reason is kept. SURRO_DEVICE_GRAPH=off turns the
-// recording off.
+// recording off; a graph constructed off by default records only with SURRO_DEVICE_GRAPH=on.
 #include "core/device_graph.hpp"
 #include "core/gemm.hpp"
 #include "spaces.hpp"
@@ -155,7 +155,7 @@ TEMPLATE_LIST_TEST_CASE("device graph: work that waits on the host runs directly
     CHECK(test::to_host(work.c) == work.expected(r));
   }
   if (is_cuda<Exec>()) {
-    CHECK(graph.state() == DeviceGraph::State::failed);
+    CHECK(graph.state() == DeviceGraph::State::direct);
     CHECK_FALSE(graph.failure().empty());
     // The first call direct, the failed recording, then the recording's call rerun directly and
     // the last two calls direct.
@@ -182,7 +182,34 @@ TEMPLATE_LIST_TEST_CASE("device graph: SURRO_DEVICE_GRAPH=off runs every call di
   ::unsetenv("SURRO_DEVICE_GRAPH");
   CHECK(work.calls == 3);
   if (is_cuda<Exec>()) {
-    CHECK(graph.state() == DeviceGraph::State::failed);
+    CHECK(graph.state() == DeviceGraph::State::direct);
     CHECK_THAT(graph.failure(), Catch::Contains("SURRO_DEVICE_GRAPH"));
+  }
+}
+
+TEMPLATE_LIST_TEST_CASE("device graph: off by default records only with SURRO_DEVICE_GRAPH=on",
+                        "[device_graph]", test::ExecSpaces) {
+  using Exec = TestType;
+  const Exec exec;
+  Work<Exec> work(exec, 9, 4, 6);
+  fill_weights(work);
+  for (const bool on : {false, true}) {
+    CAPTURE(on);
+    if (on) ::setenv("SURRO_DEVICE_GRAPH", "on", 1);
+    DeviceGraph graph(false);
+    const int before = work.calls;
+    for (int r = 0; r < 4; ++r) {
+      work.set_input(r);
+      graph.run(exec, [&] { work(); });
+      exec.fence();
+      CHECK(test::to_host(work.c) == work.expected(r));
+    }
+    ::unsetenv("SURRO_DEVICE_GRAPH");
+    if (is_cuda<Exec>()) {
+      CHECK(graph.state() == (on ? DeviceGraph::State::recorded : DeviceGraph::State::direct));
+      CHECK(work.calls - before == (on ? 2 : 4));
+    } else {
+      CHECK(work.calls - before == 4);
+    }
   }
 }
