@@ -18,6 +18,9 @@
 #   roll      the 200-step rollout, timed against its peer, then one profiled run (rollout.sh --profile)
 #   profile   per-kernel profiles of FNO, IFactFormer-m and the NS solver (profile.sh)
 #   ns        the NS solver against its peer at 256² b20/b100 and 1024² b4 (suite.sh --only ns)
+# tests, roll and ns run with SURRO_DEVICE_GRAPH=on (the rollout's and the NS solver's recorded
+# steps, off by default until tested on a GPU); profile runs without it, so its NS step times
+# (each profile file's first line) are the unrecorded ones of the same call.
 # SECTIONS="fno roll tests" picks some and runs them in that order (default: the order above). Everything goes to $OUT (or
 # /tmp/surro-open-targets): one log per section, suite.md tables, profiles and top_kernels.md, all
 # packed into results.tgz at the end, with summary.txt and top_kernels.md also beside it.
@@ -78,7 +81,8 @@ run_section() {
       if ((cpu)); then
         section tests 30 env PATH="$PWD/build/release/tests:$PATH" surro_tests "[iff_layers],[gemm],[pad],[linear]"
       else
-        section tests 90 bench/gpu/run_tests.sh device_graph rollout rollout_vtu ns2d spectral_conv fno linear
+        section tests 90 env SURRO_DEVICE_GRAPH=on bench/gpu/run_tests.sh device_graph rollout rollout_vtu ns2d \
+          spectral_conv fno linear
       fi ;;
     fno) OUT=$out/fno section fno 60 bench/gpu/suite.sh "${cpu_flag[@]}" "${small_flag[@]}" --only fno --cases infer \
       --no-compile ;;
@@ -90,10 +94,11 @@ run_section() {
       if ((cpu)); then
         OUT=$out/roll section roll 60 bench/gpu/rollout.sh --cpu --small --reps 1 --warmup 0 --profile
       else
-        OUT=$out/roll section roll 120 bench/gpu/rollout.sh --reps 3 --profile
+        OUT=$out/roll section roll 120 env SURRO_DEVICE_GRAPH=on bench/gpu/rollout.sh --reps 3 --profile
       fi ;;
     profile) OUT=$out/profile section profile 90 bench/gpu/profile.sh "${cpu_flag[@]}" --only fno --only iff --only ns ;;
-    ns) OUT=$out/ns section ns 120 bench/gpu/suite.sh "${cpu_flag[@]}" "${small_flag[@]}" --only ns ;;
+    ns) OUT=$out/ns section ns 120 env SURRO_DEVICE_GRAPH=on bench/gpu/suite.sh "${cpu_flag[@]}" "${small_flag[@]}" \
+      --only ns ;;
     *) echo "open_targets.sh: unknown section $1 (expected tests fno iff graph roll profile ns)" >&2 ;;
   esac
 }
