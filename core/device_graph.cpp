@@ -15,28 +15,27 @@ std::string cuda_text(cudaError_t e) {
 }
 }  // namespace
 
+void DeviceGraph::give_up(const std::string& why) {
+  (void)cudaGetLastError();  // capture errors are not sticky: clear the last one
+  m_state = State::direct;
+  m_failure = why;
+  SURRO_LOG_WARN("device graph: the work cannot be recorded (" << why << "); running it directly");
+}
+
 bool DeviceGraph::begin(cudaStream_t stream) {
   // Thread-local mode: only this thread's unsafe calls (a synchronous copy, a fence) invalidate
   // the recording; other host threads (HDF5, VTK writers) are not affected.
   const cudaError_t e = cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal);
-  if (e != cudaSuccess) {
-    (void)cudaGetLastError();
-    m_state = State::direct;
-    m_failure = "cudaStreamBeginCapture: " + cuda_text(e);
-    SURRO_LOG_WARN("device graph: recording unavailable (" << m_failure << "); running the work directly");
-    return false;
-  }
-  return true;
+  if (e == cudaSuccess) return true;
+  give_up("cudaStreamBeginCapture: " + cuda_text(e));
+  return false;
 }
 
 void DeviceGraph::abandon(cudaStream_t stream, const std::string& why) {
   cudaGraph_t graph = nullptr;
   (void)cudaStreamEndCapture(stream, &graph);  // leaves capture mode whatever went wrong
   if (graph) (void)cudaGraphDestroy(graph);
-  (void)cudaGetLastError();  // capture errors are not sticky: clear the last one
-  m_state = State::direct;
-  m_failure = why;
-  SURRO_LOG_WARN("device graph: the work cannot be recorded (" << why << "); running it directly");
+  give_up(why);
 }
 
 bool DeviceGraph::end(cudaStream_t stream) {
@@ -44,20 +43,14 @@ bool DeviceGraph::end(cudaStream_t stream) {
   cudaError_t e = cudaStreamEndCapture(stream, &graph);
   if (e != cudaSuccess || !graph) {
     if (graph) (void)cudaGraphDestroy(graph);
-    (void)cudaGetLastError();
-    m_state = State::direct;
-    m_failure = "cudaStreamEndCapture: " + cuda_text(e);
-    SURRO_LOG_WARN("device graph: the work cannot be recorded (" << m_failure << "); running it directly");
+    give_up("cudaStreamEndCapture: " + cuda_text(e));
     return false;
   }
   cudaGraphExec_t exec = nullptr;
   e = cudaGraphInstantiate(&exec, graph, 0);
   (void)cudaGraphDestroy(graph);
   if (e != cudaSuccess) {
-    (void)cudaGetLastError();
-    m_state = State::direct;
-    m_failure = "cudaGraphInstantiate: " + cuda_text(e);
-    SURRO_LOG_WARN("device graph: " << m_failure << "; running the work directly");
+    give_up("cudaGraphInstantiate: " + cuda_text(e));
     return false;
   }
   m_graph = exec;

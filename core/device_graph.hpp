@@ -100,7 +100,8 @@ class DeviceGraph {
   }
   bool begin(cudaStream_t stream);  // false: failed, nothing is being recorded (m_failure says why)
   bool end(cudaStream_t stream);    // false: failed (m_failure says why)
-  void abandon(cudaStream_t stream, const std::string& why);
+  void abandon(cudaStream_t stream, const std::string& why);  // ends a failed recording
+  void give_up(const std::string& why);  // every later call direct; why kept and logged once
   void launch(cudaStream_t stream);
 #endif
   void release();

@@ -48,7 +48,11 @@ struct Work {
         x("x", m_ * k_),
         y("y", m_ * k_),
         w("w", k_ * n_),
-        c("c", m_ * n_) {}
+        c("c", m_ * n_) {
+    auto h = Kokkos::create_mirror_view(w);  // w(q, j) = (q n + j) mod 5 - 2: small integers
+    for (index_t i = 0; i < index_t(k) * n; ++i) h(i) = float(i % 5) - 2.0f;
+    Kokkos::deep_copy(w, h);
+  }
 
   void operator()() {
     ++calls;
@@ -91,19 +95,24 @@ struct Work {
 };
 
 template <class Exec>
-void fill_weights(Work<Exec>& work) {
-  auto h = Kokkos::create_mirror_view(work.w);
-  for (index_t i = 0; i < index_t(work.k) * work.n; ++i) h(i) = float(i % 5) - 2.0f;
-  Kokkos::deep_copy(work.w, h);
-}
-
-template <class Exec>
 bool is_cuda() {
 #ifdef KOKKOS_ENABLE_CUDA
   return std::is_same_v<Exec, Kokkos::Cuda>;
 #else
   return false;
 #endif
+}
+
+// Runs the work through `graph` on inputs first .. first + count - 1, checking each call's result.
+template <class Exec>
+void run_checked(DeviceGraph& graph, Work<Exec>& work, int first, int count) {
+  for (int r = first; r < first + count; ++r) {
+    CAPTURE(r);
+    work.set_input(r);
+    graph.run(work.exec, [&] { work(); });
+    work.exec.fence();
+    CHECK(test::to_host(work.c) == work.expected(r));
+  }
 }
 
 }  // namespace
@@ -113,15 +122,9 @@ TEMPLATE_LIST_TEST_CASE("device graph: replays give the direct results on changi
   using Exec = TestType;
   const Exec exec;
   Work<Exec> work(exec, 37, 24, 19);
-  fill_weights(work);
   DeviceGraph graph;
   const int calls = 6;
-  for (int r = 0; r < calls; ++r) {
-    work.set_input(r);
-    graph.run(exec, [&] { work(); });
-    exec.fence();
-    CHECK(test::to_host(work.c) == work.expected(r));
-  }
+  run_checked(graph, work, 0, calls);
   if (is_cuda<Exec>()) {
     CHECK(graph.state() == DeviceGraph::State::recorded);
     CHECK(graph.failure().empty());
@@ -132,12 +135,9 @@ TEMPLATE_LIST_TEST_CASE("device graph: replays give the direct results on changi
   }
   // reset() forgets the recording: the next call runs directly again.
   graph.reset();
-  work.set_input(calls);
   const int before = work.calls;
-  graph.run(exec, [&] { work(); });
-  exec.fence();
+  run_checked(graph, work, calls, 1);
   CHECK(work.calls == before + 1);
-  CHECK(test::to_host(work.c) == work.expected(calls));
 }
 
 TEMPLATE_LIST_TEST_CASE("device graph: work that waits on the host runs directly", "[device_graph]",
@@ -145,15 +145,9 @@ TEMPLATE_LIST_TEST_CASE("device graph: work that waits on the host runs directly
   using Exec = TestType;
   const Exec exec;
   Work<Exec> work(exec, 16, 8, 12);
-  fill_weights(work);
   work.fence_inside = true;
   DeviceGraph graph;
-  for (int r = 0; r < 4; ++r) {
-    work.set_input(r);
-    graph.run(exec, [&] { work(); });
-    exec.fence();
-    CHECK(test::to_host(work.c) == work.expected(r));
-  }
+  run_checked(graph, work, 0, 4);
   if (is_cuda<Exec>()) {
     CHECK(graph.state() == DeviceGraph::State::direct);
     CHECK_FALSE(graph.failure().empty());
@@ -170,15 +164,9 @@ TEMPLATE_LIST_TEST_CASE("device graph: SURRO_DEVICE_GRAPH=off runs every call di
   using Exec = TestType;
   const Exec exec;
   Work<Exec> work(exec, 9, 4, 6);
-  fill_weights(work);
   DeviceGraph graph;
   ::setenv("SURRO_DEVICE_GRAPH", "off", 1);
-  for (int r = 0; r < 3; ++r) {
-    work.set_input(r);
-    graph.run(exec, [&] { work(); });
-    exec.fence();
-    CHECK(test::to_host(work.c) == work.expected(r));
-  }
+  run_checked(graph, work, 0, 3);
   ::unsetenv("SURRO_DEVICE_GRAPH");
   CHECK(work.calls == 3);
   if (is_cuda<Exec>()) {
@@ -192,18 +180,12 @@ TEMPLATE_LIST_TEST_CASE("device graph: off by default records only with SURRO_DE
   using Exec = TestType;
   const Exec exec;
   Work<Exec> work(exec, 9, 4, 6);
-  fill_weights(work);
   for (const bool on : {false, true}) {
     CAPTURE(on);
     if (on) ::setenv("SURRO_DEVICE_GRAPH", "on", 1);
     DeviceGraph graph(false);
     const int before = work.calls;
-    for (int r = 0; r < 4; ++r) {
-      work.set_input(r);
-      graph.run(exec, [&] { work(); });
-      exec.fence();
-      CHECK(test::to_host(work.c) == work.expected(r));
-    }
+    run_checked(graph, work, 0, 4);
     ::unsetenv("SURRO_DEVICE_GRAPH");
     if (is_cuda<Exec>()) {
       CHECK(graph.state() == (on ? DeviceGraph::State::recorded : DeviceGraph::State::direct));
