@@ -84,8 +84,9 @@ class DeviceGraph {
 
  private:
 #ifdef KOKKOS_ENABLE_CUDA
-  // Records work() on `stream`; the state becomes `recorded`, or `failed` with the work run
-  // directly (nothing recorded has run then).
+  // Records work() on `stream`; the state becomes `recorded`, or `direct` with the work run
+  // directly (nothing recorded has run then). An exception that is not about the recording (the
+  // work's own error) comes back from the direct run.
   template <class Work>
   void record(cudaStream_t stream, Work&& work) {
     if (!begin(stream)) return work();
