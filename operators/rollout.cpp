@@ -67,12 +67,12 @@ Rollout::Rollout(const ExecSpace& exec, Surrogate& model, index_t max_rows) : m_
                                        static_cast<std::size_t>(m_max_rows) * m_frame_size);
 }
 
-void Rollout::run(const ExecSpace& exec, const Batch<ExecSpace>& batch, const float* initial_window, int steps,
-                  const FrameCallback& on_frame, const FrameHook& hook) {
+void Rollout::run(const ExecSpace& exec, const Batch<ExecSpace>& batch, const float* initial_window,
+                  int steps, const FrameCallback& on_frame, const FrameHook& hook) {
   ScopedRegion region("surro::op::rollout");
   const index_t rows = batch.rows();
-  SURRO_REQUIRE(rows >= 1 && rows <= m_max_rows, "rollout: a batch of " << rows << " rows: expected 1 .. "
-                                                                        << m_max_rows);
+  SURRO_REQUIRE(rows >= 1 && rows <= m_max_rows,
+                "rollout: a batch of " << rows << " rows: expected 1 .. " << m_max_rows);
   SURRO_REQUIRE(steps >= 0, "rollout: steps = " << steps << ": expected >= 0");
   const int channels = m_model->channels();
   const long long points = m_frame_size / channels;
@@ -85,7 +85,8 @@ void Rollout::run(const ExecSpace& exec, const Batch<ExecSpace>& batch, const fl
     m_predict.run(exec, [&] { m_model->predict(exec, batch, m_window.data(), m_frame.data()); });
     if (hook) hook(s, m_frame.data());
     if (on_frame) on_frame(s, m_frame.data());
-    if (s + 1 < steps) shift_window(exec, rows, m_in_frames, channels, points, m_window.data(), m_frame.data());
+    if (s + 1 < steps)
+      shift_window(exec, rows, m_in_frames, channels, points, m_window.data(), m_frame.data());
   }
 }
 

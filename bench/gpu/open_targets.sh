@@ -40,7 +40,7 @@ start=$(date +%s)
 deadline=$((start + ${CALL_S:-540}))
 out=${OUT:-/tmp/surro-open-targets}
 mkdir -p "$out"/{fno,iff,graph,roll,profile,ns}
-sections=${SECTIONS:-tests fno iff roll profile ns}
+sections=${SECTIONS:-tests fno iff graph roll profile ns}
 cpu_flag=() small_flag=()
 ((cpu)) && cpu_flag=(--cpu) small_flag=(--small)
 if ((!cpu)); then
