@@ -111,7 +111,7 @@ struct Fno<Exec, Real>::State {
   std::vector<Buf> h;   // L+1 entries (training) or 2 (inference): (B, W, Np)
   std::vector<Buf> z;   // L entries (training): (B, W, Np) pre-activation
   std::vector<CBuf> xm; // L entries (training): (M, B, W) retained modes of each layer input
-  Buf tmp;              // (B, W, Np) the linear branch's dx in backward
+  Buf tmp;              // (B, W, Np) the linear branch's dx in backward (training only)
   Buf hc;               // (B, W, N) cropped (padded models only)
   Buf q, qa;            // (B, P, N) projection pre- and post-GELU
   // Gradients (training only).
@@ -148,8 +148,8 @@ struct Fno<Exec, Real>::State {
       g_next = buf("d_h_next", B * W * np);
       if (padded) dh0 = buf("d_lifted", B * W * n);
       dxg = buf("d_grid_input", B * (c.in_channels + c.dims()) * n);
+      tmp = buf("linear_branch", B * W * np);
     }
-    tmp = buf("linear_branch", B * W * np);
     q = buf("proj", B * P * n);
     qa = buf("proj_act", B * P * n);
   }
