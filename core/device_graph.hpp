@@ -10,6 +10,9 @@
 //     (planned buffers, the same batch); `reset()` when that changes;
 //   - the work does not wait on the host while it is recorded (no fence, no reduction into a host
 //     value, no allocation, no synchronous copy);
+//   - the work is device work only: a recording that copies from host memory is refused (its replays
+//     would read that memory as it is at the replay). Kokkos launches a kernel whose functor takes
+//     512 bytes or more that way (see device_graph.cpp): keep recorded functors smaller;
 //   - host-side state the work keeps (caches of pointer arrays, plans) is built by the first call,
 //     which runs directly.
 // Calls: the first runs the work directly (it warms Kokkos' per-kernel setup and the libraries'
@@ -60,7 +63,7 @@ class DeviceGraph {
         }
         return;
       }
-      if (m_state == State::warm) record(exec.cuda_stream(), std::forward<Work>(work));
+      if (m_state == State::warm) record(exec, std::forward<Work>(work));
       if (m_state == State::recorded) launch(exec.cuda_stream());
       return;
     }
@@ -88,20 +91,20 @@ class DeviceGraph {
   // directly (nothing recorded has run then). An exception that is not about the recording (the
   // work's own error) comes back from the direct run.
   template <class Work>
-  void record(cudaStream_t stream, Work&& work) {
-    if (!begin(stream)) return work();
+  void record(const Kokkos::Cuda& exec, Work&& work) {
+    if (!begin(exec)) return work();
     try {
       work();
     } catch (const std::exception& e) {
-      abandon(stream, e.what());
+      abandon(exec, e.what());
       work();
       return;
     }
-    if (!end(stream)) work();
+    if (!end(exec)) work();
   }
-  bool begin(cudaStream_t stream);  // false: failed, nothing is being recorded (m_failure says why)
-  bool end(cudaStream_t stream);    // false: failed (m_failure says why)
-  void abandon(cudaStream_t stream, const std::string& why);  // ends a failed recording
+  bool begin(const Kokkos::Cuda& exec);  // false: failed, nothing is being recorded (m_failure says why)
+  bool end(const Kokkos::Cuda& exec);    // false: failed or refused (m_failure says why)
+  void abandon(const Kokkos::Cuda& exec, const std::string& why);  // ends a failed recording
   void give_up(const std::string& why);  // every later call direct; why kept and logged once
   void launch(cudaStream_t stream);
 #endif

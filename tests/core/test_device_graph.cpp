@@ -3,7 +3,9 @@
 // directly gives (checked against a host loop, exactly: the same kernels in the same order); on a
 // CUDA space the work is called twice (the direct first call and the recording) however many calls
 // follow. Work that waits on the host while recorded (a fence) is not recordable: every call still
-// returns the right values, run directly, and the reason is kept. SURRO_DEVICE_GRAPH=off turns the
+// returns the right values, run directly, and the reason is kept; so is work with a kernel that
+// Kokkos launches through constant memory (a functor of 512 bytes or more: its recorded copy would
+// read a host buffer at each replay). SURRO_DEVICE_GRAPH=off turns the
 // recording off; a graph constructed off by default records only with SURRO_DEVICE_GRAPH=on.
 #include "core/device_graph.hpp"
 #include "core/gemm.hpp"
@@ -28,6 +30,18 @@ struct Affine {
   KOKKOS_INLINE_FUNCTION void operator()(const index_t i) const { y(i) = 2.0f * x(i) + 1.0f; }
 };
 
+// The same map from a functor of more than 512 bytes, its coefficients in a table that a replay
+// reading another functor's bytes would get wrong: Kokkos launches it through constant memory on
+// CUDA (Kokkos_Cuda_KernelLaunch.hpp, ConstantMemoryUseThreshold).
+template <class Mem>
+struct AffineBig {
+  View1<float, Mem> x;  // (n)
+  View1<float, Mem> y;  // (n)
+  float coef[160];      // coef[0] = 2, coef[159] = 1, the rest 0
+  KOKKOS_INLINE_FUNCTION void operator()(const index_t i) const { y(i) = coef[0] * x(i) + coef[159]; }
+};
+static_assert(sizeof(AffineBig<Kokkos::HostSpace>) > 600, "AffineBig must stay above Kokkos' 512 bytes");
+
 // The work the tests record: y = 2 x + 1 (x, y as (m, k)), then c = y w (w (k, n), c (m, n)).
 template <class Exec>
 struct Work {
@@ -37,6 +51,7 @@ struct Work {
   int m, k, n;
   View1<float, Mem> x, y, w, c;
   bool fence_inside = false;  // a host wait inside the work: not recordable
+  int big_kernels = 0;        // > 0: the map runs as that many AffineBig launches: not recordable
   int calls = 0;              // how often the work itself ran (directly or being recorded)
 
   Work(const Exec& e, int m_, int k_, int n_)
@@ -56,8 +71,14 @@ struct Work {
 
   void operator()() {
     ++calls;
-    Kokkos::parallel_for("surro::test::device_graph::affine",
-                         Kokkos::RangePolicy<Exec>(exec, 0, index_t(m) * k), Affine<Mem>{x, y});
+    const Kokkos::RangePolicy<Exec> all(exec, 0, index_t(m) * k);
+    if (big_kernels == 0) Kokkos::parallel_for("surro::test::device_graph::affine", all, Affine<Mem>{x, y});
+    for (int b = 0; b < big_kernels; ++b) {
+      AffineBig<Mem> f{x, y, {}};
+      f.coef[0] = 2.0f;
+      f.coef[159] = 1.0f;
+      Kokkos::parallel_for("surro::test::device_graph::affine_big", all, f);
+    }
     if (fence_inside) exec.fence();
     gemm::Shape s;
     s.m = m;
@@ -156,6 +177,29 @@ TEMPLATE_LIST_TEST_CASE("device graph: work that waits on the host runs directly
     CHECK(work.calls == 5);
   } else {
     CHECK(work.calls == 4);
+  }
+}
+
+// One such launch records without error and is refused at the end of the recording; with two, the
+// second one's wait on the event the first recorded fails inside the recording. Either way every
+// call gives the right values, and the direct calls after it launch through constant memory again.
+TEMPLATE_LIST_TEST_CASE("device graph: kernels launched through constant memory run directly", "[device_graph]",
+                        test::ExecSpaces) {
+  using Exec = TestType;
+  const Exec exec;
+  for (const int big : {1, 2}) {
+    CAPTURE(big);
+    Work<Exec> work(exec, 16, 8, 12);
+    work.big_kernels = big;
+    DeviceGraph graph;
+    run_checked(graph, work, 0, 4);
+    if (is_cuda<Exec>()) {
+      CHECK(graph.state() == DeviceGraph::State::direct);
+      if (big == 1) CHECK_THAT(graph.failure(), Catch::Contains("host memory"));
+      CHECK(work.calls == 5);  // as with the fence: first direct, the recording, its rerun, two direct
+    } else {
+      CHECK(work.calls == 4);
+    }
   }
 }
 
