@@ -42,8 +42,9 @@ std::string host_source_copy(cudaGraph_t graph) {
     if (p.srcArray || !p.srcPtr.ptr) continue;  // from a CUDA array: device memory
     cudaPointerAttributes a{};
     e = cudaPointerGetAttributes(&a, p.srcPtr.ptr);
-    const bool host = e != cudaSuccess || a.type == cudaMemoryTypeHost || a.type == cudaMemoryTypeUnregistered ||
-                      p.kind == cudaMemcpyHostToDevice || p.kind == cudaMemcpyHostToHost;
+    const bool host = e != cudaSuccess || a.type == cudaMemoryTypeHost ||
+                      a.type == cudaMemoryTypeUnregistered || p.kind == cudaMemcpyHostToDevice ||
+                      p.kind == cudaMemcpyHostToHost;
     if (host) {
       std::ostringstream out;
       out << "node " << i << " of " << n << " copies " << p.extent.width << " bytes from host address "

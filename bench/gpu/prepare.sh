@@ -19,6 +19,18 @@ if [[ ! -f build/cuda/CMakeCache.txt ]]; then
   Kokkos_ROOT=$kokkos cmake --preset cuda -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache
 fi
 Kokkos_ROOT=$kokkos cmake --build build/cuda -j"$(nproc)"
+# Kernels Kokkos launches through constant memory (functor and policy of 512 bytes or more): a
+# DeviceGraph refuses to record them (core/device_graph.cpp), so one in a model or in the NS solver
+# would turn its graph off (one warning at run time). When this check was written (session 26),
+# only the Darcy and FEM solvers' own kernels were.
+const_mem=$(nm -C build/cuda/app/surro | grep ' [tTwW] .*cuda_parallel_launch_constant_memory<' |
+  while read -r line; do n=$(grep -o -m1 'surro::[A-Za-z0-9_:]*' <<<"$line" | head -1); echo "${n:-unnamed}"; done |
+  sort -u)
+echo "prepare: kernels launched through constant memory, by owner:"; sed 's/^/  /' <<<"$const_mem"
+if grep -qvE '^surro::solvers::(fem|impl::darcy)::' <<<"$const_mem"; then
+  echo "prepare: WARNING: a kernel outside the Darcy and FEM solvers launches through constant memory;" \
+    "a DeviceGraph that records it falls back to direct launches"
+fi
 STAGE_BENCH=${STAGE_BENCH:-bench_ifactformer bench_fno bench_ns2d} STAGE_MAX_MIB=${STAGE_MAX_MIB:-50} \
   bench/gpu/stage.sh build/cuda
 # A carry holds 64 MiB with the tree: the tracked training pack (bench/gpu/state, ~6 MB) may not fit

@@ -183,8 +183,8 @@ TEMPLATE_LIST_TEST_CASE("device graph: work that waits on the host runs directly
 // One such launch records without error and is refused at the end of the recording; with two, the
 // second one's wait on the event the first recorded fails inside the recording. Either way every
 // call gives the right values, and the direct calls after it launch through constant memory again.
-TEMPLATE_LIST_TEST_CASE("device graph: kernels launched through constant memory run directly", "[device_graph]",
-                        test::ExecSpaces) {
+TEMPLATE_LIST_TEST_CASE("device graph: kernels launched through constant memory run directly",
+                        "[device_graph]", test::ExecSpaces) {
   using Exec = TestType;
   const Exec exec;
   for (const int big : {1, 2}) {
