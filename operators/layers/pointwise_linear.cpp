@@ -1,6 +1,7 @@
 #include "operators/layers/pointwise_linear.hpp"
 
 #include "core/error.hpp"
+#include "operators/layers/gelu.hpp"
 #include "core/profile.hpp"
 #include "core/rng.hpp"
 #include "core/timer.hpp"
@@ -51,6 +52,23 @@ void put_bias(const Exec& exec, int batch, int c_out, index_t r, const Real* bia
       KOKKOS_LAMBDA(const index_t bo, const index_t n) {
         const Real b = bias[int(bo) % c_out];
         y[bo * r + n] = accumulate ? y[bo * r + n] + b : b;
+      });
+}
+
+// y(b, o, n) += bias(o) (when bias is not null), then a(b, o, n) = gelu(y(b, o, n)); y is written
+// only where a does not alias it.
+template <class Exec, class Real>
+void bias_gelu(const Exec& exec, int batch, int c_out, index_t r, const Real* bias, Real* y, Real* a) {
+  const bool keep = a != y;
+  profile::add_work("surro::op::pointwise_linear::bias_gelu",
+                    ((keep ? 3.0 : 2.0) * double(batch) * c_out * r + c_out) * sizeof(Real));
+  for_each_2d(
+      exec, "surro::op::pointwise_linear::bias_gelu", index_t(batch) * c_out, r,
+      KOKKOS_LAMBDA(const index_t bo, const index_t n) {
+        const index_t i = bo * r + n;
+        const Real v = bias ? y[i] + bias[int(bo) % c_out] : y[i];
+        if (keep) y[i] = v;
+        a[i] = gelu_value(v);
       });
 }
 
@@ -140,6 +158,14 @@ void pointwise_linear_forward(const Exec& exec, const PointwiseLinearWorkspace<E
 }
 
 template <class Exec, class Real>
+void pointwise_linear_gelu_forward(const Exec& exec, const PointwiseLinearWorkspace<Exec>& ws, const Real* w,
+                                   const Real* bias, const Real* x, Real* y, Real* a, bool accumulate) {
+  ScopedRegion region("surro::op::pointwise_linear::gelu_forward");
+  pointwise_linear_forward(exec, ws, w, static_cast<const Real*>(nullptr), x, y, accumulate);
+  linear_impl::bias_gelu(exec, ws.batch, ws.cfg.c_out, ws.points, ws.cfg.bias ? bias : nullptr, y, a);
+}
+
+template <class Exec, class Real>
 void pointwise_linear_backward(const Exec& exec, const PointwiseLinearWorkspace<Exec>& ws, const Real* w,
                                const Real* x, const Real* dy, Real* dw, Real* dbias, Real* dx) {
   ScopedRegion region("surro::op::pointwise_linear::backward");
@@ -193,6 +219,9 @@ template struct PointwiseLinearWorkspace<HostExec>;
                                                   std::uint64_t, std::uint64_t);                           \
   template void pointwise_linear_forward<Exec, Real>(const Exec&, const PointwiseLinearWorkspace<Exec>&,   \
                                                      const Real*, const Real*, const Real*, Real*, bool);  \
+  template void pointwise_linear_gelu_forward<Exec, Real>(                                                \
+      const Exec&, const PointwiseLinearWorkspace<Exec>&, const Real*, const Real*, const Real*, Real*,    \
+      Real*, bool);                                                                                        \
   template void pointwise_linear_backward<Exec, Real>(const Exec&, const PointwiseLinearWorkspace<Exec>&,  \
                                                       const Real*, const Real*, const Real*, Real*, Real*, \
                                                       Real*);

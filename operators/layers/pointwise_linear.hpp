@@ -54,6 +54,19 @@ void pointwise_linear_forward(const Exec& exec, const PointwiseLinearWorkspace<E
                               const Real* x /* (B, Cin, R) */, Real* y /* (B, Cout, R) */,
                               bool accumulate = false);
 
+// y = W x + bias (with accumulate: y += W x + bias), then a = gelu(y) (operators/layers/gelu.hpp):
+// the GEMM first, then the bias and the GELU in one pass over y. Against pointwise_linear_forward
+// and gelu_forward, one launch fewer and one pass over y fewer (the bias pass; without accumulate
+// also the GEMM's read of it). a may alias y (inference: the pre-activation is not kept); otherwise
+// y keeps W x + bias [+ y], which backward needs: gelu_backward on it, then
+// pointwise_linear_backward, as after the two calls this replaces. The bias is added after the
+// GEMM's sum instead of before it, so results differ from that pair's in the last bits.
+template <class Exec, class Real>
+void pointwise_linear_gelu_forward(const Exec& exec, const PointwiseLinearWorkspace<Exec>& ws,
+                                   const Real* w /* (Cout, Cin) */, const Real* bias /* (Cout) or null */,
+                                   const Real* x /* (B, Cin, R) */, Real* y /* (B, Cout, R) */,
+                                   Real* a /* (B, Cout, R); may alias y */, bool accumulate = false);
+
 // dw += sum_b dy_b x_b^T; dbias += sum_{b,n} dy; dx = W^T dy (overwritten; null: not needed).
 template <class Exec, class Real>
 void pointwise_linear_backward(const Exec& exec, const PointwiseLinearWorkspace<Exec>& ws,

@@ -113,7 +113,7 @@ struct Fno<Exec, Real>::State {
   std::vector<CBuf> xm; // L entries (training): (M, B, W) retained modes of each layer input
   Buf tmp;              // (B, W, Np) the linear branch's dx in backward (training only)
   Buf hc;               // (B, W, N) cropped (padded models only)
-  Buf q, qa;            // (B, P, N) projection pre- and post-GELU
+  Buf q, qa;            // (B, P, N) projection pre- and post-GELU (qa: training only)
   // Gradients (training only).
   Buf dqa, dq, g_cur, g_next, dh0, dxg;
 
@@ -149,9 +149,9 @@ struct Fno<Exec, Real>::State {
       if (padded) dh0 = buf("d_lifted", B * W * n);
       dxg = buf("d_grid_input", B * (c.in_channels + c.dims()) * n);
       tmp = buf("linear_branch", B * W * np);
+      qa = buf("proj_act", B * P * n);
     }
-    q = buf("proj", B * P * n);
-    qa = buf("proj_act", B * P * n);
+    q = buf("proj", B * P * n);  // inference: the GELU in place
   }
 
   static index_t points(const std::vector<int>& g) {
@@ -223,7 +223,6 @@ void Fno<Exec, Real>::forward(const Exec& exec, const Real* params, const Real* 
   State& s = *m_state;
   const FnoCfg& c = m_cfg;
   const int B = m_batch;
-  const index_t layer_size = index_t(B) * c.width * s.np;
   auto cw = [&](std::size_t off) { return reinterpret_cast<const Complex<Real>*>(params + off); };
 
   grid_channels_forward(exec, s.grid_cfg, B, x, s.xg.data());
@@ -238,13 +237,15 @@ void Fno<Exec, Real>::forward(const Exec& exec, const Real* params, const Real* 
     Real* z = m_training ? s.z[l].data() : s.h[(l + 1) % 2].data();
     Complex<Real>* modes = m_training ? s.xm[l].data() : nullptr;
     spectral_conv_forward(exec, s.spec, cw(s.spec_w[l]), h_in, z, modes);
-    // z += W h + b: the pointwise branch accumulates onto the spectral one in the GEMM's store.
-    pointwise_linear_forward(exec, s.lin, params + s.lin_w[l], params + s.lin_b[l], h_in, z, true);
+    // z += W h + b: the pointwise branch accumulates onto the spectral one in the GEMM's store;
+    // then h_{l+1} = gelu(z) with the bias in the same pass (in place when inferring).
     if (l + 1 < c.layers) {
-      Real* h_out = m_training ? s.h[l + 1].data() : z;  // GELU in place when inferring
-      gelu_forward(exec, layer_size, z, h_out);
+      Real* h_out = m_training ? s.h[l + 1].data() : z;
+      pointwise_linear_gelu_forward(exec, s.lin, params + s.lin_w[l], params + s.lin_b[l], h_in, z, h_out,
+                                    true);
       out = h_out;
     } else {
+      pointwise_linear_forward(exec, s.lin, params + s.lin_w[l], params + s.lin_b[l], h_in, z, true);
       out = z;
     }
   }
@@ -253,9 +254,10 @@ void Fno<Exec, Real>::forward(const Exec& exec, const Real* params, const Real* 
     crop_forward(exec, s.pad_cfg, B, out, s.hc.data());
     features = s.hc.data();
   }
-  pointwise_linear_forward(exec, s.p1, params + s.p1_w, params + s.p1_b, features, s.q.data());
-  gelu_forward(exec, index_t(B) * c.projection * s.n, s.q.data(), s.qa.data());
-  pointwise_linear_forward(exec, s.p2, params + s.p2_w, params + s.p2_b, s.qa.data(), y);
+  // The projection's GELU in place when inferring: only backward needs the pre-activation q.
+  Real* qa = m_training ? s.qa.data() : s.q.data();
+  pointwise_linear_gelu_forward(exec, s.p1, params + s.p1_w, params + s.p1_b, features, s.q.data(), qa);
+  pointwise_linear_forward(exec, s.p2, params + s.p2_w, params + s.p2_b, qa, y);
   m_features = features;
 }
 

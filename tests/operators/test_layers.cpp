@@ -162,6 +162,52 @@ TEMPLATE_LIST_TEST_CASE("pointwise_linear: forward matches a naive loop; backwar
   }
 }
 
+// pointwise_linear_gelu_forward: y = W x + b [+ y0] kept (unless a aliases it) and a = gelu(y), against
+// the naive double sums. Its backward is gelu_backward then pointwise_linear_backward, each checked on
+// its own (above and in "gelu").
+TEMPLATE_LIST_TEST_CASE("pointwise_linear_gelu: the linear map, its bias and the GELU in one pass",
+                        "[linear]", surro::test::RealCases) {
+  using Exec = typename TestType::exec;
+  using Real = typename TestType::scalar;
+  const bool bias = GENERATE(true, false), accumulate = GENERATE(false, true), alias = GENERATE(false, true);
+  CAPTURE(bias, accumulate, alias);
+  const op::PointwiseLinearCfg cfg{5, 4, bias};
+  const int B = 3, R = 14;
+  const std::size_t ny = std::size_t(B) * cfg.c_out * R;
+  // Inputs in [-2, 2]: pre-activations reach both tails of the GELU.
+  const std::vector<double> x = random_vector(std::size_t(B) * cfg.c_in * R, 21, -2.0, 2.0),
+                            w = random_vector(20, 22), b = random_vector(4, 23), y0 = random_vector(ny, 24);
+  std::vector<double> mag;
+  auto want = linear_reference(cfg, B, R, x, w, b, &mag);
+  if (accumulate)
+    for (std::size_t i = 0; i < ny; ++i) {
+      want[i] += y0[i];
+      mag[i] += std::abs(y0[i]);
+    }
+
+  Exec exec;
+  op::PointwiseLinearWorkspace<Exec> ws(exec, cfg, B, R);
+  auto xd = upload<Exec, Real>(x, "x"), wd = upload<Exec, Real>(w, "w"), bd = upload<Exec, Real>(b, "b");
+  auto y = upload<Exec, Real>(accumulate ? y0 : std::vector<double>(ny, kGarbage), "y");
+  auto a = upload<Exec, Real>(std::vector<double>(ny, kGarbage), "a");
+  Real* out = alias ? y.data() : a.data();
+  op::pointwise_linear_gelu_forward(exec, ws, wd.data(), bias ? bd.data() : nullptr, xd.data(), y.data(), out,
+                                    accumulate);
+  exec.fence();
+  const auto got_y = download(y), got_a = alias ? got_y : download(a);
+  // The pre-activation as in the test above: gamma_{Cin+2} over |W||x| + |b| + |y0| (one more
+  // addition than the plain map: the bias after the GEMM's sum), 2x for rounding the inputs. The
+  // GELU moves that error by at most max |gelu'| < 1.13 and adds its own evaluation error: erf within
+  // 2 ulp (glibc, CUDA), then three roundings: 8 u of |gelu(y)|, plus u for underflow near 0.
+  const double u = epsilon<Real>(), gamma = (cfg.c_in + 2) * u / (1 - (cfg.c_in + 2) * u);
+  for (std::size_t i = 0; i < ny; ++i) {
+    const double e_pre = 2 * gamma * mag[i] + 1e-300;
+    const double ga = want[i] / 2 * (1 + std::erf(want[i] / std::sqrt(2.0)));
+    if (!alias) REQUIRE(std::abs(got_y[i] - want[i]) <= e_pre);
+    REQUIRE(std::abs(got_a[i] - ga) <= 1.13 * e_pre + 8 * u * std::abs(ga) + u);
+  }
+}
+
 TEST_CASE("pointwise_linear: registration and initialization", "[linear]") {
   op::ParamTable t;
   op::pointwise_linear_register(t, "fno.layer0.w", {20, 20, true});
