@@ -34,7 +34,8 @@ struct PointwiseLinearWorkspace {
   gemm::Gemm<Exec> gemm;
   // Backward's partial sums, summed in a fixed order afterwards so results do not depend on
   // scheduling: per-sample weight gradients (B, Cout, Cin) and per-chunk bias gradients
-  // (Cout, chunks). Sized in doubles, read as Real.
+  // (Cout, chunks); bias_chunks is a multiple of B (chunks never span samples). Sized in doubles,
+  // read as Real.
   int bias_chunks = 1;
   View1<double, typename Exec::memory_space> partial;
 };
