@@ -64,7 +64,8 @@ class Rollout {
   View1<float> m_window;  // (max_rows * T_in * C * P)
   View1<float> m_frame;   // (max_rows * C * P)
   // The step's prediction, recorded per run (its batch may differ). Off unless
-  // SURRO_DEVICE_GRAPH=on until the GPU tests have run with it (none has yet: session 25 got no GPU).
+  // SURRO_DEVICE_GRAPH=on until the GPU tests have run with it (none has yet: sessions 25 and 26
+  // got no GPU).
   DeviceGraph m_predict{false};
 };
 

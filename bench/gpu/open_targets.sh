@@ -71,9 +71,11 @@ section() {
 }
 
 # run_section NAME: one section's command. The code that changed since the GPU tests last passed
-# (session 24, a49c0bf): the device graph (core/device_graph.hpp) and its users, the rollout's
-# prediction and the NS solver's step, and the FNO forward's pointwise branch accumulating onto the
-# spectral output (3f075d0). Inference against eager only: torch.compile's compile time
+# (session 24, a49c0bf): the device graph (core/device_graph.hpp, with its refusal of host-memory
+# copies) and its users, the rollout's prediction and the NS solver's step; in the FNO, the
+# pointwise branch accumulating onto the spectral output (3f075d0), the one-pass spectral scatter
+# (cc7dfcc, 7aa3bfd), the bias and GELU in one pass (e7a5034) and the bias gradient's per-sample
+# chunks (e6d03bc): the tests section's fno, spectral_conv and linear tags cover them. Inference against eager only: torch.compile's compile time
 # would take the budget, and issue 14's inference targets are stated against eager.
 run_section() {
   case $1 in

@@ -1,10 +1,10 @@
 #include "operators/layers/pointwise_linear.hpp"
 
 #include "core/error.hpp"
-#include "operators/layers/gelu.hpp"
 #include "core/profile.hpp"
 #include "core/rng.hpp"
 #include "core/timer.hpp"
+#include "operators/layers/gelu.hpp"
 #include "operators/layers/instantiate.hpp"
 
 #include <algorithm>

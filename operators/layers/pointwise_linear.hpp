@@ -57,9 +57,10 @@ void pointwise_linear_forward(const Exec& exec, const PointwiseLinearWorkspace<E
 
 // y = W x + bias (with accumulate: y += W x + bias), then a = gelu(y) (operators/layers/gelu.hpp):
 // the GEMM first, then the bias and the GELU in one pass over y. Against pointwise_linear_forward
-// and gelu_forward, one launch fewer and one pass over y fewer (the bias pass; without accumulate
-// also the GEMM's read of it). a may alias y (inference: the pre-activation is not kept); otherwise
-// y keeps W x + bias [+ y], which backward needs: gelu_backward on it, then
+// and gelu_forward, one launch fewer and the bias pass over y fewer (without accumulate also the
+// GEMM's read of y). a may alias y (inference: the pre-activation is not kept); otherwise y keeps
+// W x + bias [+ y], written back by the same pass (so one read of y fewer, not a whole pass), which
+// backward needs: gelu_backward on it, then
 // pointwise_linear_backward, as after the two calls this replaces. The bias is added after the
 // GEMM's sum instead of before it, so results differ from that pair's in the last bits.
 template <class Exec, class Real>
